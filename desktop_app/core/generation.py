@@ -1,0 +1,88 @@
+"""Generation settings and the reasons a generation can finish."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from enum import Enum
+from typing import Any
+
+from desktop_app.core.errors import UserError
+
+
+class FinishReason(str, Enum):
+    STOP_TOKEN = "stop_token"
+    STOP_SEQUENCE = "stop_sequence"
+    LENGTH = "length"
+    CANCELLED = "cancelled"
+    CONTEXT_FULL = "context_full"
+
+
+@dataclass(frozen=True)
+class GenerationSettings:
+    """How to pick tokens. Defaults follow llama.cpp's sampler defaults.
+
+    temperature 0 means greedy decoding (every other sampling knob is then moot, but the
+    penalties still apply). top_k 0, top_p 1 and min_p 0 switch those filters off.
+    """
+
+    max_new_tokens: int = 512
+    temperature: float = 0.8
+    top_k: int = 40
+    top_p: float = 0.95
+    min_p: float = 0.05
+    repetition_penalty: float = 1.1
+    # Penalise only the most recent tokens, as llama.cpp does (its repeat_last_n is 64);
+    # penalising a whole long conversation would punish every common word.
+    repetition_window: int = 256
+    no_repeat_ngram_size: int = 0
+    seed: int | None = None
+    stop_sequences: tuple[str, ...] = ()
+    num_alternatives: int = 1
+
+    def __post_init__(self) -> None:
+        checks = [
+            (self.max_new_tokens >= 1, "max new tokens must be at least 1"),
+            (self.temperature >= 0, "temperature cannot be negative"),
+            (self.top_k >= 0, "top-k cannot be negative"),
+            (0 < self.top_p <= 1, "top-p must be in (0, 1]"),
+            (0 <= self.min_p < 1, "min-p must be in [0, 1)"),
+            (self.repetition_penalty > 0, "repetition penalty must be positive"),
+            (self.repetition_window >= 0, "repetition window cannot be negative"),
+            (self.no_repeat_ngram_size >= 0, "no-repeat n-gram size cannot be negative"),
+            (1 <= self.num_alternatives <= 8, "alternatives must be between 1 and 8"),
+            (self.seed is None or self.seed >= 0, "seed cannot be negative"),
+        ]
+        for ok, message in checks:
+            if not ok:
+                raise UserError(f"Invalid generation setting: {message}.")
+
+    @property
+    def greedy(self) -> bool:
+        return self.temperature == 0
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["stop_sequences"] = list(self.stop_sequences)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> GenerationSettings:
+        """Build from stored JSON, ignoring keys this version does not know."""
+        known = {f.name for f in fields(cls)}
+        values = {k: v for k, v in data.items() if k in known}
+        if "stop_sequences" in values:
+            values["stop_sequences"] = tuple(values["stop_sequences"])
+        return cls(**values)
+
+
+@dataclass(frozen=True)
+class GenerationStats:
+    prompt_tokens: int
+    generated_tokens: int
+    ttft_ms: float
+    tokens_per_s: float
+    finish_reason: FinishReason
+    seed: int
+    reused_prompt_tokens: int = 0
+    dropped_messages: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)

@@ -1,0 +1,106 @@
+"""The manifest written beside a prepared model: what it was built from, and how to run it."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from desktop_app.core.errors import UserError
+
+MANIFEST_NAME = "manifest.json"
+FORMAT_VERSION = 1
+
+
+@dataclass(frozen=True)
+class ModelVariant:
+    """One ONNX file of a model: a quantization meant for some execution providers."""
+
+    file: str
+    quantization: str  # "q4", "q8", "fp16", "fp32"
+    providers: tuple[str, ...]  # "cpu", "cuda": where this variant is the preferred one
+    size_bytes: int
+    sha256: str
+
+
+@dataclass(frozen=True)
+class ModelManifest:
+    id: str
+    name: str
+    architecture: str
+    context_length: int
+    chat_template: str | None
+    special_tokens: dict[str, Any]
+    source: dict[str, Any]
+    variants: tuple[ModelVariant, ...]
+    tools: dict[str, str]
+    created: str
+    format_version: int = FORMAT_VERSION
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def stop_token_ids(self) -> tuple[int, ...]:
+        return tuple(int(t) for t in self.special_tokens.get("stop_token_ids", ()))
+
+    def variant(self, quantization: str) -> ModelVariant | None:
+        return next((v for v in self.variants if v.quantization == quantization), None)
+
+    def to_json(self) -> str:
+        data = asdict(self)
+        data["variants"] = [asdict(v) | {"providers": list(v.providers)} for v in self.variants]
+        return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+    def write(self, directory: Path) -> Path:
+        path = directory / MANIFEST_NAME
+        path.write_text(self.to_json(), encoding="utf-8")
+        return path
+
+    @classmethod
+    def read(cls, directory: Path) -> ModelManifest:
+        path = directory / MANIFEST_NAME
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise UserError(f"{directory} is not a prepared model: it has no {MANIFEST_NAME}.") from None
+        except (OSError, ValueError) as exc:
+            raise UserError(f"The model manifest {path} cannot be read: {exc}.") from None
+        return cls.from_dict(data, path)
+
+    @classmethod
+    def from_dict(cls, data: Any, where: Path | str = "manifest") -> ModelManifest:
+        if not isinstance(data, dict):
+            raise UserError(f"The model manifest {where} is not a JSON object.")
+        version = data.get("format_version", FORMAT_VERSION)
+        if not isinstance(version, int) or version > FORMAT_VERSION:
+            raise UserError(
+                f"The model manifest {where} was written by a newer Inkwell (format {version}).",
+                hint="Update Inkwell, or prepare the model again with this version.",
+            )
+        try:
+            variants = tuple(
+                ModelVariant(
+                    file=str(v["file"]),
+                    quantization=str(v["quantization"]),
+                    providers=tuple(v.get("providers", ())),
+                    size_bytes=int(v["size_bytes"]),
+                    sha256=str(v["sha256"]),
+                )
+                for v in data["variants"]
+            )
+            return cls(
+                id=str(data["id"]),
+                name=str(data.get("name", data["id"])),
+                architecture=str(data["architecture"]),
+                context_length=int(data["context_length"]),
+                chat_template=data.get("chat_template"),
+                special_tokens=dict(data.get("special_tokens", {})),
+                source=dict(data.get("source", {})),
+                variants=variants,
+                tools=dict(data.get("tools", {})),
+                created=str(data.get("created", "")),
+                format_version=version,
+                extra=dict(data.get("extra", {})),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise UserError(f"The model manifest {where} is incomplete or malformed ({exc!r}).") from None

@@ -1,0 +1,18 @@
+"""The inference engine: ONNX Runtime, numpy and a tokenizer; no Qt, no torch.
+
+`load_engine()` opens a prepared model on an explicitly chosen execution provider and
+`Engine.generate()` streams events for one request.
+"""
+
+from desktop_app.engine.events import Event, PromptPrepared, TextChunk, Finished
+from desktop_app.engine.generate import Engine, GenerationRequest, load_engine
+
+__all__ = [
+    "Engine",
+    "Event",
+    "Finished",
+    "GenerationRequest",
+    "PromptPrepared",
+    "TextChunk",
+    "load_engine",
+]

@@ -1,0 +1,37 @@
+"""What Engine.generate() yields: plain values, so any front end can adapt them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from desktop_app.core.generation import GenerationStats
+
+
+@dataclass(frozen=True)
+class PromptPrepared:
+    """The prompt is tokenized and fits: how long it is and what had to be dropped."""
+
+    prompt_tokens: int
+    dropped_messages: int
+    reused_tokens: int
+    context_length: int
+
+
+@dataclass(frozen=True)
+class TextChunk:
+    """New text of alternative `index` (0 unless several alternatives were asked for)."""
+
+    text: str
+    index: int = 0
+
+
+@dataclass(frozen=True)
+class Finished:
+    """Alternative `index` is complete; `text` is its whole text."""
+
+    index: int
+    text: str
+    stats: GenerationStats
+
+
+Event = PromptPrepared | TextChunk | Finished

@@ -1,0 +1,275 @@
+"""Streaming generation: prompt building, context budget, prefix reuse and the token loop."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import threading
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from time import perf_counter
+
+import numpy as np
+
+from desktop_app.core.chat import ChatMessage
+from desktop_app.core.errors import ContextOverflowError, UserError
+from desktop_app.core.generation import FinishReason, GenerationSettings, GenerationStats
+from desktop_app.core.manifest import ModelManifest, ModelVariant
+from desktop_app.engine.chat_template import ChatTemplate
+from desktop_app.engine.events import Event, Finished, PromptPrepared, TextChunk
+from desktop_app.engine.onnx_model import KVCache, OnnxCausalLM, common_prefix_length
+from desktop_app.engine.providers import ProviderReport, ProviderRequest, cuda_unavailable_reason, validate_request
+from desktop_app.engine.sampling import Sampler
+from desktop_app.engine.stops import StopSequenceFilter
+from desktop_app.engine.tokenizer import IncrementalDecoder, Tokenizer
+
+log = logging.getLogger(__name__)
+
+# Prompts are fed in chunks so that a cancel is seen during a long prefill too.
+PREFILL_CHUNK = 256
+
+
+@dataclass(frozen=True)
+class GenerationRequest:
+    """A chat (`messages`, rendered with the model's template) or a raw text `prompt`."""
+
+    messages: tuple[ChatMessage, ...] = ()
+    settings: GenerationSettings = field(default_factory=GenerationSettings)
+    prompt: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.prompt is None and not self.messages:
+            raise UserError("Nothing to answer: the request has no messages and no prompt.")
+
+
+@dataclass(frozen=True)
+class PromptPlan:
+    token_ids: list[int]
+    dropped_messages: int
+
+
+class Engine:
+    """A loaded model ready to generate. Not thread-safe: use it from one thread."""
+
+    def __init__(self, model: OnnxCausalLM, tokenizer: Tokenizer, manifest: ModelManifest, variant: ModelVariant) -> None:
+        self.model = model
+        self.tokenizer = tokenizer
+        self.manifest = manifest
+        self.variant = variant
+        self.template = ChatTemplate(manifest.chat_template, manifest.special_tokens)
+        self.stop_token_ids = frozenset(manifest.stop_token_ids)
+        self._cache = KVCache.empty(model.kv)
+
+    @property
+    def provider(self) -> ProviderReport:
+        return self.model.provider
+
+    @property
+    def context_length(self) -> int:
+        return self.manifest.context_length
+
+    def count_tokens(self, text: str) -> int:
+        return len(self.tokenizer.encode(text))
+
+    def count_chat_tokens(self, messages: Sequence[ChatMessage]) -> int:
+        return len(self.tokenizer.encode(self.template.render(messages)))
+
+    def reset_cache(self) -> None:
+        self._cache = KVCache.empty(self.model.kv)
+
+    def prompt_budget(self, settings: GenerationSettings) -> int:
+        """Tokens the prompt may use: the context less room for the reply (at most half)."""
+        return self.context_length - min(settings.max_new_tokens, self.context_length // 2)
+
+    def build_prompt(self, request: GenerationRequest) -> PromptPlan:
+        """Tokenize the request; drop the oldest turns (never the system prompt) until it fits."""
+        budget = self.prompt_budget(request.settings)
+        if request.prompt is not None:
+            ids = self.tokenizer.encode(request.prompt)
+            if len(ids) > budget:
+                raise self._overflow(len(ids), budget)
+            return PromptPlan(ids, 0)
+
+        system = [m for m in request.messages[:1] if m.role == "system"]
+        turns = list(request.messages[len(system) :])
+
+        def encode(dropped: int) -> list[int]:
+            return self.tokenizer.encode(self.template.render([*system, *turns[dropped:]]))
+
+        ids = encode(0)
+        if len(ids) <= budget:
+            return PromptPlan(ids, 0)
+        # The fewest dropped turns that fit; the newest turn is always kept.
+        low, high = 1, len(turns) - 1
+        best: tuple[int, list[int]] | None = None
+        while low <= high:
+            middle = (low + high) // 2
+            candidate = encode(middle)
+            if len(candidate) <= budget:
+                best, high = (middle, candidate), middle - 1
+            else:
+                low = middle + 1
+        if best is None:
+            raise self._overflow(len(encode(max(len(turns) - 1, 0))), budget)
+        log.info("Context full: dropped the %d oldest messages", best[0])
+        return PromptPlan(best[1], best[0])
+
+    def _overflow(self, needed: int, budget: int) -> ContextOverflowError:
+        return ContextOverflowError(
+            f"This message is too long for the model: it needs {needed} tokens, and the model's "
+            f"context window of {self.context_length} tokens leaves {budget} for the prompt.",
+            hint="Shorten the text, or lower 'max new tokens' to leave more room for the prompt.",
+        )
+
+    def generate(self, request: GenerationRequest, cancel: threading.Event | None = None) -> Iterator[Event]:
+        """Stream events: PromptPrepared, then TextChunk pieces and a Finished per alternative."""
+        started = perf_counter()
+        settings = request.settings
+        cancel = cancel or threading.Event()
+        plan = self.build_prompt(request)
+        prompt = plan.token_ids
+        seed = settings.seed if settings.seed is not None else secrets.randbits(31)
+
+        # Reuse the cached prefix; at least one prompt token must run to give logits.
+        reused = min(common_prefix_length(self._cache.tokens, prompt), len(prompt) - 1)
+        cache = self._cache.truncated(reused) if reused > 0 else KVCache.empty(self.model.kv)
+        yield PromptPrepared(len(prompt), plan.dropped_messages, reused, self.context_length)
+
+        logits = np.zeros(0, dtype=np.float32)
+        position = reused
+        while position < len(prompt):
+            if cancel.is_set():
+                self._cache = cache
+                for index in range(settings.num_alternatives):
+                    stats = self._stats(plan, [], started, None, None, FinishReason.CANCELLED, seed + index, reused)
+                    yield Finished(index, "", stats)
+                return
+            chunk = prompt[position : position + PREFILL_CHUNK]
+            logits, cache = self.model.forward(chunk, cache)
+            position += len(chunk)
+        self._cache = cache
+
+        for index in range(settings.num_alternatives):
+            if index > 0:
+                started = perf_counter()
+            yield from self._decode(index, plan, logits, cache, settings, seed + index, cancel, started, reused)
+
+    def _decode(
+        self,
+        index: int,
+        plan: PromptPlan,
+        logits: np.ndarray,
+        cache: KVCache,
+        settings: GenerationSettings,
+        seed: int,
+        cancel: threading.Event,
+        started: float,
+        reused: int,
+    ) -> Iterator[Event]:
+        sampler = Sampler(settings, seed)
+        decoder = IncrementalDecoder(self.tokenizer)
+        stops = StopSequenceFilter(settings.stop_sequences)
+        history = list(plan.token_ids)
+        generated: list[int] = []
+        pieces: list[str] = []
+        first_at: float | None = None
+        reason = FinishReason.LENGTH
+        while True:
+            if cancel.is_set():
+                reason = FinishReason.CANCELLED
+                break
+            token = sampler(logits, history)
+            if first_at is None:
+                first_at = perf_counter()
+            if token in self.stop_token_ids:
+                reason = FinishReason.STOP_TOKEN
+                break
+            generated.append(token)
+            history.append(token)
+            piece = stops.feed(decoder.push(token))
+            if piece:
+                pieces.append(piece)
+                yield TextChunk(piece, index)
+            if stops.stopped:
+                reason = FinishReason.STOP_SEQUENCE
+                break
+            if len(generated) >= settings.max_new_tokens:
+                reason = FinishReason.LENGTH
+                break
+            if len(cache) + 1 > self.context_length:
+                reason = FinishReason.CONTEXT_FULL
+                break
+            if cancel.is_set():
+                reason = FinishReason.CANCELLED
+                break
+            logits, cache = self.model.forward([token], cache)
+        if reason is not FinishReason.STOP_SEQUENCE:
+            tail = stops.feed(decoder.flush()) + stops.flush()
+            if tail:
+                pieces.append(tail)
+                yield TextChunk(tail, index)
+        self._cache = cache
+        finished_at = perf_counter()
+        yield Finished(index, "".join(pieces), self._stats(plan, generated, started, first_at, finished_at, reason, seed, reused))
+
+    @staticmethod
+    def _stats(
+        plan: PromptPlan,
+        generated: list[int],
+        started: float,
+        first_at: float | None,
+        finished_at: float | None,
+        reason: FinishReason,
+        seed: int,
+        reused: int,
+    ) -> GenerationStats:
+        ttft_ms = (first_at - started) * 1000 if first_at is not None else 0.0
+        decode_s = (finished_at - first_at) if first_at is not None and finished_at is not None else 0.0
+        tokens_per_s = (len(generated) - 1) / decode_s if len(generated) > 1 and decode_s > 0 else 0.0
+        return GenerationStats(
+            prompt_tokens=len(plan.token_ids),
+            generated_tokens=len(generated),
+            ttft_ms=ttft_ms,
+            tokens_per_s=tokens_per_s,
+            finish_reason=reason,
+            seed=seed,
+            reused_prompt_tokens=reused,
+            dropped_messages=plan.dropped_messages,
+        )
+
+
+def choose_variant(manifest: ModelManifest, provider: str, quantization: str | None = None) -> ModelVariant:
+    if quantization:
+        found = manifest.variant(quantization)
+        if found is None:
+            have = ", ".join(v.quantization for v in manifest.variants)
+            raise UserError(f"Model {manifest.id} has no {quantization} variant.", hint=f"It has: {have}.")
+        return found
+    for variant in manifest.variants:
+        if provider in variant.providers:
+            return variant
+    return manifest.variants[0]
+
+
+def load_engine(
+    model_dir: Path,
+    provider: str = "auto",
+    quantization: str | None = None,
+    threads: int | None = None,
+) -> Engine:
+    """Open a prepared model. CUDA is tried (with its own variant) only when it can load."""
+    request: ProviderRequest = validate_request(provider)
+    manifest = ModelManifest.read(model_dir)
+    tokenizer = Tokenizer(model_dir / "tokenizer.json")
+    try_cuda = request == "cuda" or (request == "auto" and cuda_unavailable_reason() is None)
+    variant = choose_variant(manifest, "cuda" if try_cuda else "cpu", quantization)
+    model = OnnxCausalLM(model_dir / variant.file, request, threads)
+    if model.provider.name == "cpu" and quantization is None and "cpu" not in variant.providers:
+        # CUDA did not load after all: run the variant made for the CPU, keep the reason.
+        variant = choose_variant(manifest, "cpu")
+        reason = model.provider.reason
+        model = OnnxCausalLM(model_dir / variant.file, "cpu", threads)
+        model.provider = replace(model.provider, reason=reason)
+    log.info("Model %s (%s) runs on %s: %s", manifest.id, variant.quantization, model.provider.label, model.provider.reason)
+    return Engine(model, tokenizer, manifest, variant)

@@ -1,0 +1,160 @@
+"""One ONNX causal language model under ONNX Runtime, with its KV cache inputs and outputs.
+
+The names, shapes and dtype of the past/present tensors are read from the graph once at
+load time, so the token loop has no per-model branches.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort
+
+from desktop_app.core.errors import UserError
+from desktop_app.engine.providers import (
+    ORT_NAMES,
+    ProviderReport,
+    ProviderRequest,
+    cuda_unavailable_reason,
+    nvidia_gpu_present,
+    preload_cuda_libraries,
+)
+
+log = logging.getLogger(__name__)
+
+PAST_PREFIX = "past_key_values."
+PRESENT_PREFIX = "present."
+_DTYPES = {"tensor(float)": np.float32, "tensor(float16)": np.float16}
+
+
+@dataclass(frozen=True)
+class KVSpec:
+    past_names: tuple[str, ...]
+    present_names: tuple[str, ...]
+    heads: int
+    head_dim: int
+    dtype: type
+
+
+class KVCache:
+    """The past key/value arrays of one sequence and the token ids that produced them.
+
+    ONNX Runtime returns fresh arrays each step, so a cache is never mutated in place:
+    several alternatives can start from the same prefilled cache without copying it.
+    """
+
+    def __init__(self, tokens: list[int], arrays: list[np.ndarray]) -> None:
+        self.tokens = tokens
+        self.arrays = arrays
+
+    @classmethod
+    def empty(cls, spec: KVSpec) -> KVCache:
+        blank = np.zeros((1, spec.heads, 0, spec.head_dim), dtype=spec.dtype)
+        return cls([], [blank] * len(spec.past_names))
+
+    def __len__(self) -> int:
+        return len(self.tokens)
+
+    def truncated(self, length: int) -> KVCache:
+        if length >= len(self.tokens):
+            return self
+        return KVCache(self.tokens[:length], [np.ascontiguousarray(a[:, :, :length, :]) for a in self.arrays])
+
+
+def common_prefix_length(a: list[int], b: list[int]) -> int:
+    n = min(len(a), len(b))
+    if n == 0:
+        return 0
+    x, y = np.asarray(a[:n]), np.asarray(b[:n])
+    mismatch = np.flatnonzero(x != y)
+    return int(mismatch[0]) if mismatch.size else n
+
+
+class OnnxCausalLM:
+    def __init__(self, path: Path, provider: ProviderRequest = "auto", threads: int | None = None) -> None:
+        if not path.is_file():
+            raise UserError(f"The model file {path} is missing.", hint="Prepare the model again: inkwell models prepare")
+        self.path = path
+        self.session, self.provider = self._open(path, provider, threads)
+        self.kv = self._read_kv_spec()
+        inputs = {i.name for i in self.session.get_inputs()}
+        self._has_position_ids = "position_ids" in inputs
+        self._has_attention_mask = "attention_mask" in inputs
+        self._logits_name = self.session.get_outputs()[0].name
+        self._output_names = [self._logits_name, *self.kv.present_names]
+
+    @staticmethod
+    def _session_options(threads: int | None) -> ort.SessionOptions:
+        options = ort.SessionOptions()
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.intra_op_num_threads = threads or max(1, min(os.cpu_count() or 1, 8))
+        options.inter_op_num_threads = 1
+        options.log_severity_level = 3
+        return options
+
+    def _open(self, path: Path, request: ProviderRequest, threads: int | None) -> tuple[ort.InferenceSession, ProviderReport]:
+        options = self._session_options(threads)
+        cpu_only = [ORT_NAMES["cpu"]]
+        if request == "cpu":
+            return self._create(path, options, cpu_only), ProviderReport("cpu", "CPU chosen in settings")
+        why_not = cuda_unavailable_reason()
+        if why_not is None:
+            preload_cuda_libraries()
+            session = self._create(path, options, [ORT_NAMES["cuda"], ORT_NAMES["cpu"]])
+            if session.get_providers()[0] == ORT_NAMES["cuda"]:
+                return session, ProviderReport("cuda", "NVIDIA GPU found and the CUDA provider loaded")
+            why_not = (
+                "the CUDA provider did not load: the CUDA 12 and cuDNN 9 libraries were not found "
+                "(install them system-wide, or pip install onnxruntime-gpu[cuda,cudnn])"
+            )
+        if request == "cuda":
+            raise UserError(f"CUDA cannot be used: {why_not}.", hint="Choose the CPU or automatic provider instead.")
+        # A user with an NVIDIA GPU should hear that it is idle; without one it is no news.
+        level = logging.WARNING if nvidia_gpu_present() else logging.INFO
+        log.log(level, "Running on the CPU: %s", why_not)
+        return self._create(path, options, cpu_only), ProviderReport("cpu", f"CUDA not used: {why_not}")
+
+    @staticmethod
+    def _create(path: Path, options: ort.SessionOptions, providers: list[str]) -> ort.InferenceSession:
+        try:
+            return ort.InferenceSession(str(path), sess_options=options, providers=providers)
+        except Exception as exc:  # noqa: BLE001 - onnxruntime raises several unrelated types
+            raise UserError(
+                f"The model {path.name} cannot be loaded by ONNX Runtime: {str(exc).strip()[:400]}",
+                hint="The file may be damaged or from an unsupported exporter; prepare or import it again.",
+            ) from None
+
+    def _read_kv_spec(self) -> KVSpec:
+        past = [i for i in self.session.get_inputs() if i.name.startswith(PAST_PREFIX)]
+        outputs = {o.name for o in self.session.get_outputs()}
+        if not past:
+            raise UserError(f"{self.path.name} has no KV cache inputs; export it with past key values.")
+        presents = tuple(PRESENT_PREFIX + p.name[len(PAST_PREFIX) :] for p in past)
+        missing = [name for name in presents if name not in outputs]
+        if missing:
+            raise UserError(f"{self.path.name} lacks the KV cache outputs {missing[:2]}.")
+        shape = past[0].shape  # [batch, heads, past_len, head_dim]
+        if len(shape) != 4 or not isinstance(shape[1], int) or not isinstance(shape[3], int):
+            raise UserError(f"{self.path.name} has a KV cache layout Inkwell does not know: {shape}.")
+        dtype = _DTYPES.get(past[0].type)
+        if dtype is None:
+            raise UserError(f"{self.path.name} has a KV cache of type {past[0].type}, which Inkwell does not support.")
+        return KVSpec(tuple(p.name for p in past), presents, shape[1], shape[3], dtype)
+
+    def forward(self, token_ids: list[int], cache: KVCache) -> tuple[np.ndarray, KVCache]:
+        """Run `token_ids` after `cache`; return the last position's logits and the new cache."""
+        start = len(cache)
+        n = len(token_ids)
+        feed: dict[str, np.ndarray] = {"input_ids": np.asarray([token_ids], dtype=np.int64)}
+        if self._has_attention_mask:
+            feed["attention_mask"] = np.ones((1, start + n), dtype=np.int64)
+        if self._has_position_ids:
+            feed["position_ids"] = np.arange(start, start + n, dtype=np.int64)[None, :]
+        feed.update(zip(self.kv.past_names, cache.arrays))
+        outputs = self.session.run(self._output_names, feed)
+        logits = outputs[0][0, -1].astype(np.float32, copy=False)
+        return logits, KVCache(cache.tokens + token_ids, outputs[1:])

@@ -1,0 +1,72 @@
+"""Choosing the ONNX Runtime execution provider explicitly, and saying why.
+
+CUDA is used only when it really loads: onnxruntime quietly falls back to the CPU when the
+CUDA or cuDNN libraries are missing, so after creating a session we check which provider
+it actually got. The reason the other provider is not used is always reported.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import sys
+from dataclasses import dataclass
+from typing import Literal
+
+import onnxruntime as ort
+
+from desktop_app.core.errors import UserError
+
+log = logging.getLogger(__name__)
+
+ProviderName = Literal["cpu", "cuda"]
+ProviderRequest = Literal["auto", "cpu", "cuda"]
+PROVIDER_CHOICES: tuple[str, ...] = ("auto", "cpu", "cuda")
+
+ORT_NAMES: dict[str, str] = {"cpu": "CPUExecutionProvider", "cuda": "CUDAExecutionProvider"}
+
+
+@dataclass(frozen=True)
+class ProviderReport:
+    """Which provider runs the model, and in plain words why (and why not the other)."""
+
+    name: ProviderName
+    reason: str
+
+    @property
+    def label(self) -> str:
+        return "CUDA" if self.name == "cuda" else "CPU"
+
+
+def validate_request(request: str) -> ProviderRequest:
+    if request not in PROVIDER_CHOICES:
+        raise UserError(f"Unknown provider {request!r}.", hint="Choose auto, cpu or cuda.")
+    return request  # type: ignore[return-value]
+
+
+def nvidia_gpu_present() -> bool:
+    """A cheap look for an NVIDIA driver, without loading any CUDA library."""
+    if sys.platform.startswith("linux") and os.path.exists("/dev/nvidiactl"):
+        return True
+    return shutil.which("nvidia-smi") is not None
+
+
+def cuda_unavailable_reason() -> str | None:
+    """Why CUDA cannot even be tried here, or None when it is worth trying."""
+    if ORT_NAMES["cuda"] not in ort.get_available_providers():
+        return "this ONNX Runtime build has no CUDA provider (the onnxruntime-gpu package has one)"
+    if not nvidia_gpu_present():
+        return "no NVIDIA GPU or driver was found"
+    return None
+
+
+def preload_cuda_libraries() -> None:
+    """Let onnxruntime find CUDA/cuDNN from pip's nvidia-* packages if they are installed."""
+    preload = getattr(ort, "preload_dlls", None)
+    if preload is None:
+        return
+    try:
+        preload()
+    except Exception as exc:  # noqa: BLE001 - a failed preload only means "not from pip"
+        log.debug("onnxruntime.preload_dlls() failed: %s", exc)

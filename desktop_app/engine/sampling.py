@@ -1,0 +1,84 @@
+"""Choosing the next token from logits: penalties, filters, and a seeded draw.
+
+The order matches Hugging Face's logits processors: repetition penalty, no-repeat
+n-grams, then temperature, top-k, top-p and min-p. Greedy decoding (temperature 0)
+still applies the two penalties.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from desktop_app.core.generation import GenerationSettings
+
+
+def apply_repetition_penalty(logits: np.ndarray, history: Sequence[int], penalty: float, window: int) -> None:
+    """In place: make recently seen tokens less likely (divide positive logits, multiply negative)."""
+    if penalty == 1.0 or not history:
+        return
+    recent = history[-window:] if window else history
+    ids = np.fromiter(set(recent), dtype=np.int64)
+    values = logits[ids]
+    logits[ids] = np.where(values > 0, values / penalty, values * penalty)
+
+
+def banned_ngram_tokens(history: Sequence[int], n: int) -> set[int]:
+    """Tokens that would complete an n-gram already present in history."""
+    if n <= 0 or len(history) < n:
+        return set()
+    if n == 1:
+        return set(history)
+    prefix = tuple(history[len(history) - n + 1 :])
+    banned = set()
+    for start in range(len(history) - n + 1):
+        if tuple(history[start : start + n - 1]) == prefix:
+            banned.add(history[start + n - 1])
+    return banned
+
+
+def filtered_probabilities(logits: np.ndarray, settings: GenerationSettings) -> tuple[np.ndarray, np.ndarray]:
+    """Candidate token ids and their probabilities after temperature, top-k, top-p, min-p."""
+    scaled = logits.astype(np.float64) / settings.temperature
+    if 0 < settings.top_k < scaled.size:
+        ids = np.argpartition(scaled, -settings.top_k)[-settings.top_k :]
+    else:
+        ids = np.arange(scaled.size)
+    ids = ids[np.isfinite(scaled[ids])]
+    order = np.argsort(-scaled[ids], kind="stable")
+    ids = ids[order]
+    values = scaled[ids]
+    probs = np.exp(values - values[0])
+    probs /= probs.sum()
+    if settings.top_p < 1.0:
+        # keep the smallest prefix whose mass reaches top_p (at least one token)
+        cumulative = np.cumsum(probs)
+        keep = int(np.searchsorted(cumulative, settings.top_p - 1e-12)) + 1
+        ids, probs = ids[:keep], probs[:keep]
+    if settings.min_p > 0:
+        mask = probs >= settings.min_p * probs[0]
+        ids, probs = ids[mask], probs[mask]
+    return ids, probs / probs.sum()
+
+
+class Sampler:
+    """Picks tokens for one generation; the same seed gives the same choices."""
+
+    def __init__(self, settings: GenerationSettings, seed: int) -> None:
+        self.settings = settings
+        self._rng = np.random.default_rng(seed)
+
+    def __call__(self, logits: np.ndarray, history: Sequence[int]) -> int:
+        s = self.settings
+        if s.repetition_penalty != 1.0 or s.no_repeat_ngram_size:
+            logits = np.array(logits, dtype=np.float32, copy=True)
+            apply_repetition_penalty(logits, history, s.repetition_penalty, s.repetition_window)
+            banned = banned_ngram_tokens(history, s.no_repeat_ngram_size)
+            if banned:
+                logits[list(banned)] = -np.inf
+        if s.greedy:
+            return int(np.argmax(logits))
+        ids, probs = filtered_probabilities(logits, s)
+        choice = int(np.searchsorted(np.cumsum(probs), self._rng.random() * probs.sum()))
+        return int(ids[min(choice, ids.size - 1)])

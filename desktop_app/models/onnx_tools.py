@@ -1,0 +1,103 @@
+"""Graph surgery and quantization for exported decoder models (needs the `export` extra)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+QUANTIZATIONS = ("q4", "q8", "fp16", "fp32")
+# Block size 32 matches llama.cpp's Q4 blocks; accuracy level 4 lets MatMulNBits compute
+# with int8 activations on the CPU, its fastest path (ONNX Runtime MatMulNBits docs).
+BLOCK_SIZE = 32
+ACCURACY_LEVEL = 4
+
+
+def untie_output_projection(model: Any) -> int:
+    """Give each MatMul that reads a transposed initializer its own transposed copy.
+
+    optimum ties the output projection to the embeddings through a Transpose node; the
+    weight-only quantizer skips a MatMul whose weight is not an initializer, which would
+    leave the largest matrix of a small model in fp32. Returns how many were untied.
+    """
+    import numpy as np
+    from onnx import numpy_helper
+
+    graph = model.graph
+    initializers = {i.name: i for i in graph.initializer}
+    producers = {out: node for node in graph.node for out in node.output}
+    untied = 0
+    for node in graph.node:
+        if node.op_type != "MatMul" or node.input[1] not in producers:
+            continue
+        source = producers[node.input[1]]
+        if source.op_type != "Transpose" or source.input[0] not in initializers:
+            continue
+        perm = next((list(a.ints) for a in source.attribute if a.name == "perm"), [1, 0])
+        weight = np.ascontiguousarray(numpy_helper.to_array(initializers[source.input[0]]).transpose(perm))
+        name = f"{source.input[0]}.untied_for_{node.name.strip('/').replace('/', '_')}"
+        graph.initializer.append(numpy_helper.from_array(weight, name))
+        node.input[1] = name
+        untied += 1
+    remove_unused(model)
+    return untied
+
+
+def remove_unused(model: Any) -> None:
+    """Drop nodes whose outputs nobody reads, then initializers nobody uses."""
+    graph = model.graph
+    needed = {o.name for o in graph.output}
+    kept = []
+    for node in reversed(list(graph.node)):
+        if any(out in needed for out in node.output):
+            kept.append(node)
+            needed.update(_inputs_including_subgraphs(node))
+    if len(kept) != len(graph.node):
+        del graph.node[:]
+        graph.node.extend(reversed(kept))
+    used = needed | {i for n in graph.node for i in _inputs_including_subgraphs(n)}
+    unused = [i for i in graph.initializer if i.name not in used]
+    for initializer in unused:
+        graph.initializer.remove(initializer)
+
+
+def quantize(model: Any, quantization: str) -> Any:
+    """Return a new ModelProto in the requested precision (the input is not modified)."""
+    import copy
+
+    model = copy.deepcopy(model)
+    if quantization == "fp32":
+        return model
+    if quantization == "fp16":
+        from onnxruntime.transformers.float16 import convert_float_to_float16
+
+        return convert_float_to_float16(model, keep_io_types=False, disable_shape_infer=True)
+    if quantization in ("q4", "q8"):
+        from onnxruntime.quantization import matmul_nbits_quantizer as nbits
+
+        config = nbits.DefaultWeightOnlyQuantConfig(
+            block_size=BLOCK_SIZE,
+            is_symmetric=True,
+            accuracy_level=ACCURACY_LEVEL,
+            bits=4 if quantization == "q4" else 8,
+            op_types_to_quantize=("MatMul", "Gather"),
+            quant_axes=(("MatMul", 0), ("Gather", 1)),
+        )
+        quantizer = nbits.MatMulNBitsQuantizer(model, algo_config=config)
+        quantizer.process()
+        result = quantizer.model.model
+        remove_unused(result)
+        return result
+    raise ValueError(f"unknown quantization {quantization!r}")
+
+
+def _inputs_including_subgraphs(node: Any) -> set[str]:
+    """A node's inputs, plus the outer names read by nodes of its subgraphs (If, Loop)."""
+    names = {i for i in node.input if i}
+    for attribute in node.attribute:
+        graphs = list(attribute.graphs) + ([attribute.g] if attribute.HasField("g") else [])
+        for subgraph in graphs:
+            for inner in subgraph.node:
+                names |= _inputs_including_subgraphs(inner)
+    return names

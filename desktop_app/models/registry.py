@@ -1,0 +1,119 @@
+"""Which prepared models are installed, where, and which one is the default."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from desktop_app.core.errors import ModelNotFoundError, UserError
+from desktop_app.core.manifest import MANIFEST_NAME, ModelManifest
+from desktop_app.core.paths import bundled_models_dir, user_models_dir
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MODEL_ID = "smollm2-135m-instruct"
+MODELS_DIR_ENV = "INKWELL_MODELS_DIR"
+
+
+@dataclass(frozen=True)
+class InstalledModel:
+    manifest: ModelManifest
+    directory: Path
+    size_bytes: int
+
+    @property
+    def id(self) -> str:
+        return self.manifest.id
+
+    def as_dict(self, default_id: str | None) -> dict[str, object]:
+        return {
+            "id": self.id,
+            "name": self.manifest.name,
+            "default": self.id == default_id,
+            "architecture": self.manifest.architecture,
+            "context_length": self.manifest.context_length,
+            "quantizations": [v.quantization for v in self.manifest.variants],
+            "size_bytes": self.size_bytes,
+            "path": str(self.directory),
+        }
+
+
+class ModelRegistry:
+    """Models found in a list of folders; an id found earlier in the list wins."""
+
+    def __init__(self, roots: list[Path]) -> None:
+        self.roots = roots
+
+    def list(self) -> list[InstalledModel]:
+        found: dict[str, InstalledModel] = {}
+        for root in self.roots:
+            if not root.is_dir():
+                continue
+            for directory in sorted(root.iterdir()):
+                # dot-folders are preparations in progress (or abandoned): never models
+                if directory.name.startswith(".") or not (directory / MANIFEST_NAME).is_file():
+                    continue
+                model = self._load(directory)
+                if model is not None and model.id not in found:
+                    found[model.id] = model
+        return list(found.values())
+
+    @staticmethod
+    def _load(directory: Path) -> InstalledModel | None:
+        try:
+            manifest = ModelManifest.read(directory)
+        except UserError as exc:
+            log.warning("Skipping %s: %s", directory, exc)
+            return None
+        missing = [v.file for v in manifest.variants if not (directory / v.file).is_file()]
+        if missing or not (directory / "tokenizer.json").is_file() or not manifest.variants:
+            log.warning("Skipping %s: files missing (%s)", directory, ", ".join(missing) or "tokenizer.json")
+            return None
+        size = sum(f.stat().st_size for f in directory.iterdir() if f.is_file())
+        return InstalledModel(manifest, directory, size)
+
+    def default_id(self, preferred: str | None = None) -> str | None:
+        ids = [m.id for m in self.list()]
+        for candidate in (preferred, DEFAULT_MODEL_ID):
+            if candidate and candidate in ids:
+                return candidate
+        return ids[0] if ids else None
+
+    def get(self, model_id: str | None = None) -> InstalledModel:
+        models = {m.id: m for m in self.list()}
+        chosen = model_id or self.default_id()
+        if chosen is None:
+            raise ModelNotFoundError(
+                "No model is prepared yet.",
+                hint="Prepare the default model with: inkwell models prepare (or make run).",
+            )
+        if chosen not in models:
+            have = ", ".join(sorted(models)) or "none"
+            raise ModelNotFoundError(f"The model {chosen!r} is not installed.", hint=f"Installed models: {have}.")
+        return models[chosen]
+
+
+def is_source_checkout(models_dir: Path) -> bool:
+    return not getattr(sys, "frozen", False) and (models_dir.parent / "pyproject.toml").is_file()
+
+
+def default_registry() -> ModelRegistry:
+    """INKWELL_MODELS_DIR if set; else the user's models, then onnx_models/ (checkout or bundle)."""
+    override = os.environ.get(MODELS_DIR_ENV)
+    if override:
+        return ModelRegistry([Path(override).expanduser()])
+    return ModelRegistry([user_models_dir(), bundled_models_dir()])
+
+
+def default_output_dir() -> Path:
+    """Where `models prepare` and `models import` write by default."""
+    override = os.environ.get(MODELS_DIR_ENV)
+    if override:
+        return Path(override).expanduser()
+    bundled = bundled_models_dir()
+    if is_source_checkout(bundled) and os.access(bundled, os.W_OK):
+        return bundled
+    return user_models_dir()
