@@ -197,7 +197,7 @@ class Engine:
             if len(generated) >= settings.max_new_tokens:
                 reason = FinishReason.LENGTH
                 break
-            if len(cache) + 1 > self.context_length:
+            if len(cache) + 1 >= self.context_length:  # prompt + reply fill the window
                 reason = FinishReason.CONTEXT_FULL
                 break
             if cancel.is_set():

@@ -1,0 +1,112 @@
+"""Shared fixtures: a private data dir per test, and a tiny random Llama model.
+
+The tiny model is built once per test session: a byte-level BPE tokenizer trained on a
+few sentences, a 2-layer Llama with random weights, saved as a Hugging Face folder and
+prepared through Inkwell's own pipeline (optimum export + quantization), like a user's
+import would be.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+CHATML = (
+    "{% for message in messages %}{{ '<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>\n' }}"
+    "{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}"
+)
+TINY_CONTEXT = 128
+CORPUS = [
+    "The quick brown fox jumps over the lazy dog.",
+    "Paris is the capital of France, and Berlin is the capital of Germany.",
+    "Hello world! Café, naïve, 日本語, emoji 👋🙂 and more text for the tokenizer.",
+    "Customer service replies should be friendly, clear and short.",
+    "Writers continue, rewrite, shorten and summarise their drafts.",
+] * 20
+
+
+@pytest.fixture(autouse=True)
+def private_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test gets its own data dir and an empty models dir unless it asks for a model."""
+    data = tmp_path_factory.mktemp("data")
+    monkeypatch.setenv("INKWELL_DATA_DIR", str(data))
+    monkeypatch.setenv("INKWELL_MODELS_DIR", str(tmp_path_factory.mktemp("models")))
+    return data
+
+
+def build_tiny_hf_model(folder: Path) -> Path:
+    import torch
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    folder.mkdir(parents=True, exist_ok=True)
+    tokenizer = Tokenizer(models.BPE())
+    tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tokenizer.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(
+        vocab_size=420,
+        special_tokens=["<|endoftext|>", "<|im_start|>", "<|im_end|>"],
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+    )
+    tokenizer.train_from_iterator(CORPUS, trainer)
+    tokenizer.save(str(folder / "tokenizer.json"))
+    (folder / "tokenizer_config.json").write_text(
+        json.dumps(
+            {
+                "tokenizer_class": "PreTrainedTokenizerFast",
+                "bos_token": "<|im_start|>",
+                "eos_token": "<|im_end|>",
+                "chat_template": CHATML,
+                "model_max_length": TINY_CONTEXT,
+            }
+        )
+    )
+    config = LlamaConfig(
+        vocab_size=tokenizer.get_vocab_size(),
+        hidden_size=64,
+        intermediate_size=128,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=TINY_CONTEXT,
+        bos_token_id=1,
+        eos_token_id=2,
+        tie_word_embeddings=True,
+        initializer_range=0.5,  # peaked logits, so greedy choices are not near-ties
+    )
+    torch.manual_seed(0)
+    LlamaForCausalLM(config).save_pretrained(folder)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def tiny_hf_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_tiny_hf_model(tmp_path_factory.mktemp("tiny-hf") / "tiny-llama")
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tiny_hf_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from desktop_app.models.prepare import prepare_model
+
+    out = tmp_path_factory.mktemp("tiny-onnx")
+    return prepare_model(tiny_hf_model, out, model_id="tiny-llama", quantizations=("fp32", "q4", "fp16"))
+
+
+@pytest.fixture(scope="session")
+def tiny_engine_factory(tiny_model_dir: Path):  # type: ignore[no-untyped-def]
+    from desktop_app.engine import load_engine
+
+    def make(quantization: str = "fp32"):  # type: ignore[no-untyped-def]
+        return load_engine(tiny_model_dir, provider="cpu", quantization=quantization, threads=1)
+
+    return make
+
+
+@pytest.fixture
+def tiny_engine(tiny_engine_factory):  # type: ignore[no-untyped-def]
+    return tiny_engine_factory("fp32")
