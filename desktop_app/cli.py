@@ -1,9 +1,9 @@
 """The `inkwell` command: the app by default, and headless subcommands.
 
-  inkwell                      open Inkwell (a chat in the terminal until the window lands)
-  inkwell ask "PROMPT" [...]   answer one prompt, streamed (or --json)
-  inkwell chat                 a conversation in the terminal
-  inkwell models list|prepare|import
+inkwell                      open Inkwell (a chat in the terminal until the window lands)
+inkwell ask "PROMPT" [...]   answer one prompt, streamed (or --json)
+inkwell chat                 a conversation in the terminal
+inkwell models list|prepare|import
 """
 
 from __future__ import annotations
@@ -83,7 +83,9 @@ def _settings_from(args: argparse.Namespace) -> GenerationSettings:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="inkwell", description="Inkwell: a private AI assistant that runs on your computer.")
+    parser = argparse.ArgumentParser(
+        prog="inkwell", description="Inkwell: a private AI assistant that runs on your computer."
+    )
     parser.add_argument("--version", action="version", version=f"Inkwell {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log more, to the terminal too")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -131,7 +133,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("\ninkwell: interrupted", file=sys.stderr)
         return 130
-    except Exception:  # noqa: BLE001 - the last line of defence: log it, show no traceback
+    except Exception:
         log.exception("Unexpected error")
         where = f" Details are in {log_path}." if log_path else ""
         print(f"inkwell: something went wrong.{where}", file=sys.stderr)

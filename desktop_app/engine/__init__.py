@@ -4,7 +4,7 @@
 `Engine.generate()` streams events for one request.
 """
 
-from desktop_app.engine.events import Event, PromptPrepared, TextChunk, Finished
+from desktop_app.engine.events import Event, Finished, PromptPrepared, TextChunk
 from desktop_app.engine.generate import Engine, GenerationRequest, load_engine
 
 __all__ = [

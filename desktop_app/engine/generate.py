@@ -52,7 +52,9 @@ class PromptPlan:
 class Engine:
     """A loaded model ready to generate. Not thread-safe: use it from one thread."""
 
-    def __init__(self, model: OnnxCausalLM, tokenizer: Tokenizer, manifest: ModelManifest, variant: ModelVariant) -> None:
+    def __init__(
+        self, model: OnnxCausalLM, tokenizer: Tokenizer, manifest: ModelManifest, variant: ModelVariant
+    ) -> None:
         self.model = model
         self.tokenizer = tokenizer
         self.manifest = manifest
@@ -211,7 +213,9 @@ class Engine:
                 yield TextChunk(tail, index)
         self._cache = cache
         finished_at = perf_counter()
-        yield Finished(index, "".join(pieces), self._stats(plan, generated, started, first_at, finished_at, reason, seed, reused))
+        yield Finished(
+            index, "".join(pieces), self._stats(plan, generated, started, first_at, finished_at, reason, seed, reused)
+        )
 
     @staticmethod
     def _stats(
@@ -271,5 +275,7 @@ def load_engine(
         reason = model.provider.reason
         model = OnnxCausalLM(model_dir / variant.file, "cpu", threads)
         model.provider = replace(model.provider, reason=reason)
-    log.info("Model %s (%s) runs on %s: %s", manifest.id, variant.quantization, model.provider.label, model.provider.reason)
+    log.info(
+        "Model %s (%s) runs on %s: %s", manifest.id, variant.quantization, model.provider.label, model.provider.reason
+    )
     return Engine(model, tokenizer, manifest, variant)

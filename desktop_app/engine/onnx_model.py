@@ -53,7 +53,7 @@ class KVCache:
 
     @classmethod
     def empty(cls, spec: KVSpec) -> KVCache:
-        blank = np.zeros((1, spec.heads, 0, spec.head_dim), dtype=spec.dtype)
+        blank: np.ndarray = np.zeros((1, spec.heads, 0, spec.head_dim), dtype=spec.dtype)
         return cls([], [blank] * len(spec.past_names))
 
     def __len__(self) -> int:
@@ -77,7 +77,9 @@ def common_prefix_length(a: list[int], b: list[int]) -> int:
 class OnnxCausalLM:
     def __init__(self, path: Path, provider: ProviderRequest = "auto", threads: int | None = None) -> None:
         if not path.is_file():
-            raise UserError(f"The model file {path} is missing.", hint="Prepare the model again: inkwell models prepare")
+            raise UserError(
+                f"The model file {path} is missing.", hint="Prepare the model again: inkwell models prepare"
+            )
         self.path = path
         self.session, self.provider = self._open(path, provider, threads)
         self.kv = self._read_kv_spec()
@@ -96,7 +98,9 @@ class OnnxCausalLM:
         options.log_severity_level = 3
         return options
 
-    def _open(self, path: Path, request: ProviderRequest, threads: int | None) -> tuple[ort.InferenceSession, ProviderReport]:
+    def _open(
+        self, path: Path, request: ProviderRequest, threads: int | None
+    ) -> tuple[ort.InferenceSession, ProviderReport]:
         options = self._session_options(threads)
         cpu_only = [ORT_NAMES["cpu"]]
         if request == "cpu":
@@ -122,7 +126,7 @@ class OnnxCausalLM:
     def _create(path: Path, options: ort.SessionOptions, providers: list[str]) -> ort.InferenceSession:
         try:
             return ort.InferenceSession(str(path), sess_options=options, providers=providers)
-        except Exception as exc:  # noqa: BLE001 - onnxruntime raises several unrelated types
+        except Exception as exc:
             raise UserError(
                 f"The model {path.name} cannot be loaded by ONNX Runtime: {str(exc).strip()[:400]}",
                 hint="The file may be damaged or from an unsupported exporter; prepare or import it again.",
@@ -154,7 +158,7 @@ class OnnxCausalLM:
             feed["attention_mask"] = np.ones((1, start + n), dtype=np.int64)
         if self._has_position_ids:
             feed["position_ids"] = np.arange(start, start + n, dtype=np.int64)[None, :]
-        feed.update(zip(self.kv.past_names, cache.arrays))
+        feed.update(zip(self.kv.past_names, cache.arrays, strict=False))
         outputs = self.session.run(self._output_names, feed)
         logits = outputs[0][0, -1].astype(np.float32, copy=False)
         return logits, KVCache(cache.tokens + token_ids, outputs[1:])

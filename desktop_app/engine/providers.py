@@ -68,5 +68,5 @@ def preload_cuda_libraries() -> None:
         return
     try:
         preload()
-    except Exception as exc:  # noqa: BLE001 - a failed preload only means "not from pip"
+    except Exception as exc:
         log.debug("onnxruntime.preload_dlls() failed: %s", exc)

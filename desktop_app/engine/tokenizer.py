@@ -16,7 +16,7 @@ class Tokenizer:
     def __init__(self, path: Path) -> None:
         try:
             self._tok = _HFTokenizer.from_file(str(path))
-        except Exception as exc:  # noqa: BLE001 - the library raises plain Exception
+        except Exception as exc:
             raise UserError(f"The tokenizer {path} cannot be loaded: {exc}.") from None
         # The chat template writes special tokens as text; they must map to their ids.
         self._tok.no_truncation()

@@ -144,8 +144,7 @@ def _require_export_extra() -> None:
     missing = [m for m in ("torch", "transformers", "optimum.exporters.onnx", "onnx") if _find(m) is None]
     if missing:
         raise UserError(
-            "Preparing models needs the export tools, which are not installed "
-            f"(missing: {', '.join(missing)}).",
+            f"Preparing models needs the export tools, which are not installed (missing: {', '.join(missing)}).",
             hint="Install them with: pip install 'inkwell[export]'   (make run does this)",
         )
 
@@ -248,7 +247,7 @@ def special_tokens(export_dir: Path, chat_template: str | None) -> dict[str, Any
         for token_id in source if isinstance(source, list) else [source]:
             if isinstance(token_id, int) and token_id not in stop_ids:
                 stop_ids.append(token_id)
-    candidates = [eos] + _end_of_turn_tokens(chat_template)
+    candidates = [eos, *_end_of_turn_tokens(chat_template)]
     for text in candidates:
         token_id = tokenizer.token_to_id(text) if text else None
         if token_id is not None and token_id not in stop_ids:
@@ -308,7 +307,9 @@ def prepare_model(
     model_id = model_id_from(model_id or source.label)
     destination = output_root / model_id
     if destination.exists() and not force:
-        raise UserError(f"A model named {model_id!r} is already installed in {output_root}.", hint="Use --force to replace it.")
+        raise UserError(
+            f"A model named {model_id!r} is already installed in {output_root}.", hint="Use --force to replace it."
+        )
     _require_export_extra()
     output_root.mkdir(parents=True, exist_ok=True)
     _clean_stale_partials(output_root)
@@ -358,7 +359,7 @@ def _run_tool(what: str, action: Callable[[], Any]) -> Any:
         return action()
     except (UserError, OSError, MemoryError, KeyboardInterrupt):
         raise
-    except Exception as exc:  # noqa: BLE001 - third-party tools raise anything
+    except Exception as exc:
         log.exception("Could not %s", what)
         first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
         raise UserError(
@@ -401,7 +402,9 @@ def _build_variants(
     return variants
 
 
-def _manifest(model_id: str, name: str, source: ModelSource, export_dir: Path, variants: list[ModelVariant]) -> ModelManifest:
+def _manifest(
+    model_id: str, name: str, source: ModelSource, export_dir: Path, variants: list[ModelVariant]
+) -> ModelManifest:
     config = _read_json(export_dir / "config.json")
     template = _chat_template(export_dir)
     return ModelManifest(
@@ -411,7 +414,12 @@ def _manifest(model_id: str, name: str, source: ModelSource, export_dir: Path, v
         context_length=int(config.get("max_position_embeddings") or 2048),
         chat_template=template,
         special_tokens=special_tokens(export_dir, template),
-        source={"kind": source.kind, "file": source.path.name, "sha256": source.sha256, "size_bytes": source.size_bytes},
+        source={
+            "kind": source.kind,
+            "file": source.path.name,
+            "sha256": source.sha256,
+            "size_bytes": source.size_bytes,
+        },
         variants=tuple(variants),
         tools=tool_versions(),
         created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -444,7 +452,9 @@ def _install(built: Path, destination: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
-def prepare_default(output_root: Path, force: bool = False, progress: Progress = _noop_progress, cancel: threading.Event | None = None) -> Path:
+def prepare_default(
+    output_root: Path, force: bool = False, progress: Progress = _noop_progress, cancel: threading.Event | None = None
+) -> Path:
     return prepare_model(
         locate_default_gguf(),
         output_root,

@@ -26,5 +26,7 @@ def test_template_errors_are_user_errors() -> None:
 
 
 def test_bos_and_eos_are_available_to_templates() -> None:
-    template = ChatTemplate("{{ bos_token }}{{ messages[0]['content'] }}{{ eos_token }}", {"bos_token": "<s>", "eos_token": "</s>"})
+    template = ChatTemplate(
+        "{{ bos_token }}{{ messages[0]['content'] }}{{ eos_token }}", {"bos_token": "<s>", "eos_token": "</s>"}
+    )
     assert template.render([ChatMessage("user", "x")]) == "<s>x</s>"

@@ -101,7 +101,7 @@ def test_cancel_takes_effect_within_one_token(endless) -> None:  # type: ignore[
     settings = replace(GREEDY, max_new_tokens=100)
     received = []
     for event in endless.generate(ask("Go on", settings), cancel):
-        if isinstance(event, TextChunk) or (isinstance(event, Finished)):
+        if isinstance(event, (TextChunk, Finished)):
             received.append(event)
         if isinstance(event, TextChunk):
             cancel.set()

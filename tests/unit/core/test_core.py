@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from desktop_app.core.errors import UserError
+from desktop_app.core.generation import GenerationSettings
+from desktop_app.core.manifest import ModelManifest
+from desktop_app.core.paths import data_dir, log_dir
+
+
+def test_settings_round_trip_through_json_and_ignore_unknown_keys() -> None:
+    settings = GenerationSettings(temperature=0.3, seed=5, stop_sequences=("###",))
+    data = settings.to_dict() | {"from_a_future_version": True}
+    assert GenerationSettings.from_dict(data) == settings
+
+
+def test_data_dir_follows_the_environment_and_is_private(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    target = tmp_path / "inkwell-data"
+    monkeypatch.setenv("INKWELL_DATA_DIR", str(target))
+    assert data_dir() == target
+    assert log_dir() == target / "logs"
+    if os.name == "posix":
+        assert stat.S_IMODE(target.stat().st_mode) == 0o700
+        assert stat.S_IMODE((target / "logs").stat().st_mode) == 0o700
+
+
+def test_manifest_from_a_newer_inkwell_is_refused() -> None:
+    with pytest.raises(UserError, match="newer Inkwell"):
+        ModelManifest.from_dict({"format_version": 99})
+
+
+def test_incomplete_manifest_is_a_user_error(tmp_path: Path) -> None:
+    (tmp_path / "manifest.json").write_text('{"id": "x"}')
+    with pytest.raises(UserError, match="incomplete"):
+        ModelManifest.read(tmp_path)
+    (tmp_path / "manifest.json").write_text("{broken")
+    with pytest.raises(UserError, match="cannot be read"):
+        ModelManifest.read(tmp_path)
+
+
+def test_manifest_round_trip(tiny_model_dir: Path, tmp_path: Path) -> None:
+    manifest = ModelManifest.read(tiny_model_dir)
+    manifest.write(tmp_path)
+    assert ModelManifest.read(tmp_path) == manifest

