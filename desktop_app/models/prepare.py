@@ -337,9 +337,9 @@ def prepare_model(
                 raise UserError(f"{source.label} has no fast tokenizer (tokenizer.json), which Inkwell needs.")
             final = work / "final"
             final.mkdir()
-            variants = _build_variants(export_dir, final, quantizations, advance)
+            variants, attention = _build_variants(export_dir, final, quantizations, advance)
             advance("Writing the manifest")
-            manifest = _manifest(model_id, name or source.label, source, export_dir, variants)
+            manifest = _manifest(model_id, name or source.label, source, export_dir, variants, attention)
             for extra in ("tokenizer.json", "tokenizer_config.json", "config.json", "generation_config.json"):
                 if (export_dir / extra).is_file():
                     shutil.copy2(export_dir / extra, final / extra)
@@ -371,7 +371,7 @@ def _run_tool(what: str, action: Callable[[], Any]) -> Any:
 
 def _build_variants(
     export_dir: Path, final: Path, quantizations: tuple[str, ...], advance: Callable[[str], None]
-) -> list[ModelVariant]:
+) -> tuple[list[ModelVariant], str]:
     import onnx
 
     from desktop_app.models.onnx_tools import quantize, untie_output_projection
@@ -382,6 +382,7 @@ def _build_variants(
     base = onnx.load(str(exported[0]))
     untied = untie_output_projection(base)
     log.info("Untied %d output projection(s) from the embeddings", untied)
+    base, attention = _fused_if_equivalent(base, export_dir)
     variants = []
     for quantization in quantizations:
         advance(f"Making the {quantization} variant")
@@ -399,11 +400,78 @@ def _build_variants(
                 sha256=sha256_of(files),
             )
         )
-    return variants
+    return variants, attention
+
+
+def _fused_if_equivalent(base: Any, export_dir: Path) -> tuple[Any, str]:
+    """The attention-fused graph when it gives the same logits as the exported one."""
+    import copy
+
+    from transformers import AutoConfig
+
+    from desktop_app.models.fusion import fuse_attention
+
+    try:
+        config = AutoConfig.from_pretrained(str(export_dir))
+        fused = copy.deepcopy(base)
+        if not fuse_attention(fused, config):
+            return base, "unfused"
+        difference = logits_difference(base, fused, int(config.vocab_size))
+    except Exception:
+        log.exception("Attention fusion failed; keeping the exported graph")
+        return base, "unfused"
+    if difference > FUSION_TOLERANCE:
+        log.warning("Fused attention differs from the export (%.2g); keeping the exported graph", difference)
+        return base, "unfused"
+    log.info("Fused attention into GroupQueryAttention (largest logit difference %.2g)", difference)
+    return fused, "GroupQueryAttention"
+
+
+# Relative to the largest logit; fp32 kernels that sum in another order differ by ~1e-5.
+FUSION_TOLERANCE = 1e-3
+
+
+def logits_difference(reference: Any, candidate: Any, vocab_size: int) -> float:
+    """Largest logit difference, relative to the largest logit, over a prefill and decode steps.
+
+    Returns infinity when the two graphs pick a different next token anywhere.
+    """
+    import numpy as np
+
+    from desktop_app.engine.onnx_model import KVCache, OnnxCausalLM
+
+    rng = np.random.default_rng(0)
+    steps = [rng.integers(1, vocab_size, size=n).tolist() for n in (7, 1, 3, 1)]
+    worst = 0.0
+    with _as_model_files(reference, candidate) as (path_a, path_b):
+        models = [OnnxCausalLM(path, "cpu", threads=1) for path in (path_a, path_b)]
+        caches = [KVCache.empty(m.kv) for m in models]
+        for ids in steps:
+            (a, caches[0]), (b, caches[1]) = (m.forward(ids, c) for m, c in zip(models, caches, strict=True))
+            if int(np.argmax(a)) != int(np.argmax(b)):
+                return float("inf")
+            worst = max(worst, float(np.abs(a - b).max() / max(float(np.abs(a).max()), 1e-6)))
+    return worst
+
+
+@contextlib.contextmanager
+def _as_model_files(*models: Any) -> Iterator[list[Path]]:
+    import tempfile
+
+    import onnx
+
+    with tempfile.TemporaryDirectory(prefix="inkwell-check-") as folder:
+        paths = []
+        for index, model in enumerate(models):
+            path = Path(folder) / f"model{index}.onnx"
+            large = model.ByteSize() > 1_800_000_000
+            onnx.save_model(model, str(path), save_as_external_data=large, location=f"{path.name}.data")
+            paths.append(path)
+        yield paths
 
 
 def _manifest(
-    model_id: str, name: str, source: ModelSource, export_dir: Path, variants: list[ModelVariant]
+    model_id: str, name: str, source: ModelSource, export_dir: Path, variants: list[ModelVariant], attention: str
 ) -> ModelManifest:
     config = _read_json(export_dir / "config.json")
     template = _chat_template(export_dir)
@@ -428,6 +496,7 @@ def _manifest(
             "hidden_size": config.get("hidden_size"),
             "num_key_value_heads": config.get("num_key_value_heads"),
             "vocab_size": config.get("vocab_size"),
+            "attention": attention,
         },
     )
 

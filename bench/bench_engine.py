@@ -1,0 +1,332 @@
+"""Benchmark: Inkwell's engine against transformers and llama.cpp on SmolLM2-135M-Instruct.
+
+Same machine, same prompts, greedy decoding of 128 new tokens. Each contender runs in a
+subprocess of its own so that its peak memory (max RSS) is its own. Reported: decode
+tokens/s, time to first token for a ~30-token and a ~1,000-token prompt, peak memory,
+and our decode speed as a ratio to llama.cpp's. Also: the time to first token of turn 2
+and turn 20 of a conversation, with and without reuse of the KV cache prefix.
+
+    python bench/bench_engine.py --write bench/RESULTS.md      (make bench)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+NEW_TOKENS = 128
+THREADS = 2
+REPEATS = 3
+PARAGRAPH = (
+    "Inkwell is a private assistant for chat and writing. It runs on the user's own computer, "
+    "so support agents, writers, students and teachers can draft and rewrite without their text "
+    "ever leaving the machine. The quick brown fox jumps over the lazy dog while the model writes. "
+)
+BENCH_MODELS = ROOT / "bench" / "out" / "models"
+
+
+def prompt_ids(n: int) -> list[int]:
+    from desktop_app.engine.tokenizer import Tokenizer
+
+    tokenizer = Tokenizer(default_model_dir() / "tokenizer.json")
+    ids = tokenizer.encode(PARAGRAPH * (n // 40 + 2))
+    return ids[:n]
+
+
+def default_model_dir() -> Path:
+    from desktop_app.models.registry import DEFAULT_MODEL_ID, default_registry
+
+    return default_registry().get(DEFAULT_MODEL_ID).directory
+
+
+def bench_models_dir() -> Path:
+    """The default model with every quantization (q8 and fp32 are not part of a normal install)."""
+    target = BENCH_MODELS / "smollm2-135m-instruct"
+    if not (target / "manifest.json").is_file():
+        from desktop_app.models.prepare import prepare_default, prepare_model, locate_default_gguf
+
+        BENCH_MODELS.mkdir(parents=True, exist_ok=True)
+        prepare_model(locate_default_gguf(), BENCH_MODELS, model_id="smollm2-135m-instruct",
+                      quantizations=("q4", "q8", "fp16", "fp32"))
+        del prepare_default
+    return target
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory.
+
+    VmHWM, not getrusage's ru_maxrss: Linux carries ru_maxrss across exec, so a worker would
+    report its parent's peak (which prepared the model with torch loaded).
+    """
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def timed_stream(stream, count: int) -> tuple[float, float]:  # type: ignore[no-untyped-def]
+    """Consume `count` tokens from a stream; return (time to first token s, decode tokens/s)."""
+    start = time.perf_counter()
+    first = last = 0.0
+    seen = 0
+    for _ in stream:
+        seen += 1
+        now = time.perf_counter()
+        if seen == 1:
+            first = now
+        last = now
+        if seen >= count:
+            break
+    return first - start, (seen - 1) / (last - first) if seen > 1 else 0.0
+
+
+# ---- contenders (each runs inside its own worker process) ----
+
+def run_ours(quantization: str) -> dict[str, object]:
+    from desktop_app.core.chat import ChatMessage
+    from desktop_app.core.generation import GenerationSettings
+    from desktop_app.engine import Finished, GenerationRequest, TextChunk, load_engine
+    from desktop_app.engine.tokenizer import Tokenizer
+
+    model_dir = bench_models_dir()
+    engine = load_engine(model_dir, provider="cpu", quantization=quantization, threads=THREADS)
+    engine.stop_token_ids = frozenset()  # always 128 tokens
+    tokenizer = Tokenizer(model_dir / "tokenizer.json")
+    greedy = GenerationSettings(temperature=0.0, repetition_penalty=1.0, max_new_tokens=NEW_TOKENS)
+
+    def once(n_prompt: int, new_tokens: int) -> tuple[float, float]:
+        engine.reset_cache()
+        text = tokenizer.decode(prompt_ids(n_prompt))
+        request = GenerationRequest(prompt=text, settings=GenerationSettings(temperature=0.0, repetition_penalty=1.0, max_new_tokens=new_tokens))
+        for event in engine.generate(request):
+            if isinstance(event, Finished):
+                return event.stats.ttft_ms / 1000, event.stats.tokens_per_s
+        raise AssertionError
+
+    once(30, 8)  # warm-up
+    decode = [once(30, NEW_TOKENS)[1] for _ in range(REPEATS)]
+    ttft30 = [once(30, 1)[0] for _ in range(REPEATS)]
+    ttft1000 = [once(1000, 1)[0] for _ in range(REPEATS)]
+
+    # Conversation: the time to first token at turn 2 and turn 20, warm (prefix reuse) and cold.
+    turns: list[ChatMessage] = []
+    multi = {}
+    short = GenerationSettings(temperature=0.0, repetition_penalty=1.0, max_new_tokens=24)
+    engine.reset_cache()
+    for turn in range(1, 21):
+        turns.append(ChatMessage("user", f"Question {turn}: {PARAGRAPH}"))
+        reply = ""
+        for event in engine.generate(GenerationRequest(messages=tuple(turns), settings=short)):
+            if isinstance(event, Finished):
+                reply, stats = event.text, event.stats
+        if turn in (2, 20):
+            multi[f"turn{turn}_warm_ttft_s"] = stats.ttft_ms / 1000
+            multi[f"turn{turn}_prompt_tokens"] = stats.prompt_tokens
+            multi[f"turn{turn}_reused_tokens"] = stats.reused_prompt_tokens
+            saved = engine._cache
+            engine.reset_cache()
+            cold = next(e for e in engine.generate(GenerationRequest(messages=tuple(turns), settings=short)) if isinstance(e, Finished))
+            multi[f"turn{turn}_cold_ttft_s"] = cold.stats.ttft_ms / 1000
+            engine._cache = saved
+        turns.append(ChatMessage("assistant", reply))
+    del greedy, TextChunk
+    return {
+        "name": f"Inkwell engine ({quantization}, ONNX Runtime {metadata.version('onnxruntime-gpu') if _has('onnxruntime-gpu') else metadata.version('onnxruntime')})",
+        "decode_tps": statistics.median(decode),
+        "ttft30_s": statistics.median(ttft30),
+        "ttft1000_s": statistics.median(ttft1000),
+        "peak_mb": peak_rss_mb(),
+        "multi_turn": multi,
+    }
+
+
+def _has(dist: str) -> bool:
+    try:
+        metadata.version(dist)
+        return True
+    except metadata.PackageNotFoundError:
+        return False
+
+
+def run_llama_cpp() -> dict[str, object]:
+    from llama_cpp import Llama
+
+    from desktop_app.models.prepare import locate_default_gguf
+
+    llm = Llama(model_path=str(locate_default_gguf()), n_ctx=2048, n_threads=THREADS, n_threads_batch=THREADS, n_batch=1024, verbose=False)
+
+    def once(n_prompt: int, count: int) -> tuple[float, float]:
+        llm.reset()
+        return timed_stream(llm.generate(prompt_ids(n_prompt), temp=0.0, reset=True), count)
+
+    once(30, 8)
+    decode = [once(30, NEW_TOKENS)[1] for _ in range(REPEATS)]
+    ttft30 = [once(30, 1)[0] for _ in range(REPEATS)]
+    ttft1000 = [once(1000, 1)[0] for _ in range(REPEATS)]
+    return {
+        "name": f"llama.cpp (llama-cpp-python {metadata.version('llama-cpp-python')}, Q4_1 GGUF)",
+        "decode_tps": statistics.median(decode),
+        "ttft30_s": statistics.median(ttft30),
+        "ttft1000_s": statistics.median(ttft1000),
+        "peak_mb": peak_rss_mb(),
+    }
+
+
+def run_transformers() -> dict[str, object]:
+    import torch
+    from transformers import AutoModelForCausalLM
+    from transformers.utils import logging as tlog
+
+    from desktop_app.models.prepare import locate_default_gguf
+
+    tlog.set_verbosity_error()
+    torch.set_num_threads(THREADS)
+    gguf = locate_default_gguf()
+    model = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name).eval()
+
+    def once(n_prompt: int, new_tokens: int) -> tuple[float, float]:
+        ids = torch.tensor([prompt_ids(n_prompt)])
+        with torch.inference_mode():
+            start = time.perf_counter()
+            model.generate(ids, max_new_tokens=1, min_new_tokens=1, do_sample=False)
+            ttft = time.perf_counter() - start
+            if new_tokens == 1:
+                return ttft, 0.0
+            start = time.perf_counter()
+            model.generate(ids, max_new_tokens=new_tokens, min_new_tokens=new_tokens, do_sample=False)
+            total = time.perf_counter() - start
+        return ttft, (new_tokens - 1) / max(total - ttft, 1e-9)
+
+    once(30, 8)
+    decode = [once(30, NEW_TOKENS)[1] for _ in range(REPEATS)]
+    ttft30 = [once(30, 1)[0] for _ in range(REPEATS)]
+    ttft1000 = [once(1000, 1)[0] for _ in range(REPEATS)]
+    return {
+        "name": f"transformers generate (PyTorch {torch.__version__}, fp32 from GGUF)",
+        "decode_tps": statistics.median(decode),
+        "ttft30_s": statistics.median(ttft30),
+        "ttft1000_s": statistics.median(ttft1000),
+        "peak_mb": peak_rss_mb(),
+    }
+
+
+WORKERS = {
+    "ours:q4": lambda: run_ours("q4"),
+    "ours:q8": lambda: run_ours("q8"),
+    "ours:fp16": lambda: run_ours("fp16"),
+    "ours:fp32": lambda: run_ours("fp32"),
+    "llama.cpp": run_llama_cpp,
+    "transformers": run_transformers,
+}
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    memory = ""
+    try:
+        kb = int(next(l for l in Path("/proc/meminfo").read_text().splitlines() if l.startswith("MemTotal")).split()[1])
+        memory = f", {kb / 1024 / 1024:.0f} GiB RAM"
+    except (OSError, StopIteration, ValueError):
+        pass
+    return f"{cpu}, {os.cpu_count()} cores{memory}, {platform.system()} {platform.release()}, Python {platform.python_version()}"
+
+
+def table(results: list[dict[str, object]]) -> str:
+    llama = next((r for r in results if r["name"].startswith("llama.cpp") and "error" not in r), None)  # type: ignore[union-attr]
+    lines = [
+        "| engine | decode tokens/s | x llama.cpp | TTFT 30-token prompt | TTFT 1,000-token prompt | peak memory |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for r in results:
+        if "error" in r:
+            lines.append(f"| {r['name']} | failed: {r['error']} | | | | |")
+            continue
+        ratio = f"{r['decode_tps'] / llama['decode_tps']:.2f}x" if llama else "n/a"  # type: ignore[operator]
+        lines.append(
+            f"| {r['name']} | {r['decode_tps']:.1f} | {ratio} | {r['ttft30_s'] * 1000:.0f} ms | "
+            f"{r['ttft1000_s'] * 1000:.0f} ms | {r['peak_mb']:.0f} MB |"
+        )
+    return "\n".join(lines)
+
+
+def multi_turn_table(results: list[dict[str, object]]) -> str:
+    lines = ["| engine | turn | prompt tokens | reused | TTFT with reuse | TTFT cold |", "|---|---:|---:|---:|---:|---:|"]
+    for r in results:
+        multi = r.get("multi_turn")
+        if not multi:
+            continue
+        for turn in (2, 20):
+            m = multi  # type: ignore[assignment]
+            lines.append(
+                f"| {r['name']} | {turn} | {m[f'turn{turn}_prompt_tokens']} | {m[f'turn{turn}_reused_tokens']} | "
+                f"{m[f'turn{turn}_warm_ttft_s'] * 1000:.0f} ms | {m[f'turn{turn}_cold_ttft_s'] * 1000:.0f} ms |"
+            )
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--worker", choices=sorted(WORKERS), help=argparse.SUPPRESS)
+    parser.add_argument("--only", help="comma-separated subset of: " + ", ".join(WORKERS))
+    parser.add_argument("--write", type=Path, help="append the results to this Markdown file")
+    args = parser.parse_args()
+    if args.worker:
+        print(json.dumps(WORKERS[args.worker]()))
+        return 0
+
+    bench_models_dir()  # prepare outside the timed workers
+    chosen = args.only.split(",") if args.only else list(WORKERS)
+    results = []
+    for name in chosen:
+        print(f"running {name} ...", file=sys.stderr, flush=True)
+        env = dict(os.environ, OMP_NUM_THREADS=str(THREADS))
+        done = subprocess.run([sys.executable, __file__, "--worker", name], capture_output=True, text=True, env=env, timeout=1800)
+        if done.returncode != 0:
+            tail = (done.stderr.strip().splitlines() or ["no output"])[-1][:200]
+            results.append({"name": name, "error": tail})
+            print(f"  {name} failed: {tail}", file=sys.stderr)
+            continue
+        results.append(json.loads(done.stdout.strip().splitlines()[-1]))
+        print(f"  {results[-1]}", file=sys.stderr)
+
+    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    report = (
+        f"\n## Run of {stamp}\n\nMachine: {machine()}. {THREADS} threads for every engine; greedy; "
+        f"{NEW_TOKENS} new tokens; median of {REPEATS} runs after a warm-up. TTFT = time to first token. "
+        f"Peak memory = the worker process's max RSS (Python and libraries included).\n\n"
+        f"{table(results)}\n\nConversation of 20 turns (our engine, 24-token replies):\n\n{multi_turn_table(results)}\n"
+    )
+    print(report)
+    if args.write:
+        if not args.write.exists():
+            args.write.write_text("# Benchmark results\n\nWritten by `make bench` (bench/bench_engine.py); newest run last.\n")
+        with args.write.open("a", encoding="utf-8") as handle:
+            handle.write(report)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
