@@ -374,7 +374,7 @@ def _build_variants(
 ) -> tuple[list[ModelVariant], str]:
     import onnx
 
-    from desktop_app.models.onnx_tools import quantize, untie_output_projection
+    from desktop_app.models.onnx_tools import last_position_logits, quantize, untie_output_projection
 
     exported = sorted(export_dir.glob("*.onnx"))
     if len(exported) != 1:
@@ -383,6 +383,8 @@ def _build_variants(
     untied = untie_output_projection(base)
     log.info("Untied %d output projection(s) from the embeddings", untied)
     base, attention = _fused_if_equivalent(base, export_dir)
+    if not last_position_logits(base):
+        log.info("The output projection is not a plain MatMul; logits stay per position")
     variants = []
     for quantization in quantizations:
         advance(f"Making the {quantization} variant")

@@ -208,3 +208,18 @@ def test_unfused_and_fused_graphs_generate_the_same_text(
             turns = (*turns, ChatMessage("assistant", done.text), ChatMessage("user", "and then?"))
             texts.append(done.text)
     assert texts[:2] == texts[2:]
+
+
+def test_only_the_last_position_is_projected_to_logits(tiny_engine) -> None:  # type: ignore[no-untyped-def]
+    import numpy as np
+
+    from desktop_app.engine.onnx_model import KVCache
+
+    ids = tiny_engine.tokenizer.encode("The quick brown fox jumps")
+    model = tiny_engine.model
+    feed = {"input_ids": np.asarray([ids]), "attention_mask": np.ones((1, len(ids)), dtype=np.int64)}
+    feed.update(dict.fromkeys(model.kv.past_names, KVCache.empty(model.kv).arrays[0]))
+    if "position_ids" in {i.name for i in model.session.get_inputs()}:
+        feed["position_ids"] = np.arange(len(ids))[None]
+    logits = model.session.run(["logits"], feed)[0]
+    assert logits.shape == (1, 1, tiny_engine.tokenizer.vocab_size)
