@@ -12,6 +12,7 @@ and turn 20 of a conversation, with and without reuse of the KV cache prefix.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import platform
@@ -38,6 +39,7 @@ PARAGRAPH = (
 BENCH_MODELS = ROOT / "bench" / "out" / "models"
 
 
+@functools.lru_cache(maxsize=4)
 def prompt_ids(n: int) -> list[int]:
     from desktop_app.engine.tokenizer import Tokenizer
 
@@ -56,12 +58,15 @@ def bench_models_dir() -> Path:
     """The default model with every quantization (q8 and fp32 are not part of a normal install)."""
     target = BENCH_MODELS / "smollm2-135m-instruct"
     if not (target / "manifest.json").is_file():
-        from desktop_app.models.prepare import prepare_default, prepare_model, locate_default_gguf
+        from desktop_app.models.prepare import locate_default_gguf, prepare_model
 
         BENCH_MODELS.mkdir(parents=True, exist_ok=True)
-        prepare_model(locate_default_gguf(), BENCH_MODELS, model_id="smollm2-135m-instruct",
-                      quantizations=("q4", "q8", "fp16", "fp32"))
-        del prepare_default
+        prepare_model(
+            locate_default_gguf(),
+            BENCH_MODELS,
+            model_id="smollm2-135m-instruct",
+            quantizations=("q4", "q8", "fp16", "fp32"),
+        )
     return target
 
 
@@ -98,22 +103,23 @@ def timed_stream(stream, count: int) -> tuple[float, float]:  # type: ignore[no-
 
 # ---- contenders (each runs inside its own worker process) ----
 
+
 def run_ours(quantization: str) -> dict[str, object]:
     from desktop_app.core.chat import ChatMessage
     from desktop_app.core.generation import GenerationSettings
-    from desktop_app.engine import Finished, GenerationRequest, TextChunk, load_engine
+    from desktop_app.engine import Finished, GenerationRequest, load_engine
     from desktop_app.engine.tokenizer import Tokenizer
 
     model_dir = bench_models_dir()
     engine = load_engine(model_dir, provider="cpu", quantization=quantization, threads=THREADS)
     engine.stop_token_ids = frozenset()  # always 128 tokens
     tokenizer = Tokenizer(model_dir / "tokenizer.json")
-    greedy = GenerationSettings(temperature=0.0, repetition_penalty=1.0, max_new_tokens=NEW_TOKENS)
 
     def once(n_prompt: int, new_tokens: int) -> tuple[float, float]:
         engine.reset_cache()
         text = tokenizer.decode(prompt_ids(n_prompt))
-        request = GenerationRequest(prompt=text, settings=GenerationSettings(temperature=0.0, repetition_penalty=1.0, max_new_tokens=new_tokens))
+        settings = GenerationSettings(temperature=0.0, repetition_penalty=1.0, max_new_tokens=new_tokens)
+        request = GenerationRequest(prompt=text, settings=settings)
         for event in engine.generate(request):
             if isinstance(event, Finished):
                 return event.stats.ttft_ms / 1000, event.stats.tokens_per_s
@@ -123,6 +129,7 @@ def run_ours(quantization: str) -> dict[str, object]:
     decode = [once(30, NEW_TOKENS)[1] for _ in range(REPEATS)]
     ttft30 = [once(30, 1)[0] for _ in range(REPEATS)]
     ttft1000 = [once(1000, 1)[0] for _ in range(REPEATS)]
+    peak = peak_rss_mb()  # the same workload as the other engines; the conversation below is extra
 
     # Conversation: the time to first token at turn 2 and turn 20, warm (prefix reuse) and cold.
     turns: list[ChatMessage] = []
@@ -141,27 +148,31 @@ def run_ours(quantization: str) -> dict[str, object]:
             multi[f"turn{turn}_reused_tokens"] = stats.reused_prompt_tokens
             saved = engine._cache
             engine.reset_cache()
-            cold = next(e for e in engine.generate(GenerationRequest(messages=tuple(turns), settings=short)) if isinstance(e, Finished))
+            cold = next(
+                e
+                for e in engine.generate(GenerationRequest(messages=tuple(turns), settings=short))
+                if isinstance(e, Finished)
+            )
             multi[f"turn{turn}_cold_ttft_s"] = cold.stats.ttft_ms / 1000
             engine._cache = saved
         turns.append(ChatMessage("assistant", reply))
-    del greedy, TextChunk
     return {
-        "name": f"Inkwell engine ({quantization}, ONNX Runtime {metadata.version('onnxruntime-gpu') if _has('onnxruntime-gpu') else metadata.version('onnxruntime')})",
+        "name": f"Inkwell engine ({quantization}, ONNX Runtime {ort_version()})",
         "decode_tps": statistics.median(decode),
         "ttft30_s": statistics.median(ttft30),
         "ttft1000_s": statistics.median(ttft1000),
-        "peak_mb": peak_rss_mb(),
+        "peak_mb": peak,
         "multi_turn": multi,
     }
 
 
-def _has(dist: str) -> bool:
-    try:
-        metadata.version(dist)
-        return True
-    except metadata.PackageNotFoundError:
-        return False
+def ort_version() -> str:
+    for dist in ("onnxruntime-gpu", "onnxruntime"):
+        try:
+            return metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            continue
+    return "?"
 
 
 def run_llama_cpp() -> dict[str, object]:
@@ -169,7 +180,14 @@ def run_llama_cpp() -> dict[str, object]:
 
     from desktop_app.models.prepare import locate_default_gguf
 
-    llm = Llama(model_path=str(locate_default_gguf()), n_ctx=2048, n_threads=THREADS, n_threads_batch=THREADS, n_batch=1024, verbose=False)
+    llm = Llama(
+        model_path=str(locate_default_gguf()),
+        n_ctx=2048,
+        n_threads=THREADS,
+        n_threads_batch=THREADS,
+        n_batch=1024,
+        verbose=False,
+    )
 
     def once(n_prompt: int, count: int) -> tuple[float, float]:
         llm.reset()
@@ -247,11 +265,13 @@ def machine() -> str:
         pass
     memory = ""
     try:
-        kb = int(next(l for l in Path("/proc/meminfo").read_text().splitlines() if l.startswith("MemTotal")).split()[1])
+        lines = Path("/proc/meminfo").read_text().splitlines()
+        kb = int(next(line for line in lines if line.startswith("MemTotal")).split()[1])
         memory = f", {kb / 1024 / 1024:.0f} GiB RAM"
     except (OSError, StopIteration, ValueError):
         pass
-    return f"{cpu}, {os.cpu_count()} cores{memory}, {platform.system()} {platform.release()}, Python {platform.python_version()}"
+    system = f"{platform.system()} {platform.release()}, Python {platform.python_version()}"
+    return f"{cpu}, {os.cpu_count()} cores{memory}, {system}"
 
 
 def table(results: list[dict[str, object]]) -> str:
@@ -273,7 +293,10 @@ def table(results: list[dict[str, object]]) -> str:
 
 
 def multi_turn_table(results: list[dict[str, object]]) -> str:
-    lines = ["| engine | turn | prompt tokens | reused | TTFT with reuse | TTFT cold |", "|---|---:|---:|---:|---:|---:|"]
+    lines = [
+        "| engine | turn | prompt tokens | reused | TTFT with reuse | TTFT cold |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
     for r in results:
         multi = r.get("multi_turn")
         if not multi:
@@ -303,7 +326,9 @@ def main() -> int:
     for name in chosen:
         print(f"running {name} ...", file=sys.stderr, flush=True)
         env = dict(os.environ, OMP_NUM_THREADS=str(THREADS))
-        done = subprocess.run([sys.executable, __file__, "--worker", name], capture_output=True, text=True, env=env, timeout=1800)
+        done = subprocess.run(
+            [sys.executable, __file__, "--worker", name], capture_output=True, text=True, env=env, timeout=1800
+        )
         if done.returncode != 0:
             tail = (done.stderr.strip().splitlines() or ["no output"])[-1][:200]
             results.append({"name": name, "error": tail})
@@ -322,7 +347,9 @@ def main() -> int:
     print(report)
     if args.write:
         if not args.write.exists():
-            args.write.write_text("# Benchmark results\n\nWritten by `make bench` (bench/bench_engine.py); newest run last.\n")
+            args.write.write_text(
+                "# Benchmark results\n\nWritten by `make bench` (bench/bench_engine.py); newest run last.\n"
+            )
         with args.write.open("a", encoding="utf-8") as handle:
             handle.write(report)
     return 0
