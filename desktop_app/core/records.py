@@ -1,0 +1,80 @@
+"""What the store keeps: conversations (message trees), messages, drafts and revisions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+MessageStatus = Literal["complete", "streaming", "interrupted", "cancelled", "failed"]
+
+
+@dataclass(frozen=True)
+class Conversation:
+    id: str
+    title: str
+    created: str
+    updated: str
+    pinned: bool = False
+    archived: bool = False
+    deleted_at: str | None = None
+    system_prompt: str = ""
+    model_id: str | None = None
+    settings: dict[str, Any] = field(default_factory=dict)
+    current_leaf_id: str | None = None
+    title_is_auto: bool = True
+
+
+@dataclass(frozen=True)
+class Message:
+    id: str
+    conversation_id: str
+    parent_id: str | None
+    role: str
+    content: str
+    created: str
+    status: MessageStatus = "complete"
+    model_id: str | None = None
+    provider: str | None = None
+    settings: dict[str, Any] | None = None
+    seed: int | None = None
+    prompt_tokens: int | None = None
+    generated_tokens: int | None = None
+    ttft_ms: float | None = None
+    tokens_per_s: float | None = None
+    finish_reason: str | None = None
+
+
+@dataclass(frozen=True)
+class Draft:
+    id: str
+    title: str
+    body: str
+    created: str
+    updated: str
+    deleted_at: str | None = None
+
+
+@dataclass(frozen=True)
+class DraftRevision:
+    id: str
+    draft_id: str
+    title: str
+    body: str
+    created: str
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    kind: Literal["conversation", "message", "draft"]
+    title: str
+    snippet: str  # matches wrapped in SearchHit.MARK_START / MARK_END
+    rank: float
+    conversation_id: str | None = None
+    message_id: str | None = None
+    draft_id: str | None = None
+
+    MARK_START = "\x02"
+    MARK_END = "\x03"
+
+    def plain_snippet(self, start: str = "[", end: str = "]") -> str:
+        return self.snippet.replace(self.MARK_START, start).replace(self.MARK_END, end)

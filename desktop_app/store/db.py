@@ -1,0 +1,203 @@
+"""Opening the database safely: integrity check, version check, backup, migrations.
+
+A corrupt file or one written by a newer Inkwell is refused and left exactly as it was;
+`set_aside()` moves a corrupt one out of the way when the user agrees to start afresh.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import sqlite3
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from desktop_app.core.errors import UserError
+from desktop_app.core.paths import data_dir, ensure_private_dir
+from desktop_app.store.ids import now_iso
+from desktop_app.store.migrations import MIGRATIONS
+
+log = logging.getLogger(__name__)
+
+DB_NAME = "inkwell.db"
+SQLITE_HEADER = b"SQLite format 3\x00"
+KEEP_BACKUPS = 5
+TRASH_DAYS = 30
+
+
+class DatabaseRefused(UserError):
+    """The database cannot be opened safely; it has not been modified."""
+
+
+class DatabaseCorrupt(DatabaseRefused):
+    pass
+
+
+class DatabaseTooNew(DatabaseRefused):
+    pass
+
+
+def default_db_path() -> Path:
+    return data_dir() / DB_NAME
+
+
+def _applied_migrations(conn: sqlite3.Connection) -> list[str]:
+    exists = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'").fetchone()
+    if not exists:
+        return []
+    return [row[0] for row in conn.execute("SELECT name FROM schema_migrations ORDER BY name")]
+
+
+def inspect(path: Path) -> list[str]:
+    """Check a database file read-only; return its applied migrations or raise DatabaseRefused."""
+    if not path.exists() or path.stat().st_size == 0:
+        return []
+    with path.open("rb") as handle:
+        header = handle.read(len(SQLITE_HEADER))
+    if header != SQLITE_HEADER:
+        raise _corrupt(path, "it is not an SQLite database")
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            result = conn.execute("PRAGMA quick_check").fetchone()
+            if result is None or result[0] != "ok":
+                raise _corrupt(path, f"the integrity check failed ({result[0] if result else 'no answer'})")
+            applied = _applied_migrations(conn)
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as exc:
+        raise _corrupt(path, str(exc)) from None
+    known = {m.__name__ for m in MIGRATIONS}
+    newer = [name for name in applied if name not in known]
+    if newer:
+        raise DatabaseTooNew(
+            f"The database {path} was written by a newer version of Inkwell (it has {newer[-1]}).",
+            hint="Install that version again to use it; this one has not changed the file.",
+        )
+    return applied
+
+
+def _corrupt(path: Path, why: str) -> DatabaseCorrupt:
+    return DatabaseCorrupt(
+        f"The database {path} is damaged: {why}. It has not been changed.",
+        hint="Restore it from a backup (the backups folder beside it), or set it aside and start a new one.",
+    )
+
+
+def set_aside(path: Path) -> Path:
+    """Rename a refused database (and its WAL files) out of the way; return the new name."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    target = path.with_name(f"{path.name}.set-aside-{stamp}")
+    for suffix in ("", "-wal", "-shm"):
+        source = Path(f"{path}{suffix}")
+        if source.exists():
+            source.rename(Path(f"{target}{suffix}"))
+    return target
+
+
+def backup(conn: sqlite3.Connection, path: Path, reason: str) -> Path:
+    folder = ensure_private_dir(path.parent / "backups")
+    target = folder / f"{path.stem}-{time.strftime('%Y%m%d-%H%M%S')}-{reason}.db"
+    with contextlib.closing(sqlite3.connect(target)) as copy:
+        conn.backup(copy)
+    _private(target)
+    for old in sorted(folder.glob(f"{path.stem}-*.db"))[:-KEEP_BACKUPS]:
+        old.unlink(missing_ok=True)
+    return target
+
+
+def _private(path: Path) -> None:
+    if os.name == "posix":
+        for suffix in ("", "-wal", "-shm"):
+            with contextlib.suppress(FileNotFoundError):
+                os.chmod(f"{path}{suffix}", 0o600)
+
+
+class Store:
+    """The open database and its repositories. Use it from the thread that opened it."""
+
+    def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
+        from desktop_app.store.conversations import ConversationRepository
+        from desktop_app.store.drafts import DraftRepository
+        from desktop_app.store.search import SearchRepository
+        from desktop_app.store.settings import SettingsRepository
+
+        self.conn = conn
+        self.db = sqlite_utils.Database(conn)
+        self.path = path
+        self._depth = 0
+        self.conversations = ConversationRepository(self)
+        self.drafts = DraftRepository(self)
+        self.settings = SettingsRepository(self)
+        self.search = SearchRepository(self)
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One transaction; nested calls become savepoints of the outer one."""
+        depth = self._depth
+        self.conn.execute("BEGIN IMMEDIATE" if depth == 0 else f"SAVEPOINT s{depth}")
+        self._depth += 1
+        try:
+            yield
+        except BaseException:
+            self._depth = depth
+            if depth == 0:
+                self.conn.execute("ROLLBACK")
+            else:
+                self.conn.execute(f"ROLLBACK TO s{depth}")
+                self.conn.execute(f"RELEASE s{depth}")
+            raise
+        self._depth = depth
+        self.conn.execute("COMMIT" if depth == 0 else f"RELEASE s{depth}")
+
+    def query(self, sql: str, params: Any = ()) -> list[dict[str, Any]]:
+        cursor = self.conn.execute(sql, params)
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+    def schema_version(self) -> int:
+        return len(_applied_migrations(self.conn))
+
+    def close(self) -> None:
+        with contextlib.suppress(sqlite3.Error):
+            self.conn.execute("PRAGMA optimize")
+        self.conn.close()
+
+
+def open_store(path: Path | None = None) -> Store:
+    """Open (creating or migrating) the database; refuse corrupt or newer files untouched."""
+    path = path or default_db_path()
+    ensure_private_dir(path.parent)
+    applied = inspect(path)
+    existed = path.exists() and path.stat().st_size > 0
+    try:
+        conn = sqlite3.connect(path, isolation_level=None, timeout=5.0)
+    except sqlite3.Error as exc:
+        raise DatabaseRefused(f"The database {path} cannot be opened: {exc}.") from None
+    _private(path)
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = FULL")
+    conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute("PRAGMA busy_timeout = 5000")
+    store = Store(conn, path)
+    pending = [m for m in MIGRATIONS if m.__name__ not in applied]
+    if pending and existed:
+        saved = backup(conn, path, f"before-{pending[0].__name__}")
+        log.info("Backed up %s to %s before migrating", path, saved)
+    if pending:
+        conn.execute("CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied TEXT NOT NULL)")
+    for migration in pending:
+        with store.transaction():
+            migration(conn)
+            conn.execute("INSERT INTO schema_migrations (name, applied) VALUES (?, ?)", (migration.__name__, now_iso()))
+        log.info("Applied migration %s", migration.__name__)
+    _private(path)
+    store.conversations.recover_interrupted()
+    store.conversations.empty_trash(older_than_days=TRASH_DAYS)
+    store.drafts.empty_trash(older_than_days=TRASH_DAYS)
+    return store

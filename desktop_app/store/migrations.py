@@ -1,0 +1,104 @@
+"""The schema, as an append-only list of migrations. Never edit one that has shipped.
+
+Each migration runs in one transaction together with its bookkeeping row, so a database
+is always at a version some Inkwell knows, never between two.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+
+Migration = Callable[[sqlite3.Connection], None]
+
+
+def m001_initial(db: sqlite3.Connection) -> None:
+    # `n INTEGER PRIMARY KEY` gives each row a stable rowid for the FTS external content
+    # (an implicit rowid may change on VACUUM); `id` is the sortable id everything uses.
+    statements = [
+        """CREATE TABLE conversations (
+            n INTEGER PRIMARY KEY,
+            id TEXT NOT NULL UNIQUE,
+            title TEXT NOT NULL DEFAULT '',
+            title_is_auto INTEGER NOT NULL DEFAULT 1,
+            created TEXT NOT NULL,
+            updated TEXT NOT NULL,
+            pinned INTEGER NOT NULL DEFAULT 0,
+            archived INTEGER NOT NULL DEFAULT 0,
+            deleted_at TEXT,
+            system_prompt TEXT NOT NULL DEFAULT '',
+            model_id TEXT,
+            settings TEXT NOT NULL DEFAULT '{}',
+            current_leaf_id TEXT
+        )""",
+        "CREATE INDEX conversations_listing ON conversations (deleted_at, archived, pinned, updated)",
+        """CREATE TABLE messages (
+            n INTEGER PRIMARY KEY,
+            id TEXT NOT NULL UNIQUE,
+            conversation_id TEXT NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+            parent_id TEXT REFERENCES messages (id) ON DELETE CASCADE,
+            role TEXT NOT NULL CHECK (role IN ('system', 'user', 'assistant')),
+            content TEXT NOT NULL DEFAULT '',
+            created TEXT NOT NULL,
+            status TEXT NOT NULL DEFAULT 'complete'
+                CHECK (status IN ('complete', 'streaming', 'interrupted', 'cancelled', 'failed')),
+            model_id TEXT,
+            provider TEXT,
+            settings TEXT,
+            seed INTEGER,
+            prompt_tokens INTEGER,
+            generated_tokens INTEGER,
+            ttft_ms REAL,
+            tokens_per_s REAL,
+            finish_reason TEXT
+        )""",
+        "CREATE INDEX messages_by_conversation ON messages (conversation_id, created)",
+        "CREATE INDEX messages_by_parent ON messages (parent_id)",
+        "CREATE INDEX messages_streaming ON messages (status) WHERE status = 'streaming'",
+        """CREATE TABLE drafts (
+            n INTEGER PRIMARY KEY,
+            id TEXT NOT NULL UNIQUE,
+            title TEXT NOT NULL DEFAULT '',
+            body TEXT NOT NULL DEFAULT '',
+            created TEXT NOT NULL,
+            updated TEXT NOT NULL,
+            deleted_at TEXT
+        )""",
+        """CREATE TABLE draft_revisions (
+            n INTEGER PRIMARY KEY,
+            id TEXT NOT NULL UNIQUE,
+            draft_id TEXT NOT NULL REFERENCES drafts (id) ON DELETE CASCADE,
+            title TEXT NOT NULL,
+            body TEXT NOT NULL,
+            created TEXT NOT NULL
+        )""",
+        "CREATE INDEX draft_revisions_by_draft ON draft_revisions (draft_id, created)",
+        "CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+        # Full-text search over titles, messages and drafts, kept in sync by triggers.
+        """CREATE VIRTUAL TABLE conversations_fts USING fts5 (
+            title, content='conversations', content_rowid='n', tokenize='unicode61 remove_diacritics 2')""",
+        """CREATE VIRTUAL TABLE messages_fts USING fts5 (
+            content, content='messages', content_rowid='n', tokenize='unicode61 remove_diacritics 2')""",
+        """CREATE VIRTUAL TABLE drafts_fts USING fts5 (
+            title, body, content='drafts', content_rowid='n', tokenize='unicode61 remove_diacritics 2')""",
+    ]
+    for table, columns in (("conversations", ("title",)), ("messages", ("content",)), ("drafts", ("title", "body"))):
+        names = ", ".join(columns)
+        new = ", ".join(f"new.{c}" for c in columns)
+        old = ", ".join(f"old.{c}" for c in columns)
+        fts = f"{table}_fts"
+        watched = ", ".join(columns)
+        statements += [
+            f"CREATE TRIGGER {table}_fts_insert AFTER INSERT ON {table} BEGIN "
+            f"INSERT INTO {fts} (rowid, {names}) VALUES (new.n, {new}); END",
+            f"CREATE TRIGGER {table}_fts_delete AFTER DELETE ON {table} BEGIN "
+            f"INSERT INTO {fts} ({fts}, rowid, {names}) VALUES ('delete', old.n, {old}); END",
+            f"CREATE TRIGGER {table}_fts_update AFTER UPDATE OF {watched} ON {table} BEGIN "
+            f"INSERT INTO {fts} ({fts}, rowid, {names}) VALUES ('delete', old.n, {old}); "
+            f"INSERT INTO {fts} (rowid, {names}) VALUES (new.n, {new}); END",
+        ]
+    for statement in statements:
+        db.execute(statement)
+
+
+MIGRATIONS: list[Migration] = [m001_initial]

@@ -1,0 +1,103 @@
+"""Writing exports to disk: whole files or nothing, never a half-written one."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Protocol
+
+from desktop_app.core.errors import UserError
+from desktop_app.store.db import Store
+from desktop_app.transcripts import CONVERSATION_FORMATS, DRAFT_FORMATS
+from desktop_app.transcripts.docx_writer import markdown_to_docx
+from desktop_app.transcripts.json_format import export_json
+from desktop_app.transcripts.render import (
+    Transcript,
+    draft_html,
+    draft_markdown,
+    draft_text,
+    transcript_html,
+    transcript_markdown,
+    transcript_text,
+)
+
+
+class RichDocumentWriter(Protocol):
+    """Turns HTML into PDF or ODT bytes (Qt's document engine: desktop_app.ui.documents)."""
+
+    def __call__(self, html: str, fmt: str) -> bytes: ...
+
+
+def write_atomically(path: Path, data: bytes, overwrite: bool = False) -> None:
+    """Write to a temporary file beside `path`, flush it to disk, then rename it into place."""
+    path = path.expanduser()
+    if path.exists() and not overwrite:
+        raise UserError(f"{path} already exists.", hint="Choose another name, or allow replacing it (--force).")
+    if not path.parent.is_dir():
+        raise UserError(f"The folder {path.parent} does not exist.")
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temporary, path)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise UserError(f"Could not write {path}: {exc.strerror or exc}.") from None
+
+
+def _needs_writer(writer: RichDocumentWriter | None, fmt: str) -> RichDocumentWriter:
+    if writer is None:
+        raise UserError(f"Exporting to {fmt.upper()} needs Qt's document engine, which is not available here.")
+    return writer
+
+
+def conversations_bytes(
+    store: Store, conversation_ids: Sequence[str], fmt: str, writer: RichDocumentWriter | None = None
+) -> bytes:
+    if fmt not in CONVERSATION_FORMATS:
+        raise UserError(
+            f"Conversations cannot be exported as {fmt!r}.", hint=f"Choose one of: {', '.join(CONVERSATION_FORMATS)}."
+        )
+    if not conversation_ids:
+        raise UserError("No conversations to export.")
+    if fmt == "json":
+        return export_json(store, conversation_ids).encode("utf-8")
+    transcripts = [Transcript(store.conversations.get(cid), store.conversations.path(cid)) for cid in conversation_ids]
+    renderers: dict[str, Callable[[], bytes]] = {
+        "md": lambda: transcript_markdown(transcripts).encode("utf-8"),
+        "txt": lambda: transcript_text(transcripts).encode("utf-8"),
+        "html": lambda: transcript_html(transcripts).encode("utf-8"),
+        "pdf": lambda: _needs_writer(writer, fmt)(transcript_html(transcripts), "pdf"),
+    }
+    return renderers[fmt]()
+
+
+def draft_bytes(store: Store, draft_id: str, fmt: str, writer: RichDocumentWriter | None = None) -> bytes:
+    if fmt not in DRAFT_FORMATS:
+        raise UserError(f"Drafts cannot be exported as {fmt!r}.", hint=f"Choose one of: {', '.join(DRAFT_FORMATS)}.")
+    draft = store.drafts.get(draft_id)
+    renderers: dict[str, Callable[[], bytes]] = {
+        "md": lambda: draft_markdown(draft).encode("utf-8"),
+        "txt": lambda: draft_text(draft).encode("utf-8"),
+        "html": lambda: draft_html(draft).encode("utf-8"),
+        "pdf": lambda: _needs_writer(writer, fmt)(draft_html(draft), "pdf"),
+        "odt": lambda: _needs_writer(writer, fmt)(draft_html(draft), "odt"),
+        "docx": lambda: markdown_to_docx(draft.title, draft_markdown(draft)),
+    }
+    return renderers[fmt]()
+
+
+def format_from_path(path: Path, allowed: Sequence[str]) -> str:
+    suffix = path.suffix.lower().lstrip(".")
+    suffix = {"markdown": "md", "htm": "html", "text": "txt"}.get(suffix, suffix)
+    if suffix not in allowed:
+        raise UserError(
+            f"Cannot tell the format from {path.name!r}.", hint=f"Use --format with one of: {', '.join(allowed)}."
+        )
+    return suffix

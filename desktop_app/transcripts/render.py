@@ -1,0 +1,143 @@
+"""Conversations and drafts as Markdown, plain text and self-contained HTML."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from markdown_it import MarkdownIt
+from pygments import highlight
+from pygments.formatters import HtmlFormatter
+from pygments.lexers import TextLexer, get_lexer_by_name
+from pygments.util import ClassNotFound
+
+from desktop_app.core.records import Conversation, Draft, Message
+
+ROLE_NAMES = {"user": "You", "assistant": "Assistant", "system": "System"}
+STATUS_NOTES = {"interrupted": "interrupted", "cancelled": "stopped", "failed": "failed"}
+
+
+@dataclass(frozen=True)
+class Transcript:
+    """One conversation as exported: the current branch, oldest message first."""
+
+    conversation: Conversation
+    messages: Sequence[Message]
+
+
+def _speaker(message: Message) -> str:
+    name = ROLE_NAMES.get(message.role, message.role)
+    if message.role == "assistant" and message.model_id:
+        name += f" ({message.model_id})"
+    note = STATUS_NOTES.get(message.status)
+    return f"{name}, {note}" if note else name
+
+
+def _when(timestamp: str) -> str:
+    return timestamp[:16].replace("T", " ")
+
+
+def transcript_markdown(transcripts: Sequence[Transcript]) -> str:
+    parts = []
+    for t in transcripts:
+        c = t.conversation
+        lines = [f"# {c.title or 'Untitled chat'}", "", f"*Created {_when(c.created)} UTC*", ""]
+        if c.system_prompt:
+            lines += ["> **System prompt:** " + c.system_prompt.replace("\n", "\n> "), ""]
+        for m in t.messages:
+            lines += [f"**{_speaker(m)}** · {_when(m.created)}", "", m.content, ""]
+        parts.append("\n".join(lines).rstrip() + "\n")
+    return "\n---\n\n".join(parts)
+
+
+def transcript_text(transcripts: Sequence[Transcript]) -> str:
+    parts = []
+    for t in transcripts:
+        c = t.conversation
+        title = c.title or "Untitled chat"
+        lines = [title, "=" * len(title), f"Created {_when(c.created)} UTC", ""]
+        if c.system_prompt:
+            lines += [f"System prompt: {c.system_prompt}", ""]
+        for m in t.messages:
+            lines += [f"{_speaker(m)} [{_when(m.created)}]:", m.content, ""]
+        parts.append("\n".join(lines).rstrip() + "\n")
+    return "\n\n".join(parts)
+
+
+def _markdown() -> MarkdownIt:
+    # html=False: raw HTML in a message is shown as text, never run as markup.
+    md = MarkdownIt("commonmark", {"html": False, "linkify": False, "highlight": _highlight_code}).enable("table")
+    md.enable("strikethrough")
+    return md
+
+
+def _highlight_code(code: str, language: str, _attrs: str) -> str:
+    try:
+        lexer = get_lexer_by_name(language) if language else TextLexer()
+    except ClassNotFound:
+        lexer = TextLexer()
+    # Inline styles, so the file needs no stylesheet; Pygments escapes the code.
+    return highlight(code, lexer, HtmlFormatter(noclasses=True, nowrap=False, style="default"))
+
+
+def markdown_to_html(text: str) -> str:
+    return _markdown().render(text)
+
+
+HTML_STYLE = """
+body { font-family: -apple-system, "Segoe UI", Roboto, "Noto Sans", sans-serif; max-width: 46em;
+       margin: 2em auto; padding: 0 1em; line-height: 1.55; color: #1f2328; }
+h1 { font-size: 1.6em; } .meta { color: #6a737d; font-size: 0.9em; }
+.message { margin: 1.2em 0; padding: 0.8em 1em; border-radius: 8px; }
+.user { background: #eef4ff; } .assistant { background: #f6f8fa; } .system { background: #fff8e6; }
+.speaker { font-weight: 600; margin-bottom: 0.3em; }
+pre { padding: 0.8em; overflow-x: auto; border-radius: 6px; background: #f8f8f8; }
+code { font-family: ui-monospace, "SF Mono", Consolas, monospace; font-size: 0.92em; }
+table { border-collapse: collapse; } td, th { border: 1px solid #d0d7de; padding: 0.3em 0.6em; }
+hr { border: 0; border-top: 1px solid #d0d7de; margin: 2em 0; }
+"""
+
+
+def html_page(title: str, body: str) -> str:
+    return (
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        f'<title>{html.escape(title)}</title>\n<meta name="generator" content="Inkwell">\n'
+        f"<style>{HTML_STYLE}</style>\n</head>\n<body>\n{body}\n</body>\n</html>\n"
+    )
+
+
+def transcript_html(transcripts: Sequence[Transcript]) -> str:
+    sections = []
+    for t in transcripts:
+        c = t.conversation
+        items = [
+            f"<h1>{html.escape(c.title or 'Untitled chat')}</h1>",
+            f'<p class="meta">Created {_when(c.created)} UTC</p>',
+        ]
+        if c.system_prompt:
+            items.append(
+                f'<div class="message system"><div class="speaker">System prompt</div>{markdown_to_html(c.system_prompt)}</div>'
+            )
+        for m in t.messages:
+            role = m.role if m.role in ROLE_NAMES else "assistant"
+            items.append(
+                f'<div class="message {role}"><div class="speaker">{html.escape(_speaker(m))} '
+                f'<span class="meta">{_when(m.created)}</span></div>\n{markdown_to_html(m.content)}</div>'
+            )
+        sections.append("<section>\n" + "\n".join(items) + "\n</section>")
+    title = transcripts[0].conversation.title if len(transcripts) == 1 else f"{len(transcripts)} conversations"
+    return html_page(title or "Inkwell chat", "\n<hr>\n".join(sections))
+
+
+def draft_markdown(draft: Draft) -> str:
+    body = draft.body.rstrip() + "\n"
+    return body if body.lstrip().startswith("# ") else f"# {draft.title}\n\n{body}"
+
+
+def draft_text(draft: Draft) -> str:
+    return f"{draft.title}\n{'=' * len(draft.title)}\n\n{draft.body.rstrip()}\n"
+
+
+def draft_html(draft: Draft) -> str:
+    return html_page(draft.title, markdown_to_html(draft_markdown(draft)))

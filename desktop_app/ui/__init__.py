@@ -1,0 +1,1 @@
+"""All of Inkwell's Qt code lives in this package."""
