@@ -23,6 +23,7 @@ from desktop_app import __version__
 from desktop_app.core.chat import ChatMessage
 from desktop_app.core.errors import UserError
 from desktop_app.core.generation import GenerationSettings
+from desktop_app.transcripts import CONVERSATION_FORMATS, DRAFT_FORMATS
 
 log = logging.getLogger("desktop_app")
 
@@ -62,7 +63,9 @@ def _settings_args(parser: argparse.ArgumentParser) -> None:
     group.add_argument("-n", "--alternatives", type=int, default=1, help="how many versions to write")
     engine = parser.add_argument_group("model")
     engine.add_argument("--model", help="model id (see: inkwell models list)")
-    engine.add_argument("--provider", choices=("auto", "cpu", "cuda"), default="auto")
+    engine.add_argument(
+        "--provider", choices=("auto", "cpu", "cuda"), help="default: the 'provider' setting, else auto"
+    )
     engine.add_argument("--quantization", help="variant to run (q4, q8, fp16, fp32)")
     engine.add_argument("--threads", type=int, help="CPU threads (default: all cores)")
 
@@ -97,6 +100,42 @@ def build_parser() -> argparse.ArgumentParser:
 
     chat = commands.add_parser("chat", help="a conversation in the terminal")
     _settings_args(chat)
+
+    chats = commands.add_parser("chats", help="list, search or show saved conversations")
+    chat_commands = chats.add_subparsers(dest="chats_command", metavar="ACTION", required=True)
+    chat_list = chat_commands.add_parser("list", help="conversations, pinned first, newest first")
+    chat_list.add_argument("--archived", action="store_true", help="show the archived ones")
+    chat_list.add_argument("--trash", action="store_true", help="show the trash")
+    chat_list.add_argument("--json", action="store_true")
+    chat_search = chat_commands.add_parser("search", help="full-text search of titles, messages and drafts")
+    chat_search.add_argument("query")
+    chat_search.add_argument("--json", action="store_true")
+    chat_show = chat_commands.add_parser("show", help="print a conversation (its current branch)")
+    chat_show.add_argument("id")
+
+    export = commands.add_parser("export", help="export conversations (md, txt, html, pdf, json)")
+    export.add_argument("ids", nargs="*", help="conversation ids (see: inkwell chats list)")
+    export.add_argument("--all", action="store_true", help="every conversation that is not in the trash")
+    export.add_argument("--format", choices=CONVERSATION_FORMATS, help="default: from the file name")
+    export.add_argument("--out", type=Path, required=True)
+    export.add_argument("--force", action="store_true", help="replace the file if it exists")
+
+    importing_chats = commands.add_parser("import", help="import Inkwell JSON or ChatGPT's conversations.json")
+    importing_chats.add_argument("file", type=Path)
+
+    drafts = commands.add_parser("drafts", help="list or export drafts")
+    draft_commands = drafts.add_subparsers(dest="drafts_command", metavar="ACTION", required=True)
+    draft_list = draft_commands.add_parser("list")
+    draft_list.add_argument("--json", action="store_true")
+    draft_export = draft_commands.add_parser("export", help="export a draft (md, txt, html, pdf, odt, docx)")
+    draft_export.add_argument("id")
+    draft_export.add_argument("--format", choices=DRAFT_FORMATS, help="default: from the file name")
+    draft_export.add_argument("--out", type=Path, required=True)
+    draft_export.add_argument("--force", action="store_true")
+
+    settings = commands.add_parser("settings", help="show or change settings (e.g. provider auto|cpu|cuda)")
+    settings.add_argument("key", nargs="?")
+    settings.add_argument("value", nargs="?", help="JSON or plain text")
 
     models = commands.add_parser("models", help="list, prepare or import models")
     model_commands = models.add_subparsers(dest="models_command", metavar="ACTION", required=True)
@@ -145,6 +184,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _ask(args)
     if args.command == "models":
         return _models(args)
+    if args.command in ("chats", "export", "import", "drafts", "settings"):
+        from desktop_app import library
+
+        return library.run(args)
     if args.command in (None, "chat"):
         if args.command is None:
             args = build_parser().parse_args(["chat"])
@@ -152,12 +195,17 @@ def _dispatch(args: argparse.Namespace) -> int:
     raise AssertionError(args.command)
 
 
-def _load(args: argparse.Namespace) -> Any:
+def _load(args: argparse.Namespace, store: Any = None) -> Any:
     from desktop_app.engine import load_engine
     from desktop_app.models.registry import default_registry
 
-    model = default_registry().get(args.model)
-    return load_engine(model.directory, args.provider, args.quantization, args.threads)
+    provider = args.provider
+    preferred_model = None
+    if store is not None:
+        provider = provider or store.settings.get("provider", "auto")
+        preferred_model = store.settings.get("model", "") or None
+    model = default_registry().get(args.model or preferred_model)
+    return load_engine(model.directory, provider or "auto", args.quantization, args.threads)
 
 
 def _ask(args: argparse.Namespace) -> int:
@@ -214,52 +262,83 @@ def _result_json(engine: Any, finished: Any) -> dict[str, Any]:
 
 
 def _chat(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
+    """A conversation in the terminal, saved to the database as it streams."""
     from desktop_app.engine import Finished, GenerationRequest, TextChunk
+    from desktop_app.store import open_store
 
     settings = _settings_from(args)
-    engine = _load(args)
+    store = open_store()
+    engine = _load(args, store)
     system = [ChatMessage("system", args.system)] if args.system else []
+    conversation = None
     history: list[ChatMessage] = []
     print(
         f"Inkwell {__version__}: {engine.manifest.name} on {engine.provider.label} ({engine.provider.reason}).\n"
-        "Type a message and press Enter. /new starts over, /quit leaves.",
+        "Type a message and press Enter. /new starts over, /quit leaves. Chats are saved (inkwell chats list).",
         file=stdout,
     )
-    while True:
-        stdout.write("\nyou> ")
-        stdout.flush()
-        line = stdin.readline()
-        if not line or line.strip() in ("/quit", "/exit"):
+    try:
+        while True:
+            stdout.write("\nyou> ")
+            stdout.flush()
+            line = stdin.readline()
+            if not line or line.strip() in ("/quit", "/exit"):
+                stdout.write("\n")
+                return 0
+            text = line.strip()
+            if not text:
+                continue
+            if text == "/new":
+                history.clear()
+                conversation = None
+                print("(a new conversation)", file=stdout)
+                continue
+            if conversation is None:
+                conversation = store.conversations.create(
+                    system_prompt=args.system or "", model_id=engine.manifest.id, settings=settings.to_dict()
+                )
+            user = store.conversations.add_message(conversation.id, "user", text)
+            history.append(ChatMessage("user", text))
+            stdout.write("inkwell> ")
+            reply = store.conversations.start_reply(
+                conversation.id,
+                user.id,
+                model_id=engine.manifest.id,
+                provider=engine.provider.name,
+                settings=settings.to_dict(),
+            )
+            cancel = threading.Event()
+            try:
+                request = GenerationRequest(messages=tuple(system + history), settings=settings)
+                for event in engine.generate(request, cancel):
+                    if isinstance(event, TextChunk) and event.index == 0:
+                        reply.append(event.text)
+                        stdout.write(event.text)
+                        stdout.flush()
+                    elif isinstance(event, Finished) and event.index == 0:
+                        s = event.stats
+                        reply.finish(
+                            "cancelled" if s.finish_reason.value == "cancelled" else "complete",
+                            seed=s.seed,
+                            prompt_tokens=s.prompt_tokens,
+                            generated_tokens=s.generated_tokens,
+                            ttft_ms=s.ttft_ms,
+                            tokens_per_s=s.tokens_per_s,
+                            finish_reason=s.finish_reason.value,
+                        )
+            except KeyboardInterrupt:
+                cancel.set()
+                reply.finish("cancelled", finish_reason="cancelled")
+                stdout.write(" [stopped]")
+            except UserError as exc:
+                reply.finish("failed", finish_reason="error")
+                history.pop()
+                print(f"\n{exc}", file=stdout)
+                continue
+            history.append(ChatMessage("assistant", reply.text))
             stdout.write("\n")
-            return 0
-        text = line.strip()
-        if not text:
-            continue
-        if text == "/new":
-            history.clear()
-            print("(a new conversation)", file=stdout)
-            continue
-        history.append(ChatMessage("user", text))
-        stdout.write("inkwell> ")
-        cancel = threading.Event()
-        reply = ""
-        try:
-            request = GenerationRequest(messages=tuple(system + history), settings=settings)
-            for event in engine.generate(request, cancel):
-                if isinstance(event, TextChunk) and event.index == 0:
-                    stdout.write(event.text)
-                    stdout.flush()
-                elif isinstance(event, Finished) and event.index == 0:
-                    reply = event.text
-        except KeyboardInterrupt:
-            cancel.set()
-            stdout.write(" [stopped]")
-        except UserError as exc:
-            history.pop()
-            print(f"\n{exc}", file=stdout)
-            continue
-        history.append(ChatMessage("assistant", reply))
-        stdout.write("\n")
+    finally:
+        store.close()
 
 
 def _models(args: argparse.Namespace) -> int:

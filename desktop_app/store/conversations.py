@@ -3,6 +3,7 @@ and replies written as they stream so a crash loses at most the last second."""
 
 from __future__ import annotations
 
+import enum
 import json
 import time
 from collections.abc import Callable
@@ -17,6 +18,14 @@ if TYPE_CHECKING:
     from desktop_app.store.db import Store
 
 TITLE_LENGTH = 60
+
+
+class CurrentLeaf(enum.Enum):
+    """Default parent of a new message: the end of the conversation's current branch."""
+
+    CURRENT = enum.auto()
+
+
 MESSAGE_FIELDS = (
     "id, conversation_id, parent_id, role, content, created, status, model_id, provider, settings, seed, "
     "prompt_tokens, generated_tokens, ttft_ms, tokens_per_s, finish_reason"
@@ -108,7 +117,7 @@ class ConversationRepository:
             raise UserError(f"There is no conversation {conversation_id}.")
         return row_to_conversation(rows[0])
 
-    def list(self, archived: bool = False, limit: int | None = None, offset: int = 0) -> list[Conversation]:
+    def all(self, archived: bool = False, limit: int | None = None, offset: int = 0) -> list[Conversation]:
         """Pinned first, then the most recently updated (the sidebar's order)."""
         rows = self.store.query(
             f"SELECT {CONVERSATION_FIELDS} FROM conversations WHERE deleted_at IS NULL AND archived = ?"
@@ -235,13 +244,13 @@ class ConversationRepository:
         conversation_id: str,
         role: str,
         content: str,
-        parent_id: str | type[...] | None = ...,
+        parent_id: str | CurrentLeaf | None = CurrentLeaf.CURRENT,
         status: str = "complete",
         **meta: Any,
     ) -> Message:
         """Append to the current branch (or under `parent_id`) and make it the current leaf."""
         conversation = self.get(conversation_id)
-        parent = conversation.current_leaf_id if parent_id is ... else parent_id
+        parent = conversation.current_leaf_id if parent_id is CurrentLeaf.CURRENT else parent_id
         if parent is not None and self.message(str(parent)).conversation_id != conversation_id:
             raise UserError("That message belongs to another conversation.")
         unknown = set(meta) - set(REPLY_META)
@@ -321,7 +330,9 @@ class ConversationRepository:
             )
         return cursor.rowcount
 
-    def start_reply(self, conversation_id: str, parent_id: str | type[...] | None = ..., **meta: Any) -> StreamingReply:
+    def start_reply(
+        self, conversation_id: str, parent_id: str | CurrentLeaf | None = CurrentLeaf.CURRENT, **meta: Any
+    ) -> StreamingReply:
         message = self.add_message(conversation_id, "assistant", "", parent_id=parent_id, status="streaming", **meta)
         return StreamingReply(self, message.id)
 

@@ -39,7 +39,7 @@ class DraftRepository:
             raise UserError(f"There is no draft {draft_id}.")
         return Draft(**rows[0])
 
-    def list(self) -> list[Draft]:
+    def all(self) -> list[Draft]:
         rows = self.store.query(f"SELECT {DRAFT_FIELDS} FROM drafts WHERE deleted_at IS NULL ORDER BY updated DESC")
         return [Draft(**r) for r in rows]
 

@@ -31,7 +31,7 @@ class SettingsRepository:
             value = float(value)
         if type(value) is not expected:
             return default
-        return value  # type: ignore[no-any-return]
+        return value
 
     def set(self, key: str, value: Any) -> None:
         try:

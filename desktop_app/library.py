@@ -1,0 +1,131 @@
+"""The `inkwell chats | export | import | drafts | settings` commands: the saved library."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from desktop_app.core.errors import UserError
+from desktop_app.store import Store, open_store
+from desktop_app.transcripts import CONVERSATION_FORMATS, DRAFT_FORMATS
+from desktop_app.transcripts.export import conversations_bytes, draft_bytes, format_from_path, write_atomically
+
+
+def run(args: argparse.Namespace) -> int:
+    store = open_store()
+    try:
+        handler = {
+            "chats": _chats,
+            "export": _export,
+            "import": _import,
+            "drafts": _drafts,
+            "settings": _settings,
+        }[args.command]
+        return handler(store, args)
+    finally:
+        store.close()
+
+
+def _rich_writer() -> Any:
+    from desktop_app.ui.documents import write_rich
+
+    return write_rich
+
+
+def _chats(store: Store, args: argparse.Namespace) -> int:
+    if args.chats_command == "list":
+        items = store.conversations.trash() if args.trash else store.conversations.all(archived=args.archived)
+        if args.json:
+            print(json.dumps([asdict(c) for c in items], ensure_ascii=False, indent=2))
+        elif not items:
+            print("No conversations yet." if not (args.trash or args.archived) else "Nothing here.")
+        for c in [] if args.json else items:
+            pin = "📌" if c.pinned else "  "
+            print(f"{c.id}  {c.updated[:16].replace('T', ' ')}  {pin} {c.title or 'New chat'}")
+        return 0
+    if args.chats_command == "search":
+        hits = store.search.search(args.query)
+        if args.json:
+            print(json.dumps([asdict(h) | {"snippet": h.plain_snippet()} for h in hits], ensure_ascii=False, indent=2))
+            return 0
+        if not hits:
+            print("No matches.")
+        for hit in hits:
+            where = hit.conversation_id or hit.draft_id
+            print(f"{hit.kind:12} {where}  {hit.title}\n             {hit.plain_snippet()}")
+        return 0
+    from desktop_app.transcripts.render import Transcript, transcript_markdown
+
+    conversation = store.conversations.get(args.id)
+    print(transcript_markdown([Transcript(conversation, store.conversations.path(conversation.id))]))
+    return 0
+
+
+def _export(store: Store, args: argparse.Namespace) -> int:
+    if args.all == bool(args.ids):
+        raise UserError("Name the conversations to export, or use --all (not both).")
+    ids = (
+        [c.id for c in store.conversations.all()] + [c.id for c in store.conversations.all(archived=True)]
+        if args.all
+        else args.ids
+    )
+    fmt = args.format or format_from_path(args.out, CONVERSATION_FORMATS)
+    data = conversations_bytes(store, ids, fmt, _rich_writer())
+    write_atomically(args.out, data, overwrite=args.force)
+    print(f"Exported {len(ids)} conversation{'s' if len(ids) != 1 else ''} to {args.out}")
+    return 0
+
+
+def _import(store: Store, args: argparse.Namespace) -> int:
+    from desktop_app.transcripts.chatgpt import import_chatgpt
+    from desktop_app.transcripts.json_format import import_json
+    from desktop_app.transcripts.validate import read_json_file
+
+    path: Path = args.file
+    document = read_json_file(path)
+    if isinstance(document, dict) and "format" in document:
+        ids = import_json(store, path)
+        print(f"Imported {len(ids)} conversation{'s' if len(ids) != 1 else ''} from {path.name}.")
+    else:
+        report = import_chatgpt(store, path)
+        skipped = f" ({report.skipped_parts} non-text parts skipped)" if report.skipped_parts else ""
+        print(f"Imported {len(report.conversation_ids)} ChatGPT conversations, {report.messages} messages{skipped}.")
+    return 0
+
+
+def _drafts(store: Store, args: argparse.Namespace) -> int:
+    if args.drafts_command == "list":
+        drafts = store.drafts.all()
+        if args.json:
+            print(json.dumps([asdict(d) for d in drafts], ensure_ascii=False, indent=2))
+        elif not drafts:
+            print("No drafts yet.")
+        for d in [] if args.json else drafts:
+            print(f"{d.id}  {d.updated[:16].replace('T', ' ')}  {d.title}  ({len(d.body.split())} words)")
+        return 0
+    fmt = args.format or format_from_path(args.out, DRAFT_FORMATS)
+    write_atomically(args.out, draft_bytes(store, args.id, fmt, _rich_writer()), overwrite=args.force)
+    print(f"Exported the draft to {args.out}")
+    return 0
+
+
+def _settings(store: Store, args: argparse.Namespace) -> int:
+    if args.key is None:
+        for key, value in store.settings.all().items():
+            print(f"{key} = {json.dumps(value)}")
+        return 0
+    if args.value is None:
+        print(json.dumps(store.settings.get(args.key, None)))  # type: ignore[type-var]
+        return 0
+    try:
+        value = json.loads(args.value)
+    except ValueError:
+        value = args.value
+    if args.key == "provider" and value not in ("auto", "cpu", "cuda"):
+        raise UserError("The provider must be auto, cpu or cuda.")
+    store.settings.set(args.key, value)
+    print(f"{args.key} = {json.dumps(value)}")
+    return 0
