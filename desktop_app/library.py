@@ -118,7 +118,7 @@ def _settings(store: Store, args: argparse.Namespace) -> int:
             print(f"{key} = {json.dumps(value)}")
         return 0
     if args.value is None:
-        print(json.dumps(store.settings.get(args.key, None)))  # type: ignore[type-var]
+        print(json.dumps(store.settings.value(args.key)))
         return 0
     try:
         value = json.loads(args.value)

@@ -33,6 +33,11 @@ class SettingsRepository:
             return default
         return value
 
+    def value(self, key: str) -> Any:
+        """The stored value whatever its type, or None."""
+        row = self.store.conn.execute("SELECT value FROM settings WHERE key = ?", (key,)).fetchone()
+        return json.loads(row[0]) if row else None
+
     def set(self, key: str, value: Any) -> None:
         try:
             encoded = json.dumps(value)

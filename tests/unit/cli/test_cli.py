@@ -107,3 +107,13 @@ def test_terminal_chat_keeps_the_conversation(installed: Path, tmp_path: Path) -
     assert _chat(args, io.StringIO("Hello\n/new\nAgain\n/quit\n"), out) == 0
     text = out.getvalue()
     assert text.count("inkwell> ") == 2 and "(a new conversation)" in text
+    from desktop_app.store import open_store
+
+    store = open_store()  # both conversations were saved, replies complete with their stats
+    conversations = store.conversations.all()
+    assert len(conversations) == 2
+    for conversation in conversations:
+        user, reply = store.conversations.path(conversation.id)
+        assert reply.role == "assistant" and reply.status == "complete" and reply.provider == "cpu"
+        assert reply.generated_tokens is not None and reply.generated_tokens <= 3
+    store.close()

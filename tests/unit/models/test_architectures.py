@@ -50,7 +50,9 @@ def tiny_model_of(kind: str, tokenizer_from: Path, folder: Path) -> Path:
 
 
 @pytest.mark.parametrize(("kind", "attention"), [("qwen2", "GroupQueryAttention"), ("phi3", "unfused")])
-def test_import_and_generate_matches_recomputation(kind: str, attention: str, tiny_hf_model: Path, tmp_path: Path) -> None:
+def test_import_and_generate_matches_recomputation(
+    kind: str, attention: str, tiny_hf_model: Path, tmp_path: Path
+) -> None:
     source = tiny_model_of(kind, tiny_hf_model, tmp_path / f"tiny-{kind}")
     directory = prepare_model(source, tmp_path / "models", quantizations=("fp32", "q4"))
     manifest = ModelManifest.read(directory)
