@@ -113,7 +113,7 @@ def test_terminal_chat_keeps_the_conversation(installed: Path, tmp_path: Path) -
     conversations = store.conversations.all()
     assert len(conversations) == 2
     for conversation in conversations:
-        user, reply = store.conversations.path(conversation.id)
+        _user, reply = store.conversations.path(conversation.id)
         assert reply.role == "assistant" and reply.status == "complete" and reply.provider == "cpu"
         assert reply.generated_tokens is not None and reply.generated_tokens <= 3
     store.close()
