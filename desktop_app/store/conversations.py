@@ -213,22 +213,23 @@ class ConversationRepository:
         return [row_to_message(r) for r in rows]
 
     def path(self, conversation_id: str, leaf_id: str | None = None) -> list[Message]:
-        """The current branch: root to leaf (the conversation's current leaf by default)."""
+        """The current branch: root to leaf (the conversation's current leaf by default).
+
+        One indexed read of the conversation's messages and a walk up the parent links in
+        Python: faster than a recursive query that looks each parent up in turn.
+        """
         leaf = leaf_id or self.get(conversation_id).current_leaf_id
         if leaf is None:
             return []
-        rows = self.store.query(
-            f"""WITH RECURSIVE chain(id, depth) AS (
-                    SELECT ?, 0
-                    UNION ALL
-                    SELECT m.parent_id, chain.depth + 1 FROM messages m JOIN chain ON m.id = chain.id
-                    WHERE m.parent_id IS NOT NULL)
-                SELECT {", ".join("m." + f.strip() for f in MESSAGE_FIELDS.split(","))}
-                FROM chain JOIN messages m ON m.id = chain.id
-                WHERE m.conversation_id = ? ORDER BY chain.depth DESC""",
-            (leaf, conversation_id),
-        )
-        return [row_to_message(r) for r in rows]
+        by_id = {m.id: m for m in self.messages(conversation_id)}
+        if leaf not in by_id:
+            raise UserError(f"The message {leaf} is not in this conversation.")
+        branch: list[Message] = []
+        current: str | None = leaf
+        while current is not None and current in by_id and len(branch) <= len(by_id):
+            branch.append(by_id[current])
+            current = by_id[current].parent_id
+        return branch[::-1]
 
     def siblings(self, message_id: str) -> list[Message]:
         """The message and its alternatives (same parent, same conversation), oldest first."""

@@ -27,6 +27,10 @@ log = logging.getLogger(__name__)
 DB_NAME = "inkwell.db"
 SQLITE_HEADER = b"SQLite format 3\x00"
 KEEP_BACKUPS = 5
+# The full integrity check reads the whole file; above this size it would hold up every
+# start (0.4 s for 660 MB here, far more on a slow disk), so open() checks the structure
+# only and the app runs check_integrity() in the background.
+FULL_CHECK_MAX_BYTES = 128 * 1024 * 1024
 TRASH_DAYS = 30
 
 
@@ -61,12 +65,14 @@ def inspect(path: Path) -> list[str]:
         header = handle.read(len(SQLITE_HEADER))
     if header != SQLITE_HEADER:
         raise _corrupt(path, "it is not an SQLite database")
+    full = path.stat().st_size <= FULL_CHECK_MAX_BYTES
     try:
         conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
         try:
-            result = conn.execute("PRAGMA quick_check").fetchone()
-            if result is None or result[0] != "ok":
-                raise _corrupt(path, f"the integrity check failed ({result[0] if result else 'no answer'})")
+            if full:
+                _quick_check(conn, path)
+            else:  # the schema and the migration list must at least read back
+                conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
             applied = _applied_migrations(conn)
         finally:
             conn.close()
@@ -80,6 +86,21 @@ def inspect(path: Path) -> list[str]:
             hint="Install that version again to use it; this one has not changed the file.",
         )
     return applied
+
+
+def _quick_check(conn: sqlite3.Connection, path: Path) -> None:
+    result = conn.execute("PRAGMA quick_check").fetchone()
+    if result is None or result[0] != "ok":
+        raise _corrupt(path, f"the integrity check failed ({result[0] if result else 'no answer'})")
+
+
+def check_integrity(path: Path) -> None:
+    """The full check, on a connection of its own (safe from any thread); raises DatabaseCorrupt."""
+    try:
+        with contextlib.closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as conn:
+            _quick_check(conn, path)
+    except sqlite3.DatabaseError as exc:
+        raise _corrupt(path, str(exc)) from None
 
 
 def _corrupt(path: Path, why: str) -> DatabaseCorrupt:
@@ -187,6 +208,8 @@ def open_store(path: Path | None = None) -> Store:
     store = Store(conn, path)
     pending = [m for m in MIGRATIONS if m.__name__ not in applied]
     if pending and existed:
+        if path.stat().st_size > FULL_CHECK_MAX_BYTES:
+            check_integrity(path)  # never migrate a damaged file, however large
         saved = backup(conn, path, f"before-{pending[0].__name__}")
         log.info("Backed up %s to %s before migrating", path, saved)
     if pending:

@@ -146,3 +146,20 @@ def test_transactions_roll_back_whole_and_nest(tmp_path: Path) -> None:
             raise RuntimeError
     assert store.settings.all() == {"outer": 1}
     store.close()
+
+
+def test_large_files_defer_the_full_check_which_still_finds_damage(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from desktop_app.store import db as db_module
+
+    path = tmp_path / "inkwell.db"
+    store = open_store(path)
+    conversation = store.conversations.create("A chat")
+    for i in range(300):
+        store.conversations.add_message(conversation.id, "user", f"message {i} " * 40)
+    store.close()
+    data = bytearray(path.read_bytes())
+    data[4096 * 3 : 4096 * 6] = b"\xff" * (4096 * 3)
+    path.write_bytes(bytes(data))
+    monkeypatch.setattr(db_module, "FULL_CHECK_MAX_BYTES", 0)
+    with pytest.raises(DatabaseCorrupt, match="damaged"):
+        db_module.check_integrity(path)

@@ -109,3 +109,14 @@ def test_settings_are_typed(store: Store) -> None:
     assert store.settings.get("theme", "light") == "dark"
     store.settings.delete("theme")
     assert store.settings.get("theme", "light") == "light"
+
+
+def test_snippets_centre_on_the_first_match_and_mark_prefixes() -> None:
+    from desktop_app.store.search import make_snippet
+
+    text = " ".join(f"w{i}" for i in range(40)) + " the Translation was good " + " ".join(f"v{i}" for i in range(40))
+    snippet = make_snippet(text, ["transl"])
+    assert f"{SearchHit.MARK_START}Translation{SearchHit.MARK_END}" in snippet
+    assert snippet.startswith("… ") and snippet.endswith(" …") and len(snippet.split()) <= 18
+    # earlier words match whole, only the last one as a prefix
+    assert make_snippet("cat category", ["cat", "dog"], whole=True) == f"{SearchHit.MARK_START}cat{SearchHit.MARK_END} category"
