@@ -18,7 +18,7 @@ from desktop_app.core.generation import FinishReason, GenerationSettings, Genera
 from desktop_app.core.manifest import ModelManifest, ModelVariant
 from desktop_app.engine.chat_template import ChatTemplate
 from desktop_app.engine.events import Event, Finished, PromptPrepared, TextChunk
-from desktop_app.engine.onnx_model import KVCache, OnnxCausalLM, common_prefix_length
+from desktop_app.engine.onnx_model import AnyKVCache, OnnxCausalLM, common_prefix_length
 from desktop_app.engine.providers import ProviderReport, ProviderRequest, cuda_unavailable_reason, validate_request
 from desktop_app.engine.sampling import Sampler
 from desktop_app.engine.stops import StopSequenceFilter
@@ -61,7 +61,7 @@ class Engine:
         self.variant = variant
         self.template = ChatTemplate(manifest.chat_template, manifest.special_tokens)
         self.stop_token_ids = frozenset(manifest.stop_token_ids)
-        self._cache = KVCache.empty(model.kv)
+        self._cache: AnyKVCache = model.empty_cache()
 
     @property
     def provider(self) -> ProviderReport:
@@ -78,7 +78,7 @@ class Engine:
         return len(self.tokenizer.encode(self.template.render(messages)))
 
     def reset_cache(self) -> None:
-        self._cache = KVCache.empty(self.model.kv)
+        self._cache = self.model.empty_cache()
 
     def prompt_budget(self, settings: GenerationSettings) -> int:
         """Tokens the prompt may use: the context less room for the reply (at most half)."""
@@ -135,7 +135,7 @@ class Engine:
 
         # Reuse the cached prefix; at least one prompt token must run to give logits.
         reused = min(common_prefix_length(self._cache.tokens, prompt), len(prompt) - 1)
-        cache = self._cache.truncated(reused) if reused > 0 else KVCache.empty(self.model.kv)
+        cache = self._cache.truncated(reused) if reused > 0 else self.model.empty_cache()
         yield PromptPrepared(len(prompt), plan.dropped_messages, reused, self.context_length)
 
         logits = np.zeros(0, dtype=np.float32)
@@ -162,7 +162,7 @@ class Engine:
         index: int,
         plan: PromptPlan,
         logits: np.ndarray,
-        cache: KVCache,
+        cache: AnyKVCache,
         settings: GenerationSettings,
         seed: int,
         cancel: threading.Event,
@@ -268,12 +268,17 @@ def load_engine(
     tokenizer = Tokenizer(model_dir / "tokenizer.json")
     try_cuda = request == "cuda" or (request == "auto" and cuda_unavailable_reason() is None)
     variant = choose_variant(manifest, "cuda" if try_cuda else "cpu", quantization)
-    model = OnnxCausalLM(model_dir / variant.file, request, threads)
+    in_place = manifest.extra.get("attention") == "GroupQueryAttention"  # only GQA reads the past
+
+    def open_model(file: str, provider: ProviderRequest) -> OnnxCausalLM:
+        return OnnxCausalLM(model_dir / file, provider, threads, in_place, manifest.context_length)
+
+    model = open_model(variant.file, request)
     if model.provider.name == "cpu" and quantization is None and "cpu" not in variant.providers:
         # CUDA did not load after all: run the variant made for the CPU, keep the reason.
         variant = choose_variant(manifest, "cpu")
         reason = model.provider.reason
-        model = OnnxCausalLM(model_dir / variant.file, "cpu", threads)
+        model = open_model(variant.file, "cpu")
         model.provider = replace(model.provider, reason=reason)
     log.info(
         "Model %s (%s) runs on %s: %s", manifest.id, variant.quantization, model.provider.label, model.provider.reason

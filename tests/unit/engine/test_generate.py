@@ -207,3 +207,33 @@ def test_fp16_logits_agree_with_fp32(tiny_engine_factory) -> None:  # type: igno
 def test_request_needs_messages_or_prompt() -> None:
     with pytest.raises(UserError):
         GenerationRequest()
+
+
+def test_in_place_kv_buffers_grow_without_changing_the_text(endless, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    from desktop_app.engine import onnx_model
+
+    assert endless.model.in_place_kv  # the tiny model's attention is fused: GQA appends in place
+    settings = replace(GREEDY, max_new_tokens=40)
+    expected = run(endless, ask("The quick brown fox", settings))[1][0].text
+    monkeypatch.setattr(onnx_model._SharedBuffers, "GROWTH", 8)  # grow every few tokens
+    endless.reset_cache()
+    grown = run(endless, ask("The quick brown fox", settings))[1][0]
+    assert grown.text == expected
+    assert endless._cache.buffers.capacity >= grown.stats.prompt_tokens + 39
+
+
+def test_unfused_models_copy_the_cache(tiny_model_dir, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import json
+    import shutil
+
+    from desktop_app.engine import load_engine
+    from desktop_app.engine.onnx_model import KVCache
+
+    copy = tmp_path / "m"
+    shutil.copytree(tiny_model_dir, copy)
+    manifest = json.loads((copy / "manifest.json").read_text())
+    manifest["extra"]["attention"] = "unfused"
+    (copy / "manifest.json").write_text(json.dumps(manifest))
+    engine = load_engine(copy, provider="cpu", quantization="fp32", threads=1)
+    assert not engine.model.in_place_kv
+    assert isinstance(engine.model.empty_cache(), KVCache)

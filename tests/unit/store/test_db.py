@@ -148,7 +148,9 @@ def test_transactions_roll_back_whole_and_nest(tmp_path: Path) -> None:
     store.close()
 
 
-def test_large_files_defer_the_full_check_which_still_finds_damage(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_large_files_defer_the_full_check_which_still_finds_damage(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from desktop_app.store import db as db_module
 
     path = tmp_path / "inkwell.db"

@@ -119,4 +119,7 @@ def test_snippets_centre_on_the_first_match_and_mark_prefixes() -> None:
     assert f"{SearchHit.MARK_START}Translation{SearchHit.MARK_END}" in snippet
     assert snippet.startswith("… ") and snippet.endswith(" …") and len(snippet.split()) <= 18
     # earlier words match whole, only the last one as a prefix
-    assert make_snippet("cat category", ["cat", "dog"], whole=True) == f"{SearchHit.MARK_START}cat{SearchHit.MARK_END} category"
+    assert (
+        make_snippet("cat category", ["cat", "dog"], whole=True)
+        == f"{SearchHit.MARK_START}cat{SearchHit.MARK_END} category"
+    )
