@@ -49,6 +49,7 @@ lint: $(VENV)/.stamp-dev
 
 bench: $(VENV)/.stamp-bench model bench-store
 	$(BIN)/python bench/bench_engine.py --write bench/RESULTS.md
+	$(BIN)/python bench/bench_quality.py --write bench/RESULTS.md
 
 bench-store: $(VENV)/.stamp-app
 	$(BIN)/python bench/bench_store.py --write bench/RESULTS.md
