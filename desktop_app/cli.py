@@ -28,13 +28,30 @@ from desktop_app.transcripts import CONVERSATION_FORMATS, DRAFT_FORMATS
 log = logging.getLogger("desktop_app")
 
 
+class _ConsoleFormatter(logging.Formatter):
+    """Messages only: tracebacks go to the log file, never to the user's terminal."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        plain = logging.makeLogRecord(record.__dict__)  # a copy: the file handler keeps the traceback
+        plain.exc_info = plain.exc_text = plain.stack_info = None
+        return super().format(plain)
+
+
+_installed_handlers: list[logging.Handler] = []
+
+
 def _setup_logging(verbose: bool) -> Path | None:
     root = logging.getLogger()
+    for old in _installed_handlers:  # main() may run more than once in a process (tests, the app)
+        root.removeHandler(old)
+        old.close()
+    _installed_handlers.clear()
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
     console = logging.StreamHandler(sys.stderr)
     console.setLevel(logging.INFO if verbose else logging.WARNING)
-    console.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
+    console.setFormatter(_ConsoleFormatter("%(levelname)s: %(message)s"))
     root.addHandler(console)
+    _installed_handlers.append(console)
     try:
         from desktop_app.core.paths import log_dir
 
@@ -42,6 +59,7 @@ def _setup_logging(verbose: bool) -> Path | None:
         handler = RotatingFileHandler(path, maxBytes=2_000_000, backupCount=3, encoding="utf-8")
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
         root.addHandler(handler)
+        _installed_handlers.append(handler)
         return path
     except OSError:
         return None
@@ -374,7 +392,7 @@ def _models(args: argparse.Namespace) -> int:
         if args.if_missing and any(m.id == DEFAULT_MODEL_ID for m in ModelRegistry([out]).list()):
             print(f"The default model is already prepared in {out / DEFAULT_MODEL_ID}.")
             return 0
-        path = prepare_default(out, force=args.force or args.if_missing, progress=progress)
+        path = prepare_default(out, force=args.force or args.if_missing, progress=progress, quantizations=quantizations)
     else:
         path = prepare_model(args.path, out, args.model_id, args.name, quantizations, args.force, progress)
     print(f"Prepared {path.name} in {path}")

@@ -524,13 +524,18 @@ def _install(built: Path, destination: Path) -> None:
 
 
 def prepare_default(
-    output_root: Path, force: bool = False, progress: Progress = _noop_progress, cancel: threading.Event | None = None
+    output_root: Path,
+    force: bool = False,
+    progress: Progress = _noop_progress,
+    cancel: threading.Event | None = None,
+    quantizations: tuple[str, ...] = DEFAULT_QUANTIZATIONS,
 ) -> Path:
     return prepare_model(
         locate_default_gguf(),
         output_root,
         model_id=DEFAULT_MODEL_ID,
         name="SmolLM2-135M-Instruct",
+        quantizations=quantizations,
         force=force,
         progress=progress,
         cancel=cancel,

@@ -117,3 +117,35 @@ def test_terminal_chat_keeps_the_conversation(installed: Path, tmp_path: Path) -
         assert reply.role == "assistant" and reply.status == "complete" and reply.provider == "cpu"
         assert reply.generated_tokens is not None and reply.generated_tokens <= 3
     store.close()
+
+
+def test_models_prepare_passes_the_chosen_quantizations(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from desktop_app.models import prepare
+
+    seen = {}
+
+    def fake_prepare_model(
+        source, out, model_id=None, name=None, quantizations=(), force=False, progress=None, cancel=None
+    ):  # type: ignore[no-untyped-def]
+        seen.update(source=source, out=out, model_id=model_id, quantizations=quantizations)
+        return out / str(model_id)
+
+    monkeypatch.setattr(prepare, "prepare_model", fake_prepare_model)
+    assert main(["models", "prepare", "--quantizations", "q4,q8", "--out", str(tmp_path)]) == 0
+    assert seen["quantizations"] == ("q4", "q8") and seen["model_id"] == "smollm2-135m-instruct"
+    assert seen["source"].suffix == ".gguf"
+
+
+def test_an_unexpected_error_shows_no_traceback_and_logs_one(
+    monkeypatch: pytest.MonkeyPatch, private_dirs: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import desktop_app.cli as cli
+
+    def broken(args):  # type: ignore[no-untyped-def]
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(cli, "_models", broken)
+    assert main(["models", "list"]) == 1
+    err = capsys.readouterr().err
+    assert "something went wrong" in err and "Traceback" not in err
+    assert "Traceback" in (private_dirs / "logs" / "inkwell.log").read_text()
