@@ -104,6 +104,22 @@ def timed_stream(stream, count: int) -> tuple[float, float]:  # type: ignore[no-
 # ---- contenders (each runs inside its own worker process) ----
 
 
+def standard_workload(name: str, once) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    """The same measurements for every engine; `once(prompt_tokens, new_tokens)` returns
+    (time to first token s, decode tokens/s)."""
+    once(30, 8)  # warm-up
+    decode = [once(30, NEW_TOKENS)[1] for _ in range(REPEATS)]
+    ttft30 = [once(30, 1)[0] for _ in range(REPEATS)]
+    ttft1000 = [once(1000, 1)[0] for _ in range(REPEATS)]
+    return {
+        "name": name,
+        "decode_tps": statistics.median(decode),
+        "ttft30_s": statistics.median(ttft30),
+        "ttft1000_s": statistics.median(ttft1000),
+        "peak_mb": peak_rss_mb(),  # taken here, before any engine-specific extra
+    }
+
+
 def run_ours(quantization: str) -> dict[str, object]:
     from desktop_app.core.chat import ChatMessage
     from desktop_app.core.generation import GenerationSettings
@@ -125,11 +141,7 @@ def run_ours(quantization: str) -> dict[str, object]:
                 return event.stats.ttft_ms / 1000, event.stats.tokens_per_s
         raise AssertionError
 
-    once(30, 8)  # warm-up
-    decode = [once(30, NEW_TOKENS)[1] for _ in range(REPEATS)]
-    ttft30 = [once(30, 1)[0] for _ in range(REPEATS)]
-    ttft1000 = [once(1000, 1)[0] for _ in range(REPEATS)]
-    peak = peak_rss_mb()  # the same workload as the other engines; the conversation below is extra
+    result = standard_workload(f"Inkwell engine ({quantization}, ONNX Runtime {ort_version()})", once)
 
     # Conversation: the time to first token at turn 2 and turn 20, warm (prefix reuse) and cold.
     turns: list[ChatMessage] = []
@@ -156,14 +168,7 @@ def run_ours(quantization: str) -> dict[str, object]:
             multi[f"turn{turn}_cold_ttft_s"] = cold.stats.ttft_ms / 1000
             engine._cache = saved
         turns.append(ChatMessage("assistant", reply))
-    return {
-        "name": f"Inkwell engine ({quantization}, ONNX Runtime {ort_version()})",
-        "decode_tps": statistics.median(decode),
-        "ttft30_s": statistics.median(ttft30),
-        "ttft1000_s": statistics.median(ttft1000),
-        "peak_mb": peak,
-        "multi_turn": multi,
-    }
+    return result | {"multi_turn": multi}
 
 
 def ort_version() -> str:
@@ -193,17 +198,7 @@ def run_llama_cpp() -> dict[str, object]:
         llm.reset()
         return timed_stream(llm.generate(prompt_ids(n_prompt), temp=0.0, reset=True), count)
 
-    once(30, 8)
-    decode = [once(30, NEW_TOKENS)[1] for _ in range(REPEATS)]
-    ttft30 = [once(30, 1)[0] for _ in range(REPEATS)]
-    ttft1000 = [once(1000, 1)[0] for _ in range(REPEATS)]
-    return {
-        "name": f"llama.cpp (llama-cpp-python {metadata.version('llama-cpp-python')}, Q4_1 GGUF)",
-        "decode_tps": statistics.median(decode),
-        "ttft30_s": statistics.median(ttft30),
-        "ttft1000_s": statistics.median(ttft1000),
-        "peak_mb": peak_rss_mb(),
-    }
+    return standard_workload(f"llama.cpp (llama-cpp-python {metadata.version('llama-cpp-python')}, Q4_1 GGUF)", once)
 
 
 def run_transformers() -> dict[str, object]:
@@ -231,17 +226,7 @@ def run_transformers() -> dict[str, object]:
             total = time.perf_counter() - start
         return ttft, (new_tokens - 1) / max(total - ttft, 1e-9)
 
-    once(30, 8)
-    decode = [once(30, NEW_TOKENS)[1] for _ in range(REPEATS)]
-    ttft30 = [once(30, 1)[0] for _ in range(REPEATS)]
-    ttft1000 = [once(1000, 1)[0] for _ in range(REPEATS)]
-    return {
-        "name": f"transformers generate (PyTorch {torch.__version__}, fp32 from GGUF)",
-        "decode_tps": statistics.median(decode),
-        "ttft30_s": statistics.median(ttft30),
-        "ttft1000_s": statistics.median(ttft1000),
-        "peak_mb": peak_rss_mb(),
-    }
+    return standard_workload(f"transformers generate (PyTorch {torch.__version__}, fp32 from GGUF)", once)
 
 
 WORKERS = {

@@ -7,12 +7,11 @@ import enum
 import json
 import time
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
 from desktop_app.core.errors import UserError
 from desktop_app.core.records import Conversation, Message
-from desktop_app.store.ids import new_id, now_iso
+from desktop_app.store.ids import new_id, now_iso, trash_cutoff
 
 if TYPE_CHECKING:
     from desktop_app.store.db import Store
@@ -187,10 +186,7 @@ class ConversationRepository:
 
     def empty_trash(self, older_than_days: int | None = None) -> int:
         """Delete trashed conversations for good: all, or those trashed over N days ago."""
-        cutoff = "9999"
-        if older_than_days is not None:
-            moment = datetime.now(timezone.utc) - timedelta(days=older_than_days)
-            cutoff = moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        cutoff = trash_cutoff(older_than_days)
         with self.store.transaction():
             cursor = self.store.conn.execute(
                 "DELETE FROM conversations WHERE deleted_at IS NOT NULL AND deleted_at < ?", (cutoff,)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from desktop_app.core.errors import UserError
 from desktop_app.core.records import Draft, DraftRevision
-from desktop_app.store.ids import new_id, now_iso, parse_iso
+from desktop_app.store.ids import new_id, now_iso, parse_iso, trash_cutoff
 
 if TYPE_CHECKING:
     from desktop_app.store.db import Store
@@ -131,10 +131,7 @@ class DraftRepository:
         return self.get(draft_id)
 
     def empty_trash(self, older_than_days: int | None = None) -> int:
-        cutoff = "9999"
-        if older_than_days is not None:
-            moment = datetime.now(timezone.utc) - timedelta(days=older_than_days)
-            cutoff = moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        cutoff = trash_cutoff(older_than_days)
         with self.store.transaction():
             cursor = self.store.conn.execute(
                 "DELETE FROM drafts WHERE deleted_at IS NOT NULL AND deleted_at < ?", (cutoff,)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _lock = threading.Lock()
@@ -29,6 +29,14 @@ def new_id() -> str:
 
 def now_iso() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def trash_cutoff(older_than_days: int | None) -> str:
+    """The deleted_at before which trashed items go for good (all of them for None)."""
+    if older_than_days is None:
+        return "9999"  # after every timestamp
+    moment = datetime.now(timezone.utc) - timedelta(days=older_than_days)
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def parse_iso(value: str) -> datetime:

@@ -111,8 +111,7 @@ def test_a_file_that_is_not_a_database_is_refused_untouched(tmp_path: Path) -> N
     assert digest(path) == before
 
 
-def test_a_damaged_database_is_refused_untouched_and_can_be_set_aside(tmp_path: Path) -> None:
-    path = tmp_path / "inkwell.db"
+def damaged_database(path: Path) -> None:
     store = open_store(path)
     conversation = store.conversations.create("A chat")
     for i in range(300):
@@ -122,6 +121,11 @@ def test_a_damaged_database_is_refused_untouched_and_can_be_set_aside(tmp_path: 
     page = 4096
     data[page * 3 : page * 6] = b"\xff" * (page * 3)  # scribble over some b-tree pages
     path.write_bytes(bytes(data))
+
+
+def test_a_damaged_database_is_refused_untouched_and_can_be_set_aside(tmp_path: Path) -> None:
+    path = tmp_path / "inkwell.db"
+    damaged_database(path)
     before = digest(path)
     with pytest.raises(DatabaseCorrupt, match="damaged"):
         open_store(path)
@@ -154,14 +158,7 @@ def test_large_files_defer_the_full_check_which_still_finds_damage(
     from desktop_app.store import db as db_module
 
     path = tmp_path / "inkwell.db"
-    store = open_store(path)
-    conversation = store.conversations.create("A chat")
-    for i in range(300):
-        store.conversations.add_message(conversation.id, "user", f"message {i} " * 40)
-    store.close()
-    data = bytearray(path.read_bytes())
-    data[4096 * 3 : 4096 * 6] = b"\xff" * (4096 * 3)
-    path.write_bytes(bytes(data))
+    damaged_database(path)
     monkeypatch.setattr(db_module, "FULL_CHECK_MAX_BYTES", 0)
     with pytest.raises(DatabaseCorrupt, match="damaged"):
         db_module.check_integrity(path)
