@@ -109,6 +109,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"Inkwell {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log more, to the terminal too")
+    parser.add_argument(
+        "--self-test",
+        action="store_true",
+        help="open the window, ask the model, check it was saved; exit 0 if all is well",
+    )
+    parser.add_argument(
+        "--provider", dest="app_provider", choices=("auto", "cpu", "cuda"), help="for the window and the self-test"
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     ask = commands.add_parser("ask", help="answer one prompt")
@@ -116,7 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--json", action="store_true", help="print one JSON object instead of streaming")
     _settings_args(ask)
 
-    chat = commands.add_parser("chat", help="a conversation in the terminal")
+    chat = commands.add_parser("chat", help="a conversation in the terminal (saved like the window's)")
     _settings_args(chat)
 
     chats = commands.add_parser("chats", help="list, search or show saved conversations")
@@ -206,9 +214,15 @@ def _dispatch(args: argparse.Namespace) -> int:
         from desktop_app import library
 
         return library.run(args)
-    if args.command in (None, "chat"):
-        if args.command is None:
-            args = build_parser().parse_args(["chat"])
+    if args.self_test:
+        from desktop_app.app import self_test
+
+        return self_test(args.app_provider)
+    if args.command is None:
+        from desktop_app.app import run_gui
+
+        return run_gui(args.app_provider)
+    if args.command == "chat":
         return _chat(args, sys.stdin, sys.stdout)
     raise AssertionError(args.command)
 

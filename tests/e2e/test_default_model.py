@@ -62,3 +62,17 @@ def test_capital_of_france(prepared: tuple[Path, dict[str, str]]) -> None:
     assert result["model"] == "smollm2-135m-instruct" and result["quantization"] == "q4"
     assert result["finish_reason"] == "stop_token"
     assert result["tokens_per_s"] > 0 and result["ttft_ms"] > 0
+
+
+def test_self_test_opens_the_window_and_gets_a_saved_reply(prepared: tuple[Path, dict[str, str]]) -> None:
+    _, env = prepared
+    done = subprocess.run(
+        [sys.executable, "-m", "desktop_app", "--self-test"],
+        env=dict(env, QT_QPA_PLATFORM="offscreen"),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "self-test passed" in done.stdout and "Paris" in done.stdout
+    assert "Traceback" not in done.stderr

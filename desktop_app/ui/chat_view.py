@@ -1,0 +1,82 @@
+"""The conversation as rendered Markdown, with a streaming reply updated in place."""
+
+from __future__ import annotations
+
+import html
+
+from PySide6.QtCore import QUrl, Signal
+from PySide6.QtGui import QDesktopServices, QTextCursor
+from PySide6.QtWidgets import QTextBrowser, QWidget
+
+from desktop_app.core.records import Message
+from desktop_app.transcripts.render import markdown_to_html
+
+SPEAKERS = {"user": "You", "assistant": "Inkwell", "system": "System"}
+NOTES = {"interrupted": " (interrupted)", "cancelled": " (stopped)", "failed": " (failed)"}
+
+
+def message_html(role: str, content: str, status: str = "complete") -> str:
+    colour = "#2f6feb" if role == "user" else "#8250df"
+    speaker = html.escape(SPEAKERS.get(role, role) + NOTES.get(status, ""))
+    return f"<p style='margin-top:14px'><b style='color:{colour}'>{speaker}</b></p>{markdown_to_html(content)}"
+
+
+class ChatView(QTextBrowser):
+    """Read-only transcript. Links open in the browser only when clicked."""
+
+    link_opened = Signal(QUrl)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setOpenLinks(False)
+        self.setAccessibleName("Conversation")
+        self.anchorClicked.connect(self._on_anchor_clicked)
+        self._stream_start: int | None = None
+        self._follow = True
+        self.verticalScrollBar().valueChanged.connect(self._on_scrolled)
+
+    def show_messages(self, messages: list[Message]) -> None:
+        self._stream_start = None
+        self.setHtml("".join(message_html(m.role, m.content, m.status) for m in messages))
+        self._scroll_to_end()
+
+    def append_message(self, role: str, content: str) -> None:
+        cursor = self.textCursor()
+        cursor.movePosition(QTextCursor.MoveOperation.End)
+        cursor.insertHtml(message_html(role, content))
+        self._scroll_to_end()
+
+    def begin_stream(self) -> None:
+        cursor = self.textCursor()
+        cursor.movePosition(QTextCursor.MoveOperation.End)
+        cursor.insertBlock()
+        self._stream_start = cursor.position()
+        self._follow = True
+
+    def update_stream(self, text: str, status: str = "complete") -> None:
+        """Re-render just the reply being written (the rest of the transcript stays)."""
+        if self._stream_start is None:
+            self.begin_stream()
+        assert self._stream_start is not None
+        cursor = self.textCursor()
+        cursor.setPosition(self._stream_start)
+        cursor.movePosition(QTextCursor.MoveOperation.End, QTextCursor.MoveMode.KeepAnchor)
+        cursor.insertHtml(message_html("assistant", text or "…", status))
+        if self._follow:
+            self._scroll_to_end()
+
+    def end_stream(self) -> None:
+        self._stream_start = None
+
+    def _scroll_to_end(self) -> None:
+        bar = self.verticalScrollBar()
+        bar.setValue(bar.maximum())
+
+    def _on_scrolled(self, value: int) -> None:
+        # Follow the reply unless the user scrolled up to read something.
+        self._follow = value >= self.verticalScrollBar().maximum() - 4
+
+    def _on_anchor_clicked(self, url: QUrl) -> None:
+        if url.scheme() in ("http", "https", "mailto"):
+            QDesktopServices.openUrl(url)
+            self.link_opened.emit(url)

@@ -1,0 +1,298 @@
+"""Inkwell's main window: conversations on the left, the chat on the right."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from PySide6.QtCore import QSettings, Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QMessageBox,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop_app.core.chat import ChatMessage
+from desktop_app.core.errors import UserError
+from desktop_app.core.generation import GenerationSettings
+from desktop_app.engine import Finished, GenerationRequest
+from desktop_app.store import Store
+from desktop_app.store.conversations import StreamingReply
+from desktop_app.ui.chat_view import ChatView
+from desktop_app.ui.composer import ComposerWidget
+from desktop_app.ui.worker import EngineInfo, GenerationController
+
+log = logging.getLogger(__name__)
+
+# The view is re-rendered at most this often while tokens arrive (20 per second).
+RENDER_INTERVAL_MS = 50
+
+
+class MainWindow(QMainWindow):
+    reply_finished = Signal(str)  # message id: the reply is complete and saved
+    model_ready = Signal()  # emitted on the GUI thread once the window knows the model
+    model_unavailable = Signal(str)
+
+    def __init__(self, store: Store, controller: GenerationController, qsettings: QSettings | None = None) -> None:
+        super().__init__()
+        self.store = store
+        self.controller = controller
+        self.qsettings = qsettings
+        self.engine_info: EngineInfo | None = None
+        self.conversation_id: str | None = None
+        self._request_id: int | None = None
+        self._reply: StreamingReply | None = None
+        self._render_timer = QTimer(self)
+        self._render_timer.setInterval(RENDER_INTERVAL_MS)
+        self._render_timer.setSingleShot(True)
+        self._build()
+        self._connect_signals()
+        self.refresh_sidebar()
+        self._set_generating(False)
+
+    # ---- construction ----
+
+    def _build(self) -> None:
+        self.setWindowTitle("Inkwell")
+        self.resize(1100, 760)
+        self.new_button = QPushButton("New chat")
+        self.new_button.setAccessibleName("New chat")
+        self.sidebar = QListWidget()
+        self.sidebar.setAccessibleName("Conversations")
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.addWidget(self.new_button)
+        left_layout.addWidget(self.sidebar)
+
+        self.chat_view = ChatView()
+        self.composer = ComposerWidget()
+        self.send_button = QPushButton("Send")
+        self.stop_button = QPushButton("Stop")
+        self.send_button.setAccessibleName("Send")
+        self.stop_button.setAccessibleName("Stop")
+        buttons = QVBoxLayout()
+        buttons.addWidget(self.send_button)
+        buttons.addWidget(self.stop_button)
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.composer, 1)
+        bottom.addLayout(buttons)
+        right = QWidget()
+        right_layout = QVBoxLayout(right)
+        right_layout.addWidget(self.chat_view, 1)
+        right_layout.addLayout(bottom)
+
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.addWidget(left)
+        self.splitter.addWidget(right)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([260, 840])
+        self.setCentralWidget(self.splitter)
+
+        self.model_label = QLabel("Loading the model…")
+        self.speed_label = QLabel("")
+        self.statusBar().addWidget(self.model_label, 1)
+        self.statusBar().addPermanentWidget(self.speed_label)
+
+        self.new_action = QAction("New chat", self)
+        self.new_action.setShortcut(QKeySequence.StandardKey.New)
+        self.addAction(self.new_action)
+        if self.qsettings is not None:
+            geometry = self.qsettings.value("window/geometry")
+            if geometry is not None:
+                self.restoreGeometry(geometry)
+            splitter = self.qsettings.value("window/splitter")
+            if splitter is not None:
+                self.splitter.restoreState(splitter)
+
+    def _connect_signals(self) -> None:
+        worker = self.controller.worker
+        worker.model_loaded.connect(self._on_worker_model_loaded)
+        worker.model_failed.connect(self._on_worker_model_failed)
+        worker.token_generated.connect(self._on_worker_token_generated)
+        worker.generation_finished.connect(self._on_worker_generation_finished)
+        worker.generation_failed.connect(self._on_worker_generation_failed)
+        self.new_button.clicked.connect(self.new_chat)
+        self.new_action.triggered.connect(self.new_chat)
+        self.sidebar.currentItemChanged.connect(self._on_sidebar_current_changed)
+        self.send_button.clicked.connect(self.send)
+        self.stop_button.clicked.connect(self.stop)
+        self.composer.send_requested.connect(self.send)
+        self.composer.stop_requested.connect(self.stop)
+        self._render_timer.timeout.connect(self._render_stream)
+
+    # ---- sidebar ----
+
+    def refresh_sidebar(self) -> None:
+        self.sidebar.blockSignals(True)
+        self.sidebar.clear()
+        for conversation in self.store.conversations.all(limit=500):
+            item = QListWidgetItem(("📌 " if conversation.pinned else "") + (conversation.title or "New chat"))
+            item.setData(Qt.ItemDataRole.UserRole, conversation.id)
+            self.sidebar.addItem(item)
+            if conversation.id == self.conversation_id:
+                self.sidebar.setCurrentItem(item)
+        self.sidebar.blockSignals(False)
+
+    @Slot(QListWidgetItem, QListWidgetItem)
+    def _on_sidebar_current_changed(self, current: QListWidgetItem | None, _previous: QListWidgetItem | None) -> None:
+        if current is not None:
+            self.open_conversation(current.data(Qt.ItemDataRole.UserRole))
+
+    def open_conversation(self, conversation_id: str) -> None:
+        if self.controller.busy:
+            self.stop()
+        self.conversation_id = conversation_id
+        self.chat_view.show_messages(self.store.conversations.path(conversation_id))
+
+    @Slot()
+    def new_chat(self) -> None:
+        if self.controller.busy:
+            self.stop()
+        self.conversation_id = None
+        self.sidebar.clearSelection()
+        self.chat_view.show_messages([])
+        self.composer.setFocus()
+
+    # ---- sending and streaming ----
+
+    def generation_settings(self) -> GenerationSettings:
+        data = self.store.settings.get("generation", {})
+        try:
+            return GenerationSettings.from_dict(data)
+        except UserError:
+            return GenerationSettings()
+
+    @Slot()
+    def send(self) -> None:
+        text = self.composer.toPlainText().strip()
+        if not text or self.controller.busy:
+            return
+        if self.engine_info is None:
+            self.statusBar().showMessage("The model is still loading; try again in a moment.", 4000)
+            return
+        settings = self.generation_settings()
+        if self.conversation_id is None:
+            conversation = self.store.conversations.create(
+                model_id=self.engine_info.model_id, settings=settings.to_dict()
+            )
+            self.conversation_id = conversation.id
+        user = self.store.conversations.add_message(self.conversation_id, "user", text)
+        self.composer.clear()
+        self.chat_view.append_message("user", text)
+        conversation = self.store.conversations.get(self.conversation_id)
+        history = [ChatMessage(m.role, m.content) for m in self.store.conversations.path(self.conversation_id)]  # type: ignore[arg-type]
+        system = [ChatMessage("system", conversation.system_prompt)] if conversation.system_prompt else []
+        self._reply = self.store.conversations.start_reply(
+            self.conversation_id,
+            user.id,
+            model_id=self.engine_info.model_id,
+            provider=self.engine_info.provider.lower(),
+            settings=settings.to_dict(),
+        )
+        self.chat_view.begin_stream()
+        self.chat_view.update_stream("")
+        self._request_id = self.controller.submit(
+            GenerationRequest(messages=tuple(system + history), settings=settings)
+        )
+        self._set_generating(True)
+        self.refresh_sidebar()
+
+    @Slot()
+    def stop(self) -> None:
+        if self._request_id is not None:
+            self.controller.cancel(self._request_id)
+
+    @Slot(int, str)
+    def _on_worker_token_generated(self, request_id: int, text: str) -> None:
+        if request_id != self._request_id or self._reply is None:
+            return
+        self._reply.append(text)  # saved at least once a second
+        if not self._render_timer.isActive():
+            self._render_timer.start()
+
+    @Slot()
+    def _render_stream(self) -> None:
+        if self._reply is not None:
+            self.chat_view.update_stream(self._reply.text)
+
+    @Slot(int, object)
+    def _on_worker_generation_finished(self, request_id: int, finished: Finished) -> None:
+        if request_id != self._request_id or self._reply is None:
+            return
+        stats = finished.stats
+        status = "cancelled" if stats.finish_reason.value == "cancelled" else "complete"
+        message = self._reply.finish(
+            status,
+            seed=stats.seed,
+            prompt_tokens=stats.prompt_tokens,
+            generated_tokens=stats.generated_tokens,
+            ttft_ms=stats.ttft_ms,
+            tokens_per_s=stats.tokens_per_s,
+            finish_reason=stats.finish_reason.value,
+        )
+        self._render_timer.stop()
+        self.chat_view.update_stream(message.content, message.status)
+        self.chat_view.end_stream()
+        self.speed_label.setText(
+            f"{stats.tokens_per_s:.0f} tokens/s · {stats.prompt_tokens + stats.generated_tokens} tokens in context"
+        )
+        self._finish_request()
+        self.reply_finished.emit(message.id)
+
+    @Slot(int, str)
+    def _on_worker_generation_failed(self, request_id: int, text: str) -> None:
+        if request_id != self._request_id:
+            return
+        if self._reply is not None:
+            self._reply.finish("failed", finish_reason="error")
+        self.chat_view.end_stream()
+        self._finish_request()
+        QMessageBox.warning(self, "Inkwell could not answer", text)
+
+    def _finish_request(self) -> None:
+        self._reply = None
+        self._request_id = None
+        self._set_generating(False)
+        self.refresh_sidebar()
+
+    def _set_generating(self, generating: bool) -> None:
+        self.send_button.setEnabled(not generating)
+        self.stop_button.setEnabled(generating)
+
+    # ---- the model ----
+
+    @Slot(object)
+    def _on_worker_model_loaded(self, info: EngineInfo) -> None:
+        self.engine_info = info
+        self.model_label.setText(f"{info.model_name} ({info.quantization}) on {info.provider}")
+        self.model_label.setToolTip(info.provider_reason)
+        self.model_ready.emit()
+
+    @Slot(str)
+    def _on_worker_model_failed(self, text: str) -> None:
+        self.model_label.setText("No model loaded")
+        self.model_unavailable.emit(text)
+        QMessageBox.critical(self, "The model could not be loaded", text)
+
+    # ---- closing ----
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if self._reply is not None:  # quitting mid-reply: keep what was written
+            self._reply.finish("cancelled", finish_reason="cancelled")
+            self._reply = None
+        self.controller.shutdown()
+        if self.qsettings is not None:
+            self.qsettings.setValue("window/geometry", self.saveGeometry())
+            self.qsettings.setValue("window/splitter", self.splitter.saveState())
+        super().closeEvent(event)
+
+    def info(self) -> dict[str, Any]:
+        return {"conversation": self.conversation_id, "generating": self.controller.busy}

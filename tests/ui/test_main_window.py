@@ -1,0 +1,118 @@
+"""The main window with a fake engine: sending, streaming, stopping, closing mid-reply."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import Qt
+
+from desktop_app.core.errors import UserError
+from desktop_app.store import Store
+from tests.ui.conftest import FakeEngine
+
+
+def test_enter_sends_and_the_reply_streams_and_is_saved(qtbot, make_window, store: Store) -> None:  # type: ignore[no-untyped-def]
+    engine = FakeEngine()
+    window = make_window(lambda: engine)
+    assert "Fake model (q4) on CPU" in window.model_label.text()
+    qtbot.keyClicks(window.composer, "What is the capital of France?")
+    with qtbot.waitSignal(window.reply_finished, timeout=10_000) as finished:
+        qtbot.keyClick(window.composer, Qt.Key.Key_Return)
+    reply = store.conversations.message(finished.args[0])
+    assert (reply.content, reply.status, reply.model_id, reply.provider) == (
+        "Paris is the capital.",
+        "complete",
+        "fake",
+        "cpu",
+    )
+    assert reply.tokens_per_s == 100.0 and reply.finish_reason == "stop_token"
+    [conversation] = store.conversations.all()
+    assert conversation.title == "What is the capital of France?"
+    assert [m.content for m in store.conversations.path(conversation.id)] == [
+        "What is the capital of France?",
+        "Paris is the capital.",
+    ]
+    assert "Paris is the capital." in window.chat_view.toPlainText()
+    assert window.composer.toPlainText() == ""
+    assert window.sidebar.count() == 1 and "100 tokens/s" in window.speed_label.text()
+    assert engine.requests[0].messages[-1].content == "What is the capital of France?"
+
+
+def test_shift_enter_adds_a_line_instead_of_sending(qtbot, make_window, store: Store) -> None:  # type: ignore[no-untyped-def]
+    window = make_window(FakeEngine)
+    qtbot.keyClicks(window.composer, "first line")
+    qtbot.keyClick(window.composer, Qt.Key.Key_Return, Qt.KeyboardModifier.ShiftModifier)
+    qtbot.keyClicks(window.composer, "second")
+    assert window.composer.toPlainText() == "first line\nsecond"
+    assert store.conversations.all() == []
+
+
+def test_second_message_continues_the_conversation(qtbot, make_window, store: Store) -> None:  # type: ignore[no-untyped-def]
+    engine = FakeEngine()
+    window = make_window(lambda: engine)
+    for text in ("Hello", "And again"):
+        window.composer.setPlainText(text)
+        with qtbot.waitSignal(window.reply_finished, timeout=10_000):
+            window.send()
+    [conversation] = store.conversations.all()
+    assert len(store.conversations.path(conversation.id)) == 4
+    assert [m.role for m in engine.requests[1].messages] == ["user", "assistant", "user"]
+
+
+def test_stop_ends_the_reply_within_a_token_and_keeps_it(qtbot, make_window, store: Store) -> None:  # type: ignore[no-untyped-def]
+    window = make_window(lambda: FakeEngine(tokens=[f"w{i} " for i in range(200)], delay_s=0.02))
+    window.composer.setPlainText("Write a lot")
+    window.send()
+    qtbot.waitUntil(lambda: window._reply is not None and window._reply.text != "", timeout=10_000)
+    assert window.stop_button.isEnabled() and not window.send_button.isEnabled()
+    with qtbot.waitSignal(window.reply_finished, timeout=10_000) as finished:
+        qtbot.mouseClick(window.stop_button, Qt.MouseButton.LeftButton)
+    reply = store.conversations.message(finished.args[0])
+    assert reply.status == "cancelled" and reply.finish_reason == "cancelled"
+    assert 0 < len(reply.content.split()) < 200
+    assert window.send_button.isEnabled()
+
+
+def test_closing_mid_reply_saves_what_was_written(qtbot, make_window, store: Store) -> None:  # type: ignore[no-untyped-def]
+    window = make_window(lambda: FakeEngine(tokens=[f"w{i} " for i in range(500)], delay_s=0.01))
+    window.composer.setPlainText("Write a lot")
+    window.send()
+    qtbot.waitUntil(lambda: window._reply is not None and len(window._reply.text) > 20, timeout=10_000)
+    window.close()
+    assert not window.controller.thread.isRunning()
+    [conversation] = store.conversations.all()
+    reply = store.conversations.path(conversation.id)[-1]
+    assert reply.role == "assistant" and reply.status == "cancelled" and reply.content.startswith("w0 w1 ")
+
+
+def test_selecting_a_conversation_shows_it_and_new_chat_clears(qtbot, make_window, store: Store) -> None:  # type: ignore[no-untyped-def]
+    old = store.conversations.create("Older chat")
+    store.conversations.add_message(old.id, "user", "an **old** question")
+    window = make_window(FakeEngine)
+    window.refresh_sidebar()
+    window.sidebar.setCurrentRow(0)
+    assert window.conversation_id == old.id
+    assert "an old question" in window.chat_view.toPlainText()
+    window.new_action.trigger()
+    assert window.conversation_id is None and window.chat_view.toPlainText() == ""
+
+
+def test_a_model_that_fails_to_load_is_reported(qtbot, store: Store, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtWidgets import QMessageBox
+
+    shown: list[str] = []
+    monkeypatch.setattr(QMessageBox, "critical", lambda parent, title, text: shown.append(text))
+
+    def broken() -> FakeEngine:
+        raise UserError("The model file is missing.", hint="Prepare it again.")
+
+    from desktop_app.ui.main_window import MainWindow
+    from desktop_app.ui.worker import GenerationController
+
+    controller = GenerationController(broken)
+    window = MainWindow(store, controller)
+    qtbot.addWidget(window)
+    controller.start()
+    qtbot.waitUntil(lambda: bool(shown), timeout=10_000)
+    assert shown == ["The model file is missing.\nPrepare it again."]
+    assert window.model_label.text() == "No model loaded"
+    window.close()
