@@ -64,9 +64,41 @@ def run_gui(provider: str | None = None) -> int:
         raise
     controller.start()
     window.show()
+    checker = _check_large_database_in_background(store.path, window)
     code = int(app.exec())
+    if checker is not None:
+        checker.join(timeout=5)
     store.close()
     return code
+
+
+def _check_large_database_in_background(path: Path, window: Any) -> Any:
+    """open_store() skips the full integrity check on large files; run it now, off the GUI
+    thread, and tell the user if it finds damage (their data stays as it is)."""
+    import threading
+
+    from PySide6.QtCore import QObject, Signal
+
+    from desktop_app.store.db import FULL_CHECK_MAX_BYTES, check_integrity
+
+    if path.stat().st_size <= FULL_CHECK_MAX_BYTES:
+        return None
+
+    class _Relay(QObject):
+        damaged = Signal(str)
+
+    relay = _Relay(window)
+    relay.damaged.connect(window.show_database_damage)
+
+    def check() -> None:
+        try:
+            check_integrity(path)
+        except UserError as exc:
+            relay.damaged.emit(str(exc))
+
+    thread = threading.Thread(target=check, name="inkwell-integrity-check", daemon=True)
+    thread.start()
+    return thread
 
 
 def _wait_until(condition: Any, timeout_s: float) -> bool:

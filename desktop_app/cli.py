@@ -159,6 +159,11 @@ def build_parser() -> argparse.ArgumentParser:
     draft_export.add_argument("--out", type=Path, required=True)
     draft_export.add_argument("--force", action="store_true")
 
+    database = commands.add_parser("database", help="check the database, or set a damaged one aside")
+    database_commands = database.add_subparsers(dest="database_command", metavar="ACTION", required=True)
+    database_commands.add_parser("check", help="the full integrity check (reads the whole file)")
+    database_commands.add_parser("set-aside", help="rename a refused database so that a new one starts")
+
     settings = commands.add_parser("settings", help="show or change settings (e.g. provider auto|cpu|cuda)")
     settings.add_argument("key", nargs="?")
     settings.add_argument("value", nargs="?", help="JSON or plain text")
@@ -210,6 +215,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _ask(args)
     if args.command == "models":
         return _models(args)
+    if args.command == "database":
+        return _database(args)
     if args.command in ("chats", "export", "import", "drafts", "settings"):
         from desktop_app import library
 
@@ -371,6 +378,23 @@ def _chat(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
             stdout.write("\n")
     finally:
         store.close()
+
+
+def _database(args: argparse.Namespace) -> int:
+    """Works on the file itself, so that a database open_store() refuses can be dealt with."""
+    from desktop_app.store.db import check_integrity, default_db_path, set_aside
+
+    path = default_db_path()
+    if not path.exists():
+        print(f"There is no database yet ({path}).")
+        return 0
+    if args.database_command == "check":
+        check_integrity(path)
+        print(f"{path} passed the integrity check.")
+        return 0
+    aside = set_aside(path)
+    print(f"Moved the database to {aside}; Inkwell will start a new one. Nothing was deleted.")
+    return 0
 
 
 def _models(args: argparse.Namespace) -> int:

@@ -282,6 +282,15 @@ class MainWindow(QMainWindow):
         self.model_unavailable.emit(text)
         QMessageBox.critical(self, "The model could not be loaded", text)
 
+    @Slot(str)
+    def show_database_damage(self, text: str) -> None:
+        QMessageBox.warning(
+            self,
+            "Your database is damaged",
+            f"{text}\n\nExport what you need now (inkwell export --all), then quit and run "
+            "`inkwell database set-aside` to start a new database; the old file is kept.",
+        )
+
     # ---- closing ----
 
     def closeEvent(self, event: QCloseEvent) -> None:

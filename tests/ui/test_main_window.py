@@ -116,3 +116,26 @@ def test_a_model_that_fails_to_load_is_reported(qtbot, store: Store, monkeypatch
     assert shown == ["The model file is missing.\nPrepare it again."]
     assert window.model_label.text() == "No model loaded"
     window.close()
+
+
+def test_large_database_damage_found_in_the_background_is_shown(
+    qtbot, store: Store, monkeypatch: pytest.MonkeyPatch, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtWidgets import QMessageBox
+
+    from desktop_app import app
+    from desktop_app.store import db
+    from desktop_app.ui.main_window import MainWindow
+    from desktop_app.ui.worker import GenerationController
+
+    shown: list[str] = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda parent, title, text: shown.append(text))
+    monkeypatch.setattr(db, "FULL_CHECK_MAX_BYTES", 0)  # every file counts as large
+    monkeypatch.setattr(db, "check_integrity", lambda path: (_ for _ in ()).throw(db._corrupt(path, "test damage")))
+    window = MainWindow(store, GenerationController(FakeEngine))
+    qtbot.addWidget(window)
+    thread = app._check_large_database_in_background(store.path, window)
+    thread.join(timeout=10)
+    qtbot.waitUntil(lambda: bool(shown), timeout=5_000)
+    assert "test damage" in shown[0] and "set-aside" in shown[0]
+    window.controller.shutdown()

@@ -80,3 +80,19 @@ def test_a_corrupt_database_is_reported_not_a_traceback(private_dirs: Path, caps
     assert main(["chats", "list"]) == 2
     err = capsys.readouterr().err
     assert "damaged" in err and "has not been changed" in err and "Traceback" not in err
+
+
+def test_database_check_and_set_aside(private_dirs: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    open_store().close()
+    assert main(["database", "check"]) == 0
+    assert "passed the integrity check" in capsys.readouterr().out
+    (private_dirs / "inkwell.db").write_bytes(b"garbage" * 1000)
+    assert main(["database", "check"]) == 2
+    assert "damaged" in capsys.readouterr().err
+    assert main(["database", "set-aside"]) == 0
+    assert "Nothing was deleted" in capsys.readouterr().out
+    moved = [p for p in private_dirs.iterdir() if p.name.startswith("inkwell.db.set-aside-")]
+    main_file = [p for p in moved if not p.name.endswith(("-wal", "-shm"))]
+    assert len(main_file) == 1 and main_file[0].read_bytes() == b"garbage" * 1000
+    assert not (private_dirs / "inkwell.db").exists()
+    assert main(["chats", "list"]) == 0  # a new database starts
