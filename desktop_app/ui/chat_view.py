@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+from dataclasses import dataclass
 
 from PySide6.QtCore import QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QTextCursor
@@ -15,16 +16,48 @@ SPEAKERS = {"user": "You", "assistant": "Inkwell", "system": "System"}
 NOTES = {"interrupted": " (interrupted)", "cancelled": " (stopped)", "failed": " (failed)"}
 
 
-def message_html(role: str, content: str, status: str = "complete") -> str:
+ACTION_SCHEME = "inkwell"
+
+
+@dataclass(frozen=True)
+class Branches:
+    """Where a message stands among its alternatives (edits or regenerations)."""
+
+    position: int  # 1-based
+    count: int
+    previous_id: str | None
+    next_id: str | None
+
+
+def _link(action: str, message_id: str, label: str) -> str:
+    return f"<a href='{ACTION_SCHEME}:{action}/{message_id}' style='color:#6e7781;text-decoration:none'>{label}</a>"
+
+
+def message_html(
+    role: str, content: str, status: str = "complete", message_id: str | None = None, branches: Branches | None = None
+) -> str:
     colour = "#2f6feb" if role == "user" else "#8250df"
     speaker = html.escape(SPEAKERS.get(role, role) + NOTES.get(status, ""))
-    return f"<p style='margin-top:14px'><b style='color:{colour}'>{speaker}</b></p>{markdown_to_html(content)}"
+    actions = ""
+    if message_id is not None:
+        links = [_link("copy", message_id, "Copy")]
+        links.append(
+            _link("edit", message_id, "Edit") if role == "user" else _link("regenerate", message_id, "Regenerate")
+        )
+        links.append(_link("delete", message_id, "Delete"))
+        if branches is not None and branches.count > 1:
+            back = _link("branch", branches.previous_id, "‹") if branches.previous_id else "‹"
+            forward = _link("branch", branches.next_id, "›") if branches.next_id else "›"
+            links.append(f"{back} {branches.position}/{branches.count} {forward}")
+        actions = f"<p style='margin:2px 0 0 0; font-size:small'>{' · '.join(links)}</p>"
+    return f"<p style='margin-top:14px'><b style='color:{colour}'>{speaker}</b></p>{markdown_to_html(content)}{actions}"
 
 
 class ChatView(QTextBrowser):
     """Read-only transcript. Links open in the browser only when clicked."""
 
     link_opened = Signal(QUrl)
+    action_requested = Signal(str, str)  # action (copy, edit, regenerate, delete, branch), message id
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -35,15 +68,10 @@ class ChatView(QTextBrowser):
         self._follow = True
         self.verticalScrollBar().valueChanged.connect(self._on_scrolled)
 
-    def show_messages(self, messages: list[Message]) -> None:
+    def show_messages(self, messages: list[Message], branches: dict[str, Branches] | None = None) -> None:
+        branches = branches or {}
         self._stream_start = None
-        self.setHtml("".join(message_html(m.role, m.content, m.status) for m in messages))
-        self._scroll_to_end()
-
-    def append_message(self, role: str, content: str) -> None:
-        cursor = self.textCursor()
-        cursor.movePosition(QTextCursor.MoveOperation.End)
-        cursor.insertHtml(message_html(role, content))
+        self.setHtml("".join(message_html(m.role, m.content, m.status, m.id, branches.get(m.id)) for m in messages))
         self._scroll_to_end()
 
     def begin_stream(self) -> None:
@@ -77,6 +105,9 @@ class ChatView(QTextBrowser):
         self._follow = value >= self.verticalScrollBar().maximum() - 4
 
     def _on_anchor_clicked(self, url: QUrl) -> None:
-        if url.scheme() in ("http", "https", "mailto"):
+        if url.scheme() == ACTION_SCHEME:
+            action, _, message_id = url.path().partition("/")
+            self.action_requested.emit(action, message_id)
+        elif url.scheme() in ("http", "https", "mailto"):
             QDesktopServices.openUrl(url)
             self.link_opened.emit(url)

@@ -6,9 +6,10 @@ import logging
 from typing import Any
 
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QHBoxLayout,
+    QInputDialog,
     QLabel,
     QListWidget,
     QListWidgetItem,
@@ -26,7 +27,7 @@ from desktop_app.core.generation import GenerationSettings
 from desktop_app.engine import Finished, GenerationRequest
 from desktop_app.store import Store
 from desktop_app.store.conversations import StreamingReply
-from desktop_app.ui.chat_view import ChatView
+from desktop_app.ui.chat_view import Branches, ChatView
 from desktop_app.ui.composer import ComposerWidget
 from desktop_app.ui.worker import EngineInfo, GenerationController
 
@@ -127,6 +128,7 @@ class MainWindow(QMainWindow):
         self.composer.send_requested.connect(self.send)
         self.composer.stop_requested.connect(self.stop)
         self._render_timer.timeout.connect(self._render_stream)
+        self.chat_view.action_requested.connect(self._on_chat_view_action_requested)
 
     # ---- sidebar ----
 
@@ -150,7 +152,28 @@ class MainWindow(QMainWindow):
         if self.controller.busy:
             self.stop()
         self.conversation_id = conversation_id
-        self.chat_view.show_messages(self.store.conversations.path(conversation_id))
+        self.show_branch()
+
+    def show_branch(self, leaf_id: str | None = None) -> None:
+        """Show the current branch (or the one ending at `leaf_id`) with its branch switchers."""
+        if self.conversation_id is None:
+            self.chat_view.show_messages([])
+            return
+        everything = self.store.conversations.messages(self.conversation_id)
+        by_parent: dict[str | None, list[str]] = {}
+        for message in everything:
+            by_parent.setdefault(message.parent_id, []).append(message.id)
+        branches = {}
+        for message in everything:
+            siblings = by_parent[message.parent_id]
+            i = siblings.index(message.id)
+            branches[message.id] = Branches(
+                i + 1,
+                len(siblings),
+                siblings[i - 1] if i > 0 else None,
+                siblings[i + 1] if i + 1 < len(siblings) else None,
+            )
+        self.chat_view.show_messages(self.store.conversations.path(self.conversation_id, leaf_id), branches)
 
     @Slot()
     def new_chat(self) -> None:
@@ -186,13 +209,20 @@ class MainWindow(QMainWindow):
             self.conversation_id = conversation.id
         user = self.store.conversations.add_message(self.conversation_id, "user", text)
         self.composer.clear()
-        self.chat_view.append_message("user", text)
+        self.show_branch()
+        self._start_reply(user.id, settings)
+
+    def _start_reply(self, parent_id: str, settings: GenerationSettings | None = None) -> None:
+        """Write a reply under `parent_id` (a user message) from the branch that ends there."""
+        assert self.conversation_id is not None and self.engine_info is not None
+        settings = settings or self.generation_settings()
         conversation = self.store.conversations.get(self.conversation_id)
-        history = [ChatMessage(m.role, m.content) for m in self.store.conversations.path(self.conversation_id)]  # type: ignore[arg-type]
+        branch = self.store.conversations.path(self.conversation_id, parent_id)
+        history = [ChatMessage(m.role, m.content) for m in branch]  # type: ignore[arg-type]
         system = [ChatMessage("system", conversation.system_prompt)] if conversation.system_prompt else []
         self._reply = self.store.conversations.start_reply(
             self.conversation_id,
-            user.id,
+            parent_id,
             model_id=self.engine_info.model_id,
             provider=self.engine_info.provider.lower(),
             settings=settings.to_dict(),
@@ -204,6 +234,42 @@ class MainWindow(QMainWindow):
         )
         self._set_generating(True)
         self.refresh_sidebar()
+
+    @Slot(str, str)
+    def _on_chat_view_action_requested(self, action: str, message_id: str) -> None:
+        conversations = self.store.conversations
+        try:
+            message = conversations.message(message_id)
+        except UserError:
+            return
+        if action == "copy":
+            QGuiApplication.clipboard().setText(message.content)
+            self.statusBar().showMessage("Copied.", 2000)
+            return
+        if self.controller.busy or (self.engine_info is None and action in ("edit", "regenerate")):
+            self.statusBar().showMessage("Wait for the reply to finish, or stop it first.", 3000)
+            return
+        if action == "branch":
+            conversations.switch_branch(message_id)
+            self.show_branch()
+        elif action == "delete":
+            conversations.delete_message(message_id)
+            self.show_branch()
+        elif action == "regenerate" and message.parent_id is not None:
+            self.show_branch(message.parent_id)
+            self._start_reply(message.parent_id)
+        elif action == "edit":
+            text, accepted = self.ask_for_text("Edit message", message.content)
+            if accepted and text.strip() and text.strip() != message.content:
+                edited = conversations.edit_message(message_id, text.strip())
+                self.show_branch()
+                self._start_reply(edited.id)
+
+    def ask_for_text(self, title: str, text: str) -> tuple[str, bool]:
+        """A dialog to edit a message (tests replace it)."""
+        return QInputDialog.getMultiLineText(
+            self, title, "Your message (a new version is kept beside the old one):", text
+        )
 
     @Slot()
     def stop(self) -> None:
@@ -239,8 +305,8 @@ class MainWindow(QMainWindow):
             finish_reason=stats.finish_reason.value,
         )
         self._render_timer.stop()
-        self.chat_view.update_stream(message.content, message.status)
         self.chat_view.end_stream()
+        self.show_branch()
         self.speed_label.setText(
             f"{stats.tokens_per_s:.0f} tokens/s · {stats.prompt_tokens + stats.generated_tokens} tokens in context"
         )

@@ -139,3 +139,80 @@ def test_large_database_damage_found_in_the_background_is_shown(
     qtbot.waitUntil(lambda: bool(shown), timeout=5_000)
     assert "test damage" in shown[0] and "set-aside" in shown[0]
     window.controller.shutdown()
+
+
+def ask_and_wait(qtbot, window, text: str) -> str:  # type: ignore[no-untyped-def]
+    window.composer.setPlainText(text)
+    with qtbot.waitSignal(window.reply_finished, timeout=10_000) as finished:
+        window.send()
+    return str(finished.args[0])
+
+
+def click_action(qtbot, window, action: str, message_id: str) -> None:  # type: ignore[no-untyped-def]
+    """What a click on a message's action link does."""
+    from PySide6.QtCore import QUrl
+
+    window.chat_view.anchorClicked.emit(QUrl(f"inkwell:{action}/{message_id}"))
+
+
+def test_regenerate_makes_a_second_version_and_the_switcher_moves_between_them(
+    qtbot, make_window, store: Store
+) -> None:  # type: ignore[no-untyped-def]
+    engine = FakeEngine()
+    window = make_window(lambda: engine)
+    first = ask_and_wait(qtbot, window, "Hello")
+    assert "Regenerate" in window.chat_view.toPlainText()
+    engine.tokens = ["Another ", "answer."]
+    with qtbot.waitSignal(window.reply_finished, timeout=10_000) as finished:
+        click_action(qtbot, window, "regenerate", first)
+    second = finished.args[0]
+    assert [m.content for m in store.conversations.siblings(first)] == ["Paris is the capital.", "Another answer."]
+    text = window.chat_view.toPlainText()
+    assert "Another answer." in text and "2/2" in text and "Paris is the capital." not in text
+    assert [m.role for m in engine.requests[1].messages] == ["user"]  # the reply is redone from the question
+    click_action(qtbot, window, "branch", first)
+    assert "Paris is the capital." in window.chat_view.toPlainText() and "1/2" in window.chat_view.toPlainText()
+    assert store.conversations.get(window.conversation_id).current_leaf_id == first
+    assert second != first
+
+
+def test_edit_keeps_the_old_question_and_answers_the_new_one(
+    qtbot, make_window, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    engine = FakeEngine()
+    window = make_window(lambda: engine)
+    ask_and_wait(qtbot, window, "Capital of Frnace?")
+    question = store.conversations.path(window.conversation_id)[0]
+    monkeypatch.setattr(window, "ask_for_text", lambda title, text: ("Capital of France?", True))
+    with qtbot.waitSignal(window.reply_finished, timeout=10_000):
+        click_action(qtbot, window, "edit", question.id)
+    path = store.conversations.path(window.conversation_id)
+    assert [m.content for m in path] == ["Capital of France?", "Paris is the capital."]
+    assert [m.content for m in store.conversations.siblings(question.id)] == [
+        "Capital of Frnace?",
+        "Capital of France?",
+    ]
+    assert engine.requests[-1].messages[-1].content == "Capital of France?"
+
+
+def test_copy_and_delete(qtbot, make_window, store: Store) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtGui import QGuiApplication
+
+    window = make_window(FakeEngine)
+    reply = ask_and_wait(qtbot, window, "Hello")
+    click_action(qtbot, window, "copy", reply)
+    assert QGuiApplication.clipboard().text() == "Paris is the capital."
+    click_action(qtbot, window, "delete", reply)
+    assert [m.content for m in store.conversations.path(window.conversation_id)] == ["Hello"]
+    assert "Paris is the capital." not in window.chat_view.toPlainText()
+
+
+def test_actions_wait_while_a_reply_is_written(qtbot, make_window, store: Store) -> None:  # type: ignore[no-untyped-def]
+    window = make_window(lambda: FakeEngine(tokens=[f"w{i} " for i in range(300)], delay_s=0.01))
+    window.composer.setPlainText("Go")
+    window.send()
+    question = store.conversations.path(window.conversation_id)[0]
+    click_action(qtbot, window, "delete", question.id)
+    assert store.conversations.message(question.id).content == "Go"  # not deleted mid-reply
+    with qtbot.waitSignal(window.reply_finished, timeout=10_000):
+        window.stop()
