@@ -50,7 +50,8 @@ def message_html(
             forward = _link("branch", branches.next_id, "›") if branches.next_id else "›"
             links.append(f"{back} {branches.position}/{branches.count} {forward}")
         actions = f"<p style='margin:2px 0 0 0; font-size:small'>{' · '.join(links)}</p>"
-    return f"<p style='margin-top:14px'><b style='color:{colour}'>{speaker}</b></p>{markdown_to_html(content)}{actions}"
+    anchor = f"<a name='m-{message_id}'></a>" if message_id else ""
+    return f"<p style='margin-top:14px'>{anchor}<b style='color:{colour}'>{speaker}</b></p>{markdown_to_html(content)}{actions}"
 
 
 class ChatView(QTextBrowser):
@@ -73,6 +74,10 @@ class ChatView(QTextBrowser):
         self._stream_start = None
         self.setHtml("".join(message_html(m.role, m.content, m.status, m.id, branches.get(m.id)) for m in messages))
         self._scroll_to_end()
+
+    def scroll_to_message(self, message_id: str) -> None:
+        self._follow = False
+        self.scrollToAnchor(f"m-{message_id}")
 
     def begin_stream(self) -> None:
         cursor = self.textCursor()

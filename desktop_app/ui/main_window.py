@@ -5,15 +5,17 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from PySide6.QtCore import QSettings, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QPoint, QSettings, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QInputDialog,
     QLabel,
+    QLineEdit,
     QListWidget,
     QListWidgetItem,
     QMainWindow,
+    QMenu,
     QMessageBox,
     QPushButton,
     QSplitter,
@@ -66,12 +68,22 @@ class MainWindow(QMainWindow):
         self.resize(1100, 760)
         self.new_button = QPushButton("New chat")
         self.new_button.setAccessibleName("New chat")
+        self.search_box = QLineEdit()
+        self.search_box.setPlaceholderText("Search chats and drafts (Ctrl+K)")
+        self.search_box.setClearButtonEnabled(True)
+        self.search_box.setAccessibleName("Search")
         self.sidebar = QListWidget()
         self.sidebar.setAccessibleName("Conversations")
+        self.sidebar.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.sidebar.setWordWrap(True)
         left = QWidget()
         left_layout = QVBoxLayout(left)
         left_layout.addWidget(self.new_button)
+        left_layout.addWidget(self.search_box)
         left_layout.addWidget(self.sidebar)
+        self._search_timer = QTimer(self)
+        self._search_timer.setSingleShot(True)
+        self._search_timer.setInterval(200)
 
         self.chat_view = ChatView()
         self.composer = ComposerWidget()
@@ -104,7 +116,26 @@ class MainWindow(QMainWindow):
 
         self.new_action = QAction("New chat", self)
         self.new_action.setShortcut(QKeySequence.StandardKey.New)
-        self.addAction(self.new_action)
+        self.search_action = QAction("Search", self)
+        self.search_action.setShortcuts([QKeySequence("Ctrl+K"), QKeySequence.StandardKey.Find])
+        self.rename_action = QAction("Rename", self.sidebar)
+        self.rename_action.setShortcut(QKeySequence(Qt.Key.Key_F2))
+        self.rename_action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+        self.delete_action = QAction("Delete", self.sidebar)
+        self.delete_action.setShortcut(QKeySequence.StandardKey.Delete)
+        self.delete_action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+        self.pin_action = QAction("Pin", self.sidebar)
+        self.archive_action = QAction("Archive", self.sidebar)
+        self.addActions([self.new_action, self.search_action])
+        self.sidebar.addActions([self.rename_action, self.delete_action])
+        self.undo_button = QPushButton("Undo")
+        self.undo_button.setAccessibleName("Undo delete")
+        self.undo_button.hide()
+        self.statusBar().addPermanentWidget(self.undo_button)
+        self._undo_timer = QTimer(self)
+        self._undo_timer.setSingleShot(True)
+        self._undo_timer.setInterval(10_000)
+        self._deleted_id: str | None = None
         if self.qsettings is not None:
             geometry = self.qsettings.value("window/geometry")
             if geometry is not None:
@@ -129,24 +160,139 @@ class MainWindow(QMainWindow):
         self.composer.stop_requested.connect(self.stop)
         self._render_timer.timeout.connect(self._render_stream)
         self.chat_view.action_requested.connect(self._on_chat_view_action_requested)
+        self.search_action.triggered.connect(self._on_search_action_triggered)
+        self.search_box.textChanged.connect(self._search_timer.start)
+        self._search_timer.timeout.connect(self.refresh_sidebar)
+        self.sidebar.customContextMenuRequested.connect(self._on_sidebar_context_menu)
+        self.sidebar.itemChanged.connect(self._on_sidebar_item_changed)
+        self.rename_action.triggered.connect(self.rename_current)
+        self.delete_action.triggered.connect(self.delete_current)
+        self.pin_action.triggered.connect(self.toggle_pin_current)
+        self.archive_action.triggered.connect(self.archive_current)
+        self.undo_button.clicked.connect(self.undo_delete)
+        self._undo_timer.timeout.connect(self.undo_button.hide)
 
     # ---- sidebar ----
 
     def refresh_sidebar(self) -> None:
+        """The conversations, or the search results while the search box has text."""
         self.sidebar.blockSignals(True)
         self.sidebar.clear()
-        for conversation in self.store.conversations.all(limit=500):
-            item = QListWidgetItem(("📌 " if conversation.pinned else "") + (conversation.title or "New chat"))
-            item.setData(Qt.ItemDataRole.UserRole, conversation.id)
-            self.sidebar.addItem(item)
-            if conversation.id == self.conversation_id:
-                self.sidebar.setCurrentItem(item)
+        query = self.search_box.text().strip()
+        if query:
+            for hit in self.store.search.search(query):
+                if hit.conversation_id is None:
+                    continue  # drafts open in the writing mode, which is not here yet
+                snippet = hit.plain_snippet("", "")
+                item = QListWidgetItem(f"{hit.title or 'New chat'}\n   {snippet}")
+                item.setData(Qt.ItemDataRole.UserRole, hit.conversation_id)
+                item.setData(Qt.ItemDataRole.UserRole + 1, hit.message_id)
+                item.setToolTip(snippet)
+                self.sidebar.addItem(item)
+        else:
+            for conversation in self.store.conversations.all(limit=500):
+                item = QListWidgetItem(("📌 " if conversation.pinned else "") + (conversation.title or "New chat"))
+                item.setData(Qt.ItemDataRole.UserRole, conversation.id)
+                item.setFlags(item.flags() | Qt.ItemFlag.ItemIsEditable)
+                self.sidebar.addItem(item)
+                if conversation.id == self.conversation_id:
+                    self.sidebar.setCurrentItem(item)
         self.sidebar.blockSignals(False)
+
+    def _current_conversation(self) -> str | None:
+        item = self.sidebar.currentItem()
+        return item.data(Qt.ItemDataRole.UserRole) if item is not None else None
+
+    @Slot()
+    def _on_search_action_triggered(self) -> None:
+        self.search_box.setFocus()
+        self.search_box.selectAll()
+
+    @Slot(QPoint)
+    def _on_sidebar_context_menu(self, position: QPoint) -> None:
+        item = self.sidebar.itemAt(position)
+        if item is None or self.search_box.text().strip():
+            return
+        self.sidebar.setCurrentItem(item)
+        pinned = self.store.conversations.get(item.data(Qt.ItemDataRole.UserRole)).pinned
+        self.pin_action.setText("Unpin" if pinned else "Pin")
+        menu = QMenu(self.sidebar)
+        menu.addActions([self.rename_action, self.pin_action, self.archive_action, self.delete_action])
+        menu.exec(self.sidebar.viewport().mapToGlobal(position))
+
+    @Slot()
+    def rename_current(self) -> None:
+        item = self.sidebar.currentItem()
+        if item is not None and not self.search_box.text().strip():
+            item.setText(self.store.conversations.get(item.data(Qt.ItemDataRole.UserRole)).title)
+            self.sidebar.editItem(item)
+
+    @Slot(QListWidgetItem)
+    def _on_sidebar_item_changed(self, item: QListWidgetItem) -> None:
+        title = item.text().removeprefix("📌 ").strip()
+        conversation_id = item.data(Qt.ItemDataRole.UserRole)
+        if title and title != self.store.conversations.get(conversation_id).title:
+            self.store.conversations.rename(conversation_id, title)
+        self.refresh_sidebar()
+
+    @Slot()
+    def toggle_pin_current(self) -> None:
+        conversation_id = self._current_conversation()
+        if conversation_id is not None:
+            pinned = self.store.conversations.get(conversation_id).pinned
+            self.store.conversations.set_pinned(conversation_id, not pinned)
+            self.refresh_sidebar()
+
+    @Slot()
+    def archive_current(self) -> None:
+        conversation_id = self._current_conversation()
+        if conversation_id is not None:
+            self.store.conversations.set_archived(conversation_id, True)
+            self._leave_if_open(conversation_id)
+            self.statusBar().showMessage("Archived.", 3000)
+
+    @Slot()
+    def delete_current(self) -> None:
+        """To the trash (kept 30 days), with an Undo button for the next few seconds."""
+        conversation_id = self._current_conversation()
+        if conversation_id is None or self.search_box.text().strip():
+            return
+        if self.controller.busy and conversation_id == self.conversation_id:
+            self.stop()
+        self.store.conversations.delete(conversation_id)
+        self._deleted_id = conversation_id
+        self._leave_if_open(conversation_id)
+        self.statusBar().showMessage("Chat moved to the trash.", 10_000)
+        self.undo_button.show()
+        self._undo_timer.start()
+
+    @Slot()
+    def undo_delete(self) -> None:
+        if self._deleted_id is not None:
+            self.store.conversations.restore(self._deleted_id)
+            self.conversation_id = self._deleted_id
+            self._deleted_id = None
+            self.undo_button.hide()
+            self.statusBar().clearMessage()
+            self.refresh_sidebar()
+            self.show_branch()
+
+    def _leave_if_open(self, conversation_id: str) -> None:
+        if self.conversation_id == conversation_id:
+            self.conversation_id = None
+            self.chat_view.show_messages([])
+        self.refresh_sidebar()
 
     @Slot(QListWidgetItem, QListWidgetItem)
     def _on_sidebar_current_changed(self, current: QListWidgetItem | None, _previous: QListWidgetItem | None) -> None:
-        if current is not None:
-            self.open_conversation(current.data(Qt.ItemDataRole.UserRole))
+        if current is None:
+            return
+        self.open_conversation(current.data(Qt.ItemDataRole.UserRole))
+        message_id = current.data(Qt.ItemDataRole.UserRole + 1)
+        if message_id:  # a search hit: show the branch with that message, scrolled to it
+            self.store.conversations.switch_branch(message_id)
+            self.show_branch()
+            self.chat_view.scroll_to_message(message_id)
 
     def open_conversation(self, conversation_id: str) -> None:
         if self.controller.busy:

@@ -216,3 +216,70 @@ def test_actions_wait_while_a_reply_is_written(qtbot, make_window, store: Store)
     assert store.conversations.message(question.id).content == "Go"  # not deleted mid-reply
     with qtbot.waitSignal(window.reply_finished, timeout=10_000):
         window.stop()
+
+
+def conversations_with(store: Store, *titles: str) -> list[str]:
+    ids = []
+    for title in titles:
+        c = store.conversations.create(title)
+        store.conversations.add_message(c.id, "user", f"question about {title.lower()}")
+        store.conversations.add_message(c.id, "assistant", f"an answer about {title.lower()}")
+        ids.append(c.id)
+    return ids
+
+
+def test_rename_pin_archive_from_the_sidebar(qtbot, make_window, store: Store) -> None:  # type: ignore[no-untyped-def]
+    first, second = conversations_with(store, "Refunds", "Lesson plan")
+    window = make_window(FakeEngine)
+    window.refresh_sidebar()
+    assert [window.sidebar.item(i).text() for i in range(2)] == ["Lesson plan", "Refunds"]
+    window.sidebar.setCurrentRow(1)
+    window.rename_current()  # F2: the item becomes editable with the plain title
+    window.sidebar.currentItem().setText("Refund replies")  # what typing into the editor commits
+    assert store.conversations.get(first).title == "Refund replies"
+    window.sidebar.setCurrentRow(1)
+    window.toggle_pin_current()
+    assert window.sidebar.item(0).text() == "📌 Refund replies"
+    window.sidebar.setCurrentRow(1)
+    window.archive_current()
+    assert store.conversations.get(second).archived
+    assert window.sidebar.count() == 1
+
+
+def test_delete_goes_to_the_trash_and_undo_brings_it_back(qtbot, make_window, store: Store) -> None:  # type: ignore[no-untyped-def]
+    [chat] = conversations_with(store, "Keep me")
+    window = make_window(FakeEngine)
+    window.refresh_sidebar()
+    window.sidebar.setCurrentRow(0)
+    assert window.conversation_id == chat
+    window.sidebar.setFocus()
+    window.delete_action.trigger()
+    assert store.conversations.all() == [] and [c.id for c in store.conversations.trash()] == [chat]
+    assert window.conversation_id is None and window.undo_button.isVisibleTo(window)
+    qtbot.mouseClick(window.undo_button, Qt.MouseButton.LeftButton)
+    assert [c.id for c in store.conversations.all()] == [chat]
+    assert window.conversation_id == chat and "an answer about keep me" in window.chat_view.toPlainText()
+    assert not window.undo_button.isVisibleTo(window)
+
+
+def test_search_lists_matches_and_opens_the_branch_with_the_message(qtbot, make_window, store: Store) -> None:  # type: ignore[no-untyped-def]
+    first, _ = conversations_with(store, "Refunds", "Lesson plan")
+    question = store.conversations.path(first)[0]
+    old_answer = store.conversations.add_message(
+        first, "assistant", "a forgotten version about kangaroos", parent_id=question.id
+    )
+    store.conversations.switch_branch(store.conversations.siblings(old_answer.id)[0].id)  # the other version is current
+    window = make_window(FakeEngine)
+    from PySide6.QtGui import QKeySequence
+
+    assert QKeySequence("Ctrl+K") in window.search_action.shortcuts()
+    window.search_action.trigger()
+    qtbot.keyClicks(window.search_box, "kangar")
+    qtbot.waitUntil(lambda: window.sidebar.count() == 1, timeout=5_000)
+    assert "kangaroos" in window.sidebar.item(0).text()
+    window.sidebar.setCurrentRow(0)
+    assert window.conversation_id == first
+    assert "kangaroos" in window.chat_view.toPlainText()  # its branch is shown
+    assert store.conversations.get(first).current_leaf_id == old_answer.id
+    window.search_box.clear()
+    qtbot.waitUntil(lambda: window.sidebar.count() == 2, timeout=5_000)
