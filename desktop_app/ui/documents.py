@@ -8,14 +8,19 @@ from pathlib import Path
 
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMarginsF, QSizeF
 from PySide6.QtGui import QGuiApplication, QPageLayout, QPageSize, QPdfWriter, QTextDocument, QTextDocumentWriter
+from PySide6.QtWidgets import QApplication
 
 
 def ensure_gui_application() -> None:
-    """Qt's text layout needs a QGuiApplication; headless tools get an offscreen one."""
+    """Qt's text layout needs a QGuiApplication; headless tools get an offscreen one.
+
+    A QApplication rather than a bare QGuiApplication: widgets created later in the same
+    process (the window after an export, or the tests) abort without one.
+    """
     if QGuiApplication.instance() is None:
         if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY") and os.name == "posix":
             os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-        QGuiApplication.instance() or QGuiApplication([])
+        QApplication([])
 
 
 def _document(html: str) -> QTextDocument:
