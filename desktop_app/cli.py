@@ -355,16 +355,7 @@ def _chat(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
                         stdout.write(event.text)
                         stdout.flush()
                     elif isinstance(event, Finished) and event.index == 0:
-                        s = event.stats
-                        reply.finish(
-                            "cancelled" if s.finish_reason.value == "cancelled" else "complete",
-                            seed=s.seed,
-                            prompt_tokens=s.prompt_tokens,
-                            generated_tokens=s.generated_tokens,
-                            ttft_ms=s.ttft_ms,
-                            tokens_per_s=s.tokens_per_s,
-                            finish_reason=s.finish_reason.value,
-                        )
+                        reply.finish_with(event.stats)
             except KeyboardInterrupt:
                 cancel.set()
                 reply.finish("cancelled", finish_reason="cancelled")

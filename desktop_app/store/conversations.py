@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from desktop_app.core.errors import UserError
+from desktop_app.core.generation import FinishReason, GenerationStats
 from desktop_app.core.records import Conversation, Message
 from desktop_app.store.ids import new_id, now_iso, trash_cutoff
 
@@ -367,6 +368,18 @@ class StreamingReply:
             self.repository.update_message(self.message_id, content=self.text)
             self._dirty = False
         self._saved_at = self._clock()
+
+    def finish_with(self, stats: GenerationStats) -> Message:
+        """Complete (or, if it was stopped, cancel) the reply with the engine's statistics."""
+        return self.finish(
+            "cancelled" if stats.finish_reason is FinishReason.CANCELLED else "complete",
+            seed=stats.seed,
+            prompt_tokens=stats.prompt_tokens,
+            generated_tokens=stats.generated_tokens,
+            ttft_ms=stats.ttft_ms,
+            tokens_per_s=stats.tokens_per_s,
+            finish_reason=stats.finish_reason.value,
+        )
 
     def finish(self, status: str = "complete", **stats: Any) -> Message:
         self.repository.update_message(self.message_id, content=self.text, status=status, **stats)

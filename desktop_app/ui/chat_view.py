@@ -57,7 +57,6 @@ def message_html(
 class ChatView(QTextBrowser):
     """Read-only transcript. Links open in the browser only when clicked."""
 
-    link_opened = Signal(QUrl)
     action_requested = Signal(str, str)  # action (copy, edit, regenerate, delete, branch), message id
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -115,4 +114,3 @@ class ChatView(QTextBrowser):
             self.action_requested.emit(action, message_id)
         elif url.scheme() in ("http", "https", "mailto"):
             QDesktopServices.openUrl(url)
-            self.link_opened.emit(url)

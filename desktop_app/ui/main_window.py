@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from PySide6.QtCore import QPoint, QSettings, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
@@ -440,16 +439,7 @@ class MainWindow(QMainWindow):
         if request_id != self._request_id or self._reply is None:
             return
         stats = finished.stats
-        status = "cancelled" if stats.finish_reason.value == "cancelled" else "complete"
-        message = self._reply.finish(
-            status,
-            seed=stats.seed,
-            prompt_tokens=stats.prompt_tokens,
-            generated_tokens=stats.generated_tokens,
-            ttft_ms=stats.ttft_ms,
-            tokens_per_s=stats.tokens_per_s,
-            finish_reason=stats.finish_reason.value,
-        )
+        message = self._reply.finish_with(stats)
         self._render_timer.stop()
         self.chat_view.end_stream()
         self.show_branch()
@@ -514,6 +504,3 @@ class MainWindow(QMainWindow):
             self.qsettings.setValue("window/geometry", self.saveGeometry())
             self.qsettings.setValue("window/splitter", self.splitter.saveState())
         super().closeEvent(event)
-
-    def info(self) -> dict[str, Any]:
-        return {"conversation": self.conversation_id, "generating": self.controller.busy}

@@ -93,10 +93,6 @@ class GenerationWorker(QObject):
             log.exception("Generation failed")
             self.generation_failed.emit(job.request_id, "Something went wrong while writing the reply (see the log).")
 
-    def count_tokens(self, text: str) -> int:
-        """Thread-safe: the tokenizer is stateless (used by the composer's counter)."""
-        return self._engine.count_tokens(text) if self._engine is not None else 0
-
 
 class GenerationController(QObject):
     """Lives on the GUI thread: starts the worker's thread, submits jobs, cancels, shuts down."""
