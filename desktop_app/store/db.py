@@ -177,9 +177,8 @@ class Store:
         self.conn.execute("COMMIT" if depth == 0 else f"RELEASE s{depth}")
 
     def query(self, sql: str, params: Any = ()) -> list[dict[str, Any]]:
-        cursor = self.conn.execute(sql, params)
-        names = [d[0] for d in cursor.description]
-        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        """Rows as dicts (sqlite-utils); runs inside whatever transaction is open."""
+        return list(self.db.query(sql, params))
 
     def schema_version(self) -> int:
         return len(_applied_migrations(self.conn))
