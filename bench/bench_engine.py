@@ -259,6 +259,14 @@ def machine() -> str:
     return f"{cpu}, {os.cpu_count()} cores{memory}, {system}"
 
 
+def append_report(path: Path, report: str) -> None:
+    """Add a run to the results file (created with its heading the first time)."""
+    if not path.exists():
+        path.write_text("# Benchmark results\n\nWritten by `make bench`; newest run last.\n", encoding="utf-8")
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write(report)
+
+
 def table(results: list[dict[str, object]]) -> str:
     llama = next((r for r in results if r["name"].startswith("llama.cpp") and "error" not in r), None)  # type: ignore[union-attr]
     lines = [
@@ -331,12 +339,7 @@ def main() -> int:
     )
     print(report)
     if args.write:
-        if not args.write.exists():
-            args.write.write_text(
-                "# Benchmark results\n\nWritten by `make bench` (bench/bench_engine.py); newest run last.\n"
-            )
-        with args.write.open("a", encoding="utf-8") as handle:
-            handle.write(report)
+        append_report(args.write, report)
     return 0
 
 

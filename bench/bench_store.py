@@ -205,7 +205,7 @@ def main() -> int:
     size_mb = args.db.stat().st_size / 1e6
     store.close()
     stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    from bench_engine import machine  # type: ignore[import-not-found]
+    from bench_engine import append_report, machine  # type: ignore[import-not-found]
 
     lines = [
         f"\n## Store at scale, run of {stamp}\n",
@@ -220,8 +220,7 @@ def main() -> int:
     print(report)
     print(json.dumps(results), file=sys.stderr)
     if args.write:
-        with args.write.open("a", encoding="utf-8") as handle:
-            handle.write(report)
+        append_report(args.write, report)
     return 0
 
 

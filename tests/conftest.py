@@ -84,6 +84,16 @@ def build_tiny_hf_model(folder: Path) -> Path:
     return folder
 
 
+@pytest.fixture
+def store(tmp_path: Path):  # type: ignore[no-untyped-def]
+    """An open database in a temporary folder."""
+    from desktop_app.store import open_store
+
+    opened = open_store(tmp_path / "inkwell.db")
+    yield opened
+    opened.close()
+
+
 @pytest.fixture(scope="session")
 def tiny_hf_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_tiny_hf_model(tmp_path_factory.mktemp("tiny-hf") / "tiny-llama")

@@ -13,7 +13,7 @@ import pytest
 
 from desktop_app.core.generation import FinishReason, GenerationStats
 from desktop_app.engine import Finished, GenerationRequest, PromptPrepared, TextChunk
-from desktop_app.store import Store, open_store
+from desktop_app.store import Store
 
 
 @dataclass
@@ -43,13 +43,6 @@ class FakeEngine:
             yield TextChunk(token)
         stats = GenerationStats(10, len(sent), 5.0, 100.0, reason, seed=1)
         yield Finished(0, "".join(sent), stats)
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    opened = open_store(tmp_path / "inkwell.db")
-    yield opened
-    opened.close()
 
 
 @pytest.fixture
