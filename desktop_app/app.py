@@ -21,31 +21,87 @@ def _has_display() -> bool:
     return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
-def _build(provider: str | None, qsettings_path: Path | None = None) -> tuple[Any, Any, Any, Any]:
+def _build(
+    provider: str | None, qsettings_path: Path | None = None, interactive: bool = True
+) -> tuple[Any, Any, Any, Any]:
     """(app, store, controller, window), or raises UserError before any window opens."""
     from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
 
+    from desktop_app.core.paths import data_dir, log_dir
+    from desktop_app.core.presets import system_presets
     from desktop_app.engine import load_engine
-    from desktop_app.models.registry import default_registry
-    from desktop_app.store import open_store
-    from desktop_app.ui.main_window import MainWindow
+    from desktop_app.models.registry import default_output_dir, default_registry
+    from desktop_app.ui.main_window import MainWindow, WindowServices
+    from desktop_app.ui.settings_dialog import AppSettings, ModelChoice
+    from desktop_app.ui.theme import apply_appearance
     from desktop_app.ui.worker import GenerationController
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("Inkwell")
     app.setOrganizationName("Inkwell")
-    store = open_store()
-    try:
-        model = default_registry().get(store.settings.get("model", "") or None)
-        chosen_provider = provider or store.settings.get("provider", "auto")
-    except UserError:
-        store.close()
-        raise
-    controller = GenerationController(lambda: load_engine(model.directory, chosen_provider))
+    app.setApplicationDisplayName("Inkwell")
+    _set_window_icon(app)
+    store = _open_store(app if interactive else None)
+    registry = default_registry()
+
+    def engine_factory(model_id: str, chosen_provider: str) -> Any:
+        # Resolved when the worker loads, so a model prepared after start-up is found.
+        return lambda: load_engine(registry.get(model_id or None).directory, chosen_provider)
+
+    def list_models() -> list[ModelChoice]:
+        return [ModelChoice(m.id, f"{m.manifest.name} ({m.id})") for m in registry.list()]
+
+    def prepare_default_model(progress: Any, cancel: Any) -> Path:
+        from desktop_app.models.prepare import prepare_default
+
+        return prepare_default(default_output_dir(), progress=progress, cancel=cancel)
+
+    settings = AppSettings.load(store)
+    apply_appearance(app, settings.theme, settings.font_size)
+    controller = GenerationController(engine_factory(settings.model, provider or settings.provider))
     qsettings = QSettings(str(qsettings_path), QSettings.Format.IniFormat) if qsettings_path else QSettings()
-    window = MainWindow(store, controller, qsettings)
+    services = WindowServices(
+        presets=system_presets(),
+        list_models=list_models,
+        engine_factory=engine_factory,
+        prepare_default_model=prepare_default_model,
+        data_folder=data_dir(),
+        log_hint=f"Details are in the log: {log_dir() / 'inkwell.log'}",
+    )
+    window = MainWindow(store, controller, qsettings, services)
     return app, store, controller, window
+
+
+def _set_window_icon(app: Any) -> None:
+    from PySide6.QtGui import QIcon
+
+    from desktop_app.core.paths import resources_dir
+
+    icon = resources_dir() / "icons" / "inkwell.svg"
+    if icon.is_file():
+        app.setWindowIcon(QIcon(str(icon)))
+
+
+def _open_store(app: Any) -> Any:
+    """open_store(), and when the database is refused (damaged, or from a newer Inkwell),
+    ask the user: start a new database with the old file kept beside it, or quit."""
+    from desktop_app.store import open_store
+    from desktop_app.store.db import DatabaseRefused, DatabaseTooNew, default_db_path, set_aside
+
+    while True:
+        try:
+            return open_store()
+        except DatabaseRefused as exc:
+            if app is None:
+                raise
+            from desktop_app.ui.dialogs import ask_about_refused_database
+
+            path = default_db_path()
+            if not ask_about_refused_database(exc, path, too_new=isinstance(exc, DatabaseTooNew)):
+                raise
+            kept = set_aside(path)
+            log.warning("The refused database was set aside as %s", kept)
 
 
 def run_gui(provider: str | None = None) -> int:
@@ -55,21 +111,39 @@ def run_gui(provider: str | None = None) -> int:
             hint="Use `inkwell chat` for a conversation in the terminal.",
         )
     try:
-        app, store, controller, window = _build(provider)
+        app, store, _controller, window = _build(provider)
     except UserError as exc:
         from PySide6.QtWidgets import QApplication, QMessageBox
 
         _ = QApplication.instance() or QApplication(sys.argv[:1])
         QMessageBox.critical(None, "Inkwell cannot start", str(exc))
         raise
-    controller.start()
+    _report_unexpected_errors(window)
     window.show()
+    window.start()  # the model loads in the background once the window shows
     checker = _check_large_database_in_background(store.path, window)
     code = int(app.exec())
     if checker is not None:
         checker.join(timeout=5)
     store.close()
     return code
+
+
+def _report_unexpected_errors(window: Any) -> None:
+    """A bug in a slot is logged with its traceback and shown as a plain message."""
+    previous = sys.excepthook
+
+    def hook(kind: Any, value: Any, traceback: Any) -> None:
+        if issubclass(kind, KeyboardInterrupt):
+            previous(kind, value, traceback)
+            return
+        log.error("Unexpected error", exc_info=(kind, value, traceback))
+        if isinstance(value, UserError):
+            window.show_problem("Inkwell", str(value))
+        else:
+            window.show_problem("Something went wrong", f"Inkwell met an unexpected error. {window.services.log_hint}")
+
+    sys.excepthook = hook
 
 
 def _check_large_database_in_background(path: Path, window: Any) -> Any:
@@ -131,35 +205,10 @@ def self_test(provider: str | None = None) -> int:
 
 
 def _self_test(provider: str | None, folder: Path) -> int:
-    from desktop_app.transcripts.export import conversations_bytes
-
-    app, store, controller, window = _build(provider, folder / "window.ini")
-    failure = None
+    app, store, controller, window = _build(provider, folder / "window.ini", interactive=False)
     try:
         window.show()
-        problems: list[str] = []
-        replies: list[str] = []
-        window.model_unavailable.connect(problems.append)
-        window.reply_finished.connect(replies.append)
-        controller.start()
-        if not _wait_until(lambda: window.engine_info is not None or problems, 300):
-            failure = "the model did not load within five minutes"
-        elif problems:
-            failure = f"the model did not load: {problems[0]}"
-        else:
-            window.composer.setPlainText(SELF_TEST_PROMPT)
-            window.send()
-            if not _wait_until(lambda: bool(replies), 300):
-                failure = "no reply within five minutes"
-            else:
-                reply = store.conversations.message(replies[0])
-                exported = conversations_bytes(store, [reply.conversation_id], "md").decode()
-                if reply.status != "complete" or not reply.content.strip():
-                    failure = f"the reply was not saved complete ({reply.status})"
-                elif reply.content.strip() not in exported:
-                    failure = "the exported transcript lacks the reply"
-                else:
-                    print(f"self-test passed: {window.model_label.text()}; reply: {reply.content.strip()[:80]!r}")
+        failure = _self_test_steps(store, controller, window)
     finally:
         window.close()
         store.close()
@@ -168,3 +217,32 @@ def _self_test(provider: str | None, folder: Path) -> int:
         print(f"self-test failed: {failure}", file=sys.stderr)
         return 1
     return 0
+
+
+def _self_test_steps(store: Any, controller: Any, window: Any) -> str | None:
+    """None when every step passed, else what failed."""
+    from desktop_app.transcripts.export import conversations_bytes
+
+    problems: list[str] = []
+    replies: list[str] = []
+    window.model_unavailable.connect(problems.append)
+    window.reply_finished.connect(replies.append)
+    if not window.services.list_models():
+        return "no model is prepared (run: inkwell models prepare)"
+    controller.start()
+    if not _wait_until(lambda: window.engine_info is not None or problems, 300):
+        return "the model did not load within five minutes"
+    if problems:
+        return f"the model did not load: {problems[0]}"
+    window.composer.setPlainText(SELF_TEST_PROMPT)
+    window.send()
+    if not _wait_until(lambda: bool(replies), 300):
+        return "no reply within five minutes"
+    reply = store.conversations.message(replies[0])
+    exported = conversations_bytes(store, [reply.conversation_id], "md").decode()
+    if reply.status != "complete" or not reply.content.strip():
+        return f"the reply was not saved complete ({reply.status})"
+    if reply.content.strip() not in exported:
+        return "the exported transcript lacks the reply"
+    print(f"self-test passed: {window.model_label.text()}; reply: {reply.content.strip()[:80]!r}")
+    return None

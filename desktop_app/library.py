@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 from dataclasses import asdict
-from pathlib import Path
 from typing import Any
 
 from desktop_app.core.errors import UserError
@@ -80,19 +79,9 @@ def _export(store: Store, args: argparse.Namespace) -> int:
 
 
 def _import(store: Store, args: argparse.Namespace) -> int:
-    from desktop_app.transcripts.chatgpt import import_chatgpt
-    from desktop_app.transcripts.json_format import import_json
-    from desktop_app.transcripts.validate import read_json_file
+    from desktop_app.transcripts.importing import import_file
 
-    path: Path = args.file
-    document = read_json_file(path)
-    if isinstance(document, dict) and "format" in document:
-        ids = import_json(store, path)
-        print(f"Imported {len(ids)} conversation{'s' if len(ids) != 1 else ''} from {path.name}.")
-    else:
-        report = import_chatgpt(store, path)
-        skipped = f" ({report.skipped_parts} non-text parts skipped)" if report.skipped_parts else ""
-        print(f"Imported {len(report.conversation_ids)} ChatGPT conversations, {report.messages} messages{skipped}.")
+    print(import_file(store, args.file).message)
     return 0
 
 

@@ -37,6 +37,14 @@ def user_models_dir() -> Path:
     return ensure_private_dir(data_dir() / "models")
 
 
+def resources_dir() -> Path:
+    """resources/ beside the package: in a source checkout, and inside the frozen app."""
+    frozen_root = getattr(sys, "_MEIPASS", None)
+    if frozen_root:
+        return Path(frozen_root) / "resources"
+    return Path(__file__).resolve().parents[2] / "resources"
+
+
 def bundled_models_dir() -> Path:
     """onnx_models/ beside the package: in a source checkout, and inside the frozen app."""
     frozen_root = getattr(sys, "_MEIPASS", None)

@@ -34,6 +34,10 @@ FULL_CHECK_MAX_BYTES = 128 * 1024 * 1024
 TRASH_DAYS = 30
 
 
+class DiskFull(UserError):
+    """A write failed for lack of space; its transaction was rolled back."""
+
+
 class DatabaseRefused(UserError):
     """The database cannot be opened safely; it has not been modified."""
 
@@ -165,13 +169,18 @@ class Store:
         self._depth += 1
         try:
             yield
-        except BaseException:
+        except BaseException as exc:
             self._depth = depth
             if depth == 0:
                 self.conn.execute("ROLLBACK")
             else:
                 self.conn.execute(f"ROLLBACK TO s{depth}")
                 self.conn.execute(f"RELEASE s{depth}")
+            if isinstance(exc, sqlite3.OperationalError) and "full" in str(exc):
+                raise DiskFull(
+                    "The disk is full, so the last change was not saved.",
+                    hint="Free some space, then try again; everything saved before is intact.",
+                ) from exc
             raise
         self._depth = depth
         self.conn.execute("COMMIT" if depth == 0 else f"RELEASE s{depth}")

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import html
-from collections.abc import Sequence
+import itertools
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from markdown_it import MarkdownIt
 from pygments import highlight
@@ -77,12 +79,37 @@ def _highlight_code(code: str, language: str, _attrs: str) -> str:
         lexer = get_lexer_by_name(language) if language else TextLexer()
     except ClassNotFound:
         lexer = TextLexer()
-    # Inline styles, so the file needs no stylesheet; Pygments escapes the code.
-    return highlight(code, lexer, HtmlFormatter(noclasses=True, nowrap=False, style="default"))
+    # Inline styles, so the file needs no stylesheet; Pygments escapes the code. Starting
+    # with <pre> tells markdown-it not to wrap it in a second one.
+    spans = highlight(code, lexer, HtmlFormatter(noclasses=True, nowrap=True, style="default"))
+    return f'<pre style="background: #f6f8fa; color: #1f2328; padding: 8px">{spans}</pre>'
 
 
-def markdown_to_html(text: str) -> str:
-    return _markdown().render(text)
+CodeHeader = Callable[[int, str], str]
+
+
+def markdown_to_html(text: str, code_header: CodeHeader | None = None) -> str:
+    """HTML for Markdown text. `code_header(index, language)`, when given, is put before
+    each code block (the chat view uses it for the blocks' Copy links)."""
+    md = _markdown()
+    if code_header is not None:
+        counter = itertools.count()
+        for rule in ("fence", "code_block"):
+            md.add_render_rule(rule, _with_header(md.renderer.rules[rule], code_header, counter))
+    return md.render(text)
+
+
+def _with_header(default: Any, code_header: CodeHeader, counter: Iterator[int]) -> Any:
+    def render(self: Any, tokens: Any, idx: int, options: Any, env: Any) -> str:
+        language = tokens[idx].info.strip().split(maxsplit=1)[0] if tokens[idx].info.strip() else ""
+        return code_header(next(counter), language) + default(tokens, idx, options, env)
+
+    return render
+
+
+def code_blocks(text: str) -> list[str]:
+    """The contents of the code blocks in Markdown text, in order (what Copy copies)."""
+    return [t.content for t in _markdown().parse(text) if t.type in ("fence", "code_block")]
 
 
 HTML_STYLE = """

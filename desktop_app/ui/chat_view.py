@@ -10,13 +10,16 @@ from PySide6.QtGui import QDesktopServices, QTextCursor
 from PySide6.QtWidgets import QTextBrowser, QWidget
 
 from desktop_app.core.records import Message
-from desktop_app.transcripts.render import markdown_to_html
+from desktop_app.transcripts.render import CodeHeader, markdown_to_html
 
 SPEAKERS = {"user": "You", "assistant": "Inkwell", "system": "System"}
 NOTES = {"interrupted": " (interrupted)", "cancelled": " (stopped)", "failed": " (failed)"}
 
 
 ACTION_SCHEME = "inkwell"
+# Opening a chat renders its last messages only (2,000 would take about two seconds);
+# a link at the top shows the earlier ones, a page at a time.
+PAGE_SIZE = 100
 
 
 @dataclass(frozen=True)
@@ -31,6 +34,15 @@ class Branches:
 
 def _link(action: str, message_id: str, label: str) -> str:
     return f"<a href='{ACTION_SCHEME}:{action}/{message_id}' style='color:#6e7781;text-decoration:none'>{label}</a>"
+
+
+def _code_header(message_id: str) -> CodeHeader:
+    def header(index: int, language: str) -> str:
+        label = html.escape(language or "code")
+        link = _link("copy-code", f"{message_id}/{index}", "Copy")
+        return f"<p style='margin:6px 0 0 0; font-size:small; color:#6e7781'>{label} · {link}</p>"
+
+    return header
 
 
 def message_html(
@@ -51,13 +63,17 @@ def message_html(
             links.append(f"{back} {branches.position}/{branches.count} {forward}")
         actions = f"<p style='margin:2px 0 0 0; font-size:small'>{' · '.join(links)}</p>"
     anchor = f"<a name='m-{message_id}'></a>" if message_id else ""
-    return f"<p style='margin-top:14px'>{anchor}<b style='color:{colour}'>{speaker}</b></p>{markdown_to_html(content)}{actions}"
+    body = markdown_to_html(content, _code_header(message_id) if message_id else None)
+    # Qt's rich text takes table borders from attributes, not CSS.
+    body = body.replace("<table>", "<table border='1' cellspacing='0' cellpadding='4' style='border-color:#8c959f'>")
+    return f"<p style='margin-top:14px'>{anchor}<b style='color:{colour}'>{speaker}</b></p>{body}{actions}"
 
 
 class ChatView(QTextBrowser):
     """Read-only transcript. Links open in the browser only when clicked."""
 
-    action_requested = Signal(str, str)  # action (copy, edit, regenerate, delete, branch), message id
+    # action (copy, copy-code, edit, regenerate, delete, branch), message id ("id/n" for copy-code)
+    action_requested = Signal(str, str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -66,13 +82,51 @@ class ChatView(QTextBrowser):
         self.anchorClicked.connect(self._on_anchor_clicked)
         self._stream_start: int | None = None
         self._follow = True
+        self._messages: list[Message] = []
+        self._branches: dict[str, Branches] = {}
+        self._shown = 0
         self.verticalScrollBar().valueChanged.connect(self._on_scrolled)
 
-    def show_messages(self, messages: list[Message], branches: dict[str, Branches] | None = None) -> None:
-        branches = branches or {}
-        self._stream_start = None
-        self.setHtml("".join(message_html(m.role, m.content, m.status, m.id, branches.get(m.id)) for m in messages))
+    def show_messages(
+        self, messages: list[Message], branches: dict[str, Branches] | None = None, include: str | None = None
+    ) -> None:
+        """Show the last PAGE_SIZE messages (more if needed to include message `include`)."""
+        self._messages = messages
+        self._branches = branches or {}
+        self._shown = min(len(messages), PAGE_SIZE)
+        if include is not None:
+            position = next((i for i, m in enumerate(messages) if m.id == include), None)
+            if position is not None:
+                self._shown = max(self._shown, len(messages) - position)
+        self._render()
         self._scroll_to_end()
+
+    def _render(self) -> None:
+        self._stream_start = None
+        hidden = len(self._messages) - self._shown
+        parts = []
+        if hidden > 0:
+            more = min(hidden, PAGE_SIZE)
+            parts.append(
+                f"<p align='center'><a href='{ACTION_SCHEME}:more/'>Show {more} earlier message"
+                f"{'s' if more != 1 else ''}</a> ({hidden} not shown)</p>"
+            )
+        parts += [
+            message_html(m.role, m.content, m.status, m.id, self._branches.get(m.id)) for m in self._messages[hidden:]
+        ]
+        self.setHtml("".join(parts))
+
+    @property
+    def shown_count(self) -> int:
+        return self._shown
+
+    def show_earlier(self) -> None:
+        """Render one more page of older messages, keeping the reader's place."""
+        bar = self.verticalScrollBar()
+        from_bottom = bar.maximum() - bar.value()
+        self._shown = min(len(self._messages), self._shown + PAGE_SIZE)
+        self._render()
+        bar.setValue(bar.maximum() - from_bottom)
 
     def scroll_to_message(self, message_id: str) -> None:
         self._follow = False
@@ -111,6 +165,9 @@ class ChatView(QTextBrowser):
     def _on_anchor_clicked(self, url: QUrl) -> None:
         if url.scheme() == ACTION_SCHEME:
             action, _, message_id = url.path().partition("/")
-            self.action_requested.emit(action, message_id)
+            if action == "more":
+                self.show_earlier()
+            else:
+                self.action_requested.emit(action, message_id)
         elif url.scheme() in ("http", "https", "mailto"):
             QDesktopServices.openUrl(url)

@@ -29,6 +29,9 @@ class EngineInfo:
     provider_reason: str
     context_length: int
     quantization: str
+    # The tokenizer's count, safe to call from the GUI thread (the Rust tokenizer keeps no
+    # state between calls); the composer uses it to show a long paste's size.
+    count_tokens: Callable[[str], int] = field(compare=False, default=lambda text: len(text) // 4)
 
 
 @dataclass
@@ -51,6 +54,13 @@ class GenerationWorker(QObject):
         self._engine_factory = engine_factory
         self._engine: Any = None
 
+    @Slot(object)
+    def reload(self, engine_factory: Callable[[], Any]) -> None:
+        """Load another model (or the same on another provider) in place of this one."""
+        self._engine = None
+        self._engine_factory = engine_factory
+        self.load()
+
     @Slot()
     def load(self) -> None:
         try:
@@ -71,6 +81,7 @@ class GenerationWorker(QObject):
                 engine.provider.reason,
                 engine.context_length,
                 engine.variant.quantization,
+                engine.count_tokens,
             )
         )
 
@@ -99,6 +110,7 @@ class GenerationController(QObject):
 
     _submit = Signal(object)
     _load = Signal()
+    _reload = Signal(object)
 
     def __init__(self, engine_factory: Callable[[], Any], parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -108,6 +120,7 @@ class GenerationController(QObject):
         self.worker.moveToThread(self.thread)
         self._submit.connect(self.worker.generate)
         self._load.connect(self.worker.load)
+        self._reload.connect(self.worker.reload)
         self._jobs: dict[int, GenerationJob] = {}
         self._next_id = 1
         self.worker.generation_finished.connect(self._forget)
@@ -116,6 +129,16 @@ class GenerationController(QObject):
     def start(self) -> None:
         self.thread.start()
         self._load.emit()
+
+    def reload(self, engine_factory: Callable[[], Any]) -> None:
+        """Stop what runs and load with `engine_factory` (starting the thread if needed);
+        model_loaded or model_failed follows."""
+        self.cancel()
+        if not self.thread.isRunning():
+            self.worker._engine_factory = engine_factory
+            self.start()
+        else:
+            self._reload.emit(engine_factory)
 
     def submit(self, request: GenerationRequest) -> int:
         job = GenerationJob(self._next_id, request)

@@ -54,18 +54,30 @@ def make_window(qtbot, store: Store, tmp_path: Path):  # type: ignore[no-untyped
 
     windows = []
 
-    def make(engine_factory):  # type: ignore[no-untyped-def]
+    def make(engine_factory, services=None, start=True):  # type: ignore[no-untyped-def]
         controller = GenerationController(engine_factory)
-        window = MainWindow(store, controller, QSettings(str(tmp_path / "w.ini"), QSettings.Format.IniFormat))
+        qsettings = QSettings(str(tmp_path / "w.ini"), QSettings.Format.IniFormat)
+        window = MainWindow(store, controller, qsettings, services)
         qtbot.addWidget(window)
         windows.append(window)
-        # Wait by polling: pytest-qt's waitSignal on a signal emitted from the worker's
-        # thread would stop its own timer from that thread.
-        controller.start()
-        qtbot.waitUntil(lambda: window.engine_info is not None, timeout=30_000)
+        if start:
+            # Wait by polling: pytest-qt's waitSignal on a signal emitted from the worker's
+            # thread would stop its own timer from that thread.
+            controller.start()
+            qtbot.waitUntil(lambda: window.engine_info is not None, timeout=30_000)
         return window
 
     yield make
     for window in windows:
         window.close()
         assert not window.controller.thread.isRunning()  # no dangling threads
+
+
+def titles(window) -> list[str]:  # type: ignore[no-untyped-def]
+    """The sidebar's conversation rows (date headings left out)."""
+    return [item.text() for item in window.sidebar.conversation_items()]
+
+
+def select(window, index: int) -> None:  # type: ignore[no-untyped-def]
+    """Click the index-th conversation row."""
+    window.sidebar.setCurrentItem(window.sidebar.conversation_items()[index])

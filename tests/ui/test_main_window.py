@@ -7,7 +7,7 @@ from PySide6.QtCore import Qt
 
 from desktop_app.core.errors import UserError
 from desktop_app.store import Store
-from tests.ui.conftest import FakeEngine
+from tests.ui.conftest import FakeEngine, select, titles
 
 
 def test_enter_sends_and_the_reply_streams_and_is_saved(qtbot, make_window, store: Store) -> None:  # type: ignore[no-untyped-def]
@@ -33,7 +33,7 @@ def test_enter_sends_and_the_reply_streams_and_is_saved(qtbot, make_window, stor
     ]
     assert "Paris is the capital." in window.chat_view.toPlainText()
     assert window.composer.toPlainText() == ""
-    assert window.sidebar.count() == 1 and "100 tokens/s" in window.speed_label.text()
+    assert len(titles(window)) == 1 and "100 tokens/s" in window.speed_label.text()
     assert engine.requests[0].messages[-1].content == "What is the capital of France?"
 
 
@@ -89,19 +89,14 @@ def test_selecting_a_conversation_shows_it_and_new_chat_clears(qtbot, make_windo
     store.conversations.add_message(old.id, "user", "an **old** question")
     window = make_window(FakeEngine)
     window.refresh_sidebar()
-    window.sidebar.setCurrentRow(0)
+    select(window, 0)
     assert window.conversation_id == old.id
     assert "an old question" in window.chat_view.toPlainText()
     window.new_action.trigger()
     assert window.conversation_id is None and window.chat_view.toPlainText() == ""
 
 
-def test_a_model_that_fails_to_load_is_reported(qtbot, store: Store, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
-    from PySide6.QtWidgets import QMessageBox
-
-    shown: list[str] = []
-    monkeypatch.setattr(QMessageBox, "critical", lambda parent, title, text: shown.append(text))
-
+def test_a_model_that_fails_to_load_is_reported(qtbot, store: Store) -> None:  # type: ignore[no-untyped-def]
     def broken() -> FakeEngine:
         raise UserError("The model file is missing.", hint="Prepare it again.")
 
@@ -111,9 +106,14 @@ def test_a_model_that_fails_to_load_is_reported(qtbot, store: Store, monkeypatch
     controller = GenerationController(broken)
     window = MainWindow(store, controller)
     qtbot.addWidget(window)
+    shown: list[tuple[str, str]] = []
+    window.problem_shown.connect(lambda title, text: shown.append((title, text)))
     controller.start()
     qtbot.waitUntil(lambda: bool(shown), timeout=10_000)
-    assert shown == ["The model file is missing.\nPrepare it again."]
+    [(title, text)] = shown
+    assert title == "The model could not be loaded"
+    assert text.startswith("The model file is missing.\nPrepare it again.") and "Settings" in text
+    assert window.problem_box is not None and window.problem_box.isVisible()
     assert window.model_label.text() == "No model loaded"
     window.close()
 
@@ -121,23 +121,21 @@ def test_a_model_that_fails_to_load_is_reported(qtbot, store: Store, monkeypatch
 def test_large_database_damage_found_in_the_background_is_shown(
     qtbot, store: Store, monkeypatch: pytest.MonkeyPatch, tmp_path
 ) -> None:  # type: ignore[no-untyped-def]
-    from PySide6.QtWidgets import QMessageBox
-
     from desktop_app import app
     from desktop_app.store import db
     from desktop_app.ui.main_window import MainWindow
     from desktop_app.ui.worker import GenerationController
 
-    shown: list[str] = []
-    monkeypatch.setattr(QMessageBox, "warning", lambda parent, title, text: shown.append(text))
     monkeypatch.setattr(db, "FULL_CHECK_MAX_BYTES", 0)  # every file counts as large
     monkeypatch.setattr(db, "check_integrity", lambda path: (_ for _ in ()).throw(db._corrupt(path, "test damage")))
     window = MainWindow(store, GenerationController(FakeEngine))
     qtbot.addWidget(window)
+    shown: list[str] = []
+    window.problem_shown.connect(lambda title, text: shown.append(text))
     thread = app._check_large_database_in_background(store.path, window)
     thread.join(timeout=10)
     qtbot.waitUntil(lambda: bool(shown), timeout=5_000)
-    assert "test damage" in shown[0] and "set-aside" in shown[0]
+    assert "test damage" in shown[0] and "set-aside" in shown[0] and "Export all chats" in shown[0]
     window.controller.shutdown()
 
 
@@ -232,25 +230,25 @@ def test_rename_pin_archive_from_the_sidebar(qtbot, make_window, store: Store) -
     first, second = conversations_with(store, "Refunds", "Lesson plan")
     window = make_window(FakeEngine)
     window.refresh_sidebar()
-    assert [window.sidebar.item(i).text() for i in range(2)] == ["Lesson plan", "Refunds"]
-    window.sidebar.setCurrentRow(1)
+    assert titles(window) == ["Lesson plan", "Refunds"]
+    select(window, 1)
     window.rename_current()  # F2: the item becomes editable with the plain title
     window.sidebar.currentItem().setText("Refund replies")  # what typing into the editor commits
     assert store.conversations.get(first).title == "Refund replies"
-    window.sidebar.setCurrentRow(1)
+    select(window, 1)
     window.toggle_pin_current()
-    assert window.sidebar.item(0).text() == "📌 Refund replies"
-    window.sidebar.setCurrentRow(1)
+    assert titles(window)[0] == "📌 Refund replies"
+    select(window, 1)
     window.archive_current()
     assert store.conversations.get(second).archived
-    assert window.sidebar.count() == 1
+    assert len(titles(window)) == 1
 
 
 def test_delete_goes_to_the_trash_and_undo_brings_it_back(qtbot, make_window, store: Store) -> None:  # type: ignore[no-untyped-def]
     [chat] = conversations_with(store, "Keep me")
     window = make_window(FakeEngine)
     window.refresh_sidebar()
-    window.sidebar.setCurrentRow(0)
+    select(window, 0)
     assert window.conversation_id == chat
     window.sidebar.setFocus()
     window.delete_action.trigger()
@@ -275,11 +273,11 @@ def test_search_lists_matches_and_opens_the_branch_with_the_message(qtbot, make_
     assert QKeySequence("Ctrl+K") in window.search_action.shortcuts()
     window.search_action.trigger()
     qtbot.keyClicks(window.search_box, "kangar")
-    qtbot.waitUntil(lambda: window.sidebar.count() == 1, timeout=5_000)
-    assert "kangaroos" in window.sidebar.item(0).text()
-    window.sidebar.setCurrentRow(0)
+    qtbot.waitUntil(lambda: len(titles(window)) == 1, timeout=5_000)
+    assert "kangaroos" in titles(window)[0]
+    select(window, 0)
     assert window.conversation_id == first
     assert "kangaroos" in window.chat_view.toPlainText()  # its branch is shown
     assert store.conversations.get(first).current_leaf_id == old_answer.id
     window.search_box.clear()
-    qtbot.waitUntil(lambda: window.sidebar.count() == 2, timeout=5_000)
+    qtbot.waitUntil(lambda: len(titles(window)) == 2, timeout=5_000)

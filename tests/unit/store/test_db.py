@@ -162,3 +162,21 @@ def test_large_files_defer_the_full_check_which_still_finds_damage(
     monkeypatch.setattr(db_module, "FULL_CHECK_MAX_BYTES", 0)
     with pytest.raises(DatabaseCorrupt, match="damaged"):
         db_module.check_integrity(path)
+
+
+def test_a_full_disk_rolls_back_and_says_so(tmp_path: Path) -> None:
+    from desktop_app.store.db import DiskFull
+
+    store = open_store(tmp_path / "inkwell.db")
+    try:
+        chat = store.conversations.create("Before")
+        # SQLite reports SQLITE_FULL once the file reaches max_page_count: a full disk.
+        pages = store.conn.execute("PRAGMA page_count").fetchone()[0]
+        store.conn.execute(f"PRAGMA max_page_count = {pages}")
+        with pytest.raises(DiskFull, match="disk is full") as caught:
+            store.conversations.add_message(chat.id, "user", "x" * 200_000)
+        assert "Free some space" in str(caught.value)
+        assert store.conversations.messages(chat.id) == []
+        assert store.conversations.get(chat.id).title == "Before"
+    finally:
+        store.close()

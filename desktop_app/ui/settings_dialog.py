@@ -1,0 +1,156 @@
+"""The settings dialog: model, provider, theme, font size, data folder, default generation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from PySide6.QtCore import Qt, QUrl, Slot
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop_app.core.errors import UserError
+from desktop_app.core.generation import GenerationSettings
+from desktop_app.store import Store
+from desktop_app.ui.settings_pane import GenerationForm
+from desktop_app.ui.theme import DEFAULT_FONT_SIZE, THEMES
+
+PROVIDERS = {
+    "auto": "Automatic (the NVIDIA GPU when it can be used)",
+    "cpu": "CPU",
+    "cuda": "NVIDIA GPU (CUDA)",
+}
+
+
+@dataclass(frozen=True)
+class ModelChoice:
+    id: str
+    label: str
+
+
+@dataclass(frozen=True)
+class AppSettings:
+    model: str  # "" means the default model
+    provider: str
+    theme: str
+    font_size: int
+    generation: GenerationSettings
+
+    @classmethod
+    def load(cls, store: Store) -> AppSettings:
+        provider = store.settings.get("provider", "auto")
+        theme = store.settings.get("theme", "system")
+        try:
+            generation = GenerationSettings.from_dict(store.settings.get("generation", {}))
+        except (UserError, TypeError, ValueError):  # a hand-edited value of the wrong kind
+            generation = GenerationSettings()
+        return cls(
+            store.settings.get("model", ""),
+            provider if provider in PROVIDERS else "auto",
+            theme if theme in THEMES else "system",
+            store.settings.get("font_size", DEFAULT_FONT_SIZE),
+            generation,
+        )
+
+    def save(self, store: Store) -> None:
+        with store.transaction():
+            store.settings.set("model", self.model)
+            store.settings.set("provider", self.provider)
+            store.settings.set("theme", self.theme)
+            store.settings.set("font_size", self.font_size)
+            store.settings.set("generation", self.generation.to_dict())
+
+
+class SettingsDialog(QDialog):
+    def __init__(
+        self, current: AppSettings, models: list[ModelChoice], data_folder: Path, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Settings")
+        self.data_folder = data_folder
+        self.model_box = QComboBox()
+        self.model_box.setAccessibleName("Model")
+        for model in models:
+            self.model_box.addItem(model.label, model.id)
+        if not models:
+            self.model_box.addItem("No model is prepared", "")
+        index = self.model_box.findData(current.model)
+        self.model_box.setCurrentIndex(max(index, 0))
+        self.provider_box = self._combo("Provider", PROVIDERS, current.provider)
+        self.theme_box = self._combo("Theme", THEMES, current.theme)
+        self.font_size = QSpinBox()
+        self.font_size.setRange(8, 28)
+        self.font_size.setSuffix(" pt")
+        self.font_size.setValue(current.font_size)
+        self.font_size.setAccessibleName("Font size")
+        folder_label = QLabel(str(data_folder))
+        folder_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.open_folder_button = QPushButton("Open")
+        self.open_folder_button.setAccessibleName("Open the data folder")
+        folder_row = QHBoxLayout()
+        folder_row.addWidget(folder_label, 1)
+        folder_row.addWidget(self.open_folder_button)
+
+        general = QFormLayout()
+        general.addRow("&Model", self.model_box)
+        general.addRow("&Run on", self.provider_box)
+        general.addRow("&Theme", self.theme_box)
+        general.addRow("&Font size", self.font_size)
+        general.addRow("Data folder", folder_row)
+        self.generation_form = GenerationForm()
+        self.generation_form.set_settings(current.generation)
+        defaults = QGroupBox("Defaults for new chats")
+        QVBoxLayout(defaults).addWidget(self.generation_form)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok
+            | QDialogButtonBox.StandardButton.Cancel
+            | QDialogButtonBox.StandardButton.RestoreDefaults
+        )
+        layout = QVBoxLayout(self)
+        layout.addLayout(general)
+        layout.addWidget(defaults)
+        layout.addWidget(buttons)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        buttons.button(QDialogButtonBox.StandardButton.RestoreDefaults).clicked.connect(self._on_restore_clicked)
+        self.open_folder_button.clicked.connect(self._on_open_folder_clicked)
+
+    def _combo(self, name: str, choices: dict[str, str], current: str) -> QComboBox:
+        box = QComboBox()
+        box.setAccessibleName(name)
+        for key, label in choices.items():
+            box.addItem(label, key)
+        box.setCurrentIndex(max(box.findData(current), 0))
+        return box
+
+    def chosen(self) -> AppSettings:
+        return AppSettings(
+            self.model_box.currentData() or "",
+            self.provider_box.currentData(),
+            self.theme_box.currentData(),
+            self.font_size.value(),
+            self.generation_form.settings(),
+        )
+
+    @Slot()
+    def _on_restore_clicked(self) -> None:
+        self.generation_form.set_settings(GenerationSettings())
+        self.theme_box.setCurrentIndex(self.theme_box.findData("system"))
+        self.font_size.setValue(DEFAULT_FONT_SIZE)
+        self.provider_box.setCurrentIndex(self.provider_box.findData("auto"))
+
+    @Slot()
+    def _on_open_folder_clicked(self) -> None:
+        QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.data_folder)))

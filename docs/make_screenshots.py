@@ -1,0 +1,97 @@
+"""Save screenshots of Inkwell's main views to docs/screenshots/ (light and dark).
+
+    .venv/bin/python docs/make_screenshots.py
+
+Runs offscreen in a throwaway data folder with a few example chats, and loads the prepared
+default model so the status bar is what a user sees. Nothing in your own data is touched.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "docs" / "screenshots"
+
+EXAMPLE = [
+    ("user", "A customer says their order #1042 arrived damaged. Draft a short, friendly reply."),
+    (
+        "assistant",
+        "Here is a reply you can send:\n\n> Hi Sam, I'm so sorry your order arrived damaged. "
+        "I've arranged a replacement, which ships today, and you don't need to return the "
+        "damaged item. If anything else goes wrong, just reply to this email.\n\n"
+        "**Why it works**\n\n- It apologises first.\n- It gives the fix and the date.\n"
+        "- It ends with an offer to help.",
+    ),
+    ("user", "Now give me a Python one-liner that counts words in a file."),
+    (
+        "assistant",
+        "```python\nprint(len(open('notes.txt', encoding='utf-8').read().split()))\n```\n\n"
+        "| Part | What it does |\n|---|---|\n| `read()` | the whole file as text |\n"
+        "| `split()` | words, split on whitespace |",
+    ),
+]
+
+
+def main() -> int:
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    with tempfile.TemporaryDirectory(prefix="inkwell-shots-") as folder:
+        os.environ["INKWELL_DATA_DIR"] = folder
+        return _shoot(Path(folder))
+
+
+def _shoot(folder: Path) -> int:
+    sys.path.insert(0, str(ROOT))
+    from desktop_app.app import _build, _wait_until
+    from desktop_app.ui.settings_dialog import AppSettings, SettingsDialog
+    from desktop_app.ui.theme import apply_appearance
+
+    app, store, controller, window = _build(None, folder / "window.ini", interactive=False)
+    for title in ("Lesson plan: fractions", "Refund policy questions", "Poem for Mum's birthday"):
+        chat = store.conversations.create(title)
+        store.conversations.add_message(chat.id, "user", f"Help me with: {title.lower()}")
+        store.conversations.add_message(chat.id, "assistant", "Of course. Here is a first idea.")
+    chat = store.conversations.create("Damaged order reply", system_prompt="")
+    for role, text in EXAMPLE:
+        store.conversations.add_message(chat.id, role, text)
+    window.resize(1280, 800)
+    window.show()
+    controller.start()
+    if not _wait_until(lambda: window.engine_info is not None, 120):
+        print("The model did not load; prepare it with `inkwell models prepare`.", file=sys.stderr)
+    window.refresh_sidebar()
+    window.sidebar.select_conversation(chat.id)
+    OUT.mkdir(parents=True, exist_ok=True)
+    try:
+        for theme in ("light", "dark"):
+            apply_appearance(app, theme, 11)
+            window.settings_dock.hide()
+            _settle(app)
+            window.grab().save(str(OUT / f"chat-{theme}.png"))
+            window.settings_pane.apply_preset("customer-service")
+            window.settings_dock.show()
+            _settle(app)
+            window.grab().save(str(OUT / f"chat-settings-panel-{theme}.png"))
+            dialog = SettingsDialog(AppSettings.load(store), window.services.list_models(), folder, window)
+            dialog.show()
+            _settle(app)
+            dialog.grab().save(str(OUT / f"settings-{theme}.png"))
+            dialog.close()
+    finally:
+        window.close()
+        store.close()
+    print(f"Saved screenshots to {OUT}")
+    return 0
+
+
+def _settle(app: object) -> None:
+    from desktop_app.app import _wait_until
+
+    _wait_until(lambda: False, 0.3)  # let layouts and repaints finish
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,91 @@
+"""The sidebar: date headings, keyboard navigation."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+
+import pytest
+from PySide6.QtCore import Qt
+
+from desktop_app.store import Store
+from desktop_app.ui.sidebar import date_group
+from tests.ui.conftest import FakeEngine, titles
+
+TODAY = date(2026, 11, 23)
+
+
+def iso_days_ago(days: int, hour: int = 12) -> str:
+    moment = datetime(TODAY.year, TODAY.month, TODAY.day, hour).astimezone() - timedelta(days=days)
+    return moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+@pytest.mark.parametrize(
+    ("days", "group"),
+    [
+        (0, "Today"),
+        (1, "Yesterday"),
+        (3, "Previous 7 days"),
+        (6, "Previous 7 days"),
+        (7, "Previous 30 days"),
+        (29, "Previous 30 days"),
+        (60, "September"),
+        (400, "2025"),
+    ],
+)
+def test_date_groups(days: int, group: str) -> None:
+    assert date_group(iso_days_ago(days), TODAY) == group
+
+
+def test_a_bad_timestamp_goes_under_older() -> None:
+    assert date_group("yesterday-ish", TODAY) == "Older"
+
+
+def test_headings_group_the_chats_and_the_arrow_keys_skip_them(qtbot, make_window, store: Store) -> None:  # type: ignore[no-untyped-def]
+    today = date.today()
+    ages = {"Fresh": 0, "Last week": 3, "Pinned one": 40}
+    ids = {}
+    for title, days in ages.items():
+        ids[title] = store.conversations.create(title).id
+        moment = datetime(today.year, today.month, today.day, 12).astimezone() - timedelta(days=days)
+        with store.transaction():
+            store.conn.execute(
+                "UPDATE conversations SET updated = ? WHERE id = ?",
+                (moment.astimezone(timezone.utc).isoformat(), ids[title]),
+            )
+    store.conversations.set_pinned(ids["Pinned one"], True)
+    window = make_window(FakeEngine)
+    window.refresh_sidebar()
+    rows = [window.sidebar.item(i).text() for i in range(window.sidebar.count())]
+    assert rows == ["Pinned", "📌 Pinned one", "Today", "Fresh", "Previous 7 days", "Last week"]
+    assert titles(window) == ["📌 Pinned one", "Fresh", "Last week"]
+
+    window.sidebar.setFocus()
+    window.sidebar.setCurrentItem(window.sidebar.item(1))
+    assert window.conversation_id == ids["Pinned one"]
+    qtbot.keyClick(window.sidebar, Qt.Key.Key_Down)  # over the "Today" heading
+    assert window.conversation_id == ids["Fresh"]
+    qtbot.keyClick(window.sidebar, Qt.Key.Key_Down)
+    assert window.conversation_id == ids["Last week"]
+    qtbot.keyClick(window.sidebar, Qt.Key.Key_Up)
+    assert window.conversation_id == ids["Fresh"]
+    window.previous_action.trigger()  # Ctrl+PgUp from anywhere
+    assert window.conversation_id == ids["Pinned one"]
+    window.next_action.trigger()
+    assert window.conversation_id == ids["Fresh"]
+    window.show()
+    window.activateWindow()
+    window.sidebar.setFocus()
+    qtbot.keyClick(window.sidebar, Qt.Key.Key_Return)  # Enter: on to the message box
+    assert window.focusWidget() is window.composer
+
+
+def test_search_with_no_matches_says_so_and_enter_moves_to_the_first_hit(qtbot, make_window, store: Store) -> None:  # type: ignore[no-untyped-def]
+    chat = store.conversations.create("Invoices")
+    store.conversations.add_message(chat.id, "user", "Where is my invoice for March?")
+    window = make_window(FakeEngine)
+    window.search_box.setText("zebra")
+    window.refresh_sidebar()
+    assert titles(window) == [] and window.sidebar.item(0).text() == "No matches"
+    window.search_box.setText("invoice")
+    window.search_box.returnPressed.emit()
+    assert window.conversation_id == chat.id
