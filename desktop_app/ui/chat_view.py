@@ -132,6 +132,17 @@ class ChatView(QTextBrowser):
         self._follow = False
         self.scrollToAnchor(f"m-{message_id}")
 
+    def append_message(self, message: Message) -> None:
+        """Add a new message at the end without re-rendering the rest of the chat."""
+        cursor = self.textCursor()
+        cursor.movePosition(QTextCursor.MoveOperation.End)
+        if self._messages or self._shown:
+            cursor.insertBlock()
+        cursor.insertHtml(message_html(message.role, message.content, message.status, message.id))
+        self._messages = [*self._messages, message]
+        self._shown += 1
+        self._scroll_to_end()
+
     def begin_stream(self) -> None:
         cursor = self.textCursor()
         cursor.movePosition(QTextCursor.MoveOperation.End)
@@ -151,7 +162,18 @@ class ChatView(QTextBrowser):
         if self._follow:
             self._scroll_to_end()
 
-    def end_stream(self) -> None:
+    def end_stream(self, message: Message | None = None, branches: Branches | None = None) -> None:
+        """Stop streaming; given the saved message, show it in place of the stream with its
+        action links (re-rendering only the reply, not the whole chat)."""
+        if message is not None and self._stream_start is not None:
+            cursor = self.textCursor()
+            cursor.setPosition(self._stream_start)
+            cursor.movePosition(QTextCursor.MoveOperation.End, QTextCursor.MoveMode.KeepAnchor)
+            cursor.insertHtml(message_html(message.role, message.content, message.status, message.id, branches))
+            self._messages = [*self._messages, message]
+            self._shown += 1
+            if self._follow:
+                self._scroll_to_end()
         self._stream_start = None
 
     def _scroll_to_end(self) -> None:

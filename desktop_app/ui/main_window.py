@@ -91,6 +91,16 @@ def reports_problems(title: str) -> Callable[[F], F]:
     return decorate
 
 
+def branch_place(siblings: list[str], message_id: str) -> Branches | None:
+    """Where a message stands among its alternatives, or None when it has none."""
+    if len(siblings) < 2:
+        return None
+    i = siblings.index(message_id)
+    return Branches(
+        i + 1, len(siblings), siblings[i - 1] if i > 0 else None, siblings[i + 1] if i + 1 < len(siblings) else None
+    )
+
+
 @dataclass
 class WindowServices:
     """What the window needs from the rest of the app, passed in by the composition root."""
@@ -575,20 +585,17 @@ class MainWindow(QMainWindow):
             by_parent.setdefault(message.parent_id, []).append(message.id)
         branches = {}
         for message in everything:
-            siblings = by_parent[message.parent_id]
-            if len(siblings) > 1:
-                i = siblings.index(message.id)
-                branches[message.id] = Branches(
-                    i + 1,
-                    len(siblings),
-                    siblings[i - 1] if i > 0 else None,
-                    siblings[i + 1] if i + 1 < len(siblings) else None,
-                )
+            place = branch_place(by_parent[message.parent_id], message.id)
+            if place is not None:
+                branches[message.id] = place
         path = self.store.conversations.path(self.conversation_id, leaf_id)
         self.chat_view.show_messages(path, branches, include)
         last = next((m for m in reversed(path) if m.role == "assistant" and m.prompt_tokens is not None), None)
         self._context_used = (last.prompt_tokens or 0) + (last.generated_tokens or 0) if last else 0
         self._show_context_used()
+
+    def _branches_of(self, message_id: str) -> Branches | None:
+        return branch_place([m.id for m in self.store.conversations.siblings(message_id)], message_id)
 
     @Slot()
     def new_chat(self) -> None:
@@ -673,7 +680,7 @@ class MainWindow(QMainWindow):
             self.save_pane()
         user = self.store.conversations.add_message(self.conversation_id, "user", text)
         self.composer.clear()
-        self.show_branch()
+        self.chat_view.append_message(user)  # not a full re-render: long chats stay quick
         self._start_reply(user.id)
 
     def _start_reply(self, parent_id: str) -> None:
@@ -772,8 +779,9 @@ class MainWindow(QMainWindow):
             self.show_problem("Could not save the reply", str(exc))
             return
         self._render_timer.stop()
-        self.chat_view.end_stream()
-        self.show_branch()
+        self.chat_view.end_stream(message, self._branches_of(message.id))
+        self._context_used = stats.prompt_tokens + stats.generated_tokens
+        self._show_context_used()
         self.speed_label.setText(f"{stats.tokens_per_s:.0f} tokens/s")
         self._finish_request()
         self.reply_finished.emit(message.id)

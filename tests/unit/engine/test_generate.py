@@ -168,6 +168,26 @@ def test_long_conversation_drops_oldest_turns_but_keeps_system(endless) -> None:
     assert events[0].dropped_messages == plan.dropped_messages == done.stats.dropped_messages
 
 
+def test_a_full_context_keeps_its_cut_so_the_next_turns_reuse_the_prefix(endless) -> None:  # type: ignore[no-untyped-def]
+    from desktop_app.engine.generate import TRIM_TARGET
+
+    settings = replace(GREEDY, max_new_tokens=8)
+    turns = [ChatMessage("system", "SYSTEM RULES")]
+    for i in range(12):
+        turns += [ChatMessage("user", f"question {i} about the quick brown fox"), ChatMessage("assistant", f"answer {i}")]
+    turns.append(ChatMessage("user", "first new question"))
+    first_events, [first] = run(endless, GenerationRequest(messages=tuple(turns), settings=settings))
+    budget = endless.prompt_budget(settings)
+    assert first_events[0].dropped_messages > 0
+    assert first_events[0].prompt_tokens <= budget * TRIM_TARGET  # room left for later turns
+    turns += [ChatMessage("assistant", first.text), ChatMessage("user", "second new question")]
+    second_events, _ = run(endless, GenerationRequest(messages=tuple(turns), settings=settings))
+    prepared = second_events[0]
+    assert prepared.dropped_messages == first_events[0].dropped_messages  # the same cut
+    assert prepared.reused_tokens >= first_events[0].prompt_tokens - 1  # only the new turns prefilled
+    assert prepared.prompt_tokens <= budget
+
+
 def test_a_single_message_too_long_is_a_clear_error(endless) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(ContextOverflowError, match="too long"):
         list(endless.generate(ask("the quick brown fox " * 100)))
