@@ -174,7 +174,10 @@ def test_a_full_context_keeps_its_cut_so_the_next_turns_reuse_the_prefix(endless
     settings = replace(GREEDY, max_new_tokens=8)
     turns = [ChatMessage("system", "SYSTEM RULES")]
     for i in range(12):
-        turns += [ChatMessage("user", f"question {i} about the quick brown fox"), ChatMessage("assistant", f"answer {i}")]
+        turns += [
+            ChatMessage("user", f"question {i} about the quick brown fox"),
+            ChatMessage("assistant", f"answer {i}"),
+        ]
     turns.append(ChatMessage("user", "first new question"))
     first_events, [first] = run(endless, GenerationRequest(messages=tuple(turns), settings=settings))
     budget = endless.prompt_budget(settings)
