@@ -214,3 +214,31 @@ def test_cancelling_the_first_run_waits_for_the_step_and_closes(qtbot, make_wind
     assert "Cancelling" in dialog.status.text() and window.first_run_dialog is dialog
     qtbot.waitUntil(lambda: window.first_run_dialog is None, timeout=5_000)
     assert window.engine_info is None
+
+
+def test_every_control_has_an_accessible_name(qtbot, make_window) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtWidgets import (
+        QAbstractButton,
+        QAbstractSpinBox,
+        QComboBox,
+        QLineEdit,
+        QListWidget,
+        QPlainTextEdit,
+        QTextEdit,
+    )
+
+    window = make_window(FakeEngine, services())
+    dialog = SettingsDialog(AppSettings.load(window.store), [], Path.home(), window)
+    qtbot.addWidget(dialog)
+    unnamed = []
+    for root in (window, dialog):
+        for kind in (QAbstractSpinBox, QComboBox, QLineEdit, QListWidget, QPlainTextEdit, QTextEdit):
+            for widget in root.findChildren(kind):
+                if isinstance(widget.parent(), (QAbstractSpinBox, QComboBox)):
+                    continue  # the line edit inside a spin box or combo box
+                if not widget.accessibleName():
+                    unnamed.append(f"{type(widget).__name__} {widget.objectName()}")
+        for button in root.findChildren(QAbstractButton):
+            if button.isVisibleTo(root) and not (button.accessibleName() or button.text()):
+                unnamed.append(f"button {button.objectName()}")
+    assert unnamed == []
