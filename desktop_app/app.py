@@ -204,10 +204,36 @@ def self_test(provider: str | None = None) -> int:
             return 1
 
 
+def seconds_since_start() -> float | None:
+    """How long ago this process started (Linux: from /proc; None elsewhere)."""
+    try:
+        ticks = os.sysconf("SC_CLK_TCK")
+        started = int(Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()[19]) / ticks
+        uptime = float(Path("/proc/uptime").read_text().split()[0])
+    except (OSError, ValueError, IndexError, AttributeError):
+        return None
+    return uptime - started
+
+
+def memory_mb() -> float | None:
+    """Resident memory of this process now (Linux)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except (OSError, ValueError):
+        pass
+    return None
+
+
 def _self_test(provider: str | None, folder: Path) -> int:
     app, store, controller, window = _build(provider, folder / "window.ini", interactive=False)
     try:
         window.show()
+        app.processEvents()
+        shown = seconds_since_start()
+        if shown is not None:
+            print(f"window shown {shown:.2f} s after the process started")
         failure = _self_test_steps(store, controller, window)
     finally:
         window.close()
@@ -234,6 +260,9 @@ def _self_test_steps(store: Any, controller: Any, window: Any) -> str | None:
         return "the model did not load within five minutes"
     if problems:
         return f"the model did not load: {problems[0]}"
+    loaded, memory = seconds_since_start(), memory_mb()
+    if loaded is not None and memory is not None:
+        print(f"model loaded {loaded:.2f} s after the process started; memory {memory:.0f} MB")
     window.composer.setPlainText(SELF_TEST_PROMPT)
     window.send()
     if not _wait_until(lambda: bool(replies), 300):

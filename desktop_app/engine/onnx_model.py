@@ -19,6 +19,7 @@ from desktop_app.engine.providers import (
     ORT_NAMES,
     ProviderReport,
     ProviderRequest,
+    cuda_libraries_wanted,
     cuda_unavailable_reason,
     nvidia_gpu_present,
     preload_cuda_libraries,
@@ -179,7 +180,7 @@ class OnnxCausalLM:
             if session.get_providers()[0] == ORT_NAMES["cuda"]:
                 return session, ProviderReport("cuda", "NVIDIA GPU found and the CUDA provider loaded")
             why_not = (
-                "the CUDA provider did not load: the CUDA 12 and cuDNN 9 libraries were not found "
+                f"the CUDA provider did not load: the {cuda_libraries_wanted()} libraries were not found "
                 "(install them system-wide, or pip install onnxruntime-gpu[cuda,cudnn])"
             )
         if request == "cuda":

@@ -12,6 +12,7 @@ import os
 import shutil
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal
 
 import onnxruntime as ort
@@ -52,12 +53,30 @@ def nvidia_gpu_present() -> bool:
     return shutil.which("nvidia-smi") is not None
 
 
+def cuda_provider_library_present() -> bool:
+    """Whether ONNX Runtime's CUDA provider library is on disk (Inkwell's CPU-only build
+    leaves it out although the onnxruntime-gpu it bundles lists the provider)."""
+    import onnxruntime.capi
+
+    folder = Path(onnxruntime.capi.__file__).parent
+    return any(folder.glob("*onnxruntime_providers_cuda*"))
+
+
+def cuda_libraries_wanted() -> str:
+    """The CUDA toolkit this ONNX Runtime build links against, for messages."""
+    version = getattr(ort, "cuda_version", "") or ""
+    major = version.split(".")[0] if version else ""
+    return f"CUDA {major} and cuDNN 9" if major else "CUDA and cuDNN"
+
+
 def cuda_unavailable_reason() -> str | None:
     """Why CUDA cannot even be tried here, or None when it is worth trying."""
     if ORT_NAMES["cuda"] not in ort.get_available_providers():
         return "this ONNX Runtime build has no CUDA provider (the onnxruntime-gpu package has one)"
     if not nvidia_gpu_present():
         return "no NVIDIA GPU or driver was found"
+    if not cuda_provider_library_present():
+        return "this is Inkwell's CPU-only build; install the CUDA build to use the GPU"
     return None
 
 

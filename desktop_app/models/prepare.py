@@ -16,6 +16,7 @@ import logging
 import os
 import re
 import shutil
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -143,9 +144,18 @@ def tool_versions() -> dict[str, str]:
 def _require_export_extra() -> None:
     missing = [m for m in ("torch", "transformers", "optimum.exporters.onnx", "onnx") if _find(m) is None]
     if missing:
+        hint = "Install them with: pip install 'inkwell[export]'   (make run does this)"
+        if getattr(sys, "frozen", False):
+            from desktop_app.core.paths import user_models_dir
+
+            hint = (
+                "The installed app runs models that are already prepared (its own default model is "
+                "bundled). Prepare other models with Inkwell from source, then copy the prepared "
+                f"model's folder into {user_models_dir()}."
+            )
         raise UserError(
             f"Preparing models needs the export tools, which are not installed (missing: {', '.join(missing)}).",
-            hint="Install them with: pip install 'inkwell[export]'   (make run does this)",
+            hint=hint,
         )
 
 
@@ -530,6 +540,7 @@ def prepare_default(
     cancel: threading.Event | None = None,
     quantizations: tuple[str, ...] = DEFAULT_QUANTIZATIONS,
 ) -> Path:
+    _require_export_extra()  # first: the installed app has no export tools, whatever else is missing
     return prepare_model(
         locate_default_gguf(),
         output_root,

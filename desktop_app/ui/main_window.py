@@ -403,7 +403,11 @@ class MainWindow(QMainWindow):
     @Slot(object)
     def _on_worker_model_loaded(self, info: EngineInfo) -> None:
         self.engine_info = info
-        self.model_label.setText(f"{info.model_name} ({info.quantization}) on {info.provider}")
+        text = f"{info.model_name} ({info.quantization}) on {info.provider}"
+        if info.gpu_idle:  # say it plainly: a GPU owner expects it to be used
+            text += " · your NVIDIA GPU is not used (hover for why)"
+            self.statusBar().showMessage(f"Your NVIDIA GPU is not used: {info.provider_reason}", 15_000)
+        self.model_label.setText(text)
         self.model_label.setToolTip(info.provider_reason)
         self.context_meter.setRange(0, info.context_length)
         self._show_context_used()

@@ -17,6 +17,7 @@ from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from desktop_app.core.errors import UserError
 from desktop_app.engine import Finished, GenerationRequest, PromptPrepared, TextChunk
+from desktop_app.engine.providers import nvidia_gpu_present
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +33,7 @@ class EngineInfo:
     # The tokenizer's count, safe to call from the GUI thread (the Rust tokenizer keeps no
     # state between calls); the composer uses it to show a long paste's size.
     count_tokens: Callable[[str], int] = field(compare=False, default=lambda text: len(text) // 4)
+    gpu_idle: bool = False  # an NVIDIA GPU is here but the model runs on the CPU
 
 
 @dataclass
@@ -73,6 +75,7 @@ class GenerationWorker(QObject):
             self.model_failed.emit("The model could not be loaded because of an unexpected error (see the log).")
             return
         self._engine = engine
+        log.info("Model loaded: %s (%s) on %s", engine.manifest.id, engine.variant.quantization, engine.provider.label)
         self.model_loaded.emit(
             EngineInfo(
                 engine.manifest.id,
@@ -82,6 +85,7 @@ class GenerationWorker(QObject):
                 engine.context_length,
                 engine.variant.quantization,
                 engine.count_tokens,
+                engine.provider.name == "cpu" and nvidia_gpu_present(),
             )
         )
 

@@ -22,7 +22,9 @@ class FakeEngine:
     delay_s: float = 0.0
     requests: list[GenerationRequest] = field(default_factory=list)
     manifest: SimpleNamespace = field(default_factory=lambda: SimpleNamespace(id="fake", name="Fake model"))
-    provider: SimpleNamespace = field(default_factory=lambda: SimpleNamespace(label="CPU", reason="a fake for tests"))
+    provider: SimpleNamespace = field(
+        default_factory=lambda: SimpleNamespace(name="cpu", label="CPU", reason="a fake for tests")
+    )
     variant: SimpleNamespace = field(default_factory=lambda: SimpleNamespace(quantization="q4"))
     context_length: int = 2048
 

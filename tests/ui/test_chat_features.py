@@ -107,3 +107,13 @@ def test_an_unexpected_error_in_a_slot_is_shown_plainly(
     window.composer.setPlainText("Hello")
     window.send()
     assert len(shown) == 1 and "unexpected" in shown[0] and "Traceback" not in shown[0]
+
+
+def test_an_idle_nvidia_gpu_is_said_plainly(qtbot, make_window, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    from desktop_app.ui import worker
+
+    monkeypatch.setattr(worker, "nvidia_gpu_present", lambda: True)
+    window = make_window(FakeEngine)
+    assert "your NVIDIA GPU is not used" in window.model_label.text()
+    assert window.model_label.toolTip() == "a fake for tests"
+    assert "a fake for tests" in window.statusBar().currentMessage()

@@ -37,3 +37,25 @@ def test_unknown_provider_is_refused() -> None:
 def test_missing_quantization_is_a_user_error(tiny_model_dir) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(UserError, match="no q8 variant"):
         load_engine(tiny_model_dir, provider="cpu", quantization="q8")
+
+
+def test_the_cpu_only_build_says_so_to_a_gpu_owner(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from desktop_app.engine import providers
+
+    monkeypatch.setattr(
+        providers.ort, "get_available_providers", lambda: ["CUDAExecutionProvider", "CPUExecutionProvider"]
+    )
+    monkeypatch.setattr(providers, "nvidia_gpu_present", lambda: True)
+    monkeypatch.setattr(providers, "cuda_provider_library_present", lambda: False)
+    assert "CPU-only build" in (providers.cuda_unavailable_reason() or "")
+    monkeypatch.setattr(providers, "cuda_provider_library_present", lambda: True)
+    assert providers.cuda_unavailable_reason() is None
+    monkeypatch.setattr(providers, "nvidia_gpu_present", lambda: False)
+    assert providers.cuda_unavailable_reason() == "no NVIDIA GPU or driver was found"
+
+
+def test_the_cuda_libraries_named_are_the_ones_this_build_wants(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from desktop_app.engine import providers
+
+    monkeypatch.setattr(providers.ort, "cuda_version", "13.0", raising=False)
+    assert providers.cuda_libraries_wanted() == "CUDA 13 and cuDNN 9"

@@ -1,0 +1,164 @@
+"""The installed app: build it with PyInstaller from packaging/inkwell.spec, then run it as a
+user would, on a new account (an empty HOME) and with no network.
+
+A missing hidden import or resource fails here, not on a user's first start.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import stat
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from desktop_app.core.manifest import ModelManifest
+
+pytestmark = pytest.mark.slow
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="session")
+def frozen_app(prepared: tuple[Path, dict[str, str]], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    model_dir, _ = prepared
+    out = tmp_path_factory.mktemp("frozen")
+    env = dict(os.environ, INKWELL_FLAVOUR="cpu", INKWELL_BUNDLE_MODEL=str(model_dir))
+    pyinstaller = Path(sys.executable).with_name("pyinstaller")
+    done = subprocess.run(
+        [str(pyinstaller), "--noconfirm", "--log-level", "WARN", "--distpath", str(out / "dist"),
+         "--workpath", str(out / "build"), str(ROOT / "packaging" / "inkwell.spec")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    return out / "dist" / "Inkwell"
+
+
+def new_account(tmp_path: Path) -> dict[str, str]:
+    """An environment like a new user's: an empty HOME, no Inkwell variables, a UTF-8 locale."""
+    home = tmp_path / "home"
+    home.mkdir()
+    keep = {k: v for k, v in os.environ.items() if k in ("PATH", "LANG", "LC_ALL")}
+    return keep | {"HOME": str(home), "QT_QPA_PLATFORM": "offscreen", "LANG": "C.UTF-8"}
+
+
+def offline(command: list[str]) -> list[str]:
+    """Run in a network namespace of its own (no network at all) when the system allows it."""
+    unshare = shutil.which("unshare")
+    if unshare and subprocess.run([unshare, "-rn", "true"], capture_output=True).returncode == 0:
+        return [unshare, "-rn", *command]
+    pytest.skip("unshare -rn is not available here, so 'no network' cannot be enforced")
+
+
+def test_the_bundle_has_the_model_and_none_of_the_export_tools(frozen_app: Path) -> None:
+    internal = frozen_app / "_internal"
+    assert (frozen_app / "Inkwell").stat().st_mode & stat.S_IXUSR
+    for heavy in ("torch", "transformers", "optimum", "onnx", "llama_cpp"):
+        assert not (internal / heavy).exists(), heavy
+    model = internal / "onnx_models" / "smollm2-135m-instruct"
+    manifest = ModelManifest.read(model)
+    assert [v.quantization for v in manifest.variants] == ["q4"]  # the CPU flavour
+    assert (model / "model.q4.onnx").is_file() and not (model / "model.fp16.onnx").exists()
+    assert not list(internal.glob("**/libonnxruntime_providers_cuda*"))
+    assert (internal / "resources" / "icons" / "inkwell.svg").is_file()
+
+
+def test_the_self_test_passes_with_no_network(frozen_app: Path, tmp_path: Path) -> None:
+    done = subprocess.run(
+        offline([str(frozen_app / "Inkwell"), "--self-test"]),
+        env=new_account(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "self-test passed" in done.stdout and "on CPU" in done.stdout
+    assert "Paris" in done.stdout
+
+
+def test_the_first_start_on_a_new_account_makes_a_private_data_folder_and_loads_the_model(
+    frozen_app: Path, tmp_path: Path
+) -> None:
+    env = new_account(tmp_path)
+    data = Path(env["HOME"]) / ".local" / "share" / "Inkwell"
+    log = data / "logs" / "inkwell.log"
+    app = subprocess.Popen(
+        offline([str(frozen_app / "Inkwell")]), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and app.poll() is None:
+            if log.is_file() and "Model loaded: smollm2-135m-instruct (q4) on CPU" in log.read_text():
+                break
+            time.sleep(0.2)
+        assert app.poll() is None, app.stdout.read() if app.stdout else ""
+        assert "Model loaded" in log.read_text()
+    finally:
+        app.send_signal(signal.SIGTERM)
+        app.wait(timeout=30)
+    assert stat.S_IMODE(data.stat().st_mode) == 0o700
+    database = data / "inkwell.db"
+    assert database.is_file() and stat.S_IMODE(database.stat().st_mode) == 0o600
+
+
+def test_the_cli_works_frozen_and_preparing_models_says_why_not(frozen_app: Path, tmp_path: Path) -> None:
+    env = new_account(tmp_path)
+    listed = subprocess.run(
+        [str(frozen_app / "Inkwell"), "models", "list", "--json"], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert listed.returncode == 0, listed.stderr
+    [model] = json.loads(listed.stdout)
+    assert model["id"] == "smollm2-135m-instruct" and model["default"] and model["quantizations"] == ["q4"]
+    prepare = subprocess.run(
+        [str(frozen_app / "Inkwell"), "models", "prepare", "--force"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert prepare.returncode == 2
+    assert "export tools" in prepare.stderr and "Traceback" not in prepare.stderr
+
+
+def test_install_puts_a_valid_menu_entry_and_uninstall_removes_it(frozen_app: Path, tmp_path: Path) -> None:
+    env = new_account(tmp_path)
+    home = Path(env["HOME"])
+    done = subprocess.run(
+        ["sh", str(ROOT / "packaging" / "install.sh"), str(frozen_app)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    entry = home / ".local" / "share" / "applications" / "inkwell.desktop"
+    text = entry.read_text()
+    app = home / ".local" / "share" / "inkwell-app" / "app" / "Inkwell"
+    assert f"Exec={app}\n" in text and "Icon=inkwell\n" in text and "Terminal=false\n" in text
+    assert (home / ".local" / "share" / "icons" / "hicolor" / "256x256" / "apps" / "inkwell.png").is_file()
+    assert os.path.realpath(home / ".local" / "bin" / "inkwell") == str(app)
+    validator = shutil.which("desktop-file-validate")
+    if validator:  # Debian's desktop-file-utils; our own checks above run everywhere
+        checked = subprocess.run([validator, str(entry)], capture_output=True, text=True)
+        assert checked.returncode == 0 and checked.stdout == "", checked.stdout + checked.stderr
+    listed = subprocess.run(
+        [str(home / ".local" / "bin" / "inkwell"), "models", "list"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert listed.returncode == 0 and "smollm2-135m-instruct" in listed.stdout
+    removed = subprocess.run(
+        ["sh", str(home / ".local" / "share" / "inkwell-app" / "uninstall.sh")], env=env, capture_output=True, text=True
+    )
+    assert removed.returncode == 0, removed.stderr
+    assert not entry.exists() and not app.exists() and not (home / ".local" / "bin" / "inkwell").exists()
