@@ -29,7 +29,7 @@ def _build(
     from PySide6.QtWidgets import QApplication
 
     from desktop_app.core.paths import data_dir, log_dir
-    from desktop_app.core.presets import system_presets
+    from desktop_app.core.presets import draft_templates, system_presets
     from desktop_app.engine import load_engine
     from desktop_app.models.registry import default_output_dir, default_registry
     from desktop_app.ui.main_window import MainWindow, WindowServices
@@ -63,6 +63,7 @@ def _build(
     qsettings = QSettings(str(qsettings_path), QSettings.Format.IniFormat) if qsettings_path else QSettings()
     services = WindowServices(
         presets=system_presets(),
+        templates=draft_templates(),
         list_models=list_models,
         engine_factory=engine_factory,
         prepare_default_model=prepare_default_model,
@@ -263,6 +264,7 @@ def _self_test_steps(store: Any, controller: Any, window: Any) -> str | None:
     loaded, memory = seconds_since_start(), memory_mb()
     if loaded is not None and memory is not None:
         print(f"model loaded {loaded:.2f} s after the process started; memory {memory:.0f} MB")
+    window.settings_pane.form.temperature.setValue(0.0)  # greedy: the same answer every time
     window.composer.setPlainText(SELF_TEST_PROMPT)
     window.send()
     if not _wait_until(lambda: bool(replies), 300):

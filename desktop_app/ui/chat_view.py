@@ -56,6 +56,8 @@ def message_html(
         links.append(
             _link("edit", message_id, "Edit") if role == "user" else _link("regenerate", message_id, "Regenerate")
         )
+        if role == "assistant":
+            links.append(_link("to-draft", message_id, "To draft"))
         links.append(_link("delete", message_id, "Delete"))
         if branches is not None and branches.count > 1:
             back = _link("branch", branches.previous_id, "‹") if branches.previous_id else "‹"
@@ -72,7 +74,7 @@ def message_html(
 class ChatView(QTextBrowser):
     """Read-only transcript. Links open in the browser only when clicked."""
 
-    # action (copy, copy-code, edit, regenerate, delete, branch), message id ("id/n" for copy-code)
+    # action (copy, copy-code, edit, regenerate, to-draft, delete, branch), message id ("id/n" for copy-code)
     action_requested = Signal(str, str)
 
     def __init__(self, parent: QWidget | None = None) -> None:

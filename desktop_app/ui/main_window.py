@@ -28,6 +28,8 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QSplitter,
+    QStackedWidget,
+    QToolBar,
     QVBoxLayout,
     QWidget,
 )
@@ -35,7 +37,7 @@ from PySide6.QtWidgets import (
 from desktop_app.core.chat import ChatMessage
 from desktop_app.core.errors import UserError
 from desktop_app.core.generation import GenerationSettings
-from desktop_app.core.presets import Preset
+from desktop_app.core.presets import DraftTemplate, Preset
 from desktop_app.engine import Finished, GenerationRequest
 from desktop_app.store import Store
 from desktop_app.store.conversations import StreamingReply
@@ -50,6 +52,7 @@ from desktop_app.ui.settings_pane import ConversationSettingsPane
 from desktop_app.ui.sidebar import CONVERSATION_ROLE, MESSAGE_ROLE, ConversationListWidget
 from desktop_app.ui.theme import apply_appearance
 from desktop_app.ui.worker import EngineInfo, GenerationController
+from desktop_app.ui.writing_view import WritingPane
 
 log = logging.getLogger(__name__)
 
@@ -106,6 +109,7 @@ class WindowServices:
     """What the window needs from the rest of the app, passed in by the composition root."""
 
     presets: tuple[Preset, ...] = ()
+    templates: tuple[DraftTemplate, ...] = ()
     list_models: Callable[[], list[ModelChoice]] = list
     # (model id, "" for the default; provider) -> a loader for the worker thread
     engine_factory: Callable[[str, str], Callable[[], Any]] | None = None
@@ -144,7 +148,7 @@ class MainWindow(QMainWindow):
         self._count_timer = self._timer(250)
         self._pane_save_timer = self._timer(400)
         self._undo_timer = self._timer(10_000)
-        self._deleted_id: str | None = None
+        self._undo: Callable[[], None] | None = None
         self._pane_dirty = False
         self._build()
         self._build_menus()
@@ -206,7 +210,19 @@ class MainWindow(QMainWindow):
         self.splitter.addWidget(right)
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setSizes([260, 840])
-        self.setCentralWidget(self.splitter)
+        self.writing_pane = WritingPane(
+            self.store,
+            self.controller,
+            self.services.templates,
+            self.show_problem,
+            self.statusBar().showMessage,
+            self.offer_undo,
+            lambda: self.engine_info,
+        )
+        self.modes = QStackedWidget()
+        self.modes.addWidget(self.splitter)
+        self.modes.addWidget(self.writing_pane)
+        self.setCentralWidget(self.modes)
 
         self.settings_pane = ConversationSettingsPane(self.services.presets)
         self.settings_dock = QDockWidget("Chat settings", self)
@@ -261,6 +277,16 @@ class MainWindow(QMainWindow):
         self.data_folder_action = self._action("Open the &data folder")
         self.shortcuts_action = self._action("&Keyboard shortcuts", QKeySequence.StandardKey.HelpContents)
         self.about_action = self._action("&About Inkwell")
+        self.chat_mode_action = self._action("&Chat", "Ctrl+1")
+        self.writing_mode_action = self._action("&Writing", "Ctrl+2")
+        for action in (self.chat_mode_action, self.writing_mode_action):
+            action.setCheckable(True)
+        self.chat_mode_action.setChecked(True)
+        mode_bar = QToolBar("Mode")
+        mode_bar.setObjectName("mode-bar")
+        mode_bar.setMovable(False)
+        mode_bar.addActions([self.chat_mode_action, self.writing_mode_action])
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, mode_bar)
 
         self.rename_action = self._action("Rename", Qt.Key.Key_F2, self.sidebar)
         self.rename_action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
@@ -282,13 +308,24 @@ class MainWindow(QMainWindow):
         chat_menu.addSeparator()
         chat_menu.addActions([self.rename_action, self.pin_action, self.archive_action, self.delete_action])
         view_menu = menus.addMenu("&View")
+        view_menu.addActions([self.chat_mode_action, self.writing_mode_action])
+        view_menu.addSeparator()
         view_menu.addAction(self.pane_action)
         model_menu = menus.addMenu("&Model")
         model_menu.addAction(self.prepare_action)
         help_menu = menus.addMenu("&Help")
         help_menu.addActions([self.shortcuts_action, self.data_folder_action, self.about_action])
         # Window-wide shortcuts work even when the menu bar is hidden (some desktops do).
-        self.addActions([self.new_action, self.search_action, self.next_action, self.previous_action])
+        self.addActions(
+            [
+                self.new_action,
+                self.search_action,
+                self.next_action,
+                self.previous_action,
+                self.chat_mode_action,
+                self.writing_mode_action,
+            ]
+        )
 
     def _connect_signals(self) -> None:
         worker = self.controller.worker
@@ -335,6 +372,9 @@ class MainWindow(QMainWindow):
         self.data_folder_action.triggered.connect(self._on_data_folder_action_triggered)
         self.shortcuts_action.triggered.connect(self._on_shortcuts_action_triggered)
         self.about_action.triggered.connect(self._on_about_action_triggered)
+        self.chat_mode_action.triggered.connect(self.show_chat_mode)
+        self.writing_mode_action.triggered.connect(self.show_writing_mode)
+        self.writing_pane.discuss_requested.connect(self._on_writing_pane_discuss_requested)
 
     def _restore_window_state(self) -> None:
         if self.qsettings is None:
@@ -522,24 +562,31 @@ class MainWindow(QMainWindow):
         if self.controller.busy and conversation_id == self.conversation_id:
             self.stop()
         self.store.conversations.delete(conversation_id)
-        self._deleted_id = conversation_id
         self._leave_if_open(conversation_id)
-        self.statusBar().showMessage("Chat moved to the trash.", 10_000)
+        self.offer_undo("Chat moved to the trash.", lambda: self._restore_chat(conversation_id))
+
+    def offer_undo(self, message: str, undo: Callable[[], None]) -> None:
+        """A message with an Undo button in the status bar for the next ten seconds."""
+        self._undo = undo
+        self.statusBar().showMessage(message, 10_000)
         self.undo_button.show()
         self._undo_timer.start()
 
     @Slot()
     @reports_problems("Could not undo")
     def undo_delete(self) -> None:
-        if self._deleted_id is not None:
-            self.store.conversations.restore(self._deleted_id)
-            self.conversation_id = self._deleted_id
-            self._deleted_id = None
-            self.undo_button.hide()
-            self.statusBar().clearMessage()
-            self.refresh_sidebar()
-            self.show_branch()
-            self._load_pane()
+        undo, self._undo = self._undo, None
+        self.undo_button.hide()
+        self.statusBar().clearMessage()
+        if undo is not None:
+            undo()
+
+    def _restore_chat(self, conversation_id: str) -> None:
+        self.store.conversations.restore(conversation_id)
+        self.conversation_id = conversation_id
+        self.refresh_sidebar()
+        self.show_branch()
+        self._load_pane()
 
     def _leave_if_open(self, conversation_id: str) -> None:
         if self.conversation_id == conversation_id:
@@ -726,6 +773,13 @@ class MainWindow(QMainWindow):
                 text = blocks[int(block)] if block.isdigit() and int(block) < len(blocks) else ""
             QGuiApplication.clipboard().setText(text)
             self.statusBar().showMessage("Copied.", 2000)
+            return
+        if action == "to-draft":
+            draft_id, accepted = self.ask_for_draft()
+            if accepted:
+                draft_id = self.writing_pane.append_to_draft(draft_id, message.content)
+                title = self.store.drafts.get(draft_id).title
+                self.statusBar().showMessage(f"Added to the draft “{title}” (Ctrl+2 opens the writing mode).", 6000)
             return
         if self.controller.busy or (self.engine_info is None and action in ("edit", "regenerate")):
             self.statusBar().showMessage("Wait for the reply to finish, or stop it first.", 3000)
@@ -918,6 +972,44 @@ class MainWindow(QMainWindow):
         self.refresh_sidebar()
         self.statusBar().showMessage(summary.message, 8000)
 
+    # ---- modes ----
+
+    @Slot()
+    def show_chat_mode(self) -> None:
+        self.writing_pane.save()
+        self.modes.setCurrentWidget(self.splitter)
+        self.chat_mode_action.setChecked(True)
+        self.writing_mode_action.setChecked(False)
+        self.composer.setFocus()
+
+    @Slot()
+    def show_writing_mode(self) -> None:
+        self.modes.setCurrentWidget(self.writing_pane)
+        self.chat_mode_action.setChecked(False)
+        self.writing_mode_action.setChecked(True)
+        self.writing_pane.refresh_list()
+        self.writing_pane.editor.setFocus()
+
+    @Slot(str)
+    def _on_writing_pane_discuss_requested(self, text: str) -> None:
+        """A new chat with the selection quoted in the message box, ready to ask about."""
+        self.show_chat_mode()
+        self.new_chat()
+        quoted = "\n".join(f"> {line}" for line in text.strip().splitlines())
+        self.composer.setPlainText(f"About this passage from my draft:\n\n{quoted}\n\n")
+        self.composer.moveCursor(self.composer.textCursor().MoveOperation.End)
+        self.composer.setFocus()
+
+    def ask_for_draft(self) -> tuple[str | None, bool]:
+        """Which draft gets a chat reply: (draft id or None for a new one, accepted)."""
+        drafts = self.store.drafts.all()
+        choices = ["A new draft", *[d.title for d in drafts]]
+        choice, ok = QInputDialog.getItem(self, "Send to draft", "Add the reply to the end of:", choices, 0, False)
+        if not ok:
+            return None, False
+        index = choices.index(choice)
+        return (drafts[index - 1].id if index > 0 else None), True
+
     # ---- settings and help ----
 
     @Slot()
@@ -968,6 +1060,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.save_pane()
+        self.writing_pane.shutdown()
         if self._reply is not None:  # quitting mid-reply: keep what was written
             try:
                 self._reply.finish("cancelled", finish_reason="cancelled")
@@ -992,6 +1085,11 @@ SHORTCUTS = [
     ("F2", "Rename the chat"),
     ("Delete", "Move the chat to the trash"),
     ("F9", "Show or hide the chat settings"),
+    ("Ctrl+1 / Ctrl+2", "Chat / writing mode"),
+    ("Ctrl+Shift+P", "Writing: the co-writer's commands"),
+    ("Ctrl+Shift+Enter", "Writing: continue from the cursor"),
+    ("Ctrl+F, Ctrl+H", "Writing: find and replace"),
+    ("Ctrl+Shift+M", "Writing: Markdown preview"),
     ("Ctrl+E / Ctrl+Shift+E", "Export the chat / all chats"),
     ("Ctrl+I", "Import chats"),
     ("Ctrl+,", "Settings"),

@@ -47,8 +47,10 @@ class GenerationWorker(QObject):
     model_loaded = Signal(object)  # EngineInfo
     model_failed = Signal(str)
     prompt_prepared = Signal(int, object)  # request id, PromptPrepared
-    token_generated = Signal(int, str)  # request id, text
-    generation_finished = Signal(int, object)  # request id, Finished
+    token_generated = Signal(int, str)  # request id, text of the first (often only) version
+    alternative_generated = Signal(int, int, str)  # request id, version index (1, 2, ...), text
+    alternative_finished = Signal(int, int, object)  # request id, version index (1, 2, ...), Finished
+    generation_finished = Signal(int, object)  # request id, Finished of version 0; after all versions
     generation_failed = Signal(int, str)  # request id, message for the user
 
     def __init__(self, engine_factory: Callable[[], Any]) -> None:
@@ -94,14 +96,23 @@ class GenerationWorker(QObject):
         if self._engine is None:
             self.generation_failed.emit(job.request_id, "The model is not loaded yet.")
             return
+        first: Finished | None = None
         try:
             for event in self._engine.generate(job.request, job.cancel):
-                if isinstance(event, TextChunk) and event.index == 0:
-                    self.token_generated.emit(job.request_id, event.text)
+                if isinstance(event, TextChunk):
+                    if event.index == 0:
+                        self.token_generated.emit(job.request_id, event.text)
+                    else:
+                        self.alternative_generated.emit(job.request_id, event.index, event.text)
                 elif isinstance(event, PromptPrepared):
                     self.prompt_prepared.emit(job.request_id, event)
-                elif isinstance(event, Finished) and event.index == 0:
-                    self.generation_finished.emit(job.request_id, event)
+                elif isinstance(event, Finished):
+                    if event.index == 0:
+                        first = event  # reported last, so "finished" means every version is done
+                    else:
+                        self.alternative_finished.emit(job.request_id, event.index, event)
+            if first is not None:
+                self.generation_finished.emit(job.request_id, first)
         except UserError as exc:
             self.generation_failed.emit(job.request_id, str(exc))
         except Exception:

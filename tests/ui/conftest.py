@@ -34,17 +34,19 @@ class FakeEngine:
     def generate(self, request: GenerationRequest, cancel: threading.Event | None = None) -> Iterator[object]:
         self.requests.append(request)
         yield PromptPrepared(10, 0, 0, self.context_length)
-        sent: list[str] = []
-        reason = FinishReason.STOP_TOKEN
-        for token in self.tokens:
-            if cancel is not None and cancel.is_set():
-                reason = FinishReason.CANCELLED
-                break
-            time.sleep(self.delay_s)
-            sent.append(token)
-            yield TextChunk(token)
-        stats = GenerationStats(10, len(sent), 5.0, 100.0, reason, seed=1)
-        yield Finished(0, "".join(sent), stats)
+        for index in range(request.settings.num_alternatives):  # versions after the first say "(v2)" ...
+            tokens = self.tokens if index == 0 else [*self.tokens, f" (v{index + 1})"]
+            sent: list[str] = []
+            reason = FinishReason.STOP_TOKEN
+            for token in tokens:
+                if cancel is not None and cancel.is_set():
+                    reason = FinishReason.CANCELLED
+                    break
+                time.sleep(self.delay_s)
+                sent.append(token)
+                yield TextChunk(token, index)
+            stats = GenerationStats(10, len(sent), 5.0, 100.0, reason, seed=1 + index)
+            yield Finished(index, "".join(sent), stats)
 
 
 @pytest.fixture

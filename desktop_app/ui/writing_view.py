@@ -1,0 +1,905 @@
+"""Writing mode: drafts, an editor, and a co-writer whose suggestions arrive as tracked changes."""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QAction, QKeySequence, QTextCursor, QTextDocument
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QMenu,
+    QPlainTextEdit,
+    QPushButton,
+    QSplitter,
+    QStackedWidget,
+    QTextBrowser,
+    QToolBar,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop_app.core.cowriter import ACTIONS, LANGUAGES, REWRITES, build_messages, clean_result, fit_passage
+from desktop_app.core.errors import UserError
+from desktop_app.core.generation import GenerationSettings
+from desktop_app.core.presets import DraftTemplate
+from desktop_app.core.textdiff import diff_html, word_diff
+from desktop_app.engine import Finished, GenerationRequest
+from desktop_app.store import Store
+from desktop_app.transcripts import DRAFT_FORMATS
+from desktop_app.transcripts.export import draft_bytes, write_atomically
+from desktop_app.transcripts.render import markdown_to_html
+from desktop_app.ui.worker import EngineInfo, GenerationController
+
+log = logging.getLogger(__name__)
+
+# Every change is on disk within this long (the issue allows 2 s); the timer is not
+# restarted by further typing, so steady typing still saves this often.
+AUTOSAVE_MS = 1000
+READING_WORDS_PER_MINUTE = 230
+COWRITER_SETTINGS = GenerationSettings(temperature=0.7, top_p=0.9, max_new_tokens=400, repetition_penalty=1.1)
+EXPORT_FILTERS = {
+    "md": "Markdown (*.md)",
+    "txt": "Plain text (*.txt)",
+    "html": "Web page (*.html)",
+    "pdf": "PDF (*.pdf)",
+    "odt": "OpenDocument text (*.odt)",
+    "docx": "Word document (*.docx)",
+}
+assert set(EXPORT_FILTERS) == set(DRAFT_FORMATS)
+
+
+@dataclass
+class Suggestion:
+    """A co-writer request in flight or waiting for Accept/Reject."""
+
+    draft_id: str
+    start: int
+    end: int
+    original: str
+    action_id: str
+    language: str = ""
+    instruction: str = ""
+    versions: int = 1
+    request_id: int | None = None
+    texts: list[str] = field(default_factory=list)
+    done: bool = False
+
+
+class CommandPaletteDialog(QDialog):
+    """Type to filter the co-writer's commands; Enter runs the highlighted one."""
+
+    def __init__(self, commands: list[tuple[str, Callable[[], None]]], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Commands")
+        self.commands = commands
+        self.filter = QLineEdit()
+        self.filter.setPlaceholderText("Type a command…")
+        self.filter.setAccessibleName("Command filter")
+        self.list = QListWidget()
+        self.list.setAccessibleName("Commands")
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.filter)
+        layout.addWidget(self.list)
+        self.filter.textChanged.connect(self._refill)
+        self.filter.returnPressed.connect(self.accept)
+        self.list.itemActivated.connect(lambda _item: self.accept())
+        self._refill("")
+
+    def _refill(self, text: str) -> None:
+        self.list.clear()
+        words = text.lower().split()
+        for label, _run in self.commands:
+            if all(w in label.lower() for w in words):
+                self.list.addItem(label)
+        self.list.setCurrentRow(0)
+
+    def chosen(self) -> Callable[[], None] | None:
+        item = self.list.currentItem()
+        if item is None:
+            return None
+        return dict(self.commands)[item.text()]
+
+
+class RevisionDialog(QDialog):
+    """The draft's history: pick a time, see what changed since, restore it."""
+
+    def __init__(self, store: Store, draft_id: str, current: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Draft history")
+        self.resize(820, 520)
+        self.store = store
+        self.current = current
+        self.revisions = store.drafts.revisions(draft_id)
+        self.list = QListWidget()
+        self.list.setAccessibleName("Revisions")
+        for revision in self.revisions:
+            words = len(revision.body.split())
+            self.list.addItem(f"{revision.created[:19].replace('T', ' ')} UTC · {words} words")
+        self.view = QTextBrowser()
+        self.view.setAccessibleName("Changes since this revision")
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        self.restore_button = self.buttons.addButton("Restore this version", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.restore_button.setEnabled(False)
+        split = QSplitter()
+        split.addWidget(self.list)
+        split.addWidget(self.view)
+        split.setSizes([260, 560])
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel("Deleted text is struck through; text added since is underlined."))
+        layout.addWidget(split, 1)
+        layout.addWidget(self.buttons)
+        self.list.currentRowChanged.connect(self._on_list_current_row_changed)
+        self.buttons.rejected.connect(self.reject)
+        self.restore_button.clicked.connect(self.accept)
+        if not self.revisions:
+            self.view.setPlainText("No earlier versions yet: they are kept as you write.")
+
+    def _on_list_current_row_changed(self, row: int) -> None:
+        self.restore_button.setEnabled(row >= 0)
+        if row >= 0:
+            self.view.setHtml(diff_html(word_diff(self.revisions[row].body, self.current)))
+
+    def chosen_revision_id(self) -> str | None:
+        row = self.list.currentRow()
+        return self.revisions[row].id if row >= 0 else None
+
+
+class WritingPane(QWidget):
+    """Drafts on the left, the editor in the middle, the co-writer's suggestion below."""
+
+    discuss_requested = Signal(str)  # the selection, to talk about in a new chat
+    suggestion_ready = Signal()  # a suggestion finished streaming (tests and the status bar)
+
+    def __init__(
+        self,
+        store: Store,
+        controller: GenerationController,
+        templates: tuple[DraftTemplate, ...],
+        show_problem: Callable[[str, str], None],
+        show_status: Callable[[str, int], None],
+        offer_undo: Callable[[str, Callable[[], None]], None],
+        engine_info: Callable[[], EngineInfo | None],
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.store = store
+        self.controller = controller
+        self.templates = templates
+        self.show_problem = show_problem
+        self.show_status = show_status
+        self.offer_undo = offer_undo
+        self.engine_info = engine_info
+        self.draft_id: str | None = None
+        self.suggestion: Suggestion | None = None
+        self._instructions: dict[str, str] = {}  # draft id -> its template's instruction
+        self._autosave = QTimer(self)
+        self._autosave.setSingleShot(True)
+        self._autosave.setInterval(AUTOSAVE_MS)
+        self._count_timer = QTimer(self)
+        self._count_timer.setSingleShot(True)
+        self._count_timer.setInterval(300)
+        self._stream_timer = QTimer(self)
+        self._stream_timer.setSingleShot(True)
+        self._stream_timer.setInterval(50)
+        self._build()
+        self._connect_signals()
+        self.refresh_list()
+        self._show_draft(None)
+
+    # ---- construction ----
+
+    def _build(self) -> None:
+        self.search_box = QLineEdit()
+        self.search_box.setPlaceholderText("Search drafts")
+        self.search_box.setClearButtonEnabled(True)
+        self.search_box.setAccessibleName("Search drafts")
+        self.new_button = QToolButton()
+        self.new_button.setText("New draft")
+        self.new_button.setAccessibleName("New draft")
+        self.new_button.setPopupMode(QToolButton.ToolButtonPopupMode.MenuButtonPopup)
+        self.template_menu = QMenu(self.new_button)
+        for template in self.templates:
+            self.template_menu.addAction(f"From template: {template.name}").setData(template.id)
+        self.new_button.setMenu(self.template_menu)
+        self.list = QListWidget()
+        self.list.setAccessibleName("Drafts")
+        self.list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.addWidget(self.new_button)
+        left_layout.addWidget(self.search_box)
+        left_layout.addWidget(self.list)
+
+        self.title_edit = QLineEdit()
+        self.title_edit.setAccessibleName("Draft title")
+        self.title_edit.setPlaceholderText("Title")
+        self.editor = QPlainTextEdit()
+        self.editor.setAccessibleName("Draft text")
+        self.editor.setPlaceholderText("Write here. Markdown works: # headings, **bold**, - lists.")
+        self.editor.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.preview = QTextBrowser()
+        self.preview.setAccessibleName("Preview")
+        self.preview.setOpenExternalLinks(False)
+        self.editor_stack = QStackedWidget()
+        self.editor_stack.addWidget(self.editor)
+        self.editor_stack.addWidget(self.preview)
+        self.counts_label = QLabel("")
+        self.counts_label.setAccessibleName("Word count")
+
+        self.find_box = QLineEdit()
+        self.find_box.setPlaceholderText("Find")
+        self.find_box.setAccessibleName("Find")
+        self.replace_box = QLineEdit()
+        self.replace_box.setPlaceholderText("Replace with")
+        self.replace_box.setAccessibleName("Replace with")
+        self.find_next_button = QPushButton("Next")
+        self.replace_button = QPushButton("Replace")
+        self.replace_all_button = QPushButton("Replace all")
+        self.find_bar = QWidget()
+        find_layout = QHBoxLayout(self.find_bar)
+        find_layout.setContentsMargins(0, 0, 0, 0)
+        for widget in (
+            self.find_box,
+            self.replace_box,
+            self.find_next_button,
+            self.replace_button,
+            self.replace_all_button,
+        ):
+            find_layout.addWidget(widget)
+        self.find_bar.hide()
+
+        self.toolbar = QToolBar("Co-writer")
+        self.actions: dict[str, QAction] = {}
+        self.continue_action = self._cowriter_action("continue", "Ctrl+Shift+Return")
+        self.toolbar.addAction(self.continue_action)
+        rewrite_button = QToolButton()
+        rewrite_button.setText("Rewrite")
+        rewrite_button.setAccessibleName("Rewrite")
+        rewrite_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        rewrite_menu = QMenu(rewrite_button)
+        for action_id in REWRITES:
+            rewrite_menu.addAction(self._cowriter_action(action_id))
+        rewrite_button.setMenu(rewrite_menu)
+        self.toolbar.addWidget(rewrite_button)
+        for action_id in ("grammar", "summarise", "bullets"):
+            self.toolbar.addAction(self._cowriter_action(action_id))
+        self.translate_action = self._cowriter_action("translate")
+        self.ask_action = self._cowriter_action("custom")
+        self.toolbar.addAction(self.translate_action)
+        self.toolbar.addAction(self.ask_action)
+        self.versions_action = QAction("Three versions", self)
+        self.versions_action.setToolTip("Rewrite the selection three ways and pick one")
+        self.toolbar.addAction(self.versions_action)
+        self.toolbar.addSeparator()
+        self.preview_action = QAction("Preview", self)
+        self.preview_action.setCheckable(True)
+        self.preview_action.setShortcut(QKeySequence("Ctrl+Shift+M"))
+        self.find_action = QAction("Find", self)
+        self.find_action.setShortcuts([QKeySequence("Ctrl+F"), QKeySequence("Ctrl+H")])
+        self.history_action = QAction("History", self)
+        self.export_action = QAction("Export…", self)
+        self.print_action = QAction("Print…", self)
+        self.print_action.setShortcut(QKeySequence.StandardKey.Print)
+        self.palette_action = QAction("Commands…", self)
+        self.palette_action.setShortcut(QKeySequence("Ctrl+Shift+P"))
+        for action in (
+            self.preview_action,
+            self.find_action,
+            self.history_action,
+            self.export_action,
+            self.print_action,
+        ):
+            self.toolbar.addAction(action)
+        for action in (
+            self.preview_action,
+            self.find_action,
+            self.print_action,
+            self.palette_action,
+            self.continue_action,
+        ):
+            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            self.addAction(action)
+        self.rename_action = QAction("Rename", self.list)
+        self.duplicate_action = QAction("Duplicate", self.list)
+        self.delete_action = QAction("Delete", self.list)
+        self.delete_action.setShortcut(QKeySequence.StandardKey.Delete)
+        self.delete_action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+        self.list.addAction(self.delete_action)
+
+        self.suggestion_label = QLabel("")
+        self.suggestion_view = QTextBrowser()
+        self.suggestion_view.setAccessibleName("Suggestion")
+        self.accept_button = QPushButton("Accept")
+        self.reject_button = QPushButton("Reject")
+        self.again_button = QPushButton("Try again")
+        self.version_views: list[QTextBrowser] = []
+        self.version_buttons: list[QPushButton] = []
+        versions = QHBoxLayout()
+        for index in range(3):
+            column = QVBoxLayout()
+            view = QTextBrowser()
+            view.setAccessibleName(f"Version {index + 1}")
+            button = QPushButton(f"Use version {index + 1}")
+            button.clicked.connect(lambda _checked=False, i=index: self.accept_suggestion(i))
+            column.addWidget(view, 1)
+            column.addWidget(button)
+            versions.addLayout(column)
+            self.version_views.append(view)
+            self.version_buttons.append(button)
+        self.versions_box = QWidget()
+        self.versions_box.setLayout(versions)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.suggestion_label, 1)
+        for button in (self.again_button, self.reject_button, self.accept_button):
+            buttons.addWidget(button)
+        self.suggestion_panel = QWidget()
+        panel_layout = QVBoxLayout(self.suggestion_panel)
+        panel_layout.setContentsMargins(0, 0, 0, 0)
+        panel_layout.addWidget(self.suggestion_view, 1)
+        panel_layout.addWidget(self.versions_box, 1)
+        panel_layout.addLayout(buttons)
+        self.suggestion_panel.hide()
+
+        middle = QWidget()
+        middle_layout = QVBoxLayout(middle)
+        middle_layout.addWidget(self.title_edit)
+        middle_layout.addWidget(self.toolbar)
+        middle_layout.addWidget(self.find_bar)
+        self.editor_split = QSplitter(Qt.Orientation.Vertical)
+        self.editor_split.addWidget(self.editor_stack)
+        self.editor_split.addWidget(self.suggestion_panel)
+        self.editor_split.setSizes([500, 260])
+        middle_layout.addWidget(self.editor_split, 1)
+        middle_layout.addWidget(self.counts_label)
+
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.addWidget(left)
+        self.splitter.addWidget(middle)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([260, 840])
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.splitter)
+
+    def _cowriter_action(self, action_id: str, shortcut: str | None = None) -> QAction:
+        spec = ACTIONS[action_id]
+        label = spec.label.removeprefix("Rewrite: ").capitalize() if action_id in REWRITES else spec.label
+        action = QAction(label, self)
+        action.setToolTip(spec.label)
+        if shortcut:
+            action.setShortcut(QKeySequence(shortcut))
+        action.triggered.connect(lambda _checked=False, a=action_id: self.run_action(a))
+        self.actions[action_id] = action
+        return action
+
+    def _connect_signals(self) -> None:
+        worker = self.controller.worker
+        worker.token_generated.connect(self._on_worker_token_generated)
+        worker.alternative_generated.connect(self._on_worker_alternative_generated)
+        worker.generation_finished.connect(self._on_worker_generation_finished)
+        worker.generation_failed.connect(self._on_worker_generation_failed)
+        self.new_button.clicked.connect(lambda: self.new_draft())
+        self.template_menu.triggered.connect(lambda action: self.new_draft(action.data()))
+        self.search_box.textChanged.connect(self.refresh_list)
+        self.list.currentItemChanged.connect(self._on_list_current_changed)
+        self.list.customContextMenuRequested.connect(self._on_list_context_menu)
+        self.editor.textChanged.connect(self._on_editor_text_changed)
+        self.editor.customContextMenuRequested.connect(self._on_editor_context_menu)
+        self.title_edit.editingFinished.connect(self.save)
+        self._autosave.timeout.connect(self.save)
+        self._count_timer.timeout.connect(self.update_counts)
+        self._stream_timer.timeout.connect(self._render_suggestion)
+        self.preview_action.toggled.connect(self._on_preview_toggled)
+        self.find_action.triggered.connect(self._on_find_triggered)
+        self.find_box.returnPressed.connect(self.find_next)
+        self.find_next_button.clicked.connect(self.find_next)
+        self.replace_button.clicked.connect(self.replace_one)
+        self.replace_all_button.clicked.connect(self.replace_all)
+        self.history_action.triggered.connect(self.show_history)
+        self.export_action.triggered.connect(self.export_draft)
+        self.print_action.triggered.connect(self.print_draft)
+        self.palette_action.triggered.connect(self.open_palette)
+        self.versions_action.triggered.connect(lambda: self.run_action("clearer", versions=3))
+        self.accept_button.clicked.connect(lambda: self.accept_suggestion(0))
+        self.reject_button.clicked.connect(self.reject_suggestion)
+        self.again_button.clicked.connect(self.try_again)
+        self.rename_action.triggered.connect(self.rename_current)
+        self.duplicate_action.triggered.connect(self.duplicate_current)
+        self.delete_action.triggered.connect(self.delete_current)
+
+    # ---- the drafts list ----
+
+    def refresh_list(self) -> None:
+        self.list.blockSignals(True)
+        self.list.clear()
+        query = self.search_box.text().strip()
+        if query:
+            try:
+                hits = [h for h in self.store.search.search(query) if h.draft_id]
+            except UserError:
+                hits = []
+            drafts = [(h.draft_id, f"{h.title}\n   {h.plain_snippet('', '')}") for h in hits]
+        else:
+            drafts = [(d.id, d.title) for d in self.store.drafts.all()]
+        for draft_id, text in drafts:
+            item = QListWidgetItem(text)
+            item.setData(Qt.ItemDataRole.UserRole, draft_id)
+            self.list.addItem(item)
+            if draft_id == self.draft_id:
+                self.list.setCurrentItem(item)
+        self.list.blockSignals(False)
+
+    def _on_list_current_changed(self, current: QListWidgetItem | None, _previous: object) -> None:
+        if current is not None:
+            self.open_draft(current.data(Qt.ItemDataRole.UserRole))
+
+    def _on_list_context_menu(self, position: Any) -> None:
+        item = self.list.itemAt(position)
+        if item is None:
+            return
+        self.list.setCurrentItem(item)
+        menu = QMenu(self.list)
+        menu.addActions([self.rename_action, self.duplicate_action, self.export_action, self.delete_action])
+        menu.exec(self.list.viewport().mapToGlobal(position))
+
+    def new_draft(self, template_id: str | None = None) -> None:
+        self.save()
+        template = next((t for t in self.templates if t.id == template_id), None)
+        draft = self.store.drafts.create(template.title, template.body) if template else self.store.drafts.create()
+        if template is not None:
+            self._instructions[draft.id] = template.instruction
+        self.draft_id = draft.id
+        self.refresh_list()
+        self._show_draft(draft.id)
+        self.editor.setFocus()
+        if template is not None:
+            self.show_status(f"Fill in the [brackets], or ask the co-writer: “{template.instruction}”", 10_000)
+
+    def open_draft(self, draft_id: str) -> None:
+        if draft_id == self.draft_id:
+            return
+        self.reject_suggestion()
+        self.save()
+        self.draft_id = draft_id
+        self._show_draft(draft_id)
+
+    def _show_draft(self, draft_id: str | None) -> None:
+        has_draft = draft_id is not None
+        for widget in (self.editor, self.title_edit, self.toolbar):
+            widget.setEnabled(has_draft)
+        self.editor.blockSignals(True)
+        if draft_id is None:
+            self.title_edit.clear()
+            self.editor.clear()
+        else:
+            draft = self.store.drafts.get(draft_id)
+            self.title_edit.setText(draft.title)
+            self.editor.setPlainText(draft.body)
+        self.editor.blockSignals(False)
+        self._autosave.stop()
+        self.update_counts()
+        if self.preview_action.isChecked():
+            self._render_preview()
+
+    def current_draft_title(self) -> str:
+        return self.title_edit.text().strip() or "Untitled draft"
+
+    def rename_current(self) -> None:
+        self.title_edit.setFocus()
+        self.title_edit.selectAll()
+
+    def duplicate_current(self) -> None:
+        if self.draft_id is not None:
+            self.save()
+            copy = self.store.drafts.duplicate(self.draft_id)
+            self.draft_id = None
+            self.refresh_list()
+            self.open_draft(copy.id)
+            self.refresh_list()
+
+    def delete_current(self) -> None:
+        """To the trash, with Undo in the status bar for a few seconds."""
+        if self.draft_id is None:
+            return
+        self.save()
+        deleted = self.draft_id
+        self.store.drafts.delete(deleted)
+        self.draft_id = None
+        self._show_draft(None)
+        self.refresh_list()
+        self.offer_undo("Draft moved to the trash.", lambda: self._restore(deleted))
+
+    def _restore(self, draft_id: str) -> None:
+        self.store.drafts.restore(draft_id)
+        self.refresh_list()
+        self.open_draft(draft_id)
+        self.refresh_list()
+
+    # ---- editing, autosave, counts ----
+
+    @Slot()
+    def _on_editor_text_changed(self) -> None:
+        if not self._autosave.isActive():  # not restarted: saved within AUTOSAVE_MS of the first change
+            self._autosave.start()
+        self._count_timer.start()
+
+    @Slot()
+    def save(self) -> None:
+        """Write the editor's text and title to the draft (a no-op when nothing changed)."""
+        self._autosave.stop()
+        if self.draft_id is None:
+            return
+        try:
+            before = self.store.drafts.get(self.draft_id)
+            saved = self.store.drafts.save(self.draft_id, body=self.editor.toPlainText(), title=self.title_edit.text())
+        except UserError as exc:
+            self.show_problem("Could not save the draft", str(exc))
+            self._autosave.start()  # try again shortly; the text is still in the editor
+            return
+        if saved.title != before.title:
+            self.refresh_list()
+
+    def update_counts(self) -> None:
+        text = self.editor.toPlainText()
+        words = len(text.split())
+        info = self.engine_info()
+        tokens = f" · {info.count_tokens(text):,} tokens" if info is not None and text else ""
+        minutes = math.ceil(words / READING_WORDS_PER_MINUTE) if words else 0
+        self.counts_label.setText(f"{words:,} words · {len(text):,} characters{tokens} · {minutes} min read")
+
+    @Slot(bool)
+    def _on_preview_toggled(self, on: bool) -> None:
+        if on:
+            self._render_preview()
+        self.editor_stack.setCurrentIndex(1 if on else 0)
+
+    def _render_preview(self) -> None:
+        self.preview.setHtml(markdown_to_html(self.editor.toPlainText()))
+
+    # ---- find and replace ----
+
+    @Slot()
+    def _on_find_triggered(self) -> None:
+        self.find_bar.show()
+        selected = self.editor.textCursor().selectedText()
+        if selected and "\u2029" not in selected:
+            self.find_box.setText(selected)
+        self.find_box.setFocus()
+        self.find_box.selectAll()
+
+    @Slot()
+    def find_next(self) -> bool:
+        needle = self.find_box.text()
+        if not needle:
+            return False
+        if self.editor.find(needle):
+            return True
+        self.editor.moveCursor(QTextCursor.MoveOperation.Start)  # wrap around
+        found = self.editor.find(needle)
+        if not found:
+            self.show_status(f"“{needle}” is not in this draft.", 3000)
+        return found
+
+    @Slot()
+    def replace_one(self) -> None:
+        cursor = self.editor.textCursor()
+        if cursor.hasSelection() and cursor.selectedText() == self.find_box.text():
+            cursor.insertText(self.replace_box.text())
+        self.find_next()
+
+    @Slot()
+    def replace_all(self) -> int:
+        needle, replacement = self.find_box.text(), self.replace_box.text()
+        if not needle:
+            return 0
+        cursor = self.editor.textCursor()
+        cursor.beginEditBlock()  # one undo step for the lot
+        count = 0
+        finder = self.editor.document().find(needle, 0, QTextDocument.FindFlag.FindCaseSensitively)
+        while not finder.isNull():
+            finder.insertText(replacement)
+            count += 1
+            finder = self.editor.document().find(needle, finder, QTextDocument.FindFlag.FindCaseSensitively)
+        cursor.endEditBlock()
+        self.show_status(f"Replaced {count} time{'s' if count != 1 else ''}.", 3000)
+        return count
+
+    # ---- the co-writer ----
+
+    def _on_editor_context_menu(self, position: Any) -> None:
+        menu = self.editor.createStandardContextMenu()
+        menu.addSeparator()
+        cowriter = menu.addMenu("Co-writer")
+        for action_id in ACTIONS:
+            cowriter.addAction(self.actions[action_id])
+        cowriter.addAction(self.versions_action)
+        discuss = menu.addAction("Discuss in chat")
+        discuss.setEnabled(self.editor.textCursor().hasSelection())
+        discuss.triggered.connect(self.discuss_selection)
+        menu.exec(self.editor.viewport().mapToGlobal(position))
+
+    def discuss_selection(self) -> None:
+        text = self.editor.textCursor().selectedText().replace("\u2029", "\n")
+        if text.strip():
+            self.discuss_requested.emit(text)
+
+    def ask_language(self) -> tuple[str, bool]:
+        return QInputDialog.getItem(self, "Translate", "Into which language?", list(LANGUAGES), 0, True)
+
+    def ask_instruction(self, suggested: str) -> tuple[str, bool]:
+        return QInputDialog.getText(self, "Ask about the selection", "What should the co-writer do?", text=suggested)
+
+    def open_palette(self) -> None:
+        commands = [(ACTIONS[a].label, lambda a=a: self.run_action(a)) for a in ACTIONS]
+        commands.append(("Three versions (rewrite: clearer)", lambda: self.run_action("clearer", versions=3)))
+        commands += [("Find and replace", self._on_find_triggered), ("History", self.show_history)]
+        dialog = CommandPaletteDialog(commands, self)
+        if dialog.exec():
+            chosen = dialog.chosen()
+            if chosen is not None:
+                chosen()
+
+    def run_action(self, action_id: str, language: str = "", instruction: str = "", versions: int = 1) -> None:
+        """Ask the model; the answer streams into the suggestion panel, never into the text."""
+        try:
+            self._run_action(action_id, language, instruction, versions)
+        except UserError as exc:
+            self.show_problem(ACTIONS[action_id].label, str(exc))
+
+    def _run_action(self, action_id: str, language: str, instruction: str, versions: int) -> None:
+        action = ACTIONS[action_id]
+        info = self.engine_info()
+        if self.draft_id is None:
+            raise UserError("Open or create a draft first.")
+        if info is None:
+            raise UserError("The model is not loaded yet; try again in a moment.")
+        if self.controller.busy:
+            raise UserError("The model is busy with another reply; wait for it or stop it first.")
+        if action_id == "translate" and not language:
+            language, ok = self.ask_language()
+            if not ok:
+                return
+        if action_id == "custom" and not instruction:
+            instruction, ok = self.ask_instruction(self._instructions.get(self.draft_id, ""))
+            if not ok:
+                return
+        cursor = self.editor.textCursor()
+        start, end = cursor.selectionStart(), cursor.selectionEnd()
+        if action.id == "continue":
+            start = end  # continue from the cursor (the end of any selection)
+        text = self.editor.toPlainText()
+        settings = COWRITER_SETTINGS
+        if versions > 1:
+            settings = GenerationSettings(**{**settings.to_dict(), "stop_sequences": (), "num_alternatives": versions})
+        budget = info.context_length - settings.max_new_tokens
+        passage = fit_passage(text, start, end, info.count_tokens, budget)
+        messages = build_messages(action, passage, language, instruction)
+        self.save()
+        self.suggestion = Suggestion(
+            self.draft_id,
+            start,
+            end,
+            text[start:end],
+            action_id,
+            language,
+            instruction,
+            versions,
+            texts=[""] * versions,
+        )
+        self.suggestion.request_id = self.controller.submit(GenerationRequest(tuple(messages), settings))
+        self.editor.setReadOnly(True)  # positions must not move under the suggestion
+        clipped = " (with the nearby text as context)" if passage.clipped_before or passage.clipped_after else ""
+        self._show_panel(f"{action.label}{clipped}: writing…", versions)
+
+    def _show_panel(self, label: str, versions: int) -> None:
+        self.suggestion_label.setText(label)
+        self.suggestion_view.setVisible(versions == 1)
+        self.versions_box.setVisible(versions > 1)
+        for button in (self.accept_button, self.again_button, *self.version_buttons):
+            button.setEnabled(False)
+        self.suggestion_panel.show()
+        self._render_suggestion()
+
+    def _on_worker_token_generated(self, request_id: int, text: str) -> None:
+        self._append(request_id, 0, text)
+
+    def _on_worker_alternative_generated(self, request_id: int, index: int, text: str) -> None:
+        self._append(request_id, index, text)
+
+    def _append(self, request_id: int, index: int, text: str) -> None:
+        if self.suggestion is None or request_id != self.suggestion.request_id or index >= len(self.suggestion.texts):
+            return
+        self.suggestion.texts[index] += text
+        if not self._stream_timer.isActive():
+            self._stream_timer.start()
+
+    def _render_suggestion(self) -> None:
+        suggestion = self.suggestion
+        if suggestion is None:
+            return
+        if suggestion.versions == 1:
+            new = clean_result(suggestion.texts[0]) if suggestion.done else suggestion.texts[0]
+            self.suggestion_view.setHtml(self.suggestion_html(suggestion, new))
+        else:
+            for view, text in zip(self.version_views, suggestion.texts, strict=False):
+                view.setHtml(self.suggestion_html(suggestion, clean_result(text) if suggestion.done else text))
+
+    @staticmethod
+    def suggestion_html(suggestion: Suggestion, new: str) -> str:
+        """The change as tracked changes: for Continue, the new text is all insertion."""
+        if ACTIONS[suggestion.action_id].replaces:
+            return diff_html(word_diff(suggestion.original, new))
+        return diff_html(word_diff("", new))
+
+    def _on_worker_generation_finished(self, request_id: int, finished: Finished) -> None:
+        suggestion = self.suggestion
+        if suggestion is None or request_id != suggestion.request_id:
+            return
+        suggestion.done = True
+        if suggestion.versions == 1:
+            suggestion.texts[0] = finished.text  # the whole text, whatever the stream carried
+        self._stream_timer.stop()
+        self._render_suggestion()
+        empty = not any(clean_result(t) for t in suggestion.texts)
+        self.suggestion_label.setText(
+            "The model wrote nothing; try again." if empty else "Accept the change, reject it, or try again."
+        )
+        self.accept_button.setEnabled(not empty and suggestion.versions == 1)
+        for button, text in zip(self.version_buttons, suggestion.texts, strict=False):
+            button.setEnabled(bool(clean_result(text)))
+        self.again_button.setEnabled(True)
+        self.suggestion_ready.emit()
+
+    def _on_worker_generation_failed(self, request_id: int, text: str) -> None:
+        if self.suggestion is not None and request_id == self.suggestion.request_id:
+            self.reject_suggestion()
+            self.show_problem("The co-writer could not answer", text)
+
+    def accept_suggestion(self, index: int = 0) -> None:
+        """Put the suggestion in the text as one undoable step."""
+        suggestion = self.suggestion
+        if suggestion is None or not suggestion.done or suggestion.draft_id != self.draft_id:
+            return
+        new = clean_result(suggestion.texts[index])
+        if not ACTIONS[suggestion.action_id].replaces:
+            before = self.editor.toPlainText()[: suggestion.start]
+            new = ("" if not before or before[-1].isspace() else " ") + new
+        self.editor.setReadOnly(False)
+        cursor = self.editor.textCursor()
+        cursor.beginEditBlock()
+        cursor.setPosition(suggestion.start)
+        cursor.setPosition(suggestion.end, QTextCursor.MoveMode.KeepAnchor)
+        cursor.insertText(new)
+        cursor.endEditBlock()
+        self.editor.setTextCursor(cursor)
+        self._close_panel()
+        self.save()
+        self.show_status("Change accepted (Ctrl+Z undoes it).", 4000)
+
+    def reject_suggestion(self) -> None:
+        if self.suggestion is not None and not self.suggestion.done and self.suggestion.request_id is not None:
+            self.controller.cancel(self.suggestion.request_id)
+        self._close_panel()
+
+    def try_again(self) -> None:
+        suggestion = self.suggestion
+        if suggestion is None:
+            return
+        self._close_panel()
+        cursor = self.editor.textCursor()
+        cursor.setPosition(suggestion.start)
+        cursor.setPosition(suggestion.end, QTextCursor.MoveMode.KeepAnchor)
+        self.editor.setTextCursor(cursor)
+        self.run_action(suggestion.action_id, suggestion.language, suggestion.instruction, suggestion.versions)
+
+    def _close_panel(self) -> None:
+        self.suggestion = None
+        self._stream_timer.stop()
+        self.editor.setReadOnly(False)
+        self.suggestion_panel.hide()
+
+    # ---- history, export, print ----
+
+    def show_history(self) -> None:
+        if self.draft_id is None:
+            return
+        self.save()
+        dialog = RevisionDialog(self.store, self.draft_id, self.editor.toPlainText(), self)
+        if self.run_dialog(dialog):
+            revision_id = dialog.chosen_revision_id()
+            if revision_id is not None:
+                self.restore_revision(revision_id)
+
+    def run_dialog(self, dialog: QDialog) -> bool:
+        """Show a modal dialog; True if accepted (tests replace it)."""
+        return bool(dialog.exec())
+
+    def restore_revision(self, revision_id: str) -> None:
+        """Bring back an old version; the current text becomes a revision, and Ctrl+Z works too."""
+        restored = self.store.drafts.restore_revision(revision_id)
+        cursor = self.editor.textCursor()
+        cursor.beginEditBlock()
+        cursor.select(QTextCursor.SelectionType.Document)
+        cursor.insertText(restored.body)
+        cursor.endEditBlock()
+        self.title_edit.setText(restored.title)
+        self.save()
+        self.refresh_list()
+        self.show_status("The earlier version is back; the text it replaced is kept in the history.", 5000)
+
+    def ask_save_path(self, title: str, suggested: str, filters: list[str]) -> tuple[str, str]:
+        return QFileDialog.getSaveFileName(self, title, str(Path.home() / suggested), ";;".join(filters))
+
+    def export_draft(self) -> None:
+        if self.draft_id is None:
+            return
+        from desktop_app.ui.documents import write_rich
+
+        self.save()
+        safe = "".join(c if c.isalnum() or c in " -_" else "_" for c in self.current_draft_title()).strip()[:60]
+        path_text, chosen = self.ask_save_path("Export draft", f"{safe or 'Draft'}.docx", list(EXPORT_FILTERS.values()))
+        if not path_text:
+            return
+        path = Path(path_text)
+        fmt = path.suffix.lower().lstrip(".")
+        if fmt not in EXPORT_FILTERS:
+            fmt = next((f for f, label in EXPORT_FILTERS.items() if label == chosen), "md")
+            path = path.with_name(f"{path.name}.{fmt}")
+        try:
+            write_atomically(path, draft_bytes(self.store, self.draft_id, fmt, write_rich), overwrite=True)
+        except UserError as exc:
+            self.show_problem("Could not export the draft", str(exc))
+            return
+        self.show_status(f"Exported to {path}.", 6000)
+
+    def print_draft(self) -> None:
+        if self.draft_id is None:
+            return
+        from PySide6.QtPrintSupport import QPrintDialog, QPrinter
+
+        printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+        dialog = QPrintDialog(printer, self)
+        if self.run_dialog(dialog):
+            self.print_to(printer)
+
+    def print_to(self, printer: Any) -> None:
+        document = QTextDocument()
+        document.setHtml(f"<h1>{self.current_draft_title()}</h1>{markdown_to_html(self.editor.toPlainText())}")
+        document.print_(printer)
+
+    # ---- from the chat ----
+
+    def append_to_draft(self, draft_id: str | None, text: str) -> str:
+        """Add text at the end of a draft (a new one when draft_id is None); its id."""
+        self.save()
+        if draft_id is None:
+            draft_id = self.store.drafts.create("From chat", text).id
+        else:
+            body = self.store.drafts.get(draft_id).body
+            self.store.drafts.save(draft_id, body=(body.rstrip() + "\n\n" if body.strip() else "") + text)
+        if draft_id == self.draft_id:
+            self._show_draft(draft_id)
+        self.refresh_list()
+        return draft_id
+
+    def busy_with_suggestion(self) -> bool:
+        return self.suggestion is not None and not self.suggestion.done
+
+    def shutdown(self) -> None:
+        self.reject_suggestion()
+        self.save()

@@ -1,0 +1,107 @@
+"""The co-writer's prompts, the context fitting, the word diff and the draft templates."""
+
+from __future__ import annotations
+
+import pytest
+
+from desktop_app.core.cowriter import ACTIONS, REWRITES, Passage, build_messages, clean_result, fit_passage
+from desktop_app.core.errors import UserError
+from desktop_app.core.presets import draft_templates
+from desktop_app.core.textdiff import diff_html, word_diff
+
+
+def words(text: str) -> int:
+    return len(text.split())
+
+
+PASSAGE = Passage("Dear Sam,\n\n", "your parcel is late, sorry.", "\n\nBest, Ana")
+
+
+@pytest.mark.parametrize("action_id", [*REWRITES, "grammar", "summarise", "bullets"])
+def test_selection_actions_send_the_passage_its_context_and_the_task(action_id: str) -> None:
+    system, user = build_messages(ACTIONS[action_id], PASSAGE)
+    assert system.role == "system" and "only" in system.content
+    assert user.content.endswith("The passage:\n<<<\nyour parcel is late, sorry.\n>>>")
+    assert ACTIONS[action_id].instruction in user.content
+    assert "Dear Sam,\n\n[PASSAGE]\n\nBest, Ana" in user.content  # where the passage sits
+
+
+def test_continue_sends_the_text_up_to_the_cursor() -> None:
+    _, user = build_messages(ACTIONS["continue"], Passage("Once upon a time", "", " (never sent)"))
+    assert "Once upon a time" in user.content and "never sent" not in user.content
+    assert user.content.startswith(ACTIONS["continue"].instruction)
+    _, clipped = build_messages(ACTIONS["continue"], Passage("the end of it", "", "", clipped_before=True))
+    assert "The text starts earlier" in clipped.content
+
+
+def test_translate_and_custom_need_their_details() -> None:
+    _, user = build_messages(ACTIONS["translate"], PASSAGE, language="French")
+    assert "Translate the passage into French." in user.content
+    with pytest.raises(UserError, match="language"):
+        build_messages(ACTIONS["translate"], PASSAGE)
+    _, asked = build_messages(ACTIONS["custom"], PASSAGE, instruction="Is this polite enough?")
+    assert "Is this polite enough?" in asked.content
+    with pytest.raises(UserError, match="Write what you want"):
+        build_messages(ACTIONS["custom"], PASSAGE, instruction="  ")
+
+
+def test_a_selection_is_needed_except_to_continue() -> None:
+    with pytest.raises(UserError, match="Select the text"):
+        build_messages(ACTIONS["shorter"], Passage("text", "", "more"))
+    with pytest.raises(UserError, match="no text before the cursor"):
+        build_messages(ACTIONS["continue"], Passage("", "", "after"))
+
+
+def test_fit_passage_keeps_the_selection_and_fills_the_room_before_first() -> None:
+    before = " ".join(f"b{i}" for i in range(1000))
+    after = " ".join(f"a{i}" for i in range(1000))
+    text = f"{before} SELECTED TEXT {after}"
+    start = text.index("SELECTED")
+    end = start + len("SELECTED TEXT")
+    overhead = words(ACTIONS["continue"].instruction)  # any small number: fit_passage adds its own
+    passage = fit_passage(text, start, end, words, budget=400 + overhead)
+    assert passage.selection == "SELECTED TEXT"
+    assert passage.clipped_before and passage.clipped_after
+    assert before.endswith(passage.before.rstrip()) and after.startswith(passage.after.lstrip())
+    assert words(passage.before) > words(passage.after) > 0  # 70% of the room goes before
+    assert words(passage.before) + words(passage.after) + 2 <= 400 + overhead
+    small = fit_passage("one two [three] four", 8, 15, words, budget=10_000)
+    assert (small.before, small.selection, small.after) == ("one two ", "[three]", " four")
+    assert not small.clipped_before and not small.clipped_after
+
+
+def test_a_selection_too_long_for_the_context_is_refused_with_a_reason() -> None:
+    text = "word " * 5000
+    with pytest.raises(UserError, match="selection is too long") as caught:
+        fit_passage(text, 0, len(text), words, budget=2000)
+    assert "shorter part" in str(caught.value)
+
+
+def test_clean_result_strips_markers_and_quotes() -> None:
+    assert clean_result('  <<<\n"Hello there."\n>>> ') == "Hello there."
+    assert clean_result("Plain answer") == "Plain answer"
+
+
+def test_word_diff_marks_insertions_and_deletions() -> None:
+    changes = word_diff("The parcel is late.", "The parcel is very late!")
+    assert any(c.kind == "insert" and "very" in c.text for c in changes)
+    assert any(c.kind == "delete" and c.text == "." for c in changes)
+    rebuilt_old = "".join(c.text for c in changes if c.kind != "insert")
+    rebuilt_new = "".join(c.text for c in changes if c.kind != "delete")
+    assert (rebuilt_old, rebuilt_new) == ("The parcel is late.", "The parcel is very late!")
+    html = diff_html(changes)
+    assert "text-decoration:underline'>very" in html and "line-through'>.</span>" in html
+    assert diff_html(word_diff("a < b", "a < b")) == "a &lt; b"
+
+
+def test_the_draft_templates() -> None:
+    templates = draft_templates()
+    assert [t.name for t in templates] == [
+        "Customer-service reply",
+        "Email",
+        "Article outline",
+        "Lesson plan",
+        "Social post",
+        "Poem",
+    ]
+    assert all("[" in t.body and t.instruction and t.title for t in templates)
