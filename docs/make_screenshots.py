@@ -80,11 +80,48 @@ def _shoot(folder: Path) -> int:
             _settle(app)
             dialog.grab().save(str(OUT / f"settings-{theme}.png"))
             dialog.close()
+        _writing(app, store, window)
     finally:
         window.close()
         store.close()
     print(f"Saved screenshots to {OUT}")
     return 0
+
+
+LETTER = (
+    "Hi Sam,\n\nThank you for letting us know about order #1042. Im very sorry it arrived "
+    "damaged, that is not the experience we want for you.\n\nA replacement ships today and "
+    "you dont need to return anything.\n\nBest wishes,\nAna"
+)
+
+
+def _writing(app: object, store: object, window: object) -> None:
+    """The writing mode with a real co-writer suggestion (grammar) shown as tracked changes."""
+    from PySide6.QtGui import QTextCursor
+
+    from desktop_app.app import _wait_until
+    from desktop_app.ui.theme import apply_appearance
+
+    pane = window.writing_pane  # type: ignore[attr-defined]
+    window.show_writing_mode()  # type: ignore[attr-defined]
+    pane.new_draft("customer-reply")
+    pane.title_edit.setText("Reply to Sam: damaged order")
+    pane.editor.setPlainText(LETTER)
+    pane.save()
+    start = LETTER.index("Thank")
+    end = LETTER.index("you.") + len("you.")
+    cursor = pane.editor.textCursor()
+    cursor.setPosition(start)
+    cursor.setPosition(end, QTextCursor.MoveMode.KeepAnchor)
+    pane.editor.setTextCursor(cursor)
+    done: list[bool] = []
+    pane.suggestion_ready.connect(lambda: done.append(True))
+    pane.run_action("grammar")
+    _wait_until(lambda: bool(done), 120)
+    for theme in ("light", "dark"):
+        apply_appearance(app, theme, 11)  # type: ignore[arg-type]
+        _settle(app)
+        window.grab().save(str(OUT / f"writing-{theme}.png"))  # type: ignore[attr-defined]
 
 
 def _settle(app: object) -> None:

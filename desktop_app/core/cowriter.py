@@ -26,6 +26,7 @@ class Action:
     instruction: str
     replaces: bool = True  # the result takes the selection's place; else it is inserted at the cursor
     needs_selection: bool = True
+    temperature: float = 0.5  # low for corrections, higher for new writing
 
 
 ACTIONS: dict[str, Action] = {
@@ -38,6 +39,7 @@ ACTIONS: dict[str, Action] = {
             "Write the next few sentences only.",
             replaces=False,
             needs_selection=False,
+            temperature=0.8,
         ),
         Action(
             "clearer", "Rewrite: clearer", "Rewrite the passage so it is clearer and easier to read. Keep its meaning."
@@ -50,10 +52,16 @@ ACTIONS: dict[str, Action] = {
             "grammar",
             "Fix grammar and spelling",
             "Correct the grammar, spelling and punctuation of the passage. Change nothing else.",
+            temperature=0.2,
         ),
         Action("summarise", "Summarise", "Summarise the passage in two or three sentences."),
         Action("bullets", "Make a bulleted list", "Turn the passage into a Markdown bulleted list of its points."),
-        Action("translate", "Translate", "Translate the passage into {language}. Keep its meaning and tone."),
+        Action(
+            "translate",
+            "Translate",
+            "Translate the passage into {language}. Keep its meaning and tone.",
+            temperature=0.2,
+        ),
         Action("custom", "Ask about selection", "{instruction}"),
     )
 }
@@ -154,11 +162,15 @@ def _head_fitting(text: str, count_tokens: Callable[[str], int], room: int) -> s
 
 
 def clean_result(text: str) -> str:
-    """Strip what small models add around an answer: the <<< >>> markers, surrounding quotes."""
+    """Strip what small models add around an answer: the <<< >>> markers, a preamble line
+    ("Here is the rewritten passage:"), surrounding quotes."""
     cleaned = text.strip()
     for marker in ("<<<", ">>>"):
         cleaned = cleaned.replace(marker, "")
     cleaned = cleaned.strip()
+    first, _, rest = cleaned.partition("\n")
+    if rest.strip() and first.rstrip().endswith(":") and len(first) < 80:
+        cleaned = rest.strip()
     if len(cleaned) > 1 and cleaned[0] == cleaned[-1] and cleaned[0] in "\"'":
         cleaned = cleaned[1:-1].strip()
     return cleaned

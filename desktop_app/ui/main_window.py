@@ -150,6 +150,7 @@ class MainWindow(QMainWindow):
         self._undo_timer = self._timer(10_000)
         self._undo: Callable[[], None] | None = None
         self._pane_dirty = False
+        self._dock_was_visible = False
         self._build()
         self._build_menus()
         self._connect_signals()
@@ -977,6 +978,8 @@ class MainWindow(QMainWindow):
     @Slot()
     def show_chat_mode(self) -> None:
         self.writing_pane.save()
+        if self.modes.currentWidget() is self.writing_pane and self._dock_was_visible:
+            self.settings_dock.show()  # the chat settings belong to the chat mode
         self.modes.setCurrentWidget(self.splitter)
         self.chat_mode_action.setChecked(True)
         self.writing_mode_action.setChecked(False)
@@ -984,6 +987,9 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def show_writing_mode(self) -> None:
+        if self.modes.currentWidget() is self.splitter:
+            self._dock_was_visible = self.settings_dock.isVisibleTo(self)
+            self.settings_dock.hide()
         self.modes.setCurrentWidget(self.writing_pane)
         self.chat_mode_action.setChecked(False)
         self.writing_mode_action.setChecked(True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 from collections.abc import Callable
@@ -683,9 +684,9 @@ class WritingPane(QWidget):
         if action.id == "continue":
             start = end  # continue from the cursor (the end of any selection)
         text = self.editor.toPlainText()
-        settings = COWRITER_SETTINGS
-        if versions > 1:
-            settings = GenerationSettings(**{**settings.to_dict(), "stop_sequences": (), "num_alternatives": versions})
+        # Several versions need some randomness to differ; one version follows the action.
+        temperature = max(action.temperature, 0.8) if versions > 1 else action.temperature
+        settings = dataclasses.replace(COWRITER_SETTINGS, temperature=temperature, num_alternatives=versions)
         budget = info.context_length - settings.max_new_tokens
         passage = fit_passage(text, start, end, info.count_tokens, budget)
         messages = build_messages(action, passage, language, instruction)

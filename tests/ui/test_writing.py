@@ -280,3 +280,13 @@ def test_the_command_palette_filters_and_runs(qtbot, writer, monkeypatch: pytest
     assert dialog.list.count() == 1
     dialog.chosen()()
     assert ran == ["t"]
+
+
+def test_the_chat_settings_panel_stays_with_the_chat(qtbot, writer) -> None:  # type: ignore[no-untyped-def]
+    window, _, _ = writer()
+    window.chat_mode_action.trigger()
+    window.settings_dock.show()
+    window.writing_mode_action.trigger()
+    assert not window.settings_dock.isVisibleTo(window)
+    window.chat_mode_action.trigger()
+    assert window.settings_dock.isVisibleTo(window)

@@ -105,3 +105,12 @@ def test_the_draft_templates() -> None:
         "Poem",
     ]
     assert all("[" in t.body and t.instruction and t.title for t in templates)
+
+
+def test_clean_result_drops_a_preamble_line() -> None:
+    assert clean_result("Here is the corrected passage:\nThe parcel is late.") == "The parcel is late."
+    assert clean_result("Note: keep this.") == "Note: keep this."  # one line is the answer itself
+
+
+def test_corrections_are_cooler_than_new_writing() -> None:
+    assert ACTIONS["grammar"].temperature < ACTIONS["clearer"].temperature < ACTIONS["continue"].temperature
