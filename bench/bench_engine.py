@@ -259,6 +259,13 @@ def machine() -> str:
     return f"{cpu}, {os.cpu_count()} cores{memory}, {system}"
 
 
+def publish(report: str, path: Path | None) -> None:
+    """Print a run's report, and add it to the results file when one is given."""
+    print(report)
+    if path is not None:
+        append_report(path, report)
+
+
 def append_report(path: Path, report: str) -> None:
     """Add a run to the results file (created with its heading the first time)."""
     if not path.exists():
@@ -337,9 +344,7 @@ def main() -> int:
         f"Peak memory = the worker process's max RSS (Python and libraries included).\n\n"
         f"{table(results)}\n\nConversation of 20 turns (our engine, 24-token replies):\n\n{multi_turn_table(results)}\n"
     )
-    print(report)
-    if args.write:
-        append_report(args.write, report)
+    publish(report, args.write)
     return 0
 
 

@@ -22,8 +22,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
-from bench.bench_engine import append_report, machine  # noqa: E402
+from bench_engine import machine, publish  # noqa: E402
 
 HISTORY = 1_000
 PROMPT = "Write a long story about a lighthouse keeper, with a title, headings and a list of characters."
@@ -130,9 +131,7 @@ def main() -> int:
         "",
     ]
     report = "\n".join(lines)
-    print(report)
-    if args.write:
-        append_report(args.write, report)
+    publish(report, args.write)
     return 0
 
 

@@ -22,7 +22,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench_engine import append_report, bench_models_dir, machine  # noqa: E402
+from bench_engine import bench_models_dir, machine, publish  # noqa: E402
 
 from desktop_app.core.chat import ChatMessage  # noqa: E402
 from desktop_app.core.generation import GenerationSettings  # noqa: E402
@@ -113,9 +113,7 @@ def main() -> int:
         "",
     ]
     report = "\n".join(lines)
-    print(report)
-    if args.write:
-        append_report(args.write, report)
+    publish(report, args.write)
     return 0
 
 

@@ -1,14 +1,18 @@
-"""PDF and OpenDocument output through Qt's document engine (QTextDocument)."""
+"""PDF and OpenDocument output through Qt's document engine (QTextDocument), and the
+Save dialog's answer turned into a path and a format."""
 
 from __future__ import annotations
 
 import os
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMarginsF, QSizeF
 from PySide6.QtGui import QGuiApplication, QPageLayout, QPageSize, QPdfWriter, QTextDocument, QTextDocumentWriter
 from PySide6.QtWidgets import QApplication
+
+from desktop_app.core.errors import UserError
 
 
 def ensure_gui_application() -> None:
@@ -65,3 +69,32 @@ def write_rich(html: str, fmt: str) -> bytes:
     if fmt == "odt":
         return html_to_odt(html)
     raise ValueError(fmt)
+
+
+def safe_file_stem(title: str, fallback: str) -> str:
+    """A file name from a title: letters, digits, spaces, dashes and underscores only."""
+    return "".join(c if c.isalnum() or c in " -_" else "_" for c in title).strip()[:60] or fallback
+
+
+def ask_save_path(parent: Any, title: str, suggested: str, filters: list[str]) -> tuple[str, str]:
+    """The platform's Save dialog, starting in the home folder: (path, chosen filter), or
+    ("", "") when cancelled. It asks before replacing an existing file."""
+    from PySide6.QtWidgets import QFileDialog
+
+    return QFileDialog.getSaveFileName(parent, title, str(Path.home() / suggested), ";;".join(filters))
+
+
+def export_target(path_text: str, chosen_filter: str, filters: dict[str, str]) -> tuple[Path, str]:
+    """The path and format a Save dialog's answer means: a known suffix decides; otherwise
+    the chosen filter does, and its suffix is added."""
+    path = Path(path_text)
+    suffix = path.suffix.lower().lstrip(".")
+    if suffix in filters:
+        return path, suffix
+    fmt = next((f for f, label in filters.items() if label == chosen_filter), None)
+    if fmt is None:
+        raise UserError(
+            f"Inkwell cannot tell which format to write for {path.name}.",
+            hint=f"End the name with one of: {', '.join('.' + f for f in filters)}.",
+        )
+    return path.with_name(f"{path.name}.{fmt}"), fmt

@@ -907,8 +907,9 @@ class MainWindow(QMainWindow):
 
     def ask_save_path(self, title: str, suggested: str, filters: list[str]) -> tuple[str, str]:
         """A Save dialog: (path, chosen filter), ("", "") when cancelled (tests replace it)."""
-        start = str(Path.home() / suggested)
-        return QFileDialog.getSaveFileName(self, title, start, ";;".join(filters))
+        from desktop_app.ui.documents import ask_save_path
+
+        return ask_save_path(self, title, suggested, filters)
 
     def ask_open_path(self, title: str, filters: list[str]) -> tuple[str, str]:
         return QFileDialog.getOpenFileName(self, title, str(Path.home()), ";;".join(filters))
@@ -935,23 +936,13 @@ class MainWindow(QMainWindow):
 
     @reports_problems("Could not export")
     def _export(self, ids: list[str], title: str) -> None:
-        from desktop_app.ui.documents import write_rich
+        from desktop_app.ui.documents import export_target, safe_file_stem, write_rich
 
-        safe = "".join(c if c.isalnum() or c in " -_" else "_" for c in title).strip()[:60] or "Chat"
-        path_text, chosen = self.ask_save_path("Export", f"{safe}.md", list(EXPORT_FILTERS.values()))
+        suggested = f"{safe_file_stem(title, 'Chat')}.md"
+        path_text, chosen = self.ask_save_path("Export", suggested, list(EXPORT_FILTERS.values()))
         if not path_text:
             return
-        fmt = next((f for f, label in EXPORT_FILTERS.items() if label == chosen), None)
-        path = Path(path_text)
-        if path.suffix.lower().lstrip(".") in EXPORT_FILTERS:
-            fmt = path.suffix.lower().lstrip(".")
-        elif fmt is not None:
-            path = path.with_name(f"{path.name}.{fmt}")
-        else:
-            raise UserError(
-                f"Inkwell cannot tell which format to write for {path.name}.",
-                hint="End the name with .md, .txt, .html, .pdf or .json.",
-            )
+        path, fmt = export_target(path_text, chosen, EXPORT_FILTERS)
         QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
         try:
             data = conversations_bytes(self.store, ids, fmt, write_rich)

@@ -7,7 +7,6 @@ import logging
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
@@ -15,7 +14,6 @@ from PySide6.QtGui import QAction, QKeySequence, QTextCursor, QTextDocument
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
-    QFileDialog,
     QHBoxLayout,
     QInputDialog,
     QLabel,
@@ -844,24 +842,23 @@ class WritingPane(QWidget):
         self.show_status("The earlier version is back; the text it replaced is kept in the history.", 5000)
 
     def ask_save_path(self, title: str, suggested: str, filters: list[str]) -> tuple[str, str]:
-        return QFileDialog.getSaveFileName(self, title, str(Path.home() / suggested), ";;".join(filters))
+        """A Save dialog (tests replace it)."""
+        from desktop_app.ui.documents import ask_save_path
+
+        return ask_save_path(self, title, suggested, filters)
 
     def export_draft(self) -> None:
         if self.draft_id is None:
             return
-        from desktop_app.ui.documents import write_rich
+        from desktop_app.ui.documents import export_target, safe_file_stem, write_rich
 
         self.save()
-        safe = "".join(c if c.isalnum() or c in " -_" else "_" for c in self.current_draft_title()).strip()[:60]
-        path_text, chosen = self.ask_save_path("Export draft", f"{safe or 'Draft'}.docx", list(EXPORT_FILTERS.values()))
+        suggested = f"{safe_file_stem(self.current_draft_title(), 'Draft')}.docx"
+        path_text, chosen = self.ask_save_path("Export draft", suggested, list(EXPORT_FILTERS.values()))
         if not path_text:
             return
-        path = Path(path_text)
-        fmt = path.suffix.lower().lstrip(".")
-        if fmt not in EXPORT_FILTERS:
-            fmt = next((f for f, label in EXPORT_FILTERS.items() if label == chosen), "md")
-            path = path.with_name(f"{path.name}.{fmt}")
         try:
+            path, fmt = export_target(path_text, chosen, EXPORT_FILTERS)
             write_atomically(path, draft_bytes(self.store, self.draft_id, fmt, write_rich), overwrite=True)
         except UserError as exc:
             self.show_problem("Could not export the draft", str(exc))
