@@ -263,7 +263,7 @@ class WritingPane(QWidget):
         self.find_bar.hide()
 
         self.toolbar = QToolBar("Co-writer")
-        self.actions: dict[str, QAction] = {}
+        self.cowriter_actions: dict[str, QAction] = {}
         self.continue_action = self._cowriter_action("continue", "Ctrl+Shift+Return")
         self.toolbar.addAction(self.continue_action)
         rewrite_button = QToolButton()
@@ -383,7 +383,7 @@ class WritingPane(QWidget):
         if shortcut:
             action.setShortcut(QKeySequence(shortcut))
         action.triggered.connect(lambda _checked=False, a=action_id: self.run_action(a))
-        self.actions[action_id] = action
+        self.cowriter_actions[action_id] = action
         return action
 
     def _connect_signals(self) -> None:
@@ -625,7 +625,7 @@ class WritingPane(QWidget):
         menu.addSeparator()
         cowriter = menu.addMenu("Co-writer")
         for action_id in ACTIONS:
-            cowriter.addAction(self.actions[action_id])
+            cowriter.addAction(self.cowriter_actions[action_id])
         cowriter.addAction(self.versions_action)
         discuss = menu.addAction("Discuss in chat")
         discuss.setEnabled(self.editor.textCursor().hasSelection())
