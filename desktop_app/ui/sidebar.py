@@ -2,16 +2,75 @@
 
 from __future__ import annotations
 
+import html
 from datetime import date, datetime
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QFont, QKeyEvent
-from PySide6.QtWidgets import QAbstractItemView, QListWidget, QListWidgetItem, QWidget
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSize, Qt
+from PySide6.QtGui import QAbstractTextDocumentLayout, QFont, QKeyEvent, QPainter, QPalette, QTextDocument
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QApplication,
+    QListWidget,
+    QListWidgetItem,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QWidget,
+)
 
 from desktop_app.core.records import Conversation, SearchHit
 
 CONVERSATION_ROLE = Qt.ItemDataRole.UserRole
 MESSAGE_ROLE = Qt.ItemDataRole.UserRole + 1
+HTML_ROLE = Qt.ItemDataRole.UserRole + 2  # a search hit's title and snippet, matches in bold
+
+
+def hit_html(title: str, snippet_with_marks: str, start: str, end: str) -> str:
+    """Title and snippet as HTML, the matched words highlighted (the text is escaped)."""
+    snippet = html.escape(snippet_with_marks)
+    snippet = snippet.replace(html.escape(start), "<b style='background-color:#fff3b0; color:#1f2328'>")
+    snippet = snippet.replace(html.escape(end), "</b>")
+    return f"{html.escape(title)}<br><span style='font-size:small'>{snippet}</span>"
+
+
+class HitDelegate(QStyledItemDelegate):
+    """Draws a search hit's HTML (the highlighted snippet); other rows as usual."""
+
+    def _document(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> QTextDocument:
+        document = QTextDocument()
+        document.setDefaultFont(option.font)
+        document.setHtml(index.data(HTML_ROLE))
+        document.setTextWidth(max(option.rect.width(), 120))
+        return document
+
+    def paint(
+        self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
+    ) -> None:
+        if not index.data(HTML_ROLE):
+            super().paint(painter, option, index)
+            return
+        item = QStyleOptionViewItem(option)
+        self.initStyleOption(item, index)
+        item.text = ""
+        style = item.widget.style() if item.widget else QApplication.style()
+        style.drawControl(QStyle.ControlElement.CE_ItemViewItem, item, painter, item.widget)
+        document = self._document(option, index)
+        context = QAbstractTextDocumentLayout.PaintContext()
+        if option.state & QStyle.StateFlag.State_Selected:
+            context.palette.setColor(QPalette.ColorRole.Text, option.palette.color(QPalette.ColorRole.HighlightedText))
+        else:
+            context.palette.setColor(QPalette.ColorRole.Text, option.palette.color(QPalette.ColorRole.Text))
+        painter.save()
+        painter.translate(option.rect.topLeft())
+        painter.setClipRect(option.rect.translated(-option.rect.topLeft()))
+        document.documentLayout().draw(painter, context)
+        painter.restore()
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> QSize:
+        if not index.data(HTML_ROLE):
+            return super().sizeHint(option, index)
+        document = self._document(option, index)
+        return QSize(int(document.idealWidth()), int(document.size().height()))
 
 
 def date_group(updated: str, today: date) -> str:
@@ -45,6 +104,7 @@ class ConversationListWidget(QListWidget):
         self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.setWordWrap(True)
         self.setUniformItemSizes(False)
+        self.setItemDelegate(HitDelegate(self))
 
     def show_conversations(self, conversations: list[Conversation], current_id: str | None, today: date) -> None:
         self.blockSignals(True)
@@ -74,6 +134,7 @@ class ConversationListWidget(QListWidget):
             item = QListWidgetItem(f"{hit.title or 'New chat'}\n   {snippet}")
             item.setData(CONVERSATION_ROLE, hit.conversation_id)
             item.setData(MESSAGE_ROLE, hit.message_id)
+            item.setData(HTML_ROLE, hit_html(hit.title or "New chat", hit.snippet, hit.MARK_START, hit.MARK_END))
             item.setToolTip(snippet)
             self.addItem(item)
         if self.count() == 0:

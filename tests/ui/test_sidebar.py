@@ -89,3 +89,23 @@ def test_search_with_no_matches_says_so_and_enter_moves_to_the_first_hit(qtbot, 
     window.search_box.setText("invoice")
     window.search_box.returnPressed.emit()
     assert window.conversation_id == chat.id
+
+
+def test_search_hits_show_the_matched_words_highlighted(qtbot, make_window, store: Store) -> None:  # type: ignore[no-untyped-def]
+    from desktop_app.ui.sidebar import HTML_ROLE, hit_html
+
+    assert hit_html("T<1>", "a \x02match\x03 & more", "\x02", "\x03") == (
+        "T&lt;1&gt;<br><span style='font-size:small'>a <b style='background-color:#fff3b0; "
+        "color:#1f2328'>match</b> &amp; more</span>"
+    )
+    chat = store.conversations.create("Refunds")
+    store.conversations.add_message(chat.id, "user", "Where is my refund for the blue kettle?")
+    window = make_window(FakeEngine)
+    window.show()
+    window.search_box.setText("kettle")
+    window.refresh_sidebar()
+    item = window.sidebar.item(0)
+    assert "<b style=" in item.data(HTML_ROLE) and ">kettle</b>" in item.data(HTML_ROLE)
+    rect = window.sidebar.visualItemRect(item)
+    assert rect.height() >= 2 * window.sidebar.fontMetrics().height()  # title and snippet both fit
+    window.sidebar.viewport().grab()  # paints through the delegate without error
