@@ -1058,6 +1058,8 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         self.save_pane()
         self.writing_pane.shutdown()
+        for timer in self.findChildren(QTimer):  # nothing may touch the store once it closes
+            timer.stop()
         if self._reply is not None:  # quitting mid-reply: keep what was written
             try:
                 self._reply.finish("cancelled", finish_reason="cancelled")

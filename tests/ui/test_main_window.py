@@ -281,3 +281,15 @@ def test_search_lists_matches_and_opens_the_branch_with_the_message(qtbot, make_
     assert store.conversations.get(first).current_leaf_id == old_answer.id
     window.search_box.clear()
     qtbot.waitUntil(lambda: len(titles(window)) == 2, timeout=5_000)
+
+
+def test_closing_stops_pending_timers_so_nothing_touches_the_closed_store(qtbot, make_window, store: Store) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtCore import QTimer
+
+    window = make_window(FakeEngine)
+    window.search_box.setText("pending")  # starts the search timer
+    window.writing_pane.new_draft()
+    window.writing_pane.editor.setPlainText("unsaved")  # starts the autosave timer
+    window.close()
+    assert not any(timer.isActive() for timer in window.findChildren(QTimer))
+    assert store.drafts.get(window.writing_pane.draft_id).body == "unsaved"  # saved on the way out
