@@ -15,10 +15,7 @@ and checked; the Q8_0 output projection is recovered the same way as exact 8-bit
 
 from __future__ import annotations
 
-import dataclasses
-import shutil
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -29,11 +26,8 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from bench_engine import bench_models_dir  # noqa: E402
-from bench_quality import PROMPTS, greedy_tokens, perplexity  # noqa: E402
-from quant_mix import decode_speed  # noqa: E402
+from quant_mix import Reference, measure_variant  # noqa: E402
 
-from desktop_app.core.manifest import ModelManifest, ModelVariant  # noqa: E402
-from desktop_app.engine import load_engine  # noqa: E402
 from desktop_app.models.onnx_tools import ACCURACY_LEVEL, remove_unused  # noqa: E402
 
 BLOCK = 32
@@ -155,30 +149,9 @@ def main() -> int:
     import onnx
 
     source = bench_models_dir()
-    fp32 = onnx.load(str(source / "model.fp32.onnx"))
-    model, q4_count, q8_count = exact_graph(fp32)
+    model, q4_count, q8_count = exact_graph(onnx.load(str(source / "model.fp32.onnx")))
     print(f"exact: {q4_count} Q4_1 matrices, {q8_count} Q8_0", flush=True)
-    reference_engine = load_engine(source, provider="cpu", quantization="fp32", threads=2)
-    reference = {p: greedy_tokens(reference_engine, p) for p in PROMPTS}
-    reference_ppl = perplexity(reference_engine)
-    manifest = ModelManifest.read(source)
-    with tempfile.TemporaryDirectory() as folder:
-        target = Path(folder)
-        for extra in ("tokenizer.json", "tokenizer_config.json", "config.json"):
-            shutil.copy2(source / extra, target / extra)
-        onnx.save(model, str(target / "model.q4.onnx"))
-        size = (target / "model.q4.onnx").stat().st_size
-        variant = ModelVariant("model.q4.onnx", "q4", ("cpu",), size, "")
-        dataclasses.replace(manifest, variants=(variant,)).write(target)
-        engine = load_engine(target, provider="cpu", quantization="q4", threads=2)
-        agreement = float(
-            np.mean([np.mean(np.array(greedy_tokens(engine, p)) == np.array(reference[p])) for p in PROMPTS])
-        )
-        ppl = perplexity(engine)
-        speed = max(decode_speed(engine) for _ in range(3))
-    print(
-        f"| exact Q4_1 (zero points 0 + offset correction) | {agreement:.1%} | {(ppl / reference_ppl - 1):+.1%} | {speed:.0f} | {size / 1e6:.0f} MB |"
-    )
+    print(measure_variant("exact Q4_1 (zero points 0 + offset correction)", model, Reference.measure(source)))
     return 0
 
 

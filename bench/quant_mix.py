@@ -86,36 +86,50 @@ def decode_speed(engine) -> float:  # type: ignore[no-untyped-def]
     return 128 / (time.perf_counter() - started)
 
 
+@dataclasses.dataclass
+class Reference:
+    """The fp32 graph's greedy tokens and perplexity, which every variant is measured against."""
+
+    source: Path
+    tokens: dict[str, list[int]]
+    perplexity: float
+
+    @classmethod
+    def measure(cls, source: Path) -> Reference:
+        engine = load_engine(source, provider="cpu", quantization="fp32", threads=2)
+        return cls(source, {p: greedy_tokens(engine, p) for p in PROMPTS}, perplexity(engine))
+
+
+def measure_variant(name: str, model: Any, reference: Reference) -> str:
+    """Save `model` as a one-variant copy of the reference model; its results table row."""
+    import onnx
+
+    with tempfile.TemporaryDirectory() as folder:
+        target = Path(folder)
+        for extra in ("tokenizer.json", "tokenizer_config.json", "config.json"):
+            shutil.copy2(reference.source / extra, target / extra)
+        onnx.save(model, str(target / "model.q4.onnx"))
+        size = (target / "model.q4.onnx").stat().st_size
+        variant = ModelVariant("model.q4.onnx", "q4", ("cpu",), size, "")
+        dataclasses.replace(ModelManifest.read(reference.source), variants=(variant,)).write(target)
+        engine = load_engine(target, provider="cpu", quantization="q4", threads=2)
+        agreement = float(
+            np.mean([np.mean(np.array(greedy_tokens(engine, p)) == np.array(reference.tokens[p])) for p in PROMPTS])
+        )
+        change = perplexity(engine) / reference.perplexity - 1
+        speed = max(decode_speed(engine) for _ in range(3))
+    return f"| {name} | {agreement:.1%} | {change:+.1%} | {speed:.0f} | {size / 1e6:.0f} MB |"
+
+
 def main() -> int:
     import onnx
 
     source = bench_models_dir()
     fp32 = onnx.load(str(source / "model.fp32.onnx"))
-    reference_engine = load_engine(source, provider="cpu", quantization="fp32", threads=2)
-    reference = {p: greedy_tokens(reference_engine, p) for p in PROMPTS}
-    reference_ppl = perplexity(reference_engine)
-    print(f"fp32 perplexity {reference_ppl:.3f}")
-    manifest = ModelManifest.read(source)
+    reference = Reference.measure(source)
+    print(f"fp32 perplexity {reference.perplexity:.3f}")
     for name, (eight_bit, quantize_embedding) in VARIANTS.items():
-        with tempfile.TemporaryDirectory() as folder:
-            target = Path(folder)
-            for extra in ("tokenizer.json", "tokenizer_config.json", "config.json"):
-                shutil.copy2(source / extra, target / extra)
-            model = mixed_quantize(fp32, eight_bit, quantize_embedding)
-            onnx.save(model, str(target / "model.q4.onnx"))
-            size = (target / "model.q4.onnx").stat().st_size
-            variant = ModelVariant("model.q4.onnx", "q4", ("cpu",), size, "")
-            dataclasses.replace(manifest, variants=(variant,)).write(target)
-            engine = load_engine(target, provider="cpu", quantization="q4", threads=2)
-            agreement = float(
-                np.mean([np.mean(np.array(greedy_tokens(engine, p)) == np.array(reference[p])) for p in PROMPTS])
-            )
-            ppl = perplexity(engine)
-            speed = max(decode_speed(engine) for _ in range(3))
-            print(
-                f"| {name} | {agreement:.1%} | {(ppl / reference_ppl - 1):+.1%} | {speed:.0f} | {size / 1e6:.0f} MB |",
-                flush=True,
-            )
+        print(measure_variant(name, mixed_quantize(fp32, eight_bit, quantize_embedding), reference), flush=True)
     return 0
 
 
