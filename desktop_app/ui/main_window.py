@@ -434,7 +434,7 @@ class MainWindow(QMainWindow):
 
     def reload_model(self) -> None:
         if self.services.engine_factory is None:
-            self.controller.reload(self.controller.worker._engine_factory)
+            self.controller.reload()
         else:
             chosen = AppSettings.load(self.store)
             self.controller.reload(self.services.engine_factory(chosen.model, chosen.provider))

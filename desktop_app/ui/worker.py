@@ -59,10 +59,11 @@ class GenerationWorker(QObject):
         self._engine: Any = None
 
     @Slot(object)
-    def reload(self, engine_factory: Callable[[], Any]) -> None:
-        """Load another model (or the same on another provider) in place of this one."""
+    def reload(self, engine_factory: Callable[[], Any] | None) -> None:
+        """Load again, with another factory if given (another model or provider)."""
         self._engine = None
-        self._engine_factory = engine_factory
+        if engine_factory is not None:
+            self._engine_factory = engine_factory
         self.load()
 
     @Slot()
@@ -145,12 +146,14 @@ class GenerationController(QObject):
         self.thread.start()
         self._load.emit()
 
-    def reload(self, engine_factory: Callable[[], Any]) -> None:
-        """Stop what runs and load with `engine_factory` (starting the thread if needed);
-        model_loaded or model_failed follows."""
+    def reload(self, engine_factory: Callable[[], Any] | None = None) -> None:
+        """Stop what runs and load again, with `engine_factory` if given (a model just
+        prepared, another provider), starting the thread if needed; model_loaded or
+        model_failed follows."""
         self.cancel()
         if not self.thread.isRunning():
-            self.worker._engine_factory = engine_factory
+            if engine_factory is not None:
+                self.worker._engine_factory = engine_factory  # safe: its thread is not running
             self.start()
         else:
             self._reload.emit(engine_factory)

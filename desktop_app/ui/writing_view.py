@@ -895,9 +895,6 @@ class WritingPane(QWidget):
         self.refresh_list()
         return draft_id
 
-    def busy_with_suggestion(self) -> bool:
-        return self.suggestion is not None and not self.suggestion.done
-
     def shutdown(self) -> None:
         self.reject_suggestion()
         self.save()
