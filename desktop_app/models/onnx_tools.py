@@ -12,6 +12,7 @@ QUANTIZATIONS = ("q4", "q8", "fp16", "fp32")
 # with int8 activations on the CPU, its fastest path (ONNX Runtime MatMulNBits docs).
 BLOCK_SIZE = 32
 ACCURACY_LEVEL = 4
+LAST_POSITION_NODE = "/inkwell/LastPosition"
 
 
 def untie_output_projection(model: Any) -> int:
@@ -72,7 +73,7 @@ def last_position_logits(model: Any) -> bool:
         "Slice",
         [hidden, "inkwell_last_start", "inkwell_last_end", "inkwell_sequence_axis"],
         [last],
-        name="/inkwell/LastPosition",
+        name=LAST_POSITION_NODE,
     )
     position = list(graph.node).index(producer)
     graph.node.insert(position, slice_node)
