@@ -31,7 +31,7 @@ def _build(
     from desktop_app.core.paths import data_dir, log_dir
     from desktop_app.core.presets import draft_templates, system_presets
     from desktop_app.engine import load_engine
-    from desktop_app.models.registry import default_output_dir, default_registry
+    from desktop_app.models.registry import default_output_dir, default_registry, model_options, split_model_setting
     from desktop_app.ui.main_window import MainWindow, WindowServices
     from desktop_app.ui.settings_dialog import AppSettings, ModelChoice
     from desktop_app.ui.theme import apply_appearance
@@ -45,12 +45,13 @@ def _build(
     store = _open_store(app if interactive else None)
     registry = default_registry()
 
-    def engine_factory(model_id: str, chosen_provider: str) -> Any:
+    def engine_factory(model_setting: str, chosen_provider: str) -> Any:
+        model_id, quantization = split_model_setting(model_setting)
         # Resolved when the worker loads, so a model prepared after start-up is found.
-        return lambda: load_engine(registry.get(model_id or None).directory, chosen_provider)
+        return lambda: load_engine(registry.get(model_id).directory, chosen_provider, quantization)
 
     def list_models() -> list[ModelChoice]:
-        return [ModelChoice(m.id, f"{m.manifest.name} ({m.id})") for m in registry.list()]
+        return [ModelChoice(setting, label) for setting, label in model_options(registry.list())]
 
     def prepare_default_model(progress: Any, cancel: Any) -> Path:
         from desktop_app.models.prepare import prepare_default

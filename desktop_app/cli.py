@@ -236,15 +236,16 @@ def _dispatch(args: argparse.Namespace) -> int:
 
 def _load(args: argparse.Namespace, store: Any = None) -> Any:
     from desktop_app.engine import load_engine
-    from desktop_app.models.registry import default_registry
+    from desktop_app.models.registry import default_registry, split_model_setting
 
     provider = args.provider
-    preferred_model = None
+    preferred_model = preferred_weights = None
     if store is not None:
         provider = provider or store.settings.get("provider", "auto")
-        preferred_model = store.settings.get("model", "") or None
+        preferred_model, preferred_weights = split_model_setting(store.settings.get("model", ""))
     model = default_registry().get(args.model or preferred_model)
-    return load_engine(model.directory, provider or "auto", args.quantization, args.threads)
+    quantization = args.quantization or (None if args.model else preferred_weights)
+    return load_engine(model.directory, provider or "auto", quantization, args.threads)
 
 
 def _ask(args: argparse.Namespace) -> int:

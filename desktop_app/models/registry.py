@@ -41,6 +41,33 @@ class InstalledModel:
         }
 
 
+# The model setting is a model id, or "id:quantization" where the user picked the weights.
+WEIGHTS_SEPARATOR = ":"
+WEIGHTS_NOTES = {"q4": "fastest", "q8": "closest to the original weights"}
+
+
+def split_model_setting(setting: str | None) -> tuple[str | None, str | None]:
+    """(model id or None for the default, quantization or None for automatic)."""
+    model_id, _, quantization = (setting or "").partition(WEIGHTS_SEPARATOR)
+    return model_id or None, quantization or None
+
+
+def model_options(models: list[InstalledModel]) -> list[tuple[str, str]]:
+    """(setting, label) for each model; models with more than one CPU variant (q4 and q8,
+    say) also get one entry per variant, so the user can trade speed for faithfulness."""
+    options = []
+    for model in models:
+        label = f"{model.manifest.name} ({model.id})"
+        options.append((model.id, label))
+        cpu = [v.quantization for v in model.manifest.variants if "cpu" in v.providers]
+        if len(cpu) > 1:
+            for quantization in cpu:
+                note = WEIGHTS_NOTES.get(quantization)
+                weights = f"{quantization} weights" + (f", {note}" if note else "")
+                options.append((f"{model.id}{WEIGHTS_SEPARATOR}{quantization}", f"{label}, {weights}"))
+    return options
+
+
 class ModelRegistry:
     """Models found in a list of folders; an id found earlier in the list wins."""
 

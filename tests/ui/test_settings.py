@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
+import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel
 
@@ -242,3 +243,21 @@ def test_every_control_has_an_accessible_name(qtbot, make_window) -> None:  # ty
             if button.isVisibleTo(root) and not (button.accessibleName() or button.text()):
                 unnamed.append(f"button {button.objectName()}")
     assert unnamed == []
+
+
+def test_the_app_loads_the_weights_picked_in_settings(
+    qtbot, tiny_model_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    from desktop_app.app import _build
+
+    monkeypatch.setenv("INKWELL_MODELS_DIR", str(tiny_model_dir.parent))
+    _app, store, controller, window = _build("cpu", tmp_path / "qt.ini", interactive=False)
+    try:
+        make = window.services.engine_factory
+        assert make("tiny-llama:fp32", "cpu")().variant.quantization == "fp32"
+        assert make("tiny-llama:q4", "cpu")().variant.quantization == "q4"
+        assert make("tiny-llama", "cpu")().variant.quantization == "q4"  # automatic: the CPU variant
+    finally:
+        window.close()
+        controller.shutdown()
+        store.close()
