@@ -27,9 +27,9 @@ sys.path.insert(0, str(ROOT / "bench"))
 import requant  # noqa: E402
 from bench_engine import bench_models_dir  # noqa: E402
 from calibration import calibration_sequences  # noqa: E402
-from quant_mix import Reference, measure_variant  # noqa: E402
+from quant_mix import Reference, measure_variant, mixed_quantize  # noqa: E402
 
-from desktop_app.models.onnx_tools import ACCURACY_LEVEL, BLOCK_SIZE, remove_unused  # noqa: E402
+from desktop_app.models.onnx_tools import ACCURACY_LEVEL  # noqa: E402
 
 CHOOSERS: dict[str, requant.Chooser] = {
     "nearest level (control)": lambda w, h: requant.gptq(w, None),
@@ -56,7 +56,6 @@ def hessians_for(source: Path, fp32, conversations: int) -> dict[str, np.ndarray
 
 def main() -> int:
     import onnx
-    from onnxruntime.quantization import matmul_nbits_quantizer as nbits
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--texts", type=int, default=64, help="calibration texts (half chats, half prose)")
@@ -69,18 +68,7 @@ def main() -> int:
     hessians = hessians_for(source, fp32, args.texts)
     for name, choose in CHOOSERS.items():
         model = requant.requantized_model(fp32, hessians, choose, ACCURACY_LEVEL)
-        quantizer = nbits.MatMulNBitsQuantizer(  # the embedding table as in the shipped q4
-            model,
-            bits=4,
-            block_size=BLOCK_SIZE,
-            is_symmetric=True,
-            accuracy_level=ACCURACY_LEVEL,
-            op_types_to_quantize=("Gather",),
-            quant_axes=(("Gather", 1),),
-        )
-        quantizer.process()
-        model = quantizer.model.model
-        remove_unused(model)
+        model = mixed_quantize(model, ())  # only the embedding table is left: 4-bit, as in the shipped q4
         print(measure_variant(name, model, reference), flush=True)
     return 0
 

@@ -157,7 +157,7 @@ def collect_hessians(model: Any, sequences: Iterable[Sequence[int]], threads: in
         session = ort.InferenceSession(str(path), sess_options=options, providers=["CPUExecutionProvider"])
     inputs = {i.name: i for i in session.get_inputs()}
     tensors = list(dict.fromkeys(watched.values()))
-    sums = {name: np.zeros((0, 0)) for name in names}
+    sums: dict[str, np.ndarray] = {}
     for ids in sequences:
         n = len(ids)
         feed: dict[str, np.ndarray] = {"input_ids": np.asarray([ids], dtype=np.int64)}
@@ -172,7 +172,7 @@ def collect_hessians(model: Any, sequences: Iterable[Sequence[int]], threads: in
         for name in names:
             value = values[watched[name]]
             x = value.reshape(-1, value.shape[-1]).astype(np.float64)
-            sums[name] = x.T @ x if sums[name].size == 0 else sums[name] + x.T @ x
+            sums[name] = sums.get(name, 0.0) + x.T @ x
     return sums
 
 
