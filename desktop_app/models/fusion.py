@@ -152,3 +152,183 @@ def _rename_value(graph: Any, producer: Any, old: str, new: str) -> None:
         for index, name in enumerate(node.input):
             if name == old:
                 node.input[index] = new
+
+
+def pack_qkv(model: Any) -> int:
+    """Give each fused attention one q/k/v projection (weights side by side); returns how many.
+
+    GroupQueryAttention accepts the three projections packed in its query input. One matrix
+    product in place of three reads the input once (quantized once, by MatMulNBits) and
+    saves two kernel launches a layer. Projections with a bias are left alone.
+    """
+    from onnx import numpy_helper
+
+    graph = model.graph
+    initializers = {i.name: i for i in graph.initializer}
+    producers = {out: node for node in graph.node for out in node.output}
+    removed: set[str] = set()
+    packed = 0
+    for node in graph.node:
+        if node.op_type != "GroupQueryAttention" or len(node.input) < 3 or not node.input[1]:
+            continue
+        projections = [producers.get(name) for name in node.input[:3]]
+        if not all(p is not None and p.op_type == "MatMul" and p.input[1] in initializers for p in projections):
+            continue
+        if len({p.input[0] for p in projections}) != 1:  # type: ignore[union-attr]
+            continue
+        weights = [numpy_helper.to_array(initializers[p.input[1]]) for p in projections]  # type: ignore[union-attr]
+        if len({w.shape[0] for w in weights}) != 1 or any(w.ndim != 2 for w in weights):
+            continue
+        name = f"{node.name}/qkv_proj"
+        graph.initializer.append(numpy_helper.from_array(np.concatenate(weights, axis=1), f"{name}.weight"))
+        first = projections[0]
+        first.input[1] = f"{name}.weight"  # type: ignore[union-attr]
+        first.output[0] = f"{name}_output_0"  # type: ignore[union-attr]
+        first.name = f"{name}/MatMul"  # type: ignore[union-attr]
+        removed.update(p.output[0] for p in projections[1:])  # type: ignore[union-attr]
+        node.input[0], node.input[1], node.input[2] = f"{name}_output_0", "", ""
+        packed += 1
+    if removed:
+        kept = [n for n in graph.node if n.output[0] not in removed]
+        del graph.node[:]
+        graph.node.extend(kept)
+        from desktop_app.models.onnx_tools import remove_unused
+
+        remove_unused(model)
+    return packed
+
+
+def fuse_rms_norms(model: Any) -> int:
+    """Replace each spelled-out RMSNorm with SimplifiedLayerNormalization; returns how many.
+
+    The export writes RMSNorm as nine nodes (Pow, ReduceMean, Add, Sqrt, Div, Mul, Casts,
+    Mul by the weight). ONNX Runtime fuses those on load, but leaves the residual Add in
+    front of each norm as a node of its own; here that Add goes inside
+    SkipSimplifiedLayerNormalization, whose fourth output is the residual sum.
+    """
+    from onnx import helper, numpy_helper
+
+    graph = model.graph
+    constants = {i.name: numpy_helper.to_array(i) for i in graph.initializer}
+    for node in graph.node:
+        if node.op_type == "Constant" and node.attribute and node.attribute[0].name == "value":
+            constants[node.output[0]] = numpy_helper.to_array(node.attribute[0].t)
+    consumers: dict[str, list[Any]] = {}
+    for node in graph.node:
+        for name in node.input:
+            consumers.setdefault(name, []).append(node)
+    producers = {out: node for node in graph.node for out in node.output}
+    graph_outputs = {o.name for o in graph.output}
+
+    def only_reader(value: str, op_type: str) -> Any:
+        readers = consumers.get(value, [])
+        if len(readers) != 1 or readers[0].op_type != op_type or value in graph_outputs:
+            return None
+        return readers[0]
+
+    def constant(name: str) -> np.ndarray | None:
+        return constants.get(name)
+
+    replaced: dict[str, Any] = {}  # the anchor node's first output -> the fused node
+    removed: set[str] = set()
+    fused = 0
+    for pow_node in list(graph.node):
+        if pow_node.op_type != "Pow" or not _is_scalar(constant(pow_node.input[1]), 2.0):
+            continue
+        x = pow_node.input[0]
+        mean = only_reader(pow_node.output[0], "ReduceMean")
+        add = mean is not None and only_reader(mean.output[0], "Add")
+        if not add:
+            continue
+        eps = constant(add.input[1]) if add.input[0] == mean.output[0] else constant(add.input[0])
+        sqrt = only_reader(add.output[0], "Sqrt")
+        div = sqrt is not None and only_reader(sqrt.output[0], "Div")
+        if eps is None or eps.size != 1 or not div or not _is_scalar(constant(div.input[0]), 1.0):
+            continue
+        scale = only_reader(div.output[0], "Mul")
+        if scale is None or x not in scale.input:
+            continue
+        chain = [pow_node, mean, add, sqrt, div, scale]
+        last = scale
+        cast = only_reader(last.output[0], "Cast")
+        if cast is not None:
+            chain.append(cast)
+            last = cast
+        weight_mul = only_reader(last.output[0], "Mul")
+        if weight_mul is None:
+            continue
+        gamma_name = next((i for i in weight_mul.input if i != last.output[0]), None)
+        alias = producers.get(gamma_name or "")
+        if alias is not None and alias.op_type == "Identity":  # the exporter shares equal weights
+            gamma_name = alias.input[0]
+        gamma = constants.get(gamma_name) if gamma_name in {i.name for i in graph.initializer} else None
+        if gamma is None or gamma.ndim != 1:
+            continue
+        chain.append(weight_mul)
+        # The export casts the residual sum to float32 (a no-op here) before the norm, and
+        # the next residual Add reads that cast; the fused node's sum output takes its name.
+        summed = x
+        cast_in = producers.get(x)
+        if cast_in is not None and cast_in.op_type == "Cast" and _cast_target(cast_in) == FLOAT32:
+            summed = cast_in.input[0]
+        residual = producers.get(summed)
+        epsilon = float(eps.reshape(-1)[0])
+        if (
+            residual is not None
+            and residual.op_type == "Add"
+            and all(i and i not in constants for i in residual.input)
+            and len(consumers.get(summed, [])) == 1
+            and summed not in graph_outputs
+        ):
+            if summed != x:
+                chain.append(cast_in)
+            fused_node = helper.make_node(
+                "SkipSimplifiedLayerNormalization",
+                [residual.input[0], residual.input[1], gamma_name],
+                [weight_mul.output[0], "", "", x],
+                name=f"{weight_mul.name}/SkipSimplifiedLayerNormalization",
+                domain=MS_DOMAIN,
+                epsilon=epsilon,
+            )
+            anchor = residual
+        else:
+            fused_node = helper.make_node(
+                "SimplifiedLayerNormalization",
+                [x, gamma_name],
+                [weight_mul.output[0]],
+                name=f"{weight_mul.name}/SimplifiedLayerNormalization",
+                axis=-1,
+                epsilon=epsilon,
+                stash_type=1,
+            )
+            anchor = pow_node
+        removed.update(n.output[0] for n in chain)
+        removed.add(anchor.output[0])
+        replaced[anchor.output[0]] = fused_node
+        fused += 1
+    if fused:
+        ordered = []
+        for node in graph.node:
+            if node.output[0] in replaced:
+                ordered.append(replaced[node.output[0]])
+            elif node.output[0] not in removed:
+                ordered.append(node)
+        del graph.node[:]
+        graph.node.extend(ordered)
+        if not any(op.domain == MS_DOMAIN for op in model.opset_import):
+            model.opset_import.append(helper.make_opsetid(MS_DOMAIN, 1))
+        from desktop_app.models.onnx_tools import remove_unused
+
+        remove_unused(model)
+    return fused
+
+
+FLOAT32 = 1  # onnx.TensorProto.FLOAT
+
+
+def _cast_target(node: Any) -> int | None:
+    return next((int(a.i) for a in node.attribute if a.name == "to"), None)
+
+
+def _is_scalar(value: np.ndarray | None, expected: float) -> bool:
+    return value is not None and value.size == 1 and float(value.reshape(-1)[0]) == expected

@@ -164,6 +164,13 @@ def test_attention_is_fused_into_group_query_attention(tiny_model_dir: Path) -> 
         ops = [n.op_type for n in onnx.load(str(tiny_model_dir / f"model.{variant}.onnx")).graph.node]
         assert ops.count("GroupQueryAttention") == 2  # one per layer
         assert "Softmax" not in ops  # the exporter's attention is gone
+        # q/k/v come packed from one projection; each RMSNorm is one node, and all but the
+        # first take the residual Add in with them.
+        graph = onnx.load(str(tiny_model_dir / f"model.{variant}.onnx")).graph
+        for node in (n for n in graph.node if n.op_type == "GroupQueryAttention"):
+            assert node.input[1] == node.input[2] == ""
+        assert (ops.count("SimplifiedLayerNormalization"), ops.count("SkipSimplifiedLayerNormalization")) == (1, 4)
+        assert "Pow" not in ops and "Sqrt" not in ops
 
 
 def test_fusion_that_disagrees_is_not_used(
