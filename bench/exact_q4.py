@@ -28,40 +28,10 @@ sys.path.insert(0, str(ROOT / "bench"))
 from bench_engine import bench_models_dir  # noqa: E402
 from quant_mix import Reference, measure_variant  # noqa: E402
 
+from desktop_app.models.gguf_exact import recover_q4_1, recover_q8_0  # noqa: E402
 from desktop_app.models.onnx_tools import ACCURACY_LEVEL, remove_unused  # noqa: E402
 
 BLOCK = 32
-
-
-def recover_q4_1(w: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-    """(q [N, blocks, 32] uint8, d [N, blocks], m [N, blocks]) if W[K, N] is on a Q4_1 grid."""
-    k, n = w.shape
-    if k % BLOCK:
-        return None
-    blocks = w.T.reshape(n, k // BLOCK, BLOCK).astype(np.float64)
-    low, high = blocks.min(axis=2), blocks.max(axis=2)
-    d = (high - low) / 15.0
-    safe = np.where(d == 0, 1.0, d)
-    q = np.rint((blocks - low[..., None]) / safe[..., None])
-    if q.min() < 0 or q.max() > 15:
-        return None
-    error = np.abs(q * d[..., None] + low[..., None] - blocks).max(axis=2)
-    if (error > 0.02 * np.maximum(d, 1e-12)).any():
-        return None
-    return q.astype(np.uint8), d.astype(np.float32), low.astype(np.float32)
-
-
-def recover_q8_0(w: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
-    """(q [N, blocks, 32] int8 as uint8+128, d [N, blocks]) if W[K, N] is on a Q8_0 grid."""
-    k, n = w.shape
-    blocks = w.T.reshape(n, k // BLOCK, BLOCK).astype(np.float64)
-    d = np.abs(blocks).max(axis=2) / 127.0
-    safe = np.where(d == 0, 1.0, d)
-    q = np.rint(blocks / safe[..., None])
-    error = np.abs(q * d[..., None] - blocks).max(axis=2)
-    if (error > 0.02 * np.maximum(d, 1e-12)).any():
-        return None
-    return (q + 128).astype(np.uint8), d.astype(np.float32)
 
 
 def exact_graph(model: Any) -> tuple[Any, int, int]:

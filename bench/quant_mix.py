@@ -100,19 +100,24 @@ class Reference:
         return cls(source, {p: greedy_tokens(engine, p) for p in PROMPTS}, perplexity(engine))
 
 
-def measure_variant(name: str, model: Any, reference: Reference) -> str:
-    """Save `model` as a one-variant copy of the reference model; its results table row."""
+def one_variant_engine(model: Any, source: Path, target: Path):  # type: ignore[no-untyped-def]
+    """Save `model` in `target` as the only (q4) variant of the model in `source`; load it."""
     import onnx
 
+    for extra in ("tokenizer.json", "tokenizer_config.json", "config.json"):
+        shutil.copy2(source / extra, target / extra)
+    onnx.save(model, str(target / "model.q4.onnx"))
+    size = (target / "model.q4.onnx").stat().st_size
+    variant = ModelVariant("model.q4.onnx", "q4", ("cpu",), size, "")
+    dataclasses.replace(ModelManifest.read(source), variants=(variant,)).write(target)
+    return load_engine(target, provider="cpu", quantization="q4", threads=2)
+
+
+def measure_variant(name: str, model: Any, reference: Reference) -> str:
+    """Save `model` as a one-variant copy of the reference model; its results table row."""
     with tempfile.TemporaryDirectory() as folder:
-        target = Path(folder)
-        for extra in ("tokenizer.json", "tokenizer_config.json", "config.json"):
-            shutil.copy2(reference.source / extra, target / extra)
-        onnx.save(model, str(target / "model.q4.onnx"))
-        size = (target / "model.q4.onnx").stat().st_size
-        variant = ModelVariant("model.q4.onnx", "q4", ("cpu",), size, "")
-        dataclasses.replace(ModelManifest.read(reference.source), variants=(variant,)).write(target)
-        engine = load_engine(target, provider="cpu", quantization="q4", threads=2)
+        engine = one_variant_engine(model, reference.source, Path(folder))
+        size = (Path(folder) / "model.q4.onnx").stat().st_size
         agreement = float(
             np.mean([np.mean(np.array(greedy_tokens(engine, p)) == np.array(reference.tokens[p])) for p in PROMPTS])
         )

@@ -117,6 +117,11 @@ def quantize(model: Any, quantization: str) -> Any:
     if quantization in ("q4", "q8"):
         from onnxruntime.quantization import matmul_nbits_quantizer as nbits
 
+        if quantization == "q4":  # weights from a Q4_1 GGUF stay exact; the rest is rounded
+            from desktop_app.models.gguf_exact import keep_gguf_grids
+
+            keep_gguf_grids(model, ACCURACY_LEVEL)
+
         config = nbits.DefaultWeightOnlyQuantConfig(
             block_size=BLOCK_SIZE,
             is_symmetric=True,
