@@ -133,14 +133,21 @@ def fuse_attention(model: Any, hf_config: Any) -> int:
         if node.name in fused_nodes:
             ordered.append(fused_nodes[node.name])
         ordered.append(node)
-    del graph.node[:]
-    graph.node.extend(ordered)
-    if not any(op.domain == MS_DOMAIN for op in model.opset_import):
-        model.opset_import.append(helper.make_opsetid(MS_DOMAIN, 1))
+    _replace_nodes(model, ordered)
+    return layers
+
+
+def _replace_nodes(model: Any, nodes: list[Any]) -> None:
+    """Give the graph these nodes, declare the contrib-op domain, drop what is now unused."""
+    from onnx import helper
+
     from desktop_app.models.onnx_tools import remove_unused
 
+    del model.graph.node[:]
+    model.graph.node.extend(nodes)
+    if not any(op.domain == MS_DOMAIN for op in model.opset_import):
+        model.opset_import.append(helper.make_opsetid(MS_DOMAIN, 1))
     remove_unused(model)
-    return layers
 
 
 def _rename_value(graph: Any, producer: Any, old: str, new: str) -> None:
@@ -313,13 +320,7 @@ def fuse_rms_norms(model: Any) -> int:
                 ordered.append(replaced[node.output[0]])
             elif node.output[0] not in removed:
                 ordered.append(node)
-        del graph.node[:]
-        graph.node.extend(ordered)
-        if not any(op.domain == MS_DOMAIN for op in model.opset_import):
-            model.opset_import.append(helper.make_opsetid(MS_DOMAIN, 1))
-        from desktop_app.models.onnx_tools import remove_unused
-
-        remove_unused(model)
+        _replace_nodes(model, ordered)
     return fused
 
 
