@@ -133,11 +133,11 @@ def fuse_attention(model: Any, hf_config: Any) -> int:
         if node.name in fused_nodes:
             ordered.append(fused_nodes[node.name])
         ordered.append(node)
-    _replace_nodes(model, ordered)
+    replace_nodes(model, ordered)
     return layers
 
 
-def _replace_nodes(model: Any, nodes: list[Any]) -> None:
+def replace_nodes(model: Any, nodes: list[Any]) -> None:
     """Give the graph these nodes, declare the contrib-op domain, drop what is now unused."""
     from onnx import helper
 
@@ -196,12 +196,7 @@ def pack_qkv(model: Any) -> int:
         node.input[0], node.input[1], node.input[2] = f"{name}_output_0", "", ""
         packed += 1
     if removed:
-        kept = [n for n in graph.node if n.output[0] not in removed]
-        del graph.node[:]
-        graph.node.extend(kept)
-        from desktop_app.models.onnx_tools import remove_unused
-
-        remove_unused(model)
+        replace_nodes(model, [n for n in graph.node if n.output[0] not in removed])
     return packed
 
 
@@ -216,6 +211,7 @@ def fuse_rms_norms(model: Any) -> int:
     from onnx import helper, numpy_helper
 
     graph = model.graph
+    initializer_names = {i.name for i in graph.initializer}
     constants = {i.name: numpy_helper.to_array(i) for i in graph.initializer}
     for node in graph.node:
         if node.op_type == "Constant" and node.attribute and node.attribute[0].name == "value":
@@ -233,24 +229,21 @@ def fuse_rms_norms(model: Any) -> int:
             return None
         return readers[0]
 
-    def constant(name: str) -> np.ndarray | None:
-        return constants.get(name)
-
     replaced: dict[str, Any] = {}  # the anchor node's first output -> the fused node
     removed: set[str] = set()
     fused = 0
     for pow_node in list(graph.node):
-        if pow_node.op_type != "Pow" or not _is_scalar(constant(pow_node.input[1]), 2.0):
+        if pow_node.op_type != "Pow" or not _is_scalar(constants.get(pow_node.input[1]), 2.0):
             continue
         x = pow_node.input[0]
         mean = only_reader(pow_node.output[0], "ReduceMean")
         add = mean is not None and only_reader(mean.output[0], "Add")
         if not add:
             continue
-        eps = constant(add.input[1]) if add.input[0] == mean.output[0] else constant(add.input[0])
+        eps = constants.get(add.input[1] if add.input[0] == mean.output[0] else add.input[0])
         sqrt = only_reader(add.output[0], "Sqrt")
         div = sqrt is not None and only_reader(sqrt.output[0], "Div")
-        if eps is None or eps.size != 1 or not div or not _is_scalar(constant(div.input[0]), 1.0):
+        if eps is None or eps.size != 1 or not div or not _is_scalar(constants.get(div.input[0]), 1.0):
             continue
         scale = only_reader(div.output[0], "Mul")
         if scale is None or x not in scale.input:
@@ -268,7 +261,7 @@ def fuse_rms_norms(model: Any) -> int:
         alias = producers.get(gamma_name or "")
         if alias is not None and alias.op_type == "Identity":  # the exporter shares equal weights
             gamma_name = alias.input[0]
-        gamma = constants.get(gamma_name) if gamma_name in {i.name for i in graph.initializer} else None
+        gamma = constants.get(gamma_name) if gamma_name in initializer_names else None
         if gamma is None or gamma.ndim != 1:
             continue
         chain.append(weight_mul)
@@ -320,7 +313,7 @@ def fuse_rms_norms(model: Any) -> int:
                 ordered.append(replaced[node.output[0]])
             elif node.output[0] not in removed:
                 ordered.append(node)
-        _replace_nodes(model, ordered)
+        replace_nodes(model, ordered)
     return fused
 
 

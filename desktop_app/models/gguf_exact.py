@@ -33,10 +33,12 @@ from typing import Any
 
 import numpy as np
 
+from desktop_app.models.fusion import MS_DOMAIN, replace_nodes
+from desktop_app.models.onnx_tools import BLOCK_SIZE
+
 log = logging.getLogger(__name__)
 
-BLOCK = 32
-MS_DOMAIN = "com.microsoft"
+BLOCK = BLOCK_SIZE  # a GGUF's Q4_1 and Q8_0 blocks are 32 long, as is our MatMulNBits block
 
 
 def recover_q4_1(w: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
@@ -133,103 +135,80 @@ def keep_gguf_grids(model: Any, accuracy_level: int) -> tuple[int, int]:
     extra: list[Any] = []
     augmented: dict[str, str] = {}
 
-    def constant(name: str, value: np.ndarray) -> str:
-        extra.append(numpy_helper.from_array(value, name))
-        return name
+    def matmul_nbits(source: str, name: str, output: str, tensors: dict[str, np.ndarray], bits: int) -> None:
+        """Append a MatMulNBits reading `source`; tensors: levels, scales, zero points."""
+        names = [f"{name}.{part}" for part in ("levels", "scales", "zero_points")]
+        extra.extend(numpy_helper.from_array(tensors[part], n) for part, n in zip(tensors, names, strict=True))
+        new_nodes.append(
+            helper.make_node(
+                "MatMulNBits",
+                [source, *names],
+                [output],
+                name=name,
+                domain=MS_DOMAIN,
+                K=tensors["levels"].shape[1] * BLOCK,
+                N=tensors["levels"].shape[0],
+                bits=bits,
+                block_size=BLOCK,
+                accuracy_level=accuracy_level,
+            )
+        )
 
     for node in graph.node:
-        if node.output[0] in eight_bit:
-            levels8, scales8 = eight_bit[node.output[0]]
-            n, blocks = scales8.shape
-            name = node.name or node.output[0]
-            new_nodes.append(
-                helper.make_node(
-                    "MatMulNBits",
-                    [
-                        node.input[0],
-                        constant(f"{name}.q8_0", levels8),
-                        constant(f"{name}.q8_0_scales", scales8.reshape(-1)),
-                        constant(f"{name}.q8_0_zp", np.full(n * blocks, 128, dtype=np.uint8)),
-                    ],
-                    [node.output[0]],
-                    name=f"{name}/q8_0",
-                    domain=MS_DOMAIN,
-                    K=blocks * BLOCK,
-                    N=n,
-                    bits=8,
-                    block_size=BLOCK,
-                    accuracy_level=accuracy_level,
-                )
+        output = node.output[0]
+        name = node.name or output
+        if output in eight_bit:
+            levels8, scales8 = eight_bit[output]
+            zero_points8 = np.full(scales8.size, 128, dtype=np.uint8)
+            matmul_nbits(
+                node.input[0],
+                f"{name}/q8_0",
+                output,
+                {"levels": levels8, "scales": scales8.reshape(-1), "zero_points": zero_points8},
+                bits=8,
             )
             continue
-        if node.output[0] not in found:
+        if output not in found:
             new_nodes.append(node)
             continue
-        q, d, zero, leftover = found[node.output[0]]
+        q, d, zero, leftover = found[output]
         n, blocks = d.shape
-        k = blocks * BLOCK
         width = -(-blocks // BLOCK) * BLOCK
         source = node.input[0]
         scale = block_scale[source]
         if source not in augmented:
-            sums = f"{source}.inkwell_block_sums"
+            sums = f"{source}/inkwell_block_sums"
             ones = np.zeros((width, blocks, BLOCK), dtype=np.uint8)
             ones[np.arange(blocks), np.arange(blocks), :] = 1  # output t sums block t
             sum_scales = np.ones((width, blocks), dtype=np.float32)
             sum_scales[:blocks] = scale[:, None]
-            new_nodes.append(
-                helper.make_node(
-                    "MatMulNBits",
-                    [
-                        source,
-                        constant(f"{sums}.q", pack_nibbles(ones)),
-                        constant(f"{sums}.scales", sum_scales.reshape(-1)),
-                        constant(f"{sums}.zp", np.zeros(width * ((blocks + 1) // 2), dtype=np.uint8)),
-                    ],
-                    [sums],
-                    name=f"{source}/inkwell_block_sums",
-                    domain=MS_DOMAIN,
-                    K=k,
-                    N=width,
-                    bits=4,
-                    block_size=BLOCK,
-                    accuracy_level=accuracy_level,
-                )
+            zero_levels = np.zeros(width * ((blocks + 1) // 2), dtype=np.uint8)
+            matmul_nbits(
+                source,
+                sums,
+                sums,
+                {"levels": pack_nibbles(ones), "scales": sum_scales.reshape(-1), "zero_points": zero_levels},
+                bits=4,
             )
-            augmented[source] = f"{source}.inkwell_augmented"
+            augmented[source] = f"{source}/inkwell_augmented"
             new_nodes.append(helper.make_node("Concat", [source, sums], [augmented[source]], axis=-1))
         rows, row_scales = leftover_rows(leftover / scale, width)
         levels = np.concatenate([q, rows], axis=1)
         zero_points = np.concatenate([zero.astype(np.uint8), np.full(rows.shape[:2], 8, np.uint8)], axis=1)
         if zero_points.shape[1] % 2:
             zero_points = np.concatenate([zero_points, np.zeros((n, 1), np.uint8)], axis=1)
-        name = node.name or node.output[0]
-        new_nodes.append(
-            helper.make_node(
-                "MatMulNBits",
-                [
-                    augmented[source],
-                    constant(f"{name}.q4_1", pack_nibbles(levels)),
-                    constant(f"{name}.q4_1_scales", np.concatenate([d, row_scales], axis=1).reshape(-1)),
-                    constant(f"{name}.q4_1_zp", pack_nibbles(zero_points).reshape(-1)),
-                ],
-                [node.output[0]],
-                name=f"{name}/q4_1",
-                domain=MS_DOMAIN,
-                K=k + width,
-                N=n,
-                bits=4,
-                block_size=BLOCK,
-                accuracy_level=accuracy_level,
-            )
+        matmul_nbits(
+            augmented[source],
+            f"{name}/q4_1",
+            output,
+            {
+                "levels": pack_nibbles(levels),
+                "scales": np.concatenate([d, row_scales], axis=1).reshape(-1),
+                "zero_points": pack_nibbles(zero_points).reshape(-1),
+            },
+            bits=4,
         )
-    del graph.node[:]
-    graph.node.extend(new_nodes)
     graph.initializer.extend(extra)
-    if not any(op.domain == MS_DOMAIN for op in model.opset_import):
-        model.opset_import.append(helper.make_opsetid(MS_DOMAIN, 1))
-    from desktop_app.models.onnx_tools import remove_unused
-
-    remove_unused(model)
+    replace_nodes(model, new_nodes)
     log.info("Kept %d Q4_1 and %d Q8_0 matrices on their GGUF grids", len(found), len(eight_bit))
     return len(found), len(eight_bit)
