@@ -18,9 +18,13 @@ and up) and a Concat: two small nodes where a separate fp32 correction needs fou
 Measured on SmolLM2-135M: perplexity +0.4% against the dequantized GGUF, where plain
 4-bit rounding gives +22.8%.
 
-Q8_0 (w = d·q, q in −127..127, the GGUF's output projection) is MatMulNBits' own 8-bit
-grid with zero point 128, so those matrices move over as they are. Kept at 8 bits, the
-output projection costs 8% of decode speed; rounded to 4 bits it cost +6% perplexity.
+Q8_0 (w = d·q, q in −127..127) is MatMulNBits' own 8-bit grid with zero point 128, so
+such matrices move over as they are. The output projection (the GGUF's Q8_0 embedding
+table, tied) is the largest matrix and is read for every token: at 8 bits it took ~15% of
+decode time, and rounded to 4 bits it cost +6% perplexity. So it is computed twice: every
+logit at 4 bits, then the `REFINED_LOGITS` largest again from the exact Q8_0 rows, gathered
+from one 8-bit table that the token embedding reads too. Greedy choices and the candidates
+that sampling draws from get the exact logits; only the tail keeps the 4-bit ones.
 
 Only weights that sit on these grids are rewritten (a model made from a GGUF); anything
 else is left for the ordinary quantizer.
@@ -39,6 +43,9 @@ from desktop_app.models.onnx_tools import BLOCK_SIZE
 log = logging.getLogger(__name__)
 
 BLOCK = BLOCK_SIZE  # a GGUF's Q4_1 and Q8_0 blocks are 32 long, as is our MatMulNBits block
+# Logits recomputed from the exact Q8_0 rows after the 4-bit pass (see the module docstring):
+# 64 against 32 costs ~3% of decode speed and saves 0.7 points of perplexity (bench/RESULTS.md).
+REFINED_LOGITS = 64
 
 
 def recover_q4_1(w: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
@@ -91,6 +98,21 @@ def leftover_rows(r: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
     safe = np.where(scale == 0, 1.0, scale)
     q = np.clip(np.rint(grouped / safe[..., None]), -8, 7) + 8
     return q.astype(np.uint8), scale.astype(np.float32)
+
+
+def round_to_4_bits(w: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Blocks w [N, blocks, 32] rounded to 16 levels from each block's minimum to its maximum
+    (narrowing the range to lower the squared error, as other quantizers do, cost +1.3
+    points of perplexity here: the rare large weights matter for logits).
+
+    Returns levels [N, blocks, 32] (0..15), scales [N, blocks] and zero points [N, blocks].
+    """
+    low, high = np.minimum(w.min(axis=2), 0.0), np.maximum(w.max(axis=2), 0.0)
+    scale = (high - low) / 15.0
+    safe = np.where(scale == 0, 1.0, scale)
+    zero = np.clip(np.rint(-low / safe), 0, 15)
+    levels = np.clip(np.rint(w / safe[..., None]) + zero[..., None], 0, 15)
+    return levels.astype(np.uint8), safe.astype(np.float32), zero.astype(np.uint8)
 
 
 def keep_gguf_grids(model: Any, accuracy_level: int) -> tuple[int, int]:
@@ -154,9 +176,62 @@ def keep_gguf_grids(model: Any, accuracy_level: int) -> tuple[int, int]:
             )
         )
 
+    graph_outputs = {o.name for o in graph.output}
+    tables: dict[str, tuple[np.ndarray, np.ndarray, str]] = {}  # output projection -> its 8-bit table
+
+    def refined_projection(node: Any, name: str, levels8: np.ndarray, scales8: np.ndarray) -> None:
+        """Every logit at 4 bits, then the largest REFINED_LOGITS again from the exact rows."""
+        n, blocks, _ = levels8.shape
+        weights = (levels8.astype(np.float32) - 128) * scales8[..., None]
+        levels4, scales4, zero4 = round_to_4_bits(weights)
+        if blocks % 2:
+            zero4 = np.concatenate([zero4, np.zeros((n, 1), np.uint8)], axis=1)
+        approx, table = f"{name}/approximate", f"{name}/q8_0_table"
+        matmul_nbits(
+            node.input[0],
+            approx,
+            approx,
+            {"levels": pack_nibbles(levels4), "scales": scales4.reshape(-1), "zero_points": pack_nibbles(zero4)},
+            bits=4,
+        )
+        # Zero points are left out: 128 is GatherBlockQuantized's default for 8 bits.
+        extra.append(numpy_helper.from_array(levels8.reshape(n, blocks * BLOCK), table))
+        extra.append(numpy_helper.from_array(scales8, f"{table}.scales"))
+        extra.append(numpy_helper.from_array(np.array([min(REFINED_LOGITS, n)], np.int64), f"{name}/k"))
+        extra.append(numpy_helper.from_array(np.array([-2], np.int64), f"{name}/row_axis"))
+        extra.append(numpy_helper.from_array(np.array([-1], np.int64), f"{name}/sum_axis"))
+        top, rows, column, products, exact = (f"{name}/{part}" for part in ("top", "rows", "h", "products", "exact"))
+        new_nodes.extend(
+            [
+                helper.make_node("TopK", [approx, f"{name}/k"], [f"{top}_values", top], name=top, axis=-1),
+                gbq_node(table, top, rows),
+                helper.make_node("Unsqueeze", [node.input[0], f"{name}/row_axis"], [column], name=column),
+                helper.make_node("Mul", [rows, column], [products], name=products),
+                helper.make_node("ReduceSum", [products, f"{name}/sum_axis"], [exact], name=exact, keepdims=0),
+                helper.make_node("ScatterElements", [approx, top, exact], [node.output[0]], name=name, axis=-1),
+            ]
+        )
+        tables[table] = (levels8, scales8, table)
+
+    def gbq_node(table: str, indices: str, output: str) -> Any:
+        return helper.make_node(
+            "GatherBlockQuantized",
+            [table, indices, f"{table}.scales"],
+            [output],
+            name=output,
+            domain=MS_DOMAIN,
+            bits=8,
+            block_size=BLOCK,
+            gather_axis=0,
+            quantize_axis=1,
+        )
+
     for node in graph.node:
         output = node.output[0]
         name = node.name or output
+        if output in eight_bit and output in graph_outputs:
+            refined_projection(node, name, *eight_bit[output])
+            continue
         if output in eight_bit:
             levels8, scales8 = eight_bit[output]
             zero_points8 = np.full(scales8.size, 128, dtype=np.uint8)
@@ -208,7 +283,28 @@ def keep_gguf_grids(model: Any, accuracy_level: int) -> tuple[int, int]:
             },
             bits=4,
         )
+    _share_embedding_table(graph, new_nodes, tables, gbq_node)
     graph.initializer.extend(extra)
     replace_nodes(model, new_nodes)
     log.info("Kept %d Q4_1 and %d Q8_0 matrices on their GGUF grids", len(found), len(eight_bit))
     return len(found), len(eight_bit)
+
+
+def _share_embedding_table(
+    graph: Any, nodes: list[Any], tables: dict[str, tuple[np.ndarray, np.ndarray, str]], gbq_node: Any
+) -> None:
+    """Let a token embedding read the output projection's 8-bit table when it holds the same
+    weights (a tied model): exact, and no second copy of the largest matrix."""
+    from onnx import numpy_helper
+
+    initializers = {i.name: i for i in graph.initializer}
+    for index, node in enumerate(nodes):
+        if node.op_type != "Gather" or node.input[0] not in initializers:
+            continue
+        embedding = numpy_helper.to_array(initializers[node.input[0]])
+        if embedding.ndim != 2 or (grid := recover_q8_0(embedding.T)) is None:
+            continue
+        for levels, scales, table in tables.values():
+            if np.array_equal(grid[0], levels) and np.allclose(grid[1], scales, rtol=1e-6, atol=0):
+                nodes[index] = gbq_node(table, node.input[1], node.output[0])
+                break

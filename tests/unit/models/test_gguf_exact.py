@@ -48,30 +48,40 @@ def test_q4_1_and_q8_0_grids_are_recognised_and_ordinary_weights_are_not() -> No
 
 
 def graph_with(weights: dict[str, np.ndarray]) -> onnx.ModelProto:
-    """x -> a (Q4_1) and b (Q4_1, same input); a -> c (Q4_1, K=96); x -> e (Q8_0); x -> f (plain)."""
+    """x -> a (Q4_1) and b (Q4_1, same input); a -> c (Q4_1, K=96); x -> e (Q8_0, read by a
+    Relu); x -> f (plain); x -> v (Q8_0, a graph output: the output projection); token -> t
+    (a Gather from v's table, as a tied embedding)."""
     nodes = [
         helper.make_node("MatMul", ["x", "a.w"], ["a"], name="a"),
         helper.make_node("MatMul", ["x", "b.w"], ["b"], name="b"),
         helper.make_node("MatMul", ["a", "c.w"], ["c"], name="c"),
-        helper.make_node("MatMul", ["x", "e.w"], ["e"], name="e"),
+        helper.make_node("MatMul", ["x", "e.w"], ["e.product"], name="e"),
+        helper.make_node("Relu", ["e.product"], ["e"], name="e.relu"),
         helper.make_node("MatMul", ["x", "f.w"], ["f"], name="f"),
+        helper.make_node("MatMul", ["x", "v.w"], ["v"], name="v"),
+        helper.make_node("Gather", ["t.table", "token"], ["t"], name="t"),
     ]
-    outputs = [helper.make_tensor_value_info(name, TensorProto.FLOAT, None) for name in "bcef"]
+    outputs = [helper.make_tensor_value_info(name, TensorProto.FLOAT, None) for name in "bcefvt"]
+    initializers = [numpy_helper.from_array(w, f"{name}.w") for name, w in weights.items()]
+    initializers.append(numpy_helper.from_array(np.ascontiguousarray(weights["v"].T), "t.table"))
     graph = helper.make_graph(
         nodes,
         "g",
-        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, "s", 64])],
+        [
+            helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, "s", 64]),
+            helper.make_tensor_value_info("token", TensorProto.INT64, [1, "s"]),
+        ],
         outputs,
-        [numpy_helper.from_array(w, f"{name}.w") for name, w in weights.items()],
+        initializers,
     )
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=8)
 
 
-def run(model: onnx.ModelProto, x: np.ndarray) -> list[np.ndarray]:
+def run(model: onnx.ModelProto, x: np.ndarray, token: np.ndarray) -> list[np.ndarray]:
     import onnxruntime as ort
 
     session = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
-    return session.run(["b", "c", "e", "f"], {"x": x})  # type: ignore[return-value]
+    return session.run(["b", "c", "e", "f", "v", "t"], {"x": x, "token": token})  # type: ignore[return-value]
 
 
 @pytest.mark.parametrize("accuracy_level", [1, 4])
@@ -83,25 +93,40 @@ def test_the_rewritten_products_equal_the_gguf_weights(accuracy_level: int) -> N
         "c": q4_1_matrix(rng, 96, 24),
         "e": q8_0_matrix(rng, 64, 16),
         "f": rng.standard_normal((64, 8)).astype(np.float32),
+        "v": q8_0_matrix(rng, 64, 200),
     }
     reference_model = graph_with(weights)
     model = copy.deepcopy(reference_model)
-    assert keep_gguf_grids(model, accuracy_level) == (3, 1)
+    assert keep_gguf_grids(model, accuracy_level) == (3, 2)
     ops = [(n.op_type, {a.name: a.i for a in n.attribute}) for n in model.graph.node if "block_sums" not in n.name]
+    kinds = [op for op, _ in ops]
     # a and b share one block sum and one augmented input; c has its own.
-    assert [op for op, _ in ops].count("Concat") == 2
-    assert [op for op, _ in ops].count("MatMul") == 1  # f is not on a grid: left for the quantizer
+    assert kinds.count("Concat") == 2
+    assert kinds.count("MatMul") == 1  # f is not on a grid: left for the quantizer
+    assert "Gather" not in kinds  # the embedding reads the output projection's 8-bit table
     products = sorted(attrs["K"] for op, attrs in ops if op == "MatMulNBits" and attrs["bits"] == 4)
-    assert products == [64 + 32, 64 + 32, 96 + 32]  # each input plus its block sums, padded to 32
-    assert any(op == "MatMulNBits" and attrs["bits"] == 8 for op, attrs in ops)
+    assert products == [64, 64 + 32, 64 + 32, 96 + 32]  # v's 4-bit pass; each input plus its block sums
+    assert [attrs["N"] for op, attrs in ops if op == "MatMulNBits" and attrs["bits"] == 8] == [16]  # e
+    tables = {n.input[0] for n in model.graph.node if n.op_type == "GatherBlockQuantized"}
+    assert len(tables) == 1 and kinds.count("GatherBlockQuantized") == 2
 
     x = rng.standard_normal((1, 5, 64)).astype(np.float32)
-    expected, got = run(reference_model, x), run(model, x)
+    token = np.array([[0, 3, 199, 42, 7]], dtype=np.int64)
+    expected, got = run(reference_model, x, token), run(model, x, token)
     # Level 1 computes in fp32: only the leftover offsets' rounding (1/14 of at most d/2)
     # remains. Level 4 also rounds the inputs to 8 bits, as llama.cpp does.
     tolerance = 1e-2 if accuracy_level == 1 else 3e-2
-    for want, have in zip(expected, got, strict=True):
+    for want, have in zip(expected[:4], got[:4], strict=True):
         assert np.abs(have - want).max() <= tolerance * np.abs(want).max()
+    # The output projection: its largest REFINED_LOGITS are exact (fp32 rows from the Q8_0
+    # table), the rest 4-bit; the embedding rows are the table's values exactly.
+    want_v, have_v = expected[4], got[4]
+    exact = np.abs(have_v - want_v) <= 1e-5 * np.abs(want_v).max()
+    assert (exact.sum(axis=-1) >= gguf_exact.REFINED_LOGITS).all()
+    assert (np.argmax(have_v, axis=-1) == np.argmax(want_v, axis=-1)).all()
+    tail = np.abs(have_v - want_v).max()
+    assert 1e-4 * np.abs(want_v).max() < tail <= 0.1 * np.abs(want_v).max()  # the 4-bit pass: close, not exact
+    assert np.array_equal(got[5], expected[5])
 
     # Without the folded offsets (integer zero points only) the error is far larger: the
     # test would catch rows that do nothing.
@@ -115,7 +140,7 @@ def test_the_rewritten_products_equal_the_gguf_weights(accuracy_level: int) -> N
         keep_gguf_grids(plain, accuracy_level)
     finally:
         gguf_exact.leftover_rows = original  # type: ignore[assignment]
-    without = run(plain, x)
+    without = run(plain, x, token)
     assert np.abs(without[0] - expected[0]).max() > 5 * np.abs(got[0] - expected[0]).max()
 
 
@@ -176,8 +201,12 @@ def logits_along(directory: Path, quantization: str, tokens: list[int]) -> np.nd
 def test_a_gguf_like_model_keeps_its_weights_in_the_q4_variant(gguf_like_model: Path) -> None:
     graph = onnx.load(str(gguf_like_model / "model.q4.onnx")).graph
     nbits = [n for n in graph.node if n.op_type == "MatMulNBits"]
-    eight = [n for n in nbits if next(a.i for a in n.attribute if a.name == "bits") == 8]
-    assert len(eight) == 1  # the output projection, tied to the Q8_0 embedding table
+    assert all(next(a.i for a in n.attribute if a.name == "bits") == 4 for n in nbits)
+    # The output projection: a 4-bit pass, then the top logits again from the 8-bit table
+    # that the embedding reads too.
+    gathers = [n for n in graph.node if n.op_type == "GatherBlockQuantized"]
+    assert len(gathers) == 2 and len({n.input[0] for n in gathers}) == 1
+    assert [n.op_type for n in graph.node].count("TopK") == 1
     assert sum(n.op_type == "Concat" for n in graph.node) == 2 * 4  # 2 layers x (qkv, o, gate/up, down)
 
     # The whole prepared graph with its GGUF grids kept and computed in fp32 gives the fp32
@@ -193,4 +222,9 @@ def test_a_gguf_like_model_keeps_its_weights_in_the_q4_variant(gguf_like_model: 
     tokens = [5, 17, 99, 3, 250, 41, 7, 300]
     reference = logits_along(gguf_like_model, "fp32", tokens)
     kept = logits_along(check, "fp32", tokens)
-    assert np.abs(kept - reference).max() < 0.01 * np.abs(reference).max()
+    # The top logits are recomputed from the exact output rows; the tail keeps the 4-bit pass.
+    scale = np.abs(reference).max()
+    close = np.abs(kept - reference) < 0.01 * scale
+    assert (close.sum(axis=1) >= gguf_exact.REFINED_LOGITS).all()
+    assert (np.argmax(kept, axis=1) == np.argmax(reference, axis=1)).all()
+    assert np.abs(kept - reference).max() < 0.1 * scale
