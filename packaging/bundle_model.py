@@ -34,7 +34,8 @@ def bundle_model(source: Path, target_root: Path, flavour: str) -> Path:
         shutil.rmtree(target)
     target.mkdir(parents=True)
     for variant in variants:
-        shutil.copy2(source / variant.file, target / variant.file)
+        for file in variant.files:
+            shutil.copy2(source / file, target / file)
     for extra in ("tokenizer.json", "tokenizer_config.json", "config.json", "generation_config.json"):
         if (source / extra).is_file():
             shutil.copy2(source / extra, target / extra)

@@ -22,6 +22,13 @@ class ModelVariant:
     providers: tuple[str, ...]  # "cpu", "cuda": where this variant is the preferred one
     size_bytes: int
     sha256: str
+    # The weights, beside the graph: ONNX Runtime maps them from disk instead of holding a
+    # parsed copy in memory (-57 MB for q4). None for a model whose weights are inside `file`.
+    data_file: str | None = None
+
+    @property
+    def files(self) -> tuple[str, ...]:
+        return (self.file,) if self.data_file is None else (self.file, self.data_file)
 
 
 @dataclass(frozen=True)
@@ -85,6 +92,7 @@ class ModelManifest:
                     providers=tuple(v.get("providers", ())),
                     size_bytes=int(v["size_bytes"]),
                     sha256=str(v["sha256"]),
+                    data_file=str(v["data_file"]) if v.get("data_file") else None,
                 )
                 for v in data["variants"]
             )

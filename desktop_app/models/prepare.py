@@ -400,9 +400,11 @@ def _build_variants(
         advance(f"Making the {quantization} variant")
         model = _run_tool(f"make the {quantization} variant", lambda q=quantization: quantize(base, q))
         target = final / f"model.{quantization}.onnx"
-        large = model.ByteSize() > 1_800_000_000  # protobuf's 2 GB limit: weights go beside it
-        onnx.save_model(model, str(target), save_as_external_data=large, location=f"{target.name}.data")
-        files = [target] + ([final / f"{target.name}.data"] if large else [])
+        data = final / f"{target.name}.data"
+        # Weights beside the graph: ONNX Runtime maps them instead of keeping a parsed copy.
+        onnx.save_model(model, str(target), save_as_external_data=True, location=data.name, size_threshold=1024)
+        del model
+        files = [target, data]
         variants.append(
             ModelVariant(
                 file=target.name,
@@ -410,6 +412,7 @@ def _build_variants(
                 providers=VARIANT_PROVIDERS[quantization],
                 size_bytes=sum(f.stat().st_size for f in files),
                 sha256=sha256_of(files),
+                data_file=data.name,
             )
         )
     return variants, attention

@@ -95,7 +95,7 @@ class ModelRegistry:
         except UserError as exc:
             log.warning("Skipping %s: %s", directory, exc)
             return None
-        missing = [v.file for v in manifest.variants if not (directory / v.file).is_file()]
+        missing = [f for v in manifest.variants for f in v.files if not (directory / f).is_file()]
         if missing or not (directory / "tokenizer.json").is_file() or not manifest.variants:
             log.warning("Skipping %s: files missing (%s)", directory, ", ".join(missing) or "tokenizer.json")
             return None

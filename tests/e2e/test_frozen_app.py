@@ -67,6 +67,7 @@ def test_the_bundle_has_the_model_and_none_of_the_export_tools(frozen_app: Path)
     manifest = ModelManifest.read(model)
     assert [v.quantization for v in manifest.variants] == ["q4"]  # the CPU flavour
     assert (model / "model.q4.onnx").is_file() and not (model / "model.fp16.onnx").exists()
+    assert (model / "model.q4.onnx.data").is_file()  # the weights, beside the graph
     assert not list(internal.glob("**/libonnxruntime_providers_cuda*"))
     assert (internal / "resources" / "icons" / "inkwell.svg").is_file()
 

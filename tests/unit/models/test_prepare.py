@@ -39,9 +39,14 @@ def test_manifest_describes_the_model(tiny_model_dir: Path, tiny_hf_model: Path)
     }
     assert {"torch", "transformers", "optimum", "onnx"} <= set(manifest.tools)
     for variant in manifest.variants:
-        data = (tiny_model_dir / variant.file).read_bytes()
+        # The weights sit beside the graph, so ONNX Runtime maps them rather than copying them.
+        assert variant.files == (variant.file, f"{variant.file}.data")
+        data = b"".join((tiny_model_dir / file).read_bytes() for file in variant.files)
         assert hashlib.sha256(data).hexdigest() == variant.sha256
         assert len(data) == variant.size_bytes
+        graph = onnx.load(str(tiny_model_dir / variant.file), load_external_data=False)
+        assert not [i.name for i in graph.graph.initializer if len(i.raw_data) > 1024]
+        assert any(i.data_location == onnx.TensorProto.EXTERNAL for i in graph.graph.initializer)
 
 
 def test_q4_quantizes_the_tied_output_projection_and_embeddings(tiny_model_dir: Path) -> None:

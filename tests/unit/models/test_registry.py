@@ -23,6 +23,9 @@ def test_lists_complete_models_and_skips_the_rest(tiny_model_dir: Path, tmp_path
     incomplete = root / "incomplete"
     shutil.copytree(tiny_model_dir, incomplete)
     (incomplete / "model.q4.onnx").unlink()
+    without_weights = root / "without-weights"
+    shutil.copytree(tiny_model_dir, without_weights)
+    (without_weights / "model.fp32.onnx.data").unlink()
     (root / "empty").mkdir()
     models = ModelRegistry([root]).list()
     assert [m.directory.name for m in models] == ["good"]
