@@ -157,7 +157,10 @@ class Engine:
 
         # Reuse the cached prefix; at least one prompt token must run to give logits.
         reused = min(common_prefix_length(self._cache.tokens, prompt), len(prompt) - 1)
-        cache = self._cache.truncated(reused) if reused > 0 else self.model.empty_cache()
+        if reused == 0:
+            self._cache = self.model.empty_cache()  # let go of the old buffers before new ones are made
+        cache = self._cache.truncated(reused)
+        self.model.reserve(cache, min(len(prompt) + settings.max_new_tokens, self.context_length))
         yield PromptPrepared(len(prompt), plan.dropped_messages, reused, self.context_length)
 
         logits = np.zeros(0, dtype=np.float32)

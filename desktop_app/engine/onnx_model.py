@@ -86,7 +86,7 @@ class _SharedBuffers:
         if needed > self.capacity or self.binding is None:
             spec = self.model.kv
             capacity = max(needed, min(self.capacity * 2, self.model.max_positions), self.GROWTH)
-            capacity = -(-capacity // self.GROWTH) * self.GROWTH
+            capacity = min(-(-capacity // self.GROWTH) * self.GROWTH, max(self.model.max_positions, needed))
             arrays: list[np.ndarray] = [
                 np.empty((1, spec.heads, capacity, spec.head_dim), dtype=spec.dtype) for _ in spec.past_names
             ]
@@ -216,6 +216,13 @@ class OnnxCausalLM:
         if dtype is None:
             raise UserError(f"{self.path.name} has a KV cache of type {past[0].type}, which Inkwell does not support.")
         return KVSpec(tuple(p.name for p in past), presents, shape[1], shape[3], dtype)
+
+    def reserve(self, cache: AnyKVCache, positions: int) -> None:
+        """Make room for `positions` in the cache's buffers now, so that a long prompt and
+        its reply do not regrow them (each regrowth holds the old and new buffers at once,
+        and copies). Pages are only touched when written, so unused room costs no memory."""
+        if isinstance(cache, SharedKVCache):
+            cache.buffers.reserve(positions, keep=len(cache))
 
     def empty_cache(self) -> AnyKVCache:
         """A cache for a new sequence (with buffers of its own)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import weakref
 from dataclasses import replace
 
 import numpy as np
@@ -243,6 +244,38 @@ def test_in_place_kv_buffers_grow_without_changing_the_text(endless, monkeypatch
     grown = run(endless, ask("The quick brown fox", settings))[1][0]
     assert grown.text == expected
     assert endless._cache.buffers.capacity >= grown.stats.prompt_tokens + 39
+
+
+def test_a_prompt_and_its_reply_get_their_room_at_once(endless, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    from desktop_app.engine import onnx_model
+
+    monkeypatch.setattr(onnx_model._SharedBuffers, "GROWTH", 8)
+    monkeypatch.setattr("desktop_app.engine.generate.PREFILL_CHUNK", 8)  # the prompt runs in chunks
+    allocated: list[int] = []
+    previous: list[weakref.ref] = []  # type: ignore[type-arg]
+    previous_alive: list[bool] = []
+    original = onnx_model._SharedBuffers.reserve
+
+    def reserve(self, needed: int, keep: int):  # type: ignore[no-untyped-def]
+        before = self.capacity
+        if before == 0:
+            previous_alive.extend(ref() is not None for ref in previous)
+        binding = original(self, needed, keep)
+        if self.capacity != before:
+            allocated.append(self.capacity)
+        return binding
+
+    monkeypatch.setattr(onnx_model._SharedBuffers, "reserve", reserve)
+    endless.reset_cache()
+    first = run(
+        endless, GenerationRequest(prompt="The quick brown fox " * 6, settings=replace(GREEDY, max_new_tokens=20))
+    )[1][0]
+    assert first.stats.prompt_tokens > 16 and first.stats.generated_tokens == 20
+    assert len(allocated) == 1 and allocated[0] >= first.stats.prompt_tokens + 20  # no regrowth, no copies
+    # A new conversation lets go of the old buffers (nothing to reuse) before it makes its own.
+    previous.append(weakref.ref(endless._cache.buffers))
+    run(endless, GenerationRequest(prompt="Zebras graze", settings=GREEDY))
+    assert previous_alive == [False]
 
 
 def test_unfused_models_copy_the_cache(tiny_model_dir, tmp_path) -> None:  # type: ignore[no-untyped-def]
