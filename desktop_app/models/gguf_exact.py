@@ -33,6 +33,7 @@ else is left for the ordinary quantizer.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -83,6 +84,13 @@ def recover_q8_0(w: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     return (q + 128).astype(np.uint8), d.astype(np.float32)
 
 
+def grid_kind(w: np.ndarray) -> str:
+    """ "q4_1", "q8_0" or "other": the GGUF grid a weight matrix W [K, N] sits on."""
+    if recover_q4_1(w) is not None:
+        return "q4_1"
+    return "q8_0" if recover_q8_0(w) is not None else "other"
+
+
 def pack_nibbles(values: np.ndarray) -> np.ndarray:
     """[..., 2j] values in 0..15 -> [..., j] bytes, the first of each pair in the low nibble."""
     return (values[..., 0::2] | (values[..., 1::2] << 4)).astype(np.uint8)
@@ -115,10 +123,14 @@ def round_to_4_bits(w: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return levels.astype(np.uint8), safe.astype(np.float32), zero.astype(np.uint8)
 
 
-def keep_gguf_grids(model: Any, accuracy_level: int) -> tuple[int, int]:
+def keep_gguf_grids(
+    model: Any, accuracy_level: int, fold_offsets: Callable[[str], bool] = lambda source: True
+) -> tuple[int, int]:
     """Rewrite, in place, each MatMul whose weights sit on Q4_1 or Q8_0 grids.
 
-    Returns how many of each were found.
+    `fold_offsets(input name)` says whether the matrices reading that input get their
+    leftover offsets folded in (else integer zero points only). Returns how many of each
+    grid were found.
     """
     from onnx import helper, numpy_helper
 
@@ -250,6 +262,13 @@ def keep_gguf_grids(model: Any, accuracy_level: int) -> tuple[int, int]:
         n, blocks = d.shape
         width = -(-blocks // BLOCK) * BLOCK
         source = node.input[0]
+        if not fold_offsets(source):
+            zero_points = zero.astype(np.uint8)
+            if blocks % 2:
+                zero_points = np.concatenate([zero_points, np.zeros((n, 1), np.uint8)], axis=1)
+            tensors = {"levels": pack_nibbles(q), "scales": d.reshape(-1), "zero_points": pack_nibbles(zero_points)}
+            matmul_nbits(source, f"{name}/q4_1", output, tensors, bits=4)
+            continue
         scale = block_scale[source]
         if source not in augmented:
             sums = f"{source}/inkwell_block_sums"

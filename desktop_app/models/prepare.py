@@ -424,15 +424,17 @@ def _fused_if_equivalent(base: Any, export_dir: Path) -> tuple[Any, str]:
 
     from transformers import AutoConfig
 
-    from desktop_app.models.fusion import fuse_attention, fuse_rms_norms, pack_qkv
+    from desktop_app.models.fusion import fuse_attention, fuse_rms_norms, pack_qkv, pack_shared_inputs
 
     try:
         config = AutoConfig.from_pretrained(str(export_dir))
         fused = copy.deepcopy(base)
         if not fuse_attention(fused, config):
             return base, "unfused"
-        packed, norms = pack_qkv(fused), fuse_rms_norms(fused)
-        log.info("Packed q/k/v in %d layers; fused %d RMS norms", packed, norms)
+        packed, shared, norms = pack_qkv(fused), pack_shared_inputs(fused), fuse_rms_norms(fused)
+        log.info(
+            "Packed q/k/v in %d layers and %d other shared-input groups; fused %d RMS norms", packed, shared, norms
+        )
         difference = logits_difference(base, fused, int(config.vocab_size))
     except Exception:
         log.exception("Attention fusion failed; keeping the exported graph")

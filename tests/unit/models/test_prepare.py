@@ -176,6 +176,48 @@ def test_attention_is_fused_into_group_query_attention(tiny_model_dir: Path) -> 
             assert node.input[1] == node.input[2] == ""
         assert (ops.count("SimplifiedLayerNormalization"), ops.count("SkipSimplifiedLayerNormalization")) == (1, 4)
         assert "Pow" not in ops and "Sqrt" not in ops
+        assert ops.count("Split") == 2  # each MLP's gate and up come from one product
+
+
+def test_matrices_sharing_an_input_are_packed_only_on_the_same_grid() -> None:
+    import numpy as np
+    import onnxruntime as ort
+    from onnx import TensorProto, helper, numpy_helper
+
+    from desktop_app.models.fusion import pack_shared_inputs
+
+    rng = np.random.default_rng(0)
+
+    def model(second: np.ndarray) -> onnx.ModelProto:
+        weights = {"a": rng.standard_normal((64, 24)).astype(np.float32), "b": second}
+        nodes = [helper.make_node("MatMul", ["x", f"{n}.w"], [n], name=n) for n in weights]
+        nodes.append(helper.make_node("Mul", ["a", "b"], ["y"]))
+        graph = helper.make_graph(
+            nodes,
+            "g",
+            [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, "s", 64])],
+            [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+            [numpy_helper.from_array(w, f"{n}.w") for n, w in weights.items()],
+        )
+        return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)], ir_version=8)
+
+    plain = model(rng.standard_normal((64, 24)).astype(np.float32))
+    packed = onnx.load_from_string(plain.SerializeToString())
+    assert pack_shared_inputs(packed) == 1
+    assert [n.op_type for n in packed.graph.node] == ["MatMul", "Split", "Mul"]
+    x = rng.standard_normal((1, 3, 64)).astype(np.float32)
+    want, got = (
+        ort.InferenceSession(m.SerializeToString(), providers=["CPUExecutionProvider"]).run(None, {"x": x})[0]
+        for m in (plain, packed)
+    )
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+
+    # One matrix on a Q8_0 grid and one not: packing would take the grid from the first.
+    q8 = np.rint(rng.standard_normal((64, 24)) * 20).clip(-127, 127)
+    q8[0::32] = 127  # each block reaches its scale
+    mixed = model((q8 * 0.01).astype(np.float32))
+    assert pack_shared_inputs(mixed) == 0
+    assert [n.op_type for n in mixed.graph.node] == ["MatMul", "MatMul", "Mul"]
 
 
 def test_fusion_that_disagrees_is_not_used(
