@@ -94,7 +94,13 @@ class _SharedBuffers:
                 new[:, :, :keep, :] = old[:, :, :keep, :]
             self.arrays, self.capacity = arrays, capacity
             binding = self.model.session.io_binding()
-            binding.bind_output(self.model.logits_name)  # first: get_outputs() follows binding order
+            logits = self.model.logits_buffer
+            if logits is None:
+                binding.bind_output(self.model.logits_name)  # first: get_outputs() follows binding order
+            else:  # written in place: no output objects to fetch each token
+                binding.bind_output(
+                    self.model.logits_name, "cpu", 0, logits.dtype, list(logits.shape), logits.ctypes.data
+                )
             for past, present, array in zip(spec.past_names, spec.present_names, arrays, strict=True):
                 value = ort.OrtValue.ortvalue_from_numpy(array)  # shares the numpy memory
                 binding.bind_ortvalue_input(past, value)
@@ -151,6 +157,14 @@ class OnnxCausalLM:
         self._has_position_ids = "position_ids" in inputs
         self._has_attention_mask = "attention_mask" in inputs
         self.logits_name = self.session.get_outputs()[0].name
+        # Logits of the last position only ([batch, 1, vocab]): one buffer that every run
+        # writes into, when the graph's shape says so (a graph that projects every position
+        # returns fresh arrays instead).
+        logits_shape = self.session.get_outputs()[0].shape
+        self.logits_buffer: np.ndarray | None = None
+        if len(logits_shape) == 3 and logits_shape[1] == 1 and isinstance(logits_shape[2], int):
+            logits_type = _DTYPES.get(self.session.get_outputs()[0].type, np.float32)
+            self.logits_buffer = np.empty((1, 1, logits_shape[2]), dtype=logits_type)
         self._output_names = [self.logits_name, *self.kv.present_names]
         self.max_positions = max_positions
         # In-place KV needs GroupQueryAttention as the only reader of the past (a fused
@@ -247,7 +261,8 @@ class OnnxCausalLM:
             self.session.run_with_iobinding(binding)
             # A copy: the bound output's memory is reused by the next run, and the prompt's
             # logits must survive for every alternative that starts from them.
-            logits = np.array(binding.get_outputs()[0].numpy()[0, -1], dtype=np.float32)
+            written = self.logits_buffer if self.logits_buffer is not None else binding.get_outputs()[0].numpy()
+            logits = np.array(written[0, -1], dtype=np.float32)
             return logits, SharedKVCache(cache.tokens + token_ids, cache.buffers)
         feed: dict[str, np.ndarray] = {"input_ids": input_ids}
         if mask is not None:

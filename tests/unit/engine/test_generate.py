@@ -237,6 +237,7 @@ def test_in_place_kv_buffers_grow_without_changing_the_text(endless, monkeypatch
     from desktop_app.engine import onnx_model
 
     assert endless.model.in_place_kv  # the tiny model's attention is fused: GQA appends in place
+    assert endless.model.logits_buffer is not None  # and its logits are written into one buffer
     settings = replace(GREEDY, max_new_tokens=40)
     expected = run(endless, ask("The quick brown fox", settings))[1][0].text
     monkeypatch.setattr(onnx_model._SharedBuffers, "GROWTH", 8)  # grow every few tokens
