@@ -102,6 +102,8 @@ def test_the_rewritten_products_equal_the_gguf_weights(accuracy_level: int) -> N
     kinds = [op for op, _ in ops]
     # a and b share one block sum and one augmented input; c has its own.
     assert kinds.count("Concat") == 2
+    sums = [n for n in model.graph.node if "block_sums" in n.name]
+    assert len(sums) == 2 and all(next(a.i for a in n.attribute if a.name == "accuracy_level") == 1 for n in sums)
     assert kinds.count("MatMul") == 1  # f is not on a grid: left for the quantizer
     assert "Gather" not in kinds  # the embedding reads the output projection's 8-bit table
     products = sorted(attrs["K"] for op, attrs in ops if op == "MatMulNBits" and attrs["bits"] == 4)
