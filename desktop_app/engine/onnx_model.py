@@ -156,15 +156,14 @@ class OnnxCausalLM:
         inputs = {i.name for i in self.session.get_inputs()}
         self._has_position_ids = "position_ids" in inputs
         self._has_attention_mask = "attention_mask" in inputs
-        self.logits_name = self.session.get_outputs()[0].name
+        logits = self.session.get_outputs()[0]
+        self.logits_name = logits.name
         # Logits of the last position only ([batch, 1, vocab]): one buffer that every run
         # writes into, when the graph's shape says so (a graph that projects every position
         # returns fresh arrays instead).
-        logits_shape = self.session.get_outputs()[0].shape
         self.logits_buffer: np.ndarray | None = None
-        if len(logits_shape) == 3 and logits_shape[1] == 1 and isinstance(logits_shape[2], int):
-            logits_type = _DTYPES.get(self.session.get_outputs()[0].type, np.float32)
-            self.logits_buffer = np.empty((1, 1, logits_shape[2]), dtype=logits_type)
+        if len(logits.shape) == 3 and logits.shape[1] == 1 and isinstance(logits.shape[2], int):
+            self.logits_buffer = np.empty((1, 1, logits.shape[2]), dtype=_DTYPES.get(logits.type, np.float32))
         self._output_names = [self.logits_name, *self.kv.present_names]
         self.max_positions = max_positions
         # In-place KV needs GroupQueryAttention as the only reader of the past (a fused

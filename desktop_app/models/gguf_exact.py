@@ -33,7 +33,6 @@ else is left for the ordinary quantizer.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -96,6 +95,14 @@ def pack_nibbles(values: np.ndarray) -> np.ndarray:
     return (values[..., 0::2] | (values[..., 1::2] << 4)).astype(np.uint8)
 
 
+def pack_zero_points(zero: np.ndarray) -> np.ndarray:
+    """4-bit zero points [N, blocks] packed two to a byte, each row padded to whole bytes."""
+    n, blocks = zero.shape
+    if blocks % 2:
+        zero = np.concatenate([zero, np.zeros((n, 1), zero.dtype)], axis=1)
+    return pack_nibbles(zero.astype(np.uint8)).reshape(-1)
+
+
 def leftover_rows(r: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
     """Leftover offsets r [N, blocks] as 4-bit rows [N, width/32, 32] (zero point 8) and scales."""
     n, blocks = r.shape
@@ -123,14 +130,10 @@ def round_to_4_bits(w: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return levels.astype(np.uint8), safe.astype(np.float32), zero.astype(np.uint8)
 
 
-def keep_gguf_grids(
-    model: Any, accuracy_level: int, fold_offsets: Callable[[str], bool] = lambda source: True
-) -> tuple[int, int]:
+def keep_gguf_grids(model: Any, accuracy_level: int) -> tuple[int, int]:
     """Rewrite, in place, each MatMul whose weights sit on Q4_1 or Q8_0 grids.
 
-    `fold_offsets(input name)` says whether the matrices reading that input get their
-    leftover offsets folded in (else integer zero points only). Returns how many of each
-    grid were found.
+    Returns how many of each were found.
     """
     from onnx import helper, numpy_helper
 
@@ -191,21 +194,19 @@ def keep_gguf_grids(
         )
 
     graph_outputs = {o.name for o in graph.output}
-    tables: dict[str, tuple[np.ndarray, np.ndarray, str]] = {}  # output projection -> its 8-bit table
+    tables: list[tuple[str, np.ndarray, np.ndarray]] = []  # each output projection's 8-bit table
 
     def refined_projection(node: Any, name: str, levels8: np.ndarray, scales8: np.ndarray) -> None:
         """Every logit at 4 bits, then the largest REFINED_LOGITS again from the exact rows."""
         n, blocks, _ = levels8.shape
         weights = (levels8.astype(np.float32) - 128) * scales8[..., None]
         levels4, scales4, zero4 = round_to_4_bits(weights)
-        if blocks % 2:
-            zero4 = np.concatenate([zero4, np.zeros((n, 1), np.uint8)], axis=1)
         approx, table = f"{name}/approximate", f"{name}/q8_0_table"
         matmul_nbits(
             node.input[0],
             approx,
             approx,
-            {"levels": pack_nibbles(levels4), "scales": scales4.reshape(-1), "zero_points": pack_nibbles(zero4)},
+            {"levels": pack_nibbles(levels4), "scales": scales4.reshape(-1), "zero_points": pack_zero_points(zero4)},
             bits=4,
         )
         # Zero points are left out: 128 is GatherBlockQuantized's default for 8 bits.
@@ -218,27 +219,14 @@ def keep_gguf_grids(
         new_nodes.extend(
             [
                 helper.make_node("TopK", [approx, f"{name}/k"], [f"{top}_values", top], name=top, axis=-1),
-                gbq_node(table, top, rows),
+                gather_8_bit(table, top, rows),
                 helper.make_node("Unsqueeze", [node.input[0], f"{name}/row_axis"], [column], name=column),
                 helper.make_node("Mul", [rows, column], [products], name=products),
                 helper.make_node("ReduceSum", [products, f"{name}/sum_axis"], [exact], name=exact, keepdims=0),
                 helper.make_node("ScatterElements", [approx, top, exact], [node.output[0]], name=name, axis=-1),
             ]
         )
-        tables[table] = (levels8, scales8, table)
-
-    def gbq_node(table: str, indices: str, output: str) -> Any:
-        return helper.make_node(
-            "GatherBlockQuantized",
-            [table, indices, f"{table}.scales"],
-            [output],
-            name=output,
-            domain=MS_DOMAIN,
-            bits=8,
-            block_size=BLOCK,
-            gather_axis=0,
-            quantize_axis=1,
-        )
+        tables.append((table, levels8, scales8))
 
     for node in graph.node:
         output = node.output[0]
@@ -261,16 +249,9 @@ def keep_gguf_grids(
             new_nodes.append(node)
             continue
         q, d, zero, leftover = found[output]
-        n, blocks = d.shape
+        blocks = d.shape[1]
         width = -(-blocks // BLOCK) * BLOCK
         source = node.input[0]
-        if not fold_offsets(source):
-            zero_points = zero.astype(np.uint8)
-            if blocks % 2:
-                zero_points = np.concatenate([zero_points, np.zeros((n, 1), np.uint8)], axis=1)
-            tensors = {"levels": pack_nibbles(q), "scales": d.reshape(-1), "zero_points": pack_nibbles(zero_points)}
-            matmul_nbits(source, f"{name}/q4_1", output, tensors, bits=4)
-            continue
         scale = block_scale[source]
         if source not in augmented:
             sums = f"{source}/inkwell_block_sums"
@@ -292,8 +273,6 @@ def keep_gguf_grids(
         rows, row_scales = leftover_rows(leftover / scale, width)
         levels = np.concatenate([q, rows], axis=1)
         zero_points = np.concatenate([zero.astype(np.uint8), np.full(rows.shape[:2], 8, np.uint8)], axis=1)
-        if zero_points.shape[1] % 2:
-            zero_points = np.concatenate([zero_points, np.zeros((n, 1), np.uint8)], axis=1)
         matmul_nbits(
             augmented[source],
             f"{name}/q4_1",
@@ -301,20 +280,35 @@ def keep_gguf_grids(
             {
                 "levels": pack_nibbles(levels),
                 "scales": np.concatenate([d, row_scales], axis=1).reshape(-1),
-                "zero_points": pack_nibbles(zero_points).reshape(-1),
+                "zero_points": pack_zero_points(zero_points),
             },
             bits=4,
         )
-    _share_embedding_table(graph, new_nodes, tables, gbq_node)
+    _share_embedding_table(graph, new_nodes, tables)
     graph.initializer.extend(extra)
     replace_nodes(model, new_nodes)
     log.info("Kept %d Q4_1 and %d Q8_0 matrices on their GGUF grids", len(found), len(eight_bit))
     return len(found), len(eight_bit)
 
 
-def _share_embedding_table(
-    graph: Any, nodes: list[Any], tables: dict[str, tuple[np.ndarray, np.ndarray, str]], gbq_node: Any
-) -> None:
+def gather_8_bit(table: str, indices: str, output: str) -> Any:
+    """Rows of an 8-bit table (levels `table`, scales `table`.scales, zero point 128)."""
+    from onnx import helper
+
+    return helper.make_node(
+        "GatherBlockQuantized",
+        [table, indices, f"{table}.scales"],
+        [output],
+        name=output,
+        domain=MS_DOMAIN,
+        bits=8,
+        block_size=BLOCK,
+        gather_axis=0,
+        quantize_axis=1,
+    )
+
+
+def _share_embedding_table(graph: Any, nodes: list[Any], tables: list[tuple[str, np.ndarray, np.ndarray]]) -> None:
     """Let a token embedding read the output projection's 8-bit table when it holds the same
     weights (a tied model): exact, and no second copy of the largest matrix."""
     from onnx import numpy_helper
@@ -326,7 +320,7 @@ def _share_embedding_table(
         embedding = numpy_helper.to_array(initializers[node.input[0]])
         if embedding.ndim != 2 or (grid := recover_q8_0(embedding.T)) is None:
             continue
-        for levels, scales, table in tables.values():
+        for table, levels, scales in tables:
             if np.array_equal(grid[0], levels) and np.allclose(grid[1], scales, rtol=1e-6, atol=0):
-                nodes[index] = gbq_node(table, node.input[1], node.output[0])
+                nodes[index] = gather_8_bit(table, node.input[1], node.output[0])
                 break

@@ -404,7 +404,7 @@ def _build_variants(
         # Weights beside the graph: ONNX Runtime maps them instead of keeping a parsed copy.
         onnx.save_model(model, str(target), save_as_external_data=True, location=data.name, size_threshold=1024)
         del model
-        files = [target, data]
+        files = [target, data] if data.exists() else [target]  # no data file when every tensor is tiny
         variants.append(
             ModelVariant(
                 file=target.name,
@@ -412,7 +412,7 @@ def _build_variants(
                 providers=VARIANT_PROVIDERS[quantization],
                 size_bytes=sum(f.stat().st_size for f in files),
                 sha256=sha256_of(files),
-                data_file=data.name,
+                data_file=data.name if data.exists() else None,
             )
         )
     return variants, attention
