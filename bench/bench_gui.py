@@ -74,21 +74,21 @@ def run(new_tokens: int) -> dict[str, float]:
             window.resize(1280, 800)
             window.show()
             controller.start()
-            if not _wait_until(lambda: window.engine_info is not None, 300):
+            if not _wait_until(lambda: window.model_status.engine_info is not None, 300):
                 raise SystemExit("The model did not load; prepare it with `inkwell models prepare`.")
             meter = GapMeter()
-            window.refresh_sidebar()
+            window.list_pane.refresh()
             started = time.perf_counter()
-            window.open_conversation(chat.id)
+            window.chat_pane.open_conversation(chat.id)
             open_ms = (time.perf_counter() - started) * 1000
-            window.settings_pane.form.max_new_tokens.setValue(new_tokens)
-            window.settings_pane.form.seed.setValue(7)
+            window.chat_pane.settings_pane.form.max_new_tokens.setValue(new_tokens)
+            window.chat_pane.settings_pane.form.seed.setValue(7)
             replies: list[str] = []
             window.reply_finished.connect(replies.append)
             _wait_until(lambda: False, 0.5)
             meter.start()
-            window.composer.setPlainText(PROMPT)
-            window.send()
+            window.chat_pane.composer.setPlainText(PROMPT)
+            window.chat_pane.send()
             _wait_until(lambda: bool(replies), 600)
             gaps = meter.stop()
             reply = store.conversations.message(replies[0])

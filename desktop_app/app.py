@@ -24,7 +24,7 @@ def _has_display() -> bool:
 def _build(
     provider: str | None, qsettings_path: Path | None = None, interactive: bool = True
 ) -> tuple[Any, Any, Any, Any]:
-    """(app, store, controller, window), or raises UserError before any window opens."""
+    """(app, store, scheduler, window), or raises UserError before any window opens."""
     from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
 
@@ -32,10 +32,10 @@ def _build(
     from desktop_app.core.presets import draft_templates, system_presets
     from desktop_app.engine import load_engine
     from desktop_app.models.registry import default_output_dir, default_registry, model_options, split_model_setting
+    from desktop_app.session.settings import AppSettings, ModelChoice
+    from desktop_app.ui.generation import QtScheduler
     from desktop_app.ui.main_window import MainWindow, WindowServices
-    from desktop_app.ui.settings_dialog import AppSettings, ModelChoice
     from desktop_app.ui.theme import apply_appearance
-    from desktop_app.ui.worker import GenerationController
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("Inkwell")
@@ -60,7 +60,7 @@ def _build(
 
     settings = AppSettings.load(store)
     apply_appearance(app, settings.theme, settings.font_size)
-    controller = GenerationController(engine_factory(settings.model, provider or settings.provider))
+    scheduler = QtScheduler(engine_factory(settings.model, provider or settings.provider))
     qsettings = QSettings(str(qsettings_path), QSettings.Format.IniFormat) if qsettings_path else QSettings()
     services = WindowServices(
         presets=system_presets(),
@@ -71,8 +71,8 @@ def _build(
         data_folder=data_dir(),
         log_hint=f"Details are in the log: {log_dir() / 'inkwell.log'}",
     )
-    window = MainWindow(store, controller, qsettings, services)
-    return app, store, controller, window
+    window = MainWindow(store, scheduler, qsettings, services)
+    return app, store, scheduler, window
 
 
 def _set_window_icon(app: Any) -> None:
@@ -141,9 +141,11 @@ def _report_unexpected_errors(window: Any) -> None:
             return
         log.error("Unexpected error", exc_info=(kind, value, traceback))
         if isinstance(value, UserError):
-            window.show_problem("Inkwell", str(value))
+            window.reporter.problem("Inkwell", str(value))
         else:
-            window.show_problem("Something went wrong", f"Inkwell met an unexpected error. {window.services.log_hint}")
+            window.reporter.problem(
+                "Something went wrong", f"Inkwell met an unexpected error. {window.services.log_hint}"
+            )
 
     sys.excepthook = hook
 
@@ -229,14 +231,14 @@ def memory_mb() -> float | None:
 
 
 def _self_test(provider: str | None, folder: Path) -> int:
-    app, store, controller, window = _build(provider, folder / "window.ini", interactive=False)
+    app, store, scheduler, window = _build(provider, folder / "window.ini", interactive=False)
     try:
         window.show()
         app.processEvents()
         shown = seconds_since_start()
         if shown is not None:
             print(f"window shown {shown:.2f} s after the process started")
-        failure = _self_test_steps(store, controller, window)
+        failure = _self_test_steps(store, scheduler, window)
     finally:
         window.close()
         store.close()
@@ -247,27 +249,28 @@ def _self_test(provider: str | None, folder: Path) -> int:
     return 0
 
 
-def _self_test_steps(store: Any, controller: Any, window: Any) -> str | None:
+def _self_test_steps(store: Any, scheduler: Any, window: Any) -> str | None:
     """None when every step passed, else what failed."""
     from desktop_app.transcripts.export import conversations_bytes
 
     problems: list[str] = []
     replies: list[str] = []
-    window.model_unavailable.connect(problems.append)
+    window.model_status.model_unavailable.connect(problems.append)
     window.reply_finished.connect(replies.append)
     if not window.services.list_models():
         return "no model is prepared (run: inkwell models prepare)"
-    controller.start()
-    if not _wait_until(lambda: window.engine_info is not None or problems, 300):
+    scheduler.start()
+    if not _wait_until(lambda: window.model_status.engine_info is not None or problems, 300):
         return "the model did not load within five minutes"
     if problems:
         return f"the model did not load: {problems[0]}"
     loaded, memory = seconds_since_start(), memory_mb()
     if loaded is not None and memory is not None:
         print(f"model loaded {loaded:.2f} s after the process started; memory {memory:.0f} MB")
-    window.settings_pane.form.temperature.setValue(0.0)  # greedy: the same answer every time
-    window.composer.setPlainText(SELF_TEST_PROMPT)
-    window.send()
+    chat = window.chat_pane
+    chat.settings_pane.form.temperature.setValue(0.0)  # greedy: the same answer every time
+    chat.composer.setPlainText(SELF_TEST_PROMPT)
+    chat.send()
     if not _wait_until(lambda: bool(replies), 300):
         return "no reply within five minutes"
     reply = store.conversations.message(replies[0])
@@ -276,5 +279,5 @@ def _self_test_steps(store: Any, controller: Any, window: Any) -> str | None:
         return f"the reply was not saved complete ({reply.status})"
     if reply.content.strip() not in exported:
         return "the exported transcript lacks the reply"
-    print(f"self-test passed: {window.model_label.text()}; reply: {reply.content.strip()[:80]!r}")
+    print(f"self-test passed: {window.model_status.label.text()}; reply: {reply.content.strip()[:80]!r}")
     return None

@@ -12,9 +12,8 @@ import argparse
 import json
 import logging
 import sys
-import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
 from typing import Any, TextIO
@@ -234,18 +233,22 @@ def _dispatch(args: argparse.Namespace) -> int:
     raise AssertionError(args.command)
 
 
-def _load(args: argparse.Namespace, store: Any = None) -> Any:
+def _loader(args: argparse.Namespace, store: Any = None) -> Callable[[], Any]:
+    """What loads the engine the arguments (and the saved settings) name; the settings and
+    the model are looked up here, the loading is left to whoever calls the loader."""
     from desktop_app.engine import load_engine
     from desktop_app.models.registry import default_registry, split_model_setting
+    from desktop_app.session.settings import AppSettings
 
     provider = args.provider
     preferred_model = preferred_weights = None
     if store is not None:
-        provider = provider or store.settings.get("provider", "auto")
-        preferred_model, preferred_weights = split_model_setting(store.settings.get("model", ""))
+        saved = AppSettings.load(store)
+        provider = provider or saved.provider
+        preferred_model, preferred_weights = split_model_setting(saved.model)
     model = default_registry().get(args.model or preferred_model)
     quantization = args.quantization or (None if args.model else preferred_weights)
-    return load_engine(model.directory, provider or "auto", quantization, args.threads)
+    return lambda: load_engine(model.directory, provider or "auto", quantization, args.threads)
 
 
 def _ask(args: argparse.Namespace) -> int:
@@ -255,7 +258,7 @@ def _ask(args: argparse.Namespace) -> int:
     if not prompt.strip():
         raise UserError("The prompt is empty.")
     settings = _settings_from(args)
-    engine = _load(args)
+    engine = _loader(args)()
     messages = ([ChatMessage("system", args.system)] if args.system else []) + [ChatMessage("user", prompt)]
     request = GenerationRequest(messages=tuple(messages), settings=settings)
     results: list[Finished] = []
@@ -302,22 +305,26 @@ def _result_json(engine: Any, finished: Any) -> dict[str, Any]:
 
 
 def _chat(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
-    """A conversation in the terminal, saved to the database as it streams."""
-    from desktop_app.engine import Finished, GenerationRequest, TextChunk
+    """A conversation in the terminal, saved to the database as it streams: the same turns
+    as the window's (desktop_app.session), answered on the scheduler's thread."""
+    from desktop_app.session.chat import ChatSession, ModelRef
+    from desktop_app.session.scheduler import Scheduler, Source
     from desktop_app.store import open_store
 
     settings = _settings_from(args)
     store = open_store()
-    engine = _load(args, store)
-    system = [ChatMessage("system", args.system)] if args.system else []
-    conversation = None
-    history: list[ChatMessage] = []
-    print(
-        f"Inkwell {__version__}: {engine.manifest.name} on {engine.provider.label} ({engine.provider.reason}).\n"
-        "Type a message and press Enter. /new starts over, /quit leaves. Chats are saved (inkwell chats list).",
-        file=stdout,
-    )
+    scheduler = Scheduler(_loader(args, store))  # settings read here, on the store's thread
     try:
+        scheduler.start()
+        info = scheduler.wait_until_loaded()
+        session = ChatSession(store, lambda: settings)
+        model = ModelRef(info.model_id, info.provider_name)
+        conversation_id: str | None = None
+        print(
+            f"Inkwell {__version__}: {info.model_name} on {info.provider} ({info.provider_reason}).\n"
+            "Type a message and press Enter. /new starts over, /quit leaves. Chats are saved (inkwell chats list).",
+            file=stdout,
+        )
         while True:
             stdout.write("\nyou> ")
             stdout.flush()
@@ -329,46 +336,31 @@ def _chat(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
             if not text:
                 continue
             if text == "/new":
-                history.clear()
-                conversation = None
+                conversation_id = None
                 print("(a new conversation)", file=stdout)
                 continue
-            if conversation is None:
-                conversation = store.conversations.create(
-                    system_prompt=args.system or "", model_id=engine.manifest.id, settings=settings.to_dict()
-                )
-            user = store.conversations.add_message(conversation.id, "user", text)
-            history.append(ChatMessage("user", text))
+            if conversation_id is None:
+                conversation_id = session.new_conversation(args.system or "", settings, info.model_id).id
+            _user, turn = session.send(conversation_id, text, model)
             stdout.write("inkwell> ")
-            reply = store.conversations.start_reply(
-                conversation.id,
-                user.id,
-                model_id=engine.manifest.id,
-                provider=engine.provider.name,
-                settings=settings.to_dict(),
-            )
-            cancel = threading.Event()
+            handle = scheduler.submit(turn.request, Source.CHAT)
+
+            def show(piece: str) -> None:
+                stdout.write(piece)
+                stdout.flush()
+
             try:
-                request = GenerationRequest(messages=tuple(system + history), settings=settings)
-                for event in engine.generate(request, cancel):
-                    if isinstance(event, TextChunk) and event.index == 0:
-                        reply.append(event.text)
-                        stdout.write(event.text)
-                        stdout.flush()
-                    elif isinstance(event, Finished) and event.index == 0:
-                        reply.finish_with(event.stats)
+                turn.run(handle.events(), show)
             except KeyboardInterrupt:
-                cancel.set()
-                reply.finish("cancelled", finish_reason="cancelled")
+                handle.cancel()
+                turn.run(handle.events())  # the rest arrives within a token, marked stopped
                 stdout.write(" [stopped]")
             except UserError as exc:
-                reply.finish("failed", finish_reason="error")
-                history.pop()
                 print(f"\n{exc}", file=stdout)
                 continue
-            history.append(ChatMessage("assistant", reply.text))
             stdout.write("\n")
     finally:
+        scheduler.shutdown()
         store.close()
 
 

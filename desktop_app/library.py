@@ -8,6 +8,7 @@ from dataclasses import asdict
 from typing import Any
 
 from desktop_app.core.errors import UserError
+from desktop_app.session.settings import parse_setting
 from desktop_app.store import Store, open_store
 from desktop_app.transcripts import CONVERSATION_FORMATS, DRAFT_FORMATS
 from desktop_app.transcripts.export import conversations_bytes, draft_bytes, format_from_path, write_atomically
@@ -109,12 +110,7 @@ def _settings(store: Store, args: argparse.Namespace) -> int:
     if args.value is None:
         print(json.dumps(store.settings.value(args.key)))
         return 0
-    try:
-        value = json.loads(args.value)
-    except ValueError:
-        value = args.value
-    if args.key == "provider" and value not in ("auto", "cpu", "cuda"):
-        raise UserError("The provider must be auto, cpu or cuda.")
+    value = parse_setting(args.key, args.value)
     store.settings.set(args.key, value)
     print(f"{args.key} = {json.dumps(value)}")
     return 0

@@ -46,7 +46,8 @@ def main() -> int:
 def _shoot(folder: Path) -> int:
     sys.path.insert(0, str(ROOT))
     from desktop_app.app import _build, _wait_until
-    from desktop_app.ui.settings_dialog import AppSettings, SettingsDialog
+    from desktop_app.session.settings import AppSettings
+    from desktop_app.ui.settings_dialog import SettingsDialog
     from desktop_app.ui.theme import apply_appearance
 
     app, store, controller, window = _build(None, folder / "window.ini", interactive=False)
@@ -60,10 +61,10 @@ def _shoot(folder: Path) -> int:
     window.resize(1280, 800)
     window.show()
     controller.start()
-    if not _wait_until(lambda: window.engine_info is not None, 120):
+    if not _wait_until(lambda: window.model_status.engine_info is not None, 120):
         print("The model did not load; prepare it with `inkwell models prepare`.", file=sys.stderr)
-    window.refresh_sidebar()
-    window.sidebar.select_conversation(chat.id)
+    window.list_pane.refresh()
+    window.list_pane.sidebar.select_conversation(chat.id)
     OUT.mkdir(parents=True, exist_ok=True)
     try:
         for theme in ("light", "dark"):
@@ -71,7 +72,7 @@ def _shoot(folder: Path) -> int:
             window.settings_dock.hide()
             _settle(app)
             window.grab().save(str(OUT / f"chat-{theme}.png"))
-            window.settings_pane.apply_preset("customer-service")
+            window.chat_pane.settings_pane.apply_preset("customer-service")
             window.settings_dock.show()
             _settle(app)
             window.grab().save(str(OUT / f"chat-settings-panel-{theme}.png"))

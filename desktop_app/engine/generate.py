@@ -12,6 +12,7 @@ from time import perf_counter
 
 import numpy as np
 
+from desktop_app.core.budget import prompt_budget
 from desktop_app.core.chat import ChatMessage
 from desktop_app.core.errors import ContextOverflowError, UserError
 from desktop_app.core.generation import FinishReason, GenerationSettings, GenerationStats
@@ -87,7 +88,7 @@ class Engine:
 
     def prompt_budget(self, settings: GenerationSettings) -> int:
         """Tokens the prompt may use: the context less room for the reply (at most half)."""
-        return self.context_length - min(settings.max_new_tokens, self.context_length // 2)
+        return prompt_budget(self.context_length, settings.max_new_tokens)
 
     def build_prompt(self, request: GenerationRequest) -> PromptPlan:
         """Tokenize the request; drop the oldest turns (never the system prompt) until it fits."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QUrl, Slot
@@ -21,56 +20,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_app.core.errors import UserError
 from desktop_app.core.generation import GenerationSettings
-from desktop_app.store import Store
-from desktop_app.ui.settings_pane import GenerationForm
-from desktop_app.ui.theme import DEFAULT_FONT_SIZE, THEMES
-
-PROVIDERS = {
-    "auto": "Automatic (the NVIDIA GPU when it can be used)",
-    "cpu": "CPU",
-    "cuda": "NVIDIA GPU (CUDA)",
-}
-
-
-@dataclass(frozen=True)
-class ModelChoice:
-    id: str
-    label: str
-
-
-@dataclass(frozen=True)
-class AppSettings:
-    model: str  # "" means the default model
-    provider: str
-    theme: str
-    font_size: int
-    generation: GenerationSettings
-
-    @classmethod
-    def load(cls, store: Store) -> AppSettings:
-        provider = store.settings.get("provider", "auto")
-        theme = store.settings.get("theme", "system")
-        try:
-            generation = GenerationSettings.from_dict(store.settings.get("generation", {}))
-        except (UserError, TypeError, ValueError):  # a hand-edited value of the wrong kind
-            generation = GenerationSettings()
-        return cls(
-            store.settings.get("model", ""),
-            provider if provider in PROVIDERS else "auto",
-            theme if theme in THEMES else "system",
-            store.settings.get("font_size", DEFAULT_FONT_SIZE),
-            generation,
-        )
-
-    def save(self, store: Store) -> None:
-        with store.transaction():
-            store.settings.set("model", self.model)
-            store.settings.set("provider", self.provider)
-            store.settings.set("theme", self.theme)
-            store.settings.set("font_size", self.font_size)
-            store.settings.set("generation", self.generation.to_dict())
+from desktop_app.session.settings import DEFAULT_FONT_SIZE, FONT_SIZES, PROVIDERS, THEMES, AppSettings, ModelChoice
+from desktop_app.ui.chat.settings_pane import GenerationForm
 
 
 class SettingsDialog(QDialog):
@@ -91,7 +43,7 @@ class SettingsDialog(QDialog):
         self.provider_box = self._combo("Provider", PROVIDERS, current.provider)
         self.theme_box = self._combo("Theme", THEMES, current.theme)
         self.font_size = QSpinBox()
-        self.font_size.setRange(8, 28)
+        self.font_size.setRange(FONT_SIZES.start, FONT_SIZES.stop - 1)
         self.font_size.setSuffix(" pt")
         self.font_size.setValue(current.font_size)
         self.font_size.setAccessibleName("Font size")

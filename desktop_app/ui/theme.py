@@ -5,8 +5,6 @@ from __future__ import annotations
 from PySide6.QtGui import QColor, QFont, QPalette
 from PySide6.QtWidgets import QApplication
 
-THEMES = {"system": "Follow the system", "light": "Light", "dark": "Dark"}
-DEFAULT_FONT_SIZE = 11
 _original: dict[str, object] = {}
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import math
 from collections.abc import Callable
@@ -32,17 +31,18 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_app.core.cowriter import ACTIONS, LANGUAGES, REWRITES, build_messages, clean_result, fit_passage
+from desktop_app.core.cowriter import ACTIONS, LANGUAGES, REWRITES, clean_result
 from desktop_app.core.errors import UserError
-from desktop_app.core.generation import GenerationSettings
 from desktop_app.core.presets import DraftTemplate
 from desktop_app.core.textdiff import diff_html, word_diff
-from desktop_app.engine import Finished, GenerationRequest
+from desktop_app.engine import Finished
+from desktop_app.session.cowriter import CowriterRequest, cowriter_request
+from desktop_app.session.scheduler import EngineInfo, Source
 from desktop_app.store import Store
-from desktop_app.transcripts import DRAFT_FORMATS
-from desktop_app.transcripts.export import draft_bytes, write_atomically
 from desktop_app.transcripts.render import markdown_to_html
-from desktop_app.ui.worker import EngineInfo, GenerationController
+from desktop_app.ui.generation import QtHandle, QtScheduler
+from desktop_app.ui.status import StatusReporter
+from desktop_app.ui.transfer import TransferController
 
 log = logging.getLogger(__name__)
 
@@ -50,16 +50,6 @@ log = logging.getLogger(__name__)
 # restarted by further typing, so steady typing still saves this often.
 AUTOSAVE_MS = 1000
 READING_WORDS_PER_MINUTE = 230
-COWRITER_SETTINGS = GenerationSettings(temperature=0.7, top_p=0.9, max_new_tokens=400, repetition_penalty=1.1)
-EXPORT_FILTERS = {
-    "md": "Markdown (*.md)",
-    "txt": "Plain text (*.txt)",
-    "html": "Web page (*.html)",
-    "pdf": "PDF (*.pdf)",
-    "odt": "OpenDocument text (*.odt)",
-    "docx": "Word document (*.docx)",
-}
-assert set(EXPORT_FILTERS) == set(DRAFT_FORMATS)
 
 
 @dataclass
@@ -67,16 +57,30 @@ class Suggestion:
     """A co-writer request in flight or waiting for Accept/Reject."""
 
     draft_id: str
-    start: int
-    end: int
-    original: str
-    action_id: str
-    language: str = ""
-    instruction: str = ""
-    versions: int = 1
-    request_id: int | None = None
+    request: CowriterRequest
+    handle: QtHandle | None = None
     texts: list[str] = field(default_factory=list)
     done: bool = False
+
+    @property
+    def start(self) -> int:
+        return self.request.start
+
+    @property
+    def end(self) -> int:
+        return self.request.end
+
+    @property
+    def original(self) -> str:
+        return self.request.original
+
+    @property
+    def action_id(self) -> str:
+        return self.request.action_id
+
+    @property
+    def versions(self) -> int:
+        return self.request.versions
 
 
 class CommandPaletteDialog(QDialog):
@@ -167,24 +171,26 @@ class WritingPane(QWidget):
     def __init__(
         self,
         store: Store,
-        controller: GenerationController,
+        scheduler: QtScheduler,
         templates: tuple[DraftTemplate, ...],
-        show_problem: Callable[[str, str], None],
-        show_status: Callable[[str, int], None],
-        offer_undo: Callable[[str, Callable[[], None]], None],
+        reporter: StatusReporter,
+        transfer: TransferController,
         engine_info: Callable[[], EngineInfo | None],
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self.store = store
-        self.controller = controller
+        self.scheduler = scheduler
         self.templates = templates
-        self.show_problem = show_problem
-        self.show_status = show_status
-        self.offer_undo = offer_undo
+        self.reporter = reporter
+        self.transfer = transfer
+        self.show_problem = reporter.problem
+        self.show_status = reporter.show
+        self.offer_undo = reporter.offer_undo
         self.engine_info = engine_info
         self.draft_id: str | None = None
         self.suggestion: Suggestion | None = None
+        self._writing_label = ""  # what the panel says once a queued request runs
         self._instructions: dict[str, str] = {}  # draft id -> its template's instruction
         self._autosave = QTimer(self)
         self._autosave.setSingleShot(True)
@@ -387,11 +393,6 @@ class WritingPane(QWidget):
         return action
 
     def _connect_signals(self) -> None:
-        worker = self.controller.worker
-        worker.token_generated.connect(self._on_worker_token_generated)
-        worker.alternative_generated.connect(self._on_worker_alternative_generated)
-        worker.generation_finished.connect(self._on_worker_generation_finished)
-        worker.generation_failed.connect(self._on_worker_generation_failed)
         self.new_button.clicked.connect(lambda: self.new_draft())
         self.template_menu.triggered.connect(lambda action: self.new_draft(action.data()))
         self.search_box.textChanged.connect(self.refresh_list)
@@ -553,6 +554,10 @@ class WritingPane(QWidget):
         if saved.title != before.title:
             self.refresh_list()
 
+    @Slot(object)
+    def on_engine_changed(self, _info: EngineInfo | None) -> None:
+        self.update_counts()
+
     def update_counts(self) -> None:
         text = self.editor.toPlainText()
         words = len(text.split())
@@ -667,8 +672,8 @@ class WritingPane(QWidget):
             raise UserError("Open or create a draft first.")
         if info is None:
             raise UserError("The model is not loaded yet; try again in a moment.")
-        if self.controller.busy:
-            raise UserError("The model is busy with another reply; wait for it or stop it first.")
+        if self.suggestion is not None and not self.suggestion.done:
+            raise UserError("The co-writer is still writing a suggestion; wait for it, or reject it first.")
         if action_id == "translate" and not language:
             language, ok = self.ask_language()
             if not ok:
@@ -678,32 +683,32 @@ class WritingPane(QWidget):
             if not ok:
                 return
         cursor = self.editor.textCursor()
-        start, end = cursor.selectionStart(), cursor.selectionEnd()
-        if action.id == "continue":
-            start = end  # continue from the cursor (the end of any selection)
-        text = self.editor.toPlainText()
-        # Several versions need some randomness to differ; one version follows the action.
-        temperature = max(action.temperature, 0.8) if versions > 1 else action.temperature
-        settings = dataclasses.replace(COWRITER_SETTINGS, temperature=temperature, num_alternatives=versions)
-        budget = info.context_length - settings.max_new_tokens
-        passage = fit_passage(text, start, end, info.count_tokens, budget)
-        messages = build_messages(action, passage, language, instruction)
-        self.save()
-        self.suggestion = Suggestion(
-            self.draft_id,
-            start,
-            end,
-            text[start:end],
+        request = cowriter_request(
             action_id,
+            self.editor.toPlainText(),
+            cursor.selectionStart(),
+            cursor.selectionEnd(),
+            info.count_tokens,
+            info.context_length,
             language,
             instruction,
             versions,
-            texts=[""] * versions,
         )
-        self.suggestion.request_id = self.controller.submit(GenerationRequest(tuple(messages), settings))
+        self.save()
+        suggestion = Suggestion(self.draft_id, request, texts=[""] * versions)
+        handle = self.scheduler.submit(request.request, Source.COWRITER)
+        suggestion.handle = handle
+        self.suggestion = suggestion
+        handle.text.connect(self._on_handle_text)
+        handle.finished.connect(self._on_handle_finished)
+        handle.failed.connect(self._on_handle_failed)
+        handle.started.connect(self._on_handle_started)
         self.editor.setReadOnly(True)  # positions must not move under the suggestion
-        clipped = " (with the nearby text as context)" if passage.clipped_before or passage.clipped_after else ""
-        self._show_panel(f"{action.label}{clipped}: writing…", versions)
+        clipped = " (with the nearby text as context)" if request.clipped else ""
+        waiting_for = self.scheduler.waiting_for(handle)
+        waiting = f"waiting for {waiting_for.description} to finish…" if waiting_for is not None else "writing…"
+        self._writing_label = f"{action.label}{clipped}: writing…"
+        self._show_panel(f"{action.label}{clipped}: {waiting}", versions)
 
     def _show_panel(self, label: str, versions: int) -> None:
         self.suggestion_label.setText(label)
@@ -714,15 +719,19 @@ class WritingPane(QWidget):
         self.suggestion_panel.show()
         self._render_suggestion()
 
-    def _on_worker_token_generated(self, request_id: int, text: str) -> None:
-        self._append(request_id, 0, text)
+    def _is_current(self, handle: object) -> bool:
+        return self.suggestion is not None and handle is self.suggestion.handle
 
-    def _on_worker_alternative_generated(self, request_id: int, index: int, text: str) -> None:
-        self._append(request_id, index, text)
+    @Slot()
+    def _on_handle_started(self) -> None:
+        if self._is_current(self.sender()):
+            self.suggestion_label.setText(self._writing_label)
 
-    def _append(self, request_id: int, index: int, text: str) -> None:
-        if self.suggestion is None or request_id != self.suggestion.request_id or index >= len(self.suggestion.texts):
+    @Slot(int, str)
+    def _on_handle_text(self, index: int, text: str) -> None:
+        if not self._is_current(self.sender()) or index >= len(self.suggestion.texts):  # type: ignore[union-attr]
             return
+        assert self.suggestion is not None
         self.suggestion.texts[index] += text
         if not self._stream_timer.isActive():
             self._stream_timer.start()
@@ -745,9 +754,10 @@ class WritingPane(QWidget):
             return diff_html(word_diff(suggestion.original, new))
         return diff_html(word_diff("", new))
 
-    def _on_worker_generation_finished(self, request_id: int, finished: Finished) -> None:
+    @Slot(object)
+    def _on_handle_finished(self, finished: Finished) -> None:
         suggestion = self.suggestion
-        if suggestion is None or request_id != suggestion.request_id:
+        if suggestion is None or not self._is_current(self.sender()):
             return
         suggestion.done = True
         if suggestion.versions == 1:
@@ -764,8 +774,9 @@ class WritingPane(QWidget):
         self.again_button.setEnabled(True)
         self.suggestion_ready.emit()
 
-    def _on_worker_generation_failed(self, request_id: int, text: str) -> None:
-        if self.suggestion is not None and request_id == self.suggestion.request_id:
+    @Slot(str)
+    def _on_handle_failed(self, text: str) -> None:
+        if self._is_current(self.sender()):
             self.reject_suggestion()
             self.show_problem("The co-writer could not answer", text)
 
@@ -791,8 +802,8 @@ class WritingPane(QWidget):
         self.show_status("Change accepted (Ctrl+Z undoes it).", 4000)
 
     def reject_suggestion(self) -> None:
-        if self.suggestion is not None and not self.suggestion.done and self.suggestion.request_id is not None:
-            self.controller.cancel(self.suggestion.request_id)
+        if self.suggestion is not None and not self.suggestion.done and self.suggestion.handle is not None:
+            self.suggestion.handle.cancel()
         self._close_panel()
 
     def try_again(self) -> None:
@@ -804,7 +815,8 @@ class WritingPane(QWidget):
         cursor.setPosition(suggestion.start)
         cursor.setPosition(suggestion.end, QTextCursor.MoveMode.KeepAnchor)
         self.editor.setTextCursor(cursor)
-        self.run_action(suggestion.action_id, suggestion.language, suggestion.instruction, suggestion.versions)
+        request = suggestion.request
+        self.run_action(request.action_id, request.language, request.instruction, request.versions)
 
     def _close_panel(self) -> None:
         self.suggestion = None
@@ -841,29 +853,11 @@ class WritingPane(QWidget):
         self.refresh_list()
         self.show_status("The earlier version is back; the text it replaced is kept in the history.", 5000)
 
-    def ask_save_path(self, title: str, suggested: str, filters: list[str]) -> tuple[str, str]:
-        """A Save dialog (tests replace it)."""
-        from desktop_app.ui.documents import ask_save_path
-
-        return ask_save_path(self, title, suggested, filters)
-
     def export_draft(self) -> None:
         if self.draft_id is None:
             return
-        from desktop_app.ui.documents import export_target, safe_file_stem, write_rich
-
         self.save()
-        suggested = f"{safe_file_stem(self.current_draft_title(), 'Draft')}.docx"
-        path_text, chosen = self.ask_save_path("Export draft", suggested, list(EXPORT_FILTERS.values()))
-        if not path_text:
-            return
-        try:
-            path, fmt = export_target(path_text, chosen, EXPORT_FILTERS)
-            write_atomically(path, draft_bytes(self.store, self.draft_id, fmt, write_rich), overwrite=True)
-        except UserError as exc:
-            self.show_problem("Could not export the draft", str(exc))
-            return
-        self.show_status(f"Exported to {path}.", 6000)
+        self.transfer.export_draft(self.draft_id, self.current_draft_title())
 
     def print_draft(self) -> None:
         if self.draft_id is None:

@@ -6,9 +6,8 @@ import pytest
 from PySide6.QtCore import QUrl
 
 from desktop_app.store import Store
-from desktop_app.ui.chat_view import PAGE_SIZE
-from tests.ui.conftest import FakeEngine
-from tests.ui.test_main_window import ask_and_wait, click_action
+from desktop_app.ui.chat.chat_view import PAGE_SIZE
+from tests.ui.conftest import FakeEngine, ask_and_wait, click_action
 
 
 def test_each_code_block_has_a_copy_link_that_copies_just_that_block(qtbot, make_window) -> None:  # type: ignore[no-untyped-def]
@@ -17,7 +16,7 @@ def test_each_code_block_has_a_copy_link_that_copies_just_that_block(qtbot, make
     engine = FakeEngine(tokens=["Try:\n\n```python\nprint('hi')\n```\n\nor\n\n```sh\necho hi\n```\n"])
     window = make_window(lambda: engine)
     reply = ask_and_wait(qtbot, window, "Show me code")
-    html = window.chat_view.toHtml()
+    html = window.chat_pane.chat_view.toHtml()
     assert f"inkwell:copy-code/{reply}/0" in html and f"inkwell:copy-code/{reply}/1" in html
     click_action(qtbot, window, "copy-code", f"{reply}/1")
     assert QGuiApplication.clipboard().text() == "echo hi\n"
@@ -36,43 +35,46 @@ def long_chat(store: Store, messages: int) -> tuple[str, list[str]]:
 def test_a_long_chat_opens_at_the_end_and_shows_earlier_messages_on_request(qtbot, make_window, store: Store) -> None:  # type: ignore[no-untyped-def]
     chat, ids = long_chat(store, PAGE_SIZE * 2 + 50)
     window = make_window(FakeEngine)
-    window.open_conversation(chat)
-    text = window.chat_view.toPlainText()
+    window.chat_pane.open_conversation(chat)
+    text = window.chat_pane.chat_view.toPlainText()
     assert f"message {len(ids) - 1}" in text and "message 0\n" not in text
-    assert window.chat_view.shown_count == PAGE_SIZE and f"Show {PAGE_SIZE} earlier messages" in text
-    window.chat_view.anchorClicked.emit(QUrl("inkwell:more/"))
-    assert window.chat_view.shown_count == PAGE_SIZE * 2
-    assert "Show 50 earlier messages" in window.chat_view.toPlainText()
+    assert window.chat_pane.chat_view.shown_count == PAGE_SIZE and f"Show {PAGE_SIZE} earlier messages" in text
+    window.chat_pane.chat_view.anchorClicked.emit(QUrl("inkwell:more/"))
+    assert window.chat_pane.chat_view.shown_count == PAGE_SIZE * 2
+    assert "Show 50 earlier messages" in window.chat_pane.chat_view.toPlainText()
 
 
 def test_a_search_hit_far_back_is_shown(qtbot, make_window, store: Store) -> None:  # type: ignore[no-untyped-def]
     chat, ids = long_chat(store, PAGE_SIZE * 3)
     window = make_window(FakeEngine)
-    window.open_conversation(chat, switch_to=ids[5])
-    assert "message 5" in window.chat_view.toPlainText()
-    assert window.chat_view.shown_count >= len(ids) - 5
+    window.chat_pane.open_conversation(chat, switch_to=ids[5])
+    assert "message 5" in window.chat_pane.chat_view.toPlainText()
+    assert window.chat_pane.chat_view.shown_count >= len(ids) - 5
 
 
 def test_the_token_count_warns_before_a_paste_that_is_too_long(qtbot, make_window) -> None:  # type: ignore[no-untyped-def]
     window = make_window(FakeEngine)  # counts words; context 2,048; replies up to 512
-    window.composer.setPlainText("one two three")
-    window.update_token_count()
-    assert window.token_label.text() == "3 tokens · 3 of 2,048 in context"
-    window.composer.setPlainText("word " * 1600)
-    window.update_token_count()
-    assert "1,600 tokens" in window.token_label.text() and "too long for this model" in window.token_label.text()
-    window.composer.setPlainText("")
-    window.update_token_count()
-    assert window.token_label.text() == ""
+    window.chat_pane.composer.setPlainText("one two three")
+    window.chat_pane.update_token_count()
+    assert window.chat_pane.token_label.text() == "3 tokens · 3 of 2,048 in context"
+    window.chat_pane.composer.setPlainText("word " * 1600)
+    window.chat_pane.update_token_count()
+    assert (
+        "1,600 tokens" in window.chat_pane.token_label.text()
+        and "too long for this model" in window.chat_pane.token_label.text()
+    )
+    window.chat_pane.composer.setPlainText("")
+    window.chat_pane.update_token_count()
+    assert window.chat_pane.token_label.text() == ""
 
 
 def test_the_context_meter_shows_what_the_chat_uses(qtbot, make_window) -> None:  # type: ignore[no-untyped-def]
     window = make_window(FakeEngine)
     ask_and_wait(qtbot, window, "Hello")
-    assert window.context_meter.maximum() == 2048 and window.context_meter.value() == 10 + 4
-    window.composer.setPlainText("a b")
-    window.update_token_count()
-    assert "16 of 2,048" in window.token_label.text()
+    assert window.chat_pane.context_meter.maximum() == 2048 and window.chat_pane.context_meter.value() == 10 + 4
+    window.chat_pane.composer.setPlainText("a b")
+    window.chat_pane.update_token_count()
+    assert "16 of 2,048" in window.chat_pane.token_label.text()
 
 
 def test_a_full_disk_is_reported_and_the_message_is_kept(
@@ -82,19 +84,19 @@ def test_a_full_disk_is_reported_and_the_message_is_kept(
 
     window = make_window(FakeEngine)
     shown: list[tuple[str, str]] = []
-    window.problem_shown.connect(lambda title, text: shown.append((title, text)))
+    window.reporter.problem_shown.connect(lambda title, text: shown.append((title, text)))
 
     def full(*args, **kwargs):  # type: ignore[no-untyped-def]
         raise DiskFull("The disk is full, so the last change was not saved.", hint="Free some space.")
 
     monkeypatch.setattr(store.conversations, "add_message", full)
-    window.composer.setPlainText("Please keep this text")
-    window.send()
+    window.chat_pane.composer.setPlainText("Please keep this text")
+    window.chat_pane.send()
     assert shown == [
         ("Could not send the message", "The disk is full, so the last change was not saved.\nFree some space.")
     ]
-    assert window.composer.toPlainText() == "Please keep this text"
-    assert window.send_button.isEnabled()
+    assert window.chat_pane.composer.toPlainText() == "Please keep this text"
+    assert window.chat_pane.send_button.isEnabled()
 
 
 def test_an_unexpected_error_in_a_slot_is_shown_plainly(
@@ -102,18 +104,18 @@ def test_an_unexpected_error_in_a_slot_is_shown_plainly(
 ) -> None:  # type: ignore[no-untyped-def]
     window = make_window(FakeEngine)
     shown: list[str] = []
-    window.problem_shown.connect(lambda title, text: shown.append(text))
+    window.reporter.problem_shown.connect(lambda title, text: shown.append(text))
     monkeypatch.setattr(store.conversations, "create", lambda **kwargs: 1 / 0)
-    window.composer.setPlainText("Hello")
-    window.send()
+    window.chat_pane.composer.setPlainText("Hello")
+    window.chat_pane.send()
     assert len(shown) == 1 and "unexpected" in shown[0] and "Traceback" not in shown[0]
 
 
 def test_an_idle_nvidia_gpu_is_said_plainly(qtbot, make_window, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
-    from desktop_app.ui import worker
+    from desktop_app.session import scheduler
 
-    monkeypatch.setattr(worker, "nvidia_gpu_present", lambda: True)
+    monkeypatch.setattr(scheduler, "nvidia_gpu_present", lambda: True)
     window = make_window(FakeEngine)
-    assert "your NVIDIA GPU is not used" in window.model_label.text()
-    assert window.model_label.toolTip() == "a fake for tests"
+    assert "your NVIDIA GPU is not used" in window.model_status.label.text()
+    assert window.model_status.label.toolTip() == "a fake for tests"
     assert "a fake for tests" in window.statusBar().currentMessage()

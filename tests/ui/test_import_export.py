@@ -21,29 +21,29 @@ def test_export_the_open_chat_in_the_chosen_format(qtbot, make_window, store: St
         asked.append(suggested)
         return str(tmp_path / "france"), "PDF (*.pdf)"  # no suffix typed: the filter decides
 
-    window.ask_save_path = save_as
-    window.export_action.trigger()
+    window.transfer.ask_save_path = save_as
+    window.menu_actions.export.trigger()
     assert asked == ["Capital of France_.md"]
     assert (tmp_path / "france.pdf").read_bytes().startswith(b"%PDF")
-    window.ask_save_path = lambda *a: (str(tmp_path / "france.md"), "PDF (*.pdf)")  # a typed suffix wins
-    window.export_action.trigger()
+    window.transfer.ask_save_path = lambda *a: (str(tmp_path / "france.md"), "PDF (*.pdf)")  # a typed suffix wins
+    window.menu_actions.export.trigger()
     assert "Paris is the capital." in (tmp_path / "france.md").read_text()
 
 
 def test_export_the_selected_chats_and_import_them_back(qtbot, make_window, store: Store, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     conversations_with(store, "Refunds", "Lesson plan", "Poems")
     window = make_window(FakeEngine)
-    window.refresh_sidebar()
-    items = window.sidebar.conversation_items()
+    window.list_pane.refresh()
+    items = window.list_pane.sidebar.conversation_items()
     items[0].setSelected(True)
     items[2].setSelected(True)
-    window.ask_save_path = lambda *a: (str(tmp_path / "two.json"), "")
-    window.export_action.trigger()
+    window.transfer.ask_save_path = lambda *a: (str(tmp_path / "two.json"), "")
+    window.menu_actions.export.trigger()
     exported = json.loads((tmp_path / "two.json").read_text())
     assert sorted(c["title"] for c in exported["conversations"]) == ["Poems", "Refunds"]
 
-    window.ask_open_path = lambda *a: (str(tmp_path / "two.json"), "")
-    window.import_action.trigger()
+    window.transfer.ask_open_path = lambda *a: (str(tmp_path / "two.json"), "")
+    window.menu_actions.import_chats.trigger()
     assert sorted(titles(window)) == ["Lesson plan", "Poems", "Poems", "Refunds", "Refunds"]
     assert "Imported 2 conversations" in window.statusBar().currentMessage()
 
@@ -54,9 +54,9 @@ def test_a_bad_import_file_is_reported_and_changes_nothing(qtbot, make_window, s
     bad.write_text('{"format": "inkwell-transcript", "version": 1, "conversations": [{"title": 3}]}')
     window = make_window(FakeEngine)
     shown: list[tuple[str, str]] = []
-    window.problem_shown.connect(lambda title, text: shown.append((title, text)))
-    window.ask_open_path = lambda *a: (str(bad), "")
-    window.import_action.trigger()
+    window.reporter.problem_shown.connect(lambda title, text: shown.append((title, text)))
+    window.transfer.ask_open_path = lambda *a: (str(bad), "")
+    window.menu_actions.import_chats.trigger()
     assert shown and shown[0][0] == "Could not import" and "Nothing was imported" in shown[0][1]
     assert titles(window) == ["Keep"]
 
@@ -64,11 +64,11 @@ def test_a_bad_import_file_is_reported_and_changes_nothing(qtbot, make_window, s
 def test_export_all_and_cancelled_dialogs(qtbot, make_window, store: Store, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     conversations_with(store, "One", "Two")
     window = make_window(FakeEngine)
-    window.ask_save_path = lambda *a: ("", "")  # cancelled: nothing happens
-    window.export_all_action.trigger()
+    window.transfer.ask_save_path = lambda *a: ("", "")  # cancelled: nothing happens
+    window.menu_actions.export_all.trigger()
     assert list(tmp_path.glob("*.md")) == []
-    window.ask_save_path = lambda *a: (str(tmp_path / "all.txt"), "")
-    window.export_all_action.trigger()
+    window.transfer.ask_save_path = lambda *a: (str(tmp_path / "all.txt"), "")
+    window.menu_actions.export_all.trigger()
     text = (tmp_path / "all.txt").read_text()
     assert "One" in text and "Two" in text
 

@@ -12,9 +12,10 @@ from PySide6.QtWidgets import QLabel
 from desktop_app.core.errors import UserError
 from desktop_app.core.generation import GenerationSettings
 from desktop_app.core.presets import system_presets
+from desktop_app.session.settings import AppSettings, ModelChoice
 from desktop_app.store import Store
 from desktop_app.ui.main_window import WindowServices
-from desktop_app.ui.settings_dialog import AppSettings, ModelChoice, SettingsDialog
+from desktop_app.ui.settings_dialog import SettingsDialog
 from tests.ui.conftest import FakeEngine
 from tests.ui.test_main_window import ask_and_wait
 
@@ -32,13 +33,13 @@ def test_the_presets_cover_the_everyday_jobs() -> None:
 def test_a_preset_and_settings_go_with_the_new_chat_and_into_the_prompt(qtbot, make_window, store: Store) -> None:  # type: ignore[no-untyped-def]
     engine = FakeEngine()
     window = make_window(lambda: engine, services())
-    pane = window.settings_pane
+    pane = window.chat_pane.settings_pane
     pane.apply_preset("customer-service")
     assert pane.preset_box.currentText() == "Customer-service reply"
     pane.form.top_k.setValue(12)
     pane.form.seed.setValue(42)
     ask_and_wait(qtbot, window, "My parcel is late")
-    conversation = store.conversations.get(window.conversation_id)
+    conversation = store.conversations.get(window.chat_pane.conversation_id)
     assert conversation.system_prompt.startswith("You help a support agent")
     assert (conversation.settings["temperature"], conversation.settings["top_k"], conversation.settings["seed"]) == (
         0.5,
@@ -53,35 +54,35 @@ def test_a_preset_and_settings_go_with_the_new_chat_and_into_the_prompt(qtbot, m
 def test_editing_the_panel_saves_to_the_open_chat_and_reopening_shows_it(qtbot, make_window, store: Store) -> None:  # type: ignore[no-untyped-def]
     window = make_window(FakeEngine, services())
     ask_and_wait(qtbot, window, "Hello")
-    chat = window.conversation_id
-    window.settings_pane.system_prompt.setPlainText("Answer in French.")
-    window.settings_pane.form.temperature.setValue(0.2)
-    assert window.settings_pane.preset_box.currentText() == "Custom"
+    chat = window.chat_pane.conversation_id
+    window.chat_pane.settings_pane.system_prompt.setPlainText("Answer in French.")
+    window.chat_pane.settings_pane.form.temperature.setValue(0.2)
+    assert window.chat_pane.settings_pane.preset_box.currentText() == "Custom"
     qtbot.waitUntil(lambda: store.conversations.get(chat).system_prompt == "Answer in French.", timeout=5_000)
     assert store.conversations.get(chat).settings["temperature"] == 0.2
-    window.new_chat()
-    assert window.settings_pane.system_prompt_text() == ""
-    assert window.settings_pane.generation_settings().temperature == GenerationSettings().temperature
-    window.open_conversation(chat)
-    assert window.settings_pane.system_prompt_text() == "Answer in French."
-    assert window.settings_pane.generation_settings().temperature == 0.2
+    window.chat_pane.new_chat()
+    assert window.chat_pane.settings_pane.system_prompt_text() == ""
+    assert window.chat_pane.settings_pane.generation_settings().temperature == GenerationSettings().temperature
+    window.chat_pane.open_conversation(chat)
+    assert window.chat_pane.settings_pane.system_prompt_text() == "Answer in French."
+    assert window.chat_pane.settings_pane.generation_settings().temperature == 0.2
 
 
 def test_switching_chats_right_after_an_edit_saves_it_to_the_right_chat(qtbot, make_window, store: Store) -> None:  # type: ignore[no-untyped-def]
     first = store.conversations.create("First").id
     second = store.conversations.create("Second").id
     window = make_window(FakeEngine, services())
-    window.open_conversation(first)
-    window.settings_pane.system_prompt.setPlainText("Be brief.")
-    window.open_conversation(second)  # before the save timer fires
+    window.chat_pane.open_conversation(first)
+    window.chat_pane.settings_pane.system_prompt.setPlainText("Be brief.")
+    window.chat_pane.open_conversation(second)  # before the save timer fires
     assert store.conversations.get(first).system_prompt == "Be brief."
     assert store.conversations.get(second).system_prompt == ""
 
 
 def test_save_as_default_applies_to_new_chats(qtbot, make_window, store: Store) -> None:  # type: ignore[no-untyped-def]
     window = make_window(FakeEngine, services())
-    window.settings_pane.form.max_new_tokens.setValue(64)
-    qtbot.mouseClick(window.settings_pane.default_button, Qt.MouseButton.LeftButton)
+    window.chat_pane.settings_pane.form.max_new_tokens.setValue(64)
+    qtbot.mouseClick(window.chat_pane.settings_pane.default_button, Qt.MouseButton.LeftButton)
     assert store.settings.get("generation", {})["max_new_tokens"] == 64
     assert AppSettings.load(store).generation.max_new_tokens == 64
 
@@ -114,7 +115,7 @@ def test_the_settings_dialog_saves_applies_the_theme_and_reloads_the_model(
 
     window.run_dialog = fill_in
     try:
-        window.settings_action.trigger()
+        window.menu_actions.settings.trigger()
         assert seen and loads == [("other", "cpu")]
         saved = AppSettings.load(store)
         assert (saved.model, saved.provider, saved.theme, saved.font_size) == ("other", "cpu", "dark", 14)
@@ -122,8 +123,8 @@ def test_the_settings_dialog_saves_applies_the_theme_and_reloads_the_model(
         app = QApplication.instance()
         assert app.palette().color(QPalette.ColorRole.Window).lightness() < 80
         assert app.font().pointSize() == 14
-        qtbot.waitUntil(lambda: window.engine_info is not None, timeout=10_000)  # reloaded
-        assert window.settings_pane.generation_settings().temperature == 0.3  # the new chat's defaults
+        qtbot.waitUntil(lambda: window.model_status.engine_info is not None, timeout=10_000)  # reloaded
+        assert window.chat_pane.settings_pane.generation_settings().temperature == 0.3  # the new chat's defaults
     finally:
         from desktop_app.ui.theme import apply_appearance
 
@@ -168,15 +169,15 @@ def test_first_run_with_no_model_prepares_it_with_progress_and_loads_it(qtbot, m
     )
     window.show()
     window.start()
-    dialog = window.first_run_dialog
+    dialog = window.model_status.first_run_dialog
     assert dialog is not None and dialog.isVisible() and "No model is ready" in dialog.explanation.text()
-    assert window.model_label.text() == "No model prepared"
+    assert window.model_status.label.text() == "No model prepared"
     qtbot.mouseClick(dialog.prepare_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: "Step 2 of 3: Exporting" in dialog.status.text(), timeout=5_000)
     assert dialog.progress.value() == 2 and not dialog.prepare_button.isEnabled()
     release.set()
-    qtbot.waitUntil(lambda: window.engine_info is not None, timeout=10_000)
-    assert prepared == [tmp_path] and window.first_run_dialog is None
+    qtbot.waitUntil(lambda: window.model_status.engine_info is not None, timeout=10_000)
+    assert prepared == [tmp_path] and window.model_status.first_run_dialog is None
 
 
 def test_first_run_reports_what_is_missing_and_can_try_again(qtbot, make_window) -> None:  # type: ignore[no-untyped-def]
@@ -188,14 +189,14 @@ def test_first_run_reports_what_is_missing_and_can_try_again(qtbot, make_window)
 
     window = make_window(FakeEngine, services(list_models=list, prepare_default_model=prepare), start=False)
     window.start()
-    dialog = window.first_run_dialog
+    dialog = window.model_status.first_run_dialog
     dialog.start()
     qtbot.waitUntil(lambda: "export extra" in dialog.status.text(), timeout=5_000)
     assert "pip install" in dialog.status.text() and dialog.prepare_button.text() == "Try again"
     dialog.start()
     qtbot.waitUntil(lambda: len(attempts) == 2 and dialog.prepare_button.isEnabled(), timeout=5_000)
     qtbot.mouseClick(dialog.close_button, Qt.MouseButton.LeftButton)
-    assert window.first_run_dialog is None and window.engine_info is None
+    assert window.model_status.first_run_dialog is None and window.model_status.engine_info is None
 
 
 def test_cancelling_the_first_run_waits_for_the_step_and_closes(qtbot, make_window) -> None:  # type: ignore[no-untyped-def]
@@ -208,13 +209,13 @@ def test_cancelling_the_first_run_waits_for_the_step_and_closes(qtbot, make_wind
 
     window = make_window(FakeEngine, services(list_models=list, prepare_default_model=prepare), start=False)
     window.start()
-    dialog = window.first_run_dialog
+    dialog = window.model_status.first_run_dialog
     dialog.start()
     assert started.wait(5)
     dialog.reject()  # "Cancel"
-    assert "Cancelling" in dialog.status.text() and window.first_run_dialog is dialog
-    qtbot.waitUntil(lambda: window.first_run_dialog is None, timeout=5_000)
-    assert window.engine_info is None
+    assert "Cancelling" in dialog.status.text() and window.model_status.first_run_dialog is dialog
+    qtbot.waitUntil(lambda: window.model_status.first_run_dialog is None, timeout=5_000)
+    assert window.model_status.engine_info is None
 
 
 def test_every_control_has_an_accessible_name(qtbot, make_window) -> None:  # type: ignore[no-untyped-def]

@@ -8,7 +8,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from desktop_app.store import Store
-from desktop_app.ui.sidebar import date_group
+from desktop_app.ui.chat.sidebar import date_group
 from tests.ui.conftest import FakeEngine, titles
 
 TODAY = date(2026, 11, 23)
@@ -54,45 +54,45 @@ def test_headings_group_the_chats_and_the_arrow_keys_skip_them(qtbot, make_windo
             )
     store.conversations.set_pinned(ids["Pinned one"], True)
     window = make_window(FakeEngine)
-    window.refresh_sidebar()
-    rows = [window.sidebar.item(i).text() for i in range(window.sidebar.count())]
+    window.list_pane.refresh()
+    rows = [window.list_pane.sidebar.item(i).text() for i in range(window.list_pane.sidebar.count())]
     assert rows == ["Pinned", "📌 Pinned one", "Today", "Fresh", "Previous 7 days", "Last week"]
     assert titles(window) == ["📌 Pinned one", "Fresh", "Last week"]
 
-    window.sidebar.setFocus()
-    window.sidebar.setCurrentItem(window.sidebar.item(1))
-    assert window.conversation_id == ids["Pinned one"]
-    qtbot.keyClick(window.sidebar, Qt.Key.Key_Down)  # over the "Today" heading
-    assert window.conversation_id == ids["Fresh"]
-    qtbot.keyClick(window.sidebar, Qt.Key.Key_Down)
-    assert window.conversation_id == ids["Last week"]
-    qtbot.keyClick(window.sidebar, Qt.Key.Key_Up)
-    assert window.conversation_id == ids["Fresh"]
-    window.previous_action.trigger()  # Ctrl+PgUp from anywhere
-    assert window.conversation_id == ids["Pinned one"]
-    window.next_action.trigger()
-    assert window.conversation_id == ids["Fresh"]
+    window.list_pane.sidebar.setFocus()
+    window.list_pane.sidebar.setCurrentItem(window.list_pane.sidebar.item(1))
+    assert window.chat_pane.conversation_id == ids["Pinned one"]
+    qtbot.keyClick(window.list_pane.sidebar, Qt.Key.Key_Down)  # over the "Today" heading
+    assert window.chat_pane.conversation_id == ids["Fresh"]
+    qtbot.keyClick(window.list_pane.sidebar, Qt.Key.Key_Down)
+    assert window.chat_pane.conversation_id == ids["Last week"]
+    qtbot.keyClick(window.list_pane.sidebar, Qt.Key.Key_Up)
+    assert window.chat_pane.conversation_id == ids["Fresh"]
+    window.menu_actions.previous.trigger()  # Ctrl+PgUp from anywhere
+    assert window.chat_pane.conversation_id == ids["Pinned one"]
+    window.menu_actions.next.trigger()
+    assert window.chat_pane.conversation_id == ids["Fresh"]
     window.show()
     window.activateWindow()
-    window.sidebar.setFocus()
-    qtbot.keyClick(window.sidebar, Qt.Key.Key_Return)  # Enter: on to the message box
-    assert window.focusWidget() is window.composer
+    window.list_pane.sidebar.setFocus()
+    qtbot.keyClick(window.list_pane.sidebar, Qt.Key.Key_Return)  # Enter: on to the message box
+    assert window.focusWidget() is window.chat_pane.composer
 
 
 def test_search_with_no_matches_says_so_and_enter_moves_to_the_first_hit(qtbot, make_window, store: Store) -> None:  # type: ignore[no-untyped-def]
     chat = store.conversations.create("Invoices")
     store.conversations.add_message(chat.id, "user", "Where is my invoice for March?")
     window = make_window(FakeEngine)
-    window.search_box.setText("zebra")
-    window.refresh_sidebar()
-    assert titles(window) == [] and window.sidebar.item(0).text() == "No matches"
-    window.search_box.setText("invoice")
-    window.search_box.returnPressed.emit()
-    assert window.conversation_id == chat.id
+    window.list_pane.search_box.setText("zebra")
+    window.list_pane.refresh()
+    assert titles(window) == [] and window.list_pane.sidebar.item(0).text() == "No matches"
+    window.list_pane.search_box.setText("invoice")
+    window.list_pane.search_box.returnPressed.emit()
+    assert window.chat_pane.conversation_id == chat.id
 
 
 def test_search_hits_show_the_matched_words_highlighted(qtbot, make_window, store: Store) -> None:  # type: ignore[no-untyped-def]
-    from desktop_app.ui.sidebar import HTML_ROLE, hit_html
+    from desktop_app.ui.chat.sidebar import HTML_ROLE, hit_html
 
     assert hit_html("T<1>", "a \x02match\x03 & more", "\x02", "\x03") == (
         "T&lt;1&gt;<br><span style='font-size:small'>a <b style='background-color:#fff3b0; "
@@ -102,10 +102,10 @@ def test_search_hits_show_the_matched_words_highlighted(qtbot, make_window, stor
     store.conversations.add_message(chat.id, "user", "Where is my refund for the blue kettle?")
     window = make_window(FakeEngine)
     window.show()
-    window.search_box.setText("kettle")
-    window.refresh_sidebar()
-    item = window.sidebar.item(0)
+    window.list_pane.search_box.setText("kettle")
+    window.list_pane.refresh()
+    item = window.list_pane.sidebar.item(0)
     assert "<b style=" in item.data(HTML_ROLE) and ">kettle</b>" in item.data(HTML_ROLE)
-    rect = window.sidebar.visualItemRect(item)
-    assert rect.height() >= 2 * window.sidebar.fontMetrics().height()  # title and snippet both fit
-    window.sidebar.viewport().grab()  # paints through the delegate without error
+    rect = window.list_pane.sidebar.visualItemRect(item)
+    assert rect.height() >= 2 * window.list_pane.sidebar.fontMetrics().height()  # title and snippet both fit
+    window.list_pane.sidebar.viewport().grab()  # paints through the delegate without error

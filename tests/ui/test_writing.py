@@ -12,8 +12,7 @@ from desktop_app.core.presets import draft_templates, system_presets
 from desktop_app.store import Store
 from desktop_app.ui.main_window import WindowServices
 from desktop_app.ui.writing_view import AUTOSAVE_MS
-from tests.ui.conftest import FakeEngine
-from tests.ui.test_main_window import ask_and_wait, click_action
+from tests.ui.conftest import FakeEngine, ask_and_wait, click_action
 
 
 @pytest.fixture
@@ -21,7 +20,7 @@ def writer(qtbot, make_window):  # type: ignore[no-untyped-def]
     def make(engine=None):  # type: ignore[no-untyped-def]
         engine = engine or FakeEngine(tokens=["The ", "parcel ", "is ", "late."])
         window = make_window(lambda: engine, WindowServices(presets=system_presets(), templates=draft_templates()))
-        window.writing_mode_action.trigger()
+        window.menu_actions.writing_mode.trigger()
         return window, window.writing_pane, engine
 
     return make
@@ -36,12 +35,12 @@ def select(pane, start: int, end: int) -> None:  # type: ignore[no-untyped-def]
 
 def test_ctrl_2_opens_writing_and_ctrl_1_goes_back(qtbot, writer) -> None:  # type: ignore[no-untyped-def]
     window, pane, _ = writer()
-    assert window.modes.currentWidget() is pane and window.writing_mode_action.isChecked()
-    window.chat_mode_action.trigger()
+    assert window.modes.currentWidget() is pane and window.menu_actions.writing_mode.isChecked()
+    window.menu_actions.chat_mode.trigger()
     assert window.modes.currentWidget() is window.splitter
     from PySide6.QtGui import QKeySequence
 
-    assert window.writing_mode_action.shortcut() == QKeySequence("Ctrl+2")
+    assert window.menu_actions.writing_mode.shortcut() == QKeySequence("Ctrl+2")
 
 
 def test_typing_is_saved_within_two_seconds_without_doing_anything(qtbot, writer, store: Store) -> None:  # type: ignore[no-untyped-def]
@@ -78,8 +77,8 @@ def test_templates_rename_duplicate_delete_and_undo(qtbot, writer, store: Store)
     copy = pane.draft_id
     pane.delete_current()
     assert [d.title for d in store.drafts.all()] == ["Reply to [customer]"] and pane.draft_id is None
-    assert window.undo_button.isVisibleTo(window)
-    qtbot.mouseClick(window.undo_button, Qt.MouseButton.LeftButton)
+    assert window.reporter.undo_button.isVisibleTo(window)
+    qtbot.mouseClick(window.reporter.undo_button, Qt.MouseButton.LeftButton)
     assert pane.draft_id == copy and len(store.drafts.all()) == 2
 
 
@@ -194,7 +193,7 @@ def test_an_action_without_a_selection_explains_itself(qtbot, writer) -> None:  
     pane.new_draft()
     pane.editor.setPlainText("Some text")
     shown: list[tuple[str, str]] = []
-    window.problem_shown.connect(lambda title, text: shown.append((title, text)))
+    window.reporter.problem_shown.connect(lambda title, text: shown.append((title, text)))
     pane.run_action("summarise")
     assert shown == [("Summarise", "Select the text to work on first.")]
     assert pane.suggestion is None and not pane.editor.isReadOnly()
@@ -239,7 +238,7 @@ def test_export_and_print(qtbot, writer, store: Store, tmp_path: Path) -> None: 
         ("letter.odt", b"PK"),
         ("letter.pdf", b"%PDF"),
     ):
-        pane.ask_save_path = lambda *a, n=name: (str(tmp_path / n), "")
+        pane.transfer.ask_save_path = lambda *a, n=name: (str(tmp_path / n), "")
         pane.export_action.trigger()
         assert (tmp_path / name).read_bytes().startswith(starts), name
     assert "A **bold** line." in (tmp_path / "letter.md").read_text()
@@ -252,7 +251,7 @@ def test_export_and_print(qtbot, writer, store: Store, tmp_path: Path) -> None: 
 
 def test_send_a_chat_reply_to_a_draft_and_discuss_a_passage_in_chat(qtbot, writer, store: Store) -> None:  # type: ignore[no-untyped-def]
     window, pane, _ = writer()
-    window.chat_mode_action.trigger()
+    window.menu_actions.chat_mode.trigger()
     reply = ask_and_wait(qtbot, window, "Draft an apology")
     existing = store.drafts.create("Apology", "Opening line.")
     window.ask_for_draft = lambda: (existing.id, True)
@@ -262,12 +261,12 @@ def test_send_a_chat_reply_to_a_draft_and_discuss_a_passage_in_chat(qtbot, write
     click_action(qtbot, window, "to-draft", reply)
     assert [d.title for d in store.drafts.all() if d.body == "The parcel is late."] == ["From chat"]
 
-    window.writing_mode_action.trigger()
+    window.menu_actions.writing_mode.trigger()
     pane.open_draft(existing.id)
     select(pane, 0, 13)
     pane.discuss_selection()
-    assert window.modes.currentWidget() is window.splitter and window.conversation_id is None
-    assert window.composer.toPlainText() == "About this passage from my draft:\n\n> Opening line.\n\n"
+    assert window.modes.currentWidget() is window.splitter and window.chat_pane.conversation_id is None
+    assert window.chat_pane.composer.toPlainText() == "About this passage from my draft:\n\n> Opening line.\n\n"
 
 
 def test_the_command_palette_filters_and_runs(qtbot, writer, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
@@ -284,9 +283,9 @@ def test_the_command_palette_filters_and_runs(qtbot, writer, monkeypatch: pytest
 
 def test_the_chat_settings_panel_stays_with_the_chat(qtbot, writer) -> None:  # type: ignore[no-untyped-def]
     window, _, _ = writer()
-    window.chat_mode_action.trigger()
+    window.menu_actions.chat_mode.trigger()
     window.settings_dock.show()
-    window.writing_mode_action.trigger()
+    window.menu_actions.writing_mode.trigger()
     assert not window.settings_dock.isVisibleTo(window)
-    window.chat_mode_action.trigger()
+    window.menu_actions.chat_mode.trigger()
     assert window.settings_dock.isVisibleTo(window)

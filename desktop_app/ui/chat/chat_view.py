@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass
 
 from PySide6.QtCore import QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QTextCursor
 from PySide6.QtWidgets import QTextBrowser, QWidget
 
 from desktop_app.core.records import Message
+from desktop_app.session.chat import Branches
 from desktop_app.transcripts.render import CodeHeader, markdown_to_html
+from desktop_app.ui.chat.message_actions import MessageAction, MessageRequest
 
 SPEAKERS = {"user": "You", "assistant": "Inkwell", "system": "System"}
 NOTES = {"interrupted": " (interrupted)", "cancelled": " (stopped)", "failed": " (failed)"}
@@ -22,24 +23,15 @@ ACTION_SCHEME = "inkwell"
 PAGE_SIZE = 100
 
 
-@dataclass(frozen=True)
-class Branches:
-    """Where a message stands among its alternatives (edits or regenerations)."""
-
-    position: int  # 1-based
-    count: int
-    previous_id: str | None
-    next_id: str | None
-
-
-def _link(action: str, message_id: str, label: str) -> str:
-    return f"<a href='{ACTION_SCHEME}:{action}/{message_id}' style='color:#6e7781;text-decoration:none'>{label}</a>"
+def _link(action: MessageAction, message_id: str, label: str, block: int | None = None) -> str:
+    href = f"{ACTION_SCHEME}:{MessageRequest(action, message_id, block).link()}"
+    return f"<a href='{href}' style='color:#6e7781;text-decoration:none'>{label}</a>"
 
 
 def _code_header(message_id: str) -> CodeHeader:
     def header(index: int, language: str) -> str:
         label = html.escape(language or "code")
-        link = _link("copy-code", f"{message_id}/{index}", "Copy")
+        link = _link(MessageAction.COPY_CODE, message_id, "Copy", index)
         return f"<p style='margin:6px 0 0 0; font-size:small; color:#6e7781'>{label} · {link}</p>"
 
     return header
@@ -52,16 +44,18 @@ def message_html(
     speaker = html.escape(SPEAKERS.get(role, role) + NOTES.get(status, ""))
     actions = ""
     if message_id is not None:
-        links = [_link("copy", message_id, "Copy")]
+        links = [_link(MessageAction.COPY, message_id, "Copy")]
         links.append(
-            _link("edit", message_id, "Edit") if role == "user" else _link("regenerate", message_id, "Regenerate")
+            _link(MessageAction.EDIT, message_id, "Edit")
+            if role == "user"
+            else _link(MessageAction.REGENERATE, message_id, "Regenerate")
         )
         if role == "assistant":
-            links.append(_link("to-draft", message_id, "To draft"))
-        links.append(_link("delete", message_id, "Delete"))
+            links.append(_link(MessageAction.TO_DRAFT, message_id, "To draft"))
+        links.append(_link(MessageAction.DELETE, message_id, "Delete"))
         if branches is not None and branches.count > 1:
-            back = _link("branch", branches.previous_id, "‹") if branches.previous_id else "‹"
-            forward = _link("branch", branches.next_id, "›") if branches.next_id else "›"
+            back = _link(MessageAction.BRANCH, branches.previous_id, "‹") if branches.previous_id else "‹"
+            forward = _link(MessageAction.BRANCH, branches.next_id, "›") if branches.next_id else "›"
             links.append(f"{back} {branches.position}/{branches.count} {forward}")
         actions = f"<p style='margin:2px 0 0 0; font-size:small'>{' · '.join(links)}</p>"
     anchor = f"<a name='m-{message_id}'></a>" if message_id else ""
@@ -74,8 +68,7 @@ def message_html(
 class ChatView(QTextBrowser):
     """Read-only transcript. Links open in the browser only when clicked."""
 
-    # action (copy, copy-code, edit, regenerate, to-draft, delete, branch), message id ("id/n" for copy-code)
-    action_requested = Signal(str, str)
+    action_requested = Signal(object)  # MessageRequest
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -188,10 +181,11 @@ class ChatView(QTextBrowser):
 
     def _on_anchor_clicked(self, url: QUrl) -> None:
         if url.scheme() == ACTION_SCHEME:
-            action, _, message_id = url.path().partition("/")
-            if action == "more":
+            if url.path().startswith("more/"):
                 self.show_earlier()
-            else:
-                self.action_requested.emit(action, message_id)
+                return
+            request = MessageRequest.parse(url.path())
+            if request is not None:
+                self.action_requested.emit(request)
         elif url.scheme() in ("http", "https", "mailto"):
             QDesktopServices.openUrl(url)

@@ -153,6 +153,18 @@ class ConversationListWidget(QListWidget):
     def conversation_items(self) -> list[QListWidgetItem]:
         return [self.item(i) for i in range(self.count()) if self.item(i).data(CONVERSATION_ROLE)]
 
+    @staticmethod
+    def conversation_id_of(item: QListWidgetItem | None) -> str | None:
+        return (item.data(CONVERSATION_ROLE) or None) if item is not None else None
+
+    @staticmethod
+    def message_id_of(item: QListWidgetItem | None) -> str | None:
+        """The matching message of a search hit (None for a plain conversation row)."""
+        return (item.data(MESSAGE_ROLE) or None) if item is not None else None
+
+    def current_conversation_id(self) -> str | None:
+        return self.conversation_id_of(self.currentItem())
+
     def select_conversation(self, conversation_id: str) -> None:
         for item in self.conversation_items():
             if item.data(CONVERSATION_ROLE) == conversation_id:

@@ -1,0 +1,218 @@
+"""A turn of chat, written once: the window, `inkwell chat` and the API server call this.
+
+`ChatSession` turns what the user did (send, regenerate, edit) into a `Turn`: the user's
+message and the reply are in the store, and the turn holds the request for the model,
+built from the stored branch. The caller submits `turn.request` to its scheduler and
+hands each event to `turn.record()` on the thread that owns the store (simonw/llm's
+Conversation/Response split: the caller drives the response; the library records it).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from desktop_app.core.chat import ChatMessage
+from desktop_app.core.errors import UserError
+from desktop_app.core.generation import GenerationSettings
+from desktop_app.core.records import Conversation, Message
+from desktop_app.engine import Finished, GenerationRequest, PromptPrepared, TextChunk
+from desktop_app.session.scheduler import Failed
+from desktop_app.store import Store
+from desktop_app.store.conversations import StreamingReply
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Branches:
+    """Where a message stands among its alternatives (edits or regenerations)."""
+
+    position: int  # 1-based
+    count: int
+    previous_id: str | None
+    next_id: str | None
+
+
+def branch_place(siblings: list[str], message_id: str) -> Branches | None:
+    """Where a message stands among its alternatives, or None when it has none."""
+    if len(siblings) < 2:
+        return None
+    i = siblings.index(message_id)
+    return Branches(
+        i + 1, len(siblings), siblings[i - 1] if i > 0 else None, siblings[i + 1] if i + 1 < len(siblings) else None
+    )
+
+
+@dataclass(frozen=True)
+class BranchView:
+    """One branch of a conversation as shown: its messages, the switchers, the context used."""
+
+    messages: list[Message]
+    branches: dict[str, Branches]
+    context_used: int  # prompt + reply tokens of the branch's last reply
+
+
+@dataclass(frozen=True)
+class ModelRef:
+    """The model a reply is written by, as replies record it."""
+
+    model_id: str
+    provider: str  # "cpu" or "cuda"
+
+
+class Turn:
+    """A reply being written: records the model's events into the store."""
+
+    def __init__(self, conversation_id: str, request: GenerationRequest, reply: StreamingReply) -> None:
+        self.conversation_id = conversation_id
+        self.request = request
+        self.reply = reply
+        self.prepared: PromptPrepared | None = None
+        self.message: Message | None = None  # the saved reply, once it is over
+
+    @property
+    def message_id(self) -> str:
+        return self.reply.message_id
+
+    @property
+    def text(self) -> str:
+        return self.reply.text
+
+    @property
+    def over(self) -> bool:
+        return self.message is not None
+
+    def record(self, event: object) -> None:
+        """Record one event of the request (version 0 only: a chat reply has one version)."""
+        if self.over:
+            return
+        if isinstance(event, PromptPrepared):
+            self.prepared = event
+        elif isinstance(event, TextChunk) and event.index == 0:
+            self.reply.append(event.text)  # saved at least once a second
+        elif isinstance(event, Finished) and event.index == 0:
+            self.message = self.reply.finish_with(event.stats)
+
+    def fail(self) -> None:
+        """The model could not answer: keep what was written, marked failed."""
+        if not self.over:
+            # The disk may be full: then the caller's report of the failure is what matters.
+            with contextlib.suppress(UserError):
+                self.message = self.reply.finish("failed", finish_reason="error")
+
+    def abandon(self) -> None:
+        """Quitting mid-reply: keep what was written, marked stopped."""
+        if not self.over:
+            try:
+                self.message = self.reply.finish("cancelled", finish_reason="cancelled")
+            except UserError as exc:
+                log.error("The partial reply could not be saved: %s", exc)
+
+    def run(self, events: Iterable[object], on_text: Callable[[str], None] | None = None) -> Message | None:
+        """Record a whole stream of events (the command line's way); `on_text` sees the text.
+        A failure is recorded, then raised as a UserError."""
+        for event in events:
+            if isinstance(event, Failed):
+                self.fail()
+                raise UserError(event.message)
+            self.record(event)
+            if on_text is not None and isinstance(event, TextChunk) and event.index == 0:
+                on_text(event.text)
+        return self.message
+
+
+class ChatSession:
+    """Conversations as turns: the one place that builds a chat request."""
+
+    def __init__(self, store: Store, default_settings: Callable[[], GenerationSettings]) -> None:
+        self.store = store
+        self.default_settings = default_settings
+
+    # ---- settings ----
+
+    def settings_for(self, stored: dict[str, Any]) -> GenerationSettings:
+        """A chat's stored settings over today's defaults (keys it lacks come from them)."""
+        defaults = self.default_settings()
+        try:
+            return GenerationSettings.from_dict(defaults.to_dict() | stored)
+        except (UserError, TypeError, ValueError):
+            return defaults
+
+    def new_conversation(self, system_prompt: str, settings: GenerationSettings, model_id: str) -> Conversation:
+        return self.store.conversations.create(
+            system_prompt=system_prompt, model_id=model_id, settings=settings.to_dict()
+        )
+
+    def configure(self, conversation_id: str, system_prompt: str, settings: GenerationSettings) -> None:
+        self.store.conversations.configure(conversation_id, system_prompt=system_prompt, settings=settings.to_dict())
+
+    # ---- turns ----
+
+    def send(self, conversation_id: str, text: str, model: ModelRef) -> tuple[Message, Turn]:
+        """The user's message at the end of the current branch, and the turn that answers it."""
+        text = text.strip()
+        if not text:
+            raise UserError("The message is empty.")
+        user = self.store.conversations.add_message(conversation_id, "user", text)
+        return user, self.reply_to(conversation_id, user.id, model)
+
+    def regenerate(self, message_id: str, model: ModelRef) -> Turn:
+        """Another version of a reply, beside the old one."""
+        message = self.store.conversations.message(message_id)
+        if message.role != "assistant" or message.parent_id is None:
+            raise UserError("Only a reply can be written again.")
+        return self.reply_to(message.conversation_id, message.parent_id, model)
+
+    def edit(self, message_id: str, text: str, model: ModelRef) -> Turn | None:
+        """A new version of the user's message (the old one is kept) and its reply; None
+        when the text did not change."""
+        message = self.store.conversations.message(message_id)
+        text = text.strip()
+        if not text or text == message.content:
+            return None
+        edited = self.store.conversations.edit_message(message_id, text)
+        return self.reply_to(message.conversation_id, edited.id, model)
+
+    def reply_to(self, conversation_id: str, parent_id: str, model: ModelRef) -> Turn:
+        """Write a reply under `parent_id` (a user message) from the branch that ends there."""
+        conversations = self.store.conversations
+        conversation = conversations.get(conversation_id)
+        settings = self.settings_for(conversation.settings)
+        branch = conversations.path(conversation_id, parent_id)
+        system = [ChatMessage("system", conversation.system_prompt)] if conversation.system_prompt else []
+        history = [ChatMessage(m.role, m.content) for m in branch]  # type: ignore[arg-type]
+        request = GenerationRequest(messages=tuple(system + history), settings=settings)
+        reply = conversations.start_reply(
+            conversation_id,
+            parent_id,
+            model_id=model.model_id,
+            provider=model.provider,
+            settings=settings.to_dict(),
+        )
+        return Turn(conversation_id, request, reply)
+
+    # ---- the branch view ----
+
+    def branch_view(self, conversation_id: str, leaf_id: str | None = None) -> BranchView:
+        """The current branch (or the one ending at `leaf_id`) with its branch switchers."""
+        conversations = self.store.conversations
+        everything = conversations.messages(conversation_id)
+        by_parent: dict[str | None, list[str]] = {}
+        for message in everything:
+            by_parent.setdefault(message.parent_id, []).append(message.id)
+        branches = {}
+        for message in everything:
+            place = branch_place(by_parent[message.parent_id], message.id)
+            if place is not None:
+                branches[message.id] = place
+        path = conversations.path(conversation_id, leaf_id)
+        last = next((m for m in reversed(path) if m.role == "assistant" and m.prompt_tokens is not None), None)
+        used = (last.prompt_tokens or 0) + (last.generated_tokens or 0) if last else 0
+        return BranchView(path, branches, used)
+
+    def branches_of(self, message_id: str) -> Branches | None:
+        return branch_place([m.id for m in self.store.conversations.siblings(message_id)], message_id)

@@ -1,0 +1,69 @@
+"""The co-writer's requests: from an action on a draft's text to the request for the model.
+
+The prompts themselves are pure text rules in core/cowriter.py; this module decides the
+sampling, the versions and how much of the draft fits the model's context.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from desktop_app.core.budget import prompt_budget
+from desktop_app.core.cowriter import ACTIONS, build_messages, fit_passage
+from desktop_app.core.generation import GenerationSettings
+from desktop_app.engine import GenerationRequest
+
+COWRITER_SETTINGS = GenerationSettings(temperature=0.7, top_p=0.9, max_new_tokens=400, repetition_penalty=1.1)
+
+
+@dataclass(frozen=True)
+class CowriterRequest:
+    """An action on text[start:end], ready to submit; `clipped` when only the text near the
+    selection fitted the context."""
+
+    action_id: str
+    start: int
+    end: int
+    original: str
+    language: str
+    instruction: str
+    versions: int
+    request: GenerationRequest
+    clipped: bool
+
+
+def cowriter_request(
+    action_id: str,
+    text: str,
+    start: int,
+    end: int,
+    count_tokens: Callable[[str], int],
+    context_length: int,
+    language: str = "",
+    instruction: str = "",
+    versions: int = 1,
+) -> CowriterRequest:
+    """The request for `action_id` on the selection text[start:end] (Continue writes from
+    `end`, the cursor). UserError when the selection is missing or too long."""
+    action = ACTIONS[action_id]
+    if action.id == "continue":
+        start = end  # continue from the cursor (the end of any selection)
+    # Several versions need some randomness to differ; one version follows the action.
+    temperature = max(action.temperature, 0.8) if versions > 1 else action.temperature
+    settings = dataclasses.replace(COWRITER_SETTINGS, temperature=temperature, num_alternatives=versions)
+    budget = prompt_budget(context_length, settings.max_new_tokens)
+    passage = fit_passage(text, start, end, count_tokens, budget)
+    messages = build_messages(action, passage, language, instruction)
+    return CowriterRequest(
+        action_id,
+        start,
+        end,
+        text[start:end],
+        language,
+        instruction,
+        versions,
+        GenerationRequest(tuple(messages), settings),
+        passage.clipped_before or passage.clipped_after,
+    )

@@ -1,0 +1,373 @@
+"""The scheduler: one long-lived thread owns the engine; requests queue for it by priority.
+
+The ONNX session and its KV cache are stateful, so the engine is built and used on that
+one thread. `submit()` returns a GenerationHandle: its consumer alone hears its events,
+either through a callback (the window adapts it to Qt signals) or by iterating
+`handle.events()` (the command line, the API server). Chat replies go before the
+co-writer's suggestions, which go before other programs' requests; within a priority,
+first come, first served. Cancelling sets the handle's threading.Event, which the engine
+checks between tokens; a queued request that is cancelled finishes without running.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import logging
+import queue
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any, Protocol
+
+from desktop_app.core.budget import estimate_tokens
+from desktop_app.core.errors import UserError
+from desktop_app.engine import Finished, GenerationRequest, PromptPrepared, TextChunk
+from desktop_app.engine.providers import nvidia_gpu_present
+
+log = logging.getLogger(__name__)
+
+
+class Source(str, Enum):
+    """Who asked: decides the priority and how a busy model is explained."""
+
+    CHAT = "chat"
+    COWRITER = "cowriter"
+    API = "api"
+
+    @property
+    def priority(self) -> int:
+        return {"chat": 0, "cowriter": 1, "api": 2}[self.value]
+
+    @property
+    def description(self) -> str:
+        return {"chat": "a chat reply", "cowriter": "the co-writer", "api": "another program's request"}[self.value]
+
+
+@dataclass(frozen=True)
+class EngineInfo:
+    """What the rest of the app may know about the loaded model (safe on any thread)."""
+
+    model_id: str
+    model_name: str
+    provider: str  # the label shown: "CPU" or "CUDA"
+    provider_reason: str
+    context_length: int
+    quantization: str
+    # The tokenizer's count, safe to call from any thread (the Rust tokenizer keeps no state
+    # between calls); the composer uses it to show a long paste's size.
+    count_tokens: Callable[[str], int] = field(compare=False, default=estimate_tokens)
+    gpu_idle: bool = False  # an NVIDIA GPU is here but the model runs on the CPU
+    provider_name: str = "cpu"  # "cpu" or "cuda": what replies record
+
+
+class LoadedEngine(Protocol):
+    """The part of engine.Engine the scheduler uses (tests pass fakes)."""
+
+    manifest: Any
+    variant: Any
+    provider: Any
+    context_length: int
+
+    def count_tokens(self, text: str) -> int: ...
+
+    def generate(self, request: GenerationRequest, cancel: threading.Event | None = None) -> Iterator[object]: ...
+
+
+EngineFactory = Callable[[], LoadedEngine]
+
+
+# Events a handle reports beyond the engine's own (PromptPrepared, TextChunk, Finished).
+@dataclass(frozen=True)
+class Started:
+    """The request left the queue and runs now."""
+
+
+@dataclass(frozen=True)
+class Completed:
+    """Every version is written; `first` is version 0's result."""
+
+    first: Finished
+
+
+@dataclass(frozen=True)
+class Failed:
+    """The request could not be answered; `message` is for the user."""
+
+    message: str
+
+
+HandleEvent = Started | PromptPrepared | TextChunk | Finished | Completed | Failed
+_END = (Completed, Failed)
+
+
+class GenerationHandle:
+    """One submitted request. Its events go to `listener` (called on the scheduler's
+    thread) or, without one, wait in a queue for `events()`."""
+
+    def __init__(
+        self,
+        handle_id: int,
+        request: GenerationRequest,
+        source: Source,
+        listener: Callable[[HandleEvent], None] | None = None,
+    ) -> None:
+        self.id = handle_id
+        self.request = request
+        self.source = source
+        self.cancel_event = threading.Event()
+        self._listener = listener
+        self._queue: queue.Queue[HandleEvent] = queue.Queue()
+        self.done = threading.Event()
+
+    def cancel(self) -> None:
+        self.cancel_event.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self.cancel_event.is_set()
+
+    def _emit(self, event: HandleEvent) -> None:
+        if isinstance(event, _END):
+            self.done.set()
+        if self._listener is not None:
+            self._listener(event)
+        else:
+            self._queue.put(event)
+
+    def events(self, poll_s: float = 0.1) -> Iterator[HandleEvent]:
+        """Every event until Completed or Failed (both included). Waits in short steps so
+        that Ctrl+C reaches a command-line caller."""
+        if self._listener is not None:
+            raise RuntimeError("this handle reports to a listener")
+        while True:
+            try:
+                event = self._queue.get(timeout=poll_s)
+            except queue.Empty:
+                continue
+            yield event
+            if isinstance(event, _END):
+                return
+
+
+@dataclass(order=True)
+class _Entry:
+    priority: int
+    order: int
+    handle: GenerationHandle = field(compare=False)
+
+
+class Scheduler:
+    """Owns the engine on its thread; queues requests; says who is busy."""
+
+    def __init__(self, engine_factory: EngineFactory) -> None:
+        self._factory = engine_factory
+        self._engine: LoadedEngine | None = None
+        self._info: EngineInfo | None = None
+        self._failure: str | None = None
+        self._lock = threading.Condition()
+        self._queue: list[_Entry] = []
+        self._running: GenerationHandle | None = None
+        self._load_requested = False
+        self._stopping = False
+        self._order = itertools.count()
+        self._ids = itertools.count(1)
+        self._thread: threading.Thread | None = None
+        self.model_listeners: list[Callable[[EngineInfo | None, str | None], None]] = []
+
+    # ---- life cycle ----
+
+    def start(self) -> None:
+        """Start the thread (once) and load the model on it."""
+        with self._lock:
+            self._load_requested = True
+            self._stopping = False
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="inkwell-generation", daemon=True)
+                self._thread.start()
+            self._lock.notify_all()
+
+    def reload(self, engine_factory: EngineFactory | None = None) -> None:
+        """Stop what runs and load again, with `engine_factory` if given (another model or
+        provider). Queued requests wait and then run on the new model."""
+        with self._lock:
+            if engine_factory is not None:
+                self._factory = engine_factory
+            if self._running is not None:
+                self._running.cancel()
+            self._info = None
+            self._failure = None
+        self.start()
+
+    def shutdown(self, timeout_s: float = 10.0) -> None:
+        """Cancel everything, stop the thread and wait for it (stopping takes one token)."""
+        with self._lock:
+            self._stopping = True
+            for entry in self._queue:
+                entry.handle.cancel()
+            if self._running is not None:
+                self._running.cancel()
+            self._lock.notify_all()
+            thread = self._thread
+        if thread is not None:
+            thread.join(timeout_s)
+            if thread.is_alive():
+                log.error("The generation thread did not stop within %.0f s", timeout_s)
+
+    @property
+    def thread(self) -> threading.Thread | None:
+        return self._thread
+
+    @property
+    def is_running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    @property
+    def info(self) -> EngineInfo | None:
+        return self._info
+
+    def wait_until_loaded(self, timeout_s: float | None = None) -> EngineInfo:
+        """Block until the model is loaded; UserError with the reason if it failed."""
+        with self._lock:
+            if not self._lock.wait_for(lambda: self._info is not None or self._failure is not None, timeout_s):
+                raise UserError("The model did not load in time.")
+            if self._info is None:
+                raise UserError(self._failure or "The model could not be loaded.")
+            return self._info
+
+    # ---- requests ----
+
+    def submit(
+        self,
+        request: GenerationRequest,
+        source: Source,
+        listener: Callable[[HandleEvent], None] | None = None,
+    ) -> GenerationHandle:
+        """Queue a request; the handle reports its events (Started when it leaves the queue)."""
+        handle = GenerationHandle(next(self._ids), request, source, listener)
+        with self._lock:
+            if self._stopping:
+                raise UserError("Inkwell is closing; the request was not started.")
+            heapq.heappush(self._queue, _Entry(source.priority, next(self._order), handle))
+            self._lock.notify_all()
+        return handle
+
+    def cancel_all(self) -> None:
+        with self._lock:
+            for entry in self._queue:
+                entry.handle.cancel()
+            if self._running is not None:
+                self._running.cancel()
+
+    @property
+    def busy(self) -> bool:
+        with self._lock:
+            return self._running is not None or bool(self._queue)
+
+    def busy_with(self) -> Source | None:
+        """Whose request runs now (None when the model is free)."""
+        with self._lock:
+            return self._running.source if self._running is not None else None
+
+    def ahead_of(self, handle: GenerationHandle) -> Source | None:
+        """Whose request the queued `handle` waits for, None if it is not waiting."""
+        with self._lock:
+            if handle is self._running or all(e.handle is not handle for e in self._queue):
+                return None
+            if self._running is not None:
+                return self._running.source
+            mine = next(e for e in self._queue if e.handle is handle)
+            earlier = [e for e in self._queue if e < mine]
+            return min(earlier).handle.source if earlier else None
+
+    # ---- the thread ----
+
+    def _run(self) -> None:
+        while True:
+            with self._lock:
+                self._lock.wait_for(lambda: self._stopping or self._load_requested or self._ready_to_run())
+                if self._stopping:
+                    self._running = None
+                    pending, self._queue = self._queue, []
+                    break
+                if self._load_requested:
+                    self._load_requested = False
+                    job = None
+                else:
+                    job = heapq.heappop(self._queue).handle
+                    self._running = job
+            if job is None:
+                self._load()
+                continue
+            try:
+                self._generate(job)
+            finally:
+                with self._lock:
+                    self._running = None
+        for entry in pending:
+            entry.handle._emit(Failed("Inkwell closed before this request could run."))
+        self._engine = None
+
+    def _ready_to_run(self) -> bool:
+        return bool(self._queue) and (self._engine is not None or self._failure is not None)
+
+    def _load(self) -> None:
+        self._engine = None
+        try:
+            engine = self._factory()
+        except UserError as exc:
+            self._set_model(None, str(exc))
+            return
+        except Exception:
+            log.exception("Loading the model failed")
+            self._set_model(None, "The model could not be loaded because of an unexpected error (see the log).")
+            return
+        self._engine = engine
+        log.info("Model loaded: %s (%s) on %s", engine.manifest.id, engine.variant.quantization, engine.provider.label)
+        self._set_model(
+            EngineInfo(
+                engine.manifest.id,
+                engine.manifest.name,
+                engine.provider.label,
+                engine.provider.reason,
+                engine.context_length,
+                engine.variant.quantization,
+                engine.count_tokens,
+                engine.provider.name == "cpu" and nvidia_gpu_present(),
+                engine.provider.name,
+            ),
+            None,
+        )
+
+    def _set_model(self, info: EngineInfo | None, failure: str | None) -> None:
+        with self._lock:
+            self._info, self._failure = info, failure
+            self._lock.notify_all()
+        for listener in list(self.model_listeners):
+            listener(info, failure)
+
+    def _generate(self, job: GenerationHandle) -> None:
+        job._emit(Started())
+        engine = self._engine
+        if engine is None:
+            job._emit(Failed(self._failure or "The model is not loaded yet."))
+            return
+        first: Finished | None = None
+        try:
+            for event in engine.generate(job.request, job.cancel_event):
+                if isinstance(event, Finished) and event.index == 0:
+                    first = event  # reported last, so Completed means every version is done
+                job._emit(event)  # type: ignore[arg-type]
+        except UserError as exc:
+            job._emit(Failed(str(exc)))
+            return
+        except Exception:
+            log.exception("Generation failed")
+            job._emit(Failed("Something went wrong while writing the reply (see the log)."))
+            return
+        if first is None:
+            job._emit(Failed("The model wrote nothing (see the log)."))
+            log.error("The engine finished without a result for version 0")
+            return
+        job._emit(Completed(first))

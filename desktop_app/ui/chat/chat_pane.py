@@ -1,0 +1,468 @@
+"""The open conversation: the transcript, the message box, the reply as it streams, the
+actions under each message, and the chat's own settings panel."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from PySide6.QtCore import QTimer, Signal, Slot
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QHBoxLayout, QInputDialog, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
+
+from desktop_app.core.budget import estimate_tokens, prompt_budget
+from desktop_app.core.errors import UserError
+from desktop_app.core.presets import Preset
+from desktop_app.engine import Finished, PromptPrepared, TextChunk
+from desktop_app.session.chat import ChatSession, ModelRef, Turn
+from desktop_app.session.scheduler import EngineInfo, Source
+from desktop_app.transcripts.render import code_blocks
+from desktop_app.ui.chat.chat_view import ChatView
+from desktop_app.ui.chat.composer import ComposerWidget
+from desktop_app.ui.chat.message_actions import MessageAction, MessageRequest
+from desktop_app.ui.chat.settings_pane import ConversationSettingsPane
+from desktop_app.ui.generation import QtHandle, QtScheduler
+from desktop_app.ui.status import StatusReporter, reports_problems
+
+log = logging.getLogger(__name__)
+
+# The view is re-rendered at most this often while tokens arrive (20 per second).
+RENDER_INTERVAL_MS = 50
+# Counting a very long paste's tokens exactly would hold up typing; above this, estimate.
+EXACT_COUNT_MAX_CHARS = 200_000
+
+
+class ChatPane(QWidget):
+    """Sends messages through the ChatSession and shows the reply of its own request."""
+
+    reply_finished = Signal(str)  # message id: the reply is complete and saved
+    conversation_changed = Signal(object)  # the open conversation's id, or None for a new chat
+    conversations_changed = Signal()  # a title or an order may have changed: refresh the list
+    to_draft_requested = Signal(str)  # a reply's text, to add to a draft
+
+    def __init__(
+        self,
+        session: ChatSession,
+        scheduler: QtScheduler,
+        reporter: StatusReporter,
+        presets: tuple[Preset, ...],
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.session = session
+        self.store = session.store
+        self.scheduler = scheduler
+        self.reporter = reporter
+        self.engine_info: EngineInfo | None = None
+        self.conversation_id: str | None = None
+        self.turn: Turn | None = None  # the reply shown as it streams
+        self.handle: QtHandle | None = None  # its request
+        # Every reply not yet over, shown or not: one stopped by opening another chat is
+        # still recorded when its last event arrives.
+        self._turns: dict[QtHandle, Turn] = {}
+        self._context_used = 0
+        self._pane_dirty = False
+        self._render_timer = self._timer(RENDER_INTERVAL_MS)
+        self._count_timer = self._timer(250)
+        self._pane_save_timer = self._timer(400)
+        self._build(presets)
+        self._handlers: dict[MessageAction, Callable[[MessageRequest], None]] = {
+            MessageAction.COPY: self._copy,
+            MessageAction.COPY_CODE: self._copy,
+            MessageAction.TO_DRAFT: self._to_draft,
+            MessageAction.BRANCH: self._show_version,
+            MessageAction.DELETE: self._delete_message,
+            MessageAction.REGENERATE: self._regenerate,
+            MessageAction.EDIT: self._edit,
+        }
+        self._connect_signals()
+        self.load_settings_pane()
+        self._set_generating(False)
+
+    def _timer(self, interval_ms: int) -> QTimer:
+        timer = QTimer(self)
+        timer.setSingleShot(True)
+        timer.setInterval(interval_ms)
+        return timer
+
+    def _build(self, presets: tuple[Preset, ...]) -> None:
+        self.chat_view = ChatView()
+        self.composer = ComposerWidget()
+        self.token_label = QLabel("")
+        self.token_label.setAccessibleName("Message length")
+        self.send_button = QPushButton("Send")
+        self.stop_button = QPushButton("Stop")
+        self.send_button.setAccessibleName("Send")
+        self.stop_button.setAccessibleName("Stop")
+        self.send_button.setToolTip("Send (Enter)")
+        self.stop_button.setToolTip("Stop the reply (Esc)")
+        buttons = QVBoxLayout()
+        buttons.addWidget(self.send_button)
+        buttons.addWidget(self.stop_button)
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.composer, 1)
+        bottom.addLayout(buttons)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.chat_view, 1)
+        layout.addLayout(bottom)
+        layout.addWidget(self.token_label)
+        # Shown by the window: the chat's settings in a dock, speed and context in the status bar.
+        self.settings_pane = ConversationSettingsPane(presets)
+        self.speed_label = QLabel("")
+        self.context_meter = QProgressBar()
+        self.context_meter.setAccessibleName("Context used")
+        self.context_meter.setMaximumWidth(140)
+        self.context_meter.setFormat("context %p%")
+        self.context_meter.setRange(0, 1)
+        self.context_meter.setValue(0)
+
+    def _connect_signals(self) -> None:
+        self.send_button.clicked.connect(self.send)
+        self.stop_button.clicked.connect(self.stop)
+        self.composer.send_requested.connect(self.send)
+        self.composer.stop_requested.connect(self.stop)
+        self.composer.textChanged.connect(self._count_timer.start)
+        self._count_timer.timeout.connect(self.update_token_count)
+        self._render_timer.timeout.connect(self._render_stream)
+        self.chat_view.action_requested.connect(self._on_chat_view_action_requested)
+        self.settings_pane.changed.connect(self._on_settings_pane_changed)
+        self.settings_pane.save_as_default_requested.connect(self._on_settings_pane_save_as_default)
+        self._pane_save_timer.timeout.connect(self.save_settings_pane)
+
+    # ---- the model ----
+
+    def set_engine_info(self, info: EngineInfo | None) -> None:
+        self.engine_info = info
+        if info is not None:
+            self.context_meter.setRange(0, info.context_length)
+        self._show_context_used()
+        self.update_token_count()
+
+    def _model(self) -> ModelRef:
+        if self.engine_info is None:
+            raise UserError("The model is not loaded yet; try again in a moment.")
+        return ModelRef(self.engine_info.model_id, self.engine_info.provider_name)
+
+    @property
+    def generating(self) -> bool:
+        return self.turn is not None
+
+    # ---- opening conversations ----
+
+    @reports_problems("Could not open the chat")
+    def open_conversation(self, conversation_id: str, switch_to: str | None = None) -> None:
+        if conversation_id == self.conversation_id and switch_to is None:
+            return
+        self._stop_and_detach()
+        self.save_settings_pane()
+        self.conversation_id = conversation_id
+        if switch_to is not None:
+            self.store.conversations.switch_branch(switch_to)
+        self.show_branch(include=switch_to)
+        if switch_to is not None:
+            self.chat_view.scroll_to_message(switch_to)
+        self.load_settings_pane()
+        self.conversation_changed.emit(conversation_id)
+
+    def new_chat(self) -> None:
+        self._stop_and_detach()
+        self.save_settings_pane()
+        self.conversation_id = None
+        self.show_branch()
+        self.load_settings_pane()
+        self.conversation_changed.emit(None)
+        self.composer.setFocus()
+
+    def leave(self, conversation_id: str) -> None:
+        """The conversation went to the trash or the archive: stop its reply, clear the view."""
+        if self.conversation_id == conversation_id:
+            self._stop_and_detach()
+            self.conversation_id = None
+            self.chat_view.show_messages([])
+            self.load_settings_pane()
+            self.conversation_changed.emit(None)
+
+    def show_branch(self, leaf_id: str | None = None, include: str | None = None) -> None:
+        """Show the current branch (or the one ending at `leaf_id`) with its branch switchers."""
+        if self.conversation_id is None:
+            self.chat_view.show_messages([])
+            self._context_used = 0
+        else:
+            view = self.session.branch_view(self.conversation_id, leaf_id)
+            self.chat_view.show_messages(view.messages, view.branches, include)
+            self._context_used = view.context_used
+        self._show_context_used()
+
+    # ---- sending and streaming ----
+
+    @Slot()
+    @reports_problems("Could not send the message")
+    def send(self) -> None:
+        text = self.composer.toPlainText().strip()
+        if not text or self.generating:
+            return
+        model = self._model()
+        settings = self.settings_pane.generation_settings()
+        if self.conversation_id is None:
+            conversation = self.session.new_conversation(
+                self.settings_pane.system_prompt_text(), settings, model.model_id
+            )
+            self.conversation_id = conversation.id
+            self.conversation_changed.emit(conversation.id)
+        else:
+            self.save_settings_pane()
+        user, turn = self.session.send(self.conversation_id, text, model)
+        self.composer.clear()
+        self.chat_view.append_message(user)  # not a full re-render: long chats stay quick
+        self._start(turn)
+
+    def _start(self, turn: Turn) -> None:
+        self.chat_view.begin_stream()
+        self.chat_view.update_stream("")
+        handle = self.scheduler.submit(turn.request, Source.CHAT)
+        self.turn, self.handle = turn, handle
+        self._turns[handle] = turn
+        handle.started.connect(self._on_handle_started)
+        handle.prepared.connect(self._on_handle_prepared)
+        handle.text.connect(self._on_handle_text)
+        handle.finished.connect(self._on_handle_finished)
+        handle.failed.connect(self._on_handle_failed)
+        waiting_for = self.scheduler.waiting_for(handle)
+        if waiting_for is not None:
+            self.reporter.show(f"Waiting for {waiting_for.description} to finish; your reply starts right after.", 0)
+        self._set_generating(True)
+        self.conversations_changed.emit()
+
+    @Slot()
+    def stop(self) -> None:
+        if self.handle is not None:
+            self.handle.cancel()
+
+    def _stop_and_detach(self) -> None:
+        """Stop the shown reply and stop showing it; it is recorded when it ends."""
+        self.stop()
+        self.turn = self.handle = None
+        self._render_timer.stop()
+        self._set_generating(False)
+
+    def _sender_turn(self) -> tuple[Turn | None, bool]:
+        """The turn whose handle sent the signal, and whether it is the one shown."""
+        handle = self.sender()
+        turn = self._turns.get(handle) if isinstance(handle, QtHandle) else None
+        return turn, turn is not None and handle is self.handle
+
+    @Slot()
+    def _on_handle_started(self) -> None:
+        if self._sender_turn()[1]:
+            self.reporter.status_bar.clearMessage()
+
+    @Slot(object)
+    def _on_handle_prepared(self, prepared: PromptPrepared) -> None:
+        turn, shown = self._sender_turn()
+        if turn is not None:
+            turn.record(prepared)
+            if shown and prepared.dropped_messages:
+                n = prepared.dropped_messages
+                self.reporter.show(
+                    f"The {n} oldest message{'s were' if n != 1 else ' was'} left out of this reply's prompt: "
+                    "the chat is longer than the model's context window.",
+                    10_000,
+                )
+
+    @Slot(int, str)
+    @reports_problems("Could not save the reply")
+    def _on_handle_text(self, index: int, text: str) -> None:
+        turn, shown = self._sender_turn()
+        if turn is None:
+            return
+        turn.record(TextChunk(text, index))  # saved at least once a second
+        if shown and not self._render_timer.isActive():
+            self._render_timer.start()
+
+    @Slot()
+    def _render_stream(self) -> None:
+        if self.turn is not None:
+            self.chat_view.update_stream(self.turn.text)
+
+    @Slot(object)
+    def _on_handle_finished(self, finished: Finished) -> None:
+        turn, shown = self._sender_turn()
+        if turn is None:
+            return
+        self._turns.pop(self.sender(), None)  # type: ignore[call-overload]
+        try:
+            turn.record(finished)
+        except UserError as exc:
+            if shown:
+                self._finish_request()
+            self.reporter.problem("Could not save the reply", str(exc))
+            return
+        if not shown:
+            return
+        message = turn.message
+        assert message is not None
+        self._render_timer.stop()
+        self.chat_view.end_stream(message, self.session.branches_of(message.id))
+        stats = finished.stats
+        self._context_used = stats.prompt_tokens + stats.generated_tokens
+        self._show_context_used()
+        self.speed_label.setText(f"{stats.tokens_per_s:.0f} tokens/s")
+        self._finish_request()
+        self.reply_finished.emit(message.id)
+
+    @Slot(str)
+    def _on_handle_failed(self, text: str) -> None:
+        turn, shown = self._sender_turn()
+        if turn is None:
+            return
+        self._turns.pop(self.sender(), None)  # type: ignore[call-overload]
+        turn.fail()
+        if not shown:
+            return
+        self.chat_view.end_stream()
+        self._finish_request()
+        self.reporter.problem("Inkwell could not answer", text)
+
+    def _finish_request(self) -> None:
+        self.turn = None
+        self.handle = None
+        self._set_generating(False)
+        self.conversations_changed.emit()
+
+    def _set_generating(self, generating: bool) -> None:
+        self.send_button.setEnabled(not generating)
+        self.stop_button.setEnabled(generating)
+
+    def shutdown(self) -> None:
+        """Closing: save the panel; a reply being written keeps what it has, marked stopped."""
+        self.save_settings_pane()
+        for timer in (self._render_timer, self._count_timer, self._pane_save_timer):
+            timer.stop()
+        for handle, turn in self._turns.items():
+            turn.abandon()
+            handle.cancel()
+        self._turns.clear()
+        self.turn = self.handle = None
+
+    # ---- the actions under each message ----
+
+    @Slot(object)
+    @reports_problems("Could not do that")
+    def _on_chat_view_action_requested(self, request: MessageRequest) -> None:
+        if request.action.changes_the_chat and self.generating:
+            self.reporter.show("Wait for the reply to finish, or stop it first.", 3000)
+            return
+        self._handlers[request.action](request)
+
+    def _copy(self, request: MessageRequest) -> None:
+        text = self.store.conversations.message(request.message_id).content
+        if request.action is MessageAction.COPY_CODE:
+            blocks = code_blocks(text)
+            text = blocks[request.block] if request.block is not None and request.block < len(blocks) else ""
+        QGuiApplication.clipboard().setText(text)
+        self.reporter.show("Copied.", 2000)
+
+    def _to_draft(self, request: MessageRequest) -> None:
+        self.to_draft_requested.emit(self.store.conversations.message(request.message_id).content)
+
+    def _show_version(self, request: MessageRequest) -> None:
+        self.store.conversations.switch_branch(request.message_id)
+        self.show_branch()
+
+    def _delete_message(self, request: MessageRequest) -> None:
+        self.store.conversations.delete_message(request.message_id)
+        self.show_branch()
+
+    def _regenerate(self, request: MessageRequest) -> None:
+        turn = self.session.regenerate(request.message_id, self._model())
+        self.show_branch(self.store.conversations.message(request.message_id).parent_id)
+        self._start(turn)
+
+    def _edit(self, request: MessageRequest) -> None:
+        model = self._model()
+        old = self.store.conversations.message(request.message_id).content
+        text, accepted = self.ask_for_text("Edit message", old)
+        if not accepted:
+            return
+        turn = self.session.edit(request.message_id, text, model)
+        if turn is not None:
+            self.show_branch()
+            self._start(turn)
+
+    def ask_for_text(self, title: str, text: str) -> tuple[str, bool]:
+        """A dialog to edit a message (tests replace it)."""
+        return QInputDialog.getMultiLineText(
+            self, title, "Your message (a new version is kept beside the old one):", text
+        )
+
+    # ---- length and context ----
+
+    def _show_context_used(self) -> None:
+        if self.engine_info is None:
+            return
+        length = self.engine_info.context_length
+        self.context_meter.setValue(min(self._context_used, length))
+        self.context_meter.setToolTip(f"{self._context_used:,} of {length:,} tokens of context used by this chat")
+
+    @Slot()
+    def update_token_count(self) -> None:
+        """The message's length in tokens against what the context window has left."""
+        text = self.composer.toPlainText()
+        if not text.strip() or self.engine_info is None:
+            self.token_label.setText("")
+            return
+        about = ""
+        if len(text) > EXACT_COUNT_MAX_CHARS:
+            count, about = estimate_tokens(text), "about "
+        else:
+            count = self.engine_info.count_tokens(text)
+        length = self.engine_info.context_length
+        budget = prompt_budget(length, self.settings_pane.generation_settings().max_new_tokens)
+        summary = f"{about}{count:,} tokens · {self._context_used + count:,} of {length:,} in context"
+        if count > budget:
+            self.token_label.setText(
+                f"<span style='color:#cf222e'>{summary}: too long for this model; "
+                "shorten it or split it into parts</span>"
+            )
+        elif self._context_used + count > budget:
+            self.token_label.setText(
+                f"<span style='color:#9a6700'>{summary}: the oldest messages will be left out</span>"
+            )
+        else:
+            self.token_label.setText(summary)
+
+    # ---- the chat's settings panel ----
+
+    def load_settings_pane(self) -> None:
+        self._pane_save_timer.stop()
+        self._pane_dirty = False
+        if self.conversation_id is None:
+            self.settings_pane.load("", self.session.default_settings())
+        else:
+            conversation = self.store.conversations.get(self.conversation_id)
+            self.settings_pane.load(conversation.system_prompt, self.session.settings_for(conversation.settings))
+
+    @Slot()
+    @reports_problems("Could not save the chat's settings")
+    def save_settings_pane(self) -> None:
+        """Write the panel's values to the open chat (a new chat gets them when created)."""
+        if not self._pane_dirty:
+            return
+        self._pane_dirty = False
+        self._pane_save_timer.stop()
+        if self.conversation_id is not None:
+            self.session.configure(
+                self.conversation_id, self.settings_pane.system_prompt_text(), self.settings_pane.generation_settings()
+            )
+
+    @Slot()
+    def _on_settings_pane_changed(self) -> None:
+        self._pane_dirty = True
+        self._pane_save_timer.start()
+        self.update_token_count()
+
+    @Slot()
+    @reports_problems("Could not save the defaults")
+    def _on_settings_pane_save_as_default(self) -> None:
+        self.store.settings.set("generation", self.settings_pane.generation_settings().to_dict())
+        self.reporter.show("New chats will start with these settings.")

@@ -1,0 +1,26 @@
+"""What the window needs from the rest of the app, passed in by the composition root."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from desktop_app.core.presets import DraftTemplate, Preset
+from desktop_app.session.settings import ModelChoice
+from desktop_app.ui.first_run import Prepare
+
+
+@dataclass
+class WindowServices:
+    """What the window needs from the rest of the app, passed in by the composition root."""
+
+    presets: tuple[Preset, ...] = ()
+    templates: tuple[DraftTemplate, ...] = ()
+    list_models: Callable[[], list[ModelChoice]] = list
+    # (model setting, provider) -> a loader for the generation thread
+    engine_factory: Callable[[str, str], Callable[[], Any]] | None = None
+    prepare_default_model: Prepare | None = None
+    data_folder: Path = field(default_factory=Path.home)
+    log_hint: str = "Details are in the log."

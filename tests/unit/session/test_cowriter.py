@@ -1,0 +1,41 @@
+"""The co-writer's requests: budget, versions and sampling."""
+
+from __future__ import annotations
+
+import pytest
+
+from desktop_app.core.budget import prompt_budget
+from desktop_app.core.errors import UserError
+from desktop_app.session.cowriter import COWRITER_SETTINGS, cowriter_request
+
+
+def words(text: str) -> int:
+    return len(text.split())
+
+
+def test_a_rewrite_takes_the_selection_and_one_budget_rule() -> None:
+    text = "Dear Sam. The parcel is late. Best wishes."
+    made = cowriter_request("shorter", text, 10, 29, words, 2048)
+    assert (made.original, made.start, made.end, made.versions) == ("The parcel is late.", 10, 29, 1)
+    assert "The parcel is late." in made.request.messages[-1].content and not made.clipped
+    assert made.request.settings.max_new_tokens == COWRITER_SETTINGS.max_new_tokens
+
+
+def test_continue_writes_from_the_cursor_and_versions_sample_warmer() -> None:
+    made = cowriter_request("continue", "Once upon a time", 0, 9, words, 2048)
+    assert (made.start, made.end, made.original) == (9, 9, "")
+    three = cowriter_request("grammar", "Teh cat sat.", 0, 12, words, 2048, versions=3)
+    assert three.request.settings.num_alternatives == 3 and three.request.settings.temperature >= 0.8
+
+
+def test_only_the_text_near_a_selection_fits_a_small_context() -> None:
+    text = "word " * 2000 + "THE PART " + "word " * 2000
+    start = text.index("THE PART")
+    made = cowriter_request("clearer", text, start, start + 8, words, 1024)
+    assert made.clipped
+    assert words(made.request.messages[-1].content) <= prompt_budget(1024, COWRITER_SETTINGS.max_new_tokens)
+
+
+def test_a_selection_longer_than_the_context_is_refused() -> None:
+    with pytest.raises(UserError, match="too long"):
+        cowriter_request("clearer", "word " * 900, 0, 4500, words, 1024)
