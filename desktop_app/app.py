@@ -42,7 +42,7 @@ def _build(
     app.setOrganizationName("Inkwell")
     app.setApplicationDisplayName("Inkwell")
     _set_window_icon(app)
-    store = _open_store(app if interactive else None)
+    store = open_store_asking(app if interactive else None)
     registry = default_registry()
 
     def engine_factory(model_setting: str, chosen_provider: str) -> Any:
@@ -85,7 +85,7 @@ def _set_window_icon(app: Any) -> None:
         app.setWindowIcon(QIcon(str(icon)))
 
 
-def _open_store(app: Any) -> Any:
+def open_store_asking(app: Any) -> Any:
     """open_store(), and when the database is refused (damaged, or from a newer Inkwell),
     ask the user: start a new database with the old file kept beside it, or quit."""
     from desktop_app.store import open_store
@@ -123,7 +123,7 @@ def run_gui(provider: str | None = None) -> int:
     _report_unexpected_errors(window)
     window.show()
     window.start()  # the model loads in the background once the window shows
-    checker = _check_large_database_in_background(store.path, window)
+    checker = check_large_database_in_background(store.path, window)
     code = int(app.exec())
     if checker is not None:
         checker.join(timeout=5)
@@ -150,7 +150,7 @@ def _report_unexpected_errors(window: Any) -> None:
     sys.excepthook = hook
 
 
-def _check_large_database_in_background(path: Path, window: Any) -> Any:
+def check_large_database_in_background(path: Path, window: Any) -> Any:
     """open_store() skips the full integrity check on large files; run it now, off the GUI
     thread, and tell the user if it finds damage (their data stays as it is)."""
     import threading

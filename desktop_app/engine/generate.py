@@ -83,6 +83,11 @@ class Engine:
     def count_chat_tokens(self, messages: Sequence[ChatMessage]) -> int:
         return len(self.tokenizer.encode(self.template.render(messages)))
 
+    @property
+    def cache(self) -> AnyKVCache:
+        """The KV cache the next request starts from (its prefix may be reused)."""
+        return self._cache
+
     def reset_cache(self) -> None:
         self._cache = self.model.empty_cache()
 

@@ -76,7 +76,8 @@ class SettingsDialog(QDialog):
         layout.addWidget(buttons)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
-        buttons.button(QDialogButtonBox.StandardButton.RestoreDefaults).clicked.connect(self._on_restore_clicked)
+        self.restore_button = buttons.button(QDialogButtonBox.StandardButton.RestoreDefaults)
+        self.restore_button.clicked.connect(self._on_restore_clicked)
         self.open_folder_button.clicked.connect(self._on_open_folder_clicked)
 
     def _combo(self, name: str, choices: dict[str, str], current: str) -> QComboBox:

@@ -83,14 +83,14 @@ def test_a_refused_database_can_be_set_aside_for_a_new_one(tmp_path: Path, monke
     damaged.write_bytes(b"not a database at all" * 100)
     monkeypatch.setattr(dialogs, "ask_about_refused_database", lambda error, path, too_new: False)
     with pytest.raises(DatabaseRefused):
-        app._open_store(object())
+        app.open_store_asking(object())
     assert damaged.read_bytes() == b"not a database at all" * 100  # untouched
 
     asked: list[bool] = []
     monkeypatch.setattr(
         dialogs, "ask_about_refused_database", lambda error, path, too_new: asked.append(too_new) or True
     )
-    store = app._open_store(object())
+    store = app.open_store_asking(object())
     try:
         assert asked == [False] and store.conversations.all() == []
         [kept] = tmp_path.glob("inkwell.db.set-aside-*")

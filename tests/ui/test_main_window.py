@@ -132,7 +132,7 @@ def test_large_database_damage_found_in_the_background_is_shown(
     qtbot.addWidget(window)
     shown: list[str] = []
     window.reporter.problem_shown.connect(lambda title, text: shown.append(text))
-    thread = app._check_large_database_in_background(store.path, window)
+    thread = app.check_large_database_in_background(store.path, window)
     thread.join(timeout=10)
     qtbot.waitUntil(lambda: bool(shown), timeout=5_000)
     assert "test damage" in shown[0] and "set-aside" in shown[0] and "Export all chats" in shown[0]

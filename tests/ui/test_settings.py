@@ -139,7 +139,7 @@ def test_the_settings_dialog_shows_the_data_folder_and_restores_defaults(qtbot, 
     labels = [label.text() for label in dialog.findChildren(QLabel)]
     assert str(tmp_path) in labels
     assert dialog.chosen().provider == "cuda" and dialog.chosen().generation.temperature == 1.5
-    dialog._on_restore_clicked()
+    dialog.restore_button.click()
     chosen = dialog.chosen()
     assert (chosen.provider, chosen.theme, chosen.generation) == ("auto", "system", GenerationSettings())
 

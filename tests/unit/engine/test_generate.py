@@ -244,7 +244,7 @@ def test_in_place_kv_buffers_grow_without_changing_the_text(endless, monkeypatch
     endless.reset_cache()
     grown = run(endless, ask("The quick brown fox", settings))[1][0]
     assert grown.text == expected
-    assert endless._cache.buffers.capacity >= grown.stats.prompt_tokens + 39
+    assert endless.cache.buffers.capacity >= grown.stats.prompt_tokens + 39
 
 
 def test_a_prompt_and_its_reply_get_their_room_at_once(endless, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
@@ -274,7 +274,7 @@ def test_a_prompt_and_its_reply_get_their_room_at_once(endless, monkeypatch: pyt
     assert first.stats.prompt_tokens > 16 and first.stats.generated_tokens == 20
     assert len(allocated) == 1 and allocated[0] >= first.stats.prompt_tokens + 20  # no regrowth, no copies
     # A new conversation lets go of the old buffers (nothing to reuse) before it makes its own.
-    previous.append(weakref.ref(endless._cache.buffers))
+    previous.append(weakref.ref(endless.cache.buffers))
     run(endless, GenerationRequest(prompt="Zebras graze", settings=GREEDY))
     assert previous_alive == [False]
 
