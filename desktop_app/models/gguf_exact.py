@@ -37,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-from desktop_app.models.fusion import MS_DOMAIN, replace_nodes
+from desktop_app.models.graph import MS_DOMAIN, initializers, replace_nodes
 from desktop_app.models.onnx_tools import BLOCK_SIZE
 
 log = logging.getLogger(__name__)
@@ -138,13 +138,13 @@ def keep_gguf_grids(model: Any, accuracy_level: int) -> tuple[int, int]:
     from onnx import helper, numpy_helper
 
     graph = model.graph
-    initializers = {i.name: i for i in graph.initializer}
+    weights_by_name = initializers(graph)
     found: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = {}
     eight_bit: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     for node in graph.node:
-        if node.op_type != "MatMul" or node.input[1] not in initializers:
+        if node.op_type != "MatMul" or node.input[1] not in weights_by_name:
             continue
-        weights = numpy_helper.to_array(initializers[node.input[1]])
+        weights = numpy_helper.to_array(weights_by_name[node.input[1]])
         recovered = recover_q4_1(weights)
         if recovered is None:
             if (q8 := recover_q8_0(weights)) is not None:
@@ -313,11 +313,11 @@ def _share_embedding_table(graph: Any, nodes: list[Any], tables: list[tuple[str,
     weights (a tied model): exact, and no second copy of the largest matrix."""
     from onnx import numpy_helper
 
-    initializers = {i.name: i for i in graph.initializer}
+    weights_by_name = initializers(graph)
     for index, node in enumerate(nodes):
-        if node.op_type != "Gather" or node.input[0] not in initializers:
+        if node.op_type != "Gather" or node.input[0] not in weights_by_name:
             continue
-        embedding = numpy_helper.to_array(initializers[node.input[0]])
+        embedding = numpy_helper.to_array(weights_by_name[node.input[0]])
         if embedding.ndim != 2 or (grid := recover_q8_0(embedding.T)) is None:
             continue
         for table, levels, scales in tables:
