@@ -28,6 +28,7 @@ from desktop_app.models.graph import (
     rename_value,
     replace_nodes,
 )
+from desktop_app.models.grids import grid_kind
 
 log = logging.getLogger(__name__)
 
@@ -193,8 +194,6 @@ def pack_shared_inputs(model: Any) -> int:
     whose weights sit on different GGUF grids stay apart, so that each keeps its own.
     """
     from onnx import helper, numpy_helper
-
-    from desktop_app.models.gguf_exact import grid_kind
 
     graph = model.graph
     weights_by_name = initializers(graph)

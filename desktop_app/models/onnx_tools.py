@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from desktop_app.models.gguf_exact import keep_gguf_grids
 from desktop_app.models.graph import initializers, producers, remove_unused
 
 log = logging.getLogger(__name__)
@@ -101,8 +102,6 @@ def quantize(model: Any, quantization: str) -> Any:
         from onnxruntime.quantization import matmul_nbits_quantizer as nbits
 
         if quantization == "q4":  # weights from a Q4_1 GGUF stay exact; the rest is rounded
-            from desktop_app.models.gguf_exact import keep_gguf_grids
-
             keep_gguf_grids(model, ACCURACY_LEVEL)
 
         config = nbits.DefaultWeightOnlyQuantConfig(

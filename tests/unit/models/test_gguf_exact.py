@@ -11,40 +11,10 @@ import pytest
 from onnx import TensorProto, helper, numpy_helper
 
 from desktop_app.models import gguf_exact
-from desktop_app.models.gguf_exact import keep_gguf_grids, recover_q4_1, recover_q8_0
+from desktop_app.models.gguf_exact import keep_gguf_grids
+from tests.unit.models.test_grids import q4_1_matrix, q8_0_matrix
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
-
-
-def q4_1_matrix(rng: np.random.Generator, k: int, n: int) -> np.ndarray:
-    """W [K, N] whose blocks of 32 along K are Q4_1: d·q + m, with fp16 d and m as a GGUF has."""
-    blocks = k // 32
-    d = (rng.random((n, blocks)) * 0.05 + 0.01).astype(np.float16).astype(np.float32)
-    m = (-d * rng.uniform(3, 12, (n, blocks))).astype(np.float16).astype(np.float32)
-    q = rng.integers(0, 16, (n, blocks, 32))
-    q[..., 0], q[..., 1] = 0, 15  # every block spans its whole grid, as Q4_1's min/max do
-    w = q * d[..., None] + m[..., None]
-    return np.ascontiguousarray(w.reshape(n, k).T.astype(np.float32))
-
-
-def q8_0_matrix(rng: np.random.Generator, k: int, n: int) -> np.ndarray:
-    d = (rng.random((n, k // 32)) * 0.01 + 0.001).astype(np.float16).astype(np.float32)
-    q = rng.integers(-127, 128, (n, k // 32, 32))
-    q[..., 0] = 127
-    return np.ascontiguousarray((q * d[..., None]).reshape(n, k).T.astype(np.float32))
-
-
-def test_q4_1_and_q8_0_grids_are_recognised_and_ordinary_weights_are_not() -> None:
-    rng = np.random.default_rng(0)
-    w = q4_1_matrix(rng, 64, 8)
-    q, d, m = recover_q4_1(w)  # type: ignore[misc]
-    rebuilt = (q * d[..., None] + m[..., None]).reshape(8, 64).T
-    assert np.abs(rebuilt - w).max() < 1e-6
-    assert recover_q8_0(q8_0_matrix(rng, 64, 8)) is not None
-    ordinary = rng.standard_normal((64, 8)).astype(np.float32)
-    assert recover_q4_1(ordinary) is None
-    assert recover_q8_0(ordinary) is None
-    assert recover_q4_1(rng.standard_normal((48, 8)).astype(np.float32)) is None  # K not whole blocks
 
 
 def graph_with(weights: dict[str, np.ndarray]) -> onnx.ModelProto:
