@@ -58,7 +58,8 @@ def bench_models_dir() -> Path:
     """The default model with every quantization (q8 and fp32 are not part of a normal install)."""
     target = BENCH_MODELS / "smollm2-135m-instruct"
     if not (target / "manifest.json").is_file():
-        from desktop_app.models.prepare import locate_default_gguf, prepare_model
+        from desktop_app.models.prepare import prepare_model
+        from desktop_app.models.workspace import locate_default_gguf
 
         BENCH_MODELS.mkdir(parents=True, exist_ok=True)
         prepare_model(
@@ -183,7 +184,7 @@ def ort_version() -> str:
 def run_llama_cpp() -> dict[str, object]:
     from llama_cpp import Llama
 
-    from desktop_app.models.prepare import locate_default_gguf
+    from desktop_app.models.workspace import locate_default_gguf
 
     llm = Llama(
         model_path=str(locate_default_gguf()),
@@ -206,7 +207,7 @@ def run_transformers() -> dict[str, object]:
     from transformers import AutoModelForCausalLM
     from transformers.utils import logging as tlog
 
-    from desktop_app.models.prepare import locate_default_gguf
+    from desktop_app.models.workspace import locate_default_gguf
 
     tlog.set_verbosity_error()
     torch.set_num_threads(THREADS)

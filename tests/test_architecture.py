@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import subprocess
 import sys
@@ -27,3 +28,54 @@ def test_answering_a_prompt_loads_no_heavy_libraries() -> None:
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == []
+
+
+def test_importing_model_preparation_loads_no_export_tools() -> None:
+    # The installed app has no torch or onnx; it imports prepare to say so (a UserError).
+    code = (
+        "import sys, json\n"
+        "import desktop_app.models.prepare\n"
+        "heavy = ('torch', 'transformers', 'optimum', 'onnx', 'PySide6')\n"
+        "print(json.dumps(sorted(m for m in heavy if m in sys.modules)))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == []
+
+
+# Packages below the window whose imports of desktop_app all sit at module level, so that
+# import-linter sees every dependency and a cycle cannot hide inside a function. store is
+# not listed yet: Store builds its repositories with imports inside a method (store/db.py).
+NO_IMPORTS_INSIDE_FUNCTIONS = ("core", "engine", "models", "transcripts", "session")
+
+
+def _imports_inside_functions(path: Path) -> list[str]:
+    """`file:line` of each import of desktop_app inside a function (TYPE_CHECKING blocks aside)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found = []
+
+    def visit(node: ast.AST, in_function: bool) -> None:
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            for child in node.orelse:
+                visit(child, in_function)
+            return
+        if in_function and isinstance(node, ast.Import | ast.ImportFrom):
+            names = [alias.name for alias in node.names] if isinstance(node, ast.Import) else [node.module or ""]
+            relative = isinstance(node, ast.ImportFrom) and node.level > 0
+            if relative or any(name == "desktop_app" or name.startswith("desktop_app.") for name in names):
+                found.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+        inside = in_function or isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda)
+        for child in ast.iter_child_nodes(node):
+            visit(child, inside)
+
+    visit(tree, False)
+    return found
+
+
+def test_no_package_below_the_window_imports_desktop_app_inside_a_function() -> None:
+    packages = [ROOT / "desktop_app" / name for name in NO_IMPORTS_INSIDE_FUNCTIONS]
+    assert (ROOT / "desktop_app" / "models").is_dir()
+    found = [
+        hit for package in packages for path in sorted(package.rglob("*.py")) for hit in _imports_inside_functions(path)
+    ]
+    assert found == [], "import at module level (or under TYPE_CHECKING) instead: " + ", ".join(found)

@@ -19,10 +19,20 @@ from typing import Any
 
 import numpy as np
 
+from desktop_app.models.graph import (
+    MS_DOMAIN,
+    constants,
+    consumers,
+    initializers,
+    producers,
+    rename_value,
+    replace_nodes,
+)
+from desktop_app.models.grids import grid_kind
+
 log = logging.getLogger(__name__)
 
 FUSABLE_ARCHITECTURES = ("llama", "mistral", "qwen2")
-MS_DOMAIN = "com.microsoft"
 GQA_SHARED_INPUTS = ("inkwell_seqlens_k", "inkwell_total_length", "inkwell_rotary_cos", "inkwell_rotary_sin")
 
 
@@ -98,12 +108,12 @@ def fuse_attention(model: Any, hf_config: Any) -> int:
     heads = int(hf_config.num_attention_heads)
     kv_heads = int(getattr(hf_config, "num_key_value_heads", None) or heads)
     head_dim = getattr(hf_config, "head_dim", None) or hf_config.hidden_size // heads
-    producers = {out: node for node in graph.node for out in node.output}
+    writers = producers(graph)
     fused_nodes = {}
     for i, (q, k, v), o_proj in plan:
         presents = [f"present.{i}.key", f"present.{i}.value"]
         for name in presents:
-            _rename_value(graph, producers[name], name, f"{name}.unfused")
+            rename_value(graph, writers[name], name, f"{name}.unfused")
         output = f"/model/layers.{i}/self_attn/inkwell_gqa_output_0"
         fused_nodes[o_proj.name] = helper.make_node(
             "GroupQueryAttention",
@@ -137,30 +147,6 @@ def fuse_attention(model: Any, hf_config: Any) -> int:
     return layers
 
 
-def replace_nodes(model: Any, nodes: list[Any]) -> None:
-    """Give the graph these nodes, declare the contrib-op domain, drop what is now unused."""
-    from onnx import helper
-
-    from desktop_app.models.onnx_tools import remove_unused
-
-    del model.graph.node[:]
-    model.graph.node.extend(nodes)
-    if not any(op.domain == MS_DOMAIN for op in model.opset_import):
-        model.opset_import.append(helper.make_opsetid(MS_DOMAIN, 1))
-    remove_unused(model)
-
-
-def _rename_value(graph: Any, producer: Any, old: str, new: str) -> None:
-    """Give a value a new name at its producer and every reader (graph outputs excepted)."""
-    for index, name in enumerate(producer.output):
-        if name == old:
-            producer.output[index] = new
-    for node in graph.node:
-        for index, name in enumerate(node.input):
-            if name == old:
-                node.input[index] = new
-
-
 def pack_qkv(model: Any) -> int:
     """Give each fused attention one q/k/v projection (weights side by side); returns how many.
 
@@ -171,19 +157,18 @@ def pack_qkv(model: Any) -> int:
     from onnx import numpy_helper
 
     graph = model.graph
-    initializers = {i.name: i for i in graph.initializer}
-    producers = {out: node for node in graph.node for out in node.output}
+    weights_by_name, writers = initializers(graph), producers(graph)
     removed: set[str] = set()
     packed = 0
     for node in graph.node:
         if node.op_type != "GroupQueryAttention" or len(node.input) < 3 or not node.input[1]:
             continue
-        projections = [producers.get(name) for name in node.input[:3]]
-        if not all(p is not None and p.op_type == "MatMul" and p.input[1] in initializers for p in projections):
+        projections = [writers.get(name) for name in node.input[:3]]
+        if not all(p is not None and p.op_type == "MatMul" and p.input[1] in weights_by_name for p in projections):
             continue
         if len({p.input[0] for p in projections}) != 1:  # type: ignore[union-attr]
             continue
-        weights = [numpy_helper.to_array(initializers[p.input[1]]) for p in projections]  # type: ignore[union-attr]
+        weights = [numpy_helper.to_array(weights_by_name[p.input[1]]) for p in projections]  # type: ignore[union-attr]
         if len({w.shape[0] for w in weights}) != 1 or any(w.ndim != 2 for w in weights):
             continue
         name = f"{node.name}/qkv_proj"
@@ -210,20 +195,18 @@ def pack_shared_inputs(model: Any) -> int:
     """
     from onnx import helper, numpy_helper
 
-    from desktop_app.models.gguf_exact import grid_kind
-
     graph = model.graph
-    initializers = {i.name: i for i in graph.initializer}
+    weights_by_name = initializers(graph)
     groups: dict[str, list[Any]] = {}
     for node in graph.node:
-        if node.op_type == "MatMul" and node.input[1] in initializers:
+        if node.op_type == "MatMul" and node.input[1] in weights_by_name:
             groups.setdefault(node.input[0], []).append(node)
     packs: dict[str, list[Any]] = {}  # first node's output -> [MatMul, Split]
     packed_outputs: set[str] = set()
     for source, members in groups.items():
         if len(members) < 2:
             continue
-        weights = [numpy_helper.to_array(initializers[n.input[1]]) for n in members]
+        weights = [numpy_helper.to_array(weights_by_name[n.input[1]]) for n in members]
         if any(w.ndim != 2 for w in weights) or len({(w.shape[0], w.dtype) for w in weights}) != 1:
             continue
         if len({grid_kind(w) for w in weights}) != 1:
@@ -265,23 +248,16 @@ def fuse_rms_norms(model: Any) -> int:
     front of each norm as a node of its own; here that Add goes inside
     SkipSimplifiedLayerNormalization, whose fourth output is the residual sum.
     """
-    from onnx import helper, numpy_helper
+    from onnx import helper
 
     graph = model.graph
-    initializer_names = {i.name for i in graph.initializer}
-    constants = {i.name: numpy_helper.to_array(i) for i in graph.initializer}
-    for node in graph.node:
-        if node.op_type == "Constant" and node.attribute and node.attribute[0].name == "value":
-            constants[node.output[0]] = numpy_helper.to_array(node.attribute[0].t)
-    consumers: dict[str, list[Any]] = {}
-    for node in graph.node:
-        for name in node.input:
-            consumers.setdefault(name, []).append(node)
-    producers = {out: node for node in graph.node for out in node.output}
+    initializer_names = set(initializers(graph))
+    known = constants(graph)
+    readers_of, writers = consumers(graph), producers(graph)
     graph_outputs = {o.name for o in graph.output}
 
     def only_reader(value: str, op_type: str) -> Any:
-        readers = consumers.get(value, [])
+        readers = readers_of.get(value, [])
         if len(readers) != 1 or readers[0].op_type != op_type or value in graph_outputs:
             return None
         return readers[0]
@@ -290,17 +266,17 @@ def fuse_rms_norms(model: Any) -> int:
     removed: set[str] = set()
     fused = 0
     for pow_node in list(graph.node):
-        if pow_node.op_type != "Pow" or not _is_scalar(constants.get(pow_node.input[1]), 2.0):
+        if pow_node.op_type != "Pow" or not _is_scalar(known.get(pow_node.input[1]), 2.0):
             continue
         x = pow_node.input[0]
         mean = only_reader(pow_node.output[0], "ReduceMean")
         add = mean is not None and only_reader(mean.output[0], "Add")
         if not add:
             continue
-        eps = constants.get(add.input[1] if add.input[0] == mean.output[0] else add.input[0])
+        eps = known.get(add.input[1] if add.input[0] == mean.output[0] else add.input[0])
         sqrt = only_reader(add.output[0], "Sqrt")
         div = sqrt is not None and only_reader(sqrt.output[0], "Div")
-        if eps is None or eps.size != 1 or not div or not _is_scalar(constants.get(div.input[0]), 1.0):
+        if eps is None or eps.size != 1 or not div or not _is_scalar(known.get(div.input[0]), 1.0):
             continue
         scale = only_reader(div.output[0], "Mul")
         if scale is None or x not in scale.input:
@@ -315,26 +291,26 @@ def fuse_rms_norms(model: Any) -> int:
         if weight_mul is None:
             continue
         gamma_name = next((i for i in weight_mul.input if i != last.output[0]), None)
-        alias = producers.get(gamma_name or "")
+        alias = writers.get(gamma_name or "")
         if alias is not None and alias.op_type == "Identity":  # the exporter shares equal weights
             gamma_name = alias.input[0]
-        gamma = constants.get(gamma_name) if gamma_name in initializer_names else None
+        gamma = known.get(gamma_name) if gamma_name in initializer_names else None
         if gamma is None or gamma.ndim != 1:
             continue
         chain.append(weight_mul)
         # The export casts the residual sum to float32 (a no-op here) before the norm, and
         # the next residual Add reads that cast; the fused node's sum output takes its name.
         summed = x
-        cast_in = producers.get(x)
+        cast_in = writers.get(x)
         if cast_in is not None and cast_in.op_type == "Cast" and _cast_target(cast_in) == FLOAT32:
             summed = cast_in.input[0]
-        residual = producers.get(summed)
+        residual = writers.get(summed)
         epsilon = float(eps.reshape(-1)[0])
         if (
             residual is not None
             and residual.op_type == "Add"
-            and all(i and i not in constants for i in residual.input)
-            and len(consumers.get(summed, [])) == 1
+            and all(i and i not in known for i in residual.input)
+            and len(readers_of.get(summed, [])) == 1
             and summed not in graph_outputs
         ):
             if summed != x:

@@ -37,97 +37,23 @@ from typing import Any
 
 import numpy as np
 
-from desktop_app.models.fusion import MS_DOMAIN, replace_nodes
-from desktop_app.models.onnx_tools import BLOCK_SIZE
+from desktop_app.models.graph import MS_DOMAIN, initializers, replace_nodes
+from desktop_app.models.grids import (
+    BLOCK,
+    leftover_rows,
+    pack_nibbles,
+    pack_zero_points,
+    recover_q4_1,
+    recover_q8_0,
+    round_to_4_bits,
+    split_offsets,
+)
 
 log = logging.getLogger(__name__)
 
-BLOCK = BLOCK_SIZE  # a GGUF's Q4_1 and Q8_0 blocks are 32 long, as is our MatMulNBits block
 # Logits recomputed from the exact Q8_0 rows after the 4-bit pass (see the module docstring):
 # 64 against 32 costs ~3% of decode speed and saves 0.7 points of perplexity (bench/RESULTS.md).
 REFINED_LOGITS = 64
-
-
-def recover_q4_1(w: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-    """(q [N, blocks, 32] uint8, d [N, blocks], m [N, blocks]) if W [K, N] is on Q4_1 grids.
-
-    Q4_1's block minimum is its offset (q = 0) and its maximum is q = 15, so d and m are
-    read off each block and every value is checked against its level.
-    """
-    if w.ndim != 2 or w.shape[0] % BLOCK:
-        return None
-    k, n = w.shape
-    blocks = w.T.reshape(n, k // BLOCK, BLOCK).astype(np.float64)
-    low, high = blocks.min(axis=2), blocks.max(axis=2)
-    d = (high - low) / 15.0
-    safe = np.where(d == 0, 1.0, d)
-    q = np.rint((blocks - low[..., None]) / safe[..., None])
-    error = np.abs(q * d[..., None] + low[..., None] - blocks).max(axis=2)
-    # The GGUF keeps d and m in fp16; after the fp32 round trip a level is exact to ~1e-3 d.
-    if (error > 0.02 * np.maximum(d, 1e-12)).any():
-        return None
-    return q.astype(np.uint8), d.astype(np.float32), low.astype(np.float32)
-
-
-def recover_q8_0(w: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
-    """(q + 128 as uint8 [N, blocks, 32], d [N, blocks]) if W [K, N] is on Q8_0 grids."""
-    if w.ndim != 2 or w.shape[0] % BLOCK:
-        return None
-    k, n = w.shape
-    blocks = w.T.reshape(n, k // BLOCK, BLOCK).astype(np.float64)
-    d = np.abs(blocks).max(axis=2) / 127.0
-    safe = np.where(d == 0, 1.0, d)
-    q = np.rint(blocks / safe[..., None])
-    if (np.abs(q * d[..., None] - blocks).max(axis=2) > 0.02 * np.maximum(d, 1e-12)).any():
-        return None
-    return (q + 128).astype(np.uint8), d.astype(np.float32)
-
-
-def grid_kind(w: np.ndarray) -> str:
-    """ "q4_1", "q8_0" or "other": the GGUF grid a weight matrix W [K, N] sits on."""
-    if recover_q4_1(w) is not None:
-        return "q4_1"
-    return "q8_0" if recover_q8_0(w) is not None else "other"
-
-
-def pack_nibbles(values: np.ndarray) -> np.ndarray:
-    """[..., 2j] values in 0..15 -> [..., j] bytes, the first of each pair in the low nibble."""
-    return (values[..., 0::2] | (values[..., 1::2] << 4)).astype(np.uint8)
-
-
-def pack_zero_points(zero: np.ndarray) -> np.ndarray:
-    """4-bit zero points [N, blocks] packed two to a byte, each row padded to whole bytes."""
-    n, blocks = zero.shape
-    if blocks % 2:
-        zero = np.concatenate([zero, np.zeros((n, 1), zero.dtype)], axis=1)
-    return pack_nibbles(zero.astype(np.uint8)).reshape(-1)
-
-
-def leftover_rows(r: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
-    """Leftover offsets r [N, blocks] as 4-bit rows [N, width/32, 32] (zero point 8) and scales."""
-    n, blocks = r.shape
-    padded = np.zeros((n, width), dtype=np.float64)
-    padded[:, :blocks] = r
-    grouped = padded.reshape(n, width // BLOCK, BLOCK)
-    scale = np.abs(grouped).max(axis=2) / 7.0
-    safe = np.where(scale == 0, 1.0, scale)
-    q = np.clip(np.rint(grouped / safe[..., None]), -8, 7) + 8
-    return q.astype(np.uint8), scale.astype(np.float32)
-
-
-def round_to_4_bits(w: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Blocks w [N, blocks, 32] rounded to 16 levels from each block's minimum to its maximum
-    (narrowing the range to lower the squared error, as other quantizers do, cost +1.3
-    points of perplexity here: the rare large weights matter for logits).
-
-    Returns levels [N, blocks, 32] (0..15), scales [N, blocks] and zero points [N, blocks].
-    """
-    low, high = np.minimum(w.min(axis=2), 0.0), np.maximum(w.max(axis=2), 0.0)
-    scale = (high - low) / 15.0
-    safe = np.where(scale == 0, 1.0, scale)
-    zero = np.clip(np.rint(-low / safe), 0, 15)
-    levels = np.clip(np.rint(w / safe[..., None]) + zero[..., None], 0, 15)
-    return levels.astype(np.uint8), safe.astype(np.float32), zero.astype(np.uint8)
 
 
 def keep_gguf_grids(model: Any, accuracy_level: int) -> tuple[int, int]:
@@ -138,22 +64,20 @@ def keep_gguf_grids(model: Any, accuracy_level: int) -> tuple[int, int]:
     from onnx import helper, numpy_helper
 
     graph = model.graph
-    initializers = {i.name: i for i in graph.initializer}
+    weights_by_name = initializers(graph)
     found: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = {}
     eight_bit: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     for node in graph.node:
-        if node.op_type != "MatMul" or node.input[1] not in initializers:
+        if node.op_type != "MatMul" or node.input[1] not in weights_by_name:
             continue
-        weights = numpy_helper.to_array(initializers[node.input[1]])
+        weights = numpy_helper.to_array(weights_by_name[node.input[1]])
         recovered = recover_q4_1(weights)
         if recovered is None:
             if (q8 := recover_q8_0(weights)) is not None:
                 eight_bit[node.output[0]] = q8
             continue
         q, d, m = recovered
-        safe = np.where(d == 0, 1.0, d)
-        zero = np.clip(np.rint(-m / safe), 0, 15)
-        found[node.output[0]] = (q, d, zero, (m + zero * d).astype(np.float64))
+        found[node.output[0]] = (q, d, *split_offsets(d, m))
     if not found and not eight_bit:
         return 0, 0
 
@@ -313,11 +237,11 @@ def _share_embedding_table(graph: Any, nodes: list[Any], tables: list[tuple[str,
     weights (a tied model): exact, and no second copy of the largest matrix."""
     from onnx import numpy_helper
 
-    initializers = {i.name: i for i in graph.initializer}
+    weights_by_name = initializers(graph)
     for index, node in enumerate(nodes):
-        if node.op_type != "Gather" or node.input[0] not in initializers:
+        if node.op_type != "Gather" or node.input[0] not in weights_by_name:
             continue
-        embedding = numpy_helper.to_array(initializers[node.input[0]])
+        embedding = numpy_helper.to_array(weights_by_name[node.input[0]])
         if embedding.ndim != 2 or (grid := recover_q8_0(embedding.T)) is None:
             continue
         for table, levels, scales in tables:

@@ -5,6 +5,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from desktop_app.models.gguf_exact import keep_gguf_grids
+from desktop_app.models.graph import initializers, producers, remove_unused
+
 log = logging.getLogger(__name__)
 
 QUANTIZATIONS = ("q4", "q8", "fp16", "fp32")
@@ -26,17 +29,16 @@ def untie_output_projection(model: Any) -> int:
     from onnx import numpy_helper
 
     graph = model.graph
-    initializers = {i.name: i for i in graph.initializer}
-    producers = {out: node for node in graph.node for out in node.output}
+    weights, writers = initializers(graph), producers(graph)
     untied = 0
     for node in graph.node:
-        if node.op_type != "MatMul" or node.input[1] not in producers:
+        if node.op_type != "MatMul" or node.input[1] not in writers:
             continue
-        source = producers[node.input[1]]
-        if source.op_type != "Transpose" or source.input[0] not in initializers:
+        source = writers[node.input[1]]
+        if source.op_type != "Transpose" or source.input[0] not in weights:
             continue
         perm = next((list(a.ints) for a in source.attribute if a.name == "perm"), [1, 0])
-        weight = np.ascontiguousarray(numpy_helper.to_array(initializers[source.input[0]]).transpose(perm))
+        weight = np.ascontiguousarray(numpy_helper.to_array(weights[source.input[0]]).transpose(perm))
         name = f"{source.input[0]}.untied_for_{node.name.strip('/').replace('/', '_')}"
         graph.initializer.append(numpy_helper.from_array(weight, name))
         node.input[1] = name
@@ -85,24 +87,6 @@ def last_position_logits(model: Any) -> bool:
     return True
 
 
-def remove_unused(model: Any) -> None:
-    """Drop nodes whose outputs nobody reads, then initializers nobody uses."""
-    graph = model.graph
-    needed = {o.name for o in graph.output}
-    kept = []
-    for node in reversed(list(graph.node)):
-        if any(out in needed for out in node.output):
-            kept.append(node)
-            needed.update(_inputs_including_subgraphs(node))
-    if len(kept) != len(graph.node):
-        del graph.node[:]
-        graph.node.extend(reversed(kept))
-    used = needed | {i for n in graph.node for i in _inputs_including_subgraphs(n)}
-    unused = [i for i in graph.initializer if i.name not in used]
-    for initializer in unused:
-        graph.initializer.remove(initializer)
-
-
 def quantize(model: Any, quantization: str) -> Any:
     """Return a new ModelProto in the requested precision (the input is not modified)."""
     import copy
@@ -118,8 +102,6 @@ def quantize(model: Any, quantization: str) -> Any:
         from onnxruntime.quantization import matmul_nbits_quantizer as nbits
 
         if quantization == "q4":  # weights from a Q4_1 GGUF stay exact; the rest is rounded
-            from desktop_app.models.gguf_exact import keep_gguf_grids
-
             keep_gguf_grids(model, ACCURACY_LEVEL)
 
         config = nbits.DefaultWeightOnlyQuantConfig(
@@ -136,14 +118,3 @@ def quantize(model: Any, quantization: str) -> Any:
         remove_unused(result)
         return result
     raise ValueError(f"unknown quantization {quantization!r}")
-
-
-def _inputs_including_subgraphs(node: Any) -> set[str]:
-    """A node's inputs, plus the outer names read by nodes of its subgraphs (If, Loop)."""
-    names = {i for i in node.input if i}
-    for attribute in node.attribute:
-        graphs = list(attribute.graphs) + ([attribute.g] if attribute.HasField("g") else [])
-        for subgraph in graphs:
-            for inner in subgraph.node:
-                names |= _inputs_including_subgraphs(inner)
-    return names

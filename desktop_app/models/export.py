@@ -1,0 +1,216 @@
+"""The Hugging Face route from a source to quantized ONNX variants (needs the `export` extra).
+
+transformers loads the weights (its GGUF loader dequantizes GGUF files), optimum exports
+a text-generation graph with past key values, the graph is fused (fusion.py) and kept
+only if it gives the exported graph's logits, and onnx_tools makes each variant. torch,
+transformers, optimum and onnx are imported inside the functions that use them, so
+checking for the tools does not load them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import sys
+from collections.abc import Callable, Iterator
+from importlib import metadata, util
+from pathlib import Path
+from typing import Any
+
+from desktop_app.core.errors import UserError
+from desktop_app.core.manifest import ModelVariant
+from desktop_app.core.paths import user_models_dir
+from desktop_app.engine.onnx_model import KVCache, OnnxCausalLM
+from desktop_app.models.fusion import fuse_attention, fuse_rms_norms, pack_qkv, pack_shared_inputs
+from desktop_app.models.onnx_tools import last_position_logits, quantize, untie_output_projection
+from desktop_app.models.workspace import ModelSource, sha256_of
+
+log = logging.getLogger(__name__)
+
+VARIANT_PROVIDERS = {"q4": ("cpu",), "q8": ("cpu",), "fp16": ("cuda",), "fp32": ()}
+TOOL_PACKAGES = ("torch", "transformers", "optimum", "optimum-onnx", "onnx", "onnxruntime", "onnxruntime-gpu", "gguf")
+
+
+def tool_versions() -> dict[str, str]:
+    versions = {}
+    for package in TOOL_PACKAGES:
+        with contextlib.suppress(metadata.PackageNotFoundError):
+            versions[package] = metadata.version(package)
+    return versions
+
+
+def require_export_extra() -> None:
+    missing = [m for m in ("torch", "transformers", "optimum.exporters.onnx", "onnx") if _find(m) is None]
+    if missing:
+        hint = "Install them with: pip install 'inkwell[export]'   (make run does this)"
+        if getattr(sys, "frozen", False):
+            hint = (
+                "The installed app runs models that are already prepared (its own default model is "
+                "bundled). Prepare other models with Inkwell from source, then copy the prepared "
+                f"model's folder into {user_models_dir()}."
+            )
+        raise UserError(
+            f"Preparing models needs the export tools, which are not installed (missing: {', '.join(missing)}).",
+            hint=hint,
+        )
+
+
+def _find(module: str) -> Any:
+    try:
+        return util.find_spec(module)
+    except ModuleNotFoundError:
+        return None
+
+
+def offline_environment() -> None:
+    # Preparation reads local files only; make sure no library reaches for a model hub.
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    os.environ["TRANSFORMERS_OFFLINE"] = "1"
+    os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
+
+
+def load_as_hf_folder(source: ModelSource, target: Path) -> Path:
+    """A Hugging Face folder for the exporter: the source itself, or the GGUF dequantized."""
+    if source.kind == "hf":
+        return source.path
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    folder, name = str(source.path.parent), source.path.name
+    tokenizer = AutoTokenizer.from_pretrained(folder, gguf_file=name)
+    model = AutoModelForCausalLM.from_pretrained(folder, gguf_file=name)
+    model.save_pretrained(target)
+    tokenizer.save_pretrained(target)
+    return target
+
+
+def export_onnx(hf_folder: Path, target: Path) -> None:
+    from optimum.exporters.onnx import main_export
+
+    main_export(
+        str(hf_folder),
+        output=str(target),
+        task="text-generation-with-past",
+        device="cpu",
+        library_name="transformers",
+        trust_remote_code=False,
+    )
+
+
+def run_tool(what: str, action: Callable[[], Any]) -> Any:
+    try:
+        return action()
+    except (UserError, OSError, MemoryError, KeyboardInterrupt):
+        raise
+    except Exception as exc:
+        log.exception("Could not %s", what)
+        first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
+        raise UserError(
+            f"Inkwell could not {what}: {first_line}",
+            hint="The model may be corrupt, or of an architecture the exporter does not support "
+            "(Llama-family models, Qwen2 and Phi-3 are known to work).",
+        ) from exc
+
+
+def build_variants(
+    export_dir: Path, final: Path, quantizations: tuple[str, ...], advance: Callable[[str], None]
+) -> tuple[list[ModelVariant], str]:
+    import onnx
+
+    exported = sorted(export_dir.glob("*.onnx"))
+    if len(exported) != 1:
+        raise UserError(f"The exporter wrote {len(exported)} ONNX files where one was expected.")
+    base = onnx.load(str(exported[0]))
+    untied = untie_output_projection(base)
+    log.info("Untied %d output projection(s) from the embeddings", untied)
+    base, attention = fused_if_equivalent(base, export_dir)
+    if not last_position_logits(base):
+        log.info("The output projection is not a plain MatMul; logits stay per position")
+    variants = []
+    for quantization in quantizations:
+        advance(f"Making the {quantization} variant")
+        model = run_tool(f"make the {quantization} variant", lambda q=quantization: quantize(base, q))
+        target = final / f"model.{quantization}.onnx"
+        data = final / f"{target.name}.data"
+        # Weights beside the graph: ONNX Runtime maps them instead of keeping a parsed copy.
+        onnx.save_model(model, str(target), save_as_external_data=True, location=data.name, size_threshold=1024)
+        del model
+        files = [target, data] if data.exists() else [target]  # no data file when every tensor is tiny
+        variants.append(
+            ModelVariant(
+                file=target.name,
+                quantization=quantization,
+                providers=VARIANT_PROVIDERS[quantization],
+                size_bytes=sum(f.stat().st_size for f in files),
+                sha256=sha256_of(files),
+                data_file=data.name if data.exists() else None,
+            )
+        )
+    return variants, attention
+
+
+def fused_if_equivalent(base: Any, export_dir: Path) -> tuple[Any, str]:
+    """The attention-fused graph when it gives the same logits as the exported one."""
+    import copy
+
+    from transformers import AutoConfig
+
+    try:
+        config = AutoConfig.from_pretrained(str(export_dir))
+        fused = copy.deepcopy(base)
+        if not fuse_attention(fused, config):
+            return base, "unfused"
+        packed, shared, norms = pack_qkv(fused), pack_shared_inputs(fused), fuse_rms_norms(fused)
+        log.info(
+            "Packed q/k/v in %d layers and %d other shared-input groups; fused %d RMS norms", packed, shared, norms
+        )
+        difference = logits_difference(base, fused, int(config.vocab_size))
+    except Exception:
+        log.exception("Attention fusion failed; keeping the exported graph")
+        return base, "unfused"
+    if difference > FUSION_TOLERANCE:
+        log.warning("Fused attention differs from the export (%.2g); keeping the exported graph", difference)
+        return base, "unfused"
+    log.info("Fused attention into GroupQueryAttention (largest logit difference %.2g)", difference)
+    return fused, "GroupQueryAttention"
+
+
+# Relative to the largest logit; fp32 kernels that sum in another order differ by ~1e-5.
+FUSION_TOLERANCE = 1e-3
+
+
+def logits_difference(reference: Any, candidate: Any, vocab_size: int) -> float:
+    """Largest logit difference, relative to the largest logit, over a prefill and decode steps.
+
+    Returns infinity when the two graphs pick a different next token anywhere.
+    """
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    steps = [rng.integers(1, vocab_size, size=n).tolist() for n in (7, 1, 3, 1)]
+    worst = 0.0
+    with _as_model_files(reference, candidate) as (path_a, path_b):
+        models = [OnnxCausalLM(path, "cpu", threads=1) for path in (path_a, path_b)]
+        caches = [KVCache.empty(m.kv) for m in models]
+        for ids in steps:
+            (a, caches[0]), (b, caches[1]) = (m.forward(ids, c) for m, c in zip(models, caches, strict=True))
+            if int(np.argmax(a)) != int(np.argmax(b)):
+                return float("inf")
+            worst = max(worst, float(np.abs(a - b).max() / max(float(np.abs(a).max()), 1e-6)))
+    return worst
+
+
+@contextlib.contextmanager
+def _as_model_files(*models: Any) -> Iterator[list[Path]]:
+    import tempfile
+
+    import onnx
+
+    with tempfile.TemporaryDirectory(prefix="inkwell-check-") as folder:
+        paths = []
+        for index, model in enumerate(models):
+            path = Path(folder) / f"model{index}.onnx"
+            large = model.ByteSize() > 1_800_000_000
+            onnx.save_model(model, str(path), save_as_external_data=large, location=f"{path.name}.data")
+            paths.append(path)
+        yield paths
