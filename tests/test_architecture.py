@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 SQL_ACCESS = {"conn", "execute", "executemany", "executescript", "query", "db"}
 
@@ -45,10 +47,17 @@ def test_import_contracts_hold() -> None:
     assert "0 broken" in done.stdout
 
 
+def test_the_contracts_count_indirect_imports_too() -> None:
+    tomllib = pytest.importorskip("tomllib")
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    contracts = config["tool"]["importlinter"]["contracts"]
+    assert contracts and not [c["name"] for c in contracts if c.get("allow_indirect_imports")]
+
+
 def test_answering_a_prompt_loads_no_heavy_libraries() -> None:
     code = (
         "import sys, json\n"
-        "import desktop_app.cli, desktop_app.engine, desktop_app.models.registry\n"
+        "import desktop_app.cli, desktop_app.engine, desktop_app.models.registry, desktop_app.library\n"
         "heavy = ('torch', 'transformers', 'optimum', 'PySide6')\n"
         "print(json.dumps(sorted(m for m in heavy if m in sys.modules)))\n"
     )
