@@ -218,8 +218,9 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _database(args)
     if args.command in ("chats", "export", "import", "drafts", "settings"):
         from desktop_app import library
+        from desktop_app.qt_documents import write_rich  # PDF/ODT; loads Qt for library commands only
 
-        return library.run(args)
+        return library.run(args, write_rich)
     if args.self_test:
         from desktop_app.app import self_test
 

@@ -1,38 +1,38 @@
-"""The `inkwell chats | export | import | drafts | settings` commands: the saved library."""
+"""The `inkwell chats | export | import | drafts | settings` commands: the saved library.
+
+No Qt here: PDF and ODT exports use the RichDocumentWriter the caller hands in."""
 
 from __future__ import annotations
 
 import argparse
 import json
 from dataclasses import asdict
-from typing import Any
 
 from desktop_app.core.errors import UserError
 from desktop_app.session.settings import parse_setting
 from desktop_app.store import Store, open_store
 from desktop_app.transcripts import CONVERSATION_FORMATS, DRAFT_FORMATS
-from desktop_app.transcripts.export import conversations_bytes, draft_bytes, format_from_path, write_atomically
+from desktop_app.transcripts.export import (
+    RichDocumentWriter,
+    conversations_bytes,
+    draft_bytes,
+    format_from_path,
+    write_atomically,
+)
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace, rich_writer: RichDocumentWriter | None) -> int:
+    """Run one library command; `rich_writer` writes PDF and ODT (None: those formats are refused)."""
     store = open_store()
     try:
-        handler = {
-            "chats": _chats,
-            "export": _export,
-            "import": _import,
-            "drafts": _drafts,
-            "settings": _settings,
-        }[args.command]
+        if args.command == "export":
+            return _export(store, args, rich_writer)
+        if args.command == "drafts":
+            return _drafts(store, args, rich_writer)
+        handler = {"chats": _chats, "import": _import, "settings": _settings}[args.command]
         return handler(store, args)
     finally:
         store.close()
-
-
-def _rich_writer() -> Any:
-    from desktop_app.ui.documents import write_rich
-
-    return write_rich
 
 
 def _chats(store: Store, args: argparse.Namespace) -> int:
@@ -64,7 +64,7 @@ def _chats(store: Store, args: argparse.Namespace) -> int:
     return 0
 
 
-def _export(store: Store, args: argparse.Namespace) -> int:
+def _export(store: Store, args: argparse.Namespace, rich_writer: RichDocumentWriter | None) -> int:
     if args.all == bool(args.ids):
         raise UserError("Name the conversations to export, or use --all (not both).")
     ids = (
@@ -73,7 +73,7 @@ def _export(store: Store, args: argparse.Namespace) -> int:
         else args.ids
     )
     fmt = args.format or format_from_path(args.out, CONVERSATION_FORMATS)
-    data = conversations_bytes(store, ids, fmt, _rich_writer())
+    data = conversations_bytes(store, ids, fmt, rich_writer)
     write_atomically(args.out, data, overwrite=args.force)
     print(f"Exported {len(ids)} conversation{'s' if len(ids) != 1 else ''} to {args.out}")
     return 0
@@ -86,7 +86,7 @@ def _import(store: Store, args: argparse.Namespace) -> int:
     return 0
 
 
-def _drafts(store: Store, args: argparse.Namespace) -> int:
+def _drafts(store: Store, args: argparse.Namespace, rich_writer: RichDocumentWriter | None) -> int:
     if args.drafts_command == "list":
         drafts = store.drafts.all()
         if args.json:
@@ -97,7 +97,7 @@ def _drafts(store: Store, args: argparse.Namespace) -> int:
             print(f"{d.id}  {d.updated[:16].replace('T', ' ')}  {d.title}  ({len(d.body.split())} words)")
         return 0
     fmt = args.format or format_from_path(args.out, DRAFT_FORMATS)
-    write_atomically(args.out, draft_bytes(store, args.id, fmt, _rich_writer()), overwrite=args.force)
+    write_atomically(args.out, draft_bytes(store, args.id, fmt, rich_writer), overwrite=args.force)
     print(f"Exported the draft to {args.out}")
     return 0
 

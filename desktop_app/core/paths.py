@@ -1,13 +1,17 @@
-"""Where Inkwell keeps its files: the user's data dir, private to them."""
+"""Where Inkwell keeps its files: the user's data dir, private to them; and where it finds
+its own (resources/, the bundled model)."""
 
 from __future__ import annotations
 
+import importlib.resources
 import os
 import sys
 from pathlib import Path
 
 DATA_DIR_ENV = "INKWELL_DATA_DIR"
 APP_NAME = "Inkwell"
+# resources/ is installed as this package (setup.py maps it), so a wheel carries it.
+RESOURCES_PACKAGE = "desktop_app.resources"
 
 
 def data_dir() -> Path:
@@ -38,11 +42,23 @@ def user_models_dir() -> Path:
 
 
 def resources_dir() -> Path:
-    """resources/ beside the package: in a source checkout, and inside the frozen app."""
+    """The folder of icons, prompt presets, draft templates and the .desktop entry.
+
+    Installed (from a wheel, or editable) it is the package data desktop_app.resources,
+    found through importlib.resources; the frozen app carries it as resources/ in its
+    bundle (as qutebrowser does); a source checkout that was never installed has it beside
+    the package.
+    """
     frozen_root = getattr(sys, "_MEIPASS", None)
     if frozen_root:
         return Path(frozen_root) / "resources"
-    return Path(__file__).resolve().parents[2] / "resources"
+    try:
+        found = importlib.resources.files(RESOURCES_PACKAGE)
+    except ModuleNotFoundError:
+        return Path(__file__).resolve().parents[2] / "resources"
+    if not isinstance(found, Path):  # Inkwell is never imported from a zip file
+        raise RuntimeError(f"Inkwell's resources are not a folder on disk: {found}")
+    return found
 
 
 def bundled_models_dir() -> Path:

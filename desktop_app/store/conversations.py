@@ -6,7 +6,8 @@ from __future__ import annotations
 import enum
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
 from desktop_app.core.errors import UserError
@@ -193,6 +194,55 @@ class ConversationRepository:
                 "DELETE FROM conversations WHERE deleted_at IS NOT NULL AND deleted_at < ?", (cutoff,)
             )
         return cursor.rowcount
+
+    def import_tree(self, conversation: Conversation, messages: Sequence[Message]) -> str:
+        """Insert a whole conversation, its row and every message of every branch, in one
+        transaction (a savepoint of the caller's); return the id it was stored under.
+
+        The ids are kept when none of them is in the database yet; if any is taken (the same
+        file imported twice), the whole tree gets fresh ids, its links mapped along. Messages
+        come parents first, all of this conversation; anything else is a bug of the caller.
+        """
+        listed: set[str] = set()
+        for m in messages:
+            if m.conversation_id != conversation.id:
+                raise ValueError(f"message {m.id} belongs to {m.conversation_id}, not {conversation.id}")
+            if m.id in listed or (m.parent_id is not None and m.parent_id not in listed):
+                raise ValueError(f"message {m.id}: ids must be unique and parents listed before children")
+            listed.add(m.id)
+        if conversation.current_leaf_id is not None and conversation.current_leaf_id not in listed:
+            raise ValueError(f"the current leaf {conversation.current_leaf_id} is not one of the messages")
+        ids = [conversation.id, *(m.id for m in messages)]
+        with self.store.transaction():
+            conn = self.store.conn
+            taken = conn.execute("SELECT 1 FROM conversations WHERE id = ?", (ids[0],)).fetchone() is not None or any(
+                conn.execute("SELECT 1 FROM messages WHERE id = ?", (mid,)).fetchone() for mid in ids[1:]
+            )
+            mapping = {old: new_id() for old in ids} if taken else {old: old for old in ids}
+            row = asdict(conversation)
+            row["id"] = mapping[conversation.id]
+            row["current_leaf_id"] = mapping[conversation.current_leaf_id] if conversation.current_leaf_id else None
+            row["settings"] = json.dumps(row["settings"])
+            row["pinned"], row["archived"], row["title_is_auto"] = (
+                int(row["pinned"]),
+                int(row["archived"]),
+                int(row["title_is_auto"]),
+            )
+            self._insert("conversations", row)
+            for message in messages:
+                row = asdict(message)
+                row["id"] = mapping[message.id]
+                row["parent_id"] = mapping[message.parent_id] if message.parent_id else None
+                row["conversation_id"] = mapping[conversation.id]
+                row["settings"] = json.dumps(row["settings"]) if row["settings"] is not None else None
+                self._insert("messages", row)
+        return mapping[conversation.id]
+
+    def _insert(self, table: str, row: dict[str, Any]) -> None:
+        columns = ", ".join(row)
+        self.store.conn.execute(
+            f"INSERT INTO {table} ({columns}) VALUES ({', '.join('?' * len(row))})", tuple(row.values())
+        )
 
     # ---- messages ----
 

@@ -1,6 +1,6 @@
 """Exports and imports: Markdown, text, HTML, PDF, ODT, .docx, our JSON, ChatGPT's export.
 
-PDF and ODT come from Qt's document engine; that code lives in desktop_app.ui.documents
+PDF and ODT come from Qt's document engine; that code lives in desktop_app.qt_documents
 and is handed in by the caller, so this package never imports Qt.
 """
 

@@ -13,6 +13,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from desktop_app.core.records import Conversation, Message
 from desktop_app.store.db import Store
 from desktop_app.store.ids import new_id, now_iso
 from desktop_app.transcripts.validate import need, need_text, read_json_file, reject
@@ -49,34 +50,19 @@ def import_chatgpt(store: Store, path: Path) -> ImportReport:
     planned = [_plan(c, f"conversations[{i}]") for i, c in enumerate(conversations)]
     ids, count, skipped = [], 0, 0
     with store.transaction():
-        for conversation, messages, leaf, skipped_here in planned:
-            store.conn.execute(
-                "INSERT INTO conversations (id, title, title_is_auto, created, updated, current_leaf_id, settings)"
-                " VALUES (?, ?, 0, ?, ?, ?, '{}')",
-                (conversation["id"], conversation["title"], conversation["created"], conversation["updated"], leaf),
-            )
-            for m in messages:
-                store.conn.execute(
-                    "INSERT INTO messages (id, conversation_id, parent_id, role, content, created, model_id)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (m["id"], conversation["id"], m["parent_id"], m["role"], m["content"], m["created"], m["model_id"]),
-                )
-            ids.append(conversation["id"])
+        for conversation, messages, skipped_here in planned:
+            ids.append(store.conversations.import_tree(conversation, messages))
             count += len(messages)
             skipped += skipped_here
     return ImportReport(ids, count, skipped)
 
 
-def _plan(data: Any, where: str) -> tuple[dict[str, Any], list[dict[str, Any]], str | None, int]:
+def _plan(data: Any, where: str) -> tuple[Conversation, list[Message], int]:
     need(data, dict, where)
     mapping = need(data.get("mapping"), dict, f"{where}.mapping")
+    conversation_id = new_id()
+    title = need_text(data.get("title") or "Imported chat", f"{where}.title")
     created = _iso(data.get("create_time"), now_iso())
-    conversation = {
-        "id": new_id(),
-        "title": need_text(data.get("title") or "Imported chat", f"{where}.title"),
-        "created": created,
-        "updated": _iso(data.get("update_time"), created),
-    }
     kept: dict[str, dict[str, Any]] = {}  # ChatGPT node id -> our message
     skipped = 0
     order = _walk(mapping, where)
@@ -111,7 +97,15 @@ def _plan(data: Any, where: str) -> tuple[dict[str, Any], list[dict[str, Any]], 
     leaf = data.get("current_node")
     while isinstance(leaf, str) and leaf not in kept:
         leaf = parent_of.get(leaf)
-    return conversation, list(kept.values()), kept[leaf]["id"] if isinstance(leaf, str) else None, skipped
+    conversation = Conversation(
+        id=conversation_id,
+        title=title,
+        created=created,
+        updated=_iso(data.get("update_time"), created),
+        title_is_auto=False,
+        current_leaf_id=kept[leaf]["id"] if isinstance(leaf, str) else None,
+    )
+    return conversation, [Message(conversation_id=conversation_id, **m) for m in kept.values()], skipped
 
 
 def _walk(mapping: dict[str, Any], where: str) -> list[str]:

@@ -1,4 +1,5 @@
-"""Writing exports to disk: whole files or nothing, never a half-written one."""
+"""Exports: the bytes of each format, the file written whole or not at all, and the
+file name and format a Save dialog's answer means."""
 
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ from desktop_app.transcripts.render import (
 
 
 class RichDocumentWriter(Protocol):
-    """Turns HTML into PDF or ODT bytes (Qt's document engine: desktop_app.ui.documents)."""
+    """Turns HTML into PDF or ODT bytes (Qt's document engine: desktop_app.qt_documents)."""
 
     def __call__(self, html: str, fmt: str) -> bytes: ...
 
@@ -101,3 +102,24 @@ def format_from_path(path: Path, allowed: Sequence[str]) -> str:
             f"Cannot tell the format from {path.name!r}.", hint=f"Use --format with one of: {', '.join(allowed)}."
         )
     return suffix
+
+
+def safe_file_stem(title: str, fallback: str) -> str:
+    """A file name from a title: letters, digits, spaces, dashes and underscores only."""
+    return "".join(c if c.isalnum() or c in " -_" else "_" for c in title).strip()[:60] or fallback
+
+
+def export_target(path_text: str, chosen_filter: str, filters: dict[str, str]) -> tuple[Path, str]:
+    """The path and format a Save dialog's answer means: a known suffix decides; otherwise
+    the chosen filter does, and its suffix is added."""
+    path = Path(path_text)
+    suffix = path.suffix.lower().lstrip(".")
+    if suffix in filters:
+        return path, suffix
+    fmt = next((f for f, label in filters.items() if label == chosen_filter), None)
+    if fmt is None:
+        raise UserError(
+            f"Inkwell cannot tell which format to write for {path.name}.",
+            hint=f"End the name with one of: {', '.join('.' + f for f in filters)}.",
+        )
+    return path.with_name(f"{path.name}.{fmt}"), fmt

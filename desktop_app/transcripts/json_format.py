@@ -34,7 +34,6 @@ from typing import Any
 
 from desktop_app.core.records import Conversation, Message
 from desktop_app.store.db import Store
-from desktop_app.store.ids import new_id
 from desktop_app.transcripts.validate import ImportRejected, need, need_text, read_json_file, reject
 
 FORMAT = "inkwell-transcript"
@@ -92,11 +91,13 @@ def import_json(store: Store, path: Path) -> list[str]:
         )
     conversations = need(document.get("conversations"), list, "conversations")
     parsed = [_parse_conversation(c, f"conversations[{i}]") for i, c in enumerate(conversations)]
-    imported = []
     with store.transaction():
-        for conversation, messages in parsed:
-            imported.append(_insert(store, conversation, messages))
-    return imported
+        return [
+            store.conversations.import_tree(
+                Conversation(**conversation), [Message(conversation_id=conversation["id"], **m) for m in messages]
+            )
+            for conversation, messages in parsed
+        ]
 
 
 def _parse_conversation(data: Any, where: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
@@ -149,33 +150,3 @@ def _parse_conversation(data: Any, where: str) -> tuple[dict[str, Any], list[dic
     if c["current_leaf_id"] is not None and c["current_leaf_id"] not in seen:
         raise reject(f"{where}.current_leaf_id", "no message has this id")
     return c, messages
-
-
-def _insert(store: Store, conversation: dict[str, Any], messages: list[dict[str, Any]]) -> str:
-    """Insert with the file's ids; if any is taken, give the whole conversation new ones."""
-    conn = store.conn
-    ids = [conversation["id"]] + [m["id"] for m in messages]
-    taken = conn.execute("SELECT 1 FROM conversations WHERE id = ?", (ids[0],)).fetchone() is not None or any(
-        conn.execute("SELECT 1 FROM messages WHERE id = ?", (mid,)).fetchone() for mid in ids[1:]
-    )
-    mapping = {old: new_id() for old in ids} if taken else {old: old for old in ids}
-    c = dict(conversation)
-    c["id"] = mapping[c["id"]]
-    c["current_leaf_id"] = mapping.get(c["current_leaf_id"]) if c["current_leaf_id"] else None
-    c["settings"] = json.dumps(c["settings"])
-    c["pinned"], c["archived"], c["title_is_auto"] = int(c["pinned"]), int(c["archived"]), int(c["title_is_auto"])
-    columns = list(c)
-    conn.execute(
-        f"INSERT INTO conversations ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})", list(c.values())
-    )
-    for message in messages:
-        row = dict(message)
-        row["id"] = mapping[row["id"]]
-        row["parent_id"] = mapping[row["parent_id"]] if row["parent_id"] else None
-        row["settings"] = json.dumps(row["settings"]) if row["settings"] is not None else None
-        row["conversation_id"] = c["id"]
-        names = list(row)
-        conn.execute(
-            f"INSERT INTO messages ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})", list(row.values())
-        )
-    return str(c["id"])

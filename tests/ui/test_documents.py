@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 PROGRAM = """
-from desktop_app.ui.documents import html_to_pdf
+from desktop_app.qt_documents import html_to_pdf
 assert html_to_pdf("<h1>Export first</h1>").startswith(b"%PDF")
 from PySide6.QtWidgets import QLabel
 label = QLabel("then a widget")  # aborted when the export had made a bare QGuiApplication

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from typing import Any
+
 import pytest
 
 from desktop_app.core.errors import UserError
+from desktop_app.core.records import Conversation, Message
 from desktop_app.store import Store
 from desktop_app.store.conversations import StreamingReply, auto_title
 
@@ -134,3 +138,67 @@ def test_a_parent_from_another_conversation_is_refused(store: Store) -> None:
     a, b = chat(store, "a"), chat(store, "b")
     with pytest.raises(UserError, match="another conversation"):
         store.conversations.add_message(b, "user", "x", parent_id=store.conversations.path(a)[0].id)
+
+
+def tree(conversation_id: str = "01CONVERSATION") -> tuple[Conversation, list[Message]]:
+    """A question with two answers, the second current, as an import hands them over."""
+
+    def message(mid: str, parent: str | None, role: str, text: str, second: int, **meta: Any) -> Message:
+        return Message(mid, conversation_id, parent, role, text, f"2026-01-01T00:00:0{second}.000Z", **meta)
+
+    messages = [
+        message("01Q", None, "user", "Question", 1),
+        message("01A1", "01Q", "assistant", "First answer", 2, seed=1, settings={"temperature": 0.2}),
+        message("01A2", "01Q", "assistant", "Second answer", 3, status="cancelled", tokens_per_s=9.5),
+    ]
+    conversation = Conversation(
+        conversation_id, "Imported", "2026-01-01T00:00:00.000Z", "2026-01-02T00:00:00.000Z",
+        pinned=True, system_prompt="Be brief.", settings={"top_p": 0.9}, current_leaf_id="01A2", title_is_auto=False,
+    )  # fmt: skip
+    return conversation, messages
+
+
+def test_import_tree_keeps_free_ids_and_every_field(store: Store) -> None:
+    conversation, messages = tree()
+    assert store.conversations.import_tree(conversation, messages) == "01CONVERSATION"
+    assert store.conversations.get("01CONVERSATION") == conversation
+    assert store.conversations.messages("01CONVERSATION") == messages
+    assert [m.content for m in store.conversations.path("01CONVERSATION")] == ["Question", "Second answer"]
+    assert [hit.message_id for hit in store.search.search("answer") if hit.kind == "message"]  # indexed too
+
+
+def test_import_tree_gives_the_whole_tree_fresh_ids_when_one_is_taken(store: Store) -> None:
+    first = store.conversations.import_tree(*tree())
+    conversation, messages = tree("01OTHER")  # a new conversation id, but the same message ids
+    copy = store.conversations.import_tree(conversation, messages)
+    assert copy not in (first, "01OTHER")
+    copied = store.conversations.messages(copy)
+    assert not {m.id for m in copied} & {m.id for m in messages}
+    assert [m.parent_id for m in copied] == [None, copied[0].id, copied[0].id]
+    assert store.conversations.get(copy).current_leaf_id == copied[2].id
+    assert [m.content for m in store.conversations.path(copy)] == ["Question", "Second answer"]
+    assert len(store.conversations.messages(first)) == 3  # the original is untouched
+
+
+def test_import_tree_is_part_of_the_callers_transaction(store: Store) -> None:
+    with pytest.raises(RuntimeError), store.transaction():
+        store.conversations.import_tree(*tree())
+        raise RuntimeError("a later conversation of the same file is bad")
+    assert store.conversations.count() == 0
+    assert store.query("SELECT count(*) AS n FROM messages")[0]["n"] == 0
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda c, ms: (c, ms[::-1]),  # children before their parent
+        lambda c, ms: (c, [*ms, ms[0]]),  # the same id twice
+        lambda c, ms: (c, [replace(ms[0], conversation_id="01ELSEWHERE"), *ms[1:]]),
+        lambda c, ms: (replace(c, current_leaf_id="01MISSING"), ms),
+    ],
+    ids=["child-first", "duplicate", "other-conversation", "unknown-leaf"],
+)
+def test_import_tree_refuses_a_malformed_tree_and_writes_nothing(store: Store, damage: Any) -> None:
+    with pytest.raises(ValueError):
+        store.conversations.import_tree(*damage(*tree()))
+    assert store.conversations.count() == 0

@@ -9,9 +9,16 @@ from pathlib import Path
 import pytest
 
 from desktop_app.core.errors import UserError
+from desktop_app.qt_documents import write_rich
 from desktop_app.store import Store
-from desktop_app.transcripts.export import conversations_bytes, draft_bytes, format_from_path, write_atomically
-from desktop_app.ui.documents import write_rich
+from desktop_app.transcripts.export import (
+    conversations_bytes,
+    draft_bytes,
+    export_target,
+    format_from_path,
+    safe_file_stem,
+    write_atomically,
+)
 
 
 def pinned_id(store: Store) -> str:
@@ -86,3 +93,13 @@ def test_writes_are_whole_and_never_replace_without_asking(tmp_path: Path) -> No
     with pytest.raises(UserError, match="does not exist"):
         write_atomically(tmp_path / "missing" / "x.md", b"data")
     assert [p.name for p in tmp_path.iterdir()] == ["out.md"]  # no temporary files left
+
+
+def test_save_dialog_answers_become_a_path_and_a_format() -> None:
+    filters = {"md": "Markdown (*.md)", "pdf": "PDF (*.pdf)"}
+    assert safe_file_stem('Re: "Q3" plan/draft?', "Chat") == "Re_ _Q3_ plan_draft_"
+    assert safe_file_stem("???", "Chat") == "___" and safe_file_stem("  ", "Chat") == "Chat"
+    assert export_target("/tmp/notes.PDF", "Markdown (*.md)", filters) == (Path("/tmp/notes.PDF"), "pdf")
+    assert export_target("/tmp/notes", "PDF (*.pdf)", filters) == (Path("/tmp/notes.pdf"), "pdf")
+    with pytest.raises(UserError, match=r"End the name with one of: \.md, \.pdf"):
+        export_target("/tmp/notes.zip", "All files (*)", filters)
