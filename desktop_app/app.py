@@ -34,10 +34,12 @@ def _build(
     from desktop_app.models.registry import default_output_dir, default_registry, model_options, split_model_setting
     from desktop_app.session.settings import AppSettings, ModelChoice
     from desktop_app.ui.generation import QtScheduler
-    from desktop_app.ui.main_window import MainWindow, WindowServices
+    from desktop_app.ui.main_window import MainWindow
+    from desktop_app.ui.services import WindowServices
     from desktop_app.ui.theme import apply_appearance
 
-    app = QApplication.instance() or QApplication(sys.argv[:1])
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication(sys.argv[:1])
     app.setApplicationName("Inkwell")
     app.setOrganizationName("Inkwell")
     app.setApplicationDisplayName("Inkwell")

@@ -434,6 +434,6 @@ def _quiet_export_tools() -> None:
         from transformers.utils import logging as transformers_logging
 
         optimum_logging.set_verbosity_error()
-        transformers_logging.set_verbosity_error()
+        transformers_logging.set_verbosity_error()  # type: ignore[no-untyped-call]
     except ImportError:
         pass  # preparation itself reports the missing export tools

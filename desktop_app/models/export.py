@@ -10,6 +10,7 @@ checking for the tools does not load them.
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import os
 import sys
@@ -21,7 +22,7 @@ from typing import Any
 from desktop_app.core.errors import UserError
 from desktop_app.core.manifest import ModelVariant
 from desktop_app.core.paths import user_models_dir
-from desktop_app.engine.onnx_model import KVCache, OnnxCausalLM
+from desktop_app.engine.onnx_model import AnyKVCache, KVCache, OnnxCausalLM
 from desktop_app.models.fusion import fuse_attention, fuse_rms_norms, pack_qkv, pack_shared_inputs
 from desktop_app.models.onnx_tools import last_position_logits, quantize, untie_output_projection
 from desktop_app.models.workspace import ModelSource, sha256_of
@@ -77,7 +78,7 @@ def load_as_hf_folder(source: ModelSource, target: Path) -> Path:
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     folder, name = str(source.path.parent), source.path.name
-    tokenizer = AutoTokenizer.from_pretrained(folder, gguf_file=name)
+    tokenizer = AutoTokenizer.from_pretrained(folder, gguf_file=name)  # type: ignore[no-untyped-call]
     model = AutoModelForCausalLM.from_pretrained(folder, gguf_file=name)
     model.save_pretrained(target)
     tokenizer.save_pretrained(target)
@@ -129,7 +130,7 @@ def build_variants(
     variants = []
     for quantization in quantizations:
         advance(f"Making the {quantization} variant")
-        model = run_tool(f"make the {quantization} variant", lambda q=quantization: quantize(base, q))
+        model = run_tool(f"make the {quantization} variant", functools.partial(quantize, base, quantization))
         target = final / f"model.{quantization}.onnx"
         data = final / f"{target.name}.data"
         # Weights beside the graph: ONNX Runtime maps them instead of keeping a parsed copy.
@@ -191,7 +192,7 @@ def logits_difference(reference: Any, candidate: Any, vocab_size: int) -> float:
     worst = 0.0
     with _as_model_files(reference, candidate) as (path_a, path_b):
         models = [OnnxCausalLM(path, "cpu", threads=1) for path in (path_a, path_b)]
-        caches = [KVCache.empty(m.kv) for m in models]
+        caches: list[AnyKVCache] = [KVCache.empty(m.kv) for m in models]
         for ids in steps:
             (a, caches[0]), (b, caches[1]) = (m.forward(ids, c) for m, c in zip(models, caches, strict=True))
             if int(np.argmax(a)) != int(np.argmax(b)):

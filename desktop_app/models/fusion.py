@@ -48,7 +48,7 @@ def rotary_tables(hf_config: Any) -> tuple[np.ndarray, np.ndarray] | None:
     head_dim = getattr(hf_config, "head_dim", None) or hf_config.hidden_size // hf_config.num_attention_heads
     if getattr(hf_config, "partial_rotary_factor", 1.0) != 1.0:
         return None
-    inv_freq, attention_factor = ROPE_INIT_FUNCTIONS[rope_type](hf_config, "cpu")
+    inv_freq, attention_factor = ROPE_INIT_FUNCTIONS[rope_type](hf_config, "cpu")  # type: ignore[arg-type]
     inv = inv_freq.detach().cpu().numpy().astype(np.float64)
     if inv.shape[0] * 2 != head_dim:
         return None
@@ -76,14 +76,15 @@ def fuse_attention(model: Any, hf_config: Any) -> int:
     plan = []
     for i in range(layers):
         prefix = f"/model/layers.{i}/self_attn"
-        projections = []
-        for proj in ("q_proj", "k_proj", "v_proj"):
-            node = by_name.get(f"{prefix}/{proj}/Add") or by_name.get(f"{prefix}/{proj}/MatMul")
-            projections.append(node.output[0] if node is not None else None)
+        found = [
+            by_name.get(f"{prefix}/{p}/Add") or by_name.get(f"{prefix}/{p}/MatMul")
+            for p in ("q_proj", "k_proj", "v_proj")
+        ]
         o_proj = by_name.get(f"{prefix}/o_proj/MatMul")
-        if None in projections or o_proj is None:
+        if any(node is None for node in found) or o_proj is None:
             log.info("Attention of layer %d does not have the expected shape; not fusing", i)
             return 0
+        projections: list[str] = [str(node.output[0]) for node in found if node is not None]
         plan.append((i, projections, o_proj))
 
     cos, sin = tables
@@ -290,8 +291,8 @@ def fuse_rms_norms(model: Any) -> int:
         weight_mul = only_reader(last.output[0], "Mul")
         if weight_mul is None:
             continue
-        gamma_name = next((i for i in weight_mul.input if i != last.output[0]), None)
-        alias = writers.get(gamma_name or "")
+        gamma_name: str = next((i for i in weight_mul.input if i != last.output[0]), "")
+        alias = writers.get(gamma_name)
         if alias is not None and alias.op_type == "Identity":  # the exporter shares equal weights
             gamma_name = alias.input[0]
         gamma = known.get(gamma_name) if gamma_name in initializer_names else None

@@ -61,7 +61,8 @@ def grid_kind(w: np.ndarray) -> str:
 
 def pack_nibbles(values: np.ndarray) -> np.ndarray:
     """[..., 2j] values in 0..15 -> [..., j] bytes, the first of each pair in the low nibble."""
-    return (values[..., 0::2] | (values[..., 1::2] << 4)).astype(np.uint8)
+    packed: np.ndarray = (values[..., 0::2] | (values[..., 1::2] << 4)).astype(np.uint8)
+    return packed
 
 
 def pack_zero_points(zero: np.ndarray) -> np.ndarray:

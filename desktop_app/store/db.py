@@ -19,8 +19,14 @@ import sqlite_utils
 
 from desktop_app.core.errors import UserError
 from desktop_app.core.paths import data_dir, ensure_private_dir
+
+# The repositories name Store for type checking only, so importing them here makes no cycle.
+from desktop_app.store.conversations import ConversationRepository
+from desktop_app.store.drafts import DraftRepository
 from desktop_app.store.ids import now_iso
 from desktop_app.store.migrations import MIGRATIONS
+from desktop_app.store.search import SearchRepository
+from desktop_app.store.settings import SettingsRepository
 
 log = logging.getLogger(__name__)
 
@@ -147,11 +153,6 @@ class Store:
     """The open database and its repositories. Use it from the thread that opened it."""
 
     def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
-        from desktop_app.store.conversations import ConversationRepository
-        from desktop_app.store.drafts import DraftRepository
-        from desktop_app.store.search import SearchRepository
-        from desktop_app.store.settings import SettingsRepository
-
         self.conn = conn
         self.db = sqlite_utils.Database(conn)
         self.path = path

@@ -10,7 +10,7 @@ from desktop_app.core.errors import UserError
 if TYPE_CHECKING:
     from desktop_app.store.db import Store
 
-T = TypeVar("T", str, int, float, bool, dict, list)
+T = TypeVar("T", str, int, float, bool, dict[str, Any], list[Any])
 
 
 class SettingsRepository:

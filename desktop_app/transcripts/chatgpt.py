@@ -99,7 +99,7 @@ def _plan(data: Any, where: str) -> tuple[Conversation, list[Message], int]:
         leaf = parent_of.get(leaf)
     conversation = Conversation(
         id=conversation_id,
-        title=title,
+        title=title or "",
         created=created,
         updated=_iso(data.get("update_time"), created),
         title_is_auto=False,

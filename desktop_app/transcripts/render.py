@@ -95,14 +95,15 @@ def markdown_to_html(text: str, code_header: CodeHeader | None = None) -> str:
     if code_header is not None:
         counter = itertools.count()
         for rule in ("fence", "code_block"):
-            md.add_render_rule(rule, _with_header(md.renderer.rules[rule], code_header, counter))
-    return md.render(text)
+            default = md.renderer.rules[rule]  # type: ignore[attr-defined]
+            md.add_render_rule(rule, _with_header(default, code_header, counter))
+    return str(md.render(text))
 
 
 def _with_header(default: Any, code_header: CodeHeader, counter: Iterator[int]) -> Any:
     def render(self: Any, tokens: Any, idx: int, options: Any, env: Any) -> str:
         language = tokens[idx].info.strip().split(maxsplit=1)[0] if tokens[idx].info.strip() else ""
-        return code_header(next(counter), language) + default(tokens, idx, options, env)
+        return code_header(next(counter), language) + str(default(tokens, idx, options, env))
 
     return render
 

@@ -55,7 +55,7 @@ def need(value: Any, kind: type | tuple[type, ...], where: str, optional: bool =
 
 
 def need_text(value: Any, where: str, optional: bool = False) -> str | None:
-    text = need(value, str, where, optional)
+    text: str | None = need(value, str, where, optional)
     if text is not None and len(text) > MAX_MESSAGE_CHARS:
         raise reject(where, f"{len(text):,} characters is more than the {MAX_MESSAGE_CHARS:,} a message may have")
     return text

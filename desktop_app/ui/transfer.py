@@ -8,11 +8,17 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QApplication, QFileDialog, QWidget
 
+from desktop_app.qt_documents import write_rich
 from desktop_app.store import Store
 from desktop_app.transcripts import CONVERSATION_FORMATS, DRAFT_FORMATS
-from desktop_app.transcripts.export import conversations_bytes, draft_bytes, write_atomically
+from desktop_app.transcripts.export import (
+    conversations_bytes,
+    draft_bytes,
+    export_target,
+    safe_file_stem,
+    write_atomically,
+)
 from desktop_app.transcripts.importing import import_file
-from desktop_app.ui import documents
 from desktop_app.ui.status import StatusReporter, reports_problems
 
 CHAT_FILTERS = {
@@ -46,8 +52,9 @@ class TransferController(QObject):
         self.parent_widget = parent_widget
 
     def ask_save_path(self, title: str, suggested: str, filters: list[str]) -> tuple[str, str]:
-        """A Save dialog: (path, chosen filter), ("", "") when cancelled (tests replace it)."""
-        return documents.ask_save_path(self.parent_widget, title, suggested, filters)
+        """The platform's Save dialog, starting in the home folder: (path, chosen filter), or
+        ("", "") when cancelled. It asks before replacing an existing file (tests replace it)."""
+        return QFileDialog.getSaveFileName(self.parent_widget, title, str(Path.home() / suggested), ";;".join(filters))
 
     def ask_open_path(self, title: str, filters: list[str]) -> tuple[str, str]:
         return QFileDialog.getOpenFileName(self.parent_widget, title, str(Path.home()), ";;".join(filters))
@@ -56,7 +63,7 @@ class TransferController(QObject):
         path_text, chosen = self.ask_save_path(title, suggested, list(filters.values()))
         if not path_text:
             return None
-        path, fmt = documents.export_target(path_text, chosen, filters)
+        path, fmt = export_target(path_text, chosen, filters)
         QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
         try:
             data = make(fmt)  # type: ignore[operator]
@@ -68,12 +75,12 @@ class TransferController(QObject):
 
     @reports_problems("Could not export")
     def export_chats(self, ids: list[str], title: str) -> None:
-        suggested = f"{documents.safe_file_stem(title, 'Chat')}.md"
+        suggested = f"{safe_file_stem(title, 'Chat')}.md"
         path = self._save(
             "Export",
             suggested,
             CHAT_FILTERS,
-            lambda fmt: conversations_bytes(self.store, ids, fmt, documents.write_rich),
+            lambda fmt: conversations_bytes(self.store, ids, fmt, write_rich),
         )
         if path is not None:
             self.reporter.show(f"Exported {len(ids)} chat{'s' if len(ids) != 1 else ''} to {path}.", 6000)
@@ -88,12 +95,12 @@ class TransferController(QObject):
 
     @reports_problems("Could not export the draft")
     def export_draft(self, draft_id: str, title: str) -> None:
-        suggested = f"{documents.safe_file_stem(title, 'Draft')}.docx"
+        suggested = f"{safe_file_stem(title, 'Draft')}.docx"
         path = self._save(
             "Export draft",
             suggested,
             DRAFT_FILTERS,
-            lambda fmt: draft_bytes(self.store, draft_id, fmt, documents.write_rich),
+            lambda fmt: draft_bytes(self.store, draft_id, fmt, write_rich),
         )
         if path is not None:
             self.reporter.show(f"Exported to {path}.", 6000)
