@@ -114,3 +114,14 @@ def test_no_package_below_the_window_imports_desktop_app_inside_a_function() -> 
         hit for package in packages for path in sorted(package.rglob("*.py")) for hit in _imports_inside_functions(path)
     ]
     assert found == [], "import at module level (or under TYPE_CHECKING) instead: " + ", ".join(found)
+
+
+def test_every_folder_of_the_package_is_a_package() -> None:
+    """A folder without __init__.py is left out of a wheel (find_packages skips it)."""
+    package = ROOT / "desktop_app"
+    missing = [
+        str(folder.relative_to(ROOT))
+        for folder in [package, *(p for p in package.rglob("*") if p.is_dir() and p.name != "__pycache__")]
+        if any(folder.glob("*.py")) and not (folder / "__init__.py").exists()
+    ]
+    assert missing == []

@@ -100,3 +100,13 @@ def click_action(qtbot, window, action: str, message_id: str) -> None:  # type: 
     from PySide6.QtCore import QUrl
 
     window.chat_pane.chat_view.anchorClicked.emit(QUrl(f"inkwell:{action}/{message_id}"))
+
+
+def conversations_with(store: Store, *titles: str) -> list[str]:
+    ids = []
+    for title in titles:
+        c = store.conversations.create(title)
+        store.conversations.add_message(c.id, "user", f"question about {title.lower()}")
+        store.conversations.add_message(c.id, "assistant", f"an answer about {title.lower()}")
+        ids.append(c.id)
+    return ids

@@ -8,8 +8,7 @@ from pathlib import Path
 import pytest
 
 from desktop_app.store import Store
-from tests.ui.conftest import FakeEngine, titles
-from tests.ui.test_main_window import ask_and_wait, conversations_with
+from tests.ui.conftest import FakeEngine, ask_and_wait, conversations_with, titles
 
 
 def test_export_the_open_chat_in_the_chosen_format(qtbot, make_window, store: Store, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -7,7 +7,7 @@ from PySide6.QtCore import Qt
 
 from desktop_app.core.errors import UserError
 from desktop_app.store import Store
-from tests.ui.conftest import FakeEngine, ask_and_wait, click_action, select, titles
+from tests.ui.conftest import FakeEngine, ask_and_wait, click_action, conversations_with, select, titles
 
 
 def test_enter_sends_and_the_reply_streams_and_is_saved(qtbot, make_window, store: Store) -> None:  # type: ignore[no-untyped-def]
@@ -203,16 +203,6 @@ def test_actions_wait_while_a_reply_is_written(qtbot, make_window, store: Store)
     assert store.conversations.message(question.id).content == "Go"  # not deleted mid-reply
     with qtbot.waitSignal(window.reply_finished, timeout=10_000):
         window.chat_pane.stop()
-
-
-def conversations_with(store: Store, *titles: str) -> list[str]:
-    ids = []
-    for title in titles:
-        c = store.conversations.create(title)
-        store.conversations.add_message(c.id, "user", f"question about {title.lower()}")
-        store.conversations.add_message(c.id, "assistant", f"an answer about {title.lower()}")
-        ids.append(c.id)
-    return ids
 
 
 def test_rename_pin_archive_from_the_sidebar(qtbot, make_window, store: Store) -> None:  # type: ignore[no-untyped-def]

@@ -16,8 +16,7 @@ from desktop_app.session.settings import AppSettings, ModelChoice
 from desktop_app.store import Store
 from desktop_app.ui.main_window import WindowServices
 from desktop_app.ui.settings_dialog import SettingsDialog
-from tests.ui.conftest import FakeEngine
-from tests.ui.test_main_window import ask_and_wait
+from tests.ui.conftest import FakeEngine, ask_and_wait
 
 
 def services(**overrides) -> WindowServices:  # type: ignore[no-untyped-def]

@@ -12,7 +12,7 @@ from onnx import TensorProto, helper, numpy_helper
 
 from desktop_app.models import gguf_exact
 from desktop_app.models.gguf_exact import keep_gguf_grids
-from tests.unit.models.test_grids import q4_1_matrix, q8_0_matrix
+from tests.unit.models.helpers import q4_1_matrix, q8_0_matrix
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 

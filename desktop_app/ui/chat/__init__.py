@@ -1,0 +1,1 @@
+"""The chat mode's panes: the conversation list, the open chat and its settings panel."""
