@@ -308,7 +308,7 @@ def _result_json(engine: Any, finished: Any) -> dict[str, Any]:
 def _chat(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
     """A conversation in the terminal, saved to the database as it streams: the same turns
     as the window's (desktop_app.session), answered on the scheduler's thread."""
-    from desktop_app.session.chat import ChatSession, ModelRef
+    from desktop_app.session.chat import BASE_MODEL_NOTE, ChatSession, ModelRef
     from desktop_app.session.scheduler import Scheduler, Source
     from desktop_app.store import open_store
 
@@ -319,13 +319,15 @@ def _chat(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
         scheduler.start()
         info = scheduler.wait_until_loaded()
         session = ChatSession(store, lambda: settings)
-        model = ModelRef(info.model_id, info.provider_name)
+        model = ModelRef.of(info)
         conversation_id: str | None = None
         print(
             f"Inkwell {__version__}: {info.model_name} on {info.provider} ({info.provider_reason}).\n"
             "Type a message and press Enter. /new starts over, /quit leaves. Chats are saved (inkwell chats list).",
             file=stdout,
         )
+        if info.base_model:
+            print(BASE_MODEL_NOTE, file=stdout)
         while True:
             stdout.write("\nyou> ")
             stdout.flush()

@@ -47,6 +47,12 @@ class ModelManifest:
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
+    def is_base_model(self) -> bool:
+        """A model that continues text rather than following a chat (no chat template, or
+        the preparation said so)."""
+        return bool(self.extra.get("base_model", self.chat_template is None))
+
+    @property
     def stop_token_ids(self) -> tuple[int, ...]:
         return tuple(int(t) for t in self.special_tokens.get("stop_token_ids", ()))
 

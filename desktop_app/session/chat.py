@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from desktop_app.core.chat import ChatMessage
@@ -62,6 +62,22 @@ class ModelRef:
 
     model_id: str
     provider: str  # "cpu" or "cuda"
+    base_model: bool = False  # continues a transcript of the chat instead of following it
+
+    @classmethod
+    def of(cls, info: Any) -> ModelRef:
+        """From the scheduler's EngineInfo."""
+        return cls(info.model_id, info.provider_name, info.base_model)
+
+
+# A base model continues the chat's transcript ("User: ...", "Assistant: ..."); this stops it
+# before it writes the user's next line too.
+BASE_MODEL_STOPS = ("\nUser:",)
+BASE_MODEL_NOTE = (
+    "This is a base model: it continues text rather than answering it. The chat is given to "
+    "it as a transcript to continue, so its replies may wander; Continue writing in the "
+    "writing mode suits it best."
+)
 
 
 class Turn:
@@ -182,6 +198,8 @@ class ChatSession:
         conversations = self.store.conversations
         conversation = conversations.get(conversation_id)
         settings = self.settings_for(conversation.settings)
+        if model.base_model:
+            settings = replace(settings, stop_sequences=(*settings.stop_sequences, *BASE_MODEL_STOPS))
         branch = conversations.path(conversation_id, parent_id)
         system = [ChatMessage("system", conversation.system_prompt)] if conversation.system_prompt else []
         history = [ChatMessage(m.role, m.content) for m in branch]  # type: ignore[arg-type]

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from desktop_app.core.budget import prompt_budget
 from desktop_app.core.cowriter import ACTIONS, build_messages, fit_passage
+from desktop_app.core.errors import UserError
 from desktop_app.core.generation import GenerationSettings
 from desktop_app.engine import GenerationRequest
 
@@ -44,9 +45,12 @@ def cowriter_request(
     language: str = "",
     instruction: str = "",
     versions: int = 1,
+    base_model: bool = False,
 ) -> CowriterRequest:
     """The request for `action_id` on the selection text[start:end] (Continue writes from
-    `end`, the cursor). UserError when the selection is missing or too long."""
+    `end`, the cursor). UserError when the selection is missing or too long. A base model
+    (one that only continues text) gets the text before the cursor as it is, and can do
+    nothing else."""
     action = ACTIONS[action_id]
     if action.id == "continue":
         start = end  # continue from the cursor (the end of any selection)
@@ -54,6 +58,8 @@ def cowriter_request(
     temperature = max(action.temperature, 0.8) if versions > 1 else action.temperature
     settings = dataclasses.replace(COWRITER_SETTINGS, temperature=temperature, num_alternatives=versions)
     budget = prompt_budget(context_length, settings.max_new_tokens)
+    if base_model:
+        return _continuation(action_id, text, end, count_tokens, budget, settings, versions)
     passage = fit_passage(text, start, end, count_tokens, budget)
     messages = build_messages(action, passage, language, instruction)
     return CowriterRequest(
@@ -67,3 +73,25 @@ def cowriter_request(
         GenerationRequest(tuple(messages), settings),
         passage.clipped_before or passage.clipped_after,
     )
+
+
+def _continuation(
+    action_id: str,
+    text: str,
+    cursor: int,
+    count_tokens: Callable[[str], int],
+    budget: int,
+    settings: GenerationSettings,
+    versions: int,
+) -> CowriterRequest:
+    """For a base model: the end of the text before the cursor, to be continued as it is."""
+    if action_id != "continue":
+        raise UserError(
+            f"This model is a base model: it continues text, and cannot “{ACTIONS[action_id].label.lower()}”.",
+            hint="Use Continue writing, or choose an instruct (chat) model in Settings.",
+        )
+    passage = fit_passage(text, cursor, cursor, count_tokens, budget)
+    if not passage.before.strip():
+        raise UserError("There is no text before the cursor to continue from.")
+    request = GenerationRequest(prompt=passage.before, settings=settings)
+    return CowriterRequest(action_id, cursor, cursor, "", "", "", versions, request, passage.clipped_before)

@@ -60,6 +60,7 @@ class EngineInfo:
     count_tokens: Callable[[str], int] = field(compare=False, default=estimate_tokens)
     gpu_idle: bool = False  # an NVIDIA GPU is here but the model runs on the CPU
     provider_name: str = "cpu"  # "cpu" or "cuda": what replies record
+    base_model: bool = False  # it continues text; it was not trained to follow a chat
 
 
 class LoadedEngine(Protocol):
@@ -336,6 +337,7 @@ class Scheduler:
                 engine.count_tokens,
                 engine.provider.name == "cpu" and nvidia_gpu_present(),
                 engine.provider.name,
+                bool(getattr(engine.manifest, "is_base_model", False)),
             ),
             None,
         )

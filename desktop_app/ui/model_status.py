@@ -84,6 +84,8 @@ class ModelStatus(QObject):
     def _on_scheduler_model_loaded(self, info: EngineInfo) -> None:
         self.engine_info = info
         text = f"{info.model_name} ({info.quantization}) on {info.provider}"
+        if info.base_model:
+            text += " · base model: it continues text"
         if info.gpu_idle:  # say it plainly: a GPU owner expects it to be used
             text += " · your NVIDIA GPU is not used (hover for why)"
             self.reporter.show(f"Your NVIDIA GPU is not used: {info.provider_reason}", 15_000)

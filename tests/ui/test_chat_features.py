@@ -119,3 +119,16 @@ def test_an_idle_nvidia_gpu_is_said_plainly(qtbot, make_window, monkeypatch: pyt
     assert "your NVIDIA GPU is not used" in window.model_status.label.text()
     assert window.model_status.label.toolTip() == "a fake for tests"
     assert "a fake for tests" in window.statusBar().currentMessage()
+
+
+def test_a_base_model_is_said_and_its_chat_stops_before_the_next_user_line(qtbot, make_window) -> None:  # type: ignore[no-untyped-def]
+    from types import SimpleNamespace
+
+    engine = FakeEngine(manifest=SimpleNamespace(id="base", name="Base model", is_base_model=True))
+    window = make_window(lambda: engine)
+    assert "base model" in window.model_status.label.text()
+    assert (
+        window.chat_pane.notice_label.isVisibleTo(window) and "continues text" in window.chat_pane.notice_label.text()
+    )
+    ask_and_wait(qtbot, window, "Once upon a time")
+    assert "\nUser:" in engine.requests[0].settings.stop_sequences

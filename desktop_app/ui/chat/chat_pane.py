@@ -14,7 +14,7 @@ from desktop_app.core.budget import estimate_tokens, prompt_budget
 from desktop_app.core.errors import UserError
 from desktop_app.core.presets import Preset
 from desktop_app.engine import Finished, PromptPrepared, TextChunk
-from desktop_app.session.chat import ChatSession, ModelRef, Turn
+from desktop_app.session.chat import BASE_MODEL_NOTE, ChatSession, ModelRef, Turn
 from desktop_app.session.scheduler import EngineInfo, Source
 from desktop_app.transcripts.render import code_blocks
 from desktop_app.ui.chat.chat_view import ChatView
@@ -102,8 +102,13 @@ class ChatPane(QWidget):
         bottom = QHBoxLayout()
         bottom.addWidget(self.composer, 1)
         bottom.addLayout(buttons)
+        self.notice_label = QLabel(BASE_MODEL_NOTE)
+        self.notice_label.setWordWrap(True)
+        self.notice_label.setAccessibleName("About this model")
+        self.notice_label.hide()
         layout = QVBoxLayout(self)
         layout.addWidget(self.chat_view, 1)
+        layout.addWidget(self.notice_label)
         layout.addLayout(bottom)
         layout.addWidget(self.token_label)
         # Shown by the window: the chat's settings in a dock, speed and context in the status bar.
@@ -133,6 +138,7 @@ class ChatPane(QWidget):
 
     def set_engine_info(self, info: EngineInfo | None) -> None:
         self.engine_info = info
+        self.notice_label.setVisible(info is not None and info.base_model)
         if info is not None:
             self.context_meter.setRange(0, info.context_length)
         self._show_context_used()
@@ -141,7 +147,7 @@ class ChatPane(QWidget):
     def _model(self) -> ModelRef:
         if self.engine_info is None:
             raise UserError("The model is not loaded yet; try again in a moment.")
-        return ModelRef(self.engine_info.model_id, self.engine_info.provider_name)
+        return ModelRef.of(self.engine_info)
 
     @property
     def generating(self) -> bool:

@@ -39,3 +39,10 @@ def test_only_the_text_near_a_selection_fits_a_small_context() -> None:
 def test_a_selection_longer_than_the_context_is_refused() -> None:
     with pytest.raises(UserError, match="too long"):
         cowriter_request("clearer", "word " * 900, 0, 4500, words, 1024)
+
+
+def test_a_base_model_continues_the_text_itself_and_declines_other_actions() -> None:
+    made = cowriter_request("continue", "Once upon a time there", 0, 22, words, 2048, base_model=True)
+    assert made.request.prompt == "Once upon a time there" and not made.request.messages
+    with pytest.raises(UserError, match="base model"):
+        cowriter_request("shorter", "Once upon a time", 0, 16, words, 2048, base_model=True)
