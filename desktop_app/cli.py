@@ -121,6 +121,7 @@ def build_parser() -> argparse.ArgumentParser:
     ask = commands.add_parser("ask", help="answer one prompt")
     ask.add_argument("prompt", help="the question or instruction ('-' reads standard input)")
     ask.add_argument("--json", action="store_true", help="print one JSON object instead of streaming")
+    ask.add_argument("--raw", action="store_true", help="continue the text as it is, with no chat template")
     _settings_args(ask)
 
     chat = commands.add_parser("chat", help="a conversation in the terminal (saved like the window's)")
@@ -179,6 +180,19 @@ def build_parser() -> argparse.ArgumentParser:
     importing.add_argument("--id", dest="model_id", help="the id to install it as")
     importing.add_argument("--name", help="a display name")
     _prepare_args(importing)
+    check = model_commands.add_parser(
+        "check", help="perplexity over a text, and llama.cpp's on the source GGUF where it is installed"
+    )
+    check.add_argument("id", help="model id (see: inkwell models list)")
+    check.add_argument("--text", type=Path, help="a UTF-8 text file (default: Inkwell's held-out texts)")
+    check.add_argument("--gguf", type=Path, help="the GGUF file to compare with, if it moved since the import")
+    check.add_argument("--quantization", help="the variant to check (default: the CPU one)")
+    check.add_argument("--threads", type=int)
+    check.add_argument("--json", action="store_true")
+    default = model_commands.add_parser("default", help="make a model the one Inkwell uses")
+    default.add_argument("id")
+    delete = model_commands.add_parser("delete", help="delete a prepared model (its source file stays)")
+    delete.add_argument("id")
     return parser
 
 
@@ -260,8 +274,13 @@ def _ask(args: argparse.Namespace) -> int:
         raise UserError("The prompt is empty.")
     settings = _settings_from(args)
     engine = _loader(args)()
-    messages = ([ChatMessage("system", args.system)] if args.system else []) + [ChatMessage("user", prompt)]
-    request = GenerationRequest(messages=tuple(messages), settings=settings)
+    if args.raw:
+        if args.system:
+            raise UserError("--raw continues the text as it is, so it takes no --system prompt.")
+        request = GenerationRequest(prompt=prompt, settings=settings)
+    else:
+        messages = ([ChatMessage("system", args.system)] if args.system else []) + [ChatMessage("user", prompt)]
+        request = GenerationRequest(messages=tuple(messages), settings=settings)
     results: list[Finished] = []
     shown = -1
     for event in engine.generate(request):
@@ -387,10 +406,12 @@ def _database(args: argparse.Namespace) -> int:
 def _models(args: argparse.Namespace) -> int:
     from desktop_app.models.registry import DEFAULT_MODEL_ID, ModelRegistry, default_output_dir, default_registry
 
+    if args.models_command in ("check", "default", "delete"):
+        return _model_command(args)
     if args.models_command == "list":
         registry = default_registry()
         models = registry.list()
-        default_id = registry.default_id()
+        default_id = registry.default_id(_saved_model_id())
         if args.json:
             print(json.dumps([m.as_dict(default_id) for m in models], indent=2))
             return 0
@@ -422,6 +443,53 @@ def _models(args: argparse.Namespace) -> int:
         path = prepare_model(args.path, out, args.model_id, args.name, quantizations, args.force, progress)
     print(f"Prepared {path.name} in {path}")
     return 0
+
+
+def _saved_model_id() -> str | None:
+    from desktop_app.models.registry import split_model_setting
+    from desktop_app.store import open_store
+
+    store = open_store()
+    try:
+        return split_model_setting(store.settings.get("model", ""))[0]
+    finally:
+        store.close()
+
+
+def _model_command(args: argparse.Namespace) -> int:
+    """models check | default | delete."""
+    from desktop_app.models.registry import default_registry
+
+    registry = default_registry()
+    model = registry.get(args.id)
+    if args.models_command == "check":
+        from desktop_app.models.check import check_model
+
+        text = None
+        if args.text is not None:
+            try:
+                text = args.text.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as exc:
+                raise UserError(f"The text {args.text} cannot be read: {exc}.") from None
+        report = check_model(model, text, args.quantization, args.gguf, args.threads)
+        print(json.dumps(report.as_dict(), indent=2) if args.json else "\n".join(report.lines()))
+        return 0
+    from desktop_app.store import open_store
+
+    store = open_store()
+    try:
+        saved = store.settings.get("model", "")
+        if args.models_command == "default":
+            store.settings.set("model", model.id)
+            print(f"Inkwell now uses {model.manifest.name} ({model.id}).")
+            return 0
+        registry.delete(model.id)
+        if saved.split(":")[0] == model.id:
+            store.settings.set("model", "")
+        print(f"Deleted {model.manifest.name} ({model.directory}).")
+        return 0
+    finally:
+        store.close()
 
 
 def _quiet_export_tools() -> None:

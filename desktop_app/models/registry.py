@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +29,26 @@ class InstalledModel:
     def id(self) -> str:
         return self.manifest.id
 
+    def details(self) -> list[tuple[str, str]]:
+        """What the models page and `inkwell models list --json` show, as (label, value)."""
+        manifest, extra, source = self.manifest, self.manifest.extra, self.manifest.source
+        rows = [("Architecture", manifest.architecture)]
+        if extra.get("parameters"):
+            rows.append(("Parameters", f"{int(extra['parameters']) / 1e9:.2f} billion"))
+        mix = extra.get("quant_mix")
+        if isinstance(mix, dict) and mix:
+            rows.append(("Weights in the file", ", ".join(f"{k} × {v}" for k, v in sorted(mix.items()))))
+        rows.append(("Runs as", ", ".join(v.quantization for v in manifest.variants)))
+        rows.append(("Context", f"{manifest.context_length:,} tokens"))
+        rows.append(("Chat", "base model: it continues text" if manifest.is_base_model else "follows a chat template"))
+        rows.append(("Size on disk", f"{self.size_bytes / 1e6:,.1f} MB"))
+        if source.get("file"):
+            rows.append(("Made from", str(source.get("path") or source["file"])))
+        if source.get("sha256"):
+            rows.append(("Source sha256", str(source["sha256"])))
+        rows.append(("Folder", str(self.directory)))
+        return rows
+
     def as_dict(self, default_id: str | None) -> dict[str, object]:
         return {
             "id": self.id,
@@ -38,6 +59,9 @@ class InstalledModel:
             "quantizations": [v.quantization for v in self.manifest.variants],
             "size_bytes": self.size_bytes,
             "path": str(self.directory),
+            "base_model": self.manifest.is_base_model,
+            "source": self.manifest.source,
+            "details": dict(self.details()),
         }
 
 
@@ -108,6 +132,21 @@ class ModelRegistry:
             if candidate and candidate in ids:
                 return candidate
         return ids[0] if ids else None
+
+    def delete(self, model_id: str) -> None:
+        """Remove a model's folder: renamed to a hidden name first, so that a deletion cut
+        short never leaves something that looks like a model."""
+        model = self.get(model_id)
+        if not os.access(model.directory.parent, os.W_OK):
+            raise UserError(f"{model.manifest.name} ships with Inkwell and cannot be deleted.")
+        doomed = model.directory.with_name(f".deleting-{model.directory.name}")
+        try:
+            if doomed.exists():
+                shutil.rmtree(doomed)
+            model.directory.rename(doomed)
+            shutil.rmtree(doomed)
+        except OSError as exc:
+            raise UserError(f"The model {model_id} could not be deleted: {exc}.") from None
 
     def get(self, model_id: str | None = None) -> InstalledModel:
         models = {m.id: m for m in self.list()}

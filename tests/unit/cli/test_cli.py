@@ -149,3 +149,48 @@ def test_an_unexpected_error_shows_no_traceback_and_logs_one(
     err = capsys.readouterr().err
     assert "something went wrong" in err and "Traceback" not in err
     assert "Traceback" in (private_dirs / "logs" / "inkwell.log").read_text()
+
+
+def test_ask_raw_continues_the_text_without_a_template(installed: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["ask", "The quick brown fox", "--json", "--max-new-tokens", "3", "--temperature", "0", "--provider", "cpu"]
+    assert main([*args, "--raw"]) == 0
+    raw = json.loads(capsys.readouterr().out)
+    assert main(args) == 0
+    chat = json.loads(capsys.readouterr().out)
+    assert raw["prompt_tokens"] < chat["prompt_tokens"]  # no template around the text
+    assert main([*args, "--raw", "--system", "Be brief."]) == 2
+    assert "no --system" in capsys.readouterr().err
+
+
+def test_models_check_reports_the_perplexity_and_why_llama_cpp_was_not_run(
+    installed: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = tmp_path / "text.txt"
+    text.write_text("The quick brown fox jumps over the lazy dog. Paris is the capital of France.", encoding="utf-8")
+    assert main(["models", "check", "tiny-llama", "--text", str(text), "--quantization", "fp32", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["model"] == "tiny-llama" and report["quantization"] == "fp32" and report["tokens"] > 5
+    assert 1.0 < report["perplexity"] < float("inf")  # a random tiny model: confident and wrong
+    assert report["llama_cpp_perplexity"] is None and "not made from a GGUF" in report["note"]
+    assert main(["models", "check", "tiny-llama", "--text", str(tmp_path / "missing.txt")]) == 2
+    assert "cannot be read" in capsys.readouterr().err
+
+
+def test_models_default_and_delete(installed: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import shutil
+
+    copy = installed / "spare"
+    shutil.copytree(installed / "tiny-llama", copy)
+    manifest = json.loads((copy / "manifest.json").read_text())
+    (copy / "manifest.json").write_text(json.dumps(manifest | {"id": "spare", "name": "Spare"}))
+    assert main(["models", "default", "spare"]) == 0
+    assert main(["models", "list", "--json"]) == 0
+    listed = {m["id"]: m for m in json.loads(capsys.readouterr().out.split("\n", 1)[1])}
+    assert listed["spare"]["default"] and not listed["tiny-llama"]["default"]
+    assert listed["spare"]["details"]["Architecture"] == "llama"
+    assert main(["models", "delete", "spare"]) == 0
+    assert not copy.exists() and not any(p.name.startswith(".deleting") for p in installed.iterdir())
+    capsys.readouterr()
+    assert main(["models", "list", "--json"]) == 0
+    listed = {m["id"]: m for m in json.loads(capsys.readouterr().out)}
+    assert set(listed) == {"tiny-llama"} and listed["tiny-llama"]["default"]
