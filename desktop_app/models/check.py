@@ -48,7 +48,7 @@ class Scores:
 
 def _score(logits_rows: list[np.ndarray], ids: list[int]) -> tuple[float, list[int]]:
     """logits_rows[i] predicts ids[i + 1]."""
-    nll, choices = 0.0, []
+    nll, choices = 0.0, list[int]()
     for logits, token in zip(logits_rows, ids[1:], strict=False):
         row = logits.astype(np.float64)
         shifted = row - row.max()
@@ -59,7 +59,7 @@ def _score(logits_rows: list[np.ndarray], ids: list[int]) -> tuple[float, list[i
 
 def engine_scores(engine: Any, texts: list[list[int]]) -> Scores:
     """Each text from an empty cache, one token at a time (the path decoding takes)."""
-    nll, count, choices = 0.0, 0, []
+    nll, count, choices = 0.0, 0, list[int]()
     for ids in texts:
         cache = engine.model.empty_cache()
         engine.model.reserve(cache, len(ids))
@@ -80,7 +80,7 @@ def llama_cpp_scores(gguf: Path, texts: list[list[int]], threads: int | None) ->
     llm = llama_cpp.Llama(
         model_path=str(gguf), n_ctx=longest + 8, logits_all=True, n_threads=threads, verbose=False, n_batch=512
     )
-    nll, count, choices = 0.0, 0, []
+    nll, count, choices = 0.0, 0, list[int]()
     try:
         for ids in texts:
             llm.reset()
