@@ -270,7 +270,7 @@ def test_send_a_chat_reply_to_a_draft_and_discuss_a_passage_in_chat(qtbot, write
 
 
 def test_the_command_palette_filters_and_runs(qtbot, writer, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
-    from desktop_app.ui.writing_view import CommandPaletteDialog
+    from desktop_app.ui.writing.dialogs import CommandPaletteDialog
 
     ran: list[str] = []
     dialog = CommandPaletteDialog([("Summarise", lambda: ran.append("s")), ("Translate", lambda: ran.append("t"))])
