@@ -33,7 +33,6 @@ from PySide6.QtWidgets import (
 from desktop_app.core.cowriter import ACTIONS, LANGUAGES, REWRITES, clean_result
 from desktop_app.core.errors import UserError
 from desktop_app.core.presets import DraftTemplate
-from desktop_app.core.textdiff import diff_html, word_diff
 from desktop_app.engine import Finished
 from desktop_app.session.cowriter import CowriterRequest, cowriter_request
 from desktop_app.session.scheduler import EngineInfo, Source
@@ -43,6 +42,7 @@ from desktop_app.ui.generation import QtHandle, QtScheduler
 from desktop_app.ui.status import StatusReporter
 from desktop_app.ui.transfer import TransferController
 from desktop_app.ui.writing.dialogs import CommandPaletteDialog, RevisionDialog
+from desktop_app.ui.writing.suggestion_panel import SuggestionPane
 
 log = logging.getLogger(__name__)
 
@@ -247,39 +247,7 @@ class WritingPane(QWidget):
         self.delete_action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
         self.list.addAction(self.delete_action)
 
-        self.suggestion_label = QLabel("")
-        self.suggestion_view = QTextBrowser()
-        self.suggestion_view.setAccessibleName("Suggestion")
-        self.accept_button = QPushButton("Accept")
-        self.reject_button = QPushButton("Reject")
-        self.again_button = QPushButton("Try again")
-        self.version_views: list[QTextBrowser] = []
-        self.version_buttons: list[QPushButton] = []
-        versions = QHBoxLayout()
-        for index in range(3):
-            column = QVBoxLayout()
-            view = QTextBrowser()
-            view.setAccessibleName(f"Version {index + 1}")
-            button = QPushButton(f"Use version {index + 1}")
-            button.clicked.connect(lambda _checked=False, i=index: self.accept_suggestion(i))
-            column.addWidget(view, 1)
-            column.addWidget(button)
-            versions.addLayout(column)
-            self.version_views.append(view)
-            self.version_buttons.append(button)
-        self.versions_box = QWidget()
-        self.versions_box.setLayout(versions)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.suggestion_label, 1)
-        for button in (self.again_button, self.reject_button, self.accept_button):
-            buttons.addWidget(button)
-        self.suggestion_panel = QWidget()
-        panel_layout = QVBoxLayout(self.suggestion_panel)
-        panel_layout.setContentsMargins(0, 0, 0, 0)
-        panel_layout.addWidget(self.suggestion_view, 1)
-        panel_layout.addWidget(self.versions_box, 1)
-        panel_layout.addLayout(buttons)
-        self.suggestion_panel.hide()
+        self.suggestion_pane = SuggestionPane()
 
         middle = QWidget()
         middle_layout = QVBoxLayout(middle)
@@ -288,7 +256,7 @@ class WritingPane(QWidget):
         middle_layout.addWidget(self.find_bar)
         self.editor_split = QSplitter(Qt.Orientation.Vertical)
         self.editor_split.addWidget(self.editor_stack)
-        self.editor_split.addWidget(self.suggestion_panel)
+        self.editor_split.addWidget(self.suggestion_pane)
         self.editor_split.setSizes([500, 260])
         middle_layout.addWidget(self.editor_split, 1)
         middle_layout.addWidget(self.counts_label)
@@ -336,9 +304,9 @@ class WritingPane(QWidget):
         self.print_action.triggered.connect(self.print_draft)
         self.palette_action.triggered.connect(self.open_palette)
         self.versions_action.triggered.connect(lambda: self.run_action("clearer", versions=3))
-        self.accept_button.clicked.connect(lambda: self.accept_suggestion(0))
-        self.reject_button.clicked.connect(self.reject_suggestion)
-        self.again_button.clicked.connect(self.try_again)
+        self.suggestion_pane.accept_requested.connect(self.accept_suggestion)
+        self.suggestion_pane.reject_requested.connect(self.reject_suggestion)
+        self.suggestion_pane.again_requested.connect(self.try_again)
         self.rename_action.triggered.connect(self.rename_current)
         self.duplicate_action.triggered.connect(self.duplicate_current)
         self.delete_action.triggered.connect(self.delete_current)
@@ -629,15 +597,7 @@ class WritingPane(QWidget):
         waiting_for = self.scheduler.waiting_for(handle)
         waiting = f"waiting for {waiting_for.description} to finish…" if waiting_for is not None else "writing…"
         self._writing_label = f"{action.label}{clipped}: writing…"
-        self._show_panel(f"{action.label}{clipped}: {waiting}", versions)
-
-    def _show_panel(self, label: str, versions: int) -> None:
-        self.suggestion_label.setText(label)
-        self.suggestion_view.setVisible(versions == 1)
-        self.versions_box.setVisible(versions > 1)
-        for button in (self.accept_button, self.again_button, *self.version_buttons):
-            button.setEnabled(False)
-        self.suggestion_panel.show()
+        self.suggestion_pane.begin(f"{action.label}{clipped}: {waiting}", versions)
         self._render_suggestion()
 
     def _is_current(self, handle: object) -> bool:
@@ -646,7 +606,7 @@ class WritingPane(QWidget):
     @Slot()
     def _on_handle_started(self) -> None:
         if self._is_current(self.sender()):
-            self.suggestion_label.setText(self._writing_label)
+            self.suggestion_pane.set_message(self._writing_label)
 
     @Slot(int, str)
     def _on_handle_text(self, index: int, text: str) -> None:
@@ -659,21 +619,9 @@ class WritingPane(QWidget):
 
     def _render_suggestion(self) -> None:
         suggestion = self.suggestion
-        if suggestion is None:
-            return
-        if suggestion.versions == 1:
-            new = clean_result(suggestion.texts[0]) if suggestion.done else suggestion.texts[0]
-            self.suggestion_view.setHtml(self.suggestion_html(suggestion, new))
-        else:
-            for view, text in zip(self.version_views, suggestion.texts, strict=False):
-                view.setHtml(self.suggestion_html(suggestion, clean_result(text) if suggestion.done else text))
-
-    @staticmethod
-    def suggestion_html(suggestion: Suggestion, new: str) -> str:
-        """The change as tracked changes: for Continue, the new text is all insertion."""
-        if ACTIONS[suggestion.action_id].replaces:
-            return diff_html(word_diff(suggestion.original, new))
-        return diff_html(word_diff("", new))
+        if suggestion is not None:
+            texts = [clean_result(t) for t in suggestion.texts] if suggestion.done else suggestion.texts
+            self.suggestion_pane.show_texts(suggestion.original, ACTIONS[suggestion.action_id].replaces, texts)
 
     @Slot(object)
     def _on_handle_finished(self, finished: Finished) -> None:
@@ -685,14 +633,7 @@ class WritingPane(QWidget):
             suggestion.texts[0] = finished.text  # the whole text, whatever the stream carried
         self._stream_timer.stop()
         self._render_suggestion()
-        empty = not any(clean_result(t) for t in suggestion.texts)
-        self.suggestion_label.setText(
-            "The model wrote nothing; try again." if empty else "Accept the change, reject it, or try again."
-        )
-        self.accept_button.setEnabled(not empty and suggestion.versions == 1)
-        for button, text in zip(self.version_buttons, suggestion.texts, strict=False):
-            button.setEnabled(bool(clean_result(text)))
-        self.again_button.setEnabled(True)
+        self.suggestion_pane.finish([clean_result(t) for t in suggestion.texts])
         self.suggestion_ready.emit()
 
     @Slot(str)
@@ -743,7 +684,7 @@ class WritingPane(QWidget):
         self.suggestion = None
         self._stream_timer.stop()
         self.editor.setReadOnly(False)
-        self.suggestion_panel.hide()
+        self.suggestion_pane.hide()
 
     # ---- history, export, print ----
 

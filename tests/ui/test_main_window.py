@@ -325,5 +325,5 @@ def test_a_cowriter_request_while_a_reply_streams_is_queued_not_refused(qtbot, m
     pane.editor.moveCursor(pane.editor.textCursor().MoveOperation.End)
     with qtbot.waitSignal(pane.suggestion_ready, timeout=10_000):
         pane.run_action("continue")
-        assert "waiting for a chat reply to finish" in pane.suggestion_label.text()
+        assert "waiting for a chat reply to finish" in pane.suggestion_pane.label.text()
     assert pane.suggestion is not None and pane.suggestion.texts[0].startswith("w0")

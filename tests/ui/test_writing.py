@@ -118,17 +118,17 @@ def test_a_rewrite_streams_into_a_preview_as_tracked_changes_and_accept_is_one_u
     pane.editor.setPlainText(text)
     select(pane, 11, 30)  # "The parcel is late."
     pane.run_action("shorter")
-    assert pane.editor.isReadOnly() and pane.suggestion_panel.isVisibleTo(pane)
+    assert pane.editor.isReadOnly() and pane.suggestion_pane.isVisibleTo(pane)
     qtbot.waitUntil(lambda: pane.suggestion is not None and pane.suggestion.done, timeout=10_000)
     assert pane.editor.toPlainText() == text  # nothing touched the text yet
-    html = pane.suggestion_view.toHtml()
+    html = pane.suggestion_pane.view.toHtml()
     assert "very" in html and "underline" in html
     request = engine.requests[-1]
     assert "The passage:\n<<<\nThe parcel is late.\n>>>" in request.messages[-1].content
     assert "Hello Sam. [PASSAGE] Best, Ana" in request.messages[-1].content
-    pane.accept_button.click()
+    pane.suggestion_pane.accept_button.click()
     assert pane.editor.toPlainText() == "Hello Sam. The parcel is very late. Best, Ana"
-    assert not pane.editor.isReadOnly() and not pane.suggestion_panel.isVisibleTo(pane)
+    assert not pane.editor.isReadOnly() and not pane.suggestion_pane.isVisibleTo(pane)
     assert store.drafts.get(pane.draft_id).body == "Hello Sam. The parcel is very late. Best, Ana"
     pane.editor.undo()
     assert pane.editor.toPlainText() == text
@@ -141,9 +141,9 @@ def test_reject_leaves_the_text_and_try_again_asks_again(qtbot, writer) -> None:
     select(pane, 0, 25)
     run_and_wait(qtbot, pane, "grammar")
     with qtbot.waitSignal(pane.suggestion_ready, timeout=10_000):
-        pane.again_button.click()
+        pane.suggestion_pane.again_button.click()
     assert len(engine.requests) == 2 and engine.requests[1].messages == engine.requests[0].messages
-    pane.reject_button.click()
+    pane.suggestion_pane.reject_button.click()
     assert pane.editor.toPlainText() == "Fix this sentense please." and pane.suggestion is None
 
 
@@ -167,9 +167,9 @@ def test_three_versions_side_by_side_and_pick_one(qtbot, writer) -> None:  # typ
     with qtbot.waitSignal(pane.suggestion_ready, timeout=10_000):
         pane.versions_action.trigger()
     assert engine.requests[-1].settings.num_alternatives == 3
-    assert pane.versions_box.isVisibleTo(pane) and not pane.accept_button.isEnabled()
-    assert "(v3)" in pane.version_views[2].toPlainText()
-    pane.version_buttons[2].click()
+    assert pane.suggestion_pane.versions_box.isVisibleTo(pane) and not pane.suggestion_pane.accept_button.isEnabled()
+    assert "(v3)" in pane.suggestion_pane.version_views[2].toPlainText()
+    pane.suggestion_pane.version_buttons[2].click()
     assert pane.editor.toPlainText() == "A better line. (v3)"
 
 
