@@ -3,28 +3,19 @@
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QAction, QKeySequence, QTextCursor, QTextDocument
+from PySide6.QtGui import QAction, QKeySequence, QTextCursor
 from PySide6.QtWidgets import (
-    QDialog,
-    QHBoxLayout,
     QInputDialog,
-    QLabel,
     QLineEdit,
     QListWidget,
     QListWidgetItem,
     QMenu,
-    QPlainTextEdit,
-    QPushButton,
     QSplitter,
-    QStackedWidget,
-    QTextBrowser,
-    QToolBar,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -37,19 +28,14 @@ from desktop_app.engine import Finished
 from desktop_app.session.cowriter import CowriterRequest, cowriter_request
 from desktop_app.session.scheduler import EngineInfo, Source
 from desktop_app.store import Store
-from desktop_app.transcripts.render import markdown_to_html
 from desktop_app.ui.generation import QtHandle, QtScheduler
 from desktop_app.ui.status import StatusReporter
 from desktop_app.ui.transfer import TransferController
-from desktop_app.ui.writing.dialogs import CommandPaletteDialog, RevisionDialog
+from desktop_app.ui.writing.dialogs import CommandPaletteDialog
+from desktop_app.ui.writing.editor import DraftEditorPane
 from desktop_app.ui.writing.suggestion_panel import SuggestionPane
 
 log = logging.getLogger(__name__)
-
-# Every change is on disk within this long (the issue allows 2 s); the timer is not
-# restarted by further typing, so steady typing still saves this often.
-AUTOSAVE_MS = 1000
-READING_WORDS_PER_MINUTE = 230
 
 
 @dataclass
@@ -109,23 +95,16 @@ class WritingPane(QWidget):
         self.show_status = reporter.show
         self.offer_undo = reporter.offer_undo
         self.engine_info = engine_info
-        self.draft_id: str | None = None
         self.suggestion: Suggestion | None = None
         self._writing_label = ""  # what the panel says once a queued request runs
         self._instructions: dict[str, str] = {}  # draft id -> its template's instruction
-        self._autosave = QTimer(self)
-        self._autosave.setSingleShot(True)
-        self._autosave.setInterval(AUTOSAVE_MS)
-        self._count_timer = QTimer(self)
-        self._count_timer.setSingleShot(True)
-        self._count_timer.setInterval(300)
         self._stream_timer = QTimer(self)
         self._stream_timer.setSingleShot(True)
         self._stream_timer.setInterval(50)
         self._build()
         self._connect_signals()
         self.refresh_list()
-        self._show_draft(None)
+        self.editor_pane.show_draft(None)
 
     # ---- construction ----
 
@@ -151,48 +130,13 @@ class WritingPane(QWidget):
         left_layout.addWidget(self.search_box)
         left_layout.addWidget(self.list)
 
-        self.title_edit = QLineEdit()
-        self.title_edit.setAccessibleName("Draft title")
-        self.title_edit.setPlaceholderText("Title")
-        self.editor = QPlainTextEdit()
-        self.editor.setAccessibleName("Draft text")
-        self.editor.setPlaceholderText("Write here. Markdown works: # headings, **bold**, - lists.")
+        self.editor_pane = DraftEditorPane(self.store, self.reporter, self.transfer, self.engine_info)
+        self.editor = self.editor_pane.editor
         self.editor.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
-        self.preview = QTextBrowser()
-        self.preview.setAccessibleName("Preview")
-        self.preview.setOpenExternalLinks(False)
-        self.editor_stack = QStackedWidget()
-        self.editor_stack.addWidget(self.editor)
-        self.editor_stack.addWidget(self.preview)
-        self.counts_label = QLabel("")
-        self.counts_label.setAccessibleName("Word count")
-
-        self.find_box = QLineEdit()
-        self.find_box.setPlaceholderText("Find")
-        self.find_box.setAccessibleName("Find")
-        self.replace_box = QLineEdit()
-        self.replace_box.setPlaceholderText("Replace with")
-        self.replace_box.setAccessibleName("Replace with")
-        self.find_next_button = QPushButton("Next")
-        self.replace_button = QPushButton("Replace")
-        self.replace_all_button = QPushButton("Replace all")
-        self.find_bar = QWidget()
-        find_layout = QHBoxLayout(self.find_bar)
-        find_layout.setContentsMargins(0, 0, 0, 0)
-        for widget in (
-            self.find_box,
-            self.replace_box,
-            self.find_next_button,
-            self.replace_button,
-            self.replace_all_button,
-        ):
-            find_layout.addWidget(widget)
-        self.find_bar.hide()
-
-        self.toolbar = QToolBar("Co-writer")
+        toolbar, before = self.editor_pane.toolbar, self.editor_pane.preview_action
         self.cowriter_actions: dict[str, QAction] = {}
         self.continue_action = self._cowriter_action("continue", "Ctrl+Shift+Return")
-        self.toolbar.addAction(self.continue_action)
+        toolbar.insertAction(before, self.continue_action)
         rewrite_button = QToolButton()
         rewrite_button.setText("Rewrite")
         rewrite_button.setAccessibleName("Rewrite")
@@ -201,40 +145,19 @@ class WritingPane(QWidget):
         for action_id in REWRITES:
             rewrite_menu.addAction(self._cowriter_action(action_id))
         rewrite_button.setMenu(rewrite_menu)
-        self.toolbar.addWidget(rewrite_button)
-        for action_id in ("grammar", "summarise", "bullets"):
-            self.toolbar.addAction(self._cowriter_action(action_id))
-        self.translate_action = self._cowriter_action("translate")
-        self.ask_action = self._cowriter_action("custom")
-        self.toolbar.addAction(self.translate_action)
-        self.toolbar.addAction(self.ask_action)
+        toolbar.insertWidget(before, rewrite_button)
+        for action_id in ("grammar", "summarise", "bullets", "translate", "custom"):
+            toolbar.insertAction(before, self._cowriter_action(action_id))
         self.versions_action = QAction("Three versions", self)
         self.versions_action.setToolTip("Rewrite the selection three ways and pick one")
-        self.toolbar.addAction(self.versions_action)
-        self.toolbar.addSeparator()
-        self.preview_action = QAction("Preview", self)
-        self.preview_action.setCheckable(True)
-        self.preview_action.setShortcut(QKeySequence("Ctrl+Shift+M"))
-        self.find_action = QAction("Find", self)
-        self.find_action.setShortcuts([QKeySequence("Ctrl+F"), QKeySequence("Ctrl+H")])
-        self.history_action = QAction("History", self)
-        self.export_action = QAction("Export…", self)
-        self.print_action = QAction("Print…", self)
-        self.print_action.setShortcut(QKeySequence.StandardKey.Print)
+        toolbar.insertAction(before, self.versions_action)
+        toolbar.insertSeparator(before)
         self.palette_action = QAction("Commands…", self)
         self.palette_action.setShortcut(QKeySequence("Ctrl+Shift+P"))
         for action in (
-            self.preview_action,
-            self.find_action,
-            self.history_action,
-            self.export_action,
-            self.print_action,
-        ):
-            self.toolbar.addAction(action)
-        for action in (
-            self.preview_action,
-            self.find_action,
-            self.print_action,
+            self.editor_pane.preview_action,
+            self.editor_pane.find_action,
+            self.editor_pane.print_action,
             self.palette_action,
             self.continue_action,
         ):
@@ -249,21 +172,11 @@ class WritingPane(QWidget):
 
         self.suggestion_pane = SuggestionPane()
 
-        middle = QWidget()
-        middle_layout = QVBoxLayout(middle)
-        middle_layout.addWidget(self.title_edit)
-        middle_layout.addWidget(self.toolbar)
-        middle_layout.addWidget(self.find_bar)
-        self.editor_split = QSplitter(Qt.Orientation.Vertical)
-        self.editor_split.addWidget(self.editor_stack)
-        self.editor_split.addWidget(self.suggestion_pane)
-        self.editor_split.setSizes([500, 260])
-        middle_layout.addWidget(self.editor_split, 1)
-        middle_layout.addWidget(self.counts_label)
+        self.editor_pane.add_below_text(self.suggestion_pane)
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(left)
-        self.splitter.addWidget(middle)
+        self.splitter.addWidget(self.editor_pane)
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setSizes([260, 840])
         layout = QVBoxLayout(self)
@@ -287,27 +200,15 @@ class WritingPane(QWidget):
         self.search_box.textChanged.connect(self.refresh_list)
         self.list.currentItemChanged.connect(self._on_list_current_changed)
         self.list.customContextMenuRequested.connect(self._on_list_context_menu)
-        self.editor.textChanged.connect(self._on_editor_text_changed)
         self.editor.customContextMenuRequested.connect(self._on_editor_context_menu)
-        self.title_edit.editingFinished.connect(self.save)
-        self._autosave.timeout.connect(self.save)
-        self._count_timer.timeout.connect(self.update_counts)
         self._stream_timer.timeout.connect(self._render_suggestion)
-        self.preview_action.toggled.connect(self._on_preview_toggled)
-        self.find_action.triggered.connect(self._on_find_triggered)
-        self.find_box.returnPressed.connect(self.find_next)
-        self.find_next_button.clicked.connect(self.find_next)
-        self.replace_button.clicked.connect(self.replace_one)
-        self.replace_all_button.clicked.connect(self.replace_all)
-        self.history_action.triggered.connect(self.show_history)
-        self.export_action.triggered.connect(self.export_draft)
-        self.print_action.triggered.connect(self.print_draft)
+        self.editor_pane.listing_changed.connect(self.refresh_list)
         self.palette_action.triggered.connect(self.open_palette)
         self.versions_action.triggered.connect(lambda: self.run_action("clearer", versions=3))
         self.suggestion_pane.accept_requested.connect(self.accept_suggestion)
         self.suggestion_pane.reject_requested.connect(self.reject_suggestion)
         self.suggestion_pane.again_requested.connect(self.try_again)
-        self.rename_action.triggered.connect(self.rename_current)
+        self.rename_action.triggered.connect(self.editor_pane.edit_title)
         self.duplicate_action.triggered.connect(self.duplicate_current)
         self.delete_action.triggered.connect(self.delete_current)
 
@@ -329,7 +230,7 @@ class WritingPane(QWidget):
             item = QListWidgetItem(text)
             item.setData(Qt.ItemDataRole.UserRole, draft_id)
             self.list.addItem(item)
-            if draft_id == self.draft_id:
+            if draft_id == self.editor_pane.draft_id:
                 self.list.setCurrentItem(item)
         self.list.blockSignals(False)
 
@@ -343,7 +244,7 @@ class WritingPane(QWidget):
             return
         self.list.setCurrentItem(item)
         menu = QMenu(self.list)
-        menu.addActions([self.rename_action, self.duplicate_action, self.export_action, self.delete_action])
+        menu.addActions([self.rename_action, self.duplicate_action, self.editor_pane.export_action, self.delete_action])
         menu.exec(self.list.viewport().mapToGlobal(position))
 
     def new_draft(self, template_id: str | None = None) -> None:
@@ -352,165 +253,50 @@ class WritingPane(QWidget):
         draft = self.store.drafts.create(template.title, template.body) if template else self.store.drafts.create()
         if template is not None:
             self._instructions[draft.id] = template.instruction
-        self.draft_id = draft.id
+        self.editor_pane.show_draft(draft.id)
         self.refresh_list()
-        self._show_draft(draft.id)
         self.editor.setFocus()
         if template is not None:
             self.show_status(f"Fill in the [brackets], or ask the co-writer: “{template.instruction}”", 10_000)
 
     def open_draft(self, draft_id: str) -> None:
-        if draft_id == self.draft_id:
+        if draft_id == self.editor_pane.draft_id:
             return
         self.reject_suggestion()
         self.save()
-        self.draft_id = draft_id
-        self._show_draft(draft_id)
-
-    def _show_draft(self, draft_id: str | None) -> None:
-        has_draft = draft_id is not None
-        for widget in (self.editor, self.title_edit, self.toolbar):
-            widget.setEnabled(has_draft)
-        self.editor.blockSignals(True)
-        if draft_id is None:
-            self.title_edit.clear()
-            self.editor.clear()
-        else:
-            draft = self.store.drafts.get(draft_id)
-            self.title_edit.setText(draft.title)
-            self.editor.setPlainText(draft.body)
-        self.editor.blockSignals(False)
-        self._autosave.stop()
-        self.update_counts()
-        if self.preview_action.isChecked():
-            self._render_preview()
-
-    def current_draft_title(self) -> str:
-        return self.title_edit.text().strip() or "Untitled draft"
-
-    def rename_current(self) -> None:
-        self.title_edit.setFocus()
-        self.title_edit.selectAll()
+        self.editor_pane.show_draft(draft_id)
 
     def duplicate_current(self) -> None:
-        if self.draft_id is not None:
+        if self.editor_pane.draft_id is not None:
             self.save()
-            copy = self.store.drafts.duplicate(self.draft_id)
-            self.draft_id = None
-            self.refresh_list()
+            copy = self.store.drafts.duplicate(self.editor_pane.draft_id)
             self.open_draft(copy.id)
             self.refresh_list()
 
     def delete_current(self) -> None:
         """To the trash, with Undo in the status bar for a few seconds."""
-        if self.draft_id is None:
+        deleted = self.editor_pane.draft_id
+        if deleted is None:
             return
         self.save()
-        deleted = self.draft_id
         self.store.drafts.delete(deleted)
-        self.draft_id = None
-        self._show_draft(None)
+        self.editor_pane.show_draft(None)
         self.refresh_list()
         self.offer_undo("Draft moved to the trash.", lambda: self._restore(deleted))
 
     def _restore(self, draft_id: str) -> None:
         self.store.drafts.restore(draft_id)
-        self.refresh_list()
         self.open_draft(draft_id)
         self.refresh_list()
 
-    # ---- editing, autosave, counts ----
-
-    @Slot()
-    def _on_editor_text_changed(self) -> None:
-        if not self._autosave.isActive():  # not restarted: saved within AUTOSAVE_MS of the first change
-            self._autosave.start()
-        self._count_timer.start()
-
     @Slot()
     def save(self) -> None:
-        """Write the editor's text and title to the draft (a no-op when nothing changed)."""
-        self._autosave.stop()
-        if self.draft_id is None:
-            return
-        try:
-            before = self.store.drafts.get(self.draft_id)
-            saved = self.store.drafts.save(self.draft_id, body=self.editor.toPlainText(), title=self.title_edit.text())
-        except UserError as exc:
-            self.show_problem("Could not save the draft", str(exc))
-            self._autosave.start()  # try again shortly; the text is still in the editor
-            return
-        if saved.title != before.title:
-            self.refresh_list()
+        """Write the open draft's text and title (a no-op when nothing changed)."""
+        self.editor_pane.save()
 
     @Slot(object)
     def on_engine_changed(self, _info: EngineInfo | None) -> None:
-        self.update_counts()
-
-    def update_counts(self) -> None:
-        text = self.editor.toPlainText()
-        words = len(text.split())
-        info = self.engine_info()
-        tokens = f" · {info.count_tokens(text):,} tokens" if info is not None and text else ""
-        minutes = math.ceil(words / READING_WORDS_PER_MINUTE) if words else 0
-        self.counts_label.setText(f"{words:,} words · {len(text):,} characters{tokens} · {minutes} min read")
-
-    @Slot(bool)
-    def _on_preview_toggled(self, on: bool) -> None:
-        if on:
-            self._render_preview()
-        self.editor_stack.setCurrentIndex(1 if on else 0)
-
-    def _render_preview(self) -> None:
-        self.preview.setHtml(markdown_to_html(self.editor.toPlainText()))
-
-    # ---- find and replace ----
-
-    @Slot()
-    def _on_find_triggered(self) -> None:
-        self.find_bar.show()
-        selected = self.editor.textCursor().selectedText()
-        if selected and "\u2029" not in selected:
-            self.find_box.setText(selected)
-        self.find_box.setFocus()
-        self.find_box.selectAll()
-
-    @Slot()
-    def find_next(self) -> bool:
-        needle = self.find_box.text()
-        if not needle:
-            return False
-        if self.editor.find(needle):
-            return True
-        self.editor.moveCursor(QTextCursor.MoveOperation.Start)  # wrap around
-        found = self.editor.find(needle)
-        if not found:
-            self.show_status(f"“{needle}” is not in this draft.", 3000)
-        return found
-
-    @Slot()
-    def replace_one(self) -> None:
-        cursor = self.editor.textCursor()
-        if cursor.hasSelection() and cursor.selectedText() == self.find_box.text():
-            cursor.insertText(self.replace_box.text())
-        self.find_next()
-
-    @Slot()
-    def replace_all(self) -> int:
-        needle, replacement = self.find_box.text(), self.replace_box.text()
-        if not needle:
-            return 0
-        cursor = self.editor.textCursor()
-        cursor.beginEditBlock()  # one undo step for the lot
-        count = 0
-        finder = self.editor.document().find(needle, 0, QTextDocument.FindFlag.FindCaseSensitively)
-        while not finder.isNull():
-            finder.insertText(replacement)
-            count += 1
-            finder = self.editor.document().find(needle, finder, QTextDocument.FindFlag.FindCaseSensitively)
-        cursor.endEditBlock()
-        self.show_status(f"Replaced {count} time{'s' if count != 1 else ''}.", 3000)
-        return count
+        self.editor_pane.update_counts()
 
     # ---- the co-writer ----
 
@@ -540,7 +326,7 @@ class WritingPane(QWidget):
     def open_palette(self) -> None:
         commands = [(ACTIONS[a].label, lambda a=a: self.run_action(a)) for a in ACTIONS]
         commands.append(("Three versions (rewrite: clearer)", lambda: self.run_action("clearer", versions=3)))
-        commands += [("Find and replace", self._on_find_triggered), ("History", self.show_history)]
+        commands += [("Find and replace", self.editor_pane.show_find_bar), ("History", self.editor_pane.show_history)]
         dialog = CommandPaletteDialog(commands, self)
         if dialog.exec():
             chosen = dialog.chosen()
@@ -557,7 +343,8 @@ class WritingPane(QWidget):
     def _run_action(self, action_id: str, language: str, instruction: str, versions: int) -> None:
         action = ACTIONS[action_id]
         info = self.engine_info()
-        if self.draft_id is None:
+        draft_id = self.editor_pane.draft_id
+        if draft_id is None:
             raise UserError("Open or create a draft first.")
         if info is None:
             raise UserError("The model is not loaded yet; try again in a moment.")
@@ -568,7 +355,7 @@ class WritingPane(QWidget):
             if not ok:
                 return
         if action_id == "custom" and not instruction:
-            instruction, ok = self.ask_instruction(self._instructions.get(self.draft_id, ""))
+            instruction, ok = self.ask_instruction(self._instructions.get(draft_id, ""))
             if not ok:
                 return
         cursor = self.editor.textCursor()
@@ -584,7 +371,7 @@ class WritingPane(QWidget):
             versions,
         )
         self.save()
-        suggestion = Suggestion(self.draft_id, request, texts=[""] * versions)
+        suggestion = Suggestion(draft_id, request, texts=[""] * versions)
         handle = self.scheduler.submit(request.request, Source.COWRITER)
         suggestion.handle = handle
         self.suggestion = suggestion
@@ -645,7 +432,7 @@ class WritingPane(QWidget):
     def accept_suggestion(self, index: int = 0) -> None:
         """Put the suggestion in the text as one undoable step."""
         suggestion = self.suggestion
-        if suggestion is None or not suggestion.done or suggestion.draft_id != self.draft_id:
+        if suggestion is None or not suggestion.done or suggestion.draft_id != self.editor_pane.draft_id:
             return
         new = clean_result(suggestion.texts[index])
         if not ACTIONS[suggestion.action_id].replaces:
@@ -686,56 +473,6 @@ class WritingPane(QWidget):
         self.editor.setReadOnly(False)
         self.suggestion_pane.hide()
 
-    # ---- history, export, print ----
-
-    def show_history(self) -> None:
-        if self.draft_id is None:
-            return
-        self.save()
-        dialog = RevisionDialog(self.store, self.draft_id, self.editor.toPlainText(), self)
-        if self.run_dialog(dialog):
-            revision_id = dialog.chosen_revision_id()
-            if revision_id is not None:
-                self.restore_revision(revision_id)
-
-    def run_dialog(self, dialog: QDialog) -> bool:
-        """Show a modal dialog; True if accepted (tests replace it)."""
-        return bool(dialog.exec())
-
-    def restore_revision(self, revision_id: str) -> None:
-        """Bring back an old version; the current text becomes a revision, and Ctrl+Z works too."""
-        restored = self.store.drafts.restore_revision(revision_id)
-        cursor = self.editor.textCursor()
-        cursor.beginEditBlock()
-        cursor.select(QTextCursor.SelectionType.Document)
-        cursor.insertText(restored.body)
-        cursor.endEditBlock()
-        self.title_edit.setText(restored.title)
-        self.save()
-        self.refresh_list()
-        self.show_status("The earlier version is back; the text it replaced is kept in the history.", 5000)
-
-    def export_draft(self) -> None:
-        if self.draft_id is None:
-            return
-        self.save()
-        self.transfer.export_draft(self.draft_id, self.current_draft_title())
-
-    def print_draft(self) -> None:
-        if self.draft_id is None:
-            return
-        from PySide6.QtPrintSupport import QPrintDialog, QPrinter
-
-        printer = QPrinter(QPrinter.PrinterMode.HighResolution)
-        dialog = QPrintDialog(printer, self)
-        if self.run_dialog(dialog):
-            self.print_to(printer)
-
-    def print_to(self, printer: Any) -> None:
-        document = QTextDocument()
-        document.setHtml(f"<h1>{self.current_draft_title()}</h1>{markdown_to_html(self.editor.toPlainText())}")
-        document.print_(printer)
-
     # ---- from the chat ----
 
     def append_to_draft(self, draft_id: str | None, text: str) -> str:
@@ -746,8 +483,8 @@ class WritingPane(QWidget):
         else:
             body = self.store.drafts.get(draft_id).body
             self.store.drafts.save(draft_id, body=(body.rstrip() + "\n\n" if body.strip() else "") + text)
-        if draft_id == self.draft_id:
-            self._show_draft(draft_id)
+        if draft_id == self.editor_pane.draft_id:
+            self.editor_pane.show_draft(draft_id)
         self.refresh_list()
         return draft_id
 

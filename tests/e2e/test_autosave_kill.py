@@ -25,7 +25,7 @@ window = MainWindow(store, QtScheduler(FakeEngine))
 window.show_writing_mode()
 pane = window.writing_pane
 pane.new_draft()
-print("draft", pane.draft_id, flush=True)
+print("draft", pane.editor_pane.draft_id, flush=True)
 count = 0
 
 def type_a_word():

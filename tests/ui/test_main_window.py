@@ -284,7 +284,7 @@ def test_closing_stops_pending_timers_so_nothing_touches_the_closed_store(qtbot,
     window.writing_pane.editor.setPlainText("unsaved")  # starts the autosave timer
     window.close()
     assert not any(timer.isActive() for timer in window.findChildren(QTimer))
-    assert store.drafts.get(window.writing_pane.draft_id).body == "unsaved"  # saved on the way out
+    assert store.drafts.get(window.writing_pane.editor_pane.draft_id).body == "unsaved"  # saved on the way out
 
 
 def test_a_message_sent_while_the_cowriter_writes_waits_its_turn_and_is_answered(

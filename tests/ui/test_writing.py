@@ -11,7 +11,7 @@ from PySide6.QtGui import QTextCursor
 from desktop_app.core.presets import draft_templates, system_presets
 from desktop_app.store import Store
 from desktop_app.ui.main_window import WindowServices
-from desktop_app.ui.writing_view import AUTOSAVE_MS
+from desktop_app.ui.writing.editor import AUTOSAVE_MS
 from tests.ui.conftest import FakeEngine, ask_and_wait, click_action
 
 
@@ -48,12 +48,12 @@ def test_typing_is_saved_within_two_seconds_without_doing_anything(qtbot, writer
     pane.new_draft()
     assert AUTOSAVE_MS <= 2000
     qtbot.keyClicks(pane.editor, "Dear customer")
-    qtbot.waitUntil(lambda: store.drafts.get(pane.draft_id).body == "Dear customer", timeout=2000)
-    pane.title_edit.setText("Reply to Sam")
-    pane.title_edit.editingFinished.emit()
-    assert store.drafts.get(pane.draft_id).title == "Reply to Sam"
+    qtbot.waitUntil(lambda: store.drafts.get(pane.editor_pane.draft_id).body == "Dear customer", timeout=2000)
+    pane.editor_pane.title_edit.setText("Reply to Sam")
+    pane.editor_pane.title_edit.editingFinished.emit()
+    assert store.drafts.get(pane.editor_pane.draft_id).title == "Reply to Sam"
     assert pane.list.currentItem().text() == "Reply to Sam"
-    assert pane.counts_label.text() == "2 words · 13 characters · 2 tokens · 1 min read"
+    assert pane.editor_pane.counts_label.text() == "2 words · 13 characters · 2 tokens · 1 min read"
 
 
 def test_steady_typing_still_saves_every_interval(qtbot, writer, store: Store) -> None:  # type: ignore[no-untyped-def]
@@ -63,23 +63,23 @@ def test_steady_typing_still_saves_every_interval(qtbot, writer, store: Store) -
     for i in range(14):  # type for about 1.4 s without a pause
         qtbot.keyClicks(pane.editor, f"w{i} ")
         qtbot.wait(100)
-        saved.append(store.drafts.get(pane.draft_id).body)
+        saved.append(store.drafts.get(pane.editor_pane.draft_id).body)
     assert any(body.startswith("w0 ") for body in saved)  # saved while typing went on
 
 
 def test_templates_rename_duplicate_delete_and_undo(qtbot, writer, store: Store) -> None:  # type: ignore[no-untyped-def]
     window, pane, _ = writer()
     pane.new_draft("customer-reply")
-    draft = store.drafts.get(pane.draft_id)
+    draft = store.drafts.get(pane.editor_pane.draft_id)
     assert draft.title == "Reply to [customer]" and "[customer name]" in draft.body
     pane.duplicate_current()
     assert sorted(d.title for d in store.drafts.all()) == ["Reply to [customer]", "Reply to [customer] (copy)"]
-    copy = pane.draft_id
+    copy = pane.editor_pane.draft_id
     pane.delete_current()
-    assert [d.title for d in store.drafts.all()] == ["Reply to [customer]"] and pane.draft_id is None
+    assert [d.title for d in store.drafts.all()] == ["Reply to [customer]"] and pane.editor_pane.draft_id is None
     assert window.reporter.undo_button.isVisibleTo(window)
     qtbot.mouseClick(window.reporter.undo_button, Qt.MouseButton.LeftButton)
-    assert pane.draft_id == copy and len(store.drafts.all()) == 2
+    assert pane.editor_pane.draft_id == copy and len(store.drafts.all()) == 2
 
 
 def test_search_finds_drafts_by_their_text(qtbot, writer, store: Store) -> None:  # type: ignore[no-untyped-def]
@@ -94,11 +94,11 @@ def test_find_and_replace_all_is_one_undo_step(qtbot, writer, store: Store) -> N
     _, pane, _ = writer()
     pane.new_draft()
     pane.editor.setPlainText("cat and cat and cat")
-    pane.find_action.trigger()
-    assert pane.find_bar.isVisibleTo(pane)
-    pane.find_box.setText("cat")
-    pane.replace_box.setText("dog")
-    assert pane.replace_all() == 3
+    pane.editor_pane.find_action.trigger()
+    assert pane.editor_pane.find_bar.isVisibleTo(pane)
+    pane.editor_pane.find_box.setText("cat")
+    pane.editor_pane.replace_box.setText("dog")
+    assert pane.editor_pane.replace_all() == 3
     assert pane.editor.toPlainText() == "dog and dog and dog"
     pane.editor.undo()
     assert pane.editor.toPlainText() == "cat and cat and cat"
@@ -129,7 +129,7 @@ def test_a_rewrite_streams_into_a_preview_as_tracked_changes_and_accept_is_one_u
     pane.suggestion_pane.accept_button.click()
     assert pane.editor.toPlainText() == "Hello Sam. The parcel is very late. Best, Ana"
     assert not pane.editor.isReadOnly() and not pane.suggestion_pane.isVisibleTo(pane)
-    assert store.drafts.get(pane.draft_id).body == "Hello Sam. The parcel is very late. Best, Ana"
+    assert store.drafts.get(pane.editor_pane.draft_id).body == "Hello Sam. The parcel is very late. Best, Ana"
     pane.editor.undo()
     assert pane.editor.toPlainText() == text
 
@@ -216,11 +216,11 @@ def test_history_shows_changes_and_restores_an_earlier_version(
         assert "line-through" in dialog.view.toHtml()
         return True
 
-    pane.run_dialog = pick_oldest
-    pane.history_action.trigger()
+    pane.editor_pane.run_dialog = pick_oldest
+    pane.editor_pane.history_action.trigger()
     assert pane.editor.toPlainText() == "First version."
-    assert store.drafts.get(pane.draft_id).body == "First version."
-    assert "Third version." in [r.body for r in store.drafts.revisions(pane.draft_id)]
+    assert store.drafts.get(pane.editor_pane.draft_id).body == "First version."
+    assert "Third version." in [r.body for r in store.drafts.revisions(pane.editor_pane.draft_id)]
     pane.editor.undo()
     assert pane.editor.toPlainText() == "Third version."
 
@@ -228,9 +228,9 @@ def test_history_shows_changes_and_restores_an_earlier_version(
 def test_export_and_print(qtbot, writer, store: Store, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     from PySide6.QtPrintSupport import QPrinter
 
-    _, pane, _ = writer()
+    window, pane, _ = writer()
     pane.new_draft()
-    pane.title_edit.setText("Letter")
+    pane.editor_pane.title_edit.setText("Letter")
     pane.editor.setPlainText("# Hello\n\nA **bold** line.")
     for name, starts in (
         ("letter.md", b"# Hello"),
@@ -238,14 +238,14 @@ def test_export_and_print(qtbot, writer, store: Store, tmp_path: Path) -> None: 
         ("letter.odt", b"PK"),
         ("letter.pdf", b"%PDF"),
     ):
-        pane.transfer.ask_save_path = lambda *a, n=name: (str(tmp_path / n), "")
-        pane.export_action.trigger()
+        window.transfer.ask_save_path = lambda *a, n=name: (str(tmp_path / n), "")
+        pane.editor_pane.export_action.trigger()
         assert (tmp_path / name).read_bytes().startswith(starts), name
     assert "A **bold** line." in (tmp_path / "letter.md").read_text()
     printer = QPrinter()
     printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
     printer.setOutputFileName(str(tmp_path / "printed.pdf"))
-    pane.print_to(printer)
+    pane.editor_pane.print_to(printer)
     assert (tmp_path / "printed.pdf").read_bytes().startswith(b"%PDF")
 
 
