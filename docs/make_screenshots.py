@@ -105,7 +105,7 @@ def _writing(app: object, store: object, window: object) -> None:
 
     pane = window.writing_pane  # type: ignore[attr-defined]
     window.show_writing_mode()  # type: ignore[attr-defined]
-    pane.new_draft("customer-reply")
+    pane.drafts.new_draft("customer-reply")
     pane.editor_pane.title_edit.setText("Reply to Sam: damaged order")
     pane.editor.setPlainText(LETTER)
     pane.save()

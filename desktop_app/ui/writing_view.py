@@ -11,9 +11,6 @@ from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QKeySequence, QTextCursor
 from PySide6.QtWidgets import (
     QInputDialog,
-    QLineEdit,
-    QListWidget,
-    QListWidgetItem,
     QMenu,
     QSplitter,
     QToolButton,
@@ -32,6 +29,7 @@ from desktop_app.ui.generation import QtHandle, QtScheduler
 from desktop_app.ui.status import StatusReporter
 from desktop_app.ui.transfer import TransferController
 from desktop_app.ui.writing.dialogs import CommandPaletteDialog
+from desktop_app.ui.writing.draft_list import DraftListPane
 from desktop_app.ui.writing.editor import DraftEditorPane
 from desktop_app.ui.writing.suggestion_panel import SuggestionPane
 
@@ -109,28 +107,8 @@ class WritingPane(QWidget):
     # ---- construction ----
 
     def _build(self) -> None:
-        self.search_box = QLineEdit()
-        self.search_box.setPlaceholderText("Search drafts")
-        self.search_box.setClearButtonEnabled(True)
-        self.search_box.setAccessibleName("Search drafts")
-        self.new_button = QToolButton()
-        self.new_button.setText("New draft")
-        self.new_button.setAccessibleName("New draft")
-        self.new_button.setPopupMode(QToolButton.ToolButtonPopupMode.MenuButtonPopup)
-        self.template_menu = QMenu(self.new_button)
-        for template in self.templates:
-            self.template_menu.addAction(f"From template: {template.name}").setData(template.id)
-        self.new_button.setMenu(self.template_menu)
-        self.list = QListWidget()
-        self.list.setAccessibleName("Drafts")
-        self.list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
-        left = QWidget()
-        left_layout = QVBoxLayout(left)
-        left_layout.addWidget(self.new_button)
-        left_layout.addWidget(self.search_box)
-        left_layout.addWidget(self.list)
-
         self.editor_pane = DraftEditorPane(self.store, self.reporter, self.transfer, self.engine_info)
+        self.drafts = DraftListPane(self.store, self.templates, self.reporter, self.editor_pane)
         self.editor = self.editor_pane.editor
         self.editor.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         toolbar, before = self.editor_pane.toolbar, self.editor_pane.preview_action
@@ -163,19 +141,12 @@ class WritingPane(QWidget):
         ):
             action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
             self.addAction(action)
-        self.rename_action = QAction("Rename", self.list)
-        self.duplicate_action = QAction("Duplicate", self.list)
-        self.delete_action = QAction("Delete", self.list)
-        self.delete_action.setShortcut(QKeySequence.StandardKey.Delete)
-        self.delete_action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
-        self.list.addAction(self.delete_action)
-
         self.suggestion_pane = SuggestionPane()
 
         self.editor_pane.add_below_text(self.suggestion_pane)
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
-        self.splitter.addWidget(left)
+        self.splitter.addWidget(self.drafts)
         self.splitter.addWidget(self.editor_pane)
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setSizes([260, 840])
@@ -195,69 +166,36 @@ class WritingPane(QWidget):
         return action
 
     def _connect_signals(self) -> None:
-        self.new_button.clicked.connect(lambda: self.new_draft())
-        self.template_menu.triggered.connect(lambda action: self.new_draft(action.data()))
-        self.search_box.textChanged.connect(self.refresh_list)
-        self.list.currentItemChanged.connect(self._on_list_current_changed)
-        self.list.customContextMenuRequested.connect(self._on_list_context_menu)
+        self.drafts.open_requested.connect(self.open_draft)
+        self.drafts.created.connect(self._on_drafts_created)
+        self.drafts.removed.connect(self._on_drafts_removed)
+        self.drafts.rename_requested.connect(self.editor_pane.edit_title)
+        self.drafts.export_requested.connect(self.editor_pane.export_draft)
         self.editor.customContextMenuRequested.connect(self._on_editor_context_menu)
         self._stream_timer.timeout.connect(self._render_suggestion)
-        self.editor_pane.listing_changed.connect(self.refresh_list)
+        self.editor_pane.listing_changed.connect(self.drafts.refresh)
         self.palette_action.triggered.connect(self.open_palette)
         self.versions_action.triggered.connect(lambda: self.run_action("clearer", versions=3))
         self.suggestion_pane.accept_requested.connect(self.accept_suggestion)
         self.suggestion_pane.reject_requested.connect(self.reject_suggestion)
         self.suggestion_pane.again_requested.connect(self.try_again)
-        self.rename_action.triggered.connect(self.editor_pane.edit_title)
-        self.duplicate_action.triggered.connect(self.duplicate_current)
-        self.delete_action.triggered.connect(self.delete_current)
 
     # ---- the drafts list ----
 
     def refresh_list(self) -> None:
-        self.list.blockSignals(True)
-        self.list.clear()
-        query = self.search_box.text().strip()
-        if query:
-            try:
-                hits = [h for h in self.store.search.search(query) if h.draft_id]
-            except UserError:
-                hits = []
-            drafts = [(h.draft_id, f"{h.title}\n   {h.plain_snippet('', '')}") for h in hits]
-        else:
-            drafts = [(d.id, d.title) for d in self.store.drafts.all()]
-        for draft_id, text in drafts:
-            item = QListWidgetItem(text)
-            item.setData(Qt.ItemDataRole.UserRole, draft_id)
-            self.list.addItem(item)
-            if draft_id == self.editor_pane.draft_id:
-                self.list.setCurrentItem(item)
-        self.list.blockSignals(False)
+        self.drafts.refresh()
 
-    def _on_list_current_changed(self, current: QListWidgetItem | None, _previous: object) -> None:
-        if current is not None:
-            self.open_draft(current.data(Qt.ItemDataRole.UserRole))
-
-    def _on_list_context_menu(self, position: Any) -> None:
-        item = self.list.itemAt(position)
-        if item is None:
-            return
-        self.list.setCurrentItem(item)
-        menu = QMenu(self.list)
-        menu.addActions([self.rename_action, self.duplicate_action, self.editor_pane.export_action, self.delete_action])
-        menu.exec(self.list.viewport().mapToGlobal(position))
-
-    def new_draft(self, template_id: str | None = None) -> None:
-        self.save()
-        template = next((t for t in self.templates if t.id == template_id), None)
-        draft = self.store.drafts.create(template.title, template.body) if template else self.store.drafts.create()
-        if template is not None:
-            self._instructions[draft.id] = template.instruction
-        self.editor_pane.show_draft(draft.id)
-        self.refresh_list()
+    @Slot(str, str)
+    def _on_drafts_created(self, draft_id: str, instruction: str) -> None:
+        if instruction:
+            self._instructions[draft_id] = instruction
+        self.editor_pane.show_draft(draft_id)
         self.editor.setFocus()
-        if template is not None:
-            self.show_status(f"Fill in the [brackets], or ask the co-writer: “{template.instruction}”", 10_000)
+
+    @Slot(str)
+    def _on_drafts_removed(self, draft_id: str) -> None:
+        if draft_id == self.editor_pane.draft_id:
+            self.editor_pane.show_draft(None)
 
     def open_draft(self, draft_id: str) -> None:
         if draft_id == self.editor_pane.draft_id:
@@ -265,29 +203,6 @@ class WritingPane(QWidget):
         self.reject_suggestion()
         self.save()
         self.editor_pane.show_draft(draft_id)
-
-    def duplicate_current(self) -> None:
-        if self.editor_pane.draft_id is not None:
-            self.save()
-            copy = self.store.drafts.duplicate(self.editor_pane.draft_id)
-            self.open_draft(copy.id)
-            self.refresh_list()
-
-    def delete_current(self) -> None:
-        """To the trash, with Undo in the status bar for a few seconds."""
-        deleted = self.editor_pane.draft_id
-        if deleted is None:
-            return
-        self.save()
-        self.store.drafts.delete(deleted)
-        self.editor_pane.show_draft(None)
-        self.refresh_list()
-        self.offer_undo("Draft moved to the trash.", lambda: self._restore(deleted))
-
-    def _restore(self, draft_id: str) -> None:
-        self.store.drafts.restore(draft_id)
-        self.open_draft(draft_id)
-        self.refresh_list()
 
     @Slot()
     def save(self) -> None:

@@ -24,7 +24,7 @@ store = open_store()
 window = MainWindow(store, QtScheduler(FakeEngine))
 window.show_writing_mode()
 pane = window.writing_pane
-pane.new_draft()
+pane.drafts.new_draft()
 print("draft", pane.editor_pane.draft_id, flush=True)
 count = 0
 

@@ -280,7 +280,7 @@ def test_closing_stops_pending_timers_so_nothing_touches_the_closed_store(qtbot,
 
     window = make_window(FakeEngine)
     window.list_pane.search_box.setText("pending")  # starts the search timer
-    window.writing_pane.new_draft()
+    window.writing_pane.drafts.new_draft()
     window.writing_pane.editor.setPlainText("unsaved")  # starts the autosave timer
     window.close()
     assert not any(timer.isActive() for timer in window.findChildren(QTimer))
@@ -293,7 +293,7 @@ def test_a_message_sent_while_the_cowriter_writes_waits_its_turn_and_is_answered
     engine = FakeEngine(tokens=[f"w{i} " for i in range(40)], delay_s=0.01)
     window = make_window(lambda: engine)
     pane = window.writing_pane
-    pane.new_draft()
+    pane.drafts.new_draft()
     pane.editor.setPlainText("Once upon a time")
     pane.editor.moveCursor(pane.editor.textCursor().MoveOperation.End)
     pane.run_action("continue")
@@ -320,7 +320,7 @@ def test_a_cowriter_request_while_a_reply_streams_is_queued_not_refused(qtbot, m
     window.chat_pane.send()
     qtbot.waitUntil(lambda: window.scheduler.busy_with() is not None, timeout=5_000)
     pane = window.writing_pane
-    pane.new_draft()
+    pane.drafts.new_draft()
     pane.editor.setPlainText("Once upon a time")
     pane.editor.moveCursor(pane.editor.textCursor().MoveOperation.End)
     with qtbot.waitSignal(pane.suggestion_ready, timeout=10_000):

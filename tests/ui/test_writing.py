@@ -45,20 +45,20 @@ def test_ctrl_2_opens_writing_and_ctrl_1_goes_back(qtbot, writer) -> None:  # ty
 
 def test_typing_is_saved_within_two_seconds_without_doing_anything(qtbot, writer, store: Store) -> None:  # type: ignore[no-untyped-def]
     _, pane, _ = writer()
-    pane.new_draft()
+    pane.drafts.new_draft()
     assert AUTOSAVE_MS <= 2000
     qtbot.keyClicks(pane.editor, "Dear customer")
     qtbot.waitUntil(lambda: store.drafts.get(pane.editor_pane.draft_id).body == "Dear customer", timeout=2000)
     pane.editor_pane.title_edit.setText("Reply to Sam")
     pane.editor_pane.title_edit.editingFinished.emit()
     assert store.drafts.get(pane.editor_pane.draft_id).title == "Reply to Sam"
-    assert pane.list.currentItem().text() == "Reply to Sam"
+    assert pane.drafts.list.currentItem().text() == "Reply to Sam"
     assert pane.editor_pane.counts_label.text() == "2 words · 13 characters · 2 tokens · 1 min read"
 
 
 def test_steady_typing_still_saves_every_interval(qtbot, writer, store: Store) -> None:  # type: ignore[no-untyped-def]
     _, pane, _ = writer()
-    pane.new_draft()
+    pane.drafts.new_draft()
     saved: list[str] = []
     for i in range(14):  # type for about 1.4 s without a pause
         qtbot.keyClicks(pane.editor, f"w{i} ")
@@ -69,13 +69,13 @@ def test_steady_typing_still_saves_every_interval(qtbot, writer, store: Store) -
 
 def test_templates_rename_duplicate_delete_and_undo(qtbot, writer, store: Store) -> None:  # type: ignore[no-untyped-def]
     window, pane, _ = writer()
-    pane.new_draft("customer-reply")
+    pane.drafts.new_draft("customer-reply")
     draft = store.drafts.get(pane.editor_pane.draft_id)
     assert draft.title == "Reply to [customer]" and "[customer name]" in draft.body
-    pane.duplicate_current()
+    pane.drafts.duplicate_current()
     assert sorted(d.title for d in store.drafts.all()) == ["Reply to [customer]", "Reply to [customer] (copy)"]
     copy = pane.editor_pane.draft_id
-    pane.delete_current()
+    pane.drafts.delete_current()
     assert [d.title for d in store.drafts.all()] == ["Reply to [customer]"] and pane.editor_pane.draft_id is None
     assert window.reporter.undo_button.isVisibleTo(window)
     qtbot.mouseClick(window.reporter.undo_button, Qt.MouseButton.LeftButton)
@@ -86,13 +86,13 @@ def test_search_finds_drafts_by_their_text(qtbot, writer, store: Store) -> None:
     store.drafts.create("Letter", "About the kangaroo exhibit")
     store.drafts.create("Other", "Nothing here")
     _, pane, _ = writer()
-    pane.search_box.setText("kangaroo")
-    assert pane.list.count() == 1 and pane.list.item(0).text().startswith("Letter")
+    pane.drafts.search_box.setText("kangaroo")
+    assert pane.drafts.list.count() == 1 and pane.drafts.list.item(0).text().startswith("Letter")
 
 
 def test_find_and_replace_all_is_one_undo_step(qtbot, writer, store: Store) -> None:  # type: ignore[no-untyped-def]
     _, pane, _ = writer()
-    pane.new_draft()
+    pane.drafts.new_draft()
     pane.editor.setPlainText("cat and cat and cat")
     pane.editor_pane.find_action.trigger()
     assert pane.editor_pane.find_bar.isVisibleTo(pane)
@@ -113,7 +113,7 @@ def test_a_rewrite_streams_into_a_preview_as_tracked_changes_and_accept_is_one_u
     qtbot, writer, store: Store
 ) -> None:  # type: ignore[no-untyped-def]
     _, pane, engine = writer(FakeEngine(tokens=["The ", "parcel ", "is ", "very ", "late."], delay_s=0.01))
-    pane.new_draft()
+    pane.drafts.new_draft()
     text = "Hello Sam. The parcel is late. Best, Ana"
     pane.editor.setPlainText(text)
     select(pane, 11, 30)  # "The parcel is late."
@@ -136,7 +136,7 @@ def test_a_rewrite_streams_into_a_preview_as_tracked_changes_and_accept_is_one_u
 
 def test_reject_leaves_the_text_and_try_again_asks_again(qtbot, writer) -> None:  # type: ignore[no-untyped-def]
     _, pane, engine = writer()
-    pane.new_draft()
+    pane.drafts.new_draft()
     pane.editor.setPlainText("Fix this sentense please.")
     select(pane, 0, 25)
     run_and_wait(qtbot, pane, "grammar")
@@ -149,7 +149,7 @@ def test_reject_leaves_the_text_and_try_again_asks_again(qtbot, writer) -> None:
 
 def test_continue_inserts_at_the_cursor(qtbot, writer) -> None:  # type: ignore[no-untyped-def]
     _, pane, engine = writer(FakeEngine(tokens=["and ", "then ", "it ", "rained."]))
-    pane.new_draft()
+    pane.drafts.new_draft()
     pane.editor.setPlainText("It was sunny, Then the end.")
     select(pane, 13, 13)
     run_and_wait(qtbot, pane, "continue")
@@ -161,7 +161,7 @@ def test_continue_inserts_at_the_cursor(qtbot, writer) -> None:  # type: ignore[
 
 def test_three_versions_side_by_side_and_pick_one(qtbot, writer) -> None:  # type: ignore[no-untyped-def]
     _, pane, engine = writer(FakeEngine(tokens=["A ", "better ", "line."]))
-    pane.new_draft()
+    pane.drafts.new_draft()
     pane.editor.setPlainText("A bad line.")
     select(pane, 0, 11)
     with qtbot.waitSignal(pane.suggestion_ready, timeout=10_000):
@@ -175,7 +175,7 @@ def test_three_versions_side_by_side_and_pick_one(qtbot, writer) -> None:  # typ
 
 def test_translate_and_ask_use_what_the_user_chose(qtbot, writer, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
     _, pane, engine = writer()
-    pane.new_draft("email")
+    pane.drafts.new_draft("email")
     select(pane, 0, 10)
     monkeypatch.setattr(pane, "ask_language", lambda: ("German", True))
     run_and_wait(qtbot, pane, "translate")
@@ -190,7 +190,7 @@ def test_translate_and_ask_use_what_the_user_chose(qtbot, writer, monkeypatch: p
 
 def test_an_action_without_a_selection_explains_itself(qtbot, writer) -> None:  # type: ignore[no-untyped-def]
     window, pane, _ = writer()
-    pane.new_draft()
+    pane.drafts.new_draft()
     pane.editor.setPlainText("Some text")
     shown: list[tuple[str, str]] = []
     window.reporter.problem_shown.connect(lambda title, text: shown.append((title, text)))
@@ -206,7 +206,7 @@ def test_history_shows_changes_and_restores_an_earlier_version(
 
     monkeypatch.setattr(drafts, "REVISION_INTERVAL_S", 0.0)
     _, pane, _ = writer()
-    pane.new_draft()
+    pane.drafts.new_draft()
     for text in ("First version.", "Second version.", "Third version."):
         pane.editor.setPlainText(text)
         pane.save()
@@ -229,7 +229,7 @@ def test_export_and_print(qtbot, writer, store: Store, tmp_path: Path) -> None: 
     from PySide6.QtPrintSupport import QPrinter
 
     window, pane, _ = writer()
-    pane.new_draft()
+    pane.drafts.new_draft()
     pane.editor_pane.title_edit.setText("Letter")
     pane.editor.setPlainText("# Hello\n\nA **bold** line.")
     for name, starts in (
