@@ -117,7 +117,7 @@ def _writing(app: object, store: object, window: object) -> None:
     pane.editor.setTextCursor(cursor)
     done: list[bool] = []
     pane.suggestion_ready.connect(lambda: done.append(True))
-    pane.run_action("grammar")
+    pane.cowriter.run_action("grammar")
     _wait_until(lambda: bool(done), 120)
     for theme in ("light", "dark"):
         apply_appearance(app, theme, 11)  # type: ignore[arg-type]

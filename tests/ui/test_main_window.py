@@ -296,7 +296,7 @@ def test_a_message_sent_while_the_cowriter_writes_waits_its_turn_and_is_answered
     pane.drafts.new_draft()
     pane.editor.setPlainText("Once upon a time")
     pane.editor.moveCursor(pane.editor.textCursor().MoveOperation.End)
-    pane.run_action("continue")
+    pane.cowriter.run_action("continue")
     qtbot.waitUntil(lambda: window.scheduler.busy_with() is not None, timeout=5_000)
     window.chat_pane.composer.setPlainText("Are you there?")
     with qtbot.waitSignal(window.reply_finished, timeout=10_000) as finished:
@@ -305,7 +305,7 @@ def test_a_message_sent_while_the_cowriter_writes_waits_its_turn_and_is_answered
     reply = store.conversations.message(finished.args[0])
     assert reply.status == "complete" and reply.content.startswith("w0 w1")
     assert [r.messages[-1].content for r in engine.requests][1] == "Are you there?"  # asked after the co-writer
-    qtbot.waitUntil(lambda: pane.suggestion is not None and pane.suggestion.done, timeout=5_000)
+    qtbot.waitUntil(lambda: pane.cowriter.suggestion is not None and pane.cowriter.suggestion.done, timeout=5_000)
 
 
 def test_older_messages_left_out_of_the_prompt_are_reported(qtbot, make_window) -> None:  # type: ignore[no-untyped-def]
@@ -324,6 +324,6 @@ def test_a_cowriter_request_while_a_reply_streams_is_queued_not_refused(qtbot, m
     pane.editor.setPlainText("Once upon a time")
     pane.editor.moveCursor(pane.editor.textCursor().MoveOperation.End)
     with qtbot.waitSignal(pane.suggestion_ready, timeout=10_000):
-        pane.run_action("continue")
+        pane.cowriter.run_action("continue")
         assert "waiting for a chat reply to finish" in pane.suggestion_pane.label.text()
-    assert pane.suggestion is not None and pane.suggestion.texts[0].startswith("w0")
+    assert pane.cowriter.suggestion is not None and pane.cowriter.suggestion.texts[0].startswith("w0")

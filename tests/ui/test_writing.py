@@ -106,7 +106,7 @@ def test_find_and_replace_all_is_one_undo_step(qtbot, writer, store: Store) -> N
 
 def run_and_wait(qtbot, pane, action_id: str, **kwargs) -> None:  # type: ignore[no-untyped-def]
     with qtbot.waitSignal(pane.suggestion_ready, timeout=10_000):
-        pane.run_action(action_id, **kwargs)
+        pane.cowriter.run_action(action_id, **kwargs)
 
 
 def test_a_rewrite_streams_into_a_preview_as_tracked_changes_and_accept_is_one_undo(
@@ -117,9 +117,9 @@ def test_a_rewrite_streams_into_a_preview_as_tracked_changes_and_accept_is_one_u
     text = "Hello Sam. The parcel is late. Best, Ana"
     pane.editor.setPlainText(text)
     select(pane, 11, 30)  # "The parcel is late."
-    pane.run_action("shorter")
+    pane.cowriter.run_action("shorter")
     assert pane.editor.isReadOnly() and pane.suggestion_pane.isVisibleTo(pane)
-    qtbot.waitUntil(lambda: pane.suggestion is not None and pane.suggestion.done, timeout=10_000)
+    qtbot.waitUntil(lambda: pane.cowriter.suggestion is not None and pane.cowriter.suggestion.done, timeout=10_000)
     assert pane.editor.toPlainText() == text  # nothing touched the text yet
     html = pane.suggestion_pane.view.toHtml()
     assert "very" in html and "underline" in html
@@ -144,7 +144,7 @@ def test_reject_leaves_the_text_and_try_again_asks_again(qtbot, writer) -> None:
         pane.suggestion_pane.again_button.click()
     assert len(engine.requests) == 2 and engine.requests[1].messages == engine.requests[0].messages
     pane.suggestion_pane.reject_button.click()
-    assert pane.editor.toPlainText() == "Fix this sentense please." and pane.suggestion is None
+    assert pane.editor.toPlainText() == "Fix this sentense please." and pane.cowriter.suggestion is None
 
 
 def test_continue_inserts_at_the_cursor(qtbot, writer) -> None:  # type: ignore[no-untyped-def]
@@ -155,7 +155,7 @@ def test_continue_inserts_at_the_cursor(qtbot, writer) -> None:  # type: ignore[
     run_and_wait(qtbot, pane, "continue")
     assert "It was sunny," in engine.requests[-1].messages[-1].content
     assert "the end" not in engine.requests[-1].messages[-1].content
-    pane.accept_suggestion()
+    pane.cowriter.accept_suggestion()
     assert pane.editor.toPlainText() == "It was sunny, and then it rained. Then the end."
 
 
@@ -165,7 +165,7 @@ def test_three_versions_side_by_side_and_pick_one(qtbot, writer) -> None:  # typ
     pane.editor.setPlainText("A bad line.")
     select(pane, 0, 11)
     with qtbot.waitSignal(pane.suggestion_ready, timeout=10_000):
-        pane.versions_action.trigger()
+        pane.cowriter.versions_action.trigger()
     assert engine.requests[-1].settings.num_alternatives == 3
     assert pane.suggestion_pane.versions_box.isVisibleTo(pane) and not pane.suggestion_pane.accept_button.isEnabled()
     assert "(v3)" in pane.suggestion_pane.version_views[2].toPlainText()
@@ -177,12 +177,14 @@ def test_translate_and_ask_use_what_the_user_chose(qtbot, writer, monkeypatch: p
     _, pane, engine = writer()
     pane.drafts.new_draft("email")
     select(pane, 0, 10)
-    monkeypatch.setattr(pane, "ask_language", lambda: ("German", True))
+    monkeypatch.setattr(pane.cowriter, "ask_language", lambda: ("German", True))
     run_and_wait(qtbot, pane, "translate")
     assert "into German" in engine.requests[-1].messages[-1].content
-    pane.reject_suggestion()
+    pane.cowriter.reject_suggestion()
     offered: list[str] = []
-    monkeypatch.setattr(pane, "ask_instruction", lambda suggested: offered.append(suggested) or ("Is it polite?", True))
+    monkeypatch.setattr(
+        pane.cowriter, "ask_instruction", lambda suggested: offered.append(suggested) or ("Is it polite?", True)
+    )
     run_and_wait(qtbot, pane, "custom")
     assert offered == [draft_templates()[1].instruction]  # the template's matching instruction
     assert "Is it polite?" in engine.requests[-1].messages[-1].content
@@ -194,9 +196,29 @@ def test_an_action_without_a_selection_explains_itself(qtbot, writer) -> None:  
     pane.editor.setPlainText("Some text")
     shown: list[tuple[str, str]] = []
     window.reporter.problem_shown.connect(lambda title, text: shown.append((title, text)))
-    pane.run_action("summarise")
+    pane.cowriter.run_action("summarise")
     assert shown == [("Summarise", "Select the text to work on first.")]
-    assert pane.suggestion is None and not pane.editor.isReadOnly()
+    assert pane.cowriter.suggestion is None and not pane.editor.isReadOnly()
+
+
+def test_a_second_request_while_one_is_written_is_refused_and_the_first_goes_on(qtbot, writer) -> None:  # type: ignore[no-untyped-def]
+    window, pane, engine = writer(FakeEngine(tokens=[f"w{i} " for i in range(40)], delay_s=0.01))
+    pane.drafts.new_draft()
+    pane.editor.setPlainText("Fix this sentense please.")
+    select(pane, 0, 25)
+    shown: list[tuple[str, str]] = []
+    window.reporter.problem_shown.connect(lambda title, text: shown.append((title, text)))
+    pane.cowriter.run_action("continue")
+    first = pane.cowriter.suggestion
+    pane.cowriter.run_action("grammar")
+    busy = "The co-writer is still writing a suggestion; wait for it, or reject it first."
+    assert shown == [("Fix grammar and spelling", busy)]
+    assert pane.cowriter.suggestion is first  # still the one streaming into the pane
+    qtbot.waitUntil(lambda: first.done, timeout=10_000)
+    assert len(engine.requests) == 1
+    with qtbot.waitSignal(pane.suggestion_ready, timeout=10_000):
+        pane.cowriter.run_action("grammar")  # once it is done, a new request replaces it
+    assert len(engine.requests) == 2 and pane.cowriter.suggestion.action_id == "grammar"
 
 
 def test_history_shows_changes_and_restores_an_earlier_version(
