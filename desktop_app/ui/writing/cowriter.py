@@ -132,11 +132,12 @@ class CowriterController(QObject):
 
     def commands(self) -> list[tuple[str, Callable[[], None]]]:
         """For the command palette: every action by its full name, then Three versions."""
-        commands: list[tuple[str, Callable[[], None]]] = [
-            (ACTIONS[a].label, lambda a=a: self.run_action(a)) for a in ACTIONS
-        ]
-        commands.append(("Three versions (rewrite: clearer)", lambda: self.run_action("clearer", versions=3)))
+        commands = [(ACTIONS[a].label, self._runner(a)) for a in ACTIONS]
+        commands.append(("Three versions (rewrite: clearer)", self._runner("clearer", versions=3)))
         return commands
+
+    def _runner(self, action_id: str, versions: int = 1) -> Callable[[], None]:
+        return lambda: self.run_action(action_id, versions=versions)
 
     def remember_instruction(self, draft_id: str, instruction: str) -> None:
         """What "Ask about selection" offers first for this draft (its template's suggestion)."""

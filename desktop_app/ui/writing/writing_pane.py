@@ -1,4 +1,6 @@
-"""Writing mode: drafts, an editor, and a co-writer whose suggestions arrive as tracked changes."""
+"""The writing mode as the window sees it: the drafts list, the editor and the co-writer's
+suggestion put together, and what the window asks of them (save, a chat reply added to a
+draft, a passage to discuss in chat, closing)."""
 
 from __future__ import annotations
 
