@@ -105,8 +105,8 @@ def _writing(app: object, store: object, window: object) -> None:
 
     pane = window.writing_pane  # type: ignore[attr-defined]
     window.show_writing_mode()  # type: ignore[attr-defined]
-    pane.new_draft("customer-reply")
-    pane.title_edit.setText("Reply to Sam: damaged order")
+    pane.drafts.new_draft("customer-reply")
+    pane.editor_pane.title_edit.setText("Reply to Sam: damaged order")
     pane.editor.setPlainText(LETTER)
     pane.save()
     start = LETTER.index("Thank")
@@ -117,7 +117,7 @@ def _writing(app: object, store: object, window: object) -> None:
     pane.editor.setTextCursor(cursor)
     done: list[bool] = []
     pane.suggestion_ready.connect(lambda: done.append(True))
-    pane.run_action("grammar")
+    pane.cowriter.run_action("grammar")
     _wait_until(lambda: bool(done), 120)
     for theme in ("light", "dark"):
         apply_appearance(app, theme, 11)  # type: ignore[arg-type]

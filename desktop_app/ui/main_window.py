@@ -31,7 +31,7 @@ from desktop_app.ui.settings_dialog import SettingsDialog
 from desktop_app.ui.status import StatusReporter, reports_problems
 from desktop_app.ui.theme import apply_appearance
 from desktop_app.ui.transfer import TransferController
-from desktop_app.ui.writing_view import WritingPane
+from desktop_app.ui.writing.writing_pane import WritingPane
 
 log = logging.getLogger(__name__)
 

@@ -24,8 +24,8 @@ store = open_store()
 window = MainWindow(store, QtScheduler(FakeEngine))
 window.show_writing_mode()
 pane = window.writing_pane
-pane.new_draft()
-print("draft", pane.draft_id, flush=True)
+pane.drafts.new_draft()
+print("draft", pane.editor_pane.draft_id, flush=True)
 count = 0
 
 def type_a_word():

@@ -270,11 +270,11 @@ def test_closing_stops_pending_timers_so_nothing_touches_the_closed_store(qtbot,
 
     window = make_window(FakeEngine)
     window.list_pane.search_box.setText("pending")  # starts the search timer
-    window.writing_pane.new_draft()
+    window.writing_pane.drafts.new_draft()
     window.writing_pane.editor.setPlainText("unsaved")  # starts the autosave timer
     window.close()
     assert not any(timer.isActive() for timer in window.findChildren(QTimer))
-    assert store.drafts.get(window.writing_pane.draft_id).body == "unsaved"  # saved on the way out
+    assert store.drafts.get(window.writing_pane.editor_pane.draft_id).body == "unsaved"  # saved on the way out
 
 
 def test_a_message_sent_while_the_cowriter_writes_waits_its_turn_and_is_answered(
@@ -283,10 +283,10 @@ def test_a_message_sent_while_the_cowriter_writes_waits_its_turn_and_is_answered
     engine = FakeEngine(tokens=[f"w{i} " for i in range(40)], delay_s=0.01)
     window = make_window(lambda: engine)
     pane = window.writing_pane
-    pane.new_draft()
+    pane.drafts.new_draft()
     pane.editor.setPlainText("Once upon a time")
     pane.editor.moveCursor(pane.editor.textCursor().MoveOperation.End)
-    pane.run_action("continue")
+    pane.cowriter.run_action("continue")
     qtbot.waitUntil(lambda: window.scheduler.busy_with() is not None, timeout=5_000)
     window.chat_pane.composer.setPlainText("Are you there?")
     with qtbot.waitSignal(window.reply_finished, timeout=10_000) as finished:
@@ -295,7 +295,7 @@ def test_a_message_sent_while_the_cowriter_writes_waits_its_turn_and_is_answered
     reply = store.conversations.message(finished.args[0])
     assert reply.status == "complete" and reply.content.startswith("w0 w1")
     assert [r.messages[-1].content for r in engine.requests][1] == "Are you there?"  # asked after the co-writer
-    qtbot.waitUntil(lambda: pane.suggestion is not None and pane.suggestion.done, timeout=5_000)
+    qtbot.waitUntil(lambda: pane.cowriter.suggestion is not None and pane.cowriter.suggestion.done, timeout=5_000)
 
 
 def test_older_messages_left_out_of_the_prompt_are_reported(qtbot, make_window) -> None:  # type: ignore[no-untyped-def]
@@ -310,10 +310,10 @@ def test_a_cowriter_request_while_a_reply_streams_is_queued_not_refused(qtbot, m
     window.chat_pane.send()
     qtbot.waitUntil(lambda: window.scheduler.busy_with() is not None, timeout=5_000)
     pane = window.writing_pane
-    pane.new_draft()
+    pane.drafts.new_draft()
     pane.editor.setPlainText("Once upon a time")
     pane.editor.moveCursor(pane.editor.textCursor().MoveOperation.End)
     with qtbot.waitSignal(pane.suggestion_ready, timeout=10_000):
-        pane.run_action("continue")
-        assert "waiting for a chat reply to finish" in pane.suggestion_label.text()
-    assert pane.suggestion is not None and pane.suggestion.texts[0].startswith("w0")
+        pane.cowriter.run_action("continue")
+        assert "waiting for a chat reply to finish" in pane.suggestion_pane.label.text()
+    assert pane.cowriter.suggestion is not None and pane.cowriter.suggestion.texts[0].startswith("w0")

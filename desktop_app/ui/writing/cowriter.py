@@ -1,0 +1,304 @@
+"""The co-writer in the window: its actions (toolbar, menus, palette), running one on the
+open draft through session.cowriter and the scheduler, streaming the answer into the
+suggestion pane, and putting it in the text only when accepted, as one undo step."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from PySide6.QtCore import QObject, QTimer, Signal, Slot
+from PySide6.QtGui import QAction, QKeySequence, QTextCursor
+from PySide6.QtWidgets import QInputDialog, QMenu, QToolBar, QToolButton, QWidget
+
+from desktop_app.core.cowriter import ACTIONS, LANGUAGES, REWRITES, clean_result
+from desktop_app.core.errors import UserError
+from desktop_app.engine import Finished
+from desktop_app.session.cowriter import CowriterRequest, cowriter_request
+from desktop_app.session.scheduler import EngineInfo, Source
+from desktop_app.ui.generation import QtHandle, QtScheduler
+from desktop_app.ui.status import StatusReporter
+from desktop_app.ui.writing.editor import DraftEditorPane
+from desktop_app.ui.writing.suggestion_panel import SuggestionPane
+
+# The suggestion pane is re-rendered at most this often while text arrives (20 per second).
+RENDER_INTERVAL_MS = 50
+TOOLBAR_ACTIONS = ("grammar", "summarise", "bullets", "translate", "custom")  # after Continue and Rewrite
+
+
+@dataclass
+class Suggestion:
+    """A co-writer request in flight or waiting for Accept/Reject."""
+
+    draft_id: str
+    request: CowriterRequest
+    handle: QtHandle | None = None
+    texts: list[str] = field(default_factory=list)
+    done: bool = False
+
+    @property
+    def start(self) -> int:
+        return self.request.start
+
+    @property
+    def end(self) -> int:
+        return self.request.end
+
+    @property
+    def original(self) -> str:
+        return self.request.original
+
+    @property
+    def action_id(self) -> str:
+        return self.request.action_id
+
+    @property
+    def versions(self) -> int:
+        return self.request.versions
+
+
+class CowriterController(QObject):
+    """One suggestion at a time for the editor pane's open draft; the text stays read-only
+    while a suggestion is shown, so its positions cannot move under it."""
+
+    suggestion_ready = Signal()  # a suggestion finished streaming
+
+    def __init__(
+        self,
+        editor_pane: DraftEditorPane,
+        suggestion_pane: SuggestionPane,
+        scheduler: QtScheduler,
+        reporter: StatusReporter,
+        engine_info: Callable[[], EngineInfo | None],
+        parent: QWidget,
+    ) -> None:
+        super().__init__(parent)
+        self.editor_pane = editor_pane
+        self.editor = editor_pane.editor
+        self.suggestion_pane = suggestion_pane
+        self.scheduler = scheduler
+        self.reporter = reporter
+        self.engine_info = engine_info
+        self.dialog_parent = parent  # where the language and instruction questions appear
+        self.suggestion: Suggestion | None = None
+        self._writing_label = ""  # what the pane says once a queued request runs
+        self._instructions: dict[str, str] = {}  # draft id -> its template's instruction
+        self._stream_timer = QTimer(self)
+        self._stream_timer.setSingleShot(True)
+        self._stream_timer.setInterval(RENDER_INTERVAL_MS)
+        self.actions = {action_id: self._action(action_id) for action_id in ACTIONS}
+        self.continue_action = self.actions["continue"]
+        self.continue_action.setShortcut(QKeySequence("Ctrl+Shift+Return"))
+        self.versions_action = QAction("Three versions", self)
+        self.versions_action.setToolTip("Rewrite the selection three ways and pick one")
+        self._connect_signals()
+
+    def _action(self, action_id: str) -> QAction:
+        spec = ACTIONS[action_id]
+        label = spec.label.removeprefix("Rewrite: ").capitalize() if action_id in REWRITES else spec.label
+        action = QAction(label, self)
+        action.setToolTip(spec.label)
+        action.triggered.connect(lambda _checked=False, a=action_id: self.run_action(a))
+        return action
+
+    def _connect_signals(self) -> None:
+        self.versions_action.triggered.connect(lambda: self.run_action("clearer", versions=3))
+        self._stream_timer.timeout.connect(self._render_suggestion)
+        self.suggestion_pane.accept_requested.connect(self.accept_suggestion)
+        self.suggestion_pane.reject_requested.connect(self.reject_suggestion)
+        self.suggestion_pane.again_requested.connect(self.try_again)
+
+    # ---- where the actions appear ----
+
+    def add_to_toolbar(self, toolbar: QToolBar, before: QAction) -> None:
+        """Continue, a Rewrite menu, the other actions and Three versions, then a separator,
+        all before `before`."""
+        toolbar.insertAction(before, self.continue_action)
+        rewrite_button = QToolButton()
+        rewrite_button.setText("Rewrite")
+        rewrite_button.setAccessibleName("Rewrite")
+        rewrite_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        rewrite_menu = QMenu(rewrite_button)
+        rewrite_menu.addActions([self.actions[action_id] for action_id in REWRITES])
+        rewrite_button.setMenu(rewrite_menu)
+        toolbar.insertWidget(before, rewrite_button)
+        toolbar.insertActions(before, [self.actions[action_id] for action_id in TOOLBAR_ACTIONS])
+        toolbar.insertAction(before, self.versions_action)
+        toolbar.insertSeparator(before)
+
+    def menu_actions(self) -> list[QAction]:
+        """For the editor's context menu: every action, then Three versions."""
+        return [*self.actions.values(), self.versions_action]
+
+    def commands(self) -> list[tuple[str, Callable[[], None]]]:
+        """For the command palette: every action by its full name, then Three versions."""
+        commands = [(ACTIONS[a].label, self._runner(a)) for a in ACTIONS]
+        commands.append(("Three versions (rewrite: clearer)", self._runner("clearer", versions=3)))
+        return commands
+
+    def _runner(self, action_id: str, versions: int = 1) -> Callable[[], None]:
+        return lambda: self.run_action(action_id, versions=versions)
+
+    def remember_instruction(self, draft_id: str, instruction: str) -> None:
+        """What "Ask about selection" offers first for this draft (its template's suggestion)."""
+        self._instructions[draft_id] = instruction
+
+    # ---- asking ----
+
+    def ask_language(self) -> tuple[str, bool]:
+        return QInputDialog.getItem(self.dialog_parent, "Translate", "Into which language?", list(LANGUAGES), 0, True)
+
+    def ask_instruction(self, suggested: str) -> tuple[str, bool]:
+        return QInputDialog.getText(
+            self.dialog_parent, "Ask about the selection", "What should the co-writer do?", text=suggested
+        )
+
+    def run_action(self, action_id: str, language: str = "", instruction: str = "", versions: int = 1) -> None:
+        """Ask the model; the answer streams into the suggestion pane, never into the text."""
+        try:
+            self._run_action(action_id, language, instruction, versions)
+        except UserError as exc:
+            self.reporter.problem(ACTIONS[action_id].label, str(exc))
+
+    def _run_action(self, action_id: str, language: str, instruction: str, versions: int) -> None:
+        action = ACTIONS[action_id]
+        info = self.engine_info()
+        draft_id = self.editor_pane.draft_id
+        if draft_id is None:
+            raise UserError("Open or create a draft first.")
+        if info is None:
+            raise UserError("The model is not loaded yet; try again in a moment.")
+        if self.suggestion is not None and not self.suggestion.done:
+            raise UserError("The co-writer is still writing a suggestion; wait for it, or reject it first.")
+        if action_id == "translate" and not language:
+            language, ok = self.ask_language()
+            if not ok:
+                return
+        if action_id == "custom" and not instruction:
+            instruction, ok = self.ask_instruction(self._instructions.get(draft_id, ""))
+            if not ok:
+                return
+        cursor = self.editor.textCursor()
+        request = cowriter_request(
+            action_id,
+            self.editor.toPlainText(),
+            cursor.selectionStart(),
+            cursor.selectionEnd(),
+            info.count_tokens,
+            info.context_length,
+            language,
+            instruction,
+            versions,
+        )
+        self.editor_pane.save()
+        handle = self.scheduler.submit(request.request, Source.COWRITER)
+        self.suggestion = Suggestion(draft_id, request, handle, texts=[""] * versions)
+        handle.text.connect(self._on_handle_text)
+        handle.finished.connect(self._on_handle_finished)
+        handle.failed.connect(self._on_handle_failed)
+        handle.started.connect(self._on_handle_started)
+        self.editor.setReadOnly(True)  # positions must not move under the suggestion
+        clipped = " (with the nearby text as context)" if request.clipped else ""
+        waiting_for = self.scheduler.waiting_for(handle)
+        waiting = f"waiting for {waiting_for.description} to finish…" if waiting_for is not None else "writing…"
+        self._writing_label = f"{action.label}{clipped}: writing…"
+        self.suggestion_pane.begin(f"{action.label}{clipped}: {waiting}", versions)
+        self._render_suggestion()
+
+    # ---- the answer as it streams ----
+
+    def _current(self, handle: object) -> Suggestion | None:
+        """The suggestion `handle` answers, if it is still the one shown."""
+        if self.suggestion is not None and handle is self.suggestion.handle:
+            return self.suggestion
+        return None
+
+    @Slot()
+    def _on_handle_started(self) -> None:
+        if self._current(self.sender()) is not None:
+            self.suggestion_pane.set_message(self._writing_label)
+
+    @Slot(int, str)
+    def _on_handle_text(self, index: int, text: str) -> None:
+        suggestion = self._current(self.sender())
+        if suggestion is None or index >= len(suggestion.texts):
+            return
+        suggestion.texts[index] += text
+        if not self._stream_timer.isActive():
+            self._stream_timer.start()
+
+    def _render_suggestion(self) -> None:
+        suggestion = self.suggestion
+        if suggestion is not None:
+            texts = [clean_result(t) for t in suggestion.texts] if suggestion.done else suggestion.texts
+            self.suggestion_pane.show_texts(suggestion.original, ACTIONS[suggestion.action_id].replaces, texts)
+
+    @Slot(object)
+    def _on_handle_finished(self, finished: Finished) -> None:
+        suggestion = self._current(self.sender())
+        if suggestion is None:
+            return
+        suggestion.done = True
+        if suggestion.versions == 1:
+            suggestion.texts[0] = finished.text  # the whole text, whatever the stream carried
+        self._stream_timer.stop()
+        self._render_suggestion()
+        self.suggestion_pane.finish([clean_result(t) for t in suggestion.texts])
+        self.suggestion_ready.emit()
+
+    @Slot(str)
+    def _on_handle_failed(self, text: str) -> None:
+        if self._current(self.sender()) is not None:
+            self.reject_suggestion()
+            self.reporter.problem("The co-writer could not answer", text)
+
+    # ---- accept, reject, try again ----
+
+    @Slot(int)
+    def accept_suggestion(self, index: int = 0) -> None:
+        """Put the suggestion in the text as one undoable step."""
+        suggestion = self.suggestion
+        if suggestion is None or not suggestion.done or suggestion.draft_id != self.editor_pane.draft_id:
+            return
+        new = clean_result(suggestion.texts[index])
+        if not ACTIONS[suggestion.action_id].replaces:
+            before = self.editor.toPlainText()[: suggestion.start]
+            new = ("" if not before or before[-1].isspace() else " ") + new
+        self.editor.setReadOnly(False)
+        cursor = self.editor.textCursor()
+        cursor.beginEditBlock()
+        cursor.setPosition(suggestion.start)
+        cursor.setPosition(suggestion.end, QTextCursor.MoveMode.KeepAnchor)
+        cursor.insertText(new)
+        cursor.endEditBlock()
+        self.editor.setTextCursor(cursor)
+        self._close()
+        self.editor_pane.save()
+        self.reporter.show("Change accepted (Ctrl+Z undoes it).", 4000)
+
+    @Slot()
+    def reject_suggestion(self) -> None:
+        """Drop the suggestion (stopping it if it is still being written); the text stays."""
+        if self.suggestion is not None and not self.suggestion.done and self.suggestion.handle is not None:
+            self.suggestion.handle.cancel()
+        self._close()
+
+    @Slot()
+    def try_again(self) -> None:
+        """The same request on the same passage, once more."""
+        suggestion = self.suggestion
+        if suggestion is None:
+            return
+        self._close()
+        cursor = self.editor.textCursor()
+        cursor.setPosition(suggestion.start)
+        cursor.setPosition(suggestion.end, QTextCursor.MoveMode.KeepAnchor)
+        self.editor.setTextCursor(cursor)
+        request = suggestion.request
+        self.run_action(request.action_id, request.language, request.instruction, request.versions)
+
+    def _close(self) -> None:
+        self.suggestion = None
+        self._stream_timer.stop()
+        self.editor.setReadOnly(False)
+        self.suggestion_pane.hide()
