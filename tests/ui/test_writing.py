@@ -311,3 +311,15 @@ def test_the_chat_settings_panel_stays_with_the_chat(qtbot, writer) -> None:  # 
     assert not window.settings_dock.isVisibleTo(window)
     window.menu_actions.chat_mode.trigger()
     assert window.settings_dock.isVisibleTo(window)
+
+
+def test_a_new_or_deleted_draft_drops_the_suggestion_in_flight(qtbot, writer) -> None:  # type: ignore[no-untyped-def]
+    _, pane, _ = writer(FakeEngine(tokens=[f"w{i} " for i in range(200)], delay_s=0.01))
+    for leave in (lambda: pane.drafts.new_draft(), lambda: pane.drafts.delete_current()):
+        pane.drafts.new_draft()
+        pane.editor.setPlainText("Once upon a time")
+        pane.editor.moveCursor(pane.editor.textCursor().MoveOperation.End)
+        pane.cowriter.run_action("continue")
+        assert pane.cowriter.suggestion is not None and pane.editor.isReadOnly()
+        leave()
+        assert pane.cowriter.suggestion is None and not pane.editor.isReadOnly()

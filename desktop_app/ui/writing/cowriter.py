@@ -189,6 +189,7 @@ class CowriterController(QObject):
             language,
             instruction,
             versions,
+            info.base_model,
         )
         self.editor_pane.save()
         handle = self.scheduler.submit(request.request, Source.COWRITER)

@@ -106,6 +106,7 @@ class WritingPane(QWidget):
 
     @Slot(str, str)
     def _on_drafts_created(self, draft_id: str, instruction: str) -> None:
+        self.cowriter.reject_suggestion()  # it belonged to the draft that was open
         if instruction:
             self.cowriter.remember_instruction(draft_id, instruction)
         self.editor_pane.show_draft(draft_id)
@@ -114,6 +115,7 @@ class WritingPane(QWidget):
     @Slot(str)
     def _on_drafts_removed(self, draft_id: str) -> None:
         if draft_id == self.editor_pane.draft_id:
+            self.cowriter.reject_suggestion()
             self.editor_pane.show_draft(None)
 
     @Slot()
