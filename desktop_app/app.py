@@ -60,6 +60,11 @@ def _build(
 
         return prepare_default(default_output_dir(), progress=progress, cancel=cancel)
 
+    def import_model(source: Path, progress: Any, cancel: Any) -> Path:
+        from desktop_app.models.prepare import prepare_model
+
+        return prepare_model(source, default_output_dir(), progress=progress, cancel=cancel)
+
     settings = AppSettings.load(store)
     apply_appearance(app, settings.theme, settings.font_size)
     scheduler = QtScheduler(engine_factory(settings.model, provider or settings.provider))
@@ -70,6 +75,10 @@ def _build(
         list_models=list_models,
         engine_factory=engine_factory,
         prepare_default_model=prepare_default_model,
+        installed_models=registry.list,
+        default_model_id=registry.default_id,
+        delete_model=registry.delete,
+        import_model=import_model,
         data_folder=data_dir(),
         log_hint=f"Details are in the log: {log_dir() / 'inkwell.log'}",
     )

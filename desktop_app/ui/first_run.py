@@ -1,4 +1,5 @@
-"""First run: no model is prepared yet, so explain and prepare the default one."""
+"""Preparing a model in the background with a progress bar and Cancel: the first run (no
+model is prepared yet, so explain and prepare the default one) and imports."""
 
 from __future__ import annotations
 
@@ -36,21 +37,28 @@ class _Relay(QObject):
     failed = Signal(str)
 
 
-class FirstRunDialog(QDialog):
+class PreparationDialog(QDialog):
     """Runs `prepare(progress, cancel)` on a background thread with a progress bar.
 
     Accepted when the model is ready; rejected with "Not now" (or after a cancel). A
     failure is shown in the dialog, with the chance to try again.
     """
 
-    def __init__(self, prepare: Prepare, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        prepare: Prepare,
+        parent: QWidget | None = None,
+        title: str = "Prepare the model",
+        explanation: str = EXPLANATION,
+        start_text: str = "Prepare the model",
+    ) -> None:
         super().__init__(parent)
-        self.setWindowTitle("Prepare the model")
+        self.setWindowTitle(title)
         self._prepare = prepare
         self._cancel = threading.Event()
         self._thread: threading.Thread | None = None
         self.prepared: Path | None = None
-        self.explanation = QLabel(EXPLANATION)
+        self.explanation = QLabel(explanation)
         self.explanation.setWordWrap(True)
         self.progress = QProgressBar()
         self.progress.setAccessibleName("Preparation progress")
@@ -59,7 +67,7 @@ class FirstRunDialog(QDialog):
         self.status.setWordWrap(True)
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.buttons = QDialogButtonBox()
-        self.prepare_button = QPushButton("Prepare the model")
+        self.prepare_button = QPushButton(start_text)
         self.prepare_button.setDefault(True)
         self.close_button = QPushButton("Not now")
         self.buttons.addButton(self.prepare_button, QDialogButtonBox.ButtonRole.ActionRole)
@@ -141,3 +149,7 @@ class FirstRunDialog(QDialog):
             self.reject()
             return
         super().closeEvent(event)
+
+
+# The first run's dialog is the plain one: its defaults explain the default model.
+FirstRunDialog = PreparationDialog

@@ -26,6 +26,7 @@ from desktop_app.ui.chat.conversation_list import ConversationListPane
 from desktop_app.ui.generation import QtScheduler
 from desktop_app.ui.menus import SHORTCUTS, WindowActions
 from desktop_app.ui.model_status import ModelStatus
+from desktop_app.ui.models_dialog import ModelsDialog
 from desktop_app.ui.services import WindowServices
 from desktop_app.ui.settings_dialog import SettingsDialog
 from desktop_app.ui.status import StatusReporter, reports_problems
@@ -63,6 +64,7 @@ class MainWindow(QMainWindow):
         )
         self.model_status = ModelStatus(scheduler, self.store, self.services, self.reporter, self)
         self._dock_was_visible = False
+        self.models_dialog: ModelsDialog | None = None
         self._build()
         self.menu_actions = WindowActions(self, self.settings_dock, self.list_pane)
         self._connect_signals()
@@ -103,6 +105,8 @@ class MainWindow(QMainWindow):
         a.next.triggered.connect(lambda: chats.step(1))
         a.previous.triggered.connect(lambda: chats.step(-1))
         a.prepare.triggered.connect(self.model_status.offer_preparation)
+        a.models.triggered.connect(self.open_models)
+        a.import_model.triggered.connect(self.import_model)
         a.data_folder.triggered.connect(self._on_data_folder_action_triggered)
         a.shortcuts.triggered.connect(self._on_shortcuts_action_triggered)
         a.about.triggered.connect(self._on_about_action_triggered)
@@ -230,6 +234,25 @@ class MainWindow(QMainWindow):
             self.model_status.reload()
         if self.chat_pane.conversation_id is None:
             self.chat_pane.load_settings_pane()  # a new chat starts from the new defaults
+
+    @Slot()
+    def open_models(self) -> ModelsDialog:
+        """The models page (its import, delete and "use" buttons act at once)."""
+        dialog = ModelsDialog(self.store, self.services, self.reporter, self)
+        dialog.model_chosen.connect(self._on_models_dialog_model_chosen)
+        self.models_dialog = dialog
+        dialog.open()
+        return dialog
+
+    @Slot()
+    def import_model(self) -> None:
+        """Model › Import…: the file dialog, then the conversion with its progress."""
+        dialog = self.open_models()
+        dialog.import_from(dialog.ask_import_path(folder=False))
+
+    @Slot(str)
+    def _on_models_dialog_model_chosen(self, _model_id: str) -> None:
+        self.model_status.reload()
 
     def run_dialog(self, dialog: Any) -> bool:
         """Show a modal dialog; True if accepted (tests replace it)."""

@@ -27,6 +27,7 @@ SHORTCUTS = [
     ("Ctrl+Shift+M", "Writing: Markdown preview"),
     ("Ctrl+E / Ctrl+Shift+E", "Export the chat / all chats"),
     ("Ctrl+I", "Import chats"),
+    ("Ctrl+Shift+L / Ctrl+Shift+O", "Models / import a model you have"),
     ("Ctrl+,", "Settings"),
 ]
 
@@ -57,6 +58,8 @@ class WindowActions:
         self.pane.setText("Chat settings &panel")
         self.pane.setShortcut(QKeySequence("F9"))
         self.prepare = action("&Prepare the default model…")
+        self.models = action("&Models…", "Ctrl+Shift+L")
+        self.import_model = action("&Import a model…", "Ctrl+Shift+O")
         self.data_folder = action("Open the &data folder")
         self.shortcuts = action("&Keyboard shortcuts", QKeySequence.StandardKey.HelpContents)
         self.about = action("&About Inkwell")
@@ -87,6 +90,8 @@ class WindowActions:
         view_menu.addSeparator()
         view_menu.addAction(self.pane)
         model_menu = menus.addMenu("&Model")
+        model_menu.addActions([self.models, self.import_model])
+        model_menu.addSeparator()
         model_menu.addAction(self.prepare)
         help_menu = menus.addMenu("&Help")
         help_menu.addActions([self.shortcuts, self.data_folder, self.about])

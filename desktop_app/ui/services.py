@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from desktop_app.core.presets import DraftTemplate, Preset
+from desktop_app.models.registry import InstalledModel
 from desktop_app.session.settings import ModelChoice
-from desktop_app.ui.first_run import Prepare
+from desktop_app.ui.first_run import Prepare, Progress
 
 
 @dataclass
@@ -22,5 +24,11 @@ class WindowServices:
     # (model setting, provider) -> a loader for the generation thread
     engine_factory: Callable[[str, str], Callable[[], Any]] | None = None
     prepare_default_model: Prepare | None = None
+    # The models page: what is installed, which one is used when the settings name none
+    # (or one that is gone), deleting, and importing a file or folder with progress and cancel.
+    installed_models: Callable[[], list[InstalledModel]] = list
+    default_model_id: Callable[[str | None], str | None] = lambda preferred: preferred
+    delete_model: Callable[[str], None] = lambda model_id: None
+    import_model: Callable[[Path, Progress, threading.Event], Path] | None = None
     data_folder: Path = field(default_factory=Path.home)
     log_hint: str = "Details are in the log."

@@ -1,0 +1,228 @@
+"""The models page: the prepared models with their details; choose the one Inkwell uses,
+import a GGUF file or a Hugging Face folder you have, delete one."""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QHBoxLayout,
+    QListWidget,
+    QListWidgetItem,
+    QMessageBox,
+    QPushButton,
+    QSplitter,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop_app.models.registry import InstalledModel, split_model_setting
+from desktop_app.session.settings import AppSettings
+from desktop_app.store import Store
+from desktop_app.ui.first_run import PreparationDialog
+from desktop_app.ui.services import WindowServices
+from desktop_app.ui.status import StatusReporter, reports_problems
+
+IMPORT_EXPLANATION = (
+    "<h3>Import {name}</h3><p>Inkwell converts the model once into a form it runs fast on this "
+    "computer. The file itself is not changed, and nothing is downloaded.</p><p>{size}</p>"
+)
+
+
+class ModelsDialog(QDialog):
+    """Lists the models; the window reloads the model when `model_chosen` says so."""
+
+    model_chosen = Signal(str)  # the id the settings now name
+
+    def __init__(
+        self, store: Store, services: WindowServices, reporter: StatusReporter, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Models")
+        self.resize(820, 480)
+        self.store = store
+        self.services = services
+        self.reporter = reporter
+        self.models: list[InstalledModel] = []
+        self.list = QListWidget()
+        self.list.setAccessibleName("Models")
+        self.details = QTextBrowser()
+        self.details.setAccessibleName("Model details")
+        self.use_button = QPushButton("Use this model")
+        self.delete_button = QPushButton("Delete…")
+        self.import_button = QPushButton("Import a GGUF file…")
+        self.import_folder_button = QPushButton("Import a folder…")
+        for button, name in (
+            (self.use_button, "Use this model"),
+            (self.delete_button, "Delete the model"),
+            (self.import_button, "Import a GGUF file"),
+            (self.import_folder_button, "Import a Hugging Face folder"),
+        ):
+            button.setAccessibleName(name)
+        split = QSplitter()
+        split.addWidget(self.list)
+        split.addWidget(self.details)
+        split.setSizes([280, 540])
+        row = QHBoxLayout()
+        for button in (self.import_button, self.import_folder_button):
+            row.addWidget(button)
+        row.addStretch(1)
+        for button in (self.delete_button, self.use_button):
+            row.addWidget(button)
+        close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        layout = QVBoxLayout(self)
+        layout.addWidget(split, 1)
+        layout.addLayout(row)
+        layout.addWidget(close)
+        close.rejected.connect(self.reject)
+        self.list.currentRowChanged.connect(self._on_list_current_row_changed)
+        self.use_button.clicked.connect(self.use_selected)
+        self.delete_button.clicked.connect(self.delete_selected)
+        self.import_button.clicked.connect(self._on_import_button_clicked)
+        self.import_folder_button.clicked.connect(self._on_import_folder_button_clicked)
+        self.refresh()
+
+    def _default(self) -> str | None:
+        """The model Inkwell uses: the one the settings name, else the registry's default."""
+        preferred = split_model_setting(AppSettings.load(self.store).model)[0]
+        return self.services.default_model_id(preferred)
+
+    def refresh(self, select: str | None = None) -> None:
+        current = self.selected()
+        self.models = self.services.installed_models()
+        in_use = self._default()
+        self.list.clear()
+        for model in self.models:
+            mark = " (in use)" if model.id == in_use else ""
+            item = QListWidgetItem(f"{model.manifest.name}{mark}\n   {model.id}")
+            item.setData(Qt.ItemDataRole.UserRole, model.id)
+            self.list.addItem(item)
+        wanted = select or (current.id if current is not None else in_use)
+        ids = [m.id for m in self.models]
+        self.list.setCurrentRow(ids.index(wanted) if wanted in ids else (0 if ids else -1))
+        if not ids:
+            self.details.setHtml(
+                "<p>No model is prepared yet. Import a GGUF file you have, or prepare "
+                "the default model (Model › Prepare the default model).</p>"
+            )
+        self._update_buttons()
+
+    def selected(self) -> InstalledModel | None:
+        row = self.list.currentRow()
+        return self.models[row] if 0 <= row < len(self.models) else None
+
+    def _update_buttons(self) -> None:
+        model = self.selected()
+        self.use_button.setEnabled(model is not None and model.id != self._default())
+        self.delete_button.setEnabled(model is not None)
+        can_import = self.services.import_model is not None
+        self.import_button.setEnabled(can_import)
+        self.import_folder_button.setEnabled(can_import)
+
+    @Slot(int)
+    def _on_list_current_row_changed(self, _row: int) -> None:
+        model = self.selected()
+        if model is not None:
+            rows = "".join(
+                f"<tr><td><b>{html.escape(label)}</b></td><td>{html.escape(value)}</td></tr>"
+                for label, value in model.details()
+            )
+            self.details.setHtml(f"<h3>{html.escape(model.manifest.name)}</h3><table cellpadding='3'>{rows}</table>")
+        self._update_buttons()
+
+    @Slot()
+    @reports_problems("Could not change the model")
+    def use_selected(self) -> None:
+        model = self.selected()
+        if model is None:
+            return
+        self.store.settings.set("model", model.id)
+        self.refresh(model.id)
+        self.model_chosen.emit(model.id)
+
+    @Slot()
+    @reports_problems("Could not delete the model")
+    def delete_selected(self) -> None:
+        model = self.selected()
+        if model is None or not self.confirm_delete(model):
+            return
+        in_use = model.id == self._default()
+        self.services.delete_model(model.id)
+        if split_model_setting(AppSettings.load(self.store).model)[0] == model.id:
+            self.store.settings.set("model", "")
+        self.refresh()
+        self.reporter.show(f"Deleted {model.manifest.name}. Its source file, if any, is untouched.", 6000)
+        if in_use:
+            self.model_chosen.emit(self._default() or "")
+
+    def confirm_delete(self, model: InstalledModel) -> bool:
+        """Ask before deleting (tests replace it)."""
+        answer = QMessageBox.question(
+            self,
+            "Delete the model",
+            f"Delete {model.manifest.name} ({model.size_bytes / 1e6:,.0f} MB)? "
+            "The file it was made from is not touched; you can import it again.",
+        )
+        return answer == QMessageBox.StandardButton.Yes
+
+    # ---- importing ----
+
+    def ask_import_path(self, folder: bool) -> str:
+        """The file or folder to import, "" when cancelled (tests replace it)."""
+        if folder:
+            return QFileDialog.getExistingDirectory(self, "Import a Hugging Face model folder", str(Path.home()))
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Import a GGUF model", str(Path.home()), "GGUF models (*.gguf);;All files (*)"
+        )
+        return str(path)
+
+    @Slot()
+    def _on_import_button_clicked(self) -> None:
+        self.import_from(self.ask_import_path(folder=False))
+
+    @Slot()
+    def _on_import_folder_button_clicked(self) -> None:
+        self.import_from(self.ask_import_path(folder=True))
+
+    def import_from(self, path_text: str) -> None:
+        """Convert the file or folder with a progress bar and Cancel; select it when done."""
+        importer = self.services.import_model
+        if not path_text or importer is None:
+            return
+        source = Path(path_text)
+        size = _size_text(source)
+
+        def prepare(progress, cancel):  # type: ignore[no-untyped-def]
+            return importer(source, progress, cancel)
+
+        dialog = PreparationDialog(
+            prepare,
+            self,
+            title="Import a model",
+            explanation=IMPORT_EXPLANATION.format(name=html.escape(source.name), size=html.escape(size)),
+            start_text="Import",
+        )
+        self.import_dialog = dialog
+        dialog.start()
+        if self.run_dialog(dialog) and dialog.prepared is not None:
+            imported = dialog.prepared.name
+            self.refresh(imported)
+            self.reporter.show(f"Imported {source.name}. “Use this model” switches to it.", 8000)
+
+    def run_dialog(self, dialog: QDialog) -> bool:
+        """Show a modal dialog; True if accepted (tests replace it)."""
+        return bool(dialog.exec())
+
+
+def _size_text(path: Path) -> str:
+    try:
+        size = path.stat().st_size if path.is_file() else sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+    except OSError:
+        return ""
+    return f"{path.name}: {size / 1e9:.2f} GB" if size >= 1e9 else f"{path.name}: {size / 1e6:.0f} MB"
