@@ -76,6 +76,7 @@ lint: $(VENV)/.stamp-dev
 bench: $(VENV)/.stamp-bench model bench-store bench-gui
 	$(BIN)/python bench/bench_engine.py --write bench/RESULTS.md
 	$(BIN)/python bench/bench_quality.py --write bench/RESULTS.md
+	$(BIN)/python bench/bench_import.py --write bench/RESULTS.md
 
 bench-gui: $(VENV)/.stamp-app model
 	$(BIN)/python bench/bench_gui.py --write bench/RESULTS.md

@@ -285,7 +285,21 @@ def machine() -> str:
     except (OSError, StopIteration, ValueError):
         pass
     system = f"{platform.system()} {platform.release()}, Python {platform.python_version()}"
-    return f"{cpu}, {os.cpu_count()} cores{memory}, {system}"
+    return f"{cpu}, {os.cpu_count()} cores{cache_sizes()}{memory}, {system}"
+
+
+def cache_sizes() -> str:
+    """The CPU's cache sizes as lscpu reports them: whether a model's weights fit decides speed."""
+    try:
+        out = subprocess.run(["lscpu"], capture_output=True, text=True, timeout=10).stdout
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    caches = []
+    for line in out.splitlines():
+        name, _, value = line.partition(":")
+        if name.strip() in ("L1d cache", "L2 cache", "L3 cache"):
+            caches.append(f"{name.strip().split()[0]} {value.strip()}")
+    return f" ({', '.join(caches)})" if caches else ""
 
 
 def publish(report: str, path: Path | None) -> None:

@@ -1,0 +1,305 @@
+"""Benchmark: importing GGUF files people have, and running them, against llama.cpp.
+
+For each file: the import's peak memory and time (against copying the file and writing the
+output once: the issue's bound is the GGUF's size + 1 GB, and 3x that copy), then decode
+tokens/s and the first token of a 1,000-token prompt, ours and llama.cpp's on the same file,
+2 threads each, each in a process of its own.
+
+The files:
+- SmolLM2-135M-Instruct re-quantized to Q4_K_M by llama.cpp (llama_model_quantize);
+- synthetic Llama-shaped Q4_K_M files of about 1.5B and 3B parameters: random but valid
+  blocks (small finite scales) in llama.cpp's Q4_K_M mix (Q6_K for the output and half of
+  attn_v and ffn_down, Q4_K elsewhere), with SmolLM2's tokenizer. Their text is noise; their
+  speed and memory are those of a real model of that shape.
+
+    python bench/bench_import.py --write bench/RESULTS.md [--only smollm2,1.5b,3b]   (make bench)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench_engine import machine, peak_rss_mb, prompt_ids, publish, timed_stream  # noqa: E402
+
+OUT = ROOT / "bench" / "out" / "import"
+THREADS = 2
+NEW_TOKENS = 64
+
+
+@dataclass(frozen=True)
+class Shape:
+    name: str
+    hidden: int
+    layers: int
+    intermediate: int
+    heads: int
+    kv_heads: int
+
+
+SHAPES = {
+    # Qwen2.5-1.5B's and Llama-3.2-3B's sizes, on a Llama graph with SmolLM2's 49,152-token vocabulary
+    "1.5b": Shape("synthetic Llama 1.5B-shaped", 1536, 28, 8960, 12, 2),
+    "3b": Shape("synthetic Llama 3B-shaped", 3072, 28, 8192, 24, 8),
+}
+
+
+def random_blocks(qtype, rows: int, k: int, rng: np.random.Generator) -> np.ndarray:  # type: ignore[no-untyped-def]
+    """Valid random Q4_K or Q6_K rows: random quants and scales, small finite fp16 d/dmin."""
+    from gguf import GGML_QUANT_SIZES, GGMLQuantizationType
+
+    block, size = GGML_QUANT_SIZES[qtype]
+    raw = rng.integers(0, 256, (rows, k // block, size), dtype=np.uint8)
+    d = np.full((rows, k // block), 2e-3, np.float16).view(np.uint8).reshape(rows, k // block, 2)
+    if qtype == GGMLQuantizationType.Q4_K:
+        raw[..., 0:2] = d  # d
+        raw[..., 2:4] = d  # dmin
+    elif qtype == GGMLQuantizationType.Q6_K:
+        raw[..., -2:] = d
+    else:
+        raise ValueError(qtype)
+    return raw.reshape(rows, -1)
+
+
+def synthetic_gguf(shape: Shape, target: Path) -> Path:
+    """A Q4_K_M-mixed Llama GGUF of `shape` with SmolLM2's tokenizer (written once)."""
+    if target.is_file():
+        return target
+    import gguf
+    from gguf import GGMLQuantizationType as Q
+
+    from desktop_app.models.workspace import locate_default_gguf
+
+    source = gguf.GGUFReader(locate_default_gguf())
+    vocab = len(source.fields["tokenizer.ggml.tokens"].data)
+    writer = gguf.GGUFWriter(str(target) + ".partial", "llama")
+    writer.add_name(shape.name)
+    writer.add_context_length(4096)
+    writer.add_embedding_length(shape.hidden)
+    writer.add_block_count(shape.layers)
+    writer.add_feed_forward_length(shape.intermediate)
+    writer.add_head_count(shape.heads)
+    writer.add_head_count_kv(shape.kv_heads)
+    writer.add_rope_freq_base(500000.0)
+    writer.add_layer_norm_rms_eps(1e-5)
+    writer.add_vocab_size(vocab)
+    writer.add_file_type(gguf.LlamaFileType.MOSTLY_Q4_K_M)
+    for key, field in source.fields.items():
+        if key.startswith("tokenizer."):
+            value = field.contents()
+            kind = field.types[0]
+            sub = field.types[-1] if kind == gguf.GGUFValueType.ARRAY else None
+            writer.add_key_value(key, value, kind, sub_type=sub)
+    rng = np.random.default_rng(0)
+    h, f = shape.hidden, shape.intermediate
+    kv = shape.kv_heads * (h // shape.heads)
+
+    def quant(name: str, rows: int, k: int, qtype: Q) -> None:
+        raw = random_blocks(qtype, rows, k, rng)
+        writer.add_tensor(name, raw, raw_dtype=qtype)
+
+    def norm(name: str, n: int) -> None:
+        writer.add_tensor(name, np.ones(n, np.float32))
+
+    quant("token_embd.weight", vocab, h, Q.Q4_K)
+    for i in range(shape.layers):
+        more = i < shape.layers // 8 or i >= 7 * shape.layers // 8 or (i - shape.layers // 8) % 3 == 2
+        norm(f"blk.{i}.attn_norm.weight", h)
+        quant(f"blk.{i}.attn_q.weight", h, h, Q.Q4_K)
+        quant(f"blk.{i}.attn_k.weight", kv, h, Q.Q4_K)
+        quant(f"blk.{i}.attn_v.weight", kv, h, Q.Q6_K if more else Q.Q4_K)
+        quant(f"blk.{i}.attn_output.weight", h, h, Q.Q4_K)
+        norm(f"blk.{i}.ffn_norm.weight", h)
+        quant(f"blk.{i}.ffn_gate.weight", f, h, Q.Q4_K)
+        quant(f"blk.{i}.ffn_up.weight", f, h, Q.Q4_K)
+        quant(f"blk.{i}.ffn_down.weight", h, f, Q.Q6_K if more else Q.Q4_K)
+    norm("output_norm.weight", h)
+    quant("output.weight", vocab, h, Q.Q6_K)
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+    os.replace(str(target) + ".partial", target)
+    return target
+
+
+def smollm2_q4_k_m(target: Path) -> Path:
+    if target.is_file():
+        return target
+    import llama_cpp
+
+    from desktop_app.models.workspace import locate_default_gguf
+
+    params = llama_cpp.llama_model_quantize_default_params()
+    params.ftype = llama_cpp.LLAMA_FTYPE_MOSTLY_Q4_K_M
+    params.allow_requantize = True
+    params.nthread = THREADS
+    partial = target.with_suffix(".partial")
+    if llama_cpp.llama_model_quantize(str(locate_default_gguf()).encode(), str(partial).encode(), params) != 0:
+        raise RuntimeError("llama.cpp could not re-quantize the SmolLM2 GGUF")
+    os.replace(partial, target)
+    return target
+
+
+# ---- workers, each in a process of its own ----
+
+
+def worker_import(gguf_path: str, out: str) -> dict[str, object]:
+    from desktop_app.models.prepare import prepare_model
+
+    started = time.perf_counter()
+    model_dir = prepare_model(Path(gguf_path), Path(out), model_id="bench-import", force=True)
+    seconds = time.perf_counter() - started
+    written = sum(f.stat().st_size for f in model_dir.iterdir() if f.is_file())
+    return {"seconds": seconds, "peak_mb": peak_rss_mb(), "written_bytes": written, "model_dir": str(model_dir)}
+
+
+def worker_ours(model_dir: str) -> dict[str, object]:
+    from desktop_app.core.generation import GenerationSettings
+    from desktop_app.engine import Finished, GenerationRequest, TextChunk, load_engine
+
+    engine = load_engine(Path(model_dir), "cpu", threads=THREADS)
+    engine.stop_token_ids = frozenset()
+
+    def once(n_prompt: int, count: int) -> tuple[float, float]:
+        engine.reset_cache()
+        text = engine.tokenizer.decode(prompt_ids(n_prompt))
+        request = GenerationRequest(prompt=text, settings=GenerationSettings(temperature=0, max_new_tokens=count))
+        events = (e for e in engine.generate(request) if isinstance(e, TextChunk | Finished))
+        return timed_stream((e for e in events if isinstance(e, TextChunk)), count)
+
+    return measure(once)
+
+
+def worker_llama_cpp(gguf_path: str) -> dict[str, object]:
+    from llama_cpp import Llama
+
+    llm = Llama(
+        model_path=gguf_path, n_ctx=2048, n_threads=THREADS, n_threads_batch=THREADS, n_batch=512, verbose=False
+    )
+
+    def once(n_prompt: int, count: int) -> tuple[float, float]:
+        llm.reset()
+        return timed_stream(llm.generate(prompt_ids(n_prompt), temp=0.0, reset=True), count)
+
+    return measure(once)
+
+
+def measure(once) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    once(30, 4)  # warm-up
+    decode = [once(30, NEW_TOKENS)[1] for _ in range(2)]
+    ttft = once(1000, 1)[0]
+    return {
+        "decode_tps": float(np.median(decode)),
+        "decode_rounds": decode,
+        "ttft1000_s": ttft,
+        "peak_mb": peak_rss_mb(),
+    }
+
+
+def run(kind: str, *args: str) -> dict[str, object]:
+    env = dict(os.environ, OMP_NUM_THREADS=str(THREADS))
+    done = subprocess.run(
+        [sys.executable, __file__, "--worker", kind, *args], capture_output=True, text=True, env=env, timeout=5400
+    )
+    if done.returncode != 0:
+        return {"error": (done.stderr.strip().splitlines() or ["no output"])[-1][:300]}
+    return json.loads(done.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+def copy_seconds(path: Path, extra_bytes: int) -> float:
+    """Copying the file, then writing `extra_bytes` more (the output), each synced to disk."""
+    with tempfile.TemporaryDirectory(dir=OUT) as folder:
+        started = time.perf_counter()
+        copy = Path(folder) / "copy"
+        shutil.copyfile(path, copy)
+        with open(copy, "rb+") as handle:
+            os.fsync(handle.fileno())
+        with open(Path(folder) / "out", "wb") as handle:
+            chunk = bytes(1 << 24)
+            for _ in range(max(1, extra_bytes // len(chunk))):
+                handle.write(chunk)
+            handle.flush()
+            os.fsync(handle.fileno())
+        return time.perf_counter() - started
+
+
+def bench_file(label: str, path: Path) -> str:
+    imported = run("import", str(path), str(OUT / "models"))
+    size = path.stat().st_size
+    if "error" in imported:
+        return f"| {label} | {size / 1e6:,.0f} MB | import failed: {imported['error']} | | | | |"
+    baseline = copy_seconds(path, int(imported["written_bytes"]))  # type: ignore[call-overload]
+    ours = run("ours", str(imported["model_dir"]))
+    theirs = run("llama_cpp", str(path))
+    bound = size / 2**20 + 1024
+    ratio = (
+        f"{float(ours['decode_tps']) / float(theirs['decode_tps']):.2f}x"  # type: ignore[arg-type]
+        if "error" not in ours and "error" not in theirs
+        else "-"
+    )
+
+    def speed(result: dict[str, object]) -> str:
+        if "error" in result:
+            return f"failed: {result['error']}"
+        return f"{float(result['decode_tps']):.1f} tok/s, {float(result['ttft1000_s']) * 1000:,.0f} ms"  # type: ignore[arg-type]
+
+    return (
+        f"| {label} | {size / 1e6:,.0f} MB | {float(imported['peak_mb']):,.0f} MB (bound {bound:,.0f}) | "  # type: ignore[arg-type]
+        f"{float(imported['seconds']):.1f} s (copy {baseline:.1f} s) | {speed(ours)} | {speed(theirs)} | {ratio} |"  # type: ignore[arg-type]
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--write", type=Path)
+    parser.add_argument("--only", default="smollm2,1.5b,3b")
+    parser.add_argument("--worker", nargs="+")
+    args = parser.parse_args()
+    if args.worker:
+        kind, *rest = args.worker
+        result = {"import": worker_import, "ours": worker_ours, "llama_cpp": worker_llama_cpp}[kind](*rest)
+        print(json.dumps(result))
+        return 0
+    OUT.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for name in args.only.split(","):
+        if name == "smollm2":
+            rows.append(bench_file("SmolLM2-135M Q4_K_M", smollm2_q4_k_m(OUT / "smollm2-135m-q4_k_m.gguf")))
+        else:
+            shape = SHAPES[name]
+            rows.append(bench_file(shape.name + " Q4_K_M", synthetic_gguf(shape, OUT / f"llama-{name}-q4_k_m.gguf")))
+    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    report = "\n".join(
+        [
+            f"\n## GGUF import and speed, run of {stamp}\n",
+            f"Machine: {machine()}. {THREADS} threads each; decode = {NEW_TOKENS} greedy tokens after a "
+            "30-token prompt (median of 2), first token = a 1,000-token prompt. Import bound: peak at most "
+            "the file + 1 GB, time within 3x of copying the file and writing the output.\n",
+            "| file | size | import peak memory | import time | Inkwell decode, first token | "
+            "llama.cpp decode, first token | decode ratio |",
+            "|---|---:|---:|---:|---:|---:|---:|",
+            *rows,
+            "",
+        ]
+    )
+    publish(report, args.write)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
