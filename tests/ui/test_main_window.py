@@ -317,3 +317,17 @@ def test_a_cowriter_request_while_a_reply_streams_is_queued_not_refused(qtbot, m
         pane.cowriter.run_action("continue")
         assert "waiting for a chat reply to finish" in pane.suggestion_pane.label.text()
     assert pane.cowriter.suggestion is not None and pane.cowriter.suggestion.texts[0].startswith("w0")
+
+
+def test_a_request_the_scheduler_refuses_leaves_no_reply_streaming(qtbot, make_window, store: Store) -> None:  # type: ignore[no-untyped-def]
+    window = make_window(FakeEngine)
+    shown: list[str] = []
+    window.reporter.problem_shown.connect(lambda title, text: shown.append(text))
+    window.scheduler.shutdown()
+    window.chat_pane.composer.setPlainText("Hello")
+    window.chat_pane.send()
+    assert shown and "closing" in shown[0]
+    [conversation] = store.conversations.all()
+    reply = store.conversations.path(conversation.id)[-1]
+    assert reply.role == "assistant" and reply.status == "failed"
+    assert window.chat_pane.send_button.isEnabled() and not window.chat_pane.generating

@@ -223,9 +223,13 @@ class ChatPane(QWidget):
         self._start(turn)
 
     def _start(self, turn: Turn) -> None:
+        try:
+            handle = self.scheduler.submit(turn.request, Source.CHAT)
+        except UserError:
+            turn.fail()  # the reply's row is there already: say it never came
+            raise
         self.chat_view.begin_stream()
         self.chat_view.update_stream("")
-        handle = self.scheduler.submit(turn.request, Source.CHAT)
         self.turn, self.handle = turn, handle
         self._turns[handle] = turn
         handle.started.connect(self._on_handle_started)
