@@ -172,7 +172,9 @@ def install() -> None:
     cache = cache_root()
     sdist = download_sdist(cache)
     wheel = build_wheel(cache, sdist, this_machine_args())
-    pip("install", "--quiet", str(wheel))
+    pip("install", "--quiet", str(wheel))  # with its dependencies
+    # Ours even where a llama-cpp-python of the same version (a native build) is installed.
+    pip("install", "--quiet", "--no-deps", "--force-reinstall", str(wheel))
     unpack_sources(sdist, sources_dir())
 
 
