@@ -79,7 +79,7 @@ class TinyArch:
     layer_outputs: tuple[str, ...] = ("o_proj.weight", "down_proj.weight")
     layer_gain: float = 0.5
     embedding_std: float = 0.25
-    output_scale: float = 0.4  # the final norm's scale: the logits' temperature
+    output_scale: float = 0.3  # the final norm's scale: the logits' temperature
 
 
 # Gemma scales its input embeddings by sqrt(hidden) and normalizes each block's output.
@@ -87,7 +87,7 @@ GEMMA_SCALES: dict[str, Any] = {
     "layer_outputs": ("post_attention_layernorm.weight", "post_feedforward_layernorm.weight"),
     "layer_gain": 0.4,
     "embedding_std": 0.25 / 16,
-    "output_scale": 6.4,
+    "output_scale": 4.8,
 }
 ARCHS: dict[str, TinyArch] = {
     # TinyLlama-style: SentencePiece, untied output.
