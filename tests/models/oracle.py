@@ -268,8 +268,8 @@ class SmolLM2GGUFs:
     --allow-requantize` would (recipes, so Q3_K is Q3_K_M); made on first use.
 
     Its hidden size, 576, is no multiple of 256: llama.cpp gives those rows a fallback type
-    (Q4_K -> Q5_0, Q5_K -> Q5_1, Q6_K -> Q8_0, Q2_K and Q3_K -> IQ4_NL), so only ffn_down
-    (1536 wide) keeps the K-quant. A file takes about half a second."""
+    (Q4_K -> Q5_0, Q5_K -> Q5_1, Q6_K -> Q8_0, Q2_K and Q3_K -> Q4_0 in 0.3.36), so only
+    ffn_down (1536 wide) keeps a K-quant; token_embd (the tied output) stays Q8_0. A file takes about half a second."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
