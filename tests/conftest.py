@@ -120,3 +120,36 @@ def tiny_engine_factory(tiny_model_dir: Path):  # type: ignore[no-untyped-def]
 @pytest.fixture
 def tiny_engine(tiny_engine_factory):  # type: ignore[no-untyped-def]
     return tiny_engine_factory("fp32")
+
+
+# --- llama.cpp as the oracle for GGUF imports (issue 16); the helpers live in tests/models/ ---
+
+
+@pytest.fixture(scope="session")
+def llama_cpp():  # type: ignore[no-untyped-def]
+    """The llama_cpp module; a loud skip where it is not installed, a failure in CI."""
+    from tests.models.oracle import require_llama_cpp
+
+    return require_llama_cpp()
+
+
+@pytest.fixture(scope="session")
+def tiny_gguf(llama_cpp, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """tiny_gguf(arch, qtype) -> Path of a tiny random GGUF; kept in the pytest cache between runs."""
+    from tests.models.tiny_gguf import TinyGGUFs, cached_root
+
+    cache = getattr(request.config, "cache", None)
+    folder = cache.mkdir("inkwell-tiny-gguf") if cache is not None else tmp_path_factory.mktemp("tiny-gguf")
+    return TinyGGUFs(cached_root(folder))
+
+
+@pytest.fixture(scope="session")
+def smollm2_gguf(llama_cpp, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """smollm2_gguf(qtype) -> Path of the default model's GGUF re-quantized (made per session)."""
+    import shutil
+
+    from tests.models.oracle import SmolLM2GGUFs
+
+    folder = tmp_path_factory.mktemp("smollm2-gguf")
+    yield SmolLM2GGUFs(folder)
+    shutil.rmtree(folder, ignore_errors=True)  # about a gigabyte for all ten types
