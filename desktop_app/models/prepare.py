@@ -35,6 +35,7 @@ from desktop_app.models.onnx_tools import QUANTIZATIONS
 from desktop_app.models.registry import DEFAULT_MODEL_ID
 from desktop_app.models.workspace import (
     ModelSource,
+    PreparationCancelled,
     check_disk_space,
     clean_stale_partials,
     fsync_tree,
@@ -49,10 +50,6 @@ log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int, str], None]
 DEFAULT_QUANTIZATIONS = ("q4", "fp16")
-
-
-class PreparationCancelled(UserError):
-    pass
 
 
 def _noop_progress(step: int, total: int, message: str) -> None:

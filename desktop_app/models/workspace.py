@@ -27,6 +27,10 @@ GGUF_MAGIC = b"GGUF"
 PARTIAL_PREFIX = ".partial-"
 
 
+class PreparationCancelled(UserError):
+    pass
+
+
 @dataclass(frozen=True)
 class ModelSource:
     kind: str  # "gguf" or "hf"
