@@ -348,7 +348,10 @@ class GraphBuilder:
         ]
         attrs: dict[str, Any] = {}
         if local:
-            attrs["local_window_size"] = s.sliding_window - 1  # ONNX Runtime's window leaves out the query itself
+            # llama.cpp attends to the last `sliding_window` positions, the query's own
+            # included; ONNX Runtime's window counts the same way (checked against the
+            # reference in the tests).
+            attrs["local_window_size"] = s.sliding_window
         if s.attention_softcap:
             attrs["softcap"] = s.attention_softcap
         attended = self.node(

@@ -52,6 +52,7 @@ def write_tokenizer(source: GGUFFile, arch: Architecture, folder: Path) -> tuple
             f"The tokenizer of {source.path.name} cannot be converted: {str(exc).strip()[:200]}",
             hint=f"Its tokenizer model is {wanted['tokenizer_type']!r}.",
         ) from exc
+    _mark_special(tokenizer, tokens, source.field("tokenizer.ggml.token_type"))
     tokenizer.save(str(folder / "tokenizer.json"))
     template = source.field("tokenizer.chat_template")
     template = template if isinstance(template, str) and template.strip() else None
@@ -78,6 +79,26 @@ def write_tokenizer(source: GGUFFile, arch: Architecture, folder: Path) -> tuple
         "add_bos_token": bool(add_bos) if add_bos is not None else None,
     }
     return special, template
+
+
+def _mark_special(tokenizer: Any, tokens: list[str], types: Any) -> None:
+    """Make every control and user-defined token of the file an added token of the tokenizer.
+
+    Chat templates write them as text (<|im_start|>, <start_of_turn>, ...), and the engine
+    encodes that text: each must map to its one id. Some converters add only the tokens
+    they know by name."""
+    from tokenizers import AddedToken
+
+    if not isinstance(types, list) or len(types) != len(tokens):
+        return
+    have = {str(t.content) for t in tokenizer.get_added_tokens_decoder().values()}
+    for kind, add in ((_CONTROL, tokenizer.add_special_tokens), (_USER_DEFINED, tokenizer.add_tokens)):
+        missing = [t for t, k in zip(tokens, types, strict=True) if k == kind and t not in have]
+        if missing:
+            add([AddedToken(t, special=kind == _CONTROL, normalized=False) for t in missing])
+
+
+_CONTROL, _USER_DEFINED = 3, 4  # llama.cpp's token types
 
 
 def end_of_turn_tokens(chat_template: str | None) -> list[str]:

@@ -43,6 +43,20 @@ def tiny_vocabulary() -> tuple[list[str], list[str]]:
     return [token for token, _ in vocab], merges
 
 
+def tiny_spm_vocabulary() -> tuple[list[str], list[float], list[int]]:
+    """A SentencePiece-style vocabulary (llama.cpp's "llama" tokenizer model): special
+    tokens, the 256 byte tokens, then the corpus's characters and words with ▁ for spaces."""
+    special = ["<unk>", "<s>", "</s>", *SPECIAL]
+    bytes_ = [f"<0x{b:02X}>" for b in range(256)]
+    words = sorted({w for line in CORPUS for w in line.split()})
+    pieces = sorted({c for line in CORPUS for c in line if c != " "} | {"▁"})
+    pieces += [p for p in ("▁" + w for w in words) if p not in pieces]
+    tokens = special + bytes_ + pieces
+    scores = [0.0] * (len(special) + len(bytes_)) + [-float(i) for i in range(len(pieces))]
+    types = [2] + [3] * (len(special) - 1) + [6] * 256 + [1] * len(pieces)
+    return tokens, scores, types
+
+
 DEFAULTS: dict[str, Any] = dict(
     hidden=64, ffn=128, layers=2, heads=4, kv_heads=2, head_dim=16, context=256, rope_base=10_000.0
 )
@@ -89,13 +103,25 @@ def write_gguf(
             writer.add_string(key, value)
         else:
             writer.add_uint32(key, value)
-    writer.add_string("tokenizer.ggml.model", "gpt2")
-    writer.add_string("tokenizer.ggml.pre", "default")
-    writer.add_array("tokenizer.ggml.tokens", tokens)
-    writer.add_array("tokenizer.ggml.token_type", [3 if t in SPECIAL else 1 for t in tokens])
-    writer.add_array("tokenizer.ggml.merges", merges)
-    writer.add_uint32("tokenizer.ggml.bos_token_id", 1)
-    writer.add_uint32("tokenizer.ggml.eos_token_id", 2)
+    if arch.tokenizer in ("gemma2", "gemma3_text", "phi3"):  # SentencePiece vocabularies
+        tokens, scores, token_types = tiny_spm_vocabulary()
+        writer.add_string("tokenizer.ggml.model", "llama")
+        writer.add_array("tokenizer.ggml.tokens", tokens)
+        writer.add_array("tokenizer.ggml.scores", scores)
+        writer.add_array("tokenizer.ggml.token_type", token_types)
+        writer.add_uint32("tokenizer.ggml.unknown_token_id", 0)
+        writer.add_uint32("tokenizer.ggml.padding_token_id", 0)
+        writer.add_uint32("tokenizer.ggml.bos_token_id", 1)
+        writer.add_uint32("tokenizer.ggml.eos_token_id", 2)
+        writer.add_uint32("tokenizer.ggml.eot_token_id", tokens.index("<|im_end|>"))
+    else:
+        writer.add_string("tokenizer.ggml.model", "gpt2")
+        writer.add_string("tokenizer.ggml.pre", "default")
+        writer.add_array("tokenizer.ggml.tokens", tokens)
+        writer.add_array("tokenizer.ggml.token_type", [3 if t in SPECIAL else 1 for t in tokens])
+        writer.add_array("tokenizer.ggml.merges", merges)
+        writer.add_uint32("tokenizer.ggml.bos_token_id", 1)
+        writer.add_uint32("tokenizer.ggml.eos_token_id", 2)
     writer.add_bool("tokenizer.ggml.add_bos_token", False)
     writer.add_string("tokenizer.chat_template", CHATML)
 
