@@ -68,6 +68,8 @@ class GGUFFile:
                     f"{path.name} holds tensors of an unknown GGUF type ({number}).",
                     hint="The file may come from a newer llama.cpp than Inkwell knows, or be damaged.",
                 ) from None
+            if "reshape" in text:  # the mapped file ends before its tensors do
+                raise UserError(f"{path.name} is truncated: its tensors run past its end.", hint=_DAMAGED) from None
             raise UserError(f"{path.name} cannot be read as a GGUF file: {_cause(exc)}.", hint=_DAMAGED) from None
         except (KeyError, IndexError, OSError, TypeError, UnicodeDecodeError) as exc:
             raise UserError(f"{path.name} cannot be read as a GGUF file: {_cause(exc)}.", hint=_DAMAGED) from None

@@ -110,7 +110,7 @@ class WeightWriter:
         return name, offset, row
 
     def _write(self, offset: int, array: np.ndarray) -> None:
-        view = memoryview(np.ascontiguousarray(array)).cast("B")
+        view = np.ascontiguousarray(array).data.cast("B")
         while view:
             written = os.pwrite(self._fd, view, offset)
             view, offset = view[written:], offset + written
@@ -132,7 +132,7 @@ class WeightWriter:
         if tensor.type_name not in FLOAT_TYPES:
             raise UserError(f"Tensor {tensor.name} is of type {tensor.type_name} where a float type was expected.")
         raw = np.ascontiguousarray(tensor.data).view(np.uint8).reshape(1, -1)
-        value = floats_of(tensor.qtype, raw, tensor.rows * tensor.columns).reshape(-1).astype(np.float32)
+        value: np.ndarray = floats_of(tensor.qtype, raw, tensor.rows * tensor.columns).reshape(-1).astype(np.float32)
         self._count(tensor, value.nbytes)
         return value
 
