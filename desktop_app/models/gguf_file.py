@@ -13,6 +13,7 @@ the gguf package, a malformed header) becomes a UserError that names it.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import mmap
 import struct
 from collections.abc import Iterator
@@ -163,7 +164,7 @@ class GGUFFile:
 
     def _check_overlaps(self) -> None:
         spans = sorted((t.offset, t.offset + t.n_bytes, t.name) for t in self.tensors.values())
-        for (_, end, name), following in zip(spans, spans[1:], strict=False):
+        for (_, end, name), following in itertools.pairwise(spans):
             if following[0] < end:
                 raise UserError(
                     f"{self.path.name} is inconsistent: tensor {name} overlaps {following[2]} "

@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 Progress = Callable[[int, int, str], None]
 VARIANT = "q4"  # the name the engine's CPU choice and `models check` know the CPU variant by
 ACCURACY_LEVEL = 4  # int8 activations in MatMulNBits: ONNX Runtime's fastest CPU path
+REPORT_EVERY_S = 0.5
 TOOLS = ("gguf", "onnx", "onnxruntime", "transformers", "tokenizers")
 
 
@@ -65,15 +66,19 @@ def import_gguf(
     progress(1, total, "Read the tokenizer")
 
     done = [0, 0]  # tensors, bytes
-    started = time.perf_counter()
+    started = reported = time.perf_counter()
 
     def on_tensor(tensor: TensorInfo) -> None:
+        nonlocal reported
         if cancel is not None and cancel.is_set():
             raise PreparationCancelled("Model preparation was cancelled; nothing was installed.")
         done[0] += 1
         done[1] += tensor.n_bytes
-        rate = done[1] / 1e6 / max(time.perf_counter() - started, 1e-6)
-        progress(1 + done[0], total, f"Converted tensor {done[0]} of {len(gguf.tensors)} ({rate:.0f} MB/s)")
+        now = time.perf_counter()
+        if now - reported >= REPORT_EVERY_S or done[0] == len(gguf.tensors):  # a line a tensor floods a terminal
+            reported = now
+            rate = done[1] / 1e6 / max(now - started, 1e-6)
+            progress(1 + done[0], total, f"Converted tensor {done[0]} of {len(gguf.tensors)} ({rate:.0f} MB/s)")
 
     target = folder / f"model.{VARIANT}.onnx"
     data = folder / f"{target.name}.data"
