@@ -222,10 +222,10 @@ class GraphBuilder:
         if found.kind == "float":
             rows = self.node("Gather", [found.inputs[0], "input_ids"], axis=0)[0]
         else:
-            data, scales, zeros = found.inputs
+            data, *grid = found.inputs  # scales, and zero points unless they are the default
             rows = self.node(
                 "GatherBlockQuantized",
-                [data, "input_ids", scales, zeros],
+                [data, "input_ids", *grid],
                 bits=found.bits,
                 block_size=found.block,
                 gather_axis=0,

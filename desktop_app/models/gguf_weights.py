@@ -60,6 +60,26 @@ class Embedding:
     offset_block: int = 0
 
 
+@dataclass(frozen=True)
+class _GridRegions:
+    """(name, offset, bytes a row) of each part of a grid as reserved in the data file."""
+
+    levels: tuple[str, int, int]
+    scales: tuple[str, int, int]
+    zeros: tuple[str, int, int] | None
+    bits: int
+    zero_width: int  # bytes of zero points a row
+
+    @property
+    def inputs(self) -> tuple[str, ...]:
+        parts = (self.levels, self.scales) if self.zeros is None else (self.levels, self.scales, self.zeros)
+        return tuple(part[0] for part in parts)
+
+    @property
+    def row_bytes(self) -> int:
+        return self.levels[2] + self.scales[2] + (self.zero_width if self.zeros is not None else 0)
+
+
 @dataclass
 class TypeReport:
     tensors: int = 0
@@ -171,24 +191,53 @@ class WeightWriter:
         sum_width = -(-(k // offset_block) // block) * block if has_offsets else 0
         copies = (2 if bits == 4 else 1) if has_offsets else 0
         k_all = k + copies * sum_width
-        blocks = k_all // block
-        zero_width = -(-blocks * bits // 8)
-        levels, levels_at, levels_row = self._region(f"{name}.q{bits}", np.uint8, (n, blocks, block * bits // 8))
-        scales, scales_at, scales_row = self._region(f"{name}.scales", np.float32, (n, blocks))
-        zeros, zeros_at, zeros_row = self._region(f"{name}.zero_points", np.uint8, (n * zero_width,))
-        zeros_row = zero_width
+        # A grid without offsets has one zero point everywhere (its format's centre): the
+        # levels move onto MatMulNBits' default instead, and no zero points are stored
+        # (less to read, and its faster kernel: shared/GGUF-GRIDS.md).
+        names = self._grid_regions(name, n, k_all, bits, block, stored_zero_points=has_offsets)
         start = 0
         for tensor in members:
             for first, raw in self.source.chunks(tensor):
                 grid = grid_of(tensor.qtype, raw, k, tensor.name)
-                q, s, z = _with_offset_rows(grid, bits, block, offset_block, sum_width, copies)
-                row = start + first
-                self._write(levels_at + row * levels_row, _pack(q, bits))
-                self._write(scales_at + row * scales_row, s)
-                self._write(zeros_at + row * zeros_row, _pack(z, bits))
-            self._count(tensor, (levels_row + scales_row + zeros_row) * tensor.rows)
+                self._write_grid(
+                    names, start + first, *_with_offset_rows(grid, bits, block, offset_block, sum_width, copies)
+                )
+            self._count(tensor, names.row_bytes * tensor.rows)
             start += tensor.rows
-        return Product("nbits", (levels, scales, zeros), n, k_all, bits, block, offset_block, copies, sum_width)
+        return Product("nbits", names.inputs, n, k_all, bits, block, offset_block, copies, sum_width)
+
+    def _grid_regions(
+        self, name: str, n: int, k: int, bits: int, block: int, stored_zero_points: bool, table: bool = False
+    ) -> _GridRegions:
+        """Room for levels, scales and (if stored) zero points of an [n, k] grid. A table
+        (GatherBlockQuantized's data) is [n, k·bits/8]; a matrix (MatMulNBits' B) [n, blocks, block·bits/8]."""
+        blocks, zero_width = k // block, -(-(k // block) * bits // 8)
+        levels_dims = (n, k * bits // 8) if table else (n, blocks, block * bits // 8)
+        levels = self._region(f"{name}.{'data' if table else f'q{bits}'}", np.uint8, levels_dims)
+        scales = self._region(f"{name}.scales", np.float32, (n, blocks))
+        zeros = None
+        if stored_zero_points:
+            zeros = self._region(f"{name}.zero_points", np.uint8, (n, zero_width) if table else (n * zero_width,))
+        return _GridRegions(levels, scales, zeros, bits, zero_width)
+
+    def _write_grid(
+        self, regions: _GridRegions, row: int, levels: np.ndarray, scales: np.ndarray, zeros: np.ndarray
+    ) -> None:
+        bits = regions.bits
+        if regions.zeros is None:
+            default = 1 << (bits - 1)
+            shift = default - int(zeros.flat[0]) if zeros.size else 0
+            if (
+                (zeros != zeros.flat[0]).any()
+                or int(levels.max(initial=0)) + shift >= 1 << bits
+                or levels.min(initial=0) + shift < 0
+            ):
+                raise RuntimeError("a grid without offsets has zero points that differ or do not fit the default")
+            levels = levels + np.uint8(shift) if shift >= 0 else levels - np.uint8(-shift)
+        self._write(regions.levels[1] + row * regions.levels[2], _pack(levels, bits))
+        self._write(regions.scales[1] + row * regions.scales[2], scales.astype(np.float32))
+        if regions.zeros is not None:
+            self._write(regions.zeros[1] + row * regions.zero_width, _pack(zeros, bits))
 
     def _offset_block(self, tensor: TensorInfo) -> int:
         raw = np.asarray(tensor.data.reshape(tensor.rows, -1)[:1]).view(np.uint8)
@@ -209,28 +258,24 @@ class WeightWriter:
         blocks, zero_width = k // block, -(-(k // block) * bits // 8)
         if shared is not None and shared.kind == "nbits" and not shared.sum_copies:
             # A tied output projection: the same bytes, seen as a [V, K] table.
-            data, scales, zeros = (f"{name}.{part}" for part in ("data", "scales", "zero_points"))
-            for source_name, new, dims in zip(
-                shared.inputs, (data, scales, zeros), ((v, k * bits // 8), (v, blocks), (v, zero_width)), strict=True
-            ):
+            parts = [(f"{name}.data", (v, k * bits // 8)), (f"{name}.scales", (v, blocks))]
+            if len(shared.inputs) > 2:
+                parts.append((f"{name}.zero_points", (v, zero_width)))
+            for source_name, (new, dims) in zip(shared.inputs, parts, strict=True):
                 self._alias(source_name, new, dims)
-            return Embedding("nbits", (data, scales, zeros), bits, block)
-        data, data_at, data_row = self._region(f"{name}.data", np.uint8, (v, k * bits // 8))
-        scales, scales_at, scales_row = self._region(f"{name}.scales", np.float32, (v, blocks))
-        zeros, zeros_at, zeros_row = self._region(f"{name}.zero_points", np.uint8, (v, zero_width))
+            return Embedding("nbits", tuple(new for new, _ in parts), bits, block)
+        regions = self._grid_regions(name, v, k, bits, block, stored_zero_points=has_offsets, table=True)
         offsets_name, offsets_at, offsets_row, offset_block = None, 0, 0, 0
         if has_offsets:
             offset_block = self._offset_block(tensor)
             offsets_name, offsets_at, offsets_row = self._region(f"{name}.offsets", np.float32, (v, k // offset_block))
         for first, raw in self.source.chunks(tensor):
             grid = grid_of(tensor.qtype, raw, k, tensor.name)
-            self._write(data_at + first * data_row, _pack(grid.levels, bits))
-            self._write(scales_at + first * scales_row, grid.scales.astype(np.float32))
-            self._write(zeros_at + first * zeros_row, _pack(grid.zero_points, bits))
+            self._write_grid(regions, first, grid.levels, grid.scales, grid.zero_points)
             if offsets_name is not None and grid.offsets is not None:
                 self._write(offsets_at + first * offsets_row, grid.offsets.astype(np.float32))
-        self._count(tensor, v * (data_row + scales_row + zeros_row + offsets_row))
-        return Embedding("nbits", (data, scales, zeros), bits, block, offsets_name, offset_block)
+        self._count(tensor, v * (regions.row_bytes + offsets_row))
+        return Embedding("nbits", regions.inputs, bits, block, offsets_name, offset_block)
 
     def _alias(self, source: str, name: str, dims: tuple[int, ...]) -> None:
         original = next(t for t in self.initializers if t.name == source)

@@ -57,6 +57,34 @@ def tiny_spm_vocabulary() -> tuple[list[str], list[float], list[int]]:
     return tokens, scores, types
 
 
+# Types gguf-py cannot quantize: random blocks, with their fp16 scales set to sizes that give
+# weights of about 2/sqrt(K). (byte offset of d, of dmin or None, d for K = 256)
+_RANDOM_BLOCKS: dict[str, tuple[int, int | None, float]] = {
+    "Q2_K": (80, 82, 8e-3),
+    "Q3_K": (108, None, 3e-3),
+    "Q4_K": (0, 2, 4e-4),
+    "Q5_K": (0, 2, 2e-4),
+    "Q6_K": (208, None, 1e-4),
+}
+
+
+def random_blocks(qtype: Any, rows: int, columns: int, rng: np.random.Generator) -> np.ndarray:
+    """Raw bytes [rows, bytes a row] of random K-quant blocks with sensible scales."""
+    from gguf import GGML_QUANT_SIZES
+
+    block, size = GGML_QUANT_SIZES[qtype]
+    d_at, dmin_at, d = _RANDOM_BLOCKS[qtype.name]
+    raw = rng.integers(0, 256, (rows, columns // block, size), dtype=np.uint8)
+    scale = d * np.sqrt(256 / columns)
+    raw[:, :, d_at : d_at + 2] = np.full((rows, columns // block, 1), scale, np.float16).view(np.uint8)
+    if dmin_at is not None:
+        # Real blocks straddle zero: the minimum is within the 2**bits levels above it. A
+        # random 6-bit min with a random 6-bit scale can exceed that, so dmin stays small.
+        mins = rng.uniform(0.1, 0.3, (rows, columns // block, 1)) * scale
+        raw[:, :, dmin_at : dmin_at + 2] = mins.astype(np.float16).view(np.uint8)
+    return raw.reshape(rows, -1)
+
+
 DEFAULTS: dict[str, Any] = dict(
     hidden=64, ffn=128, layers=2, heads=4, kv_heads=2, head_dim=16, context=256, rope_base=10_000.0
 )
@@ -73,7 +101,7 @@ def write_gguf(
     **sizes: Any,
 ) -> Path:
     """A random model of `arch_name`; matrices quantized to `qtype` (default Q8_0),
-    `types` overriding it by tensor-name suffix (e.g. {"ffn_down": Q4_1})."""
+    `types` overriding it by role (e.g. {"ffn_down": Q4_1, "output": Q6_K})."""
     from gguf import GGMLQuantizationType as T
     from gguf import GGUFWriter
     from gguf.quants import quantize
@@ -131,13 +159,13 @@ def write_gguf(
     def matrix(name: str, rows: int, columns: int, scale: float = 0.5) -> None:
         values = rng.normal(0, scale / np.sqrt(columns) * 4, (rows, columns)).astype(np.float32)
         chosen = qtype
-        for suffix, override in (types or {}).items():
-            if suffix in name:
-                chosen = override
+        chosen = (types or {}).get(name.split(".")[-2], chosen)  # by role: attn_v, ffn_down, output, ...
         if chosen == T.F32:
             writer.add_tensor(name, values)
         elif chosen == T.F16:
             writer.add_tensor(name, values.astype(np.float16))
+        elif chosen.name in _RANDOM_BLOCKS:
+            writer.add_tensor(name, random_blocks(chosen, rows, columns, rng), raw_dtype=chosen)
         else:
             writer.add_tensor(name, quantize(values, chosen), raw_dtype=chosen)
 
