@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from desktop_app.models.gguf_blocks import is_supported
 from gguf import GGMLQuantizationType as T
 
 from desktop_app.core.chat import ChatMessage
@@ -19,7 +20,6 @@ from desktop_app.engine import load_engine
 from desktop_app.engine.events import Finished
 from desktop_app.engine.generate import GenerationRequest
 from desktop_app.engine.onnx_model import KVCache, OnnxCausalLM
-from desktop_app.models.gguf_blocks import is_supported
 from desktop_app.models.gguf_import import import_gguf
 from desktop_app.models.prepare import PreparationCancelled, prepare_model
 from desktop_app.models.workspace import PARTIAL_PREFIX, inspect_source
