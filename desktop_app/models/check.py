@@ -83,7 +83,7 @@ def llama_cpp_scores(gguf: Path, texts: list[list[int]], threads: int | None) ->
     nll, count, choices = 0.0, 0, list[int]()
     try:
         for ids in texts:
-            llm.reset()
+            llm.reset()  # type: ignore[no-untyped-call]
             llm.eval(ids)
             rows = [np.array(llm.scores[i]) for i in range(len(ids) - 1)]
             text_nll, text_choices = _score(rows, ids)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import shutil
 import threading
 from collections.abc import Callable
@@ -18,10 +17,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from desktop_app.core.chat import ChatMessage
 from desktop_app.core.errors import UserError
 from desktop_app.core.manifest import ModelManifest, ModelVariant
-from desktop_app.engine.chat_template import ChatTemplate
 from desktop_app.models.export import (
     build_variants,
     export_onnx,
@@ -31,10 +28,13 @@ from desktop_app.models.export import (
     run_tool,
     tool_versions,
 )
+from desktop_app.models.gguf_import import VARIANT, import_gguf
+from desktop_app.models.gguf_tokenizer import end_of_turn_tokens
 from desktop_app.models.onnx_tools import QUANTIZATIONS
 from desktop_app.models.registry import DEFAULT_MODEL_ID
 from desktop_app.models.workspace import (
     ModelSource,
+    PreparationCancelled,
     check_disk_space,
     clean_stale_partials,
     fsync_tree,
@@ -49,10 +49,6 @@ log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int, str], None]
 DEFAULT_QUANTIZATIONS = ("q4", "fp16")
-
-
-class PreparationCancelled(UserError):
-    pass
 
 
 def _noop_progress(step: int, total: int, message: str) -> None:
@@ -85,6 +81,8 @@ def prepare_model(
     clean_stale_partials(output_root)
     check_disk_space(output_root, source, quantizations)
     offline_environment()
+    if source.kind == "gguf":
+        return _prepare_gguf(source, output_root, model_id, name or source.label, quantizations, progress, cancel)
 
     total = 4 + len(quantizations)
     step = 0
@@ -117,6 +115,34 @@ def prepare_model(
             fsync_tree(final)
             install(final, destination)
             progress(total, total, f"Ready: {model_id}")
+    except OSError as exc:
+        if exc.errno == 28:  # ENOSPC
+            raise UserError("The disk filled up while preparing the model; nothing was installed.") from None
+        raise
+    return destination
+
+
+def _prepare_gguf(
+    source: ModelSource,
+    output_root: Path,
+    model_id: str,
+    name: str,
+    quantizations: tuple[str, ...],
+    progress: Progress,
+    cancel: threading.Event | None,
+) -> Path:
+    """The GGUF route (gguf_import.py): the file's own grids, built tensor by tensor."""
+    skipped = [q for q in quantizations if q != VARIANT]
+    if skipped:
+        log.info("From a GGUF file only the %s variant (the file's own grids) is made; not %s", VARIANT, skipped)
+    destination = output_root / model_id
+    try:
+        with workspace(output_root, model_id) as work:
+            final = work / "final"
+            final.mkdir()
+            import_gguf(source, final, model_id, name, progress, cancel)
+            fsync_tree(final)
+            install(final, destination)
     except OSError as exc:
         if exc.errno == 28:  # ENOSPC
             raise UserError("The disk filled up while preparing the model; nothing was installed.") from None
@@ -202,7 +228,7 @@ def special_tokens(export_dir: Path, chat_template: str | None) -> dict[str, Any
         for token_id in source if isinstance(source, list) else [source]:
             if isinstance(token_id, int) and token_id not in stop_ids:
                 stop_ids.append(token_id)
-    candidates = [eos, *_end_of_turn_tokens(chat_template)]
+    candidates = [eos, *end_of_turn_tokens(chat_template)]
     for text in candidates:
         token_id = tokenizer.token_to_id(text) if text else None
         if token_id is not None and token_id not in stop_ids:
@@ -213,22 +239,6 @@ def special_tokens(export_dir: Path, chat_template: str | None) -> dict[str, Any
         "stop_token_ids": stop_ids,
         "stop_tokens": [tokenizer.id_to_token(i) for i in stop_ids],
     }
-
-
-def _end_of_turn_tokens(chat_template: str | None) -> list[str]:
-    """The special token a template writes right after an assistant's message, if any."""
-    if not chat_template:
-        return []
-    marker = "INKWELL_END_MARKER"
-    try:
-        text = ChatTemplate(chat_template, {}).render(
-            [ChatMessage("user", "hi"), ChatMessage("assistant", marker)], add_generation_prompt=False
-        )
-    except UserError:
-        return []
-    after = text.split(marker, 1)[-1] if marker in text else ""
-    found = re.match(r"\s*(<[^<>\s]+>|\[[^\[\]\s]+\])", after)
-    return [found.group(1)] if found else []
 
 
 def _chat_template(export_dir: Path) -> str | None:

@@ -27,6 +27,10 @@ GGUF_MAGIC = b"GGUF"
 PARTIAL_PREFIX = ".partial-"
 
 
+class PreparationCancelled(UserError):
+    pass
+
+
 @dataclass(frozen=True)
 class ModelSource:
     kind: str  # "gguf" or "hf"
@@ -96,11 +100,15 @@ def model_id_from(name: str) -> str:
 
 
 def check_disk_space(directory: Path, source: ModelSource, quantizations: tuple[str, ...]) -> None:
-    # GGUF weights are about 4-5 bits a parameter; the fp32 export takes 32 bits, and the
-    # exported graph, its untied copy and each variant are written side by side.
-    fp32 = source.size_bytes * (7 if source.kind == "gguf" else 2)
-    factor = {"fp32": 1.0, "fp16": 0.5, "q8": 0.3, "q4": 0.2}
-    needed = int(fp32 * (2.5 + sum(factor[q] for q in quantizations)))
+    if source.kind == "gguf":
+        # The file's grids are written as they are, plus scales, zero points and offsets:
+        # at most about 1.6 times the file (Q6_K's 8-bit home), and the tokenizer.
+        needed = int(source.size_bytes * 1.6) + (64 << 20)
+    else:
+        # The fp32 export, its untied copy and each variant are written side by side.
+        fp32 = source.size_bytes * 2
+        factor = {"fp32": 1.0, "fp16": 0.5, "q8": 0.3, "q4": 0.2}
+        needed = int(fp32 * (2.5 + sum(factor[q] for q in quantizations)))
     free = shutil.disk_usage(directory).free
     if free < needed:
         raise UserError(

@@ -25,7 +25,8 @@ def test_manifest_of_the_default_model(prepared: tuple[Path, dict[str, str]]) ->
     assert len(manifest.source["sha256"]) == 64
     assert manifest.architecture == "llama" and manifest.context_length == 8192
     assert "<|im_end|>" in manifest.special_tokens["stop_tokens"]
-    assert [v.quantization for v in manifest.variants] == ["q4", "fp16"]
+    assert [v.quantization for v in manifest.variants] == ["q4"]  # GGUF files: the file's own grids only
+    assert manifest.extra["attention"] == "GroupQueryAttention"
     q4 = manifest.variant("q4")
     assert q4 is not None and q4.size_bytes < 130_000_000  # 4-bit, output projection included
 

@@ -1,0 +1,183 @@
+"""What differs between the decoder architectures a GGUF file may hold: one declared table.
+
+Each entry says how llama.cpp runs that architecture (llama.cpp's llama-arch.cpp and
+llama-model.cpp, and its converter convert_hf_to_gguf.py, are the references), so that
+the one graph builder (gguf_graph.py) reads the table and never asks which architecture
+it is building. `Shape` holds the sizes and settings read from the file's metadata.
+
+Facts the table encodes, checked against llama.cpp:
+- llama's converter permutes the q and k rows so that rotary pairs are adjacent
+  (llama.cpp's "normal" rope); qwen2, qwen3, gemma and phi3 keep the halves layout ("neox").
+- Gemma's converter bakes the 1 of its (1 + w) RMSNorm into every norm weight, so the
+  file's norms are used as they are; the embedding is scaled by sqrt(hidden) at run time.
+- Gemma 2 alternates local (sliding-window) and global layers, starting local; Gemma 3
+  has five local layers to one global, and its local layers use their own rope base.
+
+Pure Python, nothing of Inkwell's but its errors: a leaf of models/.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from desktop_app.core.errors import UserError
+
+# llama.cpp's default context when a file does not say, and the cap Inkwell puts on what a
+# file allows: the KV cache of a long context costs memory that a desktop rarely has to spare.
+CONTEXT_CAP = 8192
+
+
+@dataclass(frozen=True)
+class Architecture:
+    name: str
+    tokenizer: str  # the key of transformers' GGUF_TO_FAST_CONVERTERS that builds its tokenizer
+    rope_interleaved: bool  # rotary pairs (2i, 2i+1), llama.cpp's "normal" rope; else halves
+    qk_norm: bool = False  # an RMSNorm over each head of q and of k, before rope
+    post_norms: bool = False  # an RMSNorm after attention and after the MLP, before each residual add
+    scale_embedding: bool = False  # token embeddings times sqrt(hidden)
+    activation: str = "silu"  # of the gate: silu or gelu_tanh
+    fused_gate_up: bool = False  # ffn_up holds gate and up rows, gate first
+    softcapping: bool = False  # attention and final logits soft-capped as metadata says
+    sliding_window_period: int = 0  # layers i with i % period != period - 1 attend locally
+    local_rope_base: float | None = None  # rope base of the local layers, when theirs differs
+
+
+ARCHITECTURES: Mapping[str, Architecture] = {
+    a.name: a
+    for a in (
+        Architecture("llama", tokenizer="llama", rope_interleaved=True),
+        Architecture("mistral", tokenizer="llama", rope_interleaved=True),
+        Architecture("qwen2", tokenizer="qwen2", rope_interleaved=False),
+        Architecture("qwen3", tokenizer="qwen3", rope_interleaved=False, qk_norm=True),
+        Architecture(
+            "gemma2",
+            tokenizer="gemma2",
+            rope_interleaved=False,
+            post_norms=True,
+            scale_embedding=True,
+            activation="gelu_tanh",
+            softcapping=True,
+            sliding_window_period=2,
+        ),
+        Architecture(
+            "gemma3",
+            tokenizer="gemma3_text",
+            rope_interleaved=False,
+            qk_norm=True,
+            post_norms=True,
+            scale_embedding=True,
+            activation="gelu_tanh",
+            sliding_window_period=6,
+            local_rope_base=10_000.0,
+        ),
+        Architecture("phi3", tokenizer="phi3", rope_interleaved=False, fused_gate_up=True),
+    )
+}
+
+
+def architecture_of(name: str) -> Architecture:
+    found = ARCHITECTURES.get(name)
+    if found is None:
+        raise UserError(
+            f"Inkwell cannot import GGUF models of the {name!r} architecture yet.",
+            hint=f"Supported: {', '.join(sorted(ARCHITECTURES))}.",
+        )
+    return found
+
+
+@dataclass(frozen=True)
+class Shape:
+    """The sizes and settings of one model, from its GGUF metadata."""
+
+    layers: int
+    hidden: int
+    ffn: int
+    heads: int
+    kv_heads: int
+    head_dim: int
+    rotary_dim: int
+    vocab: int
+    rms_epsilon: float
+    rope_base: float
+    rope_linear_factor: float  # positions are divided by this (rope scaling "linear")
+    file_context: int
+    context: int  # what Inkwell runs: the file's context, at most CONTEXT_CAP
+    sliding_window: int  # 0: none
+    attention_softcap: float  # 0: none
+    final_softcap: float  # 0: none
+
+    @property
+    def q_size(self) -> int:
+        return self.heads * self.head_dim
+
+    @property
+    def kv_size(self) -> int:
+        return self.kv_heads * self.head_dim
+
+
+def shape_of(arch: Architecture, fields: Mapping[str, Any], vocab: int) -> Shape:
+    """Read `arch`'s keys ({name}.block_count, ...) from the metadata `fields`."""
+    prefix = arch.name
+
+    def get(key: str, default: Any = None) -> Any:
+        value = fields.get(f"{prefix}.{key}", default)
+        if value is None:
+            raise UserError(f"The GGUF file lacks the metadata {prefix}.{key}, which the model needs.")
+        return value
+
+    heads = _first(get("attention.head_count"))
+    hidden = int(get("embedding_length"))
+    head_dim = int(get("attention.key_length", hidden // max(heads, 1)))
+    scaling = str(fields.get(f"{prefix}.rope.scaling.type", "none"))
+    if scaling not in ("none", "linear"):
+        raise UserError(f"This model's rope scaling ({scaling}) is not supported by Inkwell's GGUF import yet.")
+    factor = float(fields.get(f"{prefix}.rope.scaling.factor", 1.0) or 1.0) if scaling == "linear" else 1.0
+    file_context = int(fields.get(f"{prefix}.context_length", 4096))
+    window = int(fields.get(f"{prefix}.attention.sliding_window", 0) or 0) if arch.sliding_window_period else 0
+    softcaps = (
+        (
+            float(fields.get(f"{prefix}.attn_logit_softcapping", 0.0)),
+            float(fields.get(f"{prefix}.final_logit_softcapping", 0.0)),
+        )
+        if arch.softcapping
+        else (0.0, 0.0)
+    )
+    shape = Shape(
+        layers=int(get("block_count")),
+        hidden=hidden,
+        ffn=_first(get("feed_forward_length")),
+        heads=heads,
+        kv_heads=_first(get("attention.head_count_kv", heads)),
+        head_dim=head_dim,
+        rotary_dim=int(get("rope.dimension_count", head_dim)),
+        vocab=vocab,
+        rms_epsilon=float(get("attention.layer_norm_rms_epsilon", 1e-6)),
+        rope_base=float(get("rope.freq_base", 10_000.0)),
+        rope_linear_factor=factor,
+        file_context=file_context,
+        context=min(file_context, CONTEXT_CAP),
+        sliding_window=window,
+        attention_softcap=softcaps[0],
+        final_softcap=softcaps[1],
+    )
+    if min(shape.layers, shape.hidden, shape.heads, shape.kv_heads, shape.head_dim, shape.vocab) <= 0:
+        raise UserError(f"The GGUF file's metadata gives impossible sizes: {shape}.")
+    if shape.heads % shape.kv_heads or shape.rotary_dim > shape.head_dim or shape.rotary_dim % 2:
+        raise UserError(f"The GGUF file's attention sizes do not fit together: {shape}.")
+    return shape
+
+
+def is_local_layer(arch: Architecture, shape: Shape, layer: int) -> bool:
+    period = arch.sliding_window_period
+    return bool(period and shape.sliding_window and layer % period != period - 1)
+
+
+def _first(value: Any) -> int:
+    """A per-layer array (some files give one value a layer) or a plain number."""
+    if isinstance(value, list | tuple):
+        if len(set(value)) != 1:
+            raise UserError("Models whose layers differ in size are not supported by Inkwell's GGUF import yet.")
+        value = value[0]
+    return int(value)

@@ -1,0 +1,437 @@
+"""The one builder: a GGUF decoder's tensors become the ONNX graph the engine runs.
+
+The graph is the shape that runs fastest under ONNX Runtime on the CPU (the same as the
+fused export in fusion.py, built directly): GroupQueryAttention with the rotary
+embedding inside and the KV cache shared between past and present (the engine binds
+one buffer to both), q/k/v and gate/up as one product each where their grids allow,
+RMSNorm as (Skip)SimplifiedLayerNormalization with the residual add inside, and logits
+for the last position only. Inputs and outputs are named as the engine expects:
+input_ids, attention_mask, past_key_values.{i}.key/value -> logits, present.{i}.key/value.
+
+What differs between architectures is read from their table (architectures.py); the
+weights are written as they are met (gguf_weights.py), so the builder holds names only.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from desktop_app.core.errors import UserError
+from desktop_app.models.architectures import Architecture, Shape, is_local_layer
+from desktop_app.models.gguf_file import GGUFFile, TensorInfo
+from desktop_app.models.gguf_weights import Embedding, Product, WeightWriter
+from desktop_app.models.graph import MS_DOMAIN
+
+OPSET = 17
+IR_VERSION = 10  # what onnxruntime 1.2x reads
+
+
+class GraphBuilder:
+    def __init__(
+        self, source: GGUFFile, arch: Architecture, shape: Shape, writer: WeightWriter, accuracy_level: int = 4
+    ) -> None:
+        self.source, self.arch, self.shape, self.writer = source, arch, shape, writer
+        self.accuracy_level = accuracy_level
+        self.nodes: list[Any] = []
+        self.used: set[str] = set()
+        self._sums: dict[tuple[str, int, int, int], str] = {}
+        self._constants: set[str] = set()
+
+    # -- small helpers -------------------------------------------------------------------
+
+    def tensor(self, name: str, required: bool = True) -> TensorInfo | None:
+        found = self.source.tensors.get(name)
+        if found is None and required:
+            raise UserError(f"The GGUF file lacks the tensor {name}, which a {self.arch.name} model needs.")
+        if found is not None:
+            self.used.add(name)
+        return found
+
+    def need(self, name: str) -> TensorInfo:
+        found = self.tensor(name)
+        assert found is not None
+        return found
+
+    def node(self, op: str, inputs: list[str], outputs: list[str] | int = 1, name: str = "", **attrs: Any) -> list[str]:
+        from onnx import helper
+
+        name = name or f"/inkwell/{op}_{len(self.nodes)}"
+        if isinstance(outputs, int):
+            outputs = [f"{name}/out{i}" for i in range(outputs)]
+        domain = MS_DOMAIN if op in _MS_OPS else ""
+        self.nodes.append(helper.make_node(op, inputs, outputs, name=name, domain=domain, **attrs))
+        return outputs
+
+    def const(self, name: str, value: np.ndarray) -> str:
+        if name not in self._constants:
+            self._constants.add(self.writer.array(name, value))
+        return name
+
+    def check_shape(self, tensor: TensorInfo, dims: tuple[int, ...]) -> None:
+        if tensor.dims != dims and not (len(dims) == 1 and tensor.dims == (1, dims[0])):
+            raise UserError(
+                f"Tensor {tensor.name} has shape {list(tensor.dims)} where the metadata implies {list(dims)}.",
+                hint="The file may be damaged, or its metadata does not match its tensors.",
+            )
+
+    def vector(self, name: str, size: int) -> str:
+        tensor = self.need(name)
+        self.check_shape(tensor, (size,))
+        return self.writer.vector(name, tensor)
+
+    # -- products --------------------------------------------------------------------
+
+    def products(self, source: str, names: list[str], rows: list[int], columns: int) -> list[str]:
+        """source · Wᵀ for each named matrix; those sharing a home are computed as one product."""
+        tensors = [self.need(n) for n in names]
+        for tensor, n in zip(tensors, rows, strict=True):
+            self.check_shape(tensor, (n, columns))
+        groups: dict[tuple[int, int, bool], list[int]] = {}
+        for index, tensor in enumerate(tensors):
+            groups.setdefault(self.writer.home(tensor), []).append(index)
+        outputs: list[str] = [""] * len(names)
+        for members in groups.values():
+            label = names[members[0]].removesuffix(".weight") + ("_packed" if len(members) > 1 else "")
+            product = self.writer.matrix(label, [tensors[i] for i in members])
+            result = self.apply(product, source, label)
+            if len(members) == 1:
+                outputs[members[0]] = result
+                continue
+            split = self.const(f"{label}.split", np.array([rows[i] for i in members], np.int64))
+            parts = self.node("Split", [result, split], len(members), name=f"{label}/Split", axis=-1)
+            for i, part in zip(members, parts, strict=True):
+                outputs[i] = part
+        return outputs
+
+    def apply(self, product: Product, source: str, label: str) -> str:
+        if product.kind == "float":
+            return self.node("FusedMatMul", [source, *product.inputs], name=f"{label}/MatMul", transB=1)[0]
+        if product.sum_copies:
+            source = self._with_block_sums(source, product)
+        return self.node(
+            "MatMulNBits",
+            [source, *product.inputs],
+            name=f"{label}/MatMulNBits",
+            K=product.k,
+            N=product.n,
+            bits=product.bits,
+            block_size=product.block,
+            accuracy_level=self.accuracy_level,
+        )[0]
+
+    def _with_block_sums(self, source: str, product: Product) -> str:
+        """[x, S(x), ...]: x followed by its block sums (padded), as many times as asked."""
+        columns = product.k - product.sum_copies * product.sum_width
+        key = (source, product.offset_block, product.sum_width, product.sum_copies)
+        if key not in self._sums:
+            ob = product.offset_block
+            label = f"{source}/block_sums_{ob}"
+            grouped = self.node(
+                "Reshape", [source, self.const(f"{label}.shape", np.array([0, 0, columns // ob, ob], np.int64))]
+            )[0]
+            sums = self.node(
+                "ReduceSum", [grouped, self.const("inkwell_last_axis", np.array([-1], np.int64))], keepdims=0
+            )[0]
+            if product.sum_width > columns // ob:
+                pads = np.array([0, 0, 0, 0, 0, product.sum_width - columns // ob], np.int64)
+                sums = self.node("Pad", [sums, self.const(f"{label}.pads", pads)])[0]
+            self._sums[key] = self.node("Concat", [source] + [sums] * product.sum_copies, axis=-1)[0]
+        return self._sums[key]
+
+    # -- the model -------------------------------------------------------------------
+
+    def build(self) -> Any:
+        from onnx import TensorProto, helper
+
+        s = self.shape
+        embedded = self.embedding()
+        self.attention_inputs()
+        residual = embedded
+        hidden = self.node(
+            "SimplifiedLayerNormalization",
+            [residual, self.vector("blk.0.attn_norm.weight", s.hidden)],
+            axis=-1,
+            epsilon=s.rms_epsilon,
+            stash_type=1,
+        )[0]
+        mlp = ""
+        for layer in range(s.layers):
+            attended = self.attention(layer, hidden)
+            hidden, residual = self.add_and_norm(attended, residual, f"blk.{layer}.ffn_norm.weight", layer, "attn")
+            mlp = self.post_norm(self.feed_forward(layer, hidden), f"blk.{layer}.post_ffw_norm.weight")
+            if layer + 1 < s.layers:
+                hidden, residual = self.add_and_norm(mlp, residual, f"blk.{layer + 1}.attn_norm.weight")
+        # Only the last position's logits are read: slice before the final norm.
+        last = [
+            self.const("inkwell_last_start", np.array([-1], np.int64)),
+            self.const("inkwell_last_end", np.array([np.iinfo(np.int64).max], np.int64)),
+            self.const("inkwell_sequence_axis", np.array([1], np.int64)),
+        ]
+        mlp_last = self.node("Slice", [mlp, *last], name="/inkwell/LastPosition")[0]
+        residual_last = self.node("Slice", [residual, *last])[0]
+        final, _ = self.add_and_norm(mlp_last, residual_last, "output_norm.weight")
+        logits = self.output_projection(final)
+
+        kv_heads, head_dim = s.kv_heads, s.head_dim
+        inputs = [
+            helper.make_tensor_value_info("input_ids", TensorProto.INT64, ["batch_size", "sequence_length"]),
+            helper.make_tensor_value_info("attention_mask", TensorProto.INT64, ["batch_size", "total_sequence_length"]),
+        ]
+        outputs = [helper.make_tensor_value_info(logits, TensorProto.FLOAT, ["batch_size", 1, s.vocab])]
+        for i in range(s.layers):
+            for kind in ("key", "value"):
+                inputs.append(
+                    helper.make_tensor_value_info(
+                        f"past_key_values.{i}.{kind}",
+                        TensorProto.FLOAT,
+                        ["batch_size", kv_heads, "past_sequence_length", head_dim],
+                    )
+                )
+                outputs.append(
+                    helper.make_tensor_value_info(
+                        f"present.{i}.{kind}",
+                        TensorProto.FLOAT,
+                        ["batch_size", kv_heads, "total_sequence_length", head_dim],
+                    )
+                )
+        unused = sorted(set(self.source.tensors) - self.used)
+        if unused:
+            raise UserError(
+                f"The GGUF file has tensors a {self.arch.name} model is not known to use: {', '.join(unused[:4])}.",
+                hint="Inkwell refuses to guess what they do; this variant of the architecture is not supported yet.",
+            )
+        graph = helper.make_graph(self.nodes, "inkwell_gguf", inputs, outputs, self.writer.initializers)
+        return helper.make_model(
+            graph,
+            ir_version=IR_VERSION,
+            opset_imports=[helper.make_opsetid("", OPSET), helper.make_opsetid(MS_DOMAIN, 1)],
+            producer_name="inkwell-gguf",
+        )
+
+    def embedding(self) -> str:
+        s = self.shape
+        table = self.need("token_embd.weight")
+        self.check_shape(table, (s.vocab, s.hidden))
+        output = self.tensor("output.weight", required=False)
+        self.tied: Product | None = None
+        if output is None:  # tied: the output projection reads the embedding's own grid
+            self.tied = self.writer.matrix("output", [table])
+        found: Embedding = self.writer.embedding("token_embd", table, shared=self.tied)
+        if found.kind == "float":
+            rows = self.node("Gather", [found.inputs[0], "input_ids"], axis=0)[0]
+        else:
+            data, *grid = found.inputs  # scales, and zero points unless they are the default
+            rows = self.node(
+                "GatherBlockQuantized",
+                [data, "input_ids", *grid],
+                bits=found.bits,
+                block_size=found.block,
+                gather_axis=0,
+                quantize_axis=1,
+            )[0]
+        if found.offsets is not None:
+            ob = found.offset_block
+            offsets = self.node("Gather", [found.offsets, "input_ids"], axis=0)[0]
+            grouped = self.node(
+                "Reshape", [rows, self.const("token_embd.groups", np.array([0, 0, s.hidden // ob, ob], np.int64))]
+            )[0]
+            widened = self.node("Unsqueeze", [offsets, self.const("inkwell_last_axis", np.array([-1], np.int64))])[0]
+            summed = self.node("Add", [grouped, widened])[0]
+            rows = self.node("Reshape", [summed, self.const("token_embd.shape", np.array([0, 0, s.hidden], np.int64))])[
+                0
+            ]
+        if self.arch.scale_embedding:  # computed in float32 and rounded as the model was trained (bf16)
+            rows = self.node(
+                "Mul", [rows, self.const("inkwell_embedding_scale", np.array(np.sqrt(s.hidden), np.float32))]
+            )[0]
+        return rows
+
+    def output_projection(self, hidden: str) -> str:
+        s = self.shape
+        if self.tied is not None:
+            logits = self.apply(self.tied, hidden, "output")
+        else:
+            logits = self.products(hidden, ["output.weight"], [s.vocab], s.hidden)[0]
+        if s.final_softcap:
+            cap = self.const("inkwell_final_softcap", np.array(s.final_softcap, np.float32))
+            logits = self.node("Mul", [self.node("Tanh", [self.node("Div", [logits, cap])[0]])[0], cap])[0]
+        return self.node("Identity", [logits], ["logits"], name="/inkwell/logits")[0]
+
+    def add_and_norm(self, value: str, residual: str, weight: str, layer: int = -1, where: str = "") -> tuple[str, str]:
+        if where == "attn":
+            value = self.post_norm(value, f"blk.{layer}.post_attention_norm.weight")
+        out = self.node(
+            "SkipSimplifiedLayerNormalization",
+            [value, residual, self.vector(weight, self.shape.hidden)],
+            4,
+            epsilon=self.shape.rms_epsilon,
+        )
+        return out[0], out[3]
+
+    def post_norm(self, value: str, weight: str) -> str:
+        if not self.arch.post_norms:
+            return value
+        return self.node(
+            "SimplifiedLayerNormalization",
+            [value, self.vector(weight, self.shape.hidden)],
+            axis=-1,
+            epsilon=self.shape.rms_epsilon,
+            stash_type=1,
+        )[0]
+
+    # -- attention -------------------------------------------------------------------
+
+    def attention_inputs(self) -> None:
+        """seqlens_k and the total length from the attention mask, and the rope tables."""
+        mask_sum = self.node(
+            "ReduceSum", ["attention_mask", self.const("inkwell_axis_1", np.array([1], np.int64))], keepdims=0
+        )[0]
+        minus_one = self.node("Sub", [mask_sum, self.const("inkwell_one", np.array(1, np.int64))])[0]
+        self.node("Cast", [minus_one], ["inkwell_seqlens_k"], to=6)
+        mask_shape = self.node("Shape", ["attention_mask"])[0]
+        total = self.node("Gather", [mask_shape, self.const("inkwell_index_1", np.array(1, np.int64))], axis=0)[0]
+        self.node("Cast", [total], ["inkwell_total_length"], to=6)
+        s = self.shape
+        factors = self.tensor("rope_freqs.weight", required=False)
+        divisors = None
+        if factors is not None:  # Llama 3's rope scaling, as per-frequency divisors
+            self.check_shape(factors, (s.rotary_dim // 2,))
+            divisors = self.writer.floats(factors).astype(np.float64)
+        self.rope = self._rope_tables("inkwell_rotary", s.rope_base, s.rope_linear_factor, divisors)
+        self.local_rope = self.rope
+        if self.arch.local_rope_base is not None:
+            self.local_rope = self._rope_tables("inkwell_local_rotary", self.arch.local_rope_base, 1.0, None)
+
+    def _rope_tables(self, name: str, base: float, factor: float, divisors: np.ndarray | None) -> tuple[str, str]:
+        s = self.shape
+        inv = base ** (-np.arange(0, s.rotary_dim, 2, dtype=np.float64) / s.rotary_dim)
+        if divisors is not None:
+            inv = inv / divisors
+        angles = np.outer(np.arange(s.context, dtype=np.float64) / factor, inv)
+        return (
+            self.const(f"{name}_cos", np.cos(angles).astype(np.float32)),
+            self.const(f"{name}_sin", np.sin(angles).astype(np.float32)),
+        )
+
+    def attention(self, layer: int, hidden: str) -> str:
+        s, prefix = self.shape, f"blk.{layer}"
+        if f"{prefix}.attn_qkv.weight" in self.source.tensors:
+            packed = self.products(hidden, [f"{prefix}.attn_qkv.weight"], [s.q_size + 2 * s.kv_size], s.hidden)
+            qkv = self._biased(packed, [f"{prefix}.attn_qkv.bias"], [s.q_size + 2 * s.kv_size])
+        else:
+            names = [f"{prefix}.attn_{p}.weight" for p in "qkv"]
+            sizes = [s.q_size, s.kv_size, s.kv_size]
+            outputs = self.products(hidden, names, sizes, s.hidden)
+            qkv = self._biased(outputs, [f"{prefix}.attn_{p}.bias" for p in "qkv"], sizes)
+        if self.arch.qk_norm:  # GroupQueryAttention's own q/k norm inputs are not run on the CPU
+            if len(qkv) == 1:
+                split = self.const("inkwell_qkv_split", np.array([s.q_size, s.kv_size, s.kv_size], np.int64))
+                qkv = self.node("Split", [qkv[0], split], 3, axis=-1)
+            qkv = [
+                self._head_norm(qkv[0], f"{prefix}.attn_q_norm.weight", s.heads),
+                self._head_norm(qkv[1], f"{prefix}.attn_k_norm.weight", s.kv_heads),
+                qkv[2],
+            ]
+        query = [*qkv, "", ""] if len(qkv) == 1 else qkv
+        local = is_local_layer(self.arch, s, layer)
+        cos, sin = self.local_rope if local else self.rope
+        inputs = [
+            *query,
+            f"past_key_values.{layer}.key",
+            f"past_key_values.{layer}.value",
+            "inkwell_seqlens_k",
+            "inkwell_total_length",
+            cos,
+            sin,
+        ]
+        attrs: dict[str, Any] = {}
+        if local:
+            # llama.cpp attends to the last `sliding_window` positions, the query's own
+            # included; ONNX Runtime's window counts the same way (checked against the
+            # reference in the tests).
+            attrs["local_window_size"] = s.sliding_window
+        if s.attention_softcap:
+            attrs["softcap"] = s.attention_softcap
+        attended = self.node(
+            "GroupQueryAttention",
+            inputs,
+            [f"{prefix}/attention", f"present.{layer}.key", f"present.{layer}.value"],
+            name=f"{prefix}/GroupQueryAttention",
+            num_heads=s.heads,
+            kv_num_heads=s.kv_heads,
+            do_rotary=1,
+            rotary_interleaved=int(self.arch.rope_interleaved),
+            scale=float(1.0 / np.sqrt(s.head_dim)),
+            **attrs,
+        )[0]
+        return self.products(attended, [f"{prefix}.attn_output.weight"], [s.hidden], s.q_size)[0]
+
+    def _head_norm(self, value: str, weight: str, heads: int) -> str:
+        """RMSNorm over each head of `value` [batch, sequence, heads * head_dim]."""
+        s = self.shape
+        by_head = self.node(
+            "Reshape", [value, self.const(f"inkwell_heads_{heads}", np.array([0, 0, heads, s.head_dim], np.int64))]
+        )[0]
+        normed = self.node(
+            "SimplifiedLayerNormalization",
+            [by_head, self.vector(weight, s.head_dim)],
+            axis=-1,
+            epsilon=s.rms_epsilon,
+            stash_type=1,
+        )[0]
+        return self.node(
+            "Reshape", [normed, self.const(f"inkwell_flat_{heads}", np.array([0, 0, heads * s.head_dim], np.int64))]
+        )[0]
+
+    def _biased(self, values: list[str], biases: list[str], sizes: list[int]) -> list[str]:
+        """Add each bias the file has; several outputs of one product share one Add."""
+        present = [b in self.source.tensors for b in biases]
+        if not any(present):
+            return values
+        if len(values) == 1 and len(biases) > 1:  # biases of a packed product: one vector
+            joined = np.concatenate([self._bias_array(b, n) for b, n in zip(biases, sizes, strict=True)])
+            return [self.node("Add", [values[0], self.const(f"{biases[0]}.packed", joined)])[0]]
+        return [
+            self.node("Add", [v, self.vector(b, n)])[0] if here else v
+            for v, b, n, here in zip(values, biases, sizes, present, strict=True)
+        ]
+
+    def _bias_array(self, name: str, size: int) -> np.ndarray:
+        tensor = self.tensor(name, required=False)
+        if tensor is None:
+            return np.zeros(size, np.float32)
+        self.check_shape(tensor, (size,))
+        return self.writer.floats(tensor)
+
+    # -- feed-forward ------------------------------------------------------------------
+
+    def feed_forward(self, layer: int, hidden: str) -> str:
+        s, prefix = self.shape, f"blk.{layer}"
+        if self.arch.fused_gate_up:
+            joined = self.products(hidden, [f"{prefix}.ffn_up.weight"], [2 * s.ffn], s.hidden)[0]
+            split = self.const("inkwell_ffn_split", np.array([s.ffn, s.ffn], np.int64))
+            gate, up = self.node("Split", [joined, split], 2, axis=-1)
+        else:
+            gate, up = self.products(
+                hidden, [f"{prefix}.ffn_gate.weight", f"{prefix}.ffn_up.weight"], [s.ffn, s.ffn], s.hidden
+            )
+        if self.arch.activation == "gelu_tanh":
+            activated = self.node("FastGelu", [gate])[0]
+        else:
+            activated = self.node("Mul", [gate, self.node("Sigmoid", [gate])[0]])[0]
+        product = self.node("Mul", [activated, up])[0]
+        return self.products(product, [f"{prefix}.ffn_down.weight"], [s.hidden], s.ffn)[0]
+
+
+_MS_OPS = frozenset(
+    {
+        "GroupQueryAttention",
+        "MatMulNBits",
+        "GatherBlockQuantized",
+        "SkipSimplifiedLayerNormalization",
+        "FusedMatMul",
+        "FastGelu",
+    }
+)

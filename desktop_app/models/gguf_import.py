@@ -1,0 +1,165 @@
+"""The GGUF route: a .gguf file becomes an installed ONNX model folder, tensor by tensor.
+
+The file is mapped, never loaded: the builder (gguf_graph.py) walks the model in order
+and each tensor is converted and appended to the external data file as it is met
+(gguf_weights.py), so memory stays near one chunk of rows whatever the model's size.
+The tokenizer and chat template come from the metadata (gguf_tokenizer.py). Progress is
+reported after each tensor, and a cancel is honoured there; everything is written in
+the caller's workspace folder, which is moved into place only when complete.
+
+Only the variant that keeps the file's own grids is made ("q4": it is the one the
+engine picks on the CPU); fp16/CUDA variants are not made by this route yet, and the
+manifest says so.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+import time
+from collections.abc import Callable
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from desktop_app.core.errors import UserError
+from desktop_app.core.manifest import ModelManifest, ModelVariant
+from desktop_app.models.architectures import CONTEXT_CAP, architecture_of, shape_of
+from desktop_app.models.gguf_file import GGUFFile, TensorInfo
+from desktop_app.models.gguf_graph import GraphBuilder
+from desktop_app.models.gguf_tokenizer import write_tokenizer
+from desktop_app.models.gguf_weights import WeightWriter
+from desktop_app.models.workspace import ModelSource, PreparationCancelled, sha256_of
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[int, int, str], None]
+VARIANT = "q4"  # the name the engine's CPU choice and `models check` know the CPU variant by
+ACCURACY_LEVEL = 4  # int8 activations in MatMulNBits: ONNX Runtime's fastest CPU path
+REPORT_EVERY_S = 0.5
+TOOLS = ("gguf", "onnx", "onnxruntime", "transformers", "tokenizers")
+
+
+def import_gguf(
+    source: ModelSource,
+    folder: Path,
+    model_id: str,
+    name: str,
+    progress: Progress,
+    cancel: threading.Event | None = None,
+    accuracy_level: int = ACCURACY_LEVEL,
+) -> ModelManifest:
+    """Write the model, its tokenizer and manifest into `folder` (an empty workspace)."""
+    gguf = GGUFFile(source.path)
+    arch_name = gguf.field("general.architecture")
+    if not isinstance(arch_name, str):
+        raise UserError(f"{source.path.name} does not say its architecture (general.architecture).")
+    arch = architecture_of(arch_name)
+    embedding = gguf.tensors.get("token_embd.weight")
+    if embedding is None:
+        raise UserError(f"{source.path.name} has no token embedding (token_embd.weight).")
+    shape = shape_of(arch, gguf.scalar_fields(), embedding.rows)
+    total = len(gguf.tensors) + 2
+    special, template = write_tokenizer(gguf, arch, folder)
+    progress(1, total, "Read the tokenizer")
+
+    done = [0, 0]  # tensors, bytes
+    started = reported = time.perf_counter()
+
+    def on_tensor(tensor: TensorInfo) -> None:
+        nonlocal reported
+        if cancel is not None and cancel.is_set():
+            raise PreparationCancelled("Model preparation was cancelled; nothing was installed.")
+        done[0] += 1
+        done[1] += tensor.n_bytes
+        now = time.perf_counter()
+        if now - reported >= REPORT_EVERY_S or done[0] == len(gguf.tensors):  # a line a tensor floods a terminal
+            reported = now
+            rate = done[1] / 1e6 / max(now - started, 1e-6)
+            progress(1 + done[0], total, f"Converted tensor {done[0]} of {len(gguf.tensors)} ({rate:.0f} MB/s)")
+
+    target = folder / f"model.{VARIANT}.onnx"
+    data = folder / f"{target.name}.data"
+    writer = WeightWriter(gguf, data, on_tensor)
+    try:
+        model = GraphBuilder(gguf, arch, shape, writer, accuracy_level).build()
+    finally:
+        writer.close()
+    _save(model, target)
+    log.info("Converted %s in %.1f s", source.path.name, time.perf_counter() - started)
+    files = [target, data]
+    variant = ModelVariant(
+        file=target.name,
+        quantization=VARIANT,
+        providers=("cpu",),
+        size_bytes=sum(f.stat().st_size for f in files),
+        sha256=sha256_of(files),
+        data_file=data.name,
+    )
+    mix: dict[str, int] = {}
+    for tensor in gguf.tensors.values():
+        mix[tensor.type_name] = mix.get(tensor.type_name, 0) + 1
+    manifest = ModelManifest(
+        id=model_id,
+        name=name,
+        architecture=arch.name,
+        context_length=shape.context,
+        chat_template=template,
+        special_tokens=special,
+        source={
+            "kind": source.kind,
+            "file": source.path.name,
+            "sha256": source.sha256,
+            "size_bytes": source.size_bytes,
+        },
+        variants=(variant,),
+        tools=_tool_versions(),
+        created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        extra={
+            "num_layers": shape.layers,
+            "hidden_size": shape.hidden,
+            "num_key_value_heads": shape.kv_heads,
+            "vocab_size": shape.vocab,
+            "attention": "GroupQueryAttention",
+            "route": "gguf",
+            "file_context_length": shape.file_context,
+            "context_note": f"the file's context, capped at {CONTEXT_CAP} tokens to bound the KV cache",
+            "quant_mix": dict(sorted(mix.items())),
+            "homes": _homes(writer),
+            "skipped_variants": "fp16/CUDA variants are not made from GGUF files yet; q4 keeps the file's own grids",
+        },
+    )
+    manifest.write(folder)
+    progress(total, total, "Wrote the manifest")
+    return manifest
+
+
+def _homes(writer: WeightWriter) -> dict[str, Any]:
+    """Per GGUF type: the grid it was given, and bits a weight in the file and as written."""
+    homes = {}
+    for type_name, report in sorted(writer.report.items()):
+        weights = max(report.weights, 1)
+        homes[type_name] = {
+            "home": report.home,
+            "tensors": report.tensors,
+            "file_bits_per_weight": round(8 * report.file_bytes / weights, 3),
+            "home_bits_per_weight": round(8 * report.written_bytes / weights, 3),
+        }
+    return homes
+
+
+def _save(model: Any, target: Path) -> None:
+    import onnx
+
+    # Every large tensor already points into the data file; the graph itself is small.
+    onnx.save_model(model, str(target))
+
+
+def _tool_versions() -> dict[str, str]:
+    versions = {}
+    for package in TOOLS:
+        with contextlib.suppress(metadata.PackageNotFoundError):
+            versions[package] = metadata.version(package)
+    return versions

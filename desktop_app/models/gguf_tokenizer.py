@@ -1,0 +1,117 @@
+"""A GGUF file's tokenizer, special tokens and chat template, as the engine reads them.
+
+The engine reads `tokenizer.json` (Hugging Face tokenizers). transformers' GGUF
+converters (GGUF_TO_FAST_CONVERTERS, the `export` extra) build one from the vocabulary
+in the file's metadata; only the tokenizer is built, no weights are read. The ids of
+bos, eos and the end-of-turn tokens come from the metadata itself (the converters' own
+guesses at token texts are not always right), and the chat template from
+`tokenizer.chat_template`.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from desktop_app.core.chat import ChatMessage
+from desktop_app.core.errors import UserError
+from desktop_app.engine.chat_template import ChatTemplate
+from desktop_app.models.architectures import Architecture
+from desktop_app.models.gguf_file import GGUFFile
+
+# tokenizer.ggml.* keys and the names transformers' converters read them by
+_CONVERTER_KEYS = {
+    "model": "tokenizer_type",
+    "tokens": "tokens",
+    "scores": "scores",
+    "token_type": "token_type",
+    "merges": "merges",
+    "bos_token_id": "bos_token_id",
+    "eos_token_id": "eos_token_id",
+    "unknown_token_id": "unk_token_id",
+    "padding_token_id": "pad_token_id",
+    "add_space_prefix": "add_prefix_space",
+}
+# Tokens llama.cpp also stops at: end of turn, end of message
+_STOP_KEYS = ("eos_token_id", "eot_token_id", "eom_token_id")
+
+
+def write_tokenizer(source: GGUFFile, arch: Architecture, folder: Path) -> tuple[dict[str, Any], str | None]:
+    """Write folder/tokenizer.json; return the manifest's special tokens and the chat template."""
+    from transformers.integrations.ggml import convert_gguf_tokenizer
+
+    tokens = source.field("tokenizer.ggml.tokens")
+    if not isinstance(tokens, list) or not tokens:
+        raise UserError(f"{source.path.name} has no tokenizer in its metadata (tokenizer.ggml.tokens).")
+    wanted = {name: source.field(f"tokenizer.ggml.{key}") for key, name in _CONVERTER_KEYS.items()}
+    try:
+        tokenizer, _ = convert_gguf_tokenizer(arch.tokenizer, {k: v for k, v in wanted.items() if v is not None})
+    except Exception as exc:  # the converters raise whatever their inputs provoke
+        raise UserError(
+            f"The tokenizer of {source.path.name} cannot be converted: {str(exc).strip()[:200]}",
+            hint=f"Its tokenizer model is {wanted['tokenizer_type']!r}.",
+        ) from exc
+    _mark_special(tokenizer, tokens, source.field("tokenizer.ggml.token_type"))
+    tokenizer.save(str(folder / "tokenizer.json"))
+    template = source.field("tokenizer.chat_template")
+    template = template if isinstance(template, str) and template.strip() else None
+
+    def text_of(key: str) -> str | None:
+        token_id = source.field(f"tokenizer.ggml.{key}")
+        return tokens[token_id] if isinstance(token_id, int) and 0 <= token_id < len(tokens) else None
+
+    stop_ids: list[int] = []
+    for key in _STOP_KEYS:
+        token_id = source.field(f"tokenizer.ggml.{key}")
+        if isinstance(token_id, int) and 0 <= token_id < len(tokens) and token_id not in stop_ids:
+            stop_ids.append(token_id)
+    for text in end_of_turn_tokens(template):
+        token_id = tokenizer.token_to_id(text)
+        if token_id is not None and token_id not in stop_ids:
+            stop_ids.append(token_id)
+    add_bos = source.field("tokenizer.ggml.add_bos_token")
+    special = {
+        "bos_token": text_of("bos_token_id"),
+        "eos_token": text_of("eos_token_id"),
+        "stop_token_ids": stop_ids,
+        "stop_tokens": [tokens[i] for i in stop_ids],
+        "add_bos_token": bool(add_bos) if add_bos is not None else None,
+    }
+    return special, template
+
+
+def _mark_special(tokenizer: Any, tokens: list[str], types: Any) -> None:
+    """Make every control and user-defined token of the file an added token of the tokenizer.
+
+    Chat templates write them as text (<|im_start|>, <start_of_turn>, ...), and the engine
+    encodes that text: each must map to its one id. Some converters add only the tokens
+    they know by name."""
+    from tokenizers import AddedToken
+
+    if not isinstance(types, list) or len(types) != len(tokens):
+        return
+    have = {str(t.content) for t in tokenizer.get_added_tokens_decoder().values()}
+    for kind, add in ((_CONTROL, tokenizer.add_special_tokens), (_USER_DEFINED, tokenizer.add_tokens)):
+        missing = [t for t, k in zip(tokens, types, strict=True) if k == kind and t not in have]
+        if missing:
+            add([AddedToken(t, special=kind == _CONTROL, normalized=False) for t in missing])
+
+
+_CONTROL, _USER_DEFINED = 3, 4  # llama.cpp's token types
+
+
+def end_of_turn_tokens(chat_template: str | None) -> list[str]:
+    """The special token a template writes right after an assistant's message, if any."""
+    if not chat_template:
+        return []
+    marker = "INKWELL_END_MARKER"
+    try:
+        text = ChatTemplate(chat_template, {}).render(
+            [ChatMessage("user", "hi"), ChatMessage("assistant", marker)], add_generation_prompt=False
+        )
+    except UserError:
+        return []
+    after = text.split(marker, 1)[-1] if marker in text else ""
+    found = re.match(r"\s*(<[^<>\s]+>|\[[^\[\]\s]+\])", after)
+    return [found.group(1)] if found else []

@@ -1,0 +1,338 @@
+"""Writing a GGUF's tensors into an ONNX external data file, each on the grid that holds it.
+
+Every weight is appended to `model.<variant>.onnx.data` as it is converted, a chunk of
+rows at a time, and the graph gets a TensorProto that only points there (location,
+offset, length): memory stays at about one chunk whatever the model's size.
+
+A quantized matrix keeps its file's own block grid (gguf_blocks.grid_of): levels, a scale
+and an integer zero point a block, as MatMulNBits holds them. Some grids also have a
+free offset a block (Q4_1, Q4_K, Q5_K, Q2_K). A float zero point would make
+MatMulNBits dequantize the whole matrix on every call (shared/GGUF-GRIDS.md), so the
+offsets R are folded into the same product as extra input rows fed by the block sums of
+the input: x · W = [x, S(x)] · [W ; R]. R is rounded to 8 bits (a scale per 32 offsets);
+a 4-bit matrix holds those 8 bits as two 4-bit digits, high then low, reading S(x)
+twice. Matrices that read the same input and share a home are written side by side as
+one product (q, k and v; gate and up). Float matrices (F32, F16, BF16) stay float32.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from desktop_app.core.errors import UserError
+from desktop_app.models.gguf_blocks import BlockGrid, floats_of, grid_of, home_of, is_supported
+from desktop_app.models.gguf_file import GGUFFile, TensorInfo
+
+ALIGNMENT = 4096  # page-aligned tensors can be mapped by ONNX Runtime
+SMALL_BYTES = 1024  # smaller tensors are kept inside the graph
+FLOAT_TYPES = ("F32", "F16", "BF16")
+FLOAT_HOME = (32, 0, False)
+
+
+@dataclass(frozen=True)
+class Product:
+    """A matrix as written: `inputs` are the initializers after the activation input."""
+
+    kind: str  # "nbits" (MatMulNBits) or "float" (FusedMatMul with transB)
+    inputs: tuple[str, ...]
+    n: int
+    k: int  # of the weights as stored (the augmented K of a grid with offsets)
+    bits: int = 32
+    block: int = 0
+    offset_block: int = 0  # block sums of the input over this many columns feed the offsets
+    sum_copies: int = 0  # how many times the padded block sums follow the input
+    sum_width: int = 0  # the padded length of the block sums
+
+
+@dataclass(frozen=True)
+class Embedding:
+    kind: str  # "nbits" (GatherBlockQuantized) or "float" (Gather)
+    inputs: tuple[str, ...]  # data, scales, zero points (or the float table)
+    bits: int = 32
+    block: int = 0
+    offsets: str | None = None  # a float table [V, K / offset_block] added by blocks
+    offset_block: int = 0
+
+
+@dataclass(frozen=True)
+class _GridRegions:
+    """(name, offset, bytes a row) of each part of a grid as reserved in the data file."""
+
+    levels: tuple[str, int, int]
+    scales: tuple[str, int, int]
+    zeros: tuple[str, int, int] | None
+    bits: int
+    zero_width: int  # bytes of zero points a row
+
+    @property
+    def inputs(self) -> tuple[str, ...]:
+        parts = (self.levels, self.scales) if self.zeros is None else (self.levels, self.scales, self.zeros)
+        return tuple(part[0] for part in parts)
+
+    @property
+    def row_bytes(self) -> int:
+        return self.levels[2] + self.scales[2] + (self.zero_width if self.zeros is not None else 0)
+
+
+@dataclass
+class TypeReport:
+    tensors: int = 0
+    weights: int = 0
+    file_bytes: int = 0
+    written_bytes: int = 0
+    home: str = ""
+
+
+@dataclass
+class WeightWriter:
+    source: GGUFFile
+    data_path: Path
+    on_tensor: Callable[[TensorInfo], None] = lambda tensor: None
+    initializers: list[Any] = field(default_factory=list)
+    report: dict[str, TypeReport] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self._fd = os.open(self.data_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        self._end = 0
+
+    def close(self) -> None:
+        os.close(self._fd)
+
+    # -- storage -----------------------------------------------------------------------
+
+    def _reserve(self, nbytes: int) -> int:
+        offset = -(-self._end // ALIGNMENT) * ALIGNMENT
+        self._end = offset + nbytes
+        return offset
+
+    def _external(self, name: str, dtype: Any, dims: tuple[int, ...], offset: int, nbytes: int) -> str:
+        from onnx import TensorProto, helper
+
+        tensor = TensorProto(name=name, data_type=helper.np_dtype_to_tensor_dtype(np.dtype(dtype)), dims=list(dims))
+        tensor.data_location = TensorProto.EXTERNAL
+        for key, value in (("location", self.data_path.name), ("offset", str(offset)), ("length", str(nbytes))):
+            entry = tensor.external_data.add()
+            entry.key, entry.value = key, value
+        self.initializers.append(tensor)
+        return name
+
+    def _region(self, name: str, dtype: Any, dims: tuple[int, ...]) -> tuple[str, int, int]:
+        """Reserve room for a tensor; returns (name, offset, bytes a row of its first axis)."""
+        row = int(np.prod(dims[1:], dtype=np.int64)) * np.dtype(dtype).itemsize
+        offset = self._reserve(row * dims[0])
+        self._external(name, dtype, dims, offset, row * dims[0])
+        return name, offset, row
+
+    def _write(self, offset: int, array: np.ndarray) -> None:
+        view = np.ascontiguousarray(array).data.cast("B")
+        while view:
+            written = os.pwrite(self._fd, view, offset)
+            view, offset = view[written:], offset + written
+
+    def array(self, name: str, value: np.ndarray) -> str:
+        """A whole (small or float) array as an initializer."""
+        from onnx import numpy_helper
+
+        value = np.ascontiguousarray(value)
+        if value.nbytes < SMALL_BYTES:
+            self.initializers.append(numpy_helper.from_array(value, name))
+            return name
+        offset = self._reserve(value.nbytes)
+        self._write(offset, value)
+        return self._external(name, value.dtype, value.shape, offset, value.nbytes)
+
+    def floats(self, tensor: TensorInfo) -> np.ndarray:
+        """A small float tensor's values as float32 [elements], counted as written."""
+        if tensor.type_name not in FLOAT_TYPES:
+            raise UserError(f"Tensor {tensor.name} is of type {tensor.type_name} where a float type was expected.")
+        raw = np.ascontiguousarray(tensor.data).view(np.uint8).reshape(1, -1)
+        value: np.ndarray = floats_of(tensor.qtype, raw, tensor.rows * tensor.columns).reshape(-1).astype(np.float32)
+        self._count(tensor, value.nbytes)
+        return value
+
+    def vector(self, name: str, tensor: TensorInfo) -> str:
+        """A norm weight or bias, as float32."""
+        return self.array(name, self.floats(tensor))
+
+    # -- matrices ----------------------------------------------------------------------
+
+    def home(self, tensor: TensorInfo) -> tuple[int, int, bool]:
+        if tensor.type_name in FLOAT_TYPES:
+            return FLOAT_HOME
+        if not is_supported(tensor.qtype):
+            raise UserError(
+                f"Tensor {tensor.name} is of GGUF type {tensor.type_name}, which Inkwell cannot import yet.",
+                hint="Choose a file quantized as Q4_K_M, Q5_K_M, Q6_K, Q8_0, Q4_0 or F16.",
+            )
+        bits, block, offsets = home_of(tensor.qtype)
+        return int(bits), int(block), bool(offsets)
+
+    def matrix(self, name: str, members: list[TensorInfo]) -> Product:
+        """Write `members` (same home, same columns) as one matrix, rows in order."""
+        k = members[0].columns
+        n = sum(t.rows for t in members)
+        bits, block, has_offsets = self.home(members[0])
+        if (bits, block) == FLOAT_HOME[:2]:
+            weights, offset, row = self._region(f"{name}.weight", np.float32, (n, k))
+            start = 0
+            for tensor in members:
+                for first, raw in self.source.chunks(tensor):
+                    self._write(offset + (start + first) * row, floats_of(tensor.qtype, raw, k).astype(np.float32))
+                self._count(tensor, tensor.rows * k * 4)
+                start += tensor.rows
+            return Product("float", (weights,), n, k)
+        offset_block = self._offset_block(members[0]) if has_offsets else 0
+        sum_width = -(-(k // offset_block) // block) * block if has_offsets else 0
+        copies = (2 if bits == 4 else 1) if has_offsets else 0
+        k_all = k + copies * sum_width
+        # A grid without offsets has one zero point everywhere (its format's centre): the
+        # levels move onto MatMulNBits' default instead, and no zero points are stored
+        # (less to read, and its faster kernel: shared/GGUF-GRIDS.md).
+        names = self._grid_regions(name, n, k_all, bits, block, stored_zero_points=has_offsets)
+        start = 0
+        for tensor in members:
+            for first, raw in self.source.chunks(tensor):
+                grid = grid_of(tensor.qtype, raw, k, tensor.name)
+                self._write_grid(
+                    names, start + first, *_with_offset_rows(grid, bits, block, offset_block, sum_width, copies)
+                )
+            self._count(tensor, names.row_bytes * tensor.rows)
+            start += tensor.rows
+        return Product("nbits", names.inputs, n, k_all, bits, block, offset_block, copies, sum_width)
+
+    def _grid_regions(
+        self, name: str, n: int, k: int, bits: int, block: int, stored_zero_points: bool, table: bool = False
+    ) -> _GridRegions:
+        """Room for levels, scales and (if stored) zero points of an [n, k] grid. A table
+        (GatherBlockQuantized's data) is [n, k·bits/8]; a matrix (MatMulNBits' B) [n, blocks, block·bits/8]."""
+        blocks, zero_width = k // block, -(-(k // block) * bits // 8)
+        levels_dims = (n, k * bits // 8) if table else (n, blocks, block * bits // 8)
+        levels = self._region(f"{name}.{'data' if table else f'q{bits}'}", np.uint8, levels_dims)
+        scales = self._region(f"{name}.scales", np.float32, (n, blocks))
+        zeros = None
+        if stored_zero_points:
+            zeros = self._region(f"{name}.zero_points", np.uint8, (n, zero_width) if table else (n * zero_width,))
+        return _GridRegions(levels, scales, zeros, bits, zero_width)
+
+    def _write_grid(
+        self, regions: _GridRegions, row: int, levels: np.ndarray, scales: np.ndarray, zeros: np.ndarray
+    ) -> None:
+        bits = regions.bits
+        if regions.zeros is None:
+            default = 1 << (bits - 1)
+            shift = default - int(zeros.flat[0]) if zeros.size else 0
+            if (
+                (zeros != zeros.flat[0]).any()
+                or int(levels.max(initial=0)) + shift >= 1 << bits
+                or levels.min(initial=0) + shift < 0
+            ):
+                raise RuntimeError("a grid without offsets has zero points that differ or do not fit the default")
+            levels = levels + np.uint8(shift) if shift >= 0 else levels - np.uint8(-shift)
+        self._write(regions.levels[1] + row * regions.levels[2], _pack(levels, bits))
+        self._write(regions.scales[1] + row * regions.scales[2], scales.astype(np.float32))
+        if regions.zeros is not None:
+            self._write(regions.zeros[1] + row * regions.zero_width, _pack(zeros, bits))
+
+    def _offset_block(self, tensor: TensorInfo) -> int:
+        raw = np.asarray(tensor.data.reshape(tensor.rows, -1)[:1]).view(np.uint8)
+        return int(grid_of(tensor.qtype, raw, tensor.columns, tensor.name).offset_block)
+
+    def embedding(self, name: str, tensor: TensorInfo, shared: Product | None = None) -> Embedding:
+        """The token embedding table, read by a Gather (float) or GatherBlockQuantized."""
+        v, k = tensor.rows, tensor.columns
+        bits, block, has_offsets = self.home(tensor)
+        if (bits, block) == FLOAT_HOME[:2]:
+            if shared is not None and shared.kind == "float":
+                return Embedding("float", shared.inputs)
+            table, offset, row = self._region(f"{name}.weight", np.float32, (v, k))
+            for first, raw in self.source.chunks(tensor):
+                self._write(offset + first * row, floats_of(tensor.qtype, raw, k).astype(np.float32))
+            self._count(tensor, v * k * 4)
+            return Embedding("float", (table,))
+        blocks, zero_width = k // block, -(-(k // block) * bits // 8)
+        if shared is not None and shared.kind == "nbits" and not shared.sum_copies:
+            # A tied output projection: the same bytes, seen as a [V, K] table.
+            parts = [(f"{name}.data", (v, k * bits // 8)), (f"{name}.scales", (v, blocks))]
+            if len(shared.inputs) > 2:
+                parts.append((f"{name}.zero_points", (v, zero_width)))
+            for source_name, (new, dims) in zip(shared.inputs, parts, strict=True):
+                self._alias(source_name, new, dims)
+            return Embedding("nbits", tuple(new for new, _ in parts), bits, block)
+        regions = self._grid_regions(name, v, k, bits, block, stored_zero_points=has_offsets, table=True)
+        offsets_name, offsets_at, offsets_row, offset_block = None, 0, 0, 0
+        if has_offsets:
+            offset_block = self._offset_block(tensor)
+            offsets_name, offsets_at, offsets_row = self._region(f"{name}.offsets", np.float32, (v, k // offset_block))
+        for first, raw in self.source.chunks(tensor):
+            grid = grid_of(tensor.qtype, raw, k, tensor.name)
+            self._write_grid(regions, first, grid.levels, grid.scales, grid.zero_points)
+            if offsets_name is not None and grid.offsets is not None:
+                self._write(offsets_at + first * offsets_row, grid.offsets.astype(np.float32))
+        self._count(tensor, v * (regions.row_bytes + offsets_row))
+        return Embedding("nbits", regions.inputs, bits, block, offsets_name, offset_block)
+
+    def _alias(self, source: str, name: str, dims: tuple[int, ...]) -> None:
+        original = next(t for t in self.initializers if t.name == source)
+        alias = type(original)()
+        alias.CopyFrom(original)
+        alias.name = name
+        del alias.dims[:]
+        alias.dims.extend(dims)
+        self.initializers.append(alias)
+
+    def _count(self, tensor: TensorInfo, written: int) -> None:
+        report = self.report.setdefault(tensor.type_name, TypeReport())
+        report.tensors += 1
+        report.weights += tensor.rows * tensor.columns
+        report.file_bytes += tensor.n_bytes
+        report.written_bytes += written
+        bits, block, offsets = self.home(tensor)
+        report.home = "float32" if block == 0 else f"{bits}-bit, block {block}" + (" + offsets" if offsets else "")
+        self.on_tensor(tensor)
+
+
+def _with_offset_rows(
+    grid: BlockGrid, bits: int, block: int, offset_block: int, width: int, copies: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Levels [n, K'], scales and zero points [n, K'/block] of W, then R's rows (if any)."""
+    scales, zeros = grid.scales.astype(np.float32), grid.zero_points.astype(np.uint8)
+    if not copies:
+        return grid.levels, scales, zeros
+    if grid.offsets is None or grid.offset_block != offset_block:
+        raise UserError(f"A grid's offsets changed shape within one matrix ({grid.offset_block} vs {offset_block}).")
+    n = grid.levels.shape[0]
+    r = np.zeros((n, width), np.float32)
+    r[:, : grid.offsets.shape[1]] = grid.offsets
+    groups = r.reshape(n, width // block, block)
+    step = np.abs(groups).max(axis=2) / 127.0
+    step = np.where(step == 0, 1.0, step).astype(np.float32)
+    code = (np.clip(np.rint(groups / step[..., None]), -127, 127) + 128).astype(np.uint8).reshape(n, width)
+    if copies == 1:  # an 8-bit matrix holds the code as it is
+        extra_levels, extra_scales, extra_zeros = [code], [step], [np.full(step.shape, 128, np.uint8)]
+    else:  # two 4-bit digits: 16·step·(high − 8) + step·low = step·(code − 128)
+        extra_levels = [code >> 4, code & 15]
+        extra_scales = [step * 16, step]
+        extra_zeros = [np.full(step.shape, 8, np.uint8), np.zeros(step.shape, np.uint8)]
+    return (
+        np.concatenate([grid.levels, *extra_levels], axis=1),
+        np.concatenate([scales, *extra_scales], axis=1),
+        np.concatenate([zeros, *extra_zeros], axis=1),
+    )
+
+
+def _pack(values: np.ndarray, bits: int) -> np.ndarray:
+    """Rows of levels (or per-block zero points) as MatMulNBits stores them: 8 bits as they
+    are, 4 bits two to a byte, low nibble first, each row padded to whole bytes."""
+    values = values.astype(np.uint8, copy=False)
+    if bits == 8:
+        return values
+    if values.shape[1] % 2:
+        values = np.concatenate([values, np.zeros((values.shape[0], 1), np.uint8)], axis=1)
+    packed: np.ndarray = values[:, 0::2] | (values[:, 1::2] << 4)
+    return packed
