@@ -125,3 +125,16 @@ def test_every_folder_of_the_package_is_a_package() -> None:
         if any(folder.glob("*.py")) and not (folder / "__init__.py").exists()
     ]
     assert missing == []
+
+
+def test_preparation_imports_without_the_export_tools() -> None:
+    """The installed app has no gguf, onnx, torch or transformers: `inkwell models prepare`
+    must get as far as saying so, not fail on an import."""
+    code = (
+        "import sys\n"
+        "for name in ('gguf', 'onnx', 'torch', 'transformers', 'optimum'):\n"
+        "    sys.modules[name] = None\n"
+        "import desktop_app.models.prepare, desktop_app.models.check\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from desktop_app.core.errors import UserError
+from desktop_app.models.ggml_types import GGML_QUANT_SIZES, GGMLQuantizationType
 
 # Rows are read in chunks of about this many bytes of the file.
 CHUNK_BYTES = 32 << 20
@@ -44,7 +45,7 @@ _DAMAGED = "The file may be incomplete (download it again) or damaged."
 @dataclass(frozen=True)
 class TensorInfo:
     name: str
-    qtype: Any  # gguf.GGMLQuantizationType
+    qtype: Any  # GGMLQuantizationType
     dims: tuple[int, ...]  # numpy order: (rows, columns) for a matrix
     n_bytes: int
     offset: int  # in the file
@@ -108,7 +109,6 @@ class _Header:
 
 class GGUFFile:
     def __init__(self, path: Path) -> None:
-        from gguf import GGML_QUANT_SIZES, GGMLQuantizationType
 
         self.path = path
         with path.open("rb") as handle:
