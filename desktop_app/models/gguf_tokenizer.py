@@ -10,6 +10,7 @@ guesses at token texts are not always right), and the chat template from
 
 from __future__ import annotations
 
+import logging
 import re
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,10 @@ from desktop_app.core.chat import ChatMessage
 from desktop_app.core.errors import UserError
 from desktop_app.engine.chat_template import ChatTemplate
 from desktop_app.models.architectures import Architecture
+from desktop_app.models.chat_templates import instruct_template
 from desktop_app.models.gguf_file import GGUFFile
+
+log = logging.getLogger(__name__)
 
 # tokenizer.ggml.* keys and the names transformers' converters read them by
 _CONVERTER_KEYS = {
@@ -56,6 +60,11 @@ def write_tokenizer(source: GGUFFile, arch: Architecture, folder: Path) -> tuple
     tokenizer.save(str(folder / "tokenizer.json"))
     template = source.field("tokenizer.chat_template")
     template = template if isinstance(template, str) and template.strip() else None
+    if template is None:  # an instruct model converted without its template gets its family's
+        chosen = instruct_template(tokens, source.scalar_fields())
+        if chosen is not None:
+            template = chosen[0]
+            log.info("%s carries no chat template; using the %s one", source.path.name, chosen[1])
 
     def text_of(key: str) -> str | None:
         token_id = source.field(f"tokenizer.ggml.{key}")

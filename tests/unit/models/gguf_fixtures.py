@@ -98,6 +98,7 @@ def write_gguf(
     tied: bool = True,
     types: dict[str, Any] | None = None,
     extra_metadata: dict[str, Any] | None = None,
+    template: str | None = CHATML,
     **sizes: Any,
 ) -> Path:
     """A random model of `arch_name`; matrices quantized to `qtype` (default Q8_0),
@@ -151,7 +152,8 @@ def write_gguf(
         writer.add_uint32("tokenizer.ggml.bos_token_id", 1)
         writer.add_uint32("tokenizer.ggml.eos_token_id", 2)
     writer.add_bool("tokenizer.ggml.add_bos_token", False)
-    writer.add_string("tokenizer.chat_template", CHATML)
+    if template is not None:
+        writer.add_string("tokenizer.chat_template", template)
 
     hidden, ffn, hd = p["hidden"], p["ffn"], p["head_dim"]
     q_size, kv_size = p["heads"] * hd, p["kv_heads"] * hd

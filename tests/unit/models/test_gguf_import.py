@@ -254,3 +254,11 @@ def test_importing_the_default_model_stays_in_bounded_memory(tmp_path: Path) -> 
     seconds, peak = (float(v) for v in done.stdout.split()[-2:])
     assert peak < locate_default_gguf().stat().st_size + (1 << 30), peak
     assert seconds < 120, seconds
+
+
+def test_a_file_without_a_template_is_a_base_model_unless_it_says_instruct(tmp_path: Path) -> None:
+    base = imported(tmp_path / "base", write_gguf(tmp_path / "b.gguf", template=None), accuracy_level=4)
+    assert base.chat_template is None and base.is_base_model
+    instruct = write_gguf(tmp_path / "i.gguf", template=None, extra_metadata={"general.name": "Tiny 1B Instruct"})
+    chosen = imported(tmp_path / "instruct", instruct, accuracy_level=4)
+    assert chosen.chat_template is not None and "<|im_start|>" in chosen.chat_template and not chosen.is_base_model
