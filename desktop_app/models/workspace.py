@@ -99,16 +99,34 @@ def model_id_from(name: str) -> str:
     return stem or "model"
 
 
-def check_disk_space(directory: Path, source: ModelSource, quantizations: tuple[str, ...]) -> None:
-    if source.kind == "gguf":
-        # The file's grids are written as they are, plus scales, zero points and offsets:
-        # at most about 1.6 times the file (Q6_K's 8-bit home), and the tokenizer.
-        needed = int(source.size_bytes * 1.6) + (64 << 20)
-    else:
-        # The fp32 export, its untied copy and each variant are written side by side.
-        fp32 = source.size_bytes * 2
-        factor = {"fp32": 1.0, "fp16": 0.5, "q8": 0.3, "q4": 0.2}
-        needed = int(fp32 * (2.5 + sum(factor[q] for q in quantizations)))
+def export_needs_bytes(source: ModelSource, quantizations: tuple[str, ...]) -> int:
+    """Disk space the Hugging Face route takes: the fp32 export, its untied copy and each
+    variant are written side by side."""
+    fp32 = source.size_bytes * 2
+    factor = {"fp32": 1.0, "fp16": 0.5, "q8": 0.3, "q4": 0.2}
+    return int(fp32 * (2.5 + sum(factor[q] for q in quantizations)))
+
+
+def physical_memory_bytes() -> int | None:
+    try:
+        return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def check_memory_for(label: str, weights_bytes: int) -> None:
+    """Refuse a model whose weights alone would not fit this computer's memory: it could
+    not run (ONNX Runtime maps them from disk, and every token reads them all)."""
+    memory = physical_memory_bytes()
+    if memory is not None and weights_bytes > 0.9 * memory:
+        raise UserError(
+            f"{label} would need about {weights_bytes / 1e9:.1f} GB of memory to run, and this computer "
+            f"has {memory / 1e9:.1f} GB.",
+            hint="Choose a smaller model or a smaller quantization of it (Q4_K_M rather than Q8_0, say).",
+        )
+
+
+def check_disk_space(directory: Path, needed: int) -> None:
     free = shutil.disk_usage(directory).free
     if free < needed:
         raise UserError(

@@ -278,3 +278,32 @@ def test_only_the_last_position_is_projected_to_logits(tiny_engine) -> None:  # 
         feed["position_ids"] = np.arange(len(ids))[None]
     logits = model.session.run(["logits"], feed)[0]
     assert logits.shape == (1, 1, tiny_engine.tokenizer.vocab_size)
+
+
+def test_a_gguf_import_is_estimated_before_it_starts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from gguf import GGMLQuantizationType as T
+
+    from desktop_app.models import workspace
+    from desktop_app.models.prepare import estimate_gguf_output, prepare_model
+    from tests.unit.models.gguf_fixtures import write_gguf
+    from tests.unit.models.test_gguf_import import K_SIZES, Q4_K_M
+
+    source = write_gguf(tmp_path / "m.gguf", qtype=T.Q4_K, types=Q4_K_M, tied=False, **K_SIZES)
+    made = prepare_model(source, tmp_path / "out", model_id="m")
+    written = sum(f.stat().st_size for f in made.iterdir() if f.name.startswith("model."))
+    estimate = estimate_gguf_output(source)
+    assert written <= estimate <= 1.6 * written  # enough, and not wildly more
+    monkeypatch.setattr(workspace, "physical_memory_bytes", lambda: estimate // 2)
+    with pytest.raises(UserError, match=r"need about .* of memory to run"):
+        prepare_model(source, tmp_path / "out2", model_id="m")
+    monkeypatch.setattr(workspace, "physical_memory_bytes", lambda: 1 << 40)
+    monkeypatch.setattr(workspace.shutil, "disk_usage", lambda _path: shutil_usage(free=estimate // 2))
+    with pytest.raises(UserError, match="Not enough disk space"):
+        prepare_model(source, tmp_path / "out3", model_id="m")
+    assert not (tmp_path / "out2" / "m").exists() and not (tmp_path / "out3" / "m").exists()
+
+
+def shutil_usage(free: int):  # type: ignore[no-untyped-def]
+    import shutil
+
+    return shutil._ntuple_diskusage(1 << 40, (1 << 40) - free, free)  # type: ignore[attr-defined]
