@@ -41,8 +41,11 @@ def tool_versions() -> dict[str, str]:
     return versions
 
 
-def require_export_extra() -> None:
-    missing = [m for m in ("torch", "transformers", "optimum.exporters.onnx", "onnx") if _find(m) is None]
+def require_export_extra(kind: str = "hf") -> None:
+    """The tools a route needs: a GGUF file needs onnx (to write the graph) and transformers
+    (only its tokenizer converters); a Hugging Face folder needs torch and optimum as well."""
+    needs = ("transformers", "onnx") if kind == "gguf" else ("torch", "transformers", "optimum.exporters.onnx", "onnx")
+    missing = [m for m in needs if _find(m) is None]
     if missing:
         hint = "Install them with: pip install 'inkwell[export]'   (make run does this)"
         if getattr(sys, "frozen", False):

@@ -80,7 +80,7 @@ def prepare_model(
         raise UserError(
             f"A model named {model_id!r} is already installed in {output_root}.", hint="Use --force to replace it."
         )
-    require_export_extra()
+    require_export_extra(source.kind)
     output_root.mkdir(parents=True, exist_ok=True)
     clean_stale_partials(output_root)
     if source.kind == "gguf":
@@ -182,7 +182,7 @@ def prepare_default(
     cancel: threading.Event | None = None,
     quantizations: tuple[str, ...] = DEFAULT_QUANTIZATIONS,
 ) -> Path:
-    require_export_extra()  # first: the installed app has no export tools, whatever else is missing
+    require_export_extra("gguf")  # first: the installed app has no export tools, whatever else is missing
     return prepare_model(
         locate_default_gguf(),
         output_root,
