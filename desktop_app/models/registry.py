@@ -37,7 +37,7 @@ class InstalledModel:
             rows.append(("Parameters", f"{int(extra['parameters']) / 1e9:.2f} billion"))
         mix = extra.get("quant_mix")
         if isinstance(mix, dict) and mix:
-            rows.append(("Weights in the file", ", ".join(f"{k} × {v}" for k, v in sorted(mix.items()))))
+            rows.append(("Tensors by type", ", ".join(f"{k} × {v}" for k, v in sorted(mix.items()))))
         rows.append(("Runs as", ", ".join(v.quantization for v in manifest.variants)))
         rows.append(("Context", f"{manifest.context_length:,} tokens"))
         rows.append(("Chat", "base model: it continues text" if manifest.is_base_model else "follows a chat template"))
