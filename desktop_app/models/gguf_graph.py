@@ -86,8 +86,11 @@ class GraphBuilder:
 
     # -- products --------------------------------------------------------------------
 
-    def products(self, source: str, names: list[str], rows: list[int], columns: int) -> list[str]:
-        """source · Wᵀ for each named matrix; those sharing a home are computed as one product."""
+    def products(
+        self, source: str, names: list[str], rows: list[int], columns: int, keep_packed: bool = False
+    ) -> list[str]:
+        """source · Wᵀ for each named matrix; those sharing a home are computed as one product.
+        With `keep_packed`, one product holding them all is returned as it is, not split."""
         tensors = [self.need(n) for n in names]
         for tensor, n in zip(tensors, rows, strict=True):
             self.check_shape(tensor, (n, columns))
@@ -99,14 +102,14 @@ class GraphBuilder:
             label = names[members[0]].removesuffix(".weight") + ("_packed" if len(members) > 1 else "")
             product = self.writer.matrix(label, [tensors[i] for i in members])
             result = self.apply(product, source, label)
-            if len(members) == 1:
+            if len(members) == 1 or (keep_packed and len(members) == len(names)):
                 outputs[members[0]] = result
                 continue
             split = self.const(f"{label}.split", np.array([rows[i] for i in members], np.int64))
             parts = self.node("Split", [result, split], len(members), name=f"{label}/Split", axis=-1)
             for i, part in zip(members, parts, strict=True):
                 outputs[i] = part
-        return outputs
+        return [output for output in outputs if output]  # one, when kept packed
 
     def apply(self, product: Product, source: str, label: str) -> str:
         if product.kind == "float":
@@ -381,7 +384,8 @@ class GraphBuilder:
         else:
             names = [f"{prefix}.attn_{p}.weight" for p in "qkv"]
             sizes = [s.q_size, s.kv_size, s.kv_size]
-            outputs = self.products(hidden, names, sizes, s.hidden)
+            # One product for all three goes to GroupQueryAttention packed, without a Split.
+            outputs = self.products(hidden, names, sizes, s.hidden, keep_packed=True)
             qkv = self._biased(outputs, [f"{prefix}.attn_{p}.bias" for p in "qkv"], sizes)
         if self.arch.qk_norm:  # GroupQueryAttention's own q/k norm inputs are not run on the CPU
             if len(qkv) == 1:
