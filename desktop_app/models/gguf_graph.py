@@ -5,7 +5,9 @@ fused export in fusion.py, built directly): GroupQueryAttention with the rotary
 embedding inside and the KV cache shared between past and present (the engine binds
 one buffer to both), q/k/v and gate/up as one product each where their grids allow,
 RMSNorm as (Skip)SimplifiedLayerNormalization with the residual add inside, and logits
-for the last position only. Inputs and outputs are named as the engine expects:
+for the last position only. With int8 activations (accuracy_level > 0) the output
+projection runs on a 4-bit copy and its REFINED_LOGITS largest logits are recomputed in
+float32 from the file's exact rows (as the export route's gguf_exact.py does). Inputs and outputs are named as the engine expects:
 input_ids, attention_mask, past_key_values.{i}.key/value -> logits, present.{i}.key/value.
 
 What differs between architectures is read from their table (architectures.py); the

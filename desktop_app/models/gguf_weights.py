@@ -13,6 +13,8 @@ the input: x · W = [x, S(x)] · [W ; R]. R is rounded to 8 bits (a scale per 32
 a 4-bit matrix holds those 8 bits as two 4-bit digits, high then low, reading S(x)
 twice. Matrices that read the same input and share a home are written side by side as
 one product (q, k and v; gate and up). Float matrices (F32, F16, BF16) stay float32.
+An output projection refined after a first pass also gets a rounded 4-bit copy
+(`approximate`), counted in its type's bytes written.
 """
 
 from __future__ import annotations
