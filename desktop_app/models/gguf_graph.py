@@ -144,11 +144,13 @@ class GraphBuilder:
             block = 32 if columns % 32 == 0 else 16
             levels = np.full((copies * width, columns), 8, np.uint8)
             for t in range(columns // ob):
-                levels[t :: width][:copies, t * ob : (t + 1) * ob] = 9
+                levels[t::width][:copies, t * ob : (t + 1) * ob] = 9
             product_sums = Product(
                 "nbits",
                 (
-                    self.const(f"{label}.q4", _pack_4_bits(levels).reshape(copies * width, columns // block, block // 2)),
+                    self.const(
+                        f"{label}.q4", _pack_4_bits(levels).reshape(copies * width, columns // block, block // 2)
+                    ),
                     self.const(f"{label}.scales", np.ones(copies * width * (columns // block), np.float32)),
                 ),
                 copies * width,
@@ -248,9 +250,7 @@ class GraphBuilder:
         # int8 activations already make every logit approximate: the output projection
         # (the largest matrix, read for every token) then runs at 4 bits, and the logits
         # that matter (the largest) are recomputed exactly from the file's own rows.
-        self.refine = (
-            self.accuracy_level > 0 and s.vocab > REFINED_LOGITS and s.hidden % APPROXIMATE_BLOCK == 0
-        )
+        self.refine = self.accuracy_level > 0 and s.vocab > REFINED_LOGITS and s.hidden % APPROXIMATE_BLOCK == 0
         if output is None and not self.refine:  # tied: the output projection reads the embedding's own grid
             self.tied = self.writer.matrix("output", [table])
         self.table: Embedding = self.writer.embedding("token_embd", table, shared=self.tied)
