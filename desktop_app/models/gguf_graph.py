@@ -5,7 +5,9 @@ fused export in fusion.py, built directly): GroupQueryAttention with the rotary
 embedding inside and the KV cache shared between past and present (the engine binds
 one buffer to both), q/k/v and gate/up as one product each where their grids allow,
 RMSNorm as (Skip)SimplifiedLayerNormalization with the residual add inside, and logits
-for the last position only. Inputs and outputs are named as the engine expects:
+for the last position only. With int8 activations (accuracy_level > 0) the output
+projection runs on a 4-bit copy and its REFINED_LOGITS largest logits are recomputed in
+float32 from the file's exact rows (as the export route's gguf_exact.py does). Inputs and outputs are named as the engine expects:
 input_ids, attention_mask, past_key_values.{i}.key/value -> logits, present.{i}.key/value.
 
 What differs between architectures is read from their table (architectures.py); the
@@ -21,11 +23,14 @@ import numpy as np
 from desktop_app.core.errors import UserError
 from desktop_app.models.architectures import Architecture, Shape, is_local_layer
 from desktop_app.models.gguf_file import GGUFFile, TensorInfo
-from desktop_app.models.gguf_weights import Embedding, Product, WeightWriter
+from desktop_app.models.gguf_weights import APPROXIMATE_BLOCK, Embedding, Product, WeightWriter
 from desktop_app.models.graph import MS_DOMAIN
 
 OPSET = 17
 IR_VERSION = 10  # what onnxruntime 1.2x reads
+# Logits recomputed exactly after the 4-bit output projection (as the export route's
+# gguf_exact.REFINED_LOGITS: 64 against 32 cost ~3% of decode and saved 0.7 points of perplexity).
+REFINED_LOGITS = 64
 
 
 class GraphBuilder:
@@ -83,8 +88,11 @@ class GraphBuilder:
 
     # -- products --------------------------------------------------------------------
 
-    def products(self, source: str, names: list[str], rows: list[int], columns: int) -> list[str]:
-        """source · Wᵀ for each named matrix; those sharing a home are computed as one product."""
+    def products(
+        self, source: str, names: list[str], rows: list[int], columns: int, keep_packed: bool = False
+    ) -> list[str]:
+        """source · Wᵀ for each named matrix; those sharing a home are computed as one product.
+        With `keep_packed`, one product holding them all is returned as it is, not split."""
         tensors = [self.need(n) for n in names]
         for tensor, n in zip(tensors, rows, strict=True):
             self.check_shape(tensor, (n, columns))
@@ -96,14 +104,14 @@ class GraphBuilder:
             label = names[members[0]].removesuffix(".weight") + ("_packed" if len(members) > 1 else "")
             product = self.writer.matrix(label, [tensors[i] for i in members])
             result = self.apply(product, source, label)
-            if len(members) == 1:
+            if len(members) == 1 or (keep_packed and len(members) == len(names)):
                 outputs[members[0]] = result
                 continue
             split = self.const(f"{label}.split", np.array([rows[i] for i in members], np.int64))
             parts = self.node("Split", [result, split], len(members), name=f"{label}/Split", axis=-1)
             for i, part in zip(members, parts, strict=True):
                 outputs[i] = part
-        return outputs
+        return [output for output in outputs if output]  # one, when kept packed
 
     def apply(self, product: Product, source: str, label: str) -> str:
         if product.kind == "float":
@@ -122,22 +130,45 @@ class GraphBuilder:
         )[0]
 
     def _with_block_sums(self, source: str, product: Product) -> str:
-        """[x, S(x), ...]: x followed by its block sums (padded), as many times as asked."""
+        """[x, S(x), ...]: x followed by its block sums (padded), as many times as asked.
+
+        The sums come from one small MatMulNBits of 0/1 weights (level 9 against the
+        default zero point 8, scale 1) that writes every padded copy at once, run in
+        float32 so that they are exact: two nodes a distinct input, where reshaping,
+        summing and padding took four (~15% of SmolLM2's decode time)."""
         columns = product.k - product.sum_copies * product.sum_width
         key = (source, product.offset_block, product.sum_width, product.sum_copies)
         if key not in self._sums:
-            ob = product.offset_block
-            label = f"{source}/block_sums_{ob}"
-            grouped = self.node(
-                "Reshape", [source, self.const(f"{label}.shape", np.array([0, 0, columns // ob, ob], np.int64))]
-            )[0]
+            ob, width, copies = product.offset_block, product.sum_width, product.sum_copies
+            label = f"{source}/block_sums_{ob}x{copies}"
+            block = 32 if columns % 32 == 0 else 16
+            levels = np.full((copies * width, columns), 8, np.uint8)
+            for t in range(columns // ob):
+                levels[t::width][:copies, t * ob : (t + 1) * ob] = 9
+            product_sums = Product(
+                "nbits",
+                (
+                    self.const(
+                        f"{label}.q4", _pack_4_bits(levels).reshape(copies * width, columns // block, block // 2)
+                    ),
+                    self.const(f"{label}.scales", np.ones(copies * width * (columns // block), np.float32)),
+                ),
+                copies * width,
+                columns,
+                4,
+                block,
+            )
             sums = self.node(
-                "ReduceSum", [grouped, self.const("inkwell_last_axis", np.array([-1], np.int64))], keepdims=0
+                "MatMulNBits",
+                [source, *product_sums.inputs],
+                name=f"{label}/MatMulNBits",
+                K=columns,
+                N=copies * width,
+                bits=4,
+                block_size=block,
+                accuracy_level=min(self.accuracy_level, 1),  # float32: exact sums
             )[0]
-            if product.sum_width > columns // ob:
-                pads = np.array([0, 0, 0, 0, 0, product.sum_width - columns // ob], np.int64)
-                sums = self.node("Pad", [sums, self.const(f"{label}.pads", pads)])[0]
-            self._sums[key] = self.node("Concat", [source] + [sums] * product.sum_copies, axis=-1)[0]
+            self._sums[key] = self.node("Concat", [source, sums], axis=-1)[0]
         return self._sums[key]
 
     # -- the model -------------------------------------------------------------------
@@ -216,41 +247,53 @@ class GraphBuilder:
         self.check_shape(table, (s.vocab, s.hidden))
         output = self.tensor("output.weight", required=False)
         self.tied: Product | None = None
-        if output is None:  # tied: the output projection reads the embedding's own grid
+        # int8 activations already make every logit approximate: the output projection
+        # (the largest matrix, read for every token) then runs at 4 bits, and the logits
+        # that matter (the largest) are recomputed exactly from the file's own rows.
+        self.refine = self.accuracy_level > 0 and s.vocab > REFINED_LOGITS and s.hidden % APPROXIMATE_BLOCK == 0
+        if output is None and not self.refine:  # tied: the output projection reads the embedding's own grid
             self.tied = self.writer.matrix("output", [table])
-        found: Embedding = self.writer.embedding("token_embd", table, shared=self.tied)
-        if found.kind == "float":
-            rows = self.node("Gather", [found.inputs[0], "input_ids"], axis=0)[0]
-        else:
-            data, *grid = found.inputs  # scales, and zero points unless they are the default
-            rows = self.node(
-                "GatherBlockQuantized",
-                [data, "input_ids", *grid],
-                bits=found.bits,
-                block_size=found.block,
-                gather_axis=0,
-                quantize_axis=1,
-            )[0]
-        if found.offsets is not None:
-            ob = found.offset_block
-            offsets = self.node("Gather", [found.offsets, "input_ids"], axis=0)[0]
-            grouped = self.node(
-                "Reshape", [rows, self.const("token_embd.groups", np.array([0, 0, s.hidden // ob, ob], np.int64))]
-            )[0]
-            widened = self.node("Unsqueeze", [offsets, self.const("inkwell_last_axis", np.array([-1], np.int64))])[0]
-            summed = self.node("Add", [grouped, widened])[0]
-            rows = self.node("Reshape", [summed, self.const("token_embd.shape", np.array([0, 0, s.hidden], np.int64))])[
-                0
-            ]
+        self.table: Embedding = self.writer.embedding("token_embd", table, shared=self.tied)
+        rows = self.gather_rows(self.table, "input_ids", "token_embd")
         if self.arch.scale_embedding:  # computed in float32 and rounded as the model was trained (bf16)
             rows = self.node(
                 "Mul", [rows, self.const("inkwell_embedding_scale", np.array(np.sqrt(s.hidden), np.float32))]
             )[0]
         return rows
 
+    def gather_rows(self, found: Embedding, indices: str, label: str) -> str:
+        """Rows `indices` of a table as float32 [*indices.shape, hidden]; `indices` is of rank
+        2 (input_ids) or 3 (the refined logits' indices)."""
+        s = self.shape
+        if found.kind == "float":
+            return self.node("Gather", [found.inputs[0], indices], axis=0)[0]
+        data, *grid = found.inputs  # scales, and zero points unless they are the default
+        rows = self.node(
+            "GatherBlockQuantized",
+            [data, indices, *grid],
+            bits=found.bits,
+            block_size=found.block,
+            gather_axis=0,
+            quantize_axis=1,
+        )[0]
+        if found.offsets is None:
+            return rows
+        ob = found.offset_block
+        keep = [0, 0] if indices == "input_ids" else [0, 0, 0]
+        offsets = self.node("Gather", [found.offsets, indices], axis=0)[0]
+        grouped = self.node(
+            "Reshape", [rows, self.const(f"{label}.groups", np.array([*keep, s.hidden // ob, ob], np.int64))]
+        )[0]
+        widened = self.node("Unsqueeze", [offsets, self.const("inkwell_last_axis", np.array([-1], np.int64))])[0]
+        summed = self.node("Add", [grouped, widened])[0]
+        return self.node("Reshape", [summed, self.const(f"{label}.shape", np.array([*keep, s.hidden], np.int64))])[0]
+
     def output_projection(self, hidden: str) -> str:
         s = self.shape
-        if self.tied is not None:
+        output = self.tensor("output.weight", required=False)
+        if self.refine:
+            logits = self._refined_projection(hidden, output)
+        elif self.tied is not None:
             logits = self.apply(self.tied, hidden, "output")
         else:
             logits = self.products(hidden, ["output.weight"], [s.vocab], s.hidden)[0]
@@ -258,6 +301,26 @@ class GraphBuilder:
             cap = self.const("inkwell_final_softcap", np.array(s.final_softcap, np.float32))
             logits = self.node("Mul", [self.node("Tanh", [self.node("Div", [logits, cap])[0]])[0], cap])[0]
         return self.node("Identity", [logits], ["logits"], name="/inkwell/logits")[0]
+
+    def _refined_projection(self, hidden: str, output: TensorInfo | None) -> str:
+        """Every logit from a 4-bit copy, then the REFINED_LOGITS largest again in float32
+        from the exact rows (the embedding's table when tied): greedy choices and the
+        candidates sampling draws from get the file's logits; only the tail is rounded."""
+        s = self.shape
+        if output is None:
+            matrix, table = self.need("token_embd.weight"), self.table
+        else:
+            self.check_shape(output, (s.vocab, s.hidden))
+            matrix, table = output, self.writer.embedding("output", output)
+        approximate = self.apply(self.writer.approximate("output.approximate", matrix), hidden, "output/approximate")
+        k = self.const("inkwell_refined_logits", np.array([REFINED_LOGITS], np.int64))
+        _, top = self.node("TopK", [approximate, k], 2, name="/inkwell/output/TopK", axis=-1)
+        rows = self.gather_rows(table, top, "output")  # [batch, 1, k, hidden]
+        column = self.node("Unsqueeze", [hidden, self.const("inkwell_row_axis", np.array([-2], np.int64))])[0]
+        products = self.node("Mul", [rows, column])[0]
+        last = self.const("inkwell_last_axis", np.array([-1], np.int64))
+        exact = self.node("ReduceSum", [products, last], keepdims=0)[0]
+        return self.node("ScatterElements", [approximate, top, exact], name="/inkwell/output/Refined", axis=-1)[0]
 
     def add_and_norm(self, value: str, residual: str, weight: str, layer: int = -1, where: str = "") -> tuple[str, str]:
         if where == "attn":
@@ -323,7 +386,8 @@ class GraphBuilder:
         else:
             names = [f"{prefix}.attn_{p}.weight" for p in "qkv"]
             sizes = [s.q_size, s.kv_size, s.kv_size]
-            outputs = self.products(hidden, names, sizes, s.hidden)
+            # One product for all three goes to GroupQueryAttention packed, without a Split.
+            outputs = self.products(hidden, names, sizes, s.hidden, keep_packed=True)
             qkv = self._biased(outputs, [f"{prefix}.attn_{p}.bias" for p in "qkv"], sizes)
         if self.arch.qk_norm:  # GroupQueryAttention's own q/k norm inputs are not run on the CPU
             if len(qkv) == 1:
@@ -435,3 +499,9 @@ _MS_OPS = frozenset(
         "FastGelu",
     }
 )
+
+
+def _pack_4_bits(levels: np.ndarray) -> np.ndarray:
+    """Rows of 4-bit levels two to a byte, low nibble first (MatMulNBits' layout)."""
+    packed: np.ndarray = levels[:, 0::2] | (levels[:, 1::2] << 4)
+    return packed

@@ -13,6 +13,8 @@ the input: x · W = [x, S(x)] · [W ; R]. R is rounded to 8 bits (a scale per 32
 a 4-bit matrix holds those 8 bits as two 4-bit digits, high then low, reading S(x)
 twice. Matrices that read the same input and share a home are written side by side as
 one product (q, k and v; gate and up). Float matrices (F32, F16, BF16) stay float32.
+An output projection refined after a first pass also gets a rounded 4-bit copy
+(`approximate`), counted in its type's bytes written.
 """
 
 from __future__ import annotations
@@ -26,13 +28,14 @@ from typing import Any
 import numpy as np
 
 from desktop_app.core.errors import UserError
-from desktop_app.models.gguf_blocks import BlockGrid, floats_of, grid_of, home_of, is_supported
+from desktop_app.models.gguf_blocks import BlockGrid, dequantize_grid, floats_of, grid_of, home_of, is_supported
 from desktop_app.models.gguf_file import GGUFFile, TensorInfo
 
 ALIGNMENT = 4096  # page-aligned tensors can be mapped by ONNX Runtime
 SMALL_BYTES = 1024  # smaller tensors are kept inside the graph
 FLOAT_TYPES = ("F32", "F16", "BF16")
 FLOAT_HOME = (32, 0, False)
+APPROXIMATE_BLOCK = 32  # MatMulNBits' fastest grid: 4 bits, block 32, default zero point
 
 
 @dataclass(frozen=True)
@@ -206,6 +209,26 @@ class WeightWriter:
             start += tensor.rows
         return Product("nbits", names.inputs, n, k_all, bits, block, offset_block, copies, sum_width)
 
+    def approximate(self, name: str, tensor: TensorInfo) -> Product:
+        """A 4-bit, block-32 copy of a matrix, rounded (symmetric, no zero points): for a
+        first pass whose largest results are then recomputed exactly from the file's grid."""
+        n, k = tensor.rows, tensor.columns
+        blocks = k // APPROXIMATE_BLOCK
+        names = self._grid_regions(name, n, k, 4, APPROXIMATE_BLOCK, stored_zero_points=False)
+        for first, raw in self.source.chunks(tensor):
+            if tensor.type_name in FLOAT_TYPES:
+                values = floats_of(tensor.qtype, raw, k).astype(np.float32)
+            else:
+                values = dequantize_grid(grid_of(tensor.qtype, raw, k, tensor.name))
+            grouped = values.reshape(-1, blocks, APPROXIMATE_BLOCK)
+            step = np.abs(grouped).max(axis=2) / 7.0
+            step = np.where(step == 0, 1.0, step).astype(np.float32)
+            levels = (np.clip(np.rint(grouped / step[..., None]), -8, 7) + 8).astype(np.uint8)
+            self._write(names.levels[1] + first * names.levels[2], _pack(levels.reshape(-1, k), 4))
+            self._write(names.scales[1] + first * names.scales[2], step)
+        self._count(tensor, names.row_bytes * n, again=True)
+        return Product("nbits", names.inputs, n, k, 4, APPROXIMATE_BLOCK)
+
     def _grid_regions(
         self, name: str, n: int, k: int, bits: int, block: int, stored_zero_points: bool, table: bool = False
     ) -> _GridRegions:
@@ -286,12 +309,15 @@ class WeightWriter:
         alias.dims.extend(dims)
         self.initializers.append(alias)
 
-    def _count(self, tensor: TensorInfo, written: int) -> None:
+    def _count(self, tensor: TensorInfo, written: int, again: bool = False) -> None:
+        """Count a tensor as written; `again`: more bytes written for a tensor already counted."""
         report = self.report.setdefault(tensor.type_name, TypeReport())
+        report.written_bytes += written
+        if again:
+            return
         report.tensors += 1
         report.weights += tensor.rows * tensor.columns
         report.file_bytes += tensor.n_bytes
-        report.written_bytes += written
         bits, block, offsets = self.home(tensor)
         report.home = "float32" if block == 0 else f"{bits}-bit, block {block}" + (" + offsets" if offsets else "")
         self.on_tensor(tensor)
