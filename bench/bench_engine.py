@@ -366,8 +366,12 @@ def main() -> int:
         print(json.dumps(WORKERS[args.worker]()))
         return 0
 
-    bench_models_dir()  # prepare outside the timed workers
-    chosen = args.only.split(",") if args.only else list(WORKERS)
+    from desktop_app.core.manifest import ModelManifest
+
+    have = {v.quantization for v in ModelManifest.read(bench_models_dir()).variants}  # prepared outside the timings
+    # A GGUF file is imported as one variant (its own grids): the others are not contenders.
+    default = [n for n in WORKERS if not n.startswith("ours:") or n.split(":", 1)[1] in have]
+    chosen = args.only.split(",") if args.only else default
     # This machine's speed drifts over minutes (RESULTS.md), so every contender runs once
     # per round, the rounds one after another, and each keeps its median over the rounds.
     rounds: dict[str, list[dict[str, object]]] = {name: [] for name in chosen}

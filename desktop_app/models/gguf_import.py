@@ -50,6 +50,7 @@ def import_gguf(
     progress: Progress,
     cancel: threading.Event | None = None,
     accuracy_level: int = ACCURACY_LEVEL,
+    refine_output: bool = False,
 ) -> ModelManifest:
     """Write the model, its tokenizer and manifest into `folder` (an empty workspace)."""
     gguf = GGUFFile(source.path)
@@ -84,7 +85,7 @@ def import_gguf(
     data = folder / f"{target.name}.data"
     writer = WeightWriter(gguf, data, on_tensor)
     try:
-        model = GraphBuilder(gguf, arch, shape, writer, accuracy_level).build()
+        model = GraphBuilder(gguf, arch, shape, writer, accuracy_level, refine_output).build()
     finally:
         writer.close()
     _save(model, target)

@@ -25,7 +25,7 @@ CASES: list[tuple[Any, dict[str, Any]]] = [
 def test_the_largest_logits_are_recomputed_exactly(tmp_path: Path, qtype: Any, options: dict[str, Any]) -> None:
     source = write_gguf(tmp_path / "m.gguf", "llama", qtype, **options)
     # Level 1: float32 activations, but the 4-bit output projection and its refinement.
-    imported(tmp_path / "out", source, accuracy_level=1)
+    imported(tmp_path / "out", source, accuracy_level=1, refine_output=True)
     got = run_onnx(tmp_path / "out", PROMPT, prefill=7).reshape(len(PROMPT) - 6, -1)
     want = reference_logits(source, PROMPT)[6:]
     assert got.shape[1] > REFINED_LOGITS

@@ -50,9 +50,17 @@ PROMPT = [5, 17, 42, 99, 150, 7, 3, 260, 31, 12, 88, 201]
 OFFSET_TYPES = (T.Q4_1, T.Q5_1, T.Q2_K, T.Q4_K, T.Q5_K)
 
 
-def imported(folder: Path, source: Path, accuracy_level: int) -> ModelManifest:
+def imported(folder: Path, source: Path, accuracy_level: int, refine_output: bool = False) -> ModelManifest:
     folder.mkdir()
-    return import_gguf(inspect_source(source), folder, "m", "m", lambda *_: None, accuracy_level=accuracy_level)
+    return import_gguf(
+        inspect_source(source),
+        folder,
+        "m",
+        "m",
+        lambda *_: None,
+        accuracy_level=accuracy_level,
+        refine_output=refine_output,
+    )
 
 
 def run_onnx(folder: Path, ids: list[int], prefill: int) -> np.ndarray:
