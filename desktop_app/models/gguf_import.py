@@ -123,6 +123,7 @@ def import_gguf(
             "hidden_size": shape.hidden,
             "num_key_value_heads": shape.kv_heads,
             "vocab_size": shape.vocab,
+            "parameters": sum(t.rows * t.columns for t in gguf.tensors.values()),
             "attention": "GroupQueryAttention",
             "route": "gguf",
             "file_context_length": shape.file_context,
