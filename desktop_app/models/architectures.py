@@ -11,13 +11,19 @@ Facts the table encodes, checked against llama.cpp:
 - Gemma's converter bakes the 1 of its (1 + w) RMSNorm into every norm weight, so the
   file's norms are used as they are; the embedding is scaled by sqrt(hidden) at run time.
 - Gemma 2 alternates local (sliding-window) and global layers, starting local; Gemma 3
-  has five local layers to one global, and its local layers use their own rope base.
+  has five local layers to one global, and its local layers use their own rope base
+  (the file's {arch}.rope.freq_base_swa, else 10,000; Gemma 2's, else the global base).
+- Gemma 2 soft-caps attention scores and final logits; Gemma 3 only the final logits,
+  and only where its file names a cap. A Gemma 2 file that names no window gets 4096.
+- Gemma 2 and 3 at 27B (46 and 62 layers) scale queries by 1/sqrt(hidden / heads), not
+  1/sqrt(head_dim) (llama.cpp's models/gemma2.cpp and gemma3.cpp, after gemma_pytorch).
 
 Pure Python, nothing of Inkwell's but its errors: a leaf of models/.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -39,9 +45,14 @@ class Architecture:
     scale_embedding: bool = False  # token embeddings times sqrt(hidden)
     activation: str = "silu"  # of the gate: silu or gelu_tanh
     fused_gate_up: bool = False  # ffn_up holds gate and up rows, gate first
-    softcapping: bool = False  # attention and final logits soft-capped as metadata says
+    attention_softcapping: bool = False  # attention scores soft-capped as metadata says
+    final_softcapping: bool = False  # final logits soft-capped as metadata says
     sliding_window_period: int = 0  # layers i with i % period != period - 1 attend locally
-    local_rope_base: float | None = None  # rope base of the local layers, when theirs differs
+    default_sliding_window: int = 0  # the window where the file names none (0: no window)
+    local_rope_base: float | None = None  # local layers' rope base where the file names none
+    # Depths (layer counts) at which queries are scaled by 1/sqrt(hidden / heads) instead
+    # of 1/sqrt(head_dim): llama.cpp knows these models by their depth alone.
+    width_scaled_query_layers: tuple[int, ...] = ()
 
 
 ARCHITECTURES: Mapping[str, Architecture] = {
@@ -58,8 +69,11 @@ ARCHITECTURES: Mapping[str, Architecture] = {
             post_norms=True,
             scale_embedding=True,
             activation="gelu_tanh",
-            softcapping=True,
+            attention_softcapping=True,
+            final_softcapping=True,
             sliding_window_period=2,
+            default_sliding_window=4096,
+            width_scaled_query_layers=(46,),
         ),
         Architecture(
             "gemma3",
@@ -69,8 +83,10 @@ ARCHITECTURES: Mapping[str, Architecture] = {
             post_norms=True,
             scale_embedding=True,
             activation="gelu_tanh",
+            final_softcapping=True,
             sliding_window_period=6,
             local_rope_base=10_000.0,
+            width_scaled_query_layers=(62,),
         ),
         Architecture("phi3", tokenizer="phi3", rope_interleaved=False, fused_gate_up=True),
     )
@@ -105,8 +121,10 @@ class Shape:
     file_context: int
     context: int  # what Inkwell runs: the file's context, at most CONTEXT_CAP
     sliding_window: int  # 0: none
+    local_rope_base: float | None  # the rope base of local layers; None: the global one
     attention_softcap: float  # 0: none
     final_softcap: float  # 0: none
+    query_width: float  # q·k is scaled by 1/sqrt(this): head_dim, or hidden / heads
 
     @property
     def q_size(self) -> int:
@@ -115,6 +133,10 @@ class Shape:
     @property
     def kv_size(self) -> int:
         return self.kv_heads * self.head_dim
+
+    @property
+    def attention_scale(self) -> float:
+        return 1.0 / math.sqrt(self.query_width)
 
 
 def shape_of(arch: Architecture, fields: Mapping[str, Any], vocab: int) -> Shape:
@@ -135,17 +157,18 @@ def shape_of(arch: Architecture, fields: Mapping[str, Any], vocab: int) -> Shape
         raise UserError(f"This model's rope scaling ({scaling}) is not supported by Inkwell's GGUF import yet.")
     factor = float(fields.get(f"{prefix}.rope.scaling.factor", 1.0) or 1.0) if scaling == "linear" else 1.0
     file_context = int(fields.get(f"{prefix}.context_length", 4096))
-    window = int(fields.get(f"{prefix}.attention.sliding_window", 0) or 0) if arch.sliding_window_period else 0
-    softcaps = (
-        (
-            float(fields.get(f"{prefix}.attn_logit_softcapping", 0.0)),
-            float(fields.get(f"{prefix}.final_logit_softcapping", 0.0)),
-        )
-        if arch.softcapping
-        else (0.0, 0.0)
-    )
+    window, local_base = 0, None
+    if arch.sliding_window_period:
+        window = int(fields.get(f"{prefix}.attention.sliding_window", arch.default_sliding_window) or 0)
+        local_base = fields.get(f"{prefix}.rope.freq_base_swa", arch.local_rope_base)
+
+    def cap(key: str, applies: bool) -> float:
+        return float(fields.get(f"{prefix}.{key}", 0.0) or 0.0) if applies else 0.0
+
+    layers = int(get("block_count"))
+    query_width = hidden / max(heads, 1) if layers in arch.width_scaled_query_layers else head_dim
     shape = Shape(
-        layers=int(get("block_count")),
+        layers=layers,
         hidden=hidden,
         ffn=_first(get("feed_forward_length")),
         heads=heads,
@@ -159,8 +182,10 @@ def shape_of(arch: Architecture, fields: Mapping[str, Any], vocab: int) -> Shape
         file_context=file_context,
         context=min(file_context, CONTEXT_CAP),
         sliding_window=window,
-        attention_softcap=softcaps[0],
-        final_softcap=softcaps[1],
+        local_rope_base=None if local_base is None else float(local_base),
+        attention_softcap=cap("attn_logit_softcapping", arch.attention_softcapping),
+        final_softcap=cap("final_logit_softcapping", arch.final_softcapping),
+        query_width=query_width,
     )
     if min(shape.layers, shape.hidden, shape.heads, shape.kv_heads, shape.head_dim, shape.vocab) <= 0:
         raise UserError(f"The GGUF file's metadata gives impossible sizes: {shape}.")

@@ -112,6 +112,8 @@ def import_gguf(
         source={
             "kind": source.kind,
             "file": source.path.name,
+            # Where `models check` finds the file to ask llama.cpp about, while it is there.
+            "path": str(source.path.resolve()),
             "sha256": source.sha256,
             "size_bytes": source.size_bytes,
         },

@@ -259,13 +259,13 @@ def reference_logits(path: Path, ids: list[int]) -> np.ndarray:
         if arch.qk_norm:
             q, k = _rms(q, w[f"{b}.attn_q_norm.weight"], eps), _rms(k, w[f"{b}.attn_k_norm.weight"], eps)
         local = is_local_layer(arch, s, i)
-        base = arch.local_rope_base if local and arch.local_rope_base else s.rope_base
-        factor = 1.0 if local and arch.local_rope_base else s.rope_linear_factor
+        base = s.local_rope_base if local and s.local_rope_base else s.rope_base
+        factor = 1.0 if local and s.local_rope_base else s.rope_linear_factor
         q = _rope(q, positions, base, s.rotary_dim, arch.rope_interleaved, factor)
         k = _rope(k, positions, base, s.rotary_dim, arch.rope_interleaved, factor)
         group = s.heads // s.kv_heads
         k, v = np.repeat(k, group, axis=1), np.repeat(v, group, axis=1)
-        scores = np.einsum("qhd,khd->hqk", q, k) / np.sqrt(hd)
+        scores = np.einsum("qhd,khd->hqk", q, k) * s.attention_scale
         if s.attention_softcap:
             scores = np.tanh(scores / s.attention_softcap) * s.attention_softcap
         distance = positions[:, None] - positions[None, :]

@@ -1,4 +1,5 @@
-"""Importing other architectures the exporter handles: Qwen2 (attention with biases) and Phi-3."""
+"""Importing other architectures the exporter handles: Qwen2 (attention with biases) and Phi-3;
+and the GGUF route's table (architectures.py) reading a file's metadata as llama.cpp does."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import pytest
 from desktop_app.core.manifest import ModelManifest
 from desktop_app.engine import load_engine
 from desktop_app.engine.onnx_model import KVCache
+from desktop_app.models.architectures import architecture_of, is_local_layer, shape_of
 from desktop_app.models.prepare import prepare_model
 
 
@@ -71,3 +73,43 @@ def test_import_and_generate_matches_recomputation(
         np.testing.assert_allclose(logits, full, atol=1e-3 * float(np.abs(full).max()))
     q4 = load_engine(directory, provider="cpu", quantization="q4", threads=1)
     assert q4.count_tokens("hello") > 0
+
+
+def gemma_fields(arch: str, layers: int = 2, **extra: float) -> dict[str, float]:
+    """A Gemma file's metadata whose queries (4 heads of 128) are wider than hidden / heads (64)."""
+    sizes = {"block_count": layers, "embedding_length": 256, "feed_forward_length": 512}
+    heads = {"attention.head_count": 4, "attention.head_count_kv": 2, "attention.key_length": 128}
+    return {f"{arch}.{key}": value for key, value in {**sizes, **heads}.items()} | extra
+
+
+def test_gemma_metadata_is_read_as_llama_cpp_reads_it() -> None:
+    gemma2, gemma3 = architecture_of("gemma2"), architecture_of("gemma3")
+    # Gemma 2: both caps; a window of 4096 where the file names none; local layers share the
+    # global rope base unless the file names theirs.
+    caps = {"gemma2.attn_logit_softcapping": 50.0, "gemma2.final_logit_softcapping": 30.0}
+    shape = shape_of(gemma2, gemma_fields("gemma2") | caps, 400)
+    assert (shape.attention_softcap, shape.final_softcap) == (50.0, 30.0)
+    assert shape.sliding_window == 4096 and shape.local_rope_base is None
+    assert is_local_layer(gemma2, shape, 0) and not is_local_layer(gemma2, shape, 1)
+    shape = shape_of(gemma2, gemma_fields("gemma2", **{"gemma2.rope.freq_base_swa": 500.0}), 400)
+    assert shape.local_rope_base == 500.0
+    # Gemma 3: no window unless named, the final cap only where named, local base 10,000.
+    shape = shape_of(gemma3, gemma_fields("gemma3"), 400)
+    assert shape.sliding_window == 0 and shape.final_softcap == 0.0 and shape.local_rope_base == 10_000.0
+    assert not is_local_layer(gemma3, shape, 0)
+    named = {"gemma3.final_logit_softcapping": 30.0, "gemma3.attn_logit_softcapping": 50.0}
+    named |= {"gemma3.attention.sliding_window": 512, "gemma3.rope.freq_base_swa": 20_000.0}
+    shape = shape_of(gemma3, gemma_fields("gemma3", **named), 400)
+    assert (shape.final_softcap, shape.attention_softcap) == (30.0, 0.0)  # Gemma 3 has no attention cap
+    assert shape.sliding_window == 512 and shape.local_rope_base == 20_000.0
+    assert [is_local_layer(gemma3, shape, i) for i in range(6)] == [True] * 5 + [False]
+
+
+@pytest.mark.parametrize(("arch", "deep"), [("gemma2", 46), ("gemma3", 62)])
+def test_gemma_27b_scales_queries_by_hidden_per_head(arch: str, deep: int) -> None:
+    """llama.cpp knows the 27B models by their depth: 1/sqrt(hidden / heads), elsewhere 1/sqrt(head_dim)."""
+    table = architecture_of(arch)
+    assert shape_of(table, gemma_fields(arch), 400).attention_scale == pytest.approx(128**-0.5)
+    assert shape_of(table, gemma_fields(arch, layers=deep), 400).attention_scale == pytest.approx(64**-0.5)
+    llama = {k.replace(arch, "llama"): v for k, v in gemma_fields(arch, layers=deep).items()}
+    assert shape_of(architecture_of("llama"), llama, 400).attention_scale == pytest.approx(128**-0.5)

@@ -110,6 +110,7 @@ def test_prepare_model_installs_a_gguf_with_its_manifest(tmp_path: Path) -> None
     assert folder == tmp_path / "models" / "tiny"
     manifest = ModelManifest.read(folder)
     assert manifest.architecture == "llama" and manifest.context_length == 256
+    assert manifest.source["path"] == str(source.resolve())  # what `models check` compares with
     assert manifest.extra["attention"] == "GroupQueryAttention"
     assert manifest.extra["quant_mix"] == {"F32": 5, "Q4_1": 13, "Q8_0": 2}
     assert manifest.extra["homes"]["Q4_1"]["home"] == "4-bit, block 32 + offsets"
