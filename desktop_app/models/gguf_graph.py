@@ -378,8 +378,8 @@ class GraphBuilder:
             divisors = self.writer.floats(factors).astype(np.float64)
         self.rope = self._rope_tables("inkwell_rotary", s.rope_base, s.rope_linear_factor, divisors)
         self.local_rope = self.rope
-        if self.arch.local_rope_base is not None:
-            self.local_rope = self._rope_tables("inkwell_local_rotary", self.arch.local_rope_base, 1.0, None)
+        if self.shape.local_rope_base is not None:  # the file's rope.freq_base_swa, else the table's
+            self.local_rope = self._rope_tables("inkwell_local_rotary", self.shape.local_rope_base, 1.0, None)
 
     def _rope_tables(self, name: str, base: float, factor: float, divisors: np.ndarray | None) -> tuple[str, str]:
         s = self.shape

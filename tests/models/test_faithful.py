@@ -87,24 +87,10 @@ def with_metadata(source: Path, target: Path, changes: dict[str, float]) -> Path
 
 # The tiny files carry their architectures' usual metadata; llama.cpp also reads keys
 # they leave out, whose defaults the files cannot tell from the right reading.
-GRAPH_READS_THE_TABLE = (
-    "gguf_graph.py builds the local rope tables from the table's Architecture.local_rope_base, "
-    "not the file's rope.freq_base_swa (Shape.local_rope_base)"
-)
 METADATA_CASES = [
     pytest.param("gemma3", {"gemma3.final_logit_softcapping": 3.0}, id="gemma3-final-softcap"),
-    pytest.param(
-        "gemma3",
-        {"gemma3.rope.freq_base_swa": 100.0},
-        id="gemma3-local-rope-base",
-        marks=pytest.mark.xfail(reason=GRAPH_READS_THE_TABLE, strict=True),
-    ),
-    pytest.param(
-        "gemma2",
-        {"gemma2.rope.freq_base_swa": 100.0},
-        id="gemma2-local-rope-base",
-        marks=pytest.mark.xfail(reason=GRAPH_READS_THE_TABLE, strict=True),
-    ),
+    pytest.param("gemma3", {"gemma3.rope.freq_base_swa": 100.0}, id="gemma3-local-rope-base"),
+    pytest.param("gemma2", {"gemma2.rope.freq_base_swa": 100.0}, id="gemma2-local-rope-base"),
 ]
 
 
