@@ -441,7 +441,7 @@ class GraphBuilder:
             kv_num_heads=s.kv_heads,
             do_rotary=1,
             rotary_interleaved=int(self.arch.rope_interleaved),
-            scale=float(1.0 / np.sqrt(s.head_dim)),
+            scale=s.attention_scale,
             **attrs,
         )[0]
         return self.products(attended, [f"{prefix}.attn_output.weight"], [s.hidden], s.q_size)[0]
