@@ -407,11 +407,15 @@ def _models(args: argparse.Namespace) -> int:
     from desktop_app.models.registry import DEFAULT_MODEL_ID, ModelRegistry, default_output_dir, default_registry
 
     if args.models_command in ("check", "default", "delete"):
-        return _model_command(args)
+        from desktop_app import library
+
+        return library.model_command(args)
     if args.models_command == "list":
+        from desktop_app.library import saved_model_id
+
         registry = default_registry()
         models = registry.list()
-        default_id = registry.default_id(_saved_model_id())
+        default_id = registry.default_id(saved_model_id())
         if args.json:
             print(json.dumps([m.as_dict(default_id) for m in models], indent=2))
             return 0
@@ -443,53 +447,6 @@ def _models(args: argparse.Namespace) -> int:
         path = prepare_model(args.path, out, args.model_id, args.name, quantizations, args.force, progress)
     print(f"Prepared {path.name} in {path}")
     return 0
-
-
-def _saved_model_id() -> str | None:
-    from desktop_app.models.registry import split_model_setting
-    from desktop_app.store import open_store
-
-    store = open_store()
-    try:
-        return split_model_setting(store.settings.get("model", ""))[0]
-    finally:
-        store.close()
-
-
-def _model_command(args: argparse.Namespace) -> int:
-    """models check | default | delete."""
-    from desktop_app.models.registry import default_registry
-
-    registry = default_registry()
-    model = registry.get(args.id)
-    if args.models_command == "check":
-        from desktop_app.models.check import check_model
-
-        text = None
-        if args.text is not None:
-            try:
-                text = args.text.read_text(encoding="utf-8")
-            except (OSError, UnicodeDecodeError) as exc:
-                raise UserError(f"The text {args.text} cannot be read: {exc}.") from None
-        report = check_model(model, text, args.quantization, args.gguf, args.threads)
-        print(json.dumps(report.as_dict(), indent=2) if args.json else "\n".join(report.lines()))
-        return 0
-    from desktop_app.store import open_store
-
-    store = open_store()
-    try:
-        saved = store.settings.get("model", "")
-        if args.models_command == "default":
-            store.settings.set("model", model.id)
-            print(f"Inkwell now uses {model.manifest.name} ({model.id}).")
-            return 0
-        registry.delete(model.id)
-        if saved.split(":")[0] == model.id:
-            store.settings.set("model", "")
-        print(f"Deleted {model.manifest.name} ({model.directory}).")
-        return 0
-    finally:
-        store.close()
 
 
 def _quiet_export_tools() -> None:

@@ -1,4 +1,5 @@
-"""The `inkwell chats | export | import | drafts | settings` commands: the saved library.
+"""The `inkwell chats | export | import | drafts | settings` and `models check | default | delete`
+commands: the saved library and the models in it.
 
 No Qt here: PDF and ODT exports use the RichDocumentWriter the caller hands in."""
 
@@ -114,3 +115,48 @@ def _settings(store: Store, args: argparse.Namespace) -> int:
     store.settings.set(args.key, value)
     print(f"{args.key} = {json.dumps(value)}")
     return 0
+
+
+def saved_model_id() -> str | None:
+    from desktop_app.models.registry import split_model_setting
+
+    store = open_store()
+    try:
+        return split_model_setting(store.settings.get("model", ""))[0]
+    finally:
+        store.close()
+
+
+def model_command(args: argparse.Namespace) -> int:
+    """models check | default | delete."""
+    from desktop_app.models.registry import default_registry
+
+    registry = default_registry()
+    model = registry.get(args.id)
+    if args.models_command == "check":
+        from desktop_app.models.check import check_model
+
+        text = None
+        if args.text is not None:
+            try:
+                text = args.text.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as exc:
+                raise UserError(f"The text {args.text} cannot be read: {exc}.") from None
+        report = check_model(model, text, args.quantization, args.gguf, args.threads)
+        print(json.dumps(report.as_dict(), indent=2) if args.json else "\n".join(report.lines()))
+        return 0
+
+    store = open_store()
+    try:
+        saved = store.settings.get("model", "")
+        if args.models_command == "default":
+            store.settings.set("model", model.id)
+            print(f"Inkwell now uses {model.manifest.name} ({model.id}).")
+            return 0
+        registry.delete(model.id)
+        if saved.split(":")[0] == model.id:
+            store.settings.set("model", "")
+        print(f"Deleted {model.manifest.name} ({model.directory}).")
+        return 0
+    finally:
+        store.close()
