@@ -1,22 +1,18 @@
 """The one builder: a GGUF decoder's tensors become the ONNX graph the engine runs.
 
-The graph is the shape that runs fastest under ONNX Runtime on the CPU (the same as the
-fused export in fusion.py, built directly): GroupQueryAttention with the rotary
-embedding inside and the KV cache shared between past and present (the engine binds
-one buffer to both), q/k/v and gate/up as one product each where their grids allow,
-RMSNorm as (Skip)SimplifiedLayerNormalization with the residual add inside, and logits
-for the last position only. Optionally (refine_output, off by default: see _embedding),
-the output projection runs on a 4-bit copy and its REFINED_LOGITS largest logits are
-recomputed in float32 from the file's exact rows. Inputs and outputs are named as the engine expects:
+The shape that runs fastest under ONNX Runtime on the CPU (fusion.py's, built directly):
+GroupQueryAttention with rotary inside and one KV buffer for past and present, q/k/v and
+gate/up as one product each where their grids allow, (Skip)SimplifiedLayerNormalization,
+logits for the last position only (optionally, refine_output: a 4-bit copy with the top
+REFINED_LOGITS recomputed exactly; off, see `embedding`). Names as the engine expects:
 input_ids, attention_mask, past_key_values.{i}.key/value -> logits, present.{i}.key/value.
-
-What differs between architectures is read from their table (architectures.py); the
-weights are written as they are met (gguf_weights.py), so the builder holds names only.
+Architectures differ only through their table (architectures.py); weights are written as
+they are met (gguf_weights.py), so the builder holds names only.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -25,6 +21,7 @@ from desktop_app.models.architectures import Architecture, Shape, is_local_layer
 from desktop_app.models.gguf_file import GGUFFile, TensorInfo
 from desktop_app.models.gguf_weights import APPROXIMATE_BLOCK, Embedding, Product, WeightWriter
 from desktop_app.models.graph import MS_DOMAIN
+from desktop_app.models.grids import pack_nibbles
 
 OPSET = 17
 IR_VERSION = 10  # what onnxruntime 1.2x reads
@@ -51,8 +48,6 @@ class GraphBuilder:
         self._sums: dict[tuple[str, int, int, int], str] = {}
         self._constants: set[str] = set()
 
-    # -- small helpers -------------------------------------------------------------------
-
     def tensor(self, name: str, required: bool = True) -> TensorInfo | None:
         found = self.source.tensors.get(name)
         if found is None and required:
@@ -62,9 +57,7 @@ class GraphBuilder:
         return found
 
     def need(self, name: str) -> TensorInfo:
-        found = self.tensor(name)
-        assert found is not None
-        return found
+        return cast(TensorInfo, self.tensor(name))  # required: a missing tensor raised
 
     def node(self, op: str, inputs: list[str], outputs: list[str] | int = 1, name: str = "", **attrs: Any) -> list[str]:
         from onnx import helper
@@ -156,7 +149,7 @@ class GraphBuilder:
                 "nbits",
                 (
                     self.const(
-                        f"{label}.q4", _pack_4_bits(levels).reshape(copies * width, columns // block, block // 2)
+                        f"{label}.q4", pack_nibbles(levels).reshape(copies * width, columns // block, block // 2)
                     ),
                     self.const(f"{label}.scales", np.ones(copies * width * (columns // block), np.float32)),
                 ),
@@ -503,19 +496,4 @@ class GraphBuilder:
         return self.products(product, [f"{prefix}.ffn_down.weight"], [s.hidden], s.ffn)[0]
 
 
-_MS_OPS = frozenset(
-    {
-        "GroupQueryAttention",
-        "MatMulNBits",
-        "GatherBlockQuantized",
-        "SkipSimplifiedLayerNormalization",
-        "FusedMatMul",
-        "FastGelu",
-    }
-)
-
-
-def _pack_4_bits(levels: np.ndarray) -> np.ndarray:
-    """Rows of 4-bit levels two to a byte, low nibble first (MatMulNBits' layout)."""
-    packed: np.ndarray = levels[:, 0::2] | (levels[:, 1::2] << 4)
-    return packed
+_MS_OPS = frozenset({"GroupQueryAttention", "MatMulNBits", "GatherBlockQuantized", "SkipSimplifiedLayerNormalization", "FusedMatMul", "FastGelu"})  # fmt: skip
