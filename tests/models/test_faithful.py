@@ -73,6 +73,24 @@ def test_the_import_follows_llama_cpp(arch: str, qtype: str, tiny_gguf, imported
     assert report.holds(0.98, 0.01), f"{arch} {qtype}: {report}"
 
 
+@pytest.mark.parametrize("qtype", ["Q4_K_M", "Q5_1"])
+def test_block_sums_by_reduce_sum_follow_llama_cpp(  # type: ignore[no-untyped-def]
+    qtype: str, tiny_gguf, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Long rows (an 8B model's FFN) sum their blocks with ReduceSum, not the small
+    product the tiny files use: forced here on every row, the import still follows llama.cpp."""
+    from desktop_app.models import gguf_graph
+
+    monkeypatch.setattr(gguf_graph, "SUMS_BY_PRODUCT", 0)
+    gguf = tiny_gguf("llama", qtype)
+    model_dir = prepare_model(gguf, tmp_path, model_id="summed", force=True)
+    graph = (model_dir / "model.q4.onnx").read_bytes()
+    assert b"ReduceSum" in graph
+    ids = oracle.held_out_ids(gguf)
+    report = oracle.faithfulness(engine_logits(model_dir, ids), oracle.llama_logits(gguf, ids), ids)
+    assert report.holds(0.98, 0.01), f"llama {qtype}, block sums by ReduceSum: {report}"
+
+
 def with_metadata(source: Path, target: Path, changes: dict[str, float]) -> Path:
     """A copy of `source` whose float metadata `changes` are set (added where absent)."""
     import gguf
