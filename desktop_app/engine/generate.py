@@ -68,6 +68,12 @@ class Engine:
         self.stop_token_ids = frozenset(manifest.stop_token_ids)
         self._cache: AnyKVCache = model.empty_cache()
         self._trim_anchor: ChatMessage | None = None  # the oldest turn kept when last trimmed
+        # A file that says add_bos_token starts every prompt with BOS, as llama.cpp does (a
+        # Gemma or Llama model continues nonsense without it); a template that writes it
+        # already is left alone.
+        bos = manifest.special_tokens.get("bos_token")
+        wants_bos = manifest.special_tokens.get("add_bos_token") is True and isinstance(bos, str)
+        self._bos_id = tokenizer.token_to_id(bos) if wants_bos else None
 
     @property
     def provider(self) -> ProviderReport:
@@ -79,6 +85,13 @@ class Engine:
 
     def count_tokens(self, text: str) -> int:
         return len(self.tokenizer.encode(text))
+
+    def encode_prompt(self, text: str) -> list[int]:
+        """The ids of a whole prompt: the text's, after BOS where the model wants one."""
+        ids = self.tokenizer.encode(text)
+        if self._bos_id is not None and ids[:1] != [self._bos_id]:
+            ids.insert(0, self._bos_id)
+        return ids
 
     def count_chat_tokens(self, messages: Sequence[ChatMessage]) -> int:
         return len(self.tokenizer.encode(self.template.render(messages)))
@@ -99,7 +112,7 @@ class Engine:
         """Tokenize the request; drop the oldest turns (never the system prompt) until it fits."""
         budget = self.prompt_budget(request.settings)
         if request.prompt is not None:
-            ids = self.tokenizer.encode(request.prompt)
+            ids = self.encode_prompt(request.prompt)
             if len(ids) > budget:
                 raise self._overflow(len(ids), budget)
             return PromptPlan(ids, 0)
@@ -108,7 +121,7 @@ class Engine:
         turns = list(request.messages[len(system) :])
 
         def encode(dropped: int) -> list[int]:
-            return self.tokenizer.encode(self.template.render([*system, *turns[dropped:]]))
+            return self.encode_prompt(self.template.render([*system, *turns[dropped:]]))
 
         ids = encode(0)
         if len(ids) <= budget:

@@ -140,7 +140,7 @@ def check_model(
     engine = load_engine(model.directory, "cpu", quantization, threads)
     texts = [text] if text is not None else held_out_texts()
     limit = min(MAX_TOKENS_PER_TEXT, engine.context_length)
-    token_texts = [engine.tokenizer.encode(t)[:limit] for t in texts if t.strip()]
+    token_texts = [engine.encode_prompt(t)[:limit] for t in texts if t.strip()]
     token_texts = [ids for ids in token_texts if len(ids) > 1]
     if not token_texts:
         raise UserError("The text is too short to measure: it needs at least two tokens.")

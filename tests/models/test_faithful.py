@@ -91,6 +91,19 @@ def test_block_sums_by_reduce_sum_follow_llama_cpp(  # type: ignore[no-untyped-d
     assert report.holds(0.98, 0.01), f"llama {qtype}, block sums by ReduceSum: {report}"
 
 
+@pytest.mark.parametrize("arch", ["llama", "gemma2", "qwen2"])
+def test_a_raw_prompt_is_tokenized_as_llama_cpp_tokenizes_it(arch: str, tiny_gguf, imported) -> None:  # type: ignore[no-untyped-def]
+    """BOS first where the file's add_bos_token says so (Gemma and Llama continue nonsense
+    without it), never twice; the rest as llama.cpp's own vocabulary reads it."""
+    gguf = tiny_gguf(arch, "Q8_0")
+    engine = load_engine(imported(gguf), "cpu", threads=oracle.THREADS)
+    text = "The river rose after three days of rain."
+    assert engine.manifest.special_tokens.get("add_bos_token") is True
+    assert engine.encode_prompt(text) == oracle.llama_tokenize(gguf, text, add_bos=True)
+    bos = engine.manifest.special_tokens["bos_token"]
+    assert engine.encode_prompt(bos + text).count(engine.tokenizer.token_to_id(bos)) == 1
+
+
 def with_metadata(source: Path, target: Path, changes: dict[str, float]) -> Path:
     """A copy of `source` whose float metadata `changes` are set (added where absent)."""
     import gguf
