@@ -125,6 +125,8 @@ class Shape:
     attention_softcap: float  # 0: none
     final_softcap: float  # 0: none
     query_width: float  # q·k is scaled by 1/sqrt(this): head_dim, or hidden / heads
+    rope_attn_factor: float  # cos and sin are scaled by this (LongRoPE's and YaRN's attention factor)
+    original_context: int  # the context before long-context scaling (the file's, when unsaid)
 
     @property
     def q_size(self) -> int:
@@ -186,6 +188,8 @@ def shape_of(arch: Architecture, fields: Mapping[str, Any], vocab: int) -> Shape
         attention_softcap=cap("attn_logit_softcapping", arch.attention_softcapping),
         final_softcap=cap("final_logit_softcapping", arch.final_softcapping),
         query_width=query_width,
+        rope_attn_factor=float(fields.get(f"{prefix}.rope.scaling.attn_factor", 1.0) or 1.0),
+        original_context=int(fields.get(f"{prefix}.rope.scaling.original_context_length", 0) or 0) or file_context,
     )
     if min(shape.layers, shape.hidden, shape.heads, shape.kv_heads, shape.head_dim, shape.vocab) <= 0:
         raise UserError(f"The GGUF file's metadata gives impossible sizes: {shape}.")

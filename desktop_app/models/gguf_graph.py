@@ -369,9 +369,15 @@ class GraphBuilder:
         total = self.node("Gather", [mask_shape, self.const("inkwell_index_1", np.array(1, np.int64))], axis=0)[0]
         self.node("Cast", [total], ["inkwell_total_length"], to=6)
         s = self.shape
-        factors = self.tensor("rope_freqs.weight", required=False)
+        # Llama 3's rope scaling, or LongRoPE's short factors (gguf_import caps the context to
+        # where they apply): per-frequency divisors, as llama.cpp's freq_factors.
+        factors = self.tensor("rope_freqs.weight", required=False) or self.tensor(
+            "rope_factors_short.weight", required=False
+        )
+        if factors is not None and factors.name == "rope_factors_short.weight":
+            self.tensor("rope_factors_long.weight", required=False)  # read, not run: see gguf_import
         divisors = None
-        if factors is not None:  # Llama 3's rope scaling, as per-frequency divisors
+        if factors is not None:
             self.check_shape(factors, (s.rotary_dim // 2,))
             divisors = self.writer.floats(factors).astype(np.float64)
         self.rope = self._rope_tables("inkwell_rotary", s.rope_base, s.rope_linear_factor, divisors)
@@ -385,9 +391,10 @@ class GraphBuilder:
         if divisors is not None:
             inv = inv / divisors
         angles = np.outer(np.arange(s.context, dtype=np.float64) / factor, inv)
+        scale = s.rope_attn_factor
         return (
-            self.const(f"{name}_cos", np.cos(angles).astype(np.float32)),
-            self.const(f"{name}_sin", np.sin(angles).astype(np.float32)),
+            self.const(f"{name}_cos", (scale * np.cos(angles)).astype(np.float32)),
+            self.const(f"{name}_sin", (scale * np.sin(angles)).astype(np.float32)),
         )
 
     def attention(self, layer: int, hidden: str) -> str:

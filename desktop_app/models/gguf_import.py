@@ -19,6 +19,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
@@ -62,6 +63,15 @@ def import_gguf(
     if embedding is None:
         raise UserError(f"{source.path.name} has no token embedding (token_embd.weight).")
     shape = shape_of(arch, gguf.scalar_fields(), embedding.rows)
+    context_note = f"the file's context, capped at {CONTEXT_CAP} tokens to bound the KV cache"
+    if "rope_factors_short.weight" in gguf.tensors:
+        # LongRoPE (Phi-3 128k): llama.cpp rotates by the short factors while its context is
+        # within the original one, by the long ones beyond. One graph holds one table: the
+        # short one, and the context the file was trained at before scaling.
+        shape = replace(shape, context=min(shape.context, shape.original_context))
+        context_note = (
+            f"capped at the file's original context ({shape.original_context}), where its short rope factors apply"
+        )
     total = len(gguf.tensors) + 2
     special, template = write_tokenizer(gguf, arch, folder)
     progress(1, total, "Read the tokenizer")
@@ -129,7 +139,7 @@ def import_gguf(
             "attention": "GroupQueryAttention",
             "route": "gguf",
             "file_context_length": shape.file_context,
-            "context_note": f"the file's context, capped at {CONTEXT_CAP} tokens to bound the KV cache",
+            "context_note": context_note,
             "quant_mix": dict(sorted(mix.items())),
             "homes": _homes(writer),
             "skipped_variants": "fp16/CUDA variants are not made from GGUF files yet; q4 keeps the file's own grids",

@@ -104,6 +104,54 @@ def test_a_raw_prompt_is_tokenized_as_llama_cpp_tokenizes_it(arch: str, tiny_ggu
     assert engine.encode_prompt(bos + text).count(engine.tokenizer.token_to_id(bos)) == 1
 
 
+def with_longrope(source: Path, target: Path, seed: int = 7) -> Path:
+    """A copy of a Phi-3 file made a LongRoPE (128k-style) one: short and long rope factors
+    and the attention factor its converter writes, trained context 512 scaled to 4,096."""
+    import math
+
+    import gguf
+
+    reader = gguf.GGUFReader(source)
+    arch = str(reader.fields["general.architecture"].contents())
+    writer = gguf.GGUFWriter(target, arch=arch, endianess=reader.endianess)
+    for field in reader.fields.values():
+        if field.name == gguf.Keys.General.ARCHITECTURE or field.name.startswith("GGUF."):
+            continue
+        sub_type = field.types[-1] if field.types[0] == gguf.GGUFValueType.ARRAY else None
+        value = field.contents()
+        if field.name == f"{arch}.context_length":
+            value = 4096
+        writer.add_key_value(field.name, value, field.types[0], sub_type=sub_type)
+    writer.add_key_value(f"{arch}.rope.scaling.original_context_length", 512, gguf.GGUFValueType.UINT32)
+    factor = math.sqrt(1 + math.log(4096 / 512) / math.log(512))
+    writer.add_key_value(f"{arch}.rope.scaling.attn_factor", factor, gguf.GGUFValueType.FLOAT32)
+    for tensor in reader.tensors:
+        writer.add_tensor(tensor.name, tensor.data, raw_dtype=tensor.tensor_type)
+    half = int(reader.fields[f"{arch}.rope.dimension_count"].contents()) // 2
+    rng = np.random.default_rng(seed)
+    writer.add_tensor("rope_factors_short.weight", rng.uniform(1.0, 3.0, half).astype(np.float32))
+    writer.add_tensor("rope_factors_long.weight", rng.uniform(4.0, 40.0, half).astype(np.float32))
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+    return target
+
+
+def test_a_longrope_file_follows_llama_cpp_within_its_original_context(  # type: ignore[no-untyped-def]
+    tiny_gguf, imported, tmp_path: Path
+) -> None:
+    """Phi-3's 128k files: llama.cpp rotates by the short factors, scaled by the attention
+    factor, while its context is within the original one; the import does the same and
+    keeps its context there."""
+    gguf = with_longrope(tiny_gguf("phi3", "F16"), tmp_path / "phi3-longrope.gguf")
+    model_dir = imported(gguf)
+    manifest = json.loads((model_dir / "manifest.json").read_text())
+    assert manifest["context_length"] == 512
+    report = measure(gguf, imported)
+    assert report.holds(0.98, 0.01), f"phi3 with LongRoPE: {report}"
+
+
 def with_metadata(source: Path, target: Path, changes: dict[str, float]) -> Path:
     """A copy of `source` whose float metadata `changes` are set (added where absent)."""
     import gguf
