@@ -72,8 +72,9 @@ class Engine:
         # Gemma or Llama model continues nonsense without it); a template that writes it
         # already is left alone.
         bos = manifest.special_tokens.get("bos_token")
-        wants_bos = manifest.special_tokens.get("add_bos_token") is True and isinstance(bos, str)
-        self._bos_id = tokenizer.token_to_id(bos) if wants_bos else None
+        self._bos_id: int | None = None
+        if manifest.special_tokens.get("add_bos_token") is True and isinstance(bos, str):
+            self._bos_id = tokenizer.token_to_id(bos)
 
     @property
     def provider(self) -> ProviderReport:

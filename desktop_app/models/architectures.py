@@ -28,6 +28,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from desktop_app.core.errors import UserError
 
 # llama.cpp's default context when a file does not say, and the cap Inkwell puts on what a
@@ -196,6 +198,17 @@ def shape_of(arch: Architecture, fields: Mapping[str, Any], vocab: int) -> Shape
     if shape.heads % shape.kv_heads or shape.rotary_dim > shape.head_dim or shape.rotary_dim % 2:
         raise UserError(f"The GGUF file's attention sizes do not fit together: {shape}.")
     return shape
+
+
+def rope_tables(s: Shape, base: float, factor: float, divisors: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """cos and sin [context, rotary_dim / 2] as llama.cpp rotates: positions divided by the
+    linear factor, frequencies by the per-frequency divisors, both scaled by the attention factor."""
+    inv = base ** (-np.arange(0, s.rotary_dim, 2, dtype=np.float64) / s.rotary_dim)
+    if divisors is not None:
+        inv = inv / divisors
+    angles = np.outer(np.arange(s.context, dtype=np.float64) / factor, inv)
+    scale = s.rope_attn_factor
+    return (scale * np.cos(angles)).astype(np.float32), (scale * np.sin(angles)).astype(np.float32)
 
 
 def is_local_layer(arch: Architecture, shape: Shape, layer: int) -> bool:

@@ -17,7 +17,7 @@ from typing import Any, cast
 import numpy as np
 
 from desktop_app.core.errors import UserError
-from desktop_app.models.architectures import Architecture, Shape, is_local_layer
+from desktop_app.models.architectures import Architecture, Shape, is_local_layer, rope_tables
 from desktop_app.models.gguf_file import GGUFFile, TensorInfo
 from desktop_app.models.gguf_weights import APPROXIMATE_BLOCK, Embedding, Product, WeightWriter
 from desktop_app.models.graph import MS_DOMAIN
@@ -371,31 +371,19 @@ class GraphBuilder:
         s = self.shape
         # Llama 3's rope scaling, or LongRoPE's short factors (gguf_import caps the context to
         # where they apply): per-frequency divisors, as llama.cpp's freq_factors.
-        factors = self.tensor("rope_freqs.weight", required=False) or self.tensor(
-            "rope_factors_short.weight", required=False
-        )
-        if factors is not None and factors.name == "rope_factors_short.weight":
-            self.tensor("rope_factors_long.weight", required=False)  # read, not run: see gguf_import
-        divisors = None
+        self.tensor("rope_factors_long.weight", required=False)  # known, not run: see gguf_import
+        factors = self.tensor("rope_freqs.weight", False) or self.tensor("rope_factors_short.weight", False)
+        divisors = None if factors is None else self.writer.floats(factors).astype(np.float64)
         if factors is not None:
             self.check_shape(factors, (s.rotary_dim // 2,))
-            divisors = self.writer.floats(factors).astype(np.float64)
         self.rope = self._rope_tables("inkwell_rotary", s.rope_base, s.rope_linear_factor, divisors)
         self.local_rope = self.rope
         if self.shape.local_rope_base is not None:  # the file's rope.freq_base_swa, else the table's
             self.local_rope = self._rope_tables("inkwell_local_rotary", self.shape.local_rope_base, 1.0, None)
 
     def _rope_tables(self, name: str, base: float, factor: float, divisors: np.ndarray | None) -> tuple[str, str]:
-        s = self.shape
-        inv = base ** (-np.arange(0, s.rotary_dim, 2, dtype=np.float64) / s.rotary_dim)
-        if divisors is not None:
-            inv = inv / divisors
-        angles = np.outer(np.arange(s.context, dtype=np.float64) / factor, inv)
-        scale = s.rope_attn_factor
-        return (
-            self.const(f"{name}_cos", (scale * np.cos(angles)).astype(np.float32)),
-            self.const(f"{name}_sin", (scale * np.sin(angles)).astype(np.float32)),
-        )
+        cos, sin = rope_tables(self.shape, base, factor, divisors)
+        return self.const(f"{name}_cos", cos), self.const(f"{name}_sin", sin)
 
     def attention(self, layer: int, hidden: str) -> str:
         s, prefix = self.shape, f"blk.{layer}"
