@@ -400,9 +400,10 @@ def _chat(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from desktop_app.server.serve import ServeOptions, serve
+    from desktop_app.server.serve import ServeOptions, check_host, serve
     from desktop_app.store import open_store
 
+    check_host(args.host, args.allow_network)  # before the model is looked for
     store = open_store()
     try:
         loader = _loader(args, store)

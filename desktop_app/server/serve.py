@@ -8,10 +8,11 @@ import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TextIO
 
 from desktop_app.core.errors import UserError
-from desktop_app.server.api_server import ApiServer, ServerConfig
+from desktop_app.server.api_server import ApiServer, SchedulerLike, ServerConfig
 from desktop_app.session.api_history import ApiHistory
 from desktop_app.session.scheduler import Scheduler
 from desktop_app.session.settings import ServerSettings, api_key
@@ -111,3 +112,44 @@ def serve(
             history.close()
         store.close()
     return 0
+
+
+class BackgroundServer:
+    """The window's server: it answers on its own threads with the window's scheduler."""
+
+    def __init__(self, server: ApiServer, history: ApiHistory | None) -> None:
+        self.server = server
+        self.history = history
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    @property
+    def requests_served(self) -> int:
+        return self.server.requests_served
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        if self.history is not None:
+            self.history.close()
+
+
+def start_in_background(
+    scheduler: SchedulerLike,
+    settings: ServerSettings,
+    key: str,
+    db_path: Path,
+    on_request: Callable[[int], None] | None = None,
+) -> BackgroundServer:
+    """Start serving as the settings say (UserError when the port is taken)."""
+    host = "0.0.0.0" if settings.allow_network else "127.0.0.1"
+    history = ApiHistory(lambda: open_store(db_path)) if settings.save_history else None
+    config = ServerConfig(api_key=key, host=host, port=settings.port, cors_origins=settings.cors_origins)
+    server = ApiServer(scheduler, config, history, on_request)
+    server.start()  # first: a port in use leaves no history thread behind
+    if history is not None:
+        history.start()
+    if settings.allow_network:
+        log.warning(NETWORK_WARNING.format(host=host))
+    return BackgroundServer(server, history)

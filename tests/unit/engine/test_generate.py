@@ -294,3 +294,16 @@ def test_unfused_models_copy_the_cache(tiny_model_dir, tmp_path) -> None:  # typ
     engine = load_engine(copy, provider="cpu", quantization="fp32", threads=1)
     assert not engine.model.in_place_kv
     assert isinstance(engine.model.empty_cache(), KVCache)
+
+
+def test_a_response_format_is_refused_not_ignored(tiny_engine) -> None:  # type: ignore[no-untyped-def]
+    request = replace(ask("Hello"), response_format={"type": "json_object"})
+    with pytest.raises(UserError, match="response format"):
+        list(tiny_engine.generate(request))
+
+
+def test_frequency_penalty_changes_a_greedy_reply_only_through_its_own_tokens(endless) -> None:  # type: ignore[no-untyped-def]
+    plain = run(endless, ask("the quick brown fox"))[1][0]
+    penalised = run(endless, ask("the quick brown fox", replace(GREEDY, frequency_penalty=2.0)))[1][0]
+    assert plain.stats.generated_tokens == penalised.stats.generated_tokens == GREEDY.max_new_tokens
+    assert len(set(endless.tokenizer.encode(penalised.text))) >= len(set(endless.tokenizer.encode(plain.text)))
