@@ -66,9 +66,7 @@ class SchedulerLike(Protocol):
 
 
 class HistoryLike(Protocol):
-    def record(
-        self, request: GenerationRequest, model_id: str, provider: str, results: list[Finished]
-    ) -> None: ...
+    def record(self, request: GenerationRequest, model_id: str, provider: str, results: list[Finished]) -> None: ...
 
 
 class ClientGone(Exception):
@@ -215,8 +213,10 @@ class _Handler(BaseHTTPRequestHandler):
     _body_read = False
     protocol_version = "HTTP/1.1"
     server_version = "Inkwell"
-    sys_version = ""
     timeout = IDLE_TIMEOUT_S
+
+    def version_string(self) -> str:
+        return self.server_version  # not Python's version: nothing for a scanner to match
 
     def log_message(self, format: str, *args: Any) -> None:
         log.debug("%s %s", self.address_string(), format % args)
@@ -360,7 +360,9 @@ class _Handler(BaseHTTPRequestHandler):
                 param="model",
                 code="model_not_found",
             )
-        if call.request.response_format is not None and not getattr(desktop_app.engine, "supports_response_format", False):
+        if call.request.response_format is not None and not getattr(
+            desktop_app.engine, "supports_response_format", False
+        ):
             raise bad("response_format is not supported by this server yet", "response_format", "unsupported_parameter")
         handle = self.api.submit(call)
         try:

@@ -58,7 +58,9 @@ class Shapes:
                 message = {"role": "assistant", "content": finished.text, "refusal": None}
                 choices.append({"index": finished.index, "message": message, "logprobs": None, "finish_reason": reason})
             else:
-                choices.append({"index": finished.index, "text": finished.text, "logprobs": None, "finish_reason": reason})
+                choices.append(
+                    {"index": finished.index, "text": finished.text, "logprobs": None, "finish_reason": reason}
+                )
         object_name = "chat.completion" if self.kind == "chat" else "text_completion"
         return self._head(object_name) | {"system_fingerprint": None, "choices": choices, "usage": usage_}
 

@@ -36,7 +36,9 @@ def call(
         connection.request(method, path, body=data, headers=sent)
         response = connection.getresponse()
         raw = response.read()
-        parsed = json.loads(raw) if raw and response.getheader("Content-Type", "").startswith("application/json") else raw
+        parsed = (
+            json.loads(raw) if raw and response.getheader("Content-Type", "").startswith("application/json") else raw
+        )
         return response.status, {k.lower(): v for k, v in response.getheaders()}, parsed
     finally:
         connection.close()

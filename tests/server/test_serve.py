@@ -112,12 +112,16 @@ def test_api_requests_are_saved_only_when_asked(start_server: Any, store: Store)
     chat = store.conversations.get(history.saved[0])
     assert chat.system_prompt == "Be brief." and chat.model_id == "fake-model" and chat.title == "Hello there"
     messages = store.conversations.messages(chat.id)
-    assert [(m.role, m.status) for m in messages] == [("user", "complete"), ("assistant", "complete")] + [
-        ("assistant", "complete")
-    ]
+    assert [(m.role, m.status) for m in messages] == [("user", "complete"), *[("assistant", "complete")] * 2]
     replies = [m for m in messages if m.role == "assistant"]
     assert {m.parent_id for m in replies} == {messages[0].id}  # the two versions are siblings
-    assert sorted(m.content for m in replies) == ["Paris is the capital of France.", "Paris is the capital of France. (v2)"]
+    assert sorted(m.content for m in replies) == [
+        "Paris is the capital of France.",
+        "Paris is the capital of France. (v2)",
+    ]
     assert replies[0].generated_tokens == 6 and replies[0].provider == "cpu"
     completion = store.conversations.messages(history.saved[1])
-    assert [m.content for m in completion][0] == "Once upon"
+    assert [(m.role, m.content) for m in completion] == [
+        ("user", "Once upon"),
+        ("assistant", "Paris is the capital of France."),
+    ]
