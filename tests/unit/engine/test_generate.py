@@ -302,8 +302,21 @@ def test_a_response_format_is_refused_not_ignored(tiny_engine) -> None:  # type:
         list(tiny_engine.generate(request))
 
 
-def test_frequency_penalty_changes_a_greedy_reply_only_through_its_own_tokens(endless) -> None:  # type: ignore[no-untyped-def]
-    plain = run(endless, ask("the quick brown fox"))[1][0]
-    penalised = run(endless, ask("the quick brown fox", replace(GREEDY, frequency_penalty=2.0)))[1][0]
-    assert plain.stats.generated_tokens == penalised.stats.generated_tokens == GREEDY.max_new_tokens
-    assert len(set(endless.tokenizer.encode(penalised.text))) >= len(set(endless.tokenizer.encode(plain.text)))
+def test_openai_penalties_count_the_reply_and_not_the_prompt(endless, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from desktop_app.engine import generate, sampling
+
+    seen: list[tuple[int, dict[int, int]]] = []
+
+    class Recording(sampling.Sampler):
+        def __call__(self, logits, history):  # type: ignore[no-untyped-def]
+            choice = super().__call__(logits, history)
+            seen.append((self._prompt_length, dict(self._counts)))
+            return choice
+
+    monkeypatch.setattr(generate, "Sampler", Recording)
+    settings = replace(GREEDY, frequency_penalty=0.5, presence_penalty=0.5)
+    events, finished = run(endless, ask("the quick brown fox", settings))
+    prepared = next(e for e in events if isinstance(e, PromptPrepared))
+    assert {length for length, _ in seen} == {prepared.prompt_tokens}
+    # Before each choice the counts hold exactly the reply so far: none at first, then one more each step.
+    assert [sum(counts.values()) for _, counts in seen] == list(range(finished[0].stats.generated_tokens))
