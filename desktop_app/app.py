@@ -65,6 +65,11 @@ def _build(
 
         return prepare_model(source, default_output_dir(), progress=progress, cancel=cancel)
 
+    def start_api_server(scheduler: Any, server: Any, key: str, on_request: Any) -> Any:
+        from desktop_app.server.serve import start_in_background
+
+        return start_in_background(scheduler, server, key, store.path, on_request)
+
     settings = AppSettings.load(store)
     apply_appearance(app, settings.theme, settings.font_size)
     scheduler = QtScheduler(engine_factory(settings.model, provider or settings.provider))
@@ -80,6 +85,7 @@ def _build(
         delete_model=registry.delete,
         import_model=import_model,
         data_folder=data_dir(),
+        start_api_server=start_api_server,
         log_hint=f"Details are in the log: {log_dir() / 'inkwell.log'}",
     )
     window = MainWindow(store, scheduler, qsettings, services)

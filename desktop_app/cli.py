@@ -4,6 +4,7 @@ inkwell                      open Inkwell (a chat in the terminal until the wind
 inkwell ask "PROMPT" [...]   answer one prompt, streamed (or --json)
 inkwell chat                 a conversation in the terminal
 inkwell models list|prepare|import
+inkwell serve                the OpenAI-compatible API server, headless
 """
 
 from __future__ import annotations
@@ -168,6 +169,16 @@ def build_parser() -> argparse.ArgumentParser:
     settings.add_argument("key", nargs="?")
     settings.add_argument("value", nargs="?", help="JSON or plain text")
 
+    serve = commands.add_parser("serve", help="the OpenAI-compatible API server (until Ctrl+C)")
+    serve.add_argument("--host", default="127.0.0.1", help="default: 127.0.0.1 (this computer only)")
+    serve.add_argument("--port", type=int, default=8750)
+    serve.add_argument("--api-key", help="the bearer key (default: $INKWELL_API_KEY, else the stored key)")
+    serve.add_argument("--allow-network", action="store_true", help="allow a --host other computers can reach")
+    serve.add_argument("--model", help="model id (see: inkwell models list)")
+    serve.add_argument("--provider", choices=("auto", "cpu", "cuda"))
+    serve.add_argument("--quantization", help="variant to run (q4, q8, fp16, fp32)")
+    serve.add_argument("--threads", type=int, help="CPU threads (default: all cores)")
+
     models = commands.add_parser("models", help="list, prepare or import models")
     model_commands = models.add_subparsers(dest="models_command", metavar="ACTION", required=True)
     listing = model_commands.add_parser("list", help="show the installed models")
@@ -230,6 +241,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _models(args)
     if args.command == "database":
         return _database(args)
+    if args.command == "serve":
+        return _serve(args)
     if args.command in ("chats", "export", "import", "drafts", "settings"):
         from desktop_app import library
         from desktop_app.qt_documents import write_rich  # PDF/ODT; loads Qt for library commands only
@@ -384,6 +397,19 @@ def _chat(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
     finally:
         scheduler.shutdown()
         store.close()
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from desktop_app.server.serve import ServeOptions, check_host, serve
+    from desktop_app.store import open_store
+
+    check_host(args.host, args.allow_network)  # before the model is looked for
+    store = open_store()
+    try:
+        loader = _loader(args, store)
+    finally:
+        store.close()
+    return serve(ServeOptions(args.host, args.port, args.api_key, args.allow_network), loader, sys.stdout)
 
 
 def _database(args: argparse.Namespace) -> int:

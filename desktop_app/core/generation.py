@@ -38,6 +38,10 @@ class GenerationSettings:
     seed: int | None = None
     stop_sequences: tuple[str, ...] = ()
     num_alternatives: int = 1
+    # OpenAI's penalties, over the tokens of the reply only (the API server's requests):
+    # a token's logit falls by presence once it appears and by frequency for each time.
+    presence_penalty: float = 0.0
+    frequency_penalty: float = 0.0
 
     def __post_init__(self) -> None:
         checks = [
@@ -51,6 +55,8 @@ class GenerationSettings:
             (self.no_repeat_ngram_size >= 0, "no-repeat n-gram size cannot be negative"),
             (1 <= self.num_alternatives <= 8, "alternatives must be between 1 and 8"),
             (self.seed is None or self.seed >= 0, "seed cannot be negative"),
+            (-2 <= self.presence_penalty <= 2, "presence penalty must be between -2 and 2"),
+            (-2 <= self.frequency_penalty <= 2, "frequency penalty must be between -2 and 2"),
         ]
         for ok, message in checks:
             if not ok:

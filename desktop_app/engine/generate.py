@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from time import perf_counter
+from typing import Any
 
 import numpy as np
 
@@ -42,6 +43,9 @@ class GenerationRequest:
     messages: tuple[ChatMessage, ...] = ()
     settings: GenerationSettings = field(default_factory=GenerationSettings)
     prompt: str | None = None
+    # An OpenAI response_format (json_object / json_schema) as the client sent it; None
+    # means free text.
+    response_format: dict[str, Any] | None = None
 
     def __post_init__(self) -> None:
         if self.prompt is None and not self.messages:
@@ -168,6 +172,9 @@ class Engine:
 
     def generate(self, request: GenerationRequest, cancel: threading.Event | None = None) -> Iterator[Event]:
         """Stream events: PromptPrepared, then TextChunk pieces and a Finished per alternative."""
+        if request.response_format is not None:
+            # Never ignored silently: a reply that only looks constrained is worse than a refusal.
+            raise UserError("This engine cannot constrain replies to a response format yet.")
         started = perf_counter()
         settings = request.settings
         cancel = cancel or threading.Event()
@@ -214,7 +221,7 @@ class Engine:
         started: float,
         reused: int,
     ) -> Iterator[Event]:
-        sampler = Sampler(settings, seed)
+        sampler = Sampler(settings, seed, prompt_length=len(plan.token_ids))
         decoder = IncrementalDecoder(self.tokenizer)
         stops = StopSequenceFilter(settings.stop_sequences)
         history = list(plan.token_ids)

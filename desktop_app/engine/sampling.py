@@ -1,8 +1,9 @@
 """Choosing the next token from logits: penalties, filters, and a seeded draw.
 
 The order matches Hugging Face's logits processors: repetition penalty, no-repeat
-n-grams, then temperature, top-k, top-p and min-p. Greedy decoding (temperature 0)
-still applies the two penalties.
+n-grams, then temperature, top-k, top-p and min-p. OpenAI's presence and frequency
+penalties (over the reply's own tokens) come with the repetition penalty. Greedy
+decoding (temperature 0) still applies every penalty.
 """
 
 from __future__ import annotations
@@ -22,6 +23,18 @@ def apply_repetition_penalty(logits: np.ndarray, history: Sequence[int], penalty
     ids = np.fromiter(set(recent), dtype=np.int64)
     values = logits[ids]
     logits[ids] = np.where(values > 0, values / penalty, values * penalty)
+
+
+def apply_presence_frequency_penalties(
+    logits: np.ndarray, counts: dict[int, int], presence: float, frequency: float
+) -> None:
+    """In place, as OpenAI defines them: logit -= presence * (count > 0) + frequency * count,
+    where `counts` says how often each token appeared in the reply so far."""
+    if not counts or (presence == 0 and frequency == 0):
+        return
+    ids = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
+    times = np.fromiter(counts.values(), dtype=np.float32, count=len(counts))
+    logits[ids] -= presence + frequency * times
 
 
 def banned_ngram_tokens(history: Sequence[int], n: int) -> set[int]:
@@ -63,17 +76,33 @@ def filtered_probabilities(logits: np.ndarray, settings: GenerationSettings) -> 
 
 
 class Sampler:
-    """Picks tokens for one generation; the same seed gives the same choices."""
+    """Picks tokens for one generation; the same seed gives the same choices.
 
-    def __init__(self, settings: GenerationSettings, seed: int) -> None:
+    `history` is the prompt and the reply so far; its first `prompt_length` tokens are the
+    prompt, which the presence and frequency penalties leave alone."""
+
+    def __init__(self, settings: GenerationSettings, seed: int, prompt_length: int = 0) -> None:
         self.settings = settings
         self._rng = np.random.default_rng(seed)
+        self._prompt_length = prompt_length
+        self._counts: dict[int, int] = {}  # the reply's tokens, counted as history grows
+        self._counted = prompt_length
+
+    def _reply_counts(self, history: Sequence[int]) -> dict[int, int]:
+        for token in history[self._counted :]:
+            self._counts[token] = self._counts.get(token, 0) + 1
+        self._counted = max(self._counted, len(history))
+        return self._counts
 
     def __call__(self, logits: np.ndarray, history: Sequence[int]) -> int:
         s = self.settings
-        if s.repetition_penalty != 1.0 or s.no_repeat_ngram_size:
+        openai_penalties = s.presence_penalty != 0 or s.frequency_penalty != 0
+        if s.repetition_penalty != 1.0 or s.no_repeat_ngram_size or openai_penalties:
             logits = np.array(logits, dtype=np.float32, copy=True)
             apply_repetition_penalty(logits, history, s.repetition_penalty, s.repetition_window)
+            if openai_penalties:
+                counts = self._reply_counts(history)
+                apply_presence_frequency_penalties(logits, counts, s.presence_penalty, s.frequency_penalty)
             banned = banned_ngram_tokens(history, s.no_repeat_ngram_size)
             if banned:
                 logits[list(banned)] = -np.inf

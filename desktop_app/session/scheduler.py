@@ -22,7 +22,7 @@ from enum import Enum
 from typing import Any, Protocol
 
 from desktop_app.core.budget import estimate_tokens
-from desktop_app.core.errors import UserError
+from desktop_app.core.errors import ContextOverflowError, UserError
 from desktop_app.engine import Finished, GenerationRequest, PromptPrepared, TextChunk
 from desktop_app.engine.providers import nvidia_gpu_present
 
@@ -94,10 +94,14 @@ class Completed:
 
 @dataclass(frozen=True)
 class Failed:
-    """The request could not be answered; `message` is for the user."""
+    """The request could not be answered; `message` is for the user. `code` names the
+    cause where a caller answers differently ("context_length_exceeded")."""
 
     message: str
+    code: str | None = None
 
+
+CONTEXT_LENGTH_EXCEEDED = "context_length_exceeded"
 
 HandleEvent = Started | PromptPrepared | TextChunk | Finished | Completed | Failed
 _END = (Completed, Failed)
@@ -361,6 +365,9 @@ class Scheduler:
                 if isinstance(event, Finished) and event.index == 0:
                     first = event  # reported last, so Completed means every version is done
                 job._emit(event)  # type: ignore[arg-type]
+        except ContextOverflowError as exc:
+            job._emit(Failed(str(exc), CONTEXT_LENGTH_EXCEEDED))
+            return
         except UserError as exc:
             job._emit(Failed(str(exc)))
             return

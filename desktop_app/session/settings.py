@@ -4,6 +4,8 @@ validation that the window and `inkwell settings` share."""
 from __future__ import annotations
 
 import json
+import re
+import secrets
 from dataclasses import dataclass
 from typing import Any
 
@@ -59,12 +61,58 @@ def _check_generation(value: Any) -> dict[str, Any]:
         raise UserError(f"Invalid generation setting: {exc}.") from exc
 
 
+# The local API server (desktop_app.server): off until switched on, loopback only unless
+# the network is allowed, no CORS unless origins are listed, API requests not saved.
+DEFAULT_SERVER_PORT = 8750
+_ORIGIN = re.compile(r"^https?://[A-Za-z0-9.\-\[\]:]+$")
+
+
+def _check_bool(name: str) -> Any:
+    def check(value: Any) -> bool:
+        if not isinstance(value, bool):
+            raise UserError(f"The {name} setting must be true or false.")
+        return value
+
+    return check
+
+
+def _check_port(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 65535:
+        raise UserError("The server port must be a whole number from 1 to 65535.")
+    return value
+
+
+def _check_origins(value: Any) -> list[str]:
+    if isinstance(value, str):
+        value = [part for part in re.split(r"[\s,]+", value) if part]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise UserError('The CORS origins must be a list of origins, e.g. ["http://localhost:3000"].')
+    bad = [v for v in value if not _ORIGIN.match(v.rstrip("/"))]
+    if bad:
+        raise UserError(
+            f"Not an origin: {bad[0]!r}.", hint="An origin is a scheme and a host, e.g. http://localhost:3000."
+        )
+    return [v.rstrip("/") for v in value]
+
+
+def _check_api_key(value: Any) -> str:
+    if not isinstance(value, str) or len(value) < 16 or any(c.isspace() for c in value):
+        raise UserError("The API key must be at least 16 characters, without spaces.")
+    return value
+
+
 VALIDATORS = {
     "model": _check_model,
     "provider": _check_choice("provider", PROVIDERS),
     "theme": _check_choice("theme", THEMES),
     "font_size": _check_font_size,
     "generation": _check_generation,
+    "server_enabled": _check_bool("server_enabled"),
+    "server_port": _check_port,
+    "server_allow_network": _check_bool("server_allow_network"),
+    "server_cors_origins": _check_origins,
+    "server_save_history": _check_bool("server_save_history"),
+    "server_api_key": _check_api_key,
 }
 
 
@@ -118,3 +166,58 @@ class AppSettings:
             store.settings.set("theme", self.theme)
             store.settings.set("font_size", self.font_size)
             store.settings.set("generation", self.generation.to_dict())
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    """The local API server's settings (its key is read with `api_key()`)."""
+
+    enabled: bool = False
+    port: int = DEFAULT_SERVER_PORT
+    allow_network: bool = False
+    cors_origins: tuple[str, ...] = ()
+    save_history: bool = False
+
+    @classmethod
+    def load(cls, store: Store) -> ServerSettings:
+        def read(key: str, default: Any) -> Any:
+            stored = store.settings.value(key)
+            try:
+                return default if stored is None else validate_setting(key, stored)
+            except UserError:
+                return default
+
+        return cls(
+            read("server_enabled", False),
+            read("server_port", DEFAULT_SERVER_PORT),
+            read("server_allow_network", False),
+            tuple(read("server_cors_origins", [])),
+            read("server_save_history", False),
+        )
+
+    def save(self, store: Store) -> None:
+        with store.transaction():
+            store.settings.set("server_enabled", self.enabled)
+            store.settings.set("server_port", self.port)
+            store.settings.set("server_allow_network", self.allow_network)
+            store.settings.set("server_cors_origins", list(self.cors_origins))
+            store.settings.set("server_save_history", self.save_history)
+
+
+def new_api_key() -> str:
+    return "inkwell-" + secrets.token_urlsafe(32)
+
+
+def api_key(store: Store) -> str:
+    """The API server's bearer key: the stored one, else a new one, stored now."""
+    try:
+        return str(validate_setting("server_api_key", store.settings.value("server_api_key")))
+    except UserError:
+        return regenerate_api_key(store)
+
+
+def regenerate_api_key(store: Store) -> str:
+    """A new key replaces the old one (clients that used the old one are refused from now on)."""
+    key = new_api_key()
+    store.settings.set("server_api_key", key)
+    return key

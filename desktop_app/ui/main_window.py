@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.session.chat import ChatSession
-from desktop_app.session.settings import AppSettings
+from desktop_app.session.settings import AppSettings, ServerSettings, api_key
 from desktop_app.store import Store
 from desktop_app.ui.chat.chat_pane import ChatPane
 from desktop_app.ui.chat.conversation_list import ConversationListPane
@@ -27,6 +27,7 @@ from desktop_app.ui.generation import QtScheduler
 from desktop_app.ui.menus import SHORTCUTS, WindowActions
 from desktop_app.ui.model_status import ModelStatus
 from desktop_app.ui.models_dialog import ModelsDialog
+from desktop_app.ui.server_status import ApiServerControl
 from desktop_app.ui.services import WindowServices
 from desktop_app.ui.settings_dialog import SettingsDialog
 from desktop_app.ui.status import StatusReporter, reports_problems
@@ -63,6 +64,7 @@ class MainWindow(QMainWindow):
             store, scheduler, self.services.templates, self.reporter, self.transfer, lambda: self.chat_pane.engine_info
         )
         self.model_status = ModelStatus(scheduler, self.store, self.services, self.reporter, self)
+        self.api_server = ApiServerControl(scheduler.scheduler, self.services.start_api_server, self)
         self._dock_was_visible = False
         self.models_dialog: ModelsDialog | None = None
         self._build()
@@ -90,6 +92,7 @@ class MainWindow(QMainWindow):
         status = self.statusBar()
         status.addWidget(self.model_status.label, 1)
         status.addPermanentWidget(self.reporter.undo_button)
+        status.addPermanentWidget(self.api_server.label)
         status.addPermanentWidget(self.chat_pane.speed_label)
         status.addPermanentWidget(self.chat_pane.context_meter)
 
@@ -140,8 +143,16 @@ class MainWindow(QMainWindow):
                 restore(value)
 
     def start(self) -> None:
-        """Load the model in the background, or, when none is prepared, offer to prepare it."""
+        """Load the model in the background, or, when none is prepared, offer to prepare it;
+        serve the API if the settings say so."""
         self.model_status.start()
+        self.apply_server_settings()
+
+    @reports_problems("The local API server could not start")
+    def apply_server_settings(self) -> None:
+        settings = ServerSettings.load(self.store)
+        key = api_key(self.store) if settings.enabled else self.api_server.key
+        self.api_server.apply(settings, key)
 
     @Slot(str)
     def show_database_damage(self, text: str) -> None:
@@ -222,11 +233,17 @@ class MainWindow(QMainWindow):
     @reports_problems("Could not save the settings")
     def open_settings(self) -> None:
         current = AppSettings.load(self.store)
-        dialog = SettingsDialog(current, self.services.list_models(), self.services.data_folder, self)
+        server, key = ServerSettings.load(self.store), api_key(self.store)
+        dialog = SettingsDialog(current, self.services.list_models(), self.services.data_folder, self, server, key)
         if not self.run_dialog(dialog):
             return
         chosen = dialog.chosen()
         chosen.save(self.store)
+        chosen_server, chosen_key = dialog.chosen_server()
+        chosen_server.save(self.store)
+        if chosen_key != key:
+            self.store.settings.set("server_api_key", chosen_key)
+        self.apply_server_settings()
         app = QApplication.instance()
         if isinstance(app, QApplication) and (chosen.theme, chosen.font_size) != (current.theme, current.font_size):
             apply_appearance(app, chosen.theme, chosen.font_size)
@@ -286,6 +303,7 @@ class MainWindow(QMainWindow):
         self.writing_pane.shutdown()
         for timer in self.findChildren(QTimer):  # nothing may touch the store once it closes
             timer.stop()
+        self.api_server.stop()  # its requests are cancelled before the scheduler stops
         self.scheduler.shutdown()
         if self.qsettings is not None:
             self.qsettings.setValue("window/geometry", self.saveGeometry())

@@ -10,7 +10,7 @@ from typing import Any
 
 from desktop_app.core.presets import DraftTemplate, Preset
 from desktop_app.models.registry import InstalledModel
-from desktop_app.session.settings import ModelChoice
+from desktop_app.session.settings import ModelChoice, ServerSettings
 from desktop_app.ui.first_run import Prepare, Progress
 
 
@@ -32,3 +32,6 @@ class WindowServices:
     import_model: Callable[[Path, Progress, threading.Event], Path] | None = None
     data_folder: Path = field(default_factory=Path.home)
     log_hint: str = "Details are in the log."
+    # The local API server: (scheduler, ServerSettings, key, on_request(count)) -> a running
+    # server with .url, .requests_served and .stop(); None where the app has none (tests).
+    start_api_server: Callable[[Any, ServerSettings, str, Callable[[int], None]], Any] | None = None

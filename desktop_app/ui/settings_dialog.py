@@ -1,4 +1,5 @@
-"""The settings dialog: model, provider, theme, font size, data folder, default generation."""
+"""The settings dialog: model, provider, theme, font size, data folder, default generation,
+and the local API server."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QLabel,
+    QMessageBox,
     QPushButton,
     QSpinBox,
     QVBoxLayout,
@@ -21,13 +23,28 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.core.generation import GenerationSettings
-from desktop_app.session.settings import DEFAULT_FONT_SIZE, FONT_SIZES, PROVIDERS, THEMES, AppSettings, ModelChoice
+from desktop_app.session.settings import (
+    DEFAULT_FONT_SIZE,
+    FONT_SIZES,
+    PROVIDERS,
+    THEMES,
+    AppSettings,
+    ModelChoice,
+    ServerSettings,
+)
 from desktop_app.ui.chat.settings_pane import GenerationForm
+from desktop_app.ui.server_settings import ServerSettingsGroup
 
 
 class SettingsDialog(QDialog):
     def __init__(
-        self, current: AppSettings, models: list[ModelChoice], data_folder: Path, parent: QWidget | None = None
+        self,
+        current: AppSettings,
+        models: list[ModelChoice],
+        data_folder: Path,
+        parent: QWidget | None = None,
+        server: ServerSettings | None = None,
+        api_key: str = "",
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Settings")
@@ -73,6 +90,8 @@ class SettingsDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addLayout(general)
         layout.addWidget(defaults)
+        self.server_group = ServerSettingsGroup(server or ServerSettings(), api_key)
+        layout.addWidget(self.server_group)
         layout.addWidget(buttons)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
@@ -87,6 +106,16 @@ class SettingsDialog(QDialog):
             box.addItem(label, key)
         box.setCurrentIndex(max(box.findData(current), 0))
         return box
+
+    def accept(self) -> None:
+        problem = self.server_group.validate()
+        if problem is not None:  # a bad CORS origin: say so and keep the dialog open
+            QMessageBox.warning(self, "Settings", problem)
+            return
+        super().accept()
+
+    def chosen_server(self) -> tuple[ServerSettings, str]:
+        return self.server_group.chosen()
 
     def chosen(self) -> AppSettings:
         return AppSettings(

@@ -294,3 +294,29 @@ def test_unfused_models_copy_the_cache(tiny_model_dir, tmp_path) -> None:  # typ
     engine = load_engine(copy, provider="cpu", quantization="fp32", threads=1)
     assert not engine.model.in_place_kv
     assert isinstance(engine.model.empty_cache(), KVCache)
+
+
+def test_a_response_format_is_refused_not_ignored(tiny_engine) -> None:  # type: ignore[no-untyped-def]
+    request = replace(ask("Hello"), response_format={"type": "json_object"})
+    with pytest.raises(UserError, match="response format"):
+        list(tiny_engine.generate(request))
+
+
+def test_openai_penalties_count_the_reply_and_not_the_prompt(endless, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from desktop_app.engine import generate, sampling
+
+    seen: list[tuple[int, dict[int, int]]] = []
+
+    class Recording(sampling.Sampler):
+        def __call__(self, logits, history):  # type: ignore[no-untyped-def]
+            choice = super().__call__(logits, history)
+            seen.append((self._prompt_length, dict(self._counts)))
+            return choice
+
+    monkeypatch.setattr(generate, "Sampler", Recording)
+    settings = replace(GREEDY, frequency_penalty=0.5, presence_penalty=0.5)
+    events, finished = run(endless, ask("the quick brown fox", settings))
+    prepared = next(e for e in events if isinstance(e, PromptPrepared))
+    assert {length for length, _ in seen} == {prepared.prompt_tokens}
+    # Before each choice the counts hold exactly the reply so far: none at first, then one more each step.
+    assert [sum(counts.values()) for _, counts in seen] == list(range(finished[0].stats.generated_tokens))

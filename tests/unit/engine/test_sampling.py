@@ -5,9 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from desktop_app.core.errors import UserError
 from desktop_app.core.generation import GenerationSettings
 from desktop_app.engine.sampling import (
     Sampler,
+    apply_presence_frequency_penalties,
     apply_repetition_penalty,
     banned_ngram_tokens,
     filtered_probabilities,
@@ -115,3 +117,31 @@ def test_invalid_settings_are_user_errors() -> None:
         GenerationSettings(top_p=0)
     with pytest.raises(UserError, match="temperature"):
         GenerationSettings(temperature=-1)
+
+
+def test_presence_and_frequency_penalties_follow_openai_over_the_reply_only() -> None:
+    logits = np.zeros(6, dtype=np.float32)
+    counts = {1: 1, 2: 3}
+    apply_presence_frequency_penalties(logits, counts, presence=0.5, frequency=0.25)
+    assert logits.tolist() == pytest.approx([0, -0.75, -1.25, 0, 0, 0])
+    negative = np.zeros(3, dtype=np.float32)
+    apply_presence_frequency_penalties(negative, {0: 2}, presence=-1.0, frequency=-0.5)  # negatives favour repeats
+    assert negative.tolist() == pytest.approx([2.0, 0, 0])
+
+
+def test_the_sampler_penalises_reply_tokens_and_leaves_the_prompt_alone() -> None:
+    # Token 0 leads by 1.0; the prompt repeats it (no effect), the reply has it once.
+    logits = np.array([3.0, 2.0, 0.0], dtype=np.float32)
+    settings = GenerationSettings(temperature=0, repetition_penalty=1.0, presence_penalty=0.6, frequency_penalty=0.6)
+    sampler = Sampler(settings, seed=0, prompt_length=4)
+    assert sampler(logits, [0, 0, 0, 0]) == 0  # nothing generated yet: no penalty
+    assert sampler(logits, [0, 0, 0, 0, 0]) == 1  # 3 - (0.6 + 0.6) < 2
+    assert sampler(logits, [0, 0, 0, 0, 0, 1, 1]) == 0  # token 1 twice: 2 - 1.8 = 0.2 < 3 - 1.2
+    unpenalised = Sampler(GenerationSettings(temperature=0, repetition_penalty=1.0), seed=0, prompt_length=4)
+    assert unpenalised(logits, [0, 0, 0, 0, 0, 0]) == 0
+
+
+def test_penalties_outside_openai_range_are_refused() -> None:
+    for field in ("presence_penalty", "frequency_penalty"):
+        with pytest.raises(UserError, match="between -2 and 2"):
+            GenerationSettings(**{field: 2.5})

@@ -1,0 +1,86 @@
+"""End to end on the real default model: OpenAI's client against `ApiServer` on SmolLM2."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from desktop_app.core.paths import bundled_models_dir
+from desktop_app.server import ApiServer, ServerConfig
+from desktop_app.session.scheduler import Scheduler
+from tests.server.conftest import KEY
+
+pytestmark = pytest.mark.slow
+MODEL_ID = "smollm2-135m-instruct"
+
+
+@pytest.fixture(scope="module")
+def default_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The checkout's prepared default model (make run prepares it), else prepared now."""
+    bundled = bundled_models_dir() / MODEL_ID
+    if (bundled / "manifest.json").is_file():
+        return bundled
+    models = tmp_path_factory.mktemp("default-model")
+    env = dict(os.environ, INKWELL_MODELS_DIR=str(models))
+    done = subprocess.run(
+        [sys.executable, "-m", "desktop_app", "models", "prepare"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    return models / MODEL_ID
+
+
+@pytest.fixture(scope="module")
+def client(default_model_dir: Path) -> Iterator[Any]:
+    from openai import OpenAI
+
+    from desktop_app.engine import load_engine
+
+    scheduler = Scheduler(lambda: load_engine(default_model_dir, "cpu", threads=2))
+    scheduler.start()
+    server = ApiServer(scheduler, ServerConfig(api_key=KEY, port=0))
+    try:
+        scheduler.wait_until_loaded(300)
+        server.start()
+        with OpenAI(base_url=server.url, api_key=KEY, max_retries=0, timeout=300) as opened:
+            yield opened
+    finally:
+        server.shutdown()
+        scheduler.shutdown()
+
+
+def test_the_real_model_answers_streamed_and_whole_alike(client: Any) -> None:
+    question = [{"role": "user", "content": "What is the capital of France? Answer in one word."}]
+    whole = client.chat.completions.create(model=MODEL_ID, messages=question, temperature=0, max_tokens=12)
+    text = whole.choices[0].message.content
+    assert "Paris" in text and whole.usage.completion_tokens <= 12
+    chunks = client.chat.completions.create(
+        model=MODEL_ID, messages=question, temperature=0, max_tokens=12, stream=True
+    )
+    assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices) == text
+
+
+def test_a_growing_conversation_reuses_the_cached_prefix(client: Any) -> None:
+    messages: list[dict[str, str]] = [
+        {"role": "system", "content": "You are a helpful assistant."},
+        {"role": "user", "content": "Name a colour of the sky."},
+    ]
+    first = client.chat.completions.create(model=MODEL_ID, messages=messages, temperature=0, max_tokens=16)
+    messages += [
+        {"role": "assistant", "content": first.choices[0].message.content},
+        {"role": "user", "content": "And of grass?"},
+    ]
+    second = client.chat.completions.create(model=MODEL_ID, messages=messages, temperature=0, max_tokens=16)
+    cached = second.usage.prompt_tokens_details.cached_tokens
+    # Everything the first request sent is a prefix of the second's prompt: it is not run again.
+    assert cached >= first.usage.prompt_tokens
+    assert cached < second.usage.prompt_tokens

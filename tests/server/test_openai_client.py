@@ -1,0 +1,146 @@
+"""The server as other programs see it: OpenAI's own Python client, on a fake engine."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import openai
+import pytest
+
+import desktop_app.engine
+from desktop_app.core.chat import ChatMessage
+from tests.server.conftest import Running
+
+HELLO = [{"role": "user", "content": "What is the capital of France?"}]
+
+
+def test_the_model_list_names_the_loaded_model(client: Any) -> None:
+    models = client.models.list()
+    assert [m.id for m in models.data] == ["fake-model"]
+    assert client.models.retrieve("fake-model").owned_by == "inkwell"
+
+
+def test_a_chat_completion_answers_with_usage_and_finish_reason(client: Any, running: Running) -> None:
+    reply = client.chat.completions.create(
+        model="fake-model",
+        messages=[{"role": "system", "content": "Be brief."}, *HELLO],
+        temperature=0.2,
+        top_p=0.5,
+        seed=7,
+        presence_penalty=0.5,
+        frequency_penalty=-0.25,
+        max_tokens=100,
+        user="someone",  # harmless: ignored
+        metadata={"a": "b"},
+    )
+    assert reply.object == "chat.completion" and reply.model == "fake-model" and reply.id.startswith("chatcmpl-")
+    assert reply.choices[0].message.role == "assistant"
+    assert reply.choices[0].message.content == "Paris is the capital of France."
+    assert reply.choices[0].finish_reason == "stop"
+    assert reply.usage.completion_tokens == 6 and reply.usage.prompt_tokens == 8
+    assert reply.usage.total_tokens == 14 and reply.usage.prompt_tokens_details.cached_tokens == 4
+    request = running.engine.requests[-1]
+    assert request.messages == (ChatMessage("system", "Be brief."), ChatMessage("user", HELLO[0]["content"]))
+    s = request.settings
+    assert (s.temperature, s.top_p, s.seed, s.max_new_tokens) == (0.2, 0.5, 7, 100)
+    assert (s.presence_penalty, s.frequency_penalty) == (0.5, -0.25)
+    # Only what the client asked applies: no top-k, min-p or repetition penalty of the app's own.
+    assert (s.top_k, s.min_p, s.repetition_penalty) == (0, 0.0, 1.0)
+
+
+def test_openai_defaults_and_max_completion_tokens(client: Any, running: Running) -> None:
+    reply = client.chat.completions.create(model="fake-model", messages=HELLO, max_completion_tokens=3)
+    assert reply.choices[0].message.content == "Paris is the "
+    assert reply.choices[0].finish_reason == "length"
+    s = running.engine.requests[-1].settings
+    assert (s.temperature, s.top_p, s.max_new_tokens, s.seed) == (1.0, 1.0, 3, None)
+
+
+def test_a_streamed_chat_sends_openai_chunks(client: Any) -> None:
+    chunks = list(client.chat.completions.create(model="fake-model", messages=HELLO, stream=True))
+    assert chunks[0].choices[0].delta.role == "assistant"
+    assert all(c.object == "chat.completion.chunk" and c.id == chunks[0].id for c in chunks)
+    text = "".join(c.choices[0].delta.content or "" for c in chunks)
+    assert text == "Paris is the capital of France."
+    assert [c.choices[0].finish_reason for c in chunks][-1] == "stop"
+    assert all(c.choices[0].finish_reason is None for c in chunks[:-1])
+    assert all(c.usage is None for c in chunks)
+
+
+def test_include_usage_adds_a_last_chunk_with_the_usage(client: Any) -> None:
+    chunks = list(
+        client.chat.completions.create(
+            model="fake-model", messages=HELLO, stream=True, stream_options={"include_usage": True}
+        )
+    )
+    last = chunks[-1]
+    assert last.choices == [] and last.usage.completion_tokens == 6 and last.usage.prompt_tokens == 6
+    assert all(c.usage is None for c in chunks[:-1])
+
+
+def test_n_gives_alternatives_streamed_and_not(client: Any, running: Running) -> None:
+    reply = client.chat.completions.create(model="fake-model", messages=HELLO, n=2)
+    assert [c.index for c in reply.choices] == [0, 1]
+    assert reply.choices[1].message.content == "Paris is the capital of France. (v2)"
+    assert reply.usage.completion_tokens == 13
+    assert running.engine.requests[-1].settings.num_alternatives == 2
+    texts = {0: "", 1: ""}
+    finishes = {}
+    for chunk in client.chat.completions.create(model="fake-model", messages=HELLO, n=2, stream=True):
+        choice = chunk.choices[0]
+        texts[choice.index] += choice.delta.content or ""
+        if choice.finish_reason:
+            finishes[choice.index] = choice.finish_reason
+    assert texts == {0: "Paris is the capital of France.", 1: "Paris is the capital of France. (v2)"}
+    assert finishes == {0: "stop", 1: "stop"}
+
+
+def test_stop_sequences_cut_the_reply(client: Any, running: Running) -> None:
+    reply = client.chat.completions.create(model="fake-model", messages=HELLO, stop=["capital"])
+    assert reply.choices[0].message.content == "Paris is the "
+    assert reply.choices[0].finish_reason == "stop"
+    client.chat.completions.create(model="fake-model", messages=HELLO, stop="is")
+    assert running.engine.requests[-1].settings.stop_sequences == ("is",)
+
+
+def test_text_completions_streamed_and_not(client: Any, running: Running) -> None:
+    done = client.completions.create(model="fake-model", prompt="The capital of France", max_tokens=4)
+    assert done.object == "text_completion" and done.id.startswith("cmpl-")
+    assert done.choices[0].text == "Paris is the capital " and done.choices[0].finish_reason == "length"
+    assert running.engine.requests[-1].prompt == "The capital of France"
+    assert running.engine.requests[-1].messages == ()
+    streamed = list(
+        client.completions.create(
+            model="fake-model", prompt="The capital", stream=True, stream_options={"include_usage": True}
+        )
+    )
+    text = "".join(c.choices[0].text for c in streamed if c.choices)
+    assert text == "Paris is the capital of France."[: len(text)] and len(text) > 0
+    assert streamed[-1].usage.completion_tokens == 6  # OpenAI's default max_tokens (16) is more
+    assert running.engine.requests[-1].settings.max_new_tokens == 16
+
+
+def test_an_unknown_model_is_404_through_the_client(client: Any) -> None:
+    with pytest.raises(openai.NotFoundError) as caught:
+        client.chat.completions.create(model="gpt-4o", messages=HELLO)
+    assert caught.value.code == "model_not_found"
+
+
+def test_response_format_is_refused_until_the_engine_can_constrain(client: Any, running: Running) -> None:
+    assert not getattr(desktop_app.engine, "supports_response_format", False)
+    with pytest.raises(openai.BadRequestError) as caught:
+        client.chat.completions.create(model="fake-model", messages=HELLO, response_format={"type": "json_object"})
+    assert "response_format is not supported by this server yet" in str(caught.value)
+    assert running.engine.requests == []
+    # A text response_format is no constraint at all.
+    client.chat.completions.create(model="fake-model", messages=HELLO, response_format={"type": "text"})
+    assert running.engine.requests[-1].response_format is None
+
+
+def test_response_format_is_passed_to_an_engine_that_supports_it(
+    client: Any, running: Running, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(desktop_app.engine, "supports_response_format", True, raising=False)
+    schema = {"type": "json_schema", "json_schema": {"name": "city", "schema": {"type": "object"}}}
+    client.chat.completions.create(model="fake-model", messages=HELLO, response_format=schema)
+    assert running.engine.requests[-1].response_format == schema
