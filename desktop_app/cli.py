@@ -425,7 +425,6 @@ def _models(args: argparse.Namespace) -> int:
         return library.model_command(args)
     if args.models_command == "list":
         from desktop_app.library import saved_model_id
-
         from desktop_app.remote_commands import remote_model_rows
 
         registry = default_registry()

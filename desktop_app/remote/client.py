@@ -18,7 +18,7 @@ import logging
 import ssl
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -148,7 +148,9 @@ class RemoteClient:
 
     # ---- completions ----
 
-    def stream(self, path: str, body: dict[str, Any], cancel: threading.Event | None = None) -> Iterator[StreamEvent]:
+    def stream(
+        self, path: str, body: dict[str, Any], cancel: threading.Event | None = None
+    ) -> Generator[StreamEvent, None, None]:
         """POST a streamed completion to `path` ("/chat/completions" or "/completions"): Delta
         events, then one StreamEnd. UserError when no text could be had at all."""
         body = {**body, "stream": True}
@@ -211,9 +213,7 @@ class RemoteClient:
                     if choice.get("finish_reason"):
                         finish = str(choice["finish_reason"])
         except httpx.TimeoutException:
-            yield StreamEnd(
-                finish, usage, interrupted=True, detail=f"no data for {self.timeouts.read_s:.0f} s"
-            )
+            yield StreamEnd(finish, usage, interrupted=True, detail=f"no data for {self.timeouts.read_s:.0f} s")
             return
         except httpx.HTTPError as exc:
             yield StreamEnd(finish, usage, interrupted=True, detail=f"the connection broke ({type(exc).__name__})")
@@ -225,7 +225,7 @@ class RemoteClient:
 
     def _retry_delay(self, status: int, headers: httpx.Headers, attempt: int) -> float | None:
         """Seconds to wait before the next try; None when the server asks for longer than we wait."""
-        backoff = min(self.retry.base_delay_s * (2**attempt), self.retry.max_delay_s)
+        backoff: float = min(self.retry.base_delay_s * (2**attempt), self.retry.max_delay_s)
         after = _retry_after_s(headers.get("retry-after"))
         if after is None:
             return backoff
@@ -340,7 +340,7 @@ def _error_text(data: Any) -> str:
     """The message of OpenAI's error JSON ({"error": {"message": ...}}) or FastAPI's {"detail": ...}."""
     if not isinstance(data, dict):
         return ""
-    error = data.get("error", data.get("detail"))
+    error: Any = data.get("error", data.get("detail"))
     if isinstance(error, dict):
         error = error.get("message")
     return str(error)[:300] if error else ""

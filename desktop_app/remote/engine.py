@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -97,6 +97,7 @@ class RemoteEngine:
 
     def generate(self, request: GenerationRequest, cancel: threading.Event | None = None) -> Iterator[Event]:
         settings = request.settings
+        body: dict[str, Any]
         if request.prompt is not None:
             path, body = "/completions", {"prompt": request.prompt}
             prompt_text = request.prompt
@@ -135,7 +136,7 @@ class RemoteEngine:
         parts: list[str] = []
         pieces = 0
         end = StreamEnd(interrupted=True, detail="the stream ended without a word")
-        stream = self.client.stream(path, body, cancel)
+        stream: Generator[Delta | StreamEnd, None, None] = self.client.stream(path, body, cancel)
         try:
             for event in stream:
                 if isinstance(event, Delta):
@@ -195,4 +196,3 @@ def _finish_reason(end: StreamEnd) -> FinishReason:
 
 def _int(value: Any, default: int) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else default
-

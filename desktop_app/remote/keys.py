@@ -69,7 +69,9 @@ class KeyStore:
                 self._drop_from_file(server)
                 return KEYRING
             except Exception as exc:  # locked or refused: say so and use the file
-                log.warning("The system keyring refused the key for %s (%s); using the private file", server, type(exc).__name__)
+                log.warning(
+                    "The system keyring refused the key for %s (%s); using the private file", server, type(exc).__name__
+                )
         keys = self._read_file()
         keys[server] = key
         self._write_file(keys)

@@ -8,6 +8,7 @@ servers in the registry.
 
 from __future__ import annotations
 
+import builtins
 import logging
 import os
 import re
@@ -63,10 +64,10 @@ class ServerListing:
 class ServerRegistry:
     """Servers kept as one JSON setting: {name: {"url", "key_storage", "consented"}}."""
 
-    def __init__(self, store: Store, keys: KeyStore, timeouts: Timeouts = Timeouts()) -> None:
+    def __init__(self, store: Store, keys: KeyStore, timeouts: Timeouts | None = None) -> None:
         self.store = store
         self.keys = keys
-        self.timeouts = timeouts
+        self.timeouts = timeouts or Timeouts()
 
     def _read(self) -> dict[str, dict[str, Any]]:
         raw = self.store.settings.get(SERVERS_SETTING, {})
@@ -158,7 +159,7 @@ class ServerRegistry:
 
         return load
 
-    def listings(self) -> list[ServerListing]:
+    def listings(self) -> builtins.list[ServerListing]:
         """Every added server's models, asked in parallel with a short timeout, so a dead server
         is listed as unreachable quickly. No servers: no connection."""
         servers = self.list()

@@ -222,7 +222,9 @@ class MainWindow(QMainWindow):
     @reports_problems("Could not save the settings")
     def open_settings(self) -> None:
         current = AppSettings.load(self.store)
-        dialog = SettingsDialog(current, self.services.list_models(), self.services.data_folder, self)
+        dialog = SettingsDialog(
+            current, self.services.list_models(), self.services.data_folder, self, self.services.servers
+        )
         if not self.run_dialog(dialog):
             return
         chosen = dialog.chosen()

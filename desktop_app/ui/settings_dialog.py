@@ -1,4 +1,5 @@
-"""The settings dialog: model, provider, theme, font size, data folder, default generation."""
+"""The settings dialog: model, provider, theme, font size, data folder, default generation,
+model servers."""
 
 from __future__ import annotations
 
@@ -21,13 +22,20 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.core.generation import GenerationSettings
+from desktop_app.session.servers import ServerRegistry
 from desktop_app.session.settings import DEFAULT_FONT_SIZE, FONT_SIZES, PROVIDERS, THEMES, AppSettings, ModelChoice
 from desktop_app.ui.chat.settings_pane import GenerationForm
+from desktop_app.ui.servers_section import ModelServersWidget
 
 
 class SettingsDialog(QDialog):
     def __init__(
-        self, current: AppSettings, models: list[ModelChoice], data_folder: Path, parent: QWidget | None = None
+        self,
+        current: AppSettings,
+        models: list[ModelChoice],
+        data_folder: Path,
+        parent: QWidget | None = None,
+        servers: ServerRegistry | None = None,
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Settings")
@@ -73,6 +81,9 @@ class SettingsDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addLayout(general)
         layout.addWidget(defaults)
+        self.servers_widget = ModelServersWidget(servers) if servers is not None else None
+        if self.servers_widget is not None:
+            layout.addWidget(self.servers_widget)
         layout.addWidget(buttons)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)

@@ -25,9 +25,12 @@ def engine(server: FakeServer, model: str, key: str | None = None, **timeouts: f
     return RemoteEngine(client, model)
 
 
-def ask(target: RemoteEngine, text: str = "Hi", cancel: threading.Event | None = None, **settings: object) -> list[object]:
+def ask(
+    target: RemoteEngine, text: str = "Hi", cancel: threading.Event | None = None, **settings: object
+) -> list[object]:
     request = GenerationRequest(
-        messages=(ChatMessage("user", text),), settings=GenerationSettings(temperature=0, **settings)  # type: ignore[arg-type]
+        messages=(ChatMessage("user", text),),
+        settings=GenerationSettings(temperature=0, **settings),  # type: ignore[arg-type]
     )
     return list(target.generate(request, cancel))
 

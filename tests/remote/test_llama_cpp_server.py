@@ -52,7 +52,10 @@ def test_a_raw_prompt_and_a_stop_sequence(llama_engine) -> None:  # type: ignore
     cut = text.index(word)
     stopped = list(
         llama_engine.generate(
-            GenerationRequest(prompt="1, 2, 3, 4,", settings=GenerationSettings(temperature=0, max_new_tokens=24, stop_sequences=(word,)))
+            GenerationRequest(
+                prompt="1, 2, 3, 4,",
+                settings=GenerationSettings(temperature=0, max_new_tokens=24, stop_sequences=(word,)),
+            )
         )
     )
     done = next(e for e in stopped if isinstance(e, Finished))
@@ -76,7 +79,9 @@ def test_cancel_stops_the_reply(llama_engine) -> None:  # type: ignore[no-untype
     assert done.stats.generated_tokens < 50
 
 
-def test_a_chat_session_and_ask_on_the_server(llama_server: str, store: Store, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_chat_session_and_ask_on_the_server(
+    llama_server: str, store: Store, capsys: pytest.CaptureFixture[str]
+) -> None:
     registry = server_registry(store)
     server = registry.add("llama", llama_server)
     scheduler = Scheduler(registry.engine_loader(server, LLAMA_ALIAS, require_consent=False))
@@ -94,7 +99,22 @@ def test_a_chat_session_and_ask_on_the_server(llama_server: str, store: Store, c
     assert main(["servers", "add", "llama", llama_server]) == 0
     assert main(["models", "list", "--json"]) == 0
     capsys.readouterr()
-    assert main(["ask", "Name a colour.", "--model", f"llama:{LLAMA_ALIAS}", "--temperature", "0", "--max-new-tokens", "24", "--json"]) == 0
+    assert (
+        main(
+            [
+                "ask",
+                "Name a colour.",
+                "--model",
+                f"llama:{LLAMA_ALIAS}",
+                "--temperature",
+                "0",
+                "--max-new-tokens",
+                "24",
+                "--json",
+            ]
+        )
+        == 0
+    )
     answer = json.loads(capsys.readouterr().out)
     # Not compared with the chat's reply word for word: llama.cpp reuses its cached prefix
     # between requests, and that alone can tip a greedy choice.

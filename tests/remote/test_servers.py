@@ -119,7 +119,9 @@ def test_the_window_needs_consent_per_server(fake_server: FakeServer, store: Sto
     assert registry.engine_loader(registry.get("fake"), "ok", require_consent=True)().model == "ok"
 
 
-def test_servers_commands(fake_server: FakeServer, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_servers_commands(
+    fake_server: FakeServer, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("FAKE_KEY", SECRET)
     assert main(["servers", "add", "fake", fake_server.url, "--api-key-env", "FAKE_KEY"]) == 0
     out = capsys.readouterr().out
