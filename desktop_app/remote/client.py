@@ -128,13 +128,15 @@ class RemoteClient:
 
     # ---- models ----
 
-    def models(self) -> list[dict[str, Any]]:
-        """GET /v1/models: the server's model objects (each with at least an "id")."""
-        with self._client(self.timeouts.models_s) as client:
+    def models(self, timeout_s: float | None = None) -> list[dict[str, Any]]:
+        """GET /v1/models: the server's model objects (each with at least an "id"). The default
+        timeout is the short one for listing; loading a model waits longer (a busy server)."""
+        timeout_s = timeout_s or self.timeouts.models_s
+        with self._client(timeout_s) as client:
             try:
-                response = client.get(f"{self.base_url}/models", timeout=self.timeouts.models_s)
+                response = client.get(f"{self.base_url}/models", timeout=timeout_s)
             except httpx.HTTPError as exc:
-                raise self._transport_error(exc, self.timeouts.models_s) from None
+                raise self._transport_error(exc, timeout_s) from None
             if response.status_code != 200:
                 raise self._status_error(response.status_code, response.text, response.headers, model=None)
             try:

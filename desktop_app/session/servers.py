@@ -18,9 +18,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from desktop_app.core.errors import UserError
+from desktop_app.core.paths import data_dir
 from desktop_app.remote.client import RemoteClient, Timeouts, host_of, normalize_base_url
 from desktop_app.remote.engine import REF_SEPARATOR, RemoteEngine, context_of, remote_ref
-from desktop_app.remote.keys import KeyStore
+from desktop_app.remote.keys import KeyStore, usable_keyring
 from desktop_app.store import Store
 
 log = logging.getLogger(__name__)
@@ -149,7 +150,7 @@ class ServerRegistry:
         client = self.client(server)
 
         def load() -> RemoteEngine:
-            found = next((m for m in client.models() if m["id"] == model), None)
+            found = next((m for m in client.models(self.timeouts.read_s) if m["id"] == model), None)
             if found is None:
                 raise UserError(
                     f"{server.name} ({server.host}) has no model called {model!r}.",
@@ -182,9 +183,6 @@ class ServerRegistry:
 def default_key_store() -> KeyStore:
     """The system keyring where a usable one exists, else the private file in the data folder.
     INKWELL_KEYRING=file forces the file (tests; people whose keyring prompts at every start)."""
-    from desktop_app.core.paths import data_dir
-    from desktop_app.remote.keys import usable_keyring
-
     backend = None if os.environ.get("INKWELL_KEYRING") == "file" else usable_keyring()
     return KeyStore(data_dir(), backend)
 

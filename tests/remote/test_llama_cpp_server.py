@@ -67,7 +67,7 @@ def test_cancel_stops_the_reply(llama_engine) -> None:  # type: ignore[no-untype
     cancel = threading.Event()
     request = GenerationRequest(
         (ChatMessage("user", "Write a long story about a lighthouse."),),
-        GenerationSettings(temperature=0, max_new_tokens=400),
+        GenerationSettings(temperature=0, max_new_tokens=120),
     )
     events: list[object] = []
     for event in llama_engine.generate(request, cancel):
