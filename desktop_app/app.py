@@ -32,6 +32,7 @@ def _build(
     from desktop_app.core.presets import draft_templates, system_presets
     from desktop_app.engine import load_engine
     from desktop_app.models.registry import default_output_dir, default_registry, model_options, split_model_setting
+    from desktop_app.session.servers import server_registry
     from desktop_app.session.settings import AppSettings, ModelChoice
     from desktop_app.ui.generation import QtScheduler
     from desktop_app.ui.main_window import MainWindow
@@ -46,14 +47,24 @@ def _build(
     _set_window_icon(app)
     store = open_store_asking(app if interactive else None)
     registry = default_registry()
+    servers = server_registry(store)
 
     def engine_factory(model_setting: str, chosen_provider: str) -> Any:
+        remote = servers.split_ref(model_setting)  # "SERVER:MODEL" of a server the user added
+        if remote is not None:
+            return servers.engine_loader(*remote, require_consent=True)
         model_id, quantization = split_model_setting(model_setting)
         # Resolved when the worker loads, so a model prepared after start-up is found.
         return lambda: load_engine(registry.get(model_id).directory, chosen_provider, quantization)
 
     def list_models() -> list[ModelChoice]:
-        return [ModelChoice(setting, label) for setting, label in model_options(registry.list())]
+        local = [ModelChoice(setting, label) for setting, label in model_options(registry.list())]
+        remote = [  # asks only the servers the user added (none: no connection)
+            ModelChoice(m.ref, f"{m.model} on {m.server.name} (remote: {m.server.host})")
+            for listing in servers.listings()
+            for m in listing.models
+        ]
+        return local + remote
 
     def prepare_default_model(progress: Any, cancel: Any) -> Path:
         from desktop_app.models.prepare import prepare_default
@@ -84,6 +95,7 @@ def _build(
         default_model_id=registry.default_id,
         delete_model=registry.delete,
         import_model=import_model,
+        servers=servers,
         data_folder=data_dir(),
         start_api_server=start_api_server,
         log_hint=f"Details are in the log: {log_dir() / 'inkwell.log'}",

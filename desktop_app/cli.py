@@ -5,6 +5,7 @@ inkwell ask "PROMPT" [...]   answer one prompt, streamed (or --json)
 inkwell chat                 a conversation in the terminal
 inkwell models list|prepare|import
 inkwell serve                the OpenAI-compatible API server, headless
+inkwell servers add|list|remove   OpenAI-compatible model servers (models named SERVER:MODEL)
 """
 
 from __future__ import annotations
@@ -204,6 +205,9 @@ def build_parser() -> argparse.ArgumentParser:
     default.add_argument("id")
     delete = model_commands.add_parser("delete", help="delete a prepared model (its source file stays)")
     delete.add_argument("id")
+    from desktop_app import remote_commands
+
+    remote_commands.add_parser(commands)
     return parser
 
 
@@ -243,6 +247,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _database(args)
     if args.command == "serve":
         return _serve(args)
+    if args.command == "servers":
+        from desktop_app import remote_commands
+
+        return remote_commands.run(args)
     if args.command in ("chats", "export", "import", "drafts", "settings"):
         from desktop_app import library
         from desktop_app.qt_documents import write_rich  # PDF/ODT; loads Qt for library commands only
@@ -269,11 +277,16 @@ def _loader(args: argparse.Namespace, store: Any = None) -> Callable[[], Any]:
     from desktop_app.session.settings import AppSettings
 
     provider = args.provider
-    preferred_model = preferred_weights = None
+    preferred_model = preferred_weights = saved_model = None
     if store is not None:
         saved = AppSettings.load(store)
-        provider = provider or saved.provider
+        provider, saved_model = provider or saved.provider, saved.model
         preferred_model, preferred_weights = split_model_setting(saved.model)
+    from desktop_app.remote_commands import remote_loader
+
+    remote = remote_loader(args.model or saved_model, store)  # SERVER:MODEL of an added server
+    if remote is not None:
+        return remote
     model = default_registry().get(args.model or preferred_model)
     quantization = args.quantization or (None if args.model else preferred_weights)
     return lambda: load_engine(model.directory, provider or "auto", quantization, args.threads)
@@ -438,20 +451,20 @@ def _models(args: argparse.Namespace) -> int:
         return library.model_command(args)
     if args.models_command == "list":
         from desktop_app.library import saved_model_id
+        from desktop_app.remote_commands import remote_model_rows
 
         registry = default_registry()
         models = registry.list()
         default_id = registry.default_id(saved_model_id())
-        if args.json:
-            print(json.dumps([m.as_dict(default_id) for m in models], indent=2))
-            return 0
-        if not models:
+        if not models and not args.json:
             print("No models are prepared yet. Run: inkwell models prepare")
-            return 0
-        for m in models:
+        for m in [] if args.json else models:
             star = "*" if m.id == default_id else " "
             quants = ",".join(v.quantization for v in m.manifest.variants)
             print(f"{star} {m.id:32} {m.size_bytes / 1e6:8.1f} MB  {quants:12} {m.directory}")
+        remote = remote_model_rows(args.json)  # asks only the servers the user added
+        if args.json:
+            print(json.dumps([m.as_dict(default_id) for m in models] + remote, indent=2))
         return 0
 
     from desktop_app.models.prepare import prepare_default, prepare_model

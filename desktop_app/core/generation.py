@@ -15,6 +15,8 @@ class FinishReason(str, Enum):
     LENGTH = "length"
     CANCELLED = "cancelled"
     CONTEXT_FULL = "context_full"
+    # A remote server closed the connection (or stopped answering) mid-reply: the text so far is kept.
+    INTERRUPTED = "interrupted"
 
 
 @dataclass(frozen=True)

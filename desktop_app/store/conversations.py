@@ -420,9 +420,11 @@ class StreamingReply:
         self._saved_at = self._clock()
 
     def finish_with(self, stats: GenerationStats) -> Message:
-        """Complete (or, if it was stopped, cancel) the reply with the engine's statistics."""
+        """Complete (or, if it was stopped or cut off, cancel or interrupt) the reply with the
+        engine's statistics."""
+        status = {FinishReason.CANCELLED: "cancelled", FinishReason.INTERRUPTED: "interrupted"}
         return self.finish(
-            "cancelled" if stats.finish_reason is FinishReason.CANCELLED else "complete",
+            status.get(stats.finish_reason, "complete"),
             seed=stats.seed,
             prompt_tokens=stats.prompt_tokens,
             generated_tokens=stats.generated_tokens,

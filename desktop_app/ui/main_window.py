@@ -234,7 +234,9 @@ class MainWindow(QMainWindow):
     def open_settings(self) -> None:
         current = AppSettings.load(self.store)
         server, key = ServerSettings.load(self.store), api_key(self.store)
-        dialog = SettingsDialog(current, self.services.list_models(), self.services.data_folder, self, server, key)
+        dialog = SettingsDialog(
+            current, self.services.list_models(), self.services.data_folder, self, server, key, self.services.servers
+        )
         if not self.run_dialog(dialog):
             return
         chosen = dialog.chosen()

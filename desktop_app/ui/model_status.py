@@ -4,7 +4,7 @@ first-run preparation, reloading after a settings change, and a failure explaine
 from __future__ import annotations
 
 from PySide6.QtCore import QObject, Qt, Signal, Slot
-from PySide6.QtWidgets import QLabel, QWidget
+from PySide6.QtWidgets import QLabel, QMessageBox, QWidget
 
 from desktop_app.session.scheduler import EngineInfo
 from desktop_app.session.settings import AppSettings
@@ -42,7 +42,9 @@ class ModelStatus(QObject):
 
     def start(self) -> None:
         """Load the model on the generation thread, or, when none is prepared, offer to prepare it."""
-        if not self.services.list_models() and self.services.prepare_default_model is not None:
+        if self.ensure_remote_consent():
+            self.reload()  # the loader was built before the user allowed the server
+        elif not self.services.list_models() and self.services.prepare_default_model is not None:
             self.label.setText("No model prepared")
             self.offer_preparation()
         else:
@@ -74,11 +76,35 @@ class ModelStatus(QObject):
         if self.services.engine_factory is None:
             self.scheduler.reload()
         else:
+            self.ensure_remote_consent()
             chosen = AppSettings.load(self.store)
             self.scheduler.reload(self.services.engine_factory(chosen.model, chosen.provider))
         self.engine_info = None
         self.engine_changed.emit(None)
         self.label.setText("Loading the model…")
+
+    def ensure_remote_consent(self) -> bool:
+        """When the settings name a remote model whose server was never allowed, ask once;
+        True when the user has just allowed it."""
+        servers = self.services.servers
+        found = servers.split_ref(AppSettings.load(self.store).model) if servers is not None else None
+        if servers is None or found is None or found[0].consented:
+            return False
+        if not self.ask_remote_consent(found[0].name, found[0].host):
+            self.reporter.show(f"Nothing was sent to {found[0].host}.", 8000)
+            return False
+        servers.allow(found[0].name)
+        return True
+
+    def ask_remote_consent(self, name: str, host: str) -> bool:
+        """Ask before the first use of a server (tests replace it)."""
+        answer = QMessageBox.question(
+            self.window,
+            "Use a model server",
+            f"The model you chose runs on {name} ({host}).\n\nThe text of your chats and drafts that use it "
+            f"will be sent to {host}. Inkwell asks this once per server.\n\nAllow it?",
+        )
+        return answer == QMessageBox.StandardButton.Yes
 
     @Slot(object)
     def _on_scheduler_model_loaded(self, info: EngineInfo) -> None:

@@ -1,5 +1,5 @@
 """The settings dialog: model, provider, theme, font size, data folder, default generation,
-and the local API server."""
+the local API server and model servers."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.core.generation import GenerationSettings
+from desktop_app.session.servers import ServerRegistry
 from desktop_app.session.settings import (
     DEFAULT_FONT_SIZE,
     FONT_SIZES,
@@ -34,6 +35,7 @@ from desktop_app.session.settings import (
 )
 from desktop_app.ui.chat.settings_pane import GenerationForm
 from desktop_app.ui.server_settings import ServerSettingsGroup
+from desktop_app.ui.servers_section import ModelServersWidget
 
 
 class SettingsDialog(QDialog):
@@ -45,6 +47,7 @@ class SettingsDialog(QDialog):
         parent: QWidget | None = None,
         server: ServerSettings | None = None,
         api_key: str = "",
+        servers: ServerRegistry | None = None,
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Settings")
@@ -92,6 +95,9 @@ class SettingsDialog(QDialog):
         layout.addWidget(defaults)
         self.server_group = ServerSettingsGroup(server or ServerSettings(), api_key)
         layout.addWidget(self.server_group)
+        self.servers_widget = ModelServersWidget(servers) if servers is not None else None
+        if self.servers_widget is not None:
+            layout.addWidget(self.servers_widget)
         layout.addWidget(buttons)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)

@@ -110,7 +110,13 @@ class ChatPane(QWidget):
         layout.addWidget(self.chat_view, 1)
         layout.addWidget(self.notice_label)
         layout.addLayout(bottom)
-        layout.addWidget(self.token_label)
+        self.remote_label = QLabel("")  # privacy made visible: where the chat's text goes
+        self.remote_label.setAccessibleName("Where your text goes")
+        self.remote_label.hide()
+        under = QHBoxLayout()
+        under.addWidget(self.token_label, 1)
+        under.addWidget(self.remote_label)
+        layout.addLayout(under)
         # Shown by the window: the chat's settings in a dock, speed and context in the status bar.
         self.settings_pane = ConversationSettingsPane(presets)
         self.speed_label = QLabel("")
@@ -139,6 +145,9 @@ class ChatPane(QWidget):
     def set_engine_info(self, info: EngineInfo | None) -> None:
         self.engine_info = info
         self.notice_label.setVisible(info is not None and info.base_model)
+        remote = info is not None and info.provider_name.startswith("remote:")
+        self.remote_label.setVisible(remote)
+        self.remote_label.setText(f"🌐 Your messages in this chat are sent to {info.provider}" if remote else "")
         if info is not None:
             self.context_meter.setRange(0, info.context_length)
         self._show_context_used()

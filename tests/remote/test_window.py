@@ -1,0 +1,73 @@
+"""The window with a remote model: the composer says where the text goes, the first use of a
+server asks once, and Settings › Model servers adds and removes servers."""
+
+from __future__ import annotations
+
+from desktop_app.session.servers import server_registry
+from desktop_app.session.settings import AppSettings
+from desktop_app.store import Store
+from desktop_app.ui.servers_section import ModelServersWidget
+from desktop_app.ui.services import WindowServices
+from tests.remote.fake_server import FakeServer
+from tests.ui.conftest import FakeEngine, ask_and_wait
+from tests.ui.conftest import make_window as make_window  # the fixture
+
+
+def test_a_remote_chat_shows_where_its_text_goes_after_asking_once(
+    qtbot, make_window, store: Store, fake_server: FakeServer
+) -> None:  # type: ignore[no-untyped-def]
+    servers = server_registry(store)
+    servers.add("fake", fake_server.url)
+    store.settings.set("model", "fake:ok")
+    factory = WindowServices(servers=servers)
+
+    def engine_factory(setting: str, _provider: str):  # type: ignore[no-untyped-def]
+        return servers.engine_loader(*servers.split_ref(setting), require_consent=True)  # type: ignore[misc]
+
+    factory.engine_factory = engine_factory
+    window = make_window(FakeEngine, factory, start=False)
+    asked: list[str] = []
+    window.model_status.ask_remote_consent = lambda name, host: asked.append(host) or False
+    window.model_status.reload()
+    qtbot.waitUntil(lambda: window.model_status.label.text() == "No model loaded", timeout=10_000)
+    assert asked == [fake_server.url.removeprefix("http://")]
+    assert not servers.get("fake").consented
+    assert not [r for r in fake_server.requests if r[0] != "/v1/models"]  # no text was sent
+    window.model_status.ask_remote_consent = lambda name, host: asked.append(host) or True
+    window.model_status.reload()
+    qtbot.waitUntil(lambda: window.model_status.engine_info is not None, timeout=10_000)
+    assert servers.get("fake").consented
+    assert window.chat_pane.remote_label.isVisibleTo(window)
+    assert "127.0.0.1" in window.chat_pane.remote_label.text()
+    message_id = ask_and_wait(qtbot, window, "Hello there")
+    message = store.conversations.message(message_id)
+    assert (message.content, message.model_id) == ("Hello world!", "fake:ok")
+    window.model_status.reload()  # allowed now: no second question
+    qtbot.waitUntil(lambda: window.model_status.engine_info is not None, timeout=10_000)
+    assert len(asked) == 2
+
+
+def test_a_local_model_shows_no_remote_notice(qtbot, make_window) -> None:  # type: ignore[no-untyped-def]
+    window = make_window(FakeEngine)
+    assert not window.chat_pane.remote_label.isVisibleTo(window)
+
+
+def test_settings_adds_and_removes_servers(qtbot, store: Store) -> None:  # type: ignore[no-untyped-def]
+    servers = server_registry(store)
+    widget = ModelServersWidget(servers)
+    qtbot.addWidget(widget)
+    assert "private file" in widget.key_place.text()
+    widget.name_edit.setText("bad:name")
+    widget.url_edit.setText("http://10.0.0.5:8000")
+    widget.add_button.click()
+    assert "cannot name a server" in widget.message.text()
+    widget.name_edit.setText("box")
+    widget.key_edit.setText("sk-typed-in")
+    widget.add_button.click()
+    assert [s.name for s in servers.list()] == ["box"]
+    assert widget.key_edit.text() == ""
+    assert "box — http://10.0.0.5:8000/v1 — key: a private file" in widget.list.item(0).text()
+    widget.list.setCurrentRow(0)
+    widget.remove_button.click()
+    assert servers.list() == []
+    assert AppSettings.load(store).model == ""
