@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -153,3 +155,27 @@ def smollm2_gguf(llama_cpp, tmp_path_factory: pytest.TempPathFactory):  # type: 
     folder = tmp_path_factory.mktemp("smollm2-gguf")
     yield SmolLM2GGUFs(folder)
     shutil.rmtree(folder, ignore_errors=True)  # about a gigabyte for all ten types
+
+
+DEFAULT_MODEL_ID = "smollm2-135m-instruct"
+
+
+@pytest.fixture(scope="session")
+def default_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The checkout's prepared default model (make run prepares it), else prepared now."""
+    from desktop_app.core.paths import bundled_models_dir
+
+    bundled = bundled_models_dir() / DEFAULT_MODEL_ID
+    if (bundled / "manifest.json").is_file():
+        return bundled
+    models = tmp_path_factory.mktemp("default-model")
+    env = dict(os.environ, INKWELL_MODELS_DIR=str(models))
+    done = subprocess.run(
+        [sys.executable, "-m", "desktop_app", "models", "prepare"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    return models / DEFAULT_MODEL_ID

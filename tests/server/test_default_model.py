@@ -2,41 +2,18 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from desktop_app.core.paths import bundled_models_dir
 from desktop_app.server import ApiServer, ServerConfig
 from desktop_app.session.scheduler import Scheduler
 from tests.server.conftest import KEY
 
 pytestmark = pytest.mark.slow
 MODEL_ID = "smollm2-135m-instruct"
-
-
-@pytest.fixture(scope="module")
-def default_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The checkout's prepared default model (make run prepares it), else prepared now."""
-    bundled = bundled_models_dir() / MODEL_ID
-    if (bundled / "manifest.json").is_file():
-        return bundled
-    models = tmp_path_factory.mktemp("default-model")
-    env = dict(os.environ, INKWELL_MODELS_DIR=str(models))
-    done = subprocess.run(
-        [sys.executable, "-m", "desktop_app", "models", "prepare"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=1800,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    return models / MODEL_ID
 
 
 @pytest.fixture(scope="module")
