@@ -6,6 +6,7 @@ import logging
 import os
 import sys
 import tempfile
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -57,14 +58,40 @@ def _build(
         # Resolved when the worker loads, so a model prepared after start-up is found.
         return lambda: load_engine(registry.get(model_id).directory, chosen_provider, quantization)
 
+    remote_models: list[ModelChoice] = []  # the added servers' models, as last heard
+    refreshing = threading.Lock()
+
+    def refresh_remote_models() -> None:
+        """Ask the added servers for their models off the GUI thread (a dead one takes seconds)."""
+        if not refreshing.acquire(blocking=False):
+            return
+        try:
+            job = servers.listing_job()  # the store is read here, on its own thread
+        except Exception:
+            refreshing.release()
+            raise
+
+        def run() -> None:
+            try:
+                remote_models[:] = [
+                    ModelChoice(m.ref, f"{m.model} on {m.server.name} (remote: {m.server.host})")
+                    for listing in job()
+                    for m in listing.models
+                ]
+            except Exception:
+                log.exception("Listing the model servers' models failed")
+            finally:
+                refreshing.release()
+
+        threading.Thread(target=run, name="inkwell-remote-models", daemon=True).start()
+
     def list_models() -> list[ModelChoice]:
+        """The installed models, then the servers' as last heard; asks them again meanwhile
+        (only the servers the user added: none, no connection)."""
         local = [ModelChoice(setting, label) for setting, label in model_options(registry.list())]
-        remote = [  # asks only the servers the user added (none: no connection)
-            ModelChoice(m.ref, f"{m.model} on {m.server.name} (remote: {m.server.host})")
-            for listing in servers.listings()
-            for m in listing.models
-        ]
-        return local + remote
+        if servers.list():
+            refresh_remote_models()
+        return local + list(remote_models)
 
     def prepare_default_model(progress: Any, cancel: Any) -> Path:
         from desktop_app.models.prepare import prepare_default

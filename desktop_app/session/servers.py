@@ -163,10 +163,12 @@ class ServerRegistry:
     def listings(self) -> builtins.list[ServerListing]:
         """Every added server's models, asked in parallel with a short timeout, so a dead server
         is listed as unreachable quickly. No servers: no connection."""
-        servers = self.list()
-        if not servers:
-            return []
-        clients = [(s, self.client(s)) for s in servers]  # keys read here, on the store's thread
+        return self.listing_job()()
+
+    def listing_job(self) -> Callable[[], builtins.list[ServerListing]]:
+        """`listings` in two halves: the servers and keys are read now (on the store's thread);
+        the returned job asks them, and may run on any thread (the window's runs off the GUI's)."""
+        clients = [(s, self.client(s)) for s in self.list()]
 
         def ask(pair: tuple[Server, RemoteClient]) -> ServerListing:
             server, client = pair
@@ -176,8 +178,13 @@ class ServerRegistry:
                 return ServerListing(server, (), exc.message)
             return ServerListing(server, models)
 
-        with ThreadPoolExecutor(max_workers=min(8, len(clients)), thread_name_prefix="inkwell-servers") as pool:
-            return list(pool.map(ask, clients))
+        def job() -> builtins.list[ServerListing]:
+            if not clients:
+                return []
+            with ThreadPoolExecutor(max_workers=min(8, len(clients)), thread_name_prefix="inkwell-servers") as pool:
+                return list(pool.map(ask, clients))
+
+        return job
 
 
 def default_key_store() -> KeyStore:

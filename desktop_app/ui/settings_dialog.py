@@ -59,6 +59,9 @@ class SettingsDialog(QDialog):
         if not models:
             self.model_box.addItem("No model is prepared", "")
         index = self.model_box.findData(current.model)
+        if index < 0 and current.model:  # e.g. a server's model not heard from yet: kept, not replaced
+            self.model_box.addItem(current.model, current.model)
+            index = self.model_box.count() - 1
         self.model_box.setCurrentIndex(max(index, 0))
         self.provider_box = self._combo("Provider", PROVIDERS, current.provider)
         self.theme_box = self._combo("Theme", THEMES, current.theme)

@@ -199,3 +199,20 @@ def test_with_no_server_added_nothing_connects(no_connections: list[Any], capsys
     err = capsys.readouterr().err
     assert "is not installed" in err  # the colon references fell through to the local registry
     assert no_connections == []
+
+
+def test_the_listing_job_reads_the_store_here_and_asks_on_another_thread(fake_server: FakeServer, store: Store) -> None:
+    """The window asks the servers off its GUI thread; the store (a connection of that
+    thread) is only read when the job is made."""
+    import threading
+
+    registry = server_registry(store)
+    assert registry.listing_job()() == []  # no server: nothing asked
+    registry.add("fake", fake_server.url)
+    job = registry.listing_job()
+    found: list[Any] = []
+    worker = threading.Thread(target=lambda: found.extend(job()))
+    worker.start()
+    worker.join(30)
+    assert [m.ref for listing in found for m in listing.models]
+    assert all(m.ref.startswith("fake:") for listing in found for m in listing.models)

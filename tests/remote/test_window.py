@@ -71,3 +71,16 @@ def test_settings_adds_and_removes_servers(qtbot, store: Store) -> None:  # type
     widget.remove_button.click()
     assert servers.list() == []
     assert AppSettings.load(store).model == ""
+
+
+def test_settings_keep_a_server_model_not_heard_from_yet(qtbot, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A remote model missing from the list (its server not asked yet) stays chosen: saving
+    the dialog must not switch the chat to another model."""
+    from desktop_app.core.generation import GenerationSettings
+    from desktop_app.session.settings import ModelChoice
+    from desktop_app.ui.settings_dialog import SettingsDialog
+
+    current = AppSettings("box:llama3:8b", "auto", "system", 11, GenerationSettings())
+    dialog = SettingsDialog(current, [ModelChoice("smollm2-135m-instruct", "SmolLM2")], tmp_path)
+    qtbot.addWidget(dialog)
+    assert dialog.model_box.currentData() == "box:llama3:8b"
