@@ -187,7 +187,14 @@ class BatchDecoder:
         if sequence.cancel.is_set():
             for index in range(settings.num_alternatives):
                 stats = Engine._stats(
-                    sequence.plan, [], sequence.started, None, None, FinishReason.CANCELLED, sequence.seed + index, sequence.reused
+                    sequence.plan,
+                    [],
+                    sequence.started,
+                    None,
+                    None,
+                    FinishReason.CANCELLED,
+                    sequence.seed + index,
+                    sequence.reused,
                 )
                 sequence._emit(Finished(index, "", stats))
             self._release(sequence.rows)
@@ -271,7 +278,9 @@ class BatchDecoder:
         spec = self.engine.model.kv
         capacity = max(positions, min(self.capacity * 2, self.engine.context_length))
         capacity = min(-(-capacity // GROWTH) * GROWTH, max(self.engine.context_length, positions))
-        arrays = [np.empty((self.rows, spec.heads, capacity, spec.head_dim), spec.dtype) for _ in spec.past_names]
+        arrays: list[np.ndarray] = [
+            np.empty((self.rows, spec.heads, capacity, spec.head_dim), spec.dtype) for _ in spec.past_names
+        ]
         for row, tokens in enumerate(self._tokens):
             if tokens:
                 for new, old in zip(arrays, self._arrays, strict=True):
@@ -342,7 +351,8 @@ class BatchDecoder:
         self.engine.model.session.run_with_iobinding(binding)
         if self._logits is not None:
             return self._logits[rows, -1]
-        return binding.get_outputs()[0].numpy()[:, -1]
+        fresh: np.ndarray = binding.get_outputs()[0].numpy()
+        return fresh[:, -1]
 
 
 def open_batch_decoder(engine: object, rows: int) -> BatchDecoder | None:
