@@ -167,11 +167,15 @@ class BatchDecoder:
     # ---- the step ----
 
     def step(self) -> None:
-        """Prefill one chunk of the oldest sequence still prefilling, then sample a token
-        for every decoding row and run them all in one forward pass."""
-        prefilling = next((s for s in self._sequences if s.prefilling), None)
-        if prefilling is not None:
-            self._prefill_chunk(prefilling)
+        """Prefill a chunk of each sequence still prefilling, oldest first, until a chunk's
+        worth of prompt tokens ran (so a burst of short prompts starts together and a long
+        one does not stall the others); then sample a token for every decoding row and run
+        them all in one forward pass."""
+        budget = PREFILL_CHUNK
+        for sequence in [s for s in self._sequences if s.prefilling]:
+            if budget <= 0:
+                break
+            budget -= self._prefill_chunk(sequence)
         running = [
             alt
             for sequence in self._sequences
@@ -182,7 +186,8 @@ class BatchDecoder:
             self._forward(running)
         self._sequences = [s for s in self._sequences if not s.done]
 
-    def _prefill_chunk(self, sequence: BatchSequence) -> None:
+    def _prefill_chunk(self, sequence: BatchSequence) -> int:
+        """Run the sequence's next chunk of prompt; how many tokens that was."""
         settings = sequence.request.settings
         if sequence.cancel.is_set():
             for index in range(settings.num_alternatives):
@@ -198,13 +203,13 @@ class BatchDecoder:
                 )
                 sequence._emit(Finished(index, "", stats))
             self._release(sequence.rows)
-            return
+            return 0
         row, prompt = sequence.rows[0], sequence.plan.token_ids
         chunk = prompt[sequence.position : sequence.position + PREFILL_CHUNK]
         logits = self._run_row(row, chunk)
         sequence.position += len(chunk)
         if sequence.position < len(prompt):
-            return
+            return len(chunk)
         length = len(prompt)
         for other in sequence.rows[1:]:
             for array in self._arrays:
@@ -224,6 +229,7 @@ class BatchDecoder:
                 sequence.seed + index,
             )
             sequence.alternatives.append(alt)
+        return len(chunk)
 
     def _sample(self, sequence: BatchSequence, alt: _Alternative) -> bool:
         """Pick `alt`'s next token and report its text; False when it has finished."""

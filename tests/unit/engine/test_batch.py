@@ -163,3 +163,11 @@ def test_a_prompt_too_long_is_refused_and_takes_no_row(engine) -> None:  # type:
     with pytest.raises(ContextOverflowError):
         batch.add(ask(" ".join(PROMPTS * 200)), threading.Event())
     assert batch.free_rows == 2 and batch.active == 0
+
+
+def test_a_burst_of_short_prompts_starts_in_one_step(engine) -> None:  # type: ignore[no-untyped-def]
+    batch = BatchDecoder(engine, 4)
+    sequences = [batch.add(ask(p), threading.Event()) for p in PROMPTS]
+    assert sum(len(s.plan.token_ids) for s in sequences) < PREFILL_CHUNK
+    batch.step()
+    assert all(not s.prefilling and len(s.alternatives[0].generated) == 1 for s in sequences)
