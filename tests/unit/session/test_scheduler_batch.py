@@ -3,6 +3,7 @@ join between tokens, pause for chat and co-writer requests, and leave when cance
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -10,7 +11,15 @@ import pytest
 
 from desktop_app.core.generation import FinishReason, GenerationSettings
 from desktop_app.engine import Finished, GenerationRequest, TextChunk
-from desktop_app.session.scheduler import Completed, GenerationHandle, HandleEvent, Scheduler, Source, Started
+from desktop_app.session.scheduler import (
+    Completed,
+    Failed,
+    GenerationHandle,
+    HandleEvent,
+    Scheduler,
+    Source,
+    Started,
+)
 
 PROMPTS = ["The quick brown fox", "Paris is the capital of", "Hello", "Writers continue, rewrite and"]
 
@@ -181,3 +190,43 @@ def test_without_a_batch_decoder_api_requests_run_one_by_one(engine) -> None:  #
         scheduler.shutdown()
     names = [n for n, _ in log.events]
     assert names == sorted(names)  # the second began after the first had finished
+
+
+def test_shutdown_mid_batch_stops_its_rows_within_a_token_and_fails_the_queued(engine) -> None:  # type: ignore[no-untyped-def]
+    scheduler = Scheduler(lambda: engine, batch_rows=2)
+    scheduler.start()
+    scheduler.wait_until_loaded(30)
+    log = Log()
+    writing = threading.Event()
+    log.hooks.append(lambda name, event: writing.set() if isinstance(event, TextChunk) else None)
+    with scheduler._lock:
+        handles = [scheduler.submit(ask(PROMPTS[i], 400), Source.API, log.listener(str(i))) for i in range(3)]
+    assert writing.wait(30)
+    scheduler.shutdown()
+    assert not scheduler.is_running
+    for i in range(2):
+        assert log.result(str(i)).stats.finish_reason is FinishReason.CANCELLED
+    assert isinstance(log.of("2")[-1], Failed) and handles[2].done.is_set()
+
+
+def test_reload_mid_batch_cancels_its_rows_and_the_next_request_runs_on_the_new_model(engine, tiny_gguf_engine) -> None:  # type: ignore[no-untyped-def]
+    scheduler = Scheduler(lambda: engine, batch_rows=2)
+    scheduler.start()
+    scheduler.wait_until_loaded(30)
+    other = tiny_gguf_engine("F32")
+    other.stop_token_ids = frozenset()
+    log = Log()
+    writing = threading.Event()
+    log.hooks.append(lambda name, event: writing.set() if isinstance(event, TextChunk) else None)
+    try:
+        running = [scheduler.submit(ask(PROMPTS[i], 400), Source.API, log.listener(str(i))) for i in range(2)]
+        assert writing.wait(30)
+        scheduler.reload(lambda: other)
+        wait(running)
+        assert all(log.result(str(i)).stats.finish_reason is FinishReason.CANCELLED for i in range(2))
+        after = scheduler.submit(ask(PROMPTS[1]), Source.API, log.listener("after"))
+        wait([after])
+        assert scheduler.info is not None and scheduler.info.model_id == "tiny-llama-f32"
+    finally:
+        scheduler.shutdown()
+    assert log.result("after").text == alone(other, ask(PROMPTS[1]))
