@@ -25,7 +25,6 @@ from time import perf_counter
 import numpy as np
 import onnxruntime as ort
 
-from desktop_app.core.errors import UserError
 from desktop_app.core.generation import FinishReason
 from desktop_app.engine.events import Event, Finished, PromptPrepared, TextChunk
 from desktop_app.engine.generate import PREFILL_CHUNK, Engine, GenerationRequest, PromptPlan
@@ -366,7 +365,4 @@ def open_batch_decoder(engine: object, rows: int) -> BatchDecoder | None:
     GroupQueryAttention, or not on the CPU): requests then run one at a time."""
     if not isinstance(engine, Engine) or not engine.model.in_place_kv:
         return None
-    try:
-        return BatchDecoder(engine, rows)
-    except UserError:
-        return None
+    return BatchDecoder(engine, rows)
