@@ -25,6 +25,7 @@ from time import perf_counter
 import numpy as np
 import onnxruntime as ort
 
+from desktop_app.core.errors import UserError
 from desktop_app.core.generation import FinishReason
 from desktop_app.engine.events import Event, Finished, PromptPrepared, TextChunk
 from desktop_app.engine.generate import PREFILL_CHUNK, Engine, GenerationRequest, PromptPlan
@@ -140,6 +141,8 @@ class BatchDecoder:
         its prompt does not fit the context (nothing is taken then)."""
         if not self.can_add(request):
             raise ValueError("not enough free rows for this request")
+        if request.response_format is not None:  # as Engine.generate: refused, never ignored
+            raise UserError("This engine cannot constrain replies to a response format yet.")
         engine = self.engine
         anchor = engine._trim_anchor  # a chat's cut stays where the chat made it
         try:
@@ -219,7 +222,7 @@ class BatchDecoder:
             alt = _Alternative(
                 index,
                 alt_row,
-                Sampler(settings, sequence.seed + index),
+                Sampler(settings, sequence.seed + index, prompt_length=len(prompt)),
                 IncrementalDecoder(self.engine.tokenizer),
                 StopSequenceFilter(settings.stop_sequences),
                 list(prompt),

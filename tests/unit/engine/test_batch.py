@@ -8,7 +8,7 @@ from dataclasses import replace
 
 import pytest
 
-from desktop_app.core.errors import ContextOverflowError
+from desktop_app.core.errors import ContextOverflowError, UserError
 from desktop_app.core.generation import FinishReason, GenerationSettings
 from desktop_app.engine import Finished, GenerationRequest, PromptPrepared, TextChunk
 from desktop_app.engine.batch import BatchDecoder, BatchSequence, open_batch_decoder
@@ -82,8 +82,9 @@ def test_stop_sequences_and_seeded_alternatives_match_the_engine(engine) -> None
     requests = [
         ask(PROMPTS[1], max_new_tokens=20, stop_sequences=(stop,)),
         ask(PROMPTS[0], temperature=0.9, top_k=0, seed=7, num_alternatives=3, max_new_tokens=15),
+        ask(PROMPTS[3], max_new_tokens=20, presence_penalty=1.5, frequency_penalty=2.0),
     ]
-    batch = BatchDecoder(engine, 4)
+    batch = BatchDecoder(engine, 5)
     sequences = [batch.add(r, threading.Event()) for r in requests]
     assert batch.free_rows == 0  # one row each alternative
     events = drain(batch, sequences)
@@ -94,6 +95,35 @@ def test_stop_sequences_and_seeded_alternatives_match_the_engine(engine) -> None
         ]
     assert finished(events[0])[0].stats.finish_reason is FinishReason.STOP_SEQUENCE
     assert len({f.text for f in finished(events[1])}) > 1  # three seeds, three texts
+
+
+def test_openai_penalties_count_each_rows_reply_and_not_its_prompt(engine, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from desktop_app.engine import batch as batch_module
+    from desktop_app.engine.sampling import Sampler
+
+    seen: dict[int, list[tuple[int, int]]] = {}
+
+    class Recording(Sampler):
+        def __call__(self, logits, history):  # type: ignore[no-untyped-def]
+            seen.setdefault(id(self), []).append((self._prompt_length, sum(self._counts.values())))
+            return super().__call__(logits, history)
+
+    monkeypatch.setattr(batch_module, "Sampler", Recording)
+    requests = [ask(p, max_new_tokens=6, presence_penalty=0.5, frequency_penalty=0.5) for p in PROMPTS[:2]]
+    batch = BatchDecoder(engine, 2)
+    sequences = [batch.add(r, threading.Event()) for r in requests]
+    drain(batch, sequences)
+    lengths = sorted(len(s.plan.token_ids) for s in sequences)
+    assert sorted(calls[0][0] for calls in seen.values()) == lengths
+    for calls in seen.values():  # counted before each choice: the reply so far, nothing of the prompt
+        assert [counted for _, counted in calls] == [0, 0, 1, 2, 3, 4]
+
+
+def test_a_response_format_is_refused_not_ignored(engine) -> None:  # type: ignore[no-untyped-def]
+    batch = BatchDecoder(engine, 2)
+    with pytest.raises(UserError, match="response format"):
+        batch.add(replace(ask(PROMPTS[0]), response_format={"type": "json_object"}), threading.Event())
+    assert batch.free_rows == 2
 
 
 def test_a_sequence_joins_mid_batch_and_a_long_prompt_does_not_stall_the_others(engine) -> None:  # type: ignore[no-untyped-def]
