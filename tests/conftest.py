@@ -179,3 +179,21 @@ def default_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
     assert done.returncode == 0, done.stderr[-2000:]
     return models / DEFAULT_MODEL_ID
+
+
+@pytest.fixture(scope="session")
+def tiny_gguf_engine(tiny_gguf, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """tiny_gguf_engine(qtype="F32") -> a fresh Engine on the tiny Llama GGUF imported by
+    prepare_model (a GroupQueryAttention graph with in-place KV, as the default model is)."""
+    from desktop_app.engine import load_engine
+    from desktop_app.models.prepare import prepare_model
+
+    root = tmp_path_factory.mktemp("tiny-gguf-models")
+    made: dict[str, Path] = {}
+
+    def make(qtype: str = "F32"):  # type: ignore[no-untyped-def]
+        if qtype not in made:
+            made[qtype] = prepare_model(tiny_gguf("llama", qtype), root, model_id=f"tiny-llama-{qtype}", force=True)
+        return load_engine(made[qtype], provider="cpu", threads=1)
+
+    return make

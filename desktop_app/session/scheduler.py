@@ -7,6 +7,12 @@ either through a callback (the window adapts it to Qt signals) or by iterating
 co-writer's suggestions, which go before other programs' requests; within a priority,
 first come, first served. Cancelling sets the handle's threading.Event, which the engine
 checks between tokens; a queued request that is cancelled finishes without running.
+
+Other programs' requests are batched: while no chat or co-writer request waits, up to
+`batch_rows` API requests decode together, one token each per forward pass (engine.batch),
+and new ones join between tokens. A chat or co-writer request pauses the batch between two
+tokens (its rows keep their KV), runs, and the batch then goes on. Where the engine cannot
+batch (a graph without in-place GroupQueryAttention, the CUDA provider) they run one by one.
 """
 
 from __future__ import annotations
@@ -14,35 +20,41 @@ from __future__ import annotations
 import heapq
 import itertools
 import logging
-import queue
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from enum import Enum
 from typing import Any, Protocol
 
 from desktop_app.core.budget import estimate_tokens
 from desktop_app.core.errors import ContextOverflowError, UserError
-from desktop_app.engine import Finished, GenerationRequest, PromptPrepared, TextChunk
+from desktop_app.engine import Finished, GenerationRequest
+from desktop_app.engine.batch import BatchDecoder, BatchSequence, open_batch_decoder
 from desktop_app.engine.providers import nvidia_gpu_present
+from desktop_app.session.handles import (
+    CONTEXT_LENGTH_EXCEEDED,
+    Completed,
+    Failed,
+    GenerationHandle,
+    HandleEvent,
+    Source,
+    Started,
+)
+
+# The handle and its events live in session.handles; callers may import them from here too.
+__all__ = [
+    "CONTEXT_LENGTH_EXCEEDED",
+    "Completed",
+    "EngineInfo",
+    "Failed",
+    "GenerationHandle",
+    "HandleEvent",
+    "LoadedEngine",
+    "Scheduler",
+    "Source",
+    "Started",
+]
 
 log = logging.getLogger(__name__)
-
-
-class Source(str, Enum):
-    """Who asked: decides the priority and how a busy model is explained."""
-
-    CHAT = "chat"
-    COWRITER = "cowriter"
-    API = "api"
-
-    @property
-    def priority(self) -> int:
-        return {"chat": 0, "cowriter": 1, "api": 2}[self.value]
-
-    @property
-    def description(self) -> str:
-        return {"chat": "a chat reply", "cowriter": "the co-writer", "api": "another program's request"}[self.value]
 
 
 @dataclass(frozen=True)
@@ -77,83 +89,8 @@ class LoadedEngine(Protocol):
 
 
 EngineFactory = Callable[[], LoadedEngine]
-
-
-# Events a handle reports beyond the engine's own (PromptPrepared, TextChunk, Finished).
-@dataclass(frozen=True)
-class Started:
-    """The request left the queue and runs now."""
-
-
-@dataclass(frozen=True)
-class Completed:
-    """Every version is written; `first` is version 0's result."""
-
-    first: Finished
-
-
-@dataclass(frozen=True)
-class Failed:
-    """The request could not be answered; `message` is for the user. `code` names the
-    cause where a caller answers differently ("context_length_exceeded")."""
-
-    message: str
-    code: str | None = None
-
-
-CONTEXT_LENGTH_EXCEEDED = "context_length_exceeded"
-
-HandleEvent = Started | PromptPrepared | TextChunk | Finished | Completed | Failed
-_END = (Completed, Failed)
-
-
-class GenerationHandle:
-    """One submitted request. Its events go to `listener` (called on the scheduler's
-    thread) or, without one, wait in a queue for `events()`."""
-
-    def __init__(
-        self,
-        handle_id: int,
-        request: GenerationRequest,
-        source: Source,
-        listener: Callable[[HandleEvent], None] | None = None,
-    ) -> None:
-        self.id = handle_id
-        self.request = request
-        self.source = source
-        self.cancel_event = threading.Event()
-        self._listener = listener
-        self._queue: queue.Queue[HandleEvent] = queue.Queue()
-        self.done = threading.Event()
-
-    def cancel(self) -> None:
-        self.cancel_event.set()
-
-    @property
-    def cancelled(self) -> bool:
-        return self.cancel_event.is_set()
-
-    def _emit(self, event: HandleEvent) -> None:
-        if isinstance(event, _END):
-            self.done.set()
-        if self._listener is not None:
-            self._listener(event)
-        else:
-            self._queue.put(event)
-
-    def events(self, poll_s: float = 0.1) -> Iterator[HandleEvent]:
-        """Every event until Completed or Failed (both included). Waits in short steps so
-        that Ctrl+C reaches a command-line caller."""
-        if self._listener is not None:
-            raise RuntimeError("this handle reports to a listener")
-        while True:
-            try:
-                event = self._queue.get(timeout=poll_s)
-            except queue.Empty:
-                continue
-            yield event
-            if isinstance(event, _END):
-                return
+# (engine, rows) -> a batch decoder for it, or None where it cannot batch.
+BatchFactory = Callable[[LoadedEngine, int], BatchDecoder | None]
 
 
 @dataclass(order=True)
@@ -166,8 +103,17 @@ class _Entry:
 class Scheduler:
     """Owns the engine on its thread; queues requests; says who is busy."""
 
-    def __init__(self, engine_factory: EngineFactory) -> None:
+    def __init__(
+        self,
+        engine_factory: EngineFactory,
+        batch_factory: BatchFactory | None = open_batch_decoder,
+        batch_rows: int = 8,
+    ) -> None:
         self._factory = engine_factory
+        self._batch_factory = batch_factory
+        self._batch_rows = batch_rows
+        self._batch: BatchDecoder | None = None
+        self._members: dict[GenerationHandle, BatchSequence] = {}  # API requests in the batch
         self._engine: LoadedEngine | None = None
         self._info: EngineInfo | None = None
         self._failure: str | None = None
@@ -199,8 +145,7 @@ class Scheduler:
         with self._lock:
             if engine_factory is not None:
                 self._factory = engine_factory
-            if self._running is not None:
-                self._running.cancel()
+            self._cancel_running()
             self._info = None
             self._failure = None
         self.start()
@@ -211,8 +156,7 @@ class Scheduler:
             self._stopping = True
             for entry in self._queue:
                 entry.handle.cancel()
-            if self._running is not None:
-                self._running.cancel()
+            self._cancel_running()
             self._lock.notify_all()
             thread = self._thread
         if thread is not None:
@@ -262,26 +206,43 @@ class Scheduler:
         with self._lock:
             for entry in self._queue:
                 entry.handle.cancel()
-            if self._running is not None:
-                self._running.cancel()
+            self._cancel_running()
+
+    def _cancel_running(self) -> None:
+        if self._running is not None:
+            self._running.cancel()
+        for handle in self._members:
+            handle.cancel()
 
     @property
     def busy(self) -> bool:
         with self._lock:
-            return self._running is not None or bool(self._queue)
+            return self._running is not None or bool(self._members) or bool(self._queue)
 
     def busy_with(self) -> Source | None:
-        """Whose request runs now (None when the model is free)."""
+        """Whose request runs now (None when the model is free). A batch of API requests
+        paused for a chat reply is not running: the chat is."""
         with self._lock:
-            return self._running.source if self._running is not None else None
+            return self._running_source()
+
+    def _running_source(self) -> Source | None:
+        if self._running is not None:
+            return self._running.source
+        return Source.API if self._members else None
+
+    @property
+    def batched(self) -> int:  # API requests in the batch now (decoding, prefilling or paused)
+        with self._lock:
+            return len(self._members)
 
     def ahead_of(self, handle: GenerationHandle) -> Source | None:
         """Whose request the queued `handle` waits for, None if it is not waiting."""
         with self._lock:
-            if handle is self._running or all(e.handle is not handle for e in self._queue):
+            if handle is self._running or handle in self._members or all(e.handle is not handle for e in self._queue):
                 return None
-            if self._running is not None:
-                return self._running.source
+            running = self._running_source()
+            if running is not None:
+                return running
             mine = next(e for e in self._queue if e.handle is handle)
             earlier = [e for e in self._queue if e < mine]
             return min(earlier).handle.source if earlier else None
@@ -296,12 +257,18 @@ class Scheduler:
                     self._running = None
                     pending, self._queue = self._queue, []
                     break
+                batch = False
                 if self._load_requested:
                     self._load_requested = False
                     job = None
+                elif self._batch_takes(self._queue[0].handle):
+                    job, batch = None, True
                 else:
                     job = heapq.heappop(self._queue).handle
                     self._running = job
+            if batch:
+                self._run_batch()
+                continue
             if job is None:
                 self._load()
                 continue
@@ -312,13 +279,105 @@ class Scheduler:
                     self._running = None
         for entry in pending:
             entry.handle._emit(Failed("Inkwell closed before this request could run."))
-        self._engine = None
+        self._engine = self._batch = None
 
     def _ready_to_run(self) -> bool:
         return bool(self._queue) and (self._engine is not None or self._failure is not None)
 
+    def _batch_takes(self, handle: GenerationHandle) -> bool:
+        return handle.source is Source.API and self._batch is not None and self._batch.fits(handle.request)
+
+    def _run_batch(self) -> None:
+        """Decode the API requests together until none is left, letting queued API requests
+        join between tokens and any chat or co-writer request run first."""
+        batch = self._batch
+        assert batch is not None
+        while True:
+            preempt: GenerationHandle | None = None
+            joining: list[GenerationHandle] = []
+            with self._lock:
+                admitting = not (self._stopping or self._load_requested)
+                if admitting and self._queue and self._queue[0].handle.source is not Source.API:
+                    preempt = self._running = heapq.heappop(self._queue).handle
+                rows = batch.free_rows
+                while admitting and preempt is None and self._queue:
+                    head = self._queue[0].handle  # first come, first served: nobody skips the head
+                    wanted = head.request.settings.num_alternatives
+                    if not self._batch_takes(head) or wanted > rows:
+                        break
+                    joining.append(heapq.heappop(self._queue).handle)
+                    rows -= wanted
+                if preempt is None and not joining and not self._members:
+                    return
+            if preempt is not None:  # the batch waits between two tokens, its rows intact
+                try:
+                    self._generate(preempt)
+                finally:
+                    with self._lock:
+                        self._running = None
+                continue
+            for handle in joining:
+                self._join(batch, handle)
+            try:
+                batch.step()
+            except Exception:
+                log.exception("Batched generation failed")
+                self._fail_batch()
+                return
+            for handle, sequence in list(self._members.items()):
+                self._report(handle, sequence)
+
+    def _join(self, batch: BatchDecoder, handle: GenerationHandle) -> None:
+        handle._emit(Started())
+        try:
+            sequence = batch.add(handle.request, handle.cancel_event)
+        except ContextOverflowError as exc:
+            handle._emit(Failed(str(exc), CONTEXT_LENGTH_EXCEEDED))
+            return
+        except UserError as exc:
+            handle._emit(Failed(str(exc)))
+            return
+        except Exception:
+            log.exception("Starting a batched generation failed")
+            handle._emit(Failed("Something went wrong while writing the reply (see the log)."))
+            return
+        with self._lock:
+            self._members[handle] = sequence
+            if self._stopping:  # it left the queue as shutdown cancelled the rest
+                handle.cancel()
+        self._report(handle, sequence)
+
+    def _report(self, handle: GenerationHandle, sequence: BatchSequence) -> None:
+        for event in sequence.take_events():
+            handle._emit(event)
+        if not sequence.done:
+            return
+        with self._lock:
+            del self._members[handle]
+        if sequence.first is None:
+            handle._emit(Failed("The model wrote nothing (see the log)."))
+        else:
+            handle._emit(Completed(sequence.first))
+
+    def _fail_batch(self) -> None:  # after an unexpected error in a step
+        with self._lock:
+            members, self._members = self._members, {}
+        for handle in members:
+            handle._emit(Failed("Something went wrong while writing the reply (see the log)."))
+        self._batch = self._open_batch(self._engine) if self._engine is not None else None
+
+    def _open_batch(self, engine: LoadedEngine) -> BatchDecoder | None:
+        if self._batch_factory is None or self._batch_rows < 1:
+            return None
+        try:
+            return self._batch_factory(engine, self._batch_rows)
+        except Exception:
+            log.exception("Batched decoding is not available; requests will run one at a time")
+            return None
+
     def _load(self) -> None:
         self._engine = None
+        self._batch = None
         try:
             engine = self._factory()
         except UserError as exc:
@@ -329,6 +388,7 @@ class Scheduler:
             self._set_model(None, "The model could not be loaded because of an unexpected error (see the log).")
             return
         self._engine = engine
+        self._batch = self._open_batch(engine)
         log.info("Model loaded: %s (%s) on %s", engine.manifest.id, engine.variant.quantization, engine.provider.label)
         self._set_model(
             EngineInfo(

@@ -1,0 +1,371 @@
+"""Batched decoding: several sequences advance one token each in one forward pass.
+
+A `BatchDecoder` owns KV buffers of `rows` rows, [rows, kv_heads, capacity, head_dim],
+bound as both the past and the present of GroupQueryAttention (which appends in place,
+at each row's own length: the graph derives seqlens_k per row from the attention mask's
+row sums). A new sequence is prefilled alone into its row (a row of a C-contiguous buffer
+is itself contiguous, so it binds as a batch of one), one chunk per `step()` so that the
+rows already decoding keep streaming; then every decoding row advances one token per
+batched forward. Each sequence keeps its own sampler, stop filter, detokenizer and cancel
+event, and reports the same events as Engine.generate (PromptPrepared, TextChunk,
+Finished). Rows free up as sequences finish and keep their tokens: a later prompt that
+starts the same way reuses that row's prefix.
+
+Only graphs with in-place GroupQueryAttention on the CPU batch this way (`open_batch_decoder`
+says None otherwise); the single-sequence path (Engine.generate) is untouched by it.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from dataclasses import dataclass, field
+from time import perf_counter
+
+import numpy as np
+import onnxruntime as ort
+
+from desktop_app.core.errors import UserError
+from desktop_app.core.generation import FinishReason
+from desktop_app.engine.events import Event, Finished, PromptPrepared, TextChunk
+from desktop_app.engine.generate import PREFILL_CHUNK, Engine, GenerationRequest, PromptPlan
+from desktop_app.engine.onnx_model import common_prefix_length
+from desktop_app.engine.sampling import Sampler
+from desktop_app.engine.stops import StopSequenceFilter
+from desktop_app.engine.tokenizer import IncrementalDecoder
+
+GROWTH = 256  # the buffers' length grows in steps of this many positions
+
+
+@dataclass
+class _Alternative:
+    """One alternative of a sequence, decoding in its own row."""
+
+    index: int
+    row: int
+    sampler: Sampler
+    decoder: IncrementalDecoder
+    stops: StopSequenceFilter
+    history: list[int]
+    logits: np.ndarray
+    started: float
+    seed: int
+    generated: list[int] = field(default_factory=list)
+    pieces: list[str] = field(default_factory=list)
+    first_at: float | None = None
+    next_token: int | None = None  # sampled, to be run by the next forward
+
+
+class BatchSequence:
+    """One request in the batch: its events wait in `take_events()`; `done` once every
+    alternative has finished (`first` is alternative 0's Finished)."""
+
+    def __init__(self, request: GenerationRequest, cancel: threading.Event, plan: PromptPlan, rows: list[int]) -> None:
+        self.request = request
+        self.cancel = cancel
+        self.plan = plan
+        self.rows = rows  # rows[0] is prefilled; the others get a copy of its prompt
+        self.started = perf_counter()
+        settings = request.settings
+        self.seed = settings.seed if settings.seed is not None else secrets.randbits(31)
+        self.reused = 0
+        self.position = 0  # prompt tokens in rows[0] so far
+        self.alternatives: list[_Alternative] = []
+        self.finished: dict[int, Finished] = {}
+        self._events: list[Event] = []
+
+    @property
+    def prefilling(self) -> bool:
+        return not self.alternatives and not self.done
+
+    @property
+    def done(self) -> bool:
+        return len(self.finished) == self.request.settings.num_alternatives
+
+    @property
+    def first(self) -> Finished | None:
+        return self.finished.get(0)
+
+    def take_events(self) -> list[Event]:
+        events, self._events = self._events, []
+        return events
+
+    def _emit(self, event: Event) -> None:
+        if isinstance(event, Finished):
+            self.finished[event.index] = event
+        self._events.append(event)
+
+
+class BatchDecoder:
+    """Decodes up to `rows` sequences together on one engine. Not thread-safe: use it on
+    the thread that owns the engine."""
+
+    def __init__(self, engine: Engine, rows: int) -> None:
+        model = engine.model
+        if rows < 1:
+            raise ValueError("a batch needs at least one row")
+        self.engine = engine
+        self.rows = rows
+        self.capacity = 0
+        self._arrays: list[np.ndarray] = []
+        self._logits: np.ndarray | None = None
+        if model.logits_buffer is not None:
+            self._logits = np.empty((rows, 1, model.logits_buffer.shape[-1]), model.logits_buffer.dtype)
+        self._tokens: list[list[int]] = [[] for _ in range(rows)]  # valid KV of each row
+        self._taken = [False] * rows
+        self._row_bindings: dict[int, ort.IOBinding] = {}
+        self._batch_bindings: dict[int, ort.IOBinding] = {}
+        self._sequences: list[BatchSequence] = []
+        self._inputs = {i.name for i in model.session.get_inputs()}
+
+    # ---- admission ----
+
+    @property
+    def free_rows(self) -> int:
+        return self._taken.count(False)
+
+    @property
+    def active(self) -> int:
+        """Sequences in the batch (prefilling or decoding)."""
+        return len(self._sequences)
+
+    def fits(self, request: GenerationRequest) -> bool:
+        """Whether the request can ever run here (its alternatives each need a row)."""
+        return request.settings.num_alternatives <= self.rows
+
+    def can_add(self, request: GenerationRequest) -> bool:
+        return request.settings.num_alternatives <= self.free_rows
+
+    def add(self, request: GenerationRequest, cancel: threading.Event) -> BatchSequence:
+        """Take a request into free rows; it is prefilled by the next steps. UserError if
+        its prompt does not fit the context (nothing is taken then)."""
+        if not self.can_add(request):
+            raise ValueError("not enough free rows for this request")
+        if request.response_format is not None:  # as Engine.generate: refused, never ignored
+            raise UserError("This engine cannot constrain replies to a response format yet.")
+        engine = self.engine
+        anchor = engine._trim_anchor  # a chat's cut stays where the chat made it
+        try:
+            plan = engine.build_prompt(request)
+        finally:
+            engine._trim_anchor = anchor
+        prompt = plan.token_ids
+        free = [row for row, taken in enumerate(self._taken) if not taken]
+        # The row whose kept tokens share the longest prefix with the prompt (ties: the lowest).
+        shared = [min(common_prefix_length(self._tokens[row], prompt), len(prompt) - 1) for row in free]
+        best = max(range(len(free)), key=lambda i: (shared[i], -free[i]))
+        first = free.pop(best)
+        rows = [first, *free[: request.settings.num_alternatives - 1]]
+        self._reserve(min(len(prompt) + request.settings.max_new_tokens, engine.context_length))
+        sequence = BatchSequence(request, cancel, plan, rows)
+        sequence.reused = sequence.position = shared[best]
+        del self._tokens[first][sequence.reused :]
+        for row in rows:
+            self._taken[row] = True
+        self._sequences.append(sequence)
+        sequence._emit(PromptPrepared(len(prompt), plan.dropped_messages, sequence.reused, engine.context_length))
+        return sequence
+
+    # ---- the step ----
+
+    def step(self) -> None:
+        """Prefill a chunk of each sequence still prefilling, oldest first, until a chunk's
+        worth of prompt tokens ran (so a burst of short prompts starts together and a long
+        one does not stall the others); then sample a token for every decoding row and run
+        them all in one forward pass."""
+        budget = PREFILL_CHUNK
+        for sequence in [s for s in self._sequences if s.prefilling]:
+            if budget <= 0:
+                break
+            budget -= self._prefill_chunk(sequence)
+        running = [
+            alt
+            for sequence in self._sequences
+            for alt in sequence.alternatives
+            if alt.index not in sequence.finished and self._sample(sequence, alt)
+        ]
+        if running:
+            self._forward(running)
+        self._sequences = [s for s in self._sequences if not s.done]
+
+    def _prefill_chunk(self, sequence: BatchSequence) -> int:
+        """Run the sequence's next chunk of prompt; how many tokens that was."""
+        settings = sequence.request.settings
+        if sequence.cancel.is_set():
+            for index in range(settings.num_alternatives):
+                stats = Engine._stats(
+                    sequence.plan,
+                    [],
+                    sequence.started,
+                    None,
+                    None,
+                    FinishReason.CANCELLED,
+                    sequence.seed + index,
+                    sequence.reused,
+                )
+                sequence._emit(Finished(index, "", stats))
+            self._release(sequence.rows)
+            return 0
+        row, prompt = sequence.rows[0], sequence.plan.token_ids
+        chunk = prompt[sequence.position : sequence.position + PREFILL_CHUNK]
+        logits = self._run_row(row, chunk)
+        sequence.position += len(chunk)
+        if sequence.position < len(prompt):
+            return len(chunk)
+        length = len(prompt)
+        for other in sequence.rows[1:]:
+            for array in self._arrays:
+                array[other, :, :length, :] = array[row, :, :length, :]
+            self._tokens[other] = list(prompt)
+        for index, alt_row in enumerate(sequence.rows):
+            started = sequence.started if index == 0 else perf_counter()
+            alt = _Alternative(
+                index,
+                alt_row,
+                Sampler(settings, sequence.seed + index, prompt_length=len(prompt)),
+                IncrementalDecoder(self.engine.tokenizer),
+                StopSequenceFilter(settings.stop_sequences),
+                list(prompt),
+                logits if index == 0 else logits.copy(),
+                started,
+                sequence.seed + index,
+            )
+            sequence.alternatives.append(alt)
+        return len(chunk)
+
+    def _sample(self, sequence: BatchSequence, alt: _Alternative) -> bool:
+        """Pick `alt`'s next token and report its text; False when it has finished."""
+        settings = sequence.request.settings
+        reason: FinishReason | None = None
+        if sequence.cancel.is_set():
+            reason = FinishReason.CANCELLED
+        else:
+            token = alt.sampler(alt.logits, alt.history)
+            if alt.first_at is None:
+                alt.first_at = perf_counter()
+            if token in self.engine.stop_token_ids:
+                reason = FinishReason.STOP_TOKEN
+            else:
+                alt.generated.append(token)
+                alt.history.append(token)
+                piece = alt.stops.feed(alt.decoder.push(token))
+                if piece:
+                    alt.pieces.append(piece)
+                    sequence._emit(TextChunk(piece, alt.index))
+                if alt.stops.stopped:
+                    reason = FinishReason.STOP_SEQUENCE
+                elif len(alt.generated) >= settings.max_new_tokens:
+                    reason = FinishReason.LENGTH
+                elif len(self._tokens[alt.row]) + 1 >= self.engine.context_length:
+                    reason = FinishReason.CONTEXT_FULL
+                else:
+                    alt.next_token = token
+                    return True
+        if reason is not FinishReason.STOP_SEQUENCE:
+            tail = alt.stops.feed(alt.decoder.flush()) + alt.stops.flush()
+            if tail:
+                alt.pieces.append(tail)
+                sequence._emit(TextChunk(tail, alt.index))
+        stats = Engine._stats(
+            sequence.plan, alt.generated, alt.started, alt.first_at, perf_counter(), reason, alt.seed, sequence.reused
+        )
+        sequence._emit(Finished(alt.index, "".join(alt.pieces), stats))
+        self._release([alt.row])
+        return False
+
+    def _release(self, rows: list[int]) -> None:
+        for row in rows:
+            self._taken[row] = False
+
+    def _reserve(self, positions: int) -> None:
+        """Room for `positions` in every row. The buffers grow (by doubling, in steps of
+        GROWTH) rather than start at the context length: GroupQueryAttention writes a row's
+        whole length when a prompt starts it, which would make every row resident."""
+        if positions <= self.capacity:
+            return
+        spec = self.engine.model.kv
+        capacity = max(positions, min(self.capacity * 2, self.engine.context_length))
+        capacity = min(-(-capacity // GROWTH) * GROWTH, max(self.engine.context_length, positions))
+        arrays: list[np.ndarray] = [
+            np.empty((self.rows, spec.heads, capacity, spec.head_dim), spec.dtype) for _ in spec.past_names
+        ]
+        for row, tokens in enumerate(self._tokens):
+            if tokens:
+                for new, old in zip(arrays, self._arrays, strict=True):
+                    new[row, :, : len(tokens), :] = old[row, :, : len(tokens), :]
+        self._arrays, self.capacity = arrays, capacity
+        self._row_bindings.clear()
+        self._batch_bindings.clear()
+
+    # ---- forward passes ----
+
+    def _run_row(self, row: int, token_ids: list[int]) -> np.ndarray:
+        """Run `token_ids` after the row's tokens, as a batch of one; the last logits."""
+        binding = self._row_bindings.get(row)
+        if binding is None:
+            binding = self._row_bindings[row] = self._bind(slice(row, row + 1))
+        start, n = len(self._tokens[row]), len(token_ids)
+        binding.bind_cpu_input("input_ids", np.asarray([token_ids], dtype=np.int64))
+        if "attention_mask" in self._inputs:
+            binding.bind_cpu_input("attention_mask", np.ones((1, start + n), dtype=np.int64))
+        if "position_ids" in self._inputs:
+            binding.bind_cpu_input("position_ids", np.arange(start, start + n, dtype=np.int64)[None, :])
+        logits = self._run(binding, slice(row, row + 1))
+        self._tokens[row].extend(token_ids)
+        return np.array(logits[0], dtype=np.float32)
+
+    def _forward(self, running: list[_Alternative]) -> None:
+        """One token for each running alternative, all rows below the highest in one pass.
+        A free row in between runs a throwaway token just past its kept tokens."""
+        width = max(alt.row for alt in running) + 1
+        tokens = np.zeros((width, 1), dtype=np.int64)
+        for alt in running:
+            assert alt.next_token is not None
+            tokens[alt.row, 0] = alt.next_token
+        lengths = np.array([len(self._tokens[row]) for row in range(width)], dtype=np.int64)
+        binding = self._batch_bindings.get(width)
+        if binding is None:
+            binding = self._batch_bindings[width] = self._bind(slice(0, width))
+        binding.bind_cpu_input("input_ids", tokens)
+        if "attention_mask" in self._inputs:
+            total = int(lengths.max()) + 1
+            mask = (np.arange(total)[None, :] <= lengths[:, None]).astype(np.int64)
+            binding.bind_cpu_input("attention_mask", mask)
+        if "position_ids" in self._inputs:
+            binding.bind_cpu_input("position_ids", lengths[:, None])
+        logits = self._run(binding, slice(0, width))
+        for alt in running:
+            assert alt.next_token is not None
+            self._tokens[alt.row].append(alt.next_token)
+            alt.next_token = None
+            alt.logits = np.array(logits[alt.row], dtype=np.float32)
+
+    def _bind(self, rows: slice) -> ort.IOBinding:
+        model = self.engine.model
+        binding = model.session.io_binding()
+        if self._logits is None:
+            binding.bind_output(model.logits_name)
+        else:
+            view = self._logits[rows]
+            binding.bind_output(model.logits_name, "cpu", 0, view.dtype, list(view.shape), view.ctypes.data)
+        for past, present, array in zip(model.kv.past_names, model.kv.present_names, self._arrays, strict=True):
+            value = ort.OrtValue.ortvalue_from_numpy(array[rows])  # a view: shares the buffer
+            binding.bind_ortvalue_input(past, value)
+            binding.bind_ortvalue_output(present, value)
+        return binding
+
+    def _run(self, binding: ort.IOBinding, rows: slice) -> np.ndarray:
+        """Run; the last position's logits of each row, [rows, vocab]."""
+        self.engine.model.session.run_with_iobinding(binding)
+        if self._logits is not None:
+            return self._logits[rows, -1]
+        fresh: np.ndarray = binding.get_outputs()[0].numpy()
+        return fresh[:, -1]
+
+
+def open_batch_decoder(engine: object, rows: int) -> BatchDecoder | None:
+    """A batch decoder for `engine`, or None where its graph cannot batch (no in-place
+    GroupQueryAttention, or not on the CPU): requests then run one at a time."""
+    if not isinstance(engine, Engine) or not engine.model.in_place_kv:
+        return None
+    return BatchDecoder(engine, rows)

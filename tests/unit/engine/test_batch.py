@@ -1,0 +1,203 @@
+"""Batched decoding on the tiny Llama GGUF (a GroupQueryAttention graph with in-place KV):
+every row must write what the same request writes alone through Engine.generate."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import replace
+
+import pytest
+
+from desktop_app.core.errors import ContextOverflowError, UserError
+from desktop_app.core.generation import FinishReason, GenerationSettings
+from desktop_app.engine import Finished, GenerationRequest, PromptPrepared, TextChunk
+from desktop_app.engine.batch import BatchDecoder, BatchSequence, open_batch_decoder
+from desktop_app.engine.generate import PREFILL_CHUNK
+
+GREEDY = GenerationSettings(temperature=0.0, repetition_penalty=1.0, max_new_tokens=12)
+PROMPTS = [
+    "The quick brown fox",
+    "Paris is the capital of France, and Berlin is the capital of",
+    "Hello",
+    "Writers continue, rewrite, shorten and summarise their drafts. Customer service replies should be",
+]
+
+
+def ask(prompt: str, **changes: object) -> GenerationRequest:
+    return GenerationRequest(prompt=prompt, settings=replace(GREEDY, **changes))  # type: ignore[arg-type]
+
+
+@pytest.fixture(params=["F32", "Q4_0"])
+def engine(request: pytest.FixtureRequest, tiny_gguf_engine):  # type: ignore[no-untyped-def]
+    made = tiny_gguf_engine(request.param)
+    made.stop_token_ids = frozenset()  # the random model may pick its stop token; lengths must hold
+    return made
+
+
+def alone(engine, request: GenerationRequest) -> list[Finished]:  # type: ignore[no-untyped-def]
+    return [e for e in engine.generate(request) if isinstance(e, Finished)]
+
+
+def drain(batch: BatchDecoder, sequences: list[BatchSequence], limit: int = 1000) -> dict[int, list[object]]:
+    events: dict[int, list[object]] = {i: [] for i in range(len(sequences))}
+    for _ in range(limit):
+        for i, sequence in enumerate(sequences):
+            events[i] += sequence.take_events()
+        if not batch.active:
+            return events
+        batch.step()
+    raise AssertionError("the batch did not finish")
+
+
+def finished(events: list[object]) -> list[Finished]:
+    return sorted((e for e in events if isinstance(e, Finished)), key=lambda e: e.index)
+
+
+def test_the_default_model_graph_batches(engine) -> None:  # type: ignore[no-untyped-def]
+    assert engine.model.in_place_kv
+    assert isinstance(open_batch_decoder(engine, 4), BatchDecoder)
+    assert open_batch_decoder(object(), 4) is None
+
+
+def test_rows_of_different_lengths_write_what_each_writes_alone(engine) -> None:  # type: ignore[no-untyped-def]
+    requests = [ask(p, max_new_tokens=n) for p, n in zip(PROMPTS, (5, 17, 9, 30), strict=True)]
+    batch = BatchDecoder(engine, 4)
+    sequences = [batch.add(r, threading.Event()) for r in requests]
+    assert batch.free_rows == 0 and not batch.can_add(requests[0])
+    events = drain(batch, sequences)
+    for i, request in enumerate(requests):
+        [want] = alone(engine, request)
+        [got] = finished(events[i])
+        assert got.text == want.text and want.text
+        assert got.stats.generated_tokens == want.stats.generated_tokens == request.settings.max_new_tokens
+        assert got.stats.finish_reason is FinishReason.LENGTH
+        assert "".join(e.text for e in events[i] if isinstance(e, TextChunk)) == got.text
+        assert isinstance(events[i][0], PromptPrepared) and events[i][0].prompt_tokens == got.stats.prompt_tokens
+    assert batch.free_rows == 4
+
+
+def test_stop_sequences_and_seeded_alternatives_match_the_engine(engine) -> None:  # type: ignore[no-untyped-def]
+    [plain] = alone(engine, ask(PROMPTS[1], max_new_tokens=20))
+    stop = plain.text[len(plain.text) // 2 :][:3]
+    requests = [
+        ask(PROMPTS[1], max_new_tokens=20, stop_sequences=(stop,)),
+        ask(PROMPTS[0], temperature=0.9, top_k=0, seed=7, num_alternatives=3, max_new_tokens=15),
+        ask(PROMPTS[3], max_new_tokens=20, presence_penalty=1.5, frequency_penalty=2.0),
+    ]
+    batch = BatchDecoder(engine, 5)
+    sequences = [batch.add(r, threading.Event()) for r in requests]
+    assert batch.free_rows == 0  # one row each alternative
+    events = drain(batch, sequences)
+    for i, request in enumerate(requests):
+        want, got = alone(engine, request), finished(events[i])
+        assert [(f.index, f.text, f.stats.finish_reason) for f in got] == [
+            (f.index, f.text, f.stats.finish_reason) for f in want
+        ]
+    assert finished(events[0])[0].stats.finish_reason is FinishReason.STOP_SEQUENCE
+    assert len({f.text for f in finished(events[1])}) > 1  # three seeds, three texts
+
+
+def test_openai_penalties_count_each_rows_reply_and_not_its_prompt(engine, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from desktop_app.engine import batch as batch_module
+    from desktop_app.engine.sampling import Sampler
+
+    seen: dict[int, list[tuple[int, int]]] = {}
+
+    class Recording(Sampler):
+        def __call__(self, logits, history):  # type: ignore[no-untyped-def]
+            seen.setdefault(id(self), []).append((self._prompt_length, sum(self._counts.values())))
+            return super().__call__(logits, history)
+
+    monkeypatch.setattr(batch_module, "Sampler", Recording)
+    requests = [ask(p, max_new_tokens=6, presence_penalty=0.5, frequency_penalty=0.5) for p in PROMPTS[:2]]
+    batch = BatchDecoder(engine, 2)
+    sequences = [batch.add(r, threading.Event()) for r in requests]
+    drain(batch, sequences)
+    lengths = sorted(len(s.plan.token_ids) for s in sequences)
+    assert sorted(calls[0][0] for calls in seen.values()) == lengths
+    for calls in seen.values():  # counted before each choice: the reply so far, nothing of the prompt
+        assert [counted for _, counted in calls] == [0, 0, 1, 2, 3, 4]
+
+
+def test_a_response_format_is_refused_not_ignored(engine) -> None:  # type: ignore[no-untyped-def]
+    batch = BatchDecoder(engine, 2)
+    with pytest.raises(UserError, match="response format"):
+        batch.add(replace(ask(PROMPTS[0]), response_format={"type": "json_object"}), threading.Event())
+    assert batch.free_rows == 2
+
+
+def test_a_sequence_joins_mid_batch_and_a_long_prompt_does_not_stall_the_others(engine) -> None:  # type: ignore[no-untyped-def]
+    long_prompt = " ".join(PROMPTS * 4)  # two chunks of prefill
+    early = ask(PROMPTS[0], max_new_tokens=40)
+    batch = BatchDecoder(engine, 2)
+    first = batch.add(early, threading.Event())
+    for _ in range(5):
+        batch.step()
+    late = ask(long_prompt, max_new_tokens=8)
+    second = batch.add(late, threading.Event())
+    chunks = -(-len(second.plan.token_ids) // PREFILL_CHUNK)
+    assert chunks >= 2
+    written = len(first.alternatives[0].generated)
+    for _ in range(chunks):
+        assert second.prefilling
+        batch.step()
+        assert len(first.alternatives[0].generated) == written + 1  # a token each step, prefill or not
+        written += 1
+    events = drain(batch, [first, second])
+    assert finished(events[0])[0].text == alone(engine, early)[0].text
+    assert finished(events[1])[0].text == alone(engine, late)[0].text
+
+
+def test_cancel_mid_batch_frees_the_row_at_the_next_step(engine) -> None:  # type: ignore[no-untyped-def]
+    keep, drop = ask(PROMPTS[1], max_new_tokens=25), ask(PROMPTS[3], max_new_tokens=200)
+    cancel = threading.Event()
+    batch = BatchDecoder(engine, 2)
+    kept, dropped = batch.add(keep, threading.Event()), batch.add(drop, cancel)
+    for _ in range(6):
+        batch.step()
+    written = len(dropped.alternatives[0].generated)
+    cancel.set()
+    batch.step()
+    assert dropped.done and batch.free_rows == 1
+    [result] = finished(dropped.take_events())
+    assert result.stats.finish_reason is FinishReason.CANCELLED
+    assert result.stats.generated_tokens == written
+    third = batch.add(ask(PROMPTS[2], max_new_tokens=10), threading.Event())
+    events = drain(batch, [kept, third])
+    assert finished(events[0])[0].text == alone(engine, keep)[0].text
+    assert finished(events[1])[0].text == alone(engine, ask(PROMPTS[2], max_new_tokens=10))[0].text
+
+
+def test_a_request_cancelled_before_its_prefill_takes_no_step(engine) -> None:  # type: ignore[no-untyped-def]
+    cancel = threading.Event()
+    cancel.set()
+    batch = BatchDecoder(engine, 2)
+    sequence = batch.add(ask(PROMPTS[0], num_alternatives=2), cancel)
+    batch.step()
+    assert sequence.done and batch.free_rows == 2
+    assert [f.stats.finish_reason for f in finished(sequence.take_events())] == [FinishReason.CANCELLED] * 2
+
+
+def test_a_finished_row_keeps_its_prefix_for_the_next_prompt(engine) -> None:  # type: ignore[no-untyped-def]
+    request = ask(PROMPTS[3], max_new_tokens=6)
+    batch = BatchDecoder(engine, 3)
+    drain(batch, [batch.add(request, threading.Event())])
+    again = batch.add(request, threading.Event())
+    prepared = again.take_events()[0]
+    assert isinstance(prepared, PromptPrepared) and prepared.reused_tokens == prepared.prompt_tokens - 1
+    assert finished(drain(batch, [again])[0])[0].text == alone(engine, request)[0].text
+
+
+def test_a_prompt_too_long_is_refused_and_takes_no_row(engine) -> None:  # type: ignore[no-untyped-def]
+    batch = BatchDecoder(engine, 2)
+    with pytest.raises(ContextOverflowError):
+        batch.add(ask(" ".join(PROMPTS * 200)), threading.Event())
+    assert batch.free_rows == 2 and batch.active == 0
+
+
+def test_a_burst_of_short_prompts_starts_in_one_step(engine) -> None:  # type: ignore[no-untyped-def]
+    batch = BatchDecoder(engine, 4)
+    sequences = [batch.add(ask(p), threading.Event()) for p in PROMPTS]
+    assert sum(len(s.plan.token_ids) for s in sequences) < PREFILL_CHUNK
+    batch.step()
+    assert all(not s.prefilling and len(s.alternatives[0].generated) == 1 for s in sequences)
