@@ -169,9 +169,7 @@ def _sentencepiece(
     # llama.cpp puts the space in front of every stretch of text after a special token too:
     # the normalizer runs on each stretch between added tokens.
     spaces = [normalizers.Replace(" ", "▁")]
-    tokenizer.normalizer = normalizers.Sequence(
-        [normalizers.Prepend("▁"), *spaces] if add_space_prefix else spaces
-    )
+    tokenizer.normalizer = normalizers.Sequence([normalizers.Prepend("▁"), *spaces] if add_space_prefix else spaces)
     steps = [decoders.Replace("▁", " "), decoders.ByteFallback(), decoders.Fuse()]
     if add_space_prefix:
         steps.append(decoders.Strip(" ", 1, 0))
