@@ -6,7 +6,7 @@ can import GGUF files and an import does not wait seconds for imports.
 Two tokenizer models are read (tokenizer.ggml.model), as llama.cpp's src/llama-vocab.cpp
 reads them:
 - "gpt2": byte-level BPE from tokens and merges. The text is first split by the regular
-  expressions that tokenizer.ggml.pre names (PRE_TOKENIZERS below; llama.cpp's per-type
+  expressions that tokenizer.ggml.pre names (PRE_TOKENIZERS below, llama.cpp's per-type
   tables), each applied to the pieces the one before left, then merged within each piece.
   Some types take a piece that is itself a token whole ("ignore merges").
 - "llama": SentencePiece-style. Spaces become ▁ (with one in front of each stretch of text
@@ -49,13 +49,16 @@ TEKKEN = (
     r"|[^\r\n\p{L}\p{N}]?((?=[\p{L}])([^a-z]))+((?=[\p{L}])([^A-Z]))*"
     r"|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n/]*|\s*[\r\n]+|\s+(?!\S)|\s+"
 )
+GPT4O = (
+    r"[^\r\n\p{L}\p{N}]?((?=[\p{L}])([^a-z]))*((?=[\p{L}])([^A-Z]))+" + _CONTRACTIONS + "?"
+    r"|[^\r\n\p{L}\p{N}]?((?=[\p{L}])([^a-z]))+((?=[\p{L}])([^A-Z]))*" + _CONTRACTIONS + "?"
+    r"|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n/]*|\s*[\r\n]+|\s+(?!\S)|\s+"
+)
+SEED_CODER = _CONTRACTIONS + r"|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1}| ?[^\s\p{L}\p{N}\r\n]+|\s*[\r\n]+|\s+(?!\S)|\s+"
 _CJK = "[一-龥ࠀ-一가-퟿]+"
 
 _DEFAULT = PreTokenizer((r"[\p{P}\$\+<=>\^~\|]+", GPT2, r"\p{N}+", "[0-9][0-9][0-9]"))
 _LLAMA3 = PreTokenizer((LLAMA3,), ignore_merges=True, add_bos=True)
-_QWEN2 = PreTokenizer((QWEN2,))
-_SMOLLM = PreTokenizer((r"\p{N}", GPT2))
-_GPT2 = PreTokenizer((GPT2,))
 _DEEPSEEK_CODER = PreTokenizer(("[\r\n]", r"\s?\p{L}+", r"\s?\p{P}+", _CJK, r"\p{N}"))
 _DEEPSEEK3 = PreTokenizer(
     (
@@ -66,18 +69,23 @@ _DEEPSEEK3 = PreTokenizer(
     )
 )
 
-# tokenizer.ggml.pre -> how it splits, by llama.cpp's names (llama_vocab::impl::load).
-PRE_TOKENIZERS: dict[str, PreTokenizer] = {
-    "default": _DEFAULT,
-    **dict.fromkeys(("llama3", "llama-v3", "llama-bpe", "falcon3", "falcon-h1", "pixtral", "midm-2.0"), _LLAMA3),
-    **dict.fromkeys(("dbrx", "smaug-bpe"), PreTokenizer((LLAMA3,))),
-    **dict.fromkeys(("qwen2", "deepseek-r1-qwen", "megrez", "stablelm2"), _QWEN2),
-    **dict.fromkeys(("smollm", "starcoder", "refact", "command-r", "codeshell", "exaone", "minerva-7b"), _SMOLLM),
-    **dict.fromkeys(("gpt-2", "phi-2", "mpt", "olmo", "jais", "exaone4", "mellum", "a.x-4.0"), _GPT2),
-    "tekken": PreTokenizer((TEKKEN,), ignore_merges=True, add_bos=True),
-    "deepseek-coder": _DEEPSEEK_CODER,
-    "deepseek-v3": _DEEPSEEK3,
-}
+# tokenizer.ggml.pre -> how it splits, by llama.cpp's names (llama_vocab::impl::load); the
+# names on one line are its aliases of one type. Others are refused by name.
+_NAMES: list[tuple[str, PreTokenizer]] = [
+    ("default", _DEFAULT),
+    ("llama3 llama-v3 llama-bpe falcon3 falcon-h1 pixtral midm-2.0 lfm2", _LLAMA3),
+    ("dbrx smaug-bpe", PreTokenizer((LLAMA3,))),
+    ("qwen2 deepseek-r1-qwen megrez stablelm2 kormo f2llmv2 hunyuan solar-open", PreTokenizer((QWEN2,))),
+    ("smollm starcoder refact command-r codeshell exaone minerva-7b mellum2", PreTokenizer((r"\p{N}", GPT2))),
+    ("gpt-2 phi-2 mpt olmo jais exaone4 mellum a.x-4.0 gigachat trillion granite-docling", PreTokenizer((GPT2,))),
+    ("tekken", PreTokenizer((TEKKEN,), ignore_merges=True, add_bos=True)),
+    ("gpt-4o llama4 kanana2", PreTokenizer((GPT4O,))),
+    ("seed-coder", PreTokenizer((SEED_CODER,))),
+    ("viking", PreTokenizer((r" ?[^(\s|.,!?…。，、।۔،)]+", r"\p{N}"))),
+    ("deepseek-coder", _DEEPSEEK_CODER),
+    ("deepseek-v3", _DEEPSEEK3),
+]
+PRE_TOKENIZERS: dict[str, PreTokenizer] = {name: pre for names, pre in _NAMES for name in names.split()}
 
 
 def build_vocab_tokenizer(fields: dict[str, Any], file_name: str) -> Any:
@@ -93,7 +101,8 @@ def build_vocab_tokenizer(fields: dict[str, Any], file_name: str) -> Any:
             raise UserError(
                 f"The tokenizer of {file_name} splits text in a way Inkwell does not know yet "
                 f"(tokenizer.ggml.pre = {pre!r}).",
-                hint=f"Known: {', '.join(sorted(PRE_TOKENIZERS))}.",
+                hint=f"It knows {len(PRE_TOKENIZERS)} of llama.cpp's, among them llama-bpe (Llama 3), qwen2, "
+                "smollm, gpt-2, tekken (Mistral Nemo), deepseek-coder and deepseek-v3.",
             )
         return _byte_level_bpe(tokens, fields.get("tokenizer.ggml.merges"), PRE_TOKENIZERS[pre], file_name)
     if model == "llama":
