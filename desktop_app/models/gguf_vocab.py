@@ -164,9 +164,12 @@ def _sentencepiece(
 
     vocab = _vocabulary(tokens)
     # Every token whose text two others join to is a merge, ranked by that token's score
-    # (llama.cpp merges the adjacent pair whose joined text scores best; ties go left).
+    # (llama.cpp merges the adjacent pair whose joined text scores best). Its ties go to the
+    # leftmost pair, which a rank cannot say; the ties real files have are user-defined
+    # tokens (runs of spaces or newlines, scored 0) with the first merge (also 0), and
+    # ranking the user-defined first gives the leftmost pair there: "▁▁" before "▁t" in "▁▁t".
     pairs: dict[tuple[str, str], None] = {}
-    for index in sorted(range(len(tokens)), key=lambda i: (-scores[i], i)):
+    for index in sorted(range(len(tokens)), key=lambda i: (-scores[i], types[i] == NORMAL, i)):
         piece = tokens[index]
         if types[index] == BYTE or vocab.get(piece) != index:
             continue
