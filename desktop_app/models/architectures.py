@@ -40,7 +40,7 @@ CONTEXT_CAP = 8192
 @dataclass(frozen=True)
 class Architecture:
     name: str
-    tokenizer: str  # the key of transformers' GGUF_TO_FAST_CONVERTERS that builds its tokenizer
+    tokenizer: str  # its usual vocabulary, by transformers' name (the file's own metadata is what is read)
     rope_interleaved: bool  # rotary pairs (2i, 2i+1), llama.cpp's "normal" rope; else halves
     qk_norm: bool = False  # an RMSNorm over each head of q and of k, before rope
     post_norms: bool = False  # an RMSNorm after attention and after the MLP, before each residual add

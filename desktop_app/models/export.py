@@ -42,22 +42,28 @@ def tool_versions() -> dict[str, str]:
 
 
 def require_export_extra(kind: str = "hf") -> None:
-    """The tools a route needs: a GGUF file needs onnx (to write the graph) and transformers
-    (only its tokenizer converters); a Hugging Face folder needs torch and optimum as well."""
-    needs = ("transformers", "onnx") if kind == "gguf" else ("torch", "transformers", "optimum.exporters.onnx", "onnx")
+    """The tools a route needs: a GGUF file only onnx (to write the graph; the installed app
+    carries it); a Hugging Face folder torch, transformers and optimum as well."""
+    needs = ("onnx",) if kind == "gguf" else ("torch", "transformers", "optimum.exporters.onnx", "onnx")
     missing = [m for m in needs if _find(m) is None]
-    if missing:
-        hint = "Install them with: pip install 'inkwell[export]'   (make run does this)"
-        if getattr(sys, "frozen", False):
-            hint = (
-                "The installed app runs models that are already prepared (its own default model is "
-                "bundled). Prepare other models with Inkwell from source, then copy the prepared "
-                f"model's folder into {user_models_dir()}."
-            )
+    if not missing:
+        return
+    if kind == "gguf":
         raise UserError(
-            f"Preparing models needs the export tools, which are not installed (missing: {', '.join(missing)}).",
-            hint=hint,
+            "Importing GGUF files needs the onnx package, which is not installed.",
+            hint="Install it with: pip install onnx   (make run does this)",
         )
+    hint = "Install them with: pip install 'inkwell[export]'   (make run does this)"
+    if getattr(sys, "frozen", False):
+        hint = (
+            "The installed app imports GGUF files (the files LM Studio, Ollama and Jan use); "
+            "Hugging Face folders need Inkwell from source. Prepare the model there, then copy "
+            f"the prepared model's folder into {user_models_dir()}."
+        )
+    raise UserError(
+        f"Preparing models needs the export tools, which are not installed (missing: {', '.join(missing)}).",
+        hint=hint,
+    )
 
 
 def _find(module: str) -> Any:

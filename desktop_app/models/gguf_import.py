@@ -40,7 +40,7 @@ Progress = Callable[[int, int, str], None]
 VARIANT = "q4"  # the name the engine's CPU choice and `models check` know the CPU variant by
 ACCURACY_LEVEL = 4  # int8 activations in MatMulNBits: ONNX Runtime's fastest CPU path
 REPORT_EVERY_S = 0.5
-TOOLS = ("gguf", "onnx", "onnxruntime", "transformers", "tokenizers")
+TOOLS = ("onnx", "onnxruntime", "tokenizers")
 
 
 def import_gguf(
@@ -73,7 +73,7 @@ def import_gguf(
             f"capped at the file's original context ({shape.original_context}), where its short rope factors apply"
         )
     total = len(gguf.tensors) + 2
-    special, template = write_tokenizer(gguf, arch, folder)
+    special, template = write_tokenizer(gguf, folder)
     progress(1, total, "Read the tokenizer")
 
     done = [0, 0]  # tensors, bytes

@@ -1,11 +1,9 @@
 """A GGUF file's tokenizer, special tokens and chat template, as the engine reads them.
 
-The engine reads `tokenizer.json` (Hugging Face tokenizers). transformers' GGUF
-converters (GGUF_TO_FAST_CONVERTERS, the `export` extra) build one from the vocabulary
-in the file's metadata; only the tokenizer is built, no weights are read. The ids of
-bos, eos and the end-of-turn tokens come from the metadata itself (the converters' own
-guesses at token texts are not always right), and the chat template from
-`tokenizer.chat_template`.
+The engine reads `tokenizer.json` (Hugging Face tokenizers); gguf_vocab.py builds it from
+the vocabulary in the file's metadata, splitting text as llama.cpp does, with the
+`tokenizers` library alone. The ids of bos, eos and the end-of-turn tokens come from the
+metadata itself, and the chat template from `tokenizer.chat_template`.
 """
 
 from __future__ import annotations
@@ -18,44 +16,20 @@ from typing import Any
 from desktop_app.core.chat import ChatMessage
 from desktop_app.core.errors import UserError
 from desktop_app.engine.chat_template import ChatTemplate
-from desktop_app.models.architectures import Architecture
 from desktop_app.models.chat_templates import instruct_template
 from desktop_app.models.gguf_file import GGUFFile
+from desktop_app.models.gguf_vocab import CONTROL, UNKNOWN, USER_DEFINED, build_vocab_tokenizer, default_add_bos
 
 log = logging.getLogger(__name__)
 
-# tokenizer.ggml.* keys and the names transformers' converters read them by
-_CONVERTER_KEYS = {
-    "model": "tokenizer_type",
-    "tokens": "tokens",
-    "scores": "scores",
-    "token_type": "token_type",
-    "merges": "merges",
-    "bos_token_id": "bos_token_id",
-    "eos_token_id": "eos_token_id",
-    "unknown_token_id": "unk_token_id",
-    "padding_token_id": "pad_token_id",
-    "add_space_prefix": "add_prefix_space",
-}
 # Tokens llama.cpp also stops at: end of turn, end of message
 _STOP_KEYS = ("eos_token_id", "eot_token_id", "eom_token_id")
 
 
-def write_tokenizer(source: GGUFFile, arch: Architecture, folder: Path) -> tuple[dict[str, Any], str | None]:
+def write_tokenizer(source: GGUFFile, folder: Path) -> tuple[dict[str, Any], str | None]:
     """Write folder/tokenizer.json; return the manifest's special tokens and the chat template."""
-    from transformers.integrations.ggml import convert_gguf_tokenizer
-
-    tokens = source.field("tokenizer.ggml.tokens")
-    if not isinstance(tokens, list) or not tokens:
-        raise UserError(f"{source.path.name} has no tokenizer in its metadata (tokenizer.ggml.tokens).")
-    wanted = {name: source.field(f"tokenizer.ggml.{key}") for key, name in _CONVERTER_KEYS.items()}
-    try:
-        tokenizer, _ = convert_gguf_tokenizer(arch.tokenizer, {k: v for k, v in wanted.items() if v is not None})
-    except Exception as exc:  # the converters raise whatever their inputs provoke
-        raise UserError(
-            f"The tokenizer of {source.path.name} cannot be converted: {str(exc).strip()[:200]}",
-            hint=f"Its tokenizer model is {wanted['tokenizer_type']!r}.",
-        ) from exc
+    tokenizer = build_vocab_tokenizer(source.fields, source.path.name)
+    tokens: list[str] = source.field("tokenizer.ggml.tokens")
     _mark_special(tokenizer, tokens, source.field("tokenizer.ggml.token_type"))
     tokenizer.save(str(folder / "tokenizer.json"))
     template = source.field("tokenizer.chat_template")
@@ -80,34 +54,33 @@ def write_tokenizer(source: GGUFFile, arch: Architecture, folder: Path) -> tuple
         if token_id is not None and token_id not in stop_ids:
             stop_ids.append(token_id)
     add_bos = source.field("tokenizer.ggml.add_bos_token")
+    if add_bos is None:  # older files leave it out; llama.cpp then decides by the vocabulary
+        add_bos = default_add_bos(source.fields)
     special = {
         "bos_token": text_of("bos_token_id"),
         "eos_token": text_of("eos_token_id"),
         "stop_token_ids": stop_ids,
         "stop_tokens": [tokens[i] for i in stop_ids],
-        "add_bos_token": bool(add_bos) if add_bos is not None else None,
+        "add_bos_token": bool(add_bos),
     }
     return special, template
 
 
 def _mark_special(tokenizer: Any, tokens: list[str], types: Any) -> None:
-    """Make every control and user-defined token of the file an added token of the tokenizer.
+    """Make every control, unknown and user-defined token of the file an added token of the tokenizer.
 
     Chat templates write them as text (<|im_start|>, <start_of_turn>, ...), and the engine
-    encodes that text: each must map to its one id. Some converters add only the tokens
-    they know by name."""
+    encodes that text: each must map to its one id, found before the rest of the text is
+    split, as llama.cpp finds them (its tokenizer_st_partition)."""
     from tokenizers import AddedToken
 
     if not isinstance(types, list) or len(types) != len(tokens):
         return
     have = {str(t.content) for t in tokenizer.get_added_tokens_decoder().values()}
-    for kind, add in ((_CONTROL, tokenizer.add_special_tokens), (_USER_DEFINED, tokenizer.add_tokens)):
-        missing = [t for t, k in zip(tokens, types, strict=True) if k == kind and t not in have]
+    for kinds, add in (((CONTROL, UNKNOWN), tokenizer.add_special_tokens), ((USER_DEFINED,), tokenizer.add_tokens)):
+        missing = [t for t, k in zip(tokens, types, strict=True) if k in kinds and t not in have]
         if missing:
-            add([AddedToken(t, special=kind == _CONTROL, normalized=False) for t in missing])
-
-
-_CONTROL, _USER_DEFINED = 3, 4  # llama.cpp's token types
+            add([AddedToken(t, special=kinds[0] == CONTROL, normalized=False) for t in missing])
 
 
 def end_of_turn_tokens(chat_template: str | None) -> list[str]:

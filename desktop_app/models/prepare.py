@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import shutil
+import sys
 import threading
 from collections.abc import Callable
 from datetime import datetime, timezone
@@ -182,7 +183,12 @@ def prepare_default(
     cancel: threading.Event | None = None,
     quantizations: tuple[str, ...] = DEFAULT_QUANTIZATIONS,
 ) -> Path:
-    require_export_extra("gguf")  # first: the installed app has no export tools, whatever else is missing
+    if getattr(sys, "frozen", False):  # the default's source file is not bundled, its prepared model is
+        raise UserError(
+            "The installed app carries the default model ready to run, but not the file it is built from.",
+            hint="To run another model, import its GGUF file: inkwell models import FILE.gguf",
+        )
+    require_export_extra("gguf")
     return prepare_model(
         locate_default_gguf(),
         output_root,

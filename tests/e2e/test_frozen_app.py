@@ -61,8 +61,9 @@ def offline(command: list[str]) -> list[str]:
 def test_the_bundle_has_the_model_and_none_of_the_export_tools(frozen_app: Path) -> None:
     internal = frozen_app / "_internal"
     assert (frozen_app / "Inkwell").stat().st_mode & stat.S_IXUSR
-    for heavy in ("torch", "transformers", "optimum", "onnx", "llama_cpp"):
+    for heavy in ("torch", "transformers", "optimum", "llama_cpp", "gguf"):
         assert not (internal / heavy).exists(), heavy
+    assert (internal / "onnx").is_dir()  # GGUF imports write their graphs with it
     model = internal / "onnx_models" / "smollm2-135m-instruct"
     manifest = ModelManifest.read(model)
     assert [v.quantization for v in manifest.variants] == ["q4"]  # the CPU flavour
@@ -126,7 +127,35 @@ def test_the_cli_works_frozen_and_preparing_models_says_why_not(frozen_app: Path
         timeout=120,
     )
     assert prepare.returncode == 2
-    assert "export tools" in prepare.stderr and "Traceback" not in prepare.stderr
+    assert "ready to run" in prepare.stderr and "models import" in prepare.stderr and "Traceback" not in prepare.stderr
+    hf_folder = tmp_path / "hf"
+    hf_folder.mkdir()
+    (hf_folder / "config.json").write_text('{"model_type": "llama"}')
+    (hf_folder / "model.safetensors").write_bytes(b"")
+    refused = subprocess.run(
+        [str(frozen_app / "Inkwell"), "models", "import", str(hf_folder)], env=env, capture_output=True, text=True
+    )
+    assert refused.returncode == 2
+    assert "export tools" in refused.stderr and "GGUF" in refused.stderr and "Traceback" not in refused.stderr
+
+
+def test_the_installed_app_imports_a_gguf_file_and_runs_it(frozen_app: Path, tmp_path: Path) -> None:
+    """No transformers, torch or gguf package in the bundle: the tokenizer comes from the
+    file's metadata through `tokenizers`, the graph is written with onnx."""
+    from tests.unit.models.gguf_fixtures import write_gguf
+
+    env = new_account(tmp_path)
+    gguf = write_gguf(tmp_path / "tiny.gguf", "qwen2")
+    imported = subprocess.run(
+        offline([str(frozen_app / "Inkwell"), "models", "import", str(gguf), "--id", "tiny"]),
+        env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert imported.returncode == 0, imported.stdout + imported.stderr
+    asked = subprocess.run(
+        offline([str(frozen_app / "Inkwell"), "ask", "--model", "tiny", "--raw", "--max-new-tokens", "4", "Hello"]),
+        env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert asked.returncode == 0 and "Traceback" not in asked.stderr, asked.stdout + asked.stderr
 
 
 def test_install_puts_a_valid_menu_entry_and_uninstall_removes_it(frozen_app: Path, tmp_path: Path) -> None:
