@@ -194,7 +194,7 @@ def test_models_check_reports_llama_cpp_on_the_source_file(  # type: ignore[no-u
     assert main(["models", "check", "tiny-qwen2", "--text", str(text), "--threads", "2", "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert str(gguf.resolve()) in report["note"]
-    ids = load_engine(Path(os.environ["INKWELL_MODELS_DIR"]) / "tiny-qwen2", "cpu").tokenizer.encode(HELD_OUT_TEXT)
+    ids = load_engine(Path(os.environ["INKWELL_MODELS_DIR"]) / "tiny-qwen2", "cpu").encode_prompt(HELD_OUT_TEXT)
     assert report["tokens"] == len(ids) - 1 > 150
     their_ppl = oracle.perplexity(oracle.llama_logits(gguf, ids), np.asarray(ids))
     assert report["llama_cpp_perplexity"] == pytest.approx(their_ppl, rel=1e-4)
