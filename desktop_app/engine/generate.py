@@ -19,9 +19,11 @@ from desktop_app.core.errors import ContextOverflowError, UserError
 from desktop_app.core.generation import FinishReason, GenerationSettings, GenerationStats
 from desktop_app.core.manifest import ModelManifest, ModelVariant
 from desktop_app.engine.chat_template import ChatTemplate
+from desktop_app.engine.constraints import GrammarConstraints, TokenConstraint
 from desktop_app.engine.events import Event, Finished, PromptPrepared, TextChunk
 from desktop_app.engine.onnx_model import AnyKVCache, OnnxCausalLM, common_prefix_length
 from desktop_app.engine.providers import ProviderReport, ProviderRequest, cuda_unavailable_reason, validate_request
+from desktop_app.engine.response_format import response_format_grammar
 from desktop_app.engine.sampling import Sampler
 from desktop_app.engine.stops import StopSequenceFilter
 from desktop_app.engine.tokenizer import IncrementalDecoder, Tokenizer
@@ -38,18 +40,22 @@ PREFILL_CHUNK = 256
 
 @dataclass(frozen=True)
 class GenerationRequest:
-    """A chat (`messages`, rendered with the model's template) or a raw text `prompt`."""
+    """A chat (`messages`, rendered with the model's template) or a raw text `prompt`.
+
+    `response_format` is OpenAI's: {"type": "json_object"} or {"type": "json_schema",
+    "json_schema": {"name": ..., "schema": {...}}} constrain the reply to JSON (see
+    response_format.py); it is checked here, so a bad one fails before any work is queued.
+    """
 
     messages: tuple[ChatMessage, ...] = ()
     settings: GenerationSettings = field(default_factory=GenerationSettings)
     prompt: str | None = None
-    # An OpenAI response_format (json_object / json_schema) as the client sent it; None
-    # means free text.
     response_format: dict[str, Any] | None = None
 
     def __post_init__(self) -> None:
         if self.prompt is None and not self.messages:
             raise UserError("Nothing to answer: the request has no messages and no prompt.")
+        response_format_grammar(self.response_format)
 
 
 @dataclass(frozen=True)
@@ -79,6 +85,18 @@ class Engine:
         self._bos_id: int | None = None
         if manifest.special_tokens.get("add_bos_token") is True and isinstance(bos, str):
             self._bos_id = tokenizer.token_to_id(bos)
+        self._grammars: GrammarConstraints | None = None  # built on the first constrained request
+
+    def constraints(self, request: GenerationRequest) -> Callable[[], TokenConstraint] | None:
+        """What makes a fresh constraint for each alternative of `request`; None for free text."""
+        grammar = response_format_grammar(request.response_format)
+        if grammar is None:
+            return None
+        if self._grammars is None:
+            started = perf_counter()
+            self._grammars = GrammarConstraints(self.tokenizer, sorted(self.stop_token_ids))
+            log.info("Grammar constraints ready for %s in %.2f s", self.manifest.id, perf_counter() - started)
+        return self._grammars.compile(grammar)
 
     @property
     def provider(self) -> ProviderReport:
@@ -172,13 +190,11 @@ class Engine:
 
     def generate(self, request: GenerationRequest, cancel: threading.Event | None = None) -> Iterator[Event]:
         """Stream events: PromptPrepared, then TextChunk pieces and a Finished per alternative."""
-        if request.response_format is not None:
-            # Never ignored silently: a reply that only looks constrained is worse than a refusal.
-            raise UserError("This engine cannot constrain replies to a response format yet.")
         started = perf_counter()
         settings = request.settings
         cancel = cancel or threading.Event()
         plan = self.build_prompt(request)
+        make_constraint = self.constraints(request)
         prompt = plan.token_ids
         seed = settings.seed if settings.seed is not None else secrets.randbits(31)
 
@@ -207,7 +223,10 @@ class Engine:
         for index in range(settings.num_alternatives):
             if index > 0:
                 started = perf_counter()
-            yield from self._decode(index, plan, logits, cache, settings, seed + index, cancel, started, reused)
+            constraint = make_constraint() if make_constraint is not None else None
+            yield from self._decode(
+                index, plan, logits, cache, settings, seed + index, cancel, started, reused, constraint
+            )
 
     def _decode(
         self,
@@ -220,6 +239,7 @@ class Engine:
         cancel: threading.Event,
         started: float,
         reused: int,
+        constraint: TokenConstraint | None = None,
     ) -> Iterator[Event]:
         sampler = Sampler(settings, seed, prompt_length=len(plan.token_ids))
         decoder = IncrementalDecoder(self.tokenizer)
@@ -233,12 +253,16 @@ class Engine:
             if cancel.is_set():
                 reason = FinishReason.CANCELLED
                 break
+            if constraint is not None:
+                logits = constraint.allowed(logits)
             token = sampler(logits, history)
             if first_at is None:
                 first_at = perf_counter()
             if token in self.stop_token_ids:
                 reason = FinishReason.STOP_TOKEN
                 break
+            if constraint is not None:
+                constraint.advance(token)
             generated.append(token)
             history.append(token)
             piece = stops.feed(decoder.push(token))
@@ -247,6 +271,9 @@ class Engine:
                 yield TextChunk(piece, index)
             if stops.stopped:
                 reason = FinishReason.STOP_SEQUENCE
+                break
+            if constraint is not None and constraint.done:  # the JSON is complete: only the end may follow
+                reason = FinishReason.STOP_TOKEN
                 break
             if len(generated) >= settings.max_new_tokens:
                 reason = FinishReason.LENGTH

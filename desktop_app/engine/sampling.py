@@ -103,9 +103,12 @@ class Sampler:
             if openai_penalties:
                 counts = self._reply_counts(history)
                 apply_presence_frequency_penalties(logits, counts, s.presence_penalty, s.frequency_penalty)
-            banned = banned_ngram_tokens(history, s.no_repeat_ngram_size)
+            banned = list(banned_ngram_tokens(history, s.no_repeat_ngram_size))
             if banned:
-                logits[list(banned)] = -np.inf
+                kept = logits[banned].copy()
+                logits[banned] = -np.inf
+                if not np.isfinite(logits).any():  # a grammar allowed only these tokens: it wins
+                    logits[banned] = kept
         if s.greedy:
             return int(np.argmax(logits))
         ids, probs = filtered_probabilities(logits, s)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from tokenizers import Tokenizer as _HFTokenizer
 
@@ -21,6 +23,24 @@ class Tokenizer:
         # The chat template writes special tokens as text; they must map to their ids.
         self._tok.no_truncation()
         self._tok.no_padding()
+
+    @classmethod
+    def _wrap(cls, hf: _HFTokenizer) -> Tokenizer:
+        made = cls.__new__(cls)
+        made._tok = hf
+        return made
+
+    def without_prefix_space(self) -> Tokenizer:
+        """A copy that tokenizes text as if it came in the middle of a text.
+
+        SentencePiece tokenizers put a space before the start of what they encode ("{" is
+        "▁{"): right for a prompt, wrong where one asks how a continuation tokenizes, which
+        is what a grammar constraint asks.
+        """
+        spec = json.loads(self._tok.to_str())
+        spec["normalizer"] = _without_prepend(spec.get("normalizer"))
+        spec["pre_tokenizer"] = _never_prepend(spec.get("pre_tokenizer"))
+        return Tokenizer._wrap(_HFTokenizer.from_str(json.dumps(spec)))
 
     @property
     def vocab_size(self) -> int:
@@ -41,6 +61,45 @@ class Tokenizer:
     def id_to_token(self, token_id: int) -> str | None:
         found = self._tok.id_to_token(token_id)
         return None if found is None else str(found)
+
+    def vocabulary(self) -> dict[str, int]:
+        """Every token as the vocabulary spells it (added tokens too), with its id."""
+        return {str(token): int(token_id) for token, token_id in self._tok.get_vocab(with_added_tokens=True).items()}
+
+    def added_tokens(self) -> dict[int, tuple[str, bool]]:
+        """Added tokens by id: their text, and whether they are special (never plain text)."""
+        return {int(i): (str(t.content), bool(t.special)) for i, t in self._tok.get_added_tokens_decoder().items()}
+
+    def decoder_config(self) -> dict[str, Any] | None:
+        """The decoder section of tokenizer.json: how token strings become text."""
+        decoder = self._tok.decoder
+        if decoder is None:
+            return None
+        config = json.loads(decoder.__getstate__())
+        return config if isinstance(config, dict) else None
+
+
+def _without_prepend(normalizer: Any) -> Any:
+    if not isinstance(normalizer, dict) or normalizer.get("type") == "Prepend":
+        return None
+    if normalizer.get("type") == "Sequence":
+        kept = [n for n in (_without_prepend(inner) for inner in normalizer.get("normalizers", [])) if n is not None]
+        return {**normalizer, "normalizers": kept}
+    return normalizer
+
+
+def _never_prepend(pre_tokenizer: Any) -> Any:
+    if not isinstance(pre_tokenizer, dict):
+        return pre_tokenizer
+    kind = pre_tokenizer.get("type")
+    if kind == "Sequence":
+        return {**pre_tokenizer, "pretokenizers": [_never_prepend(p) for p in pre_tokenizer.get("pretokenizers", [])]}
+    if kind == "Metaspace":
+        legacy = {"add_prefix_space": False} if "add_prefix_space" in pre_tokenizer else {}
+        return {**pre_tokenizer, "prepend_scheme": "never", **legacy}
+    if kind == "ByteLevel":
+        return {**pre_tokenizer, "add_prefix_space": False}
+    return pre_tokenizer
 
 
 class IncrementalDecoder:

@@ -1,0 +1,82 @@
+"""`response_format` as OpenAI's API spells it, checked and turned into a grammar.
+
+`{"type": "text"}` (or none) leaves the reply free; `{"type": "json_object"}` asks for any
+JSON object; `{"type": "json_schema", "json_schema": {"name": ..., "schema": {...},
+"strict": ...}}` for JSON that validates against the schema. The grammar is llguidance's
+(its JSON Schema compiler), and a schema it cannot enforce is refused here, with its reason,
+rather than half-enforced. `strict: false` lets it ignore the keywords it does not
+implement (a `format` it does not know, say) and enforce the rest.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import llguidance
+
+from desktop_app.core.errors import UserError
+
+RESPONSE_FORMAT_TYPES = ("text", "json_object", "json_schema")
+_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")  # what OpenAI accepts as a schema's name
+
+# Compact JSON, spaced as json.dumps spaces it: models write it naturally, and whitespace
+# the grammar allowed freely would let a sampled model pad a reply with blank lines until
+# it runs out of tokens. Applied over any "x-guidance" options in the client's schema.
+_LAYOUT: dict[str, Any] = {"whitespace_flexible": False, "item_separator": ", ", "key_separator": ": "}
+
+
+def _bad(message: str) -> UserError:
+    return UserError(
+        f"Invalid response_format: {message}",
+        hint='Use {"type": "json_object"}, or {"type": "json_schema", "json_schema": {"name": ..., "schema": {...}}}.',
+    )
+
+
+def response_format_schema(response_format: dict[str, Any] | None) -> tuple[dict[str, Any], bool] | None:
+    """The JSON Schema the reply must match and whether it is strict; None for free text."""
+    if response_format is None:
+        return None
+    if not isinstance(response_format, dict):
+        raise _bad(f"it must be an object, not {type(response_format).__name__}.")
+    kind = response_format.get("type")
+    if kind not in RESPONSE_FORMAT_TYPES:
+        raise _bad(f"type must be one of {', '.join(RESPONSE_FORMAT_TYPES)} (got {kind!r}).")
+    if kind == "text":
+        return None
+    if kind == "json_object":
+        return {"type": "object"}, True
+    spec = response_format.get("json_schema")
+    if not isinstance(spec, dict):
+        raise _bad('type "json_schema" needs a "json_schema" object with a name and a schema.')
+    name = spec.get("name")
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
+        raise _bad("json_schema.name must be 1 to 64 letters, digits, underscores or dashes.")
+    schema = spec.get("schema", {"type": "object"})
+    if not isinstance(schema, dict):
+        raise _bad(f"json_schema.schema must be a JSON Schema object, not {type(schema).__name__}.")
+    strict = spec.get("strict", False)
+    if strict is not None and not isinstance(strict, bool):
+        raise _bad("json_schema.strict must be true or false.")
+    return schema, bool(strict)
+
+
+def response_format_grammar(response_format: dict[str, Any] | None) -> str | None:
+    """llguidance's grammar for the reply, or None for free text; UserError if it is invalid."""
+    found = response_format_schema(response_format)
+    if found is None:
+        return None
+    schema, strict = found
+    overrides = {**_LAYOUT, "lenient": not strict}
+    try:
+        grammar = llguidance.LLMatcher.grammar_from_json_schema(
+            json.dumps(schema),
+            overrides=overrides,  # type: ignore[arg-type]  # the stub's TypedDict wants every key Optional
+        )
+    except (ValueError, TypeError) as exc:
+        raise _bad(f"the schema cannot be read: {exc}") from None
+    error = llguidance.LLMatcher.validate_grammar(grammar)
+    if error:
+        raise _bad(f"the schema cannot be enforced: {error}")
+    return grammar
