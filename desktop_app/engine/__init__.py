@@ -7,6 +7,10 @@
 from desktop_app.engine.events import Event, Finished, PromptPrepared, TextChunk
 from desktop_app.engine.generate import Engine, GenerationRequest, load_engine
 
+# GenerationRequest.response_format (OpenAI's json_object / json_schema) is enforced by a
+# grammar constraint on sampling; callers (the API server) may rely on it.
+supports_response_format = True
+
 __all__ = [
     "Engine",
     "Event",
@@ -15,4 +19,5 @@ __all__ = [
     "PromptPrepared",
     "TextChunk",
     "load_engine",
+    "supports_response_format",
 ]
