@@ -71,6 +71,8 @@ def test_the_bundle_has_the_model_and_none_of_the_export_tools(frozen_app: Path)
     assert (model / "model.q4.onnx.data").is_file()  # the weights, beside the graph
     assert not list(internal.glob("**/libonnxruntime_providers_cuda*"))
     assert (internal / "resources" / "icons" / "inkwell.svg").is_file()
+    # response_format's grammar library: its extension, and the metadata it reads on import
+    assert list((internal / "llguidance").glob("_lib*")) and list(internal.glob("llguidance-*.dist-info"))
 
 
 def test_the_self_test_passes_with_no_network(frozen_app: Path, tmp_path: Path) -> None:
