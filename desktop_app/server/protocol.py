@@ -267,7 +267,7 @@ def parse_chat(data: dict[str, Any], default_max_tokens: int) -> ApiCall:
     model = _model(data)
     messages = _messages(data)
     settings, stream, include_usage, response_format = _common(data, default_max_tokens)
-    request = GenerationRequest(messages=messages, settings=settings, response_format=response_format)
+    request = _request(messages=messages, settings=settings, response_format=response_format)
     return ApiCall("chat", model, request, stream, include_usage)
 
 
@@ -282,5 +282,14 @@ def parse_completion(data: dict[str, Any]) -> ApiCall:
     if not isinstance(prompt, str) or not prompt:
         raise bad("'prompt' must be a non-empty string.", "prompt", "invalid_type")
     settings, stream, include_usage, response_format = _common(data, COMPLETIONS_DEFAULT_MAX_TOKENS)
-    request = GenerationRequest(prompt=prompt, settings=settings, response_format=response_format)
+    request = _request(prompt=prompt, settings=settings, response_format=response_format)
     return ApiCall("completion", model, request, stream, include_usage)
+
+
+def _request(**fields: Any) -> GenerationRequest:
+    """The engine's request; what it refuses (a JSON Schema it cannot enforce) is the client's 400."""
+    try:
+        return GenerationRequest(**fields)
+    except UserError as exc:
+        param = "response_format" if "response_format" in exc.message else None
+        raise bad(exc.message, param, "invalid_value") from None

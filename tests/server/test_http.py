@@ -89,6 +89,16 @@ def test_malformed_json_is_400(running: Running) -> None:
         ({"tools": [{"type": "function", "function": {"name": "f"}}]}, "tools"),
         ({"messages": [{"role": "tool", "content": "42", "tool_call_id": "a"}]}, "messages"),
         ({"response_format": {"type": "yaml"}}, "response_format"),
+        # A schema the grammar library cannot enforce (an unsatisfiable range)
+        (
+            {
+                "response_format": {
+                    "type": "json_schema",
+                    "json_schema": {"name": "n", "schema": {"type": "integer", "minimum": 5, "maximum": 1}},
+                }
+            },
+            "response_format",
+        ),
     ],
 )
 def test_wrong_types_and_values_are_400_naming_the_field(running: Running, change: dict[str, Any], param: str) -> None:

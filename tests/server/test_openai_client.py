@@ -126,21 +126,24 @@ def test_an_unknown_model_is_404_through_the_client(client: Any) -> None:
     assert caught.value.code == "model_not_found"
 
 
-def test_response_format_is_refused_until_the_engine_can_constrain(client: Any, running: Running) -> None:
-    assert not getattr(desktop_app.engine, "supports_response_format", False)
-    with pytest.raises(openai.BadRequestError) as caught:
-        client.chat.completions.create(model="fake-model", messages=HELLO, response_format={"type": "json_object"})
-    assert "response_format is not supported by this server yet" in str(caught.value)
-    assert running.engine.requests == []
+def test_response_format_reaches_the_engine_that_enforces_it(client: Any, running: Running) -> None:
+    assert desktop_app.engine.supports_response_format is True
+    client.chat.completions.create(model="fake-model", messages=HELLO, response_format={"type": "json_object"})
+    assert running.engine.requests[-1].response_format == {"type": "json_object"}
     # A text response_format is no constraint at all.
     client.chat.completions.create(model="fake-model", messages=HELLO, response_format={"type": "text"})
     assert running.engine.requests[-1].response_format is None
 
 
-def test_response_format_is_passed_to_an_engine_that_supports_it(
-    client: Any, running: Running, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(desktop_app.engine, "supports_response_format", True, raising=False)
+def test_a_schema_the_engine_cannot_enforce_is_a_400_with_its_reason(client: Any, running: Running) -> None:
+    schema = {"type": "json_schema", "json_schema": {"name": "x", "schema": {"type": "strin"}}}
+    with pytest.raises(openai.BadRequestError) as caught:
+        client.chat.completions.create(model="fake-model", messages=HELLO, response_format=schema)
+    assert "Invalid type: strin" in str(caught.value) and caught.value.param == "response_format"
+    assert running.engine.requests == []
+
+
+def test_a_json_schema_is_passed_as_the_client_sent_it(client: Any, running: Running) -> None:
     schema = {"type": "json_schema", "json_schema": {"name": "city", "schema": {"type": "object"}}}
     client.chat.completions.create(model="fake-model", messages=HELLO, response_format=schema)
     assert running.engine.requests[-1].response_format == schema

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import weakref
 from dataclasses import replace
@@ -296,10 +297,19 @@ def test_unfused_models_copy_the_cache(tiny_model_dir, tmp_path) -> None:  # typ
     assert isinstance(engine.model.empty_cache(), KVCache)
 
 
-def test_a_response_format_is_refused_not_ignored(tiny_engine) -> None:  # type: ignore[no-untyped-def]
-    request = replace(ask("Hello"), response_format={"type": "json_object"})
-    with pytest.raises(UserError, match="response format"):
-        list(tiny_engine.generate(request))
+def test_a_response_format_is_enforced_not_ignored(tiny_engine) -> None:  # type: ignore[no-untyped-def]
+    # The tiny model writes noise; under the constraint the noise is JSON of the schema, and
+    # the reply ends where the JSON does.
+    schema = {"type": "object", "properties": {"kind": {"enum": ["a", "b"]}}, "required": ["kind"]}
+    schema["additionalProperties"] = False
+    response_format = {"type": "json_schema", "json_schema": {"name": "kind", "schema": schema}}
+    settings = GenerationSettings(temperature=1.0, top_k=0, seed=3, num_alternatives=2, max_new_tokens=40)
+    _, finished = run(tiny_engine, replace(ask("Hello", settings), response_format=response_format))
+    for done in finished:
+        assert json.loads(done.text) in ({"kind": "a"}, {"kind": "b"}), done.text
+        assert done.stats.finish_reason is FinishReason.STOP_TOKEN
+    _, [free] = run(tiny_engine, ask("Hello", replace(settings, num_alternatives=1)))
+    assert free.text not in ('{"kind": "a"}', '{"kind": "b"}')  # the same model left alone
 
 
 def test_openai_penalties_count_the_reply_and_not_the_prompt(endless, monkeypatch) -> None:  # type: ignore[no-untyped-def]
