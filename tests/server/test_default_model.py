@@ -61,3 +61,41 @@ def test_a_growing_conversation_reuses_the_cached_prefix(client: Any) -> None:
     # Everything the first request sent is a prefix of the second's prompt: it is not run again.
     assert cached >= first.usage.prompt_tokens
     assert cached < second.usage.prompt_tokens
+
+
+CITY = {
+    "type": "object",
+    "properties": {
+        "city": {"type": "string"},
+        "country": {"type": "string"},
+        "population": {"type": "integer", "minimum": 0},
+        "size": {"enum": ["small", "medium", "large"]},
+    },
+    "required": ["city", "country", "population", "size"],
+    "additionalProperties": False,
+}
+
+
+def test_json_schema_output_validates_streamed_and_whole(client: Any) -> None:
+    import json
+
+    import jsonschema
+
+    response_format = {"type": "json_schema", "json_schema": {"name": "city", "schema": CITY, "strict": True}}
+    question = [{"role": "user", "content": "Describe Paris."}]
+    whole = client.chat.completions.create(
+        model=MODEL_ID, messages=question, temperature=1.0, seed=5, n=2, max_tokens=200, response_format=response_format
+    )
+    for choice in whole.choices:
+        assert choice.finish_reason == "stop", choice.message.content
+        jsonschema.validate(json.loads(choice.message.content), CITY)
+    # Streamed, the text arrives in pieces that add up to the same kind of JSON.
+    chunks = list(
+        client.chat.completions.create(
+            model=MODEL_ID, messages=question, temperature=0, max_tokens=200, response_format=response_format,
+            stream=True,
+        )
+    )  # fmt: skip
+    streamed = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    jsonschema.validate(json.loads(streamed), CITY)
+    assert [c.choices[0].finish_reason for c in chunks if c.choices and c.choices[0].finish_reason] == ["stop"]
