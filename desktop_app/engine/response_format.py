@@ -3,9 +3,10 @@
 `{"type": "text"}` (or none) leaves the reply free; `{"type": "json_object"}` asks for any
 JSON object; `{"type": "json_schema", "json_schema": {"name": ..., "schema": {...},
 "strict": ...}}` for JSON that validates against the schema. The grammar is llguidance's
-(its JSON Schema compiler), and a schema it cannot enforce is refused here, with its reason,
-rather than half-enforced. `strict: false` lets it ignore the keywords it does not
-implement (a `format` it does not know, say) and enforce the rest.
+(its JSON Schema compiler). A schema it cannot enforce (a bad type, an empty range, a
+dangling $ref) is refused here with its reason. Keywords it does not implement (`if`,
+`not`, an unknown `format`) are refused under `strict: true`; otherwise, as OpenAI's
+non-strict mode promises no more, they are ignored and the rest is enforced.
 """
 
 from __future__ import annotations
