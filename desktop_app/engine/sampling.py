@@ -54,11 +54,17 @@ def banned_ngram_tokens(history: Sequence[int], n: int) -> set[int]:
 def filtered_probabilities(logits: np.ndarray, settings: GenerationSettings) -> tuple[np.ndarray, np.ndarray]:
     """Candidate token ids and their probabilities after temperature, top-k, top-p, min-p."""
     scaled = logits.astype(np.float64) / settings.temperature
-    if 0 < settings.top_k < scaled.size:
-        ids = np.argpartition(scaled, -settings.top_k)[-settings.top_k :]
+    finite = np.isfinite(scaled)
+    # A grammar leaves most of the vocabulary at -inf, and partitioning that many equal
+    # values is numpy's slow case (6 ms against 0.4 ms on 49k tokens): rank only the rest.
+    candidates = None if finite.all() else np.flatnonzero(finite)
+    values = scaled if candidates is None else scaled[candidates]
+    if 0 < settings.top_k < values.size:
+        ids = np.argpartition(values, -settings.top_k)[-settings.top_k :]
     else:
-        ids = np.arange(scaled.size)
-    ids = ids[np.isfinite(scaled[ids])]
+        ids = np.arange(values.size)
+    if candidates is not None:
+        ids = candidates[ids]
     order = np.argsort(-scaled[ids], kind="stable")
     ids = ids[order]
     values = scaled[ids]

@@ -20,7 +20,7 @@ from desktop_app.core.generation import GenerationSettings
 from desktop_app.engine import GenerationRequest, supports_response_format
 from desktop_app.engine.constraints import GrammarConstraints, TokenConstraint
 from desktop_app.engine.response_format import response_format_grammar
-from desktop_app.engine.sampling import Sampler
+from desktop_app.engine.sampling import Sampler, filtered_probabilities
 from desktop_app.engine.tokenizer import Tokenizer
 from desktop_app.engine.vocabulary import token_bytes
 from tests.unit.engine.small_tokenizers import byte_level_bpe, sentencepiece_bpe
@@ -158,3 +158,14 @@ def test_penalties_that_ban_every_allowed_token_give_way_to_the_grammar() -> Non
     open_logits = np.zeros(8, dtype=np.float32)
     open_logits[3] = 5.0
     assert Sampler(GenerationSettings(temperature=0.0, no_repeat_ngram_size=1), seed=0)(open_logits, [3]) != 3
+
+
+def test_top_k_over_masked_logits_ranks_the_allowed_tokens_only() -> None:
+    rng = np.random.default_rng(0)
+    logits = np.full(5000, -np.inf, dtype=np.float32)
+    allowed = rng.choice(5000, 300, replace=False)
+    logits[allowed] = rng.normal(0, 2, 300)
+    settings = GenerationSettings(temperature=1.0, top_k=40, top_p=1.0, min_p=0.0)
+    ids, probs = filtered_probabilities(logits, settings)
+    expected = allowed[np.argsort(-logits[allowed])[:40]]
+    assert list(ids) == list(expected) and np.isclose(probs.sum(), 1.0)
