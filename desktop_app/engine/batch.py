@@ -6,9 +6,9 @@ at each row's own length: the graph derives seqlens_k per row from the attention
 row sums). A new sequence is prefilled alone into its row (a row of a C-contiguous buffer
 is itself contiguous, so it binds as a batch of one), one chunk per `step()` so that the
 rows already decoding keep streaming; then every decoding row advances one token per
-batched forward. Each sequence keeps its own sampler, stop filter, detokenizer and cancel
-event, and reports the same events as Engine.generate (PromptPrepared, TextChunk,
-Finished). Rows free up as sequences finish and keep their tokens: a later prompt that
+batched forward. Each sequence keeps its own sampler, stop filter, detokenizer, cancel
+event and, for a response_format, a grammar constraint per alternative; it reports the
+same events as Engine.generate (PromptPrepared, TextChunk, Finished). Rows free up as sequences finish and keep their tokens: a later prompt that
 starts the same way reuses that row's prefix.
 
 Only graphs with in-place GroupQueryAttention on the CPU batch this way (`open_batch_decoder`
@@ -19,14 +19,15 @@ from __future__ import annotations
 
 import secrets
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from time import perf_counter
 
 import numpy as np
 import onnxruntime as ort
 
-from desktop_app.core.errors import UserError
 from desktop_app.core.generation import FinishReason
+from desktop_app.engine.constraints import TokenConstraint
 from desktop_app.engine.events import Event, Finished, PromptPrepared, TextChunk
 from desktop_app.engine.generate import PREFILL_CHUNK, Engine, GenerationRequest, PromptPlan
 from desktop_app.engine.onnx_model import common_prefix_length
@@ -54,6 +55,7 @@ class _Alternative:
     pieces: list[str] = field(default_factory=list)
     first_at: float | None = None
     next_token: int | None = None  # sampled, to be run by the next forward
+    constraint: TokenConstraint | None = None  # the response_format's grammar, fresh per alternative
 
 
 class BatchSequence:
@@ -73,6 +75,7 @@ class BatchSequence:
         self.alternatives: list[_Alternative] = []
         self.finished: dict[int, Finished] = {}
         self._events: list[Event] = []
+        self.make_constraint: Callable[[], TokenConstraint] | None = None
 
     @property
     def prefilling(self) -> bool:
@@ -138,12 +141,12 @@ class BatchDecoder:
 
     def add(self, request: GenerationRequest, cancel: threading.Event) -> BatchSequence:
         """Take a request into free rows; it is prefilled by the next steps. UserError if
-        its prompt does not fit the context (nothing is taken then)."""
+        its prompt does not fit the context or its response_format cannot be enforced
+        (nothing is taken then)."""
         if not self.can_add(request):
             raise ValueError("not enough free rows for this request")
-        if request.response_format is not None:  # as Engine.generate: refused, never ignored
-            raise UserError("This engine cannot constrain replies to a response format yet.")
         engine = self.engine
+        make_constraint = engine.constraints(request)  # a schema it cannot enforce: UserError, no row taken
         anchor = engine._trim_anchor  # a chat's cut stays where the chat made it
         try:
             plan = engine.build_prompt(request)
@@ -158,6 +161,7 @@ class BatchDecoder:
         rows = [first, *free[: request.settings.num_alternatives - 1]]
         self._reserve(min(len(prompt) + request.settings.max_new_tokens, engine.context_length))
         sequence = BatchSequence(request, cancel, plan, rows)
+        sequence.make_constraint = make_constraint
         sequence.reused = sequence.position = shared[best]
         del self._tokens[first][sequence.reused :]
         for row in rows:
@@ -229,6 +233,7 @@ class BatchDecoder:
                 logits if index == 0 else logits.copy(),
                 started,
                 sequence.seed + index,
+                constraint=sequence.make_constraint() if sequence.make_constraint is not None else None,
             )
             sequence.alternatives.append(alt)
         return len(chunk)
@@ -240,12 +245,15 @@ class BatchDecoder:
         if sequence.cancel.is_set():
             reason = FinishReason.CANCELLED
         else:
-            token = alt.sampler(alt.logits, alt.history)
+            logits = alt.logits if alt.constraint is None else alt.constraint.allowed(alt.logits)
+            token = alt.sampler(logits, alt.history)
             if alt.first_at is None:
                 alt.first_at = perf_counter()
             if token in self.engine.stop_token_ids:
                 reason = FinishReason.STOP_TOKEN
             else:
+                if alt.constraint is not None:
+                    alt.constraint.advance(token)
                 alt.generated.append(token)
                 alt.history.append(token)
                 piece = alt.stops.feed(alt.decoder.push(token))
@@ -254,6 +262,8 @@ class BatchDecoder:
                     sequence._emit(TextChunk(piece, alt.index))
                 if alt.stops.stopped:
                     reason = FinishReason.STOP_SEQUENCE
+                elif alt.constraint is not None and alt.constraint.done:  # the JSON is complete
+                    reason = FinishReason.STOP_TOKEN
                 elif len(alt.generated) >= settings.max_new_tokens:
                     reason = FinishReason.LENGTH
                 elif len(self._tokens[alt.row]) + 1 >= self.engine.context_length:

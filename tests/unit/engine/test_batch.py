@@ -3,6 +3,7 @@ every row must write what the same request writes alone through Engine.generate.
 
 from __future__ import annotations
 
+import json
 import threading
 from dataclasses import replace
 
@@ -119,11 +120,41 @@ def test_openai_penalties_count_each_rows_reply_and_not_its_prompt(engine, monke
         assert [counted for _, counted in calls] == [0, 0, 1, 2, 3, 4]
 
 
-def test_a_response_format_is_refused_not_ignored(engine) -> None:  # type: ignore[no-untyped-def]
-    batch = BatchDecoder(engine, 2)
-    with pytest.raises(UserError, match="response format"):
+KIND = {
+    "type": "json_schema",
+    "json_schema": {
+        "name": "kind",
+        "schema": {
+            "type": "object",
+            "properties": {"kind": {"enum": ["a", "b"]}, "n": {"type": "integer", "minimum": 0, "maximum": 99}},
+            "required": ["kind", "n"],
+            "additionalProperties": False,
+        },
+    },
+}
+
+
+def test_a_response_format_is_enforced_in_its_rows_and_only_there(tiny_gguf_engine) -> None:  # type: ignore[no-untyped-def]
+    engine = tiny_gguf_engine("F32")  # with its stop token: the grammar's end of reply
+    sampled = replace(GREEDY, temperature=1.0, top_k=0, seed=4, num_alternatives=2, max_new_tokens=30)
+    constrained = replace(ask(PROMPTS[1]), settings=sampled, response_format=KIND)
+    free = ask(PROMPTS[0], max_new_tokens=30)
+    batch = BatchDecoder(engine, 3)
+    sequences = [batch.add(constrained, threading.Event()), batch.add(free, threading.Event())]
+    events = drain(batch, sequences)
+    json_rows, free_row = finished(events[0]), finished(events[1])
+    for done in json_rows:
+        assert json.loads(done.text)["kind"] in ("a", "b"), done.text
+        assert done.stats.finish_reason is FinishReason.STOP_TOKEN
+    assert [f.text for f in json_rows] == [f.text for f in alone(engine, constrained)]
+    assert [f.text for f in free_row] == [f.text for f in alone(engine, free)]  # its neighbour is left free
+
+
+def test_a_response_format_that_cannot_be_enforced_takes_no_row(engine) -> None:  # type: ignore[no-untyped-def]
+    batch = BatchDecoder(engine, 2)  # this engine's stop tokens were taken away: JSON could never end
+    with pytest.raises(UserError, match="end-of-reply token"):
         batch.add(replace(ask(PROMPTS[0]), response_format={"type": "json_object"}), threading.Event())
-    assert batch.free_rows == 2
+    assert batch.free_rows == 2 and not batch.active
 
 
 def test_a_sequence_joins_mid_batch_and_a_long_prompt_does_not_stall_the_others(engine) -> None:  # type: ignore[no-untyped-def]
