@@ -4,7 +4,6 @@ and a tiny random Llama from a GGUF file (a SentencePiece vocabulary with byte p
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,10 +13,7 @@ import pytest
 from desktop_app.core.chat import ChatMessage
 from desktop_app.core.errors import UserError
 from desktop_app.core.generation import FinishReason, GenerationSettings
-from desktop_app.core.manifest import ModelManifest
-from desktop_app.core.paths import bundled_models_dir
 from desktop_app.engine import Engine, Finished, GenerationRequest, TextChunk, load_engine
-from desktop_app.models.registry import DEFAULT_MODEL_ID
 
 pytestmark = pytest.mark.slow
 
@@ -39,22 +35,9 @@ def person_format(strict: bool = True) -> dict[str, Any]:
     return {"type": "json_schema", "json_schema": {"name": "person", "schema": PERSON, "strict": strict}}
 
 
-def is_prepared(folder: Path) -> bool:
-    if not (folder / "manifest.json").is_file():
-        return False
-    manifest = ModelManifest.read(folder)
-    return all((folder / variant.file).is_file() for variant in manifest.variants)
-
-
 @pytest.fixture(scope="module")
-def default_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
-    """The default model as `make model` leaves it in the checkout; prepared here if it is not."""
-    folder = bundled_models_dir() / DEFAULT_MODEL_ID
-    if not is_prepared(folder):
-        from desktop_app.models.prepare import prepare_default
-
-        folder = prepare_default(tmp_path_factory.mktemp("default-model"))
-    yield load_engine(folder, provider="cpu", threads=2)
+def default_engine(default_model_dir: Path) -> Engine:
+    return load_engine(default_model_dir, provider="cpu", threads=2)
 
 
 def generate(engine: Engine, request: GenerationRequest) -> list[Finished]:
