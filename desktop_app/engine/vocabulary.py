@@ -7,7 +7,8 @@ tokenizer's decoder lists the steps that turn token strings into text; they are 
 here one token at a time, so a token holding part of a multi-byte character keeps its
 bytes (decoding a lone token with the tokenizer would give U+FFFD instead). Replaying the
 decoder, rather than guessing the kind from the vocabulary, also reads right the mixed
-decoders that GGUF conversions write (SmolLM2's has ByteFallback, Replace and ByteLevel).
+decoders that transformers' GGUF conversion writes (SmolLM2's: ByteFallback, Replace and
+ByteLevel), which llguidance's own tokenizer.json reader takes for SentencePiece.
 """
 
 from __future__ import annotations

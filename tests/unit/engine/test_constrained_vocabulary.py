@@ -57,8 +57,9 @@ def test_sentencepiece_tokens_spell_the_text_with_byte_pieces(tmp_path: Path, te
 
 
 def test_a_gguf_conversions_mixed_decoder_is_read_as_byte_level(tmp_path: Path) -> None:
-    # What transformers writes for SmolLM2's GGUF (the default model): SentencePiece steps
-    # before ByteLevel. Read as SentencePiece, " {" would be the bytes of "Ġ{".
+    # What transformers' GGUF conversion writes for SmolLM2 (models prepared before Inkwell
+    # built GGUF tokenizers itself): SentencePiece steps before ByteLevel. Read as
+    # SentencePiece, as llguidance's own reader does, " {" would be the bytes of "Ġ{".
     mixed = decoders.Sequence(
         [decoders.ByteFallback(), decoders.Fuse(), decoders.Replace("▁", " "), decoders.ByteLevel()]
     )
