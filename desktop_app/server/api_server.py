@@ -378,7 +378,7 @@ class _Handler(BaseHTTPRequestHandler):
         shapes = Shapes(call.kind, info.model_id)
         results: list[Finished] = []
         if call.stream:
-            self._stream(call, shapes, prepared, events, handle, results)
+            self._stream(call, info, shapes, prepared, events, handle, results)
         else:
             for event in events:
                 if self._client_gone():
@@ -387,7 +387,12 @@ class _Handler(BaseHTTPRequestHandler):
                     results.append(event)
                 elif isinstance(event, Failed):
                     raise ApiError(500, event.message, error_type="server_error")
+            self._record(call, info, results)
             self._send_json(200, shapes.whole(results, self._usage(prepared, results)))
+
+    def _record(self, call: ApiCall, info: EngineInfo, results: list[Finished]) -> None:
+        """Hand the exchange to the history (when saving is on) before the client hears the
+        end, so that whoever reads the history after an answer finds it there."""
         if self.api.history is not None:
             self.api.history.record(call.request, info.model_id, info.provider_name, results)
 
@@ -431,6 +436,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _stream(
         self,
         call: ApiCall,
+        info: EngineInfo,
         shapes: Shapes,
         prepared: PromptPrepared,
         events: Iterator[HandleEvent],
@@ -465,6 +471,7 @@ class _Handler(BaseHTTPRequestHandler):
             elif isinstance(event, Failed):
                 self._write_event(ApiError(500, event.message, error_type="server_error").body())
                 break
+        self._record(call, info, results)
         if with_usage and results:
             self._write_event(shapes.usage_chunk(self._usage(prepared, results)))
         self._write_event("[DONE]")
