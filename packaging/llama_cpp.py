@@ -118,7 +118,7 @@ def download_sdist(cache: Path) -> Path:
     if not sdist.exists():
         cache.mkdir(parents=True, exist_ok=True)
         pip(
-            "download", "--quiet", "--no-deps", "--no-binary", ":all:", "--no-build-isolation",
+            "download", "--quiet", "--no-deps", "--no-binary", ":all:",
             f"llama-cpp-python=={VERSION}", "-d", str(cache),
         )  # fmt: skip
     return sdist
