@@ -48,10 +48,20 @@ def run_clients(running: Any, clients: int, requests: int) -> list[tuple[int, An
     return answers
 
 
+def settled(running: Any) -> None:
+    """Wait until no handler holds a request: one lets go of it just after its client has
+    read the last byte, so run_clients can return before the last is counted served."""
+    deadline = time.monotonic() + 5
+    while running.server.pending and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert running.server.pending == 0
+
+
 @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads the memory from /proc (Linux)")
 def test_eight_clients_a_hundred_requests_none_lost_memory_flat(start_server: Any) -> None:
     running = start_server(engine=ServerFakeEngine(delay_s=0.005), max_pending=4)
     run_clients(running, 8, 30)  # warm up: threads, imports, buffers
+    settled(running)
     before, served_before = rss_mb(), running.server.requests_served
     answers = run_clients(running, 8, 100)
     grown = rss_mb() - before
@@ -70,10 +80,6 @@ def test_eight_clients_a_hundred_requests_none_lost_memory_flat(start_server: An
             assert text == "Paris is the capital of France."
         else:
             assert answer["choices"][0]["message"]["content"] == "Paris is the capital of France."
-    # A handler lets go of its request just after the client has read the last byte.
-    deadline = time.monotonic() + 5
-    while running.server.pending and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert running.server.pending == 0
+    settled(running)
     assert running.server.requests_served - served_before == statuses[200]  # a refusal never reached the model
     assert grown < 30, f"memory grew by {grown:.1f} MB"
