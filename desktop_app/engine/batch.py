@@ -172,11 +172,13 @@ class BatchDecoder:
 
     # ---- the step ----
 
-    def step(self) -> None:
+    def step(self, sampled: Callable[[], None] | None = None) -> None:
         """Prefill a chunk of each sequence still prefilling, oldest first, until a chunk's
         worth of prompt tokens ran (so a burst of short prompts starts together and a long
         one does not stall the others); then sample a token for every decoding row and run
-        them all in one forward pass."""
+        them all in one forward pass. `sampled` is called between the two, when each
+        sequence's new text waits in take_events(): a caller that reports there streams
+        every token one forward pass sooner."""
         budget = PREFILL_CHUNK
         for sequence in [s for s in self._sequences if s.prefilling]:
             if budget <= 0:
@@ -188,6 +190,8 @@ class BatchDecoder:
             for alt in sequence.alternatives
             if alt.index not in sequence.finished and self._sample(sequence, alt)
         ]
+        if sampled is not None:
+            sampled()
         if running:
             self._forward(running)
         self._sequences = [s for s in self._sequences if not s.done]

@@ -319,13 +319,16 @@ class Scheduler:
             for handle in joining:
                 self._join(batch, handle)
             try:
-                batch.step()
+                batch.step(self._report_members)  # each token before the next forward pass
             except Exception:
                 log.exception("Batched generation failed")
                 self._fail_batch()
                 return
-            for handle, sequence in list(self._members.items()):
-                self._report(handle, sequence)
+            self._report_members()
+
+    def _report_members(self) -> None:
+        for handle, sequence in list(self._members.items()):
+            self._report(handle, sequence)
 
     def _join(self, batch: BatchDecoder, handle: GenerationHandle) -> None:
         handle._emit(Started())

@@ -232,3 +232,38 @@ def test_a_burst_of_short_prompts_starts_in_one_step(engine) -> None:  # type: i
     assert sum(len(s.plan.token_ids) for s in sequences) < PREFILL_CHUNK
     batch.step()
     assert all(not s.prefilling and len(s.alternatives[0].generated) == 1 for s in sequences)
+
+
+def test_each_token_waits_for_its_reader_before_the_next_forward_pass(engine) -> None:  # type: ignore[no-untyped-def]
+    """step(sampled) hands over every sampled token before the forward pass that follows
+    it, so a stream shows it one pass sooner; the text is the same as without the hook."""
+    batch = BatchDecoder(engine, 2)
+    sequences = [batch.add(ask(PROMPTS[0]), threading.Event()), batch.add(ask(PROMPTS[1]), threading.Event())]
+    passes = 0
+    forward = batch._forward
+
+    def counted(running):  # type: ignore[no-untyped-def]
+        nonlocal passes
+        passes += 1
+        forward(running)
+
+    batch._forward = counted  # type: ignore[method-assign]
+    seen: list[tuple[int, int]] = []  # (passes so far, chunks handed over at this call)
+    texts = ["", ""]
+
+    def sampled() -> None:
+        chunks = 0
+        for i, sequence in enumerate(sequences):
+            for event in sequence.take_events():
+                if isinstance(event, TextChunk):
+                    texts[i] += event.text
+                    chunks += 1
+        seen.append((passes, chunks))
+
+    while batch.active:
+        batch.step(sampled)
+    # The first call follows the prefill, before any decoding pass; then one per pass.
+    assert seen[0] == (0, 2)
+    assert [p for p, _ in seen] == list(range(len(seen)))
+    assert sum(c for _, c in seen) > len(seen)  # text arrived through the hook, pass by pass
+    assert texts == [alone(engine, ask(p))[0].text for p in PROMPTS[:2]]
