@@ -73,24 +73,6 @@ def test_the_import_follows_llama_cpp(arch: str, qtype: str, tiny_gguf, imported
     assert report.holds(0.98, 0.01), f"{arch} {qtype}: {report}"
 
 
-@pytest.mark.parametrize("qtype", ["Q4_K_M", "Q5_1"])
-def test_block_sums_by_reduce_sum_follow_llama_cpp(  # type: ignore[no-untyped-def]
-    qtype: str, tiny_gguf, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Long rows (an 8B model's FFN) sum their blocks with ReduceSum, not the small
-    product the tiny files use: forced here on every row, the import still follows llama.cpp."""
-    from desktop_app.models import gguf_graph
-
-    monkeypatch.setattr(gguf_graph, "SUMS_BY_PRODUCT", 0)
-    gguf = tiny_gguf("llama", qtype)
-    model_dir = prepare_model(gguf, tmp_path, model_id="summed", force=True)
-    graph = (model_dir / "model.q4.onnx").read_bytes()
-    assert b"ReduceSum" in graph
-    ids = oracle.held_out_ids(gguf)
-    report = oracle.faithfulness(engine_logits(model_dir, ids), oracle.llama_logits(gguf, ids), ids)
-    assert report.holds(0.98, 0.01), f"llama {qtype}, block sums by ReduceSum: {report}"
-
-
 @pytest.mark.parametrize("arch", ["llama", "gemma2", "qwen2"])
 def test_a_raw_prompt_is_tokenized_as_llama_cpp_tokenizes_it(arch: str, tiny_gguf, imported) -> None:  # type: ignore[no-untyped-def]
     """BOS first where the file's add_bos_token says so (Gemma and Llama continue nonsense
@@ -207,13 +189,14 @@ def test_models_check_reports_llama_cpp_on_the_source_file(  # type: ignore[no-u
 # On a real model the issue's argmax bar measures llama.cpp's own rounding more than the
 # route: llama.cpp rounds activations to 8 bits (by blocks of 256 for K-quants) and keeps
 # an F16 KV cache, and SmolLM2's activations have outliers that make both count. Reading
-# the same file with an F32 cache instead, llama.cpp agrees with itself at only 92.7% to
-# 97.3% of the 109 positions of the short held-out text, and its two perplexities differ
-# by up to 2.2%. Its rounding also differs by CPU: on an AVX2-only EPYC (2026-12-03) the
-# Q5_K_M file read with fp32 activations by this route sat 3.6% below llama.cpp's F16-cache
-# perplexity, against under 3% on an AVX-512 one. So the default model is held to what
-# llama.cpp holds itself to, measured on the machine the test runs on: the perplexity
-# within 3% of the nearer of llama.cpp's two readings (F16 and F32 cache).
+# the same file with an F32 cache instead, llama.cpp agrees with itself at only 94-96% of
+# the 1,175 positions of Inkwell's held-out texts, and its rounding differs by CPU (an
+# AVX2-only EPYC and an AVX-512 one give different figures). On 109 tokens one flipped
+# near-tie moves the argmax by a point and the perplexity by up to 4%; over all 1,175 every
+# type's perplexity was within 0.9% of llama.cpp's (2026-12-03). So each type is held to
+# issue 16's 1% on the perplexity, against the nearer of llama.cpp's two readings of the
+# file (F16 and F32 cache), and to llama.cpp's own argmax agreement with a two-point margin,
+# both measured on the machine the test runs on.
 
 
 def llama_logits_f32_cache(gguf: Path, ids: list[int]) -> np.ndarray:
@@ -241,47 +224,23 @@ def engine_logits_of(gguf: Path, folder: Path, ids: list[int]) -> np.ndarray:
         shutil.rmtree(model)  # ~100 MB a type
 
 
-def within_llama_cpp_s_readings(ours: np.ndarray, gguf: Path, ids: list[int], ppl_tolerance: float) -> tuple[bool, str]:
-    """Ours against llama.cpp's F16-cache reading (the argmax) and against the nearer of its
-    F16- and F32-cache perplexities; the verdict and a line that says all three."""
-    f16 = oracle.faithfulness(ours, oracle.llama_logits(gguf, ids), ids)
-    f32 = oracle.faithfulness(ours, llama_logits_f32_cache(gguf, ids), ids)
-    nearer = min(abs(f16.ppl_ratio - 1), abs(f32.ppl_ratio - 1))
-    line = f"{f16}; llama.cpp with an F32 cache: perplexity {f32.their_ppl:.4g} ({f32.ppl_ratio - 1:+.3%} from ours)"
-    return nearer <= ppl_tolerance, line
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("qtype", oracle.SMOLLM2_QTYPES)
-def test_the_default_model_in_each_type_stays_within_llama_cpp_s_own_spread(  # type: ignore[no-untyped-def]
+def test_the_default_model_in_each_type_follows_llama_cpp_over_the_held_out_texts(  # type: ignore[no-untyped-def]
     qtype: str, smollm2_gguf, tmp_path: Path
 ) -> None:
-    """Each type, fallbacks and recipes included, on the short held-out text (109 tokens):
-    as close to llama.cpp as llama.cpp with an F32 cache comes (>= 92.7% of the argmaxes
-    there), with a margin, and the perplexity within 3% of one of llama.cpp's two readings.
-    Reading another type's file instead misses by far (60-84% and 5-12%) except between the
-    near-lossless Q6_K and Q8_0, which this text cannot tell apart."""
+    """Each type, fallbacks and recipes included, over all of Inkwell's held-out texts
+    (1,175 tokens): the perplexity within 1% of the nearer of llama.cpp's F16- and F32-cache
+    readings, and the argmax agreeing with llama.cpp (F16 cache) within two points of how
+    often its F32-cache reading does. (On the short held-out text, reading another type's
+    file instead missed the perplexity by 5-12%, except between Q6_K and Q8_0.)"""
     gguf = smollm2_gguf(qtype)
-    ids = oracle.held_out_ids(gguf)
-    ours = engine_logits_of(gguf, tmp_path, ids)
-    agreement = oracle.faithfulness(ours, oracle.llama_logits(gguf, ids), ids).argmax_agreement
-    close, line = within_llama_cpp_s_readings(ours, gguf, ids, 0.03)
-    print(f"SmolLM2 {qtype}: {line}")
-    assert agreement >= 0.90 and close, f"SmolLM2 {qtype}: {line}"
-
-
-@pytest.mark.slow
-def test_the_default_model_meets_the_perplexity_bar_over_the_held_out_texts(  # type: ignore[no-untyped-def]
-    smollm2_gguf, tmp_path: Path
-) -> None:
-    """Q4_K_M, the usual download, over all of Inkwell's held-out texts (1,175 tokens):
-    perplexity within issue 16's 1%, and the argmax within two points of how often
-    llama.cpp's F32-cache reading agrees with llama.cpp. (That reading shares llama.cpp's
-    rounding of activations, so it sits nearer than any independent computation: measured
-    95.2%, against 95.9% for this route with fp32 activations and 94.5% as shipped.)"""
-    gguf = smollm2_gguf("Q4_K_M")
     ids = oracle.held_out_ids(gguf, "\n\n".join(held_out_texts()))
-    report = oracle.faithfulness(engine_logits_of(gguf, tmp_path, ids), oracle.llama_logits(gguf, ids), ids)
-    itself = oracle.faithfulness(llama_logits_f32_cache(gguf, ids), oracle.llama_logits(gguf, ids), ids)
-    print(f"SmolLM2 Q4_K_M over {len(ids)} tokens: {report}; llama.cpp, F32 cache: {itself}")
-    assert report.holds(itself.argmax_agreement - 0.02, 0.01), f"{report}; llama.cpp with an F32 cache: {itself}"
+    ours = engine_logits_of(gguf, tmp_path, ids)
+    theirs, f32 = oracle.llama_logits(gguf, ids), llama_logits_f32_cache(gguf, ids)
+    report = oracle.faithfulness(ours, theirs, ids)
+    itself = oracle.faithfulness(f32, theirs, ids)
+    nearer = min(abs(report.ppl_ratio - 1), abs(report.our_ppl / itself.our_ppl - 1))
+    line = f"SmolLM2 {qtype} over {len(ids)} tokens: {report}; llama.cpp, F32 cache: {itself}"
+    print(line)
+    assert nearer <= 0.01 and report.argmax_agreement >= itself.argmax_agreement - 0.02, line
