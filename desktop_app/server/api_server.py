@@ -214,6 +214,9 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "Inkwell"
     timeout = IDLE_TIMEOUT_S
+    # TCP_NODELAY: a stream is many small writes; Nagle's algorithm would hold each one back
+    # until the client acknowledged the last.
+    disable_nagle_algorithm = True
 
     def version_string(self) -> str:
         return self.server_version  # not Python's version: nothing for a scanner to match
