@@ -172,7 +172,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = commands.add_parser("serve", help="the OpenAI-compatible API server (until Ctrl+C)")
     serve.add_argument("--host", default="127.0.0.1", help="default: 127.0.0.1 (this computer only)")
-    serve.add_argument("--port", type=int, default=8750)
+    serve.add_argument("--port", type=int, help="default: the port in Settings (8750 unless changed there)")
     serve.add_argument("--api-key", help="the bearer key (default: $INKWELL_API_KEY, else the stored key)")
     serve.add_argument("--allow-network", action="store_true", help="allow a --host other computers can reach")
     serve.add_argument("--model", help="model id (see: inkwell models list)")

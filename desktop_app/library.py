@@ -106,7 +106,10 @@ def _drafts(store: Store, args: argparse.Namespace, rich_writer: RichDocumentWri
 def _settings(store: Store, args: argparse.Namespace) -> int:
     if args.key is None:
         for key, value in store.settings.all().items():
-            print(f"{key} = {json.dumps(value)}")
+            if key.endswith("api_key"):  # a secret: shown only when asked for by name
+                print(f"{key} = (hidden; inkwell settings {key} shows it)")
+            else:
+                print(f"{key} = {json.dumps(value)}")
         return 0
     if args.value is None:
         print(json.dumps(store.settings.value(args.key)))

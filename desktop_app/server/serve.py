@@ -48,7 +48,7 @@ def check_host(host: str, allow_network: bool) -> None:
 @dataclass(frozen=True)
 class ServeOptions:
     host: str = "127.0.0.1"
-    port: int = 8750
+    port: int | None = None  # None: the port in Settings (8750 unless changed there)
     api_key: str | None = None  # else INKWELL_API_KEY, else the stored key
     allow_network: bool = False
 
@@ -85,7 +85,8 @@ def serve(
             history.start()
         scheduler.start()
         info = scheduler.wait_until_loaded()
-        config = ServerConfig(api_key=key, host=options.host, port=options.port, cors_origins=saved.cors_origins)
+        port = saved.port if options.port is None else options.port
+        config = ServerConfig(api_key=key, host=options.host, port=port, cors_origins=saved.cors_origins)
         server = ApiServer(scheduler, config, history)
         server.start()
         if not is_loopback(options.host):

@@ -125,3 +125,38 @@ def test_api_requests_are_saved_only_when_asked(start_server: Any, store: Store)
         ("user", "Once upon"),
         ("assistant", "Paris is the capital of France."),
     ]
+
+
+def test_inkwell_serve_listens_on_the_port_in_settings_unless_told(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The window's Settings › Local API server port is the command's default too."""
+    import socket
+
+    monkeypatch.setenv("INKWELL_API_KEY", KEY)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        free = probe.getsockname()[1]
+    store = open_store()  # the user's database (a private folder per test)
+    ServerSettings(False, free, False, (), False).save(store)
+    store.close()
+    ports: list[int] = []
+
+    def on_ready(server: Any) -> None:
+        ports.append(server.address[1])
+        stop.set()
+
+    stop = threading.Event()
+    assert serve(ServeOptions(), ServerFakeEngine, io.StringIO(), stop, on_ready) == 0
+    stop = threading.Event()
+    assert serve(ServeOptions(port=0), ServerFakeEngine, io.StringIO(), stop, on_ready) == 0
+    assert ports[0] == free and ports[1] not in (0, free)
+
+
+def test_the_settings_list_hides_the_api_key(capsys: pytest.CaptureFixture[str]) -> None:
+    store = open_store()
+    key = api_key(store)
+    store.close()
+    assert main(["settings"]) == 0
+    listed = capsys.readouterr().out
+    assert "server_api_key = (hidden" in listed and key not in listed
+    assert main(["settings", "server_api_key"]) == 0  # asked for by name, it is shown
+    assert key in capsys.readouterr().out
