@@ -103,10 +103,10 @@ def _build(
 
         return prepare_model(source, default_output_dir(), progress=progress, cancel=cancel)
 
-    def start_api_server(scheduler: Any, server: Any, key: str, on_request: Any) -> Any:
+    def start_api_server(scheduler: Any, server: Any, key: str, on_request: Any, on_saved: Any) -> Any:
         from desktop_app.server.serve import start_in_background
 
-        return start_in_background(scheduler, server, key, store.path, on_request)
+        return start_in_background(scheduler, server, key, store.path, on_request, on_saved)
 
     settings = AppSettings.load(store)
     apply_appearance(app, settings.theme, settings.font_size)

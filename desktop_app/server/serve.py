@@ -142,10 +142,12 @@ def start_in_background(
     key: str,
     db_path: Path,
     on_request: Callable[[int], None] | None = None,
+    on_saved: Callable[[str], None] | None = None,
 ) -> BackgroundServer:
-    """Start serving as the settings say (UserError when the port is taken)."""
+    """Start serving as the settings say (UserError when the port is taken). `on_saved` hears
+    each conversation saved from an API request (on the saving thread)."""
     host = "0.0.0.0" if settings.allow_network else "127.0.0.1"
-    history = ApiHistory(lambda: open_store(db_path)) if settings.save_history else None
+    history = ApiHistory(lambda: open_store(db_path), on_saved) if settings.save_history else None
     config = ServerConfig(api_key=key, host=host, port=settings.port, cors_origins=settings.cors_origins)
     server = ApiServer(scheduler, config, history, on_request)
     server.start()  # first: a port in use leaves no history thread behind

@@ -32,8 +32,9 @@ class _Job:
 class ApiHistory:
     """Saves answered API requests on its own thread; `record()` may be called from any thread."""
 
-    def __init__(self, open_store: Callable[[], Store]) -> None:
+    def __init__(self, open_store: Callable[[], Store], on_saved: Callable[[str], None] | None = None) -> None:
         self._open_store = open_store
+        self._on_saved = on_saved  # called on the saving thread with each new conversation's id
         self._jobs: queue.Queue[_Job | None] = queue.Queue()
         self._thread: threading.Thread | None = None
         self.saved: list[str] = []  # conversation ids, in the order they were saved
@@ -62,9 +63,13 @@ class ApiHistory:
         try:
             while (job := self._jobs.get()) is not None:
                 try:
-                    self.saved.append(save_api_request(store, job.request, job.model_id, job.provider, job.results))
+                    saved = save_api_request(store, job.request, job.model_id, job.provider, job.results)
                 except Exception:
                     log.exception("An API request could not be saved to the history")
+                    continue
+                self.saved.append(saved)
+                if self._on_saved is not None:
+                    self._on_saved(saved)
         finally:
             store.close()
 

@@ -109,6 +109,7 @@ class MainWindow(QMainWindow):
         a.previous.triggered.connect(lambda: chats.step(-1))
         a.prepare.triggered.connect(self.model_status.offer_preparation)
         a.models.triggered.connect(self.open_models)
+        self.api_server.conversation_saved.connect(lambda _id: chats.refresh())  # an API request saved
         a.import_model.triggered.connect(self.import_model)
         a.data_folder.triggered.connect(self._on_data_folder_action_triggered)
         a.shortcuts.triggered.connect(self._on_shortcuts_action_triggered)

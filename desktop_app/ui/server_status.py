@@ -15,13 +15,14 @@ from desktop_app.session.settings import ServerSettings
 
 log = logging.getLogger(__name__)
 
-StartServer = Callable[[Any, ServerSettings, str, Callable[[int], None]], Any]
+StartServer = Callable[[Any, ServerSettings, str, Callable[[int], None], Callable[[str], None]], Any]
 
 
 class ApiServerControl(QObject):
     """Owns the running server (if any) and its status-bar indicator."""
 
     requests_counted = Signal(int)  # emitted on a server thread; Qt queues it to the GUI thread
+    conversation_saved = Signal(str)  # an API request saved to the history (from its thread)
     state_changed = Signal()
 
     def __init__(self, scheduler: Any, start_server: StartServer | None, parent: QWidget | None = None) -> None:
@@ -50,7 +51,9 @@ class ApiServerControl(QObject):
         if not settings.enabled or self._start_server is None:
             return
         try:
-            self.server = self._start_server(self.scheduler, settings, key, self.requests_counted.emit)
+            self.server = self._start_server(
+                self.scheduler, settings, key, self.requests_counted.emit, self.conversation_saved.emit
+            )
         except UserError:
             self.settings = None
             raise

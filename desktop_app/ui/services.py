@@ -37,4 +37,7 @@ class WindowServices:
     log_hint: str = "Details are in the log."
     # The local API server: (scheduler, ServerSettings, key, on_request(count)) -> a running
     # server with .url, .requests_served and .stop(); None where the app has none (tests).
-    start_api_server: Callable[[Any, ServerSettings, str, Callable[[int], None]], Any] | None = None
+    # (scheduler, settings, key, on_request(count), on_saved(conversation id)) -> the server
+    start_api_server: Callable[[Any, ServerSettings, str, Callable[[int], None], Callable[[str], None]], Any] | None = (
+        None
+    )

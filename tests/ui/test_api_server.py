@@ -22,8 +22,8 @@ from tests.ui.conftest import FakeEngine
 
 
 def start_api_server(store: Store) -> Any:
-    return lambda scheduler, settings, key, on_request: start_in_background(
-        scheduler, settings, key, store.path, on_request
+    return lambda scheduler, settings, key, on_request, on_saved: start_in_background(
+        scheduler, settings, key, store.path, on_request, on_saved
     )
 
 
@@ -123,3 +123,20 @@ def test_a_bad_cors_origin_keeps_the_dialog_open(qtbot, tmp_path: Path) -> None:
     dialog.server_group.cors.setText("http://localhost:3000 https://a.example")
     assert dialog.server_group.validate() is None
     assert dialog.chosen_server()[0].cors_origins == ("http://localhost:3000", "https://a.example")
+
+
+def test_an_api_request_saved_to_the_history_appears_in_the_list_at_once(qtbot, make_window, store: Store) -> None:  # type: ignore[no-untyped-def]
+    """With "Save API requests to the chat history" on, the saved chat shows in the open
+    window's list without a refresh."""
+    window = make_window(FakeEngine, WindowServices(presets=system_presets(), start_api_server=start_api_server(store)))
+    port = free_port()
+    window.api_server.apply(ServerSettings(enabled=True, port=port, save_history=True), "window-key-0123456789")
+    sidebar = window.list_pane.sidebar
+
+    def titles() -> list[str]:
+        return [sidebar.item(i).text() for i in range(sidebar.count())]
+
+    assert not any("Hi" in title for title in titles())
+    assert ask(port, "window-key-0123456789") == 200
+    qtbot.waitUntil(lambda: any("Hi" in title for title in titles()), timeout=10_000)
+    window.api_server.stop()
