@@ -50,7 +50,14 @@ _HOMES: dict[GGMLQuantizationType, tuple[int, int, bool]] = {
     Q.Q4_K: (4, 32, True),
     Q.Q5_K: (8, 32, True),
     Q.Q6_K: (8, 16, False),
+    # Sixteen non-linear levels (int8 values): no 4-bit grid holds them, an 8-bit one does.
+    Q.IQ4_NL: (8, 32, False),
+    Q.IQ4_XS: (8, 32, False),
 }
+
+# llama.cpp's kvalues_iq4nl (ggml-common.h): the int8 values IQ4_NL's and IQ4_XS's 4-bit
+# indices stand for.
+_IQ4_VALUES = np.array([-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113], dtype=np.int16)
 
 # Type ids llama.cpp once wrote for weights repacked for ARM/AVX kernels, since retired from
 # ggml's enum (and gguf's): named here so that the error can say what the file holds.
@@ -343,6 +350,29 @@ def _q6_k(b: np.ndarray) -> BlockGrid:
     return _grid(8, 16, levels, scale)
 
 
+def _iq4_levels(indices: np.ndarray) -> np.ndarray:
+    """The int8 values of 4-bit indices, as 8-bit levels at zero point 128."""
+    return (_IQ4_VALUES[indices] + 128).astype(np.uint8)
+
+
+def _iq4_nl(b: np.ndarray) -> BlockGrid:
+    # Q4_0's layout (d, then 16 bytes: weights 0..15 low nibbles, 16..31 high), d·value[q].
+    return _grid(8, 32, _iq4_levels(_nibbles(b[..., 2:18])), _fp16(b[..., 0:2]))
+
+
+def _iq4_xs(b: np.ndarray) -> BlockGrid:
+    n, nb, _ = b.shape
+    d = _fp16(b[..., 0:2])
+    # Eight 6-bit scales a superblock: low nibbles in scales_l (two a byte, low first), the
+    # high two bits in the little-endian uint16 scales_h (two a scale); each is scale − 32.
+    high_bits = np.ascontiguousarray(b[..., 2:4]).view(np.uint16)[..., 0]
+    low = np.stack([b[..., 4:8] & 0x0F, b[..., 4:8] >> 4], axis=-1).reshape(n, nb, 8).astype(np.int32)
+    high = (high_bits[..., None].astype(np.int32) >> (2 * np.arange(8))) & 3
+    scale = d[..., None] * ((low | (high << 4)) - 32).astype(np.float32)
+    indices = _nibbles(b[..., 8:136].reshape(n, nb, 8, 16))  # each 32 as in IQ4_NL
+    return _grid(8, 32, _iq4_levels(indices), scale)
+
+
 _DECODERS: dict[GGMLQuantizationType, Callable[[np.ndarray], BlockGrid]] = {
     Q.Q4_0: _q4_0,
     Q.Q4_1: _q4_1,
@@ -354,4 +384,6 @@ _DECODERS: dict[GGMLQuantizationType, Callable[[np.ndarray], BlockGrid]] = {
     Q.Q4_K: _q4_k,
     Q.Q5_K: _q5_k,
     Q.Q6_K: _q6_k,
+    Q.IQ4_NL: _iq4_nl,
+    Q.IQ4_XS: _iq4_xs,
 }

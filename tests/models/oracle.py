@@ -38,6 +38,7 @@ QTYPES: dict[str, tuple[int, bool]] = {
     "Q5_K": (17, True),
     "Q6_K": (18, True),
     "IQ4_NL": (25, True),
+    "IQ4_XS": (30, True),
     "Q3_K_S": (11, False),
     "Q3_K_M": (12, False),
     "Q3_K_L": (13, False),
@@ -260,7 +261,7 @@ def held_out_ids(gguf_path: Path, text: str | None = None) -> list[int]:
 
 
 # What issue 16 asks of the default model: its GGUF re-quantized to each of these.
-SMOLLM2_QTYPES = ("Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q8_0", "Q2_K", "Q3_K", "Q4_K_M", "Q5_K_M", "Q6_K")
+SMOLLM2_QTYPES = ("Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q8_0", "Q2_K", "Q3_K", "Q4_K_M", "Q5_K_M", "Q6_K", "IQ4_XS")
 
 
 class SmolLM2GGUFs:

@@ -28,7 +28,10 @@ from desktop_app.models.prepare import prepare_model
 from tests.models import oracle
 from tests.models.tiny_gguf import ARCHS, HELD_OUT_TEXT
 
-PURE_TYPES = ("F16", "BF16", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q8_0", "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K")
+PURE_TYPES = (
+    *("F16", "BF16", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q8_0", "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K"),
+    *("IQ4_NL", "IQ4_XS"),
+)
 MIXES = ("Q4_K_M", "Q5_K_M")
 # Every architecture in every type: a tiny file imports and runs in well under a second.
 ARCH_TYPES = {arch: (*PURE_TYPES, *MIXES) for arch in ARCHS}

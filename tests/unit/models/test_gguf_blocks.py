@@ -15,7 +15,7 @@ from desktop_app.models.gguf_blocks import BlockGrid, dequantize_grid, floats_of
 from desktop_app.models.grids import pack_nibbles, pack_zero_points
 
 Q = GGMLQuantizationType
-GRID_TYPES = [Q.Q4_0, Q.Q4_1, Q.Q5_0, Q.Q5_1, Q.Q8_0, Q.Q2_K, Q.Q3_K, Q.Q4_K, Q.Q5_K, Q.Q6_K]
+GRID_TYPES = [Q.Q4_0, Q.Q4_1, Q.Q5_0, Q.Q5_1, Q.Q8_0, Q.Q2_K, Q.Q3_K, Q.Q4_K, Q.Q5_K, Q.Q6_K, Q.IQ4_NL, Q.IQ4_XS]
 QUANTIZABLE = [Q.Q4_0, Q.Q4_1, Q.Q5_0, Q.Q5_1, Q.Q8_0]  # gguf.quants.quantize has these
 # Where each block keeps its fp16 d (and dmin or m), from ggml-common.h's block structs.
 FP16_FIELDS = {
@@ -29,6 +29,8 @@ FP16_FIELDS = {
     Q.Q4_K: [0, 2],
     Q.Q5_K: [0, 2],
     Q.Q6_K: [208],
+    Q.IQ4_NL: [0],
+    Q.IQ4_XS: [0],
 }
 K = 512  # two superblocks of 256, sixteen blocks of 32
 
@@ -165,7 +167,7 @@ def test_float_rows_are_read_exactly(qtype: GGMLQuantizationType) -> None:
     ("qtype", "label"),
     [
         (Q.IQ2_XS, "IQ2_XS"),
-        (Q.IQ4_NL, "IQ4_NL"),
+        (Q.IQ3_S, "IQ3_S"),
         (Q.TQ1_0, "TQ1_0"),
         (Q.Q8_1, "Q8_1"),
         (Q.Q8_K, "Q8_K"),
@@ -204,6 +206,8 @@ def test_what_a_weight_costs_at_home_against_the_file() -> None:
         "Q4_K": (4.5, 6.125),
         "Q5_K": (5.5, 10.25),
         "Q6_K": (6.5625, 10.0),
+        "IQ4_NL": (4.5, 9.0),  # non-linear levels: 8 bits where the file has 4
+        "IQ4_XS": (4.25, 9.0),
     }
     assert gguf_blocks.home_bits_per_weight(Q.BF16) == 32.0
 

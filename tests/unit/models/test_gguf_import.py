@@ -178,12 +178,12 @@ def _broken(kind: str, path: Path) -> Path:
             info + (64).to_bytes(8, "little") + (128).to_bytes(8, "little") + (2).to_bytes(4, "little"),
             info + (64).to_bytes(8, "little") + (128).to_bytes(8, "little") + (250).to_bytes(4, "little"),
         )
-    elif kind == "unsupported type":  # IQ4_NL has Q4_0's block size and bytes: only the type differs
+    elif kind == "unsupported type":  # MXFP4 (gpt-oss): blocks of 32 in 17 bytes, within Q4_0's 18
         info = _tensor_info("blk.0.ffn_gate.weight") + (2).to_bytes(4, "little")
         _patch(
             path,
             info + (64).to_bytes(8, "little") + (128).to_bytes(8, "little") + (2).to_bytes(4, "little"),
-            info + (64).to_bytes(8, "little") + (128).to_bytes(8, "little") + (int(T.IQ4_NL)).to_bytes(4, "little"),
+            info + (64).to_bytes(8, "little") + (128).to_bytes(8, "little") + (int(T.MXFP4)).to_bytes(4, "little"),
         )
     return path
 
@@ -205,7 +205,7 @@ def test_bad_files_are_refused_clearly_and_leave_nothing(tmp_path: Path, kind: s
     with pytest.raises(UserError, match=BROKEN[kind]) as raised:
         prepare_model(source, out)
     if kind == "unsupported type":
-        assert "IQ4_NL" in str(raised.value)
+        assert "MXFP4" in str(raised.value)
     assert not out.exists() or not list(out.iterdir())
 
 
