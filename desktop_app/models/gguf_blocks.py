@@ -352,7 +352,8 @@ def _q6_k(b: np.ndarray) -> BlockGrid:
 
 def _iq4_levels(indices: np.ndarray) -> np.ndarray:
     """The int8 values of 4-bit indices, as 8-bit levels at zero point 128."""
-    return (_IQ4_VALUES[indices] + 128).astype(np.uint8)
+    levels: np.ndarray = (_IQ4_VALUES[indices] + 128).astype(np.uint8)
+    return levels
 
 
 def _iq4_nl(b: np.ndarray) -> BlockGrid:
