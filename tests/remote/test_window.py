@@ -3,6 +3,8 @@ server asks once, and Settings › Model servers adds and removes servers."""
 
 from __future__ import annotations
 
+import json
+
 from desktop_app.session.servers import server_registry
 from desktop_app.session.settings import AppSettings
 from desktop_app.store import Store
@@ -84,3 +86,33 @@ def test_settings_keep_a_server_model_not_heard_from_yet(qtbot, tmp_path) -> Non
     dialog = SettingsDialog(current, [ModelChoice("smollm2-135m-instruct", "SmolLM2")], tmp_path)
     qtbot.addWidget(dialog)
     assert dialog.model_box.currentData() == "box:llama3:8b"
+
+
+def test_the_co_writer_writes_with_a_remote_model(qtbot, make_window, store: Store, fake_server: FakeServer) -> None:  # type: ignore[no-untyped-def]
+    """Continue in writing mode sends the draft to the server and offers its reply."""
+    servers = server_registry(store)
+    servers.add("fake", fake_server.url, consented=True)
+    store.settings.set("model", "fake:ok")
+    factory = WindowServices(servers=servers)
+    factory.engine_factory = lambda setting, _provider: servers.engine_loader(  # type: ignore[misc]
+        *servers.split_ref(setting), require_consent=True
+    )
+    window = make_window(FakeEngine, factory, start=False)
+    window.model_status.reload()
+    qtbot.waitUntil(lambda: window.model_status.engine_info is not None, timeout=10_000)
+    window.menu_actions.writing_mode.trigger()
+    pane = window.writing_pane
+    pane.drafts.new_draft()
+    pane.editor.setPlainText("Dear customer, your parcel")
+    cursor = pane.editor.textCursor()
+    cursor.setPosition(len("Dear customer, your parcel"))
+    pane.editor.setTextCursor(cursor)
+    with qtbot.waitSignal(pane.suggestion_ready, timeout=10_000):
+        pane.cowriter.run_action("continue")
+    sent = [body for path, body, _ in fake_server.requests if path.endswith("/chat/completions")]
+    assert sent and "Dear customer, your parcel" in json.dumps(sent[-1])
+    pane.cowriter.accept_suggestion()
+    assert (
+        pane.editor.toPlainText().startswith("Dear customer, your parcel")
+        and "Hello world!" in pane.editor.toPlainText()
+    )
