@@ -80,11 +80,13 @@ def _settings_args(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--seed", type=int, help="the same seed gives the same text")
     group.add_argument("--stop", action="append", default=[], help="stop sequence (repeatable)")
     group.add_argument("-n", "--alternatives", type=int, default=1, help="how many versions to write")
+    _model_args(parser)
+
+
+def _model_args(parser: argparse.ArgumentParser) -> None:
     engine = parser.add_argument_group("model")
     engine.add_argument("--model", help="model id (see: inkwell models list)")
-    engine.add_argument(
-        "--provider", choices=("auto", "cpu", "cuda"), help="default: the 'provider' setting, else auto"
-    )
+    engine.add_argument("--provider", choices=("auto", "cpu", "cuda"), help="default: the setting, else auto")
     engine.add_argument("--quantization", help="variant to run (q4, q8, fp16, fp32)")
     engine.add_argument("--threads", type=int, help="CPU threads (default: all cores)")
 
@@ -110,14 +112,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"Inkwell {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log more, to the terminal too")
-    parser.add_argument(
-        "--self-test",
-        action="store_true",
-        help="open the window, ask the model, check it was saved; exit 0 if all is well",
-    )
-    parser.add_argument(
-        "--provider", dest="app_provider", choices=("auto", "cpu", "cuda"), help="for the window and the self-test"
-    )
+    parser.add_argument("--self-test", action="store_true", help="open the window, ask, check the reply was saved")
+    parser.add_argument("--provider", dest="app_provider", choices=("auto", "cpu", "cuda"), help="for the window")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     ask = commands.add_parser("ask", help="answer one prompt")
@@ -175,10 +171,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, help="default: the port in Settings (8750 unless changed there)")
     serve.add_argument("--api-key", help="the bearer key (default: $INKWELL_API_KEY, else the stored key)")
     serve.add_argument("--allow-network", action="store_true", help="allow a --host other computers can reach")
-    serve.add_argument("--model", help="model id (see: inkwell models list)")
-    serve.add_argument("--provider", choices=("auto", "cpu", "cuda"))
-    serve.add_argument("--quantization", help="variant to run (q4, q8, fp16, fp32)")
-    serve.add_argument("--threads", type=int, help="CPU threads (default: all cores)")
+    _model_args(serve)
 
     models = commands.add_parser("models", help="list, prepare or import models")
     model_commands = models.add_subparsers(dest="models_command", metavar="ACTION", required=True)
