@@ -1,5 +1,6 @@
 """The models page: the prepared models with their details; choose the one Inkwell uses,
-import a GGUF file or a Hugging Face folder you have, delete one."""
+import a GGUF file or a Hugging Face folder you have, delete one. The added servers' models
+follow (as last heard), to use with what sending text there means spelled out."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.models.registry import InstalledModel, split_model_setting
-from desktop_app.session.settings import AppSettings
+from desktop_app.session.settings import AppSettings, ModelChoice
 from desktop_app.store import Store
 from desktop_app.ui.first_run import PreparationDialog
 from desktop_app.ui.services import WindowServices
@@ -50,6 +51,7 @@ class ModelsDialog(QDialog):
         self.services = services
         self.reporter = reporter
         self.models: list[InstalledModel] = []
+        self.remote: list[ModelChoice] = []  # after the local models in the list
         self.list = QListWidget()
         self.list.setAccessibleName("Models")
         self.details = QTextBrowser()
@@ -93,20 +95,34 @@ class ModelsDialog(QDialog):
         preferred = split_model_setting(AppSettings.load(self.store).model)[0]
         return self.services.default_model_id(preferred)
 
+    def _in_use(self) -> str | None:
+        """The remote model the settings name, else the local model in use."""
+        setting = AppSettings.load(self.store).model
+        servers = self.services.servers
+        return setting if servers is not None and servers.split_ref(setting) is not None else self._default()
+
+    def _remote_models(self) -> list[ModelChoice]:
+        servers = self.services.servers
+        if servers is None or not servers.list():
+            return []  # no server added: no connection
+        return [choice for choice in self.services.list_models() if servers.split_ref(choice.id) is not None]
+
     def refresh(self, select: str | None = None) -> None:
-        current = self.selected()
+        current = self.selected_id()
         self.models = self.services.installed_models()
-        in_use = self._default()
+        self.remote = self._remote_models()
+        in_use = self._in_use()
         self.list.clear()
-        for model in self.models:
-            mark = " (in use)" if model.id == in_use else ""
-            item = QListWidgetItem(f"{model.manifest.name}{mark}\n   {model.id}")
-            item.setData(Qt.ItemDataRole.UserRole, model.id)
+        rows = [(m.id, m.manifest.name) for m in self.models] + [(c.id, c.label) for c in self.remote]
+        for model_id, name in rows:
+            mark = " (in use)" if model_id == in_use else ""
+            item = QListWidgetItem(f"{name}{mark}\n   {model_id}")
+            item.setData(Qt.ItemDataRole.UserRole, model_id)
             self.list.addItem(item)
-        wanted = select or (current.id if current is not None else in_use)
-        ids = [m.id for m in self.models]
+        wanted = select or current or in_use
+        ids = [model_id for model_id, _ in rows]
         self.list.setCurrentRow(ids.index(wanted) if wanted in ids else (0 if ids else -1))
-        if not ids:
+        if not self.models and not self.remote:
             self.details.setHtml(
                 "<p>No model is prepared yet. Import a GGUF file you have, or prepare "
                 "the default model (Model › Prepare the default model).</p>"
@@ -117,17 +133,34 @@ class ModelsDialog(QDialog):
         row = self.list.currentRow()
         return self.models[row] if 0 <= row < len(self.models) else None
 
+    def selected_remote(self) -> ModelChoice | None:
+        row = self.list.currentRow() - len(self.models)
+        return self.remote[row] if 0 <= row < len(self.remote) else None
+
+    def selected_id(self) -> str | None:
+        model, remote = self.selected(), self.selected_remote()
+        return model.id if model is not None else (remote.id if remote is not None else None)
+
     def _update_buttons(self) -> None:
-        model = self.selected()
-        self.use_button.setEnabled(model is not None and model.id != self._default())
-        self.delete_button.setEnabled(model is not None)
+        chosen = self.selected_id()
+        self.use_button.setEnabled(chosen is not None and chosen != self._in_use())
+        self.delete_button.setEnabled(self.selected() is not None)  # a server's model is removed with the server
         can_import = self.services.import_model is not None
         self.import_button.setEnabled(can_import)
         self.import_folder_button.setEnabled(can_import)
 
     @Slot(int)
     def _on_list_current_row_changed(self, _row: int) -> None:
-        model = self.selected()
+        model, remote = self.selected(), self.selected_remote()
+        found = self.services.servers.split_ref(remote.id) if remote and self.services.servers else None
+        if found is not None:
+            server, name = found
+            self.details.setHtml(
+                f"<h3>{html.escape(name)}</h3><p>On the model server <b>{html.escape(server.name)}</b> "
+                f"({html.escape(server.url)}). While you use it, what you write in chats and drafts is "
+                "sent to that server, which writes the replies.</p><p>Settings › Model servers adds and "
+                "removes servers.</p>"
+            )
         if model is not None:
             rows = "".join(
                 f"<tr><td><b>{html.escape(label)}</b></td><td>{html.escape(value)}</td></tr>"
@@ -139,12 +172,12 @@ class ModelsDialog(QDialog):
     @Slot()
     @reports_problems("Could not change the model")
     def use_selected(self) -> None:
-        model = self.selected()
-        if model is None:
+        chosen = self.selected_id()
+        if chosen is None:
             return
-        self.store.settings.set("model", model.id)
-        self.refresh(model.id)
-        self.model_chosen.emit(model.id)
+        self.store.settings.set("model", chosen)
+        self.refresh(chosen)
+        self.model_chosen.emit(chosen)
 
     @Slot()
     @reports_problems("Could not delete the model")

@@ -116,3 +116,30 @@ def test_the_co_writer_writes_with_a_remote_model(qtbot, make_window, store: Sto
         pane.editor.toPlainText().startswith("Dear customer, your parcel")
         and "Hello world!" in pane.editor.toPlainText()
     )
+
+
+def test_the_models_page_lists_the_servers_models_and_uses_one(
+    qtbot, make_window, store: Store, fake_server: FakeServer
+) -> None:  # type: ignore[no-untyped-def]
+    """Model › Models… shows the added servers' models after the local ones, says where the
+    text goes, and "Use this model" switches to one (deleting is for local models only)."""
+    from desktop_app.session.settings import ModelChoice
+
+    servers = server_registry(store)
+    servers.add("fake", fake_server.url, consented=True)
+    factory = WindowServices(
+        servers=servers, list_models=lambda: [ModelChoice("fake:ok", "ok on fake (remote: 127.0.0.1)")]
+    )
+    chosen: list[str] = []
+    window = make_window(FakeEngine, factory)
+    dialog = window.open_models()
+    dialog.model_chosen.connect(chosen.append)
+    rows = [dialog.list.item(i).text() for i in range(dialog.list.count())]
+    assert rows == ["ok on fake (remote: 127.0.0.1)\n   fake:ok"]
+    dialog.list.setCurrentRow(0)
+    assert "sent to that server" in dialog.details.toPlainText() and fake_server.url in dialog.details.toPlainText()
+    assert dialog.use_button.isEnabled() and not dialog.delete_button.isEnabled()
+    dialog.use_button.click()
+    assert store.settings.get("model", "") == "fake:ok" and chosen == ["fake:ok"]
+    assert dialog.list.item(0).text().startswith("ok on fake (remote: 127.0.0.1) (in use)")
+    assert not dialog.use_button.isEnabled()
