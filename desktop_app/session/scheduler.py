@@ -334,15 +334,8 @@ class Scheduler:
         handle._emit(Started())
         try:
             sequence = batch.add(handle.request, handle.cancel_event)
-        except ContextOverflowError as exc:
-            handle._emit(Failed(str(exc), CONTEXT_LENGTH_EXCEEDED))
-            return
-        except UserError as exc:
-            handle._emit(Failed(str(exc)))
-            return
-        except Exception:
-            log.exception("Starting a batched generation failed")
-            handle._emit(Failed("Something went wrong while writing the reply (see the log)."))
+        except Exception as exc:
+            handle._emit(_failed(exc, "Starting a batched generation failed"))
             return
         with self._lock:
             self._members[handle] = sequence
@@ -428,18 +421,22 @@ class Scheduler:
                 if isinstance(event, Finished) and event.index == 0:
                     first = event  # reported last, so Completed means every version is done
                 job._emit(event)  # type: ignore[arg-type]
-        except ContextOverflowError as exc:
-            job._emit(Failed(str(exc), CONTEXT_LENGTH_EXCEEDED))
-            return
-        except UserError as exc:
-            job._emit(Failed(str(exc)))
-            return
-        except Exception:
-            log.exception("Generation failed")
-            job._emit(Failed("Something went wrong while writing the reply (see the log)."))
+        except Exception as exc:
+            job._emit(_failed(exc, "Generation failed"))
             return
         if first is None:
             job._emit(Failed("The model wrote nothing (see the log)."))
             log.error("The engine finished without a result for version 0")
             return
         job._emit(Completed(first))
+
+
+def _failed(exc: Exception, what: str) -> Failed:
+    """How a request ends when starting or generating it raised `exc` (call it in the
+    except block: an unexpected error is logged with its traceback as `what`)."""
+    if isinstance(exc, ContextOverflowError):
+        return Failed(str(exc), CONTEXT_LENGTH_EXCEEDED)
+    if isinstance(exc, UserError):
+        return Failed(str(exc))
+    log.exception(what)
+    return Failed("Something went wrong while writing the reply (see the log).")
