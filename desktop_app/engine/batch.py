@@ -6,7 +6,8 @@ at each row's own length: the graph derives seqlens_k per row from the attention
 row sums). A new sequence is prefilled alone into its row (a row of a C-contiguous buffer
 is itself contiguous, so it binds as a batch of one), one chunk per `step()` so that the
 rows already decoding keep streaming; then every decoding row advances one token per
-batched forward. Each sequence keeps its own sampler, stop filter, detokenizer, cancel
+batched forward. Sequences take the lowest free rows and move down as rows below them free
+up, since a forward pass spans every row up to the highest one running. Each sequence keeps its own sampler, stop filter, detokenizer, cancel
 event and, for a response_format, a grammar constraint per alternative; it reports the
 same events as Engine.generate (PromptPrepared, TextChunk, Finished). Rows free up as sequences finish and keep their tokens: a later prompt that
 starts the same way reuses that row's prefix.
@@ -154,15 +155,18 @@ class BatchDecoder:
             engine._trim_anchor = anchor
         prompt = plan.token_ids
         free = [row for row, taken in enumerate(self._taken) if not taken]
-        # The row whose kept tokens share the longest prefix with the prompt (ties: the lowest).
+        # The lowest free rows, so that a forward pass spans few rows; the prompt's start is
+        # copied there from the free row that shares the longest prefix with it (ties: the lowest).
         shared = [min(common_prefix_length(self._tokens[row], prompt), len(prompt) - 1) for row in free]
         best = max(range(len(free)), key=lambda i: (shared[i], -free[i]))
-        first = free.pop(best)
-        rows = [first, *free[: request.settings.num_alternatives - 1]]
+        rows = free[: request.settings.num_alternatives]
+        first = rows[0]
         self._reserve(min(len(prompt) + request.settings.max_new_tokens, engine.context_length))
         sequence = BatchSequence(request, cancel, plan, rows)
         sequence.make_constraint = make_constraint
         sequence.reused = sequence.position = shared[best]
+        if free[best] != first:
+            self._copy_row(free[best], first, sequence.reused)
         del self._tokens[first][sequence.reused :]
         for row in rows:
             self._taken[row] = True
@@ -193,6 +197,7 @@ class BatchDecoder:
         if sampled is not None:
             sampled()
         if running:
+            self._pack(running)
             self._forward(running)
         self._sequences = [s for s in self._sequences if not s.done]
 
@@ -286,6 +291,28 @@ class BatchDecoder:
         sequence._emit(Finished(alt.index, "".join(alt.pieces), stats))
         self._release([alt.row])
         return False
+
+    def _pack(self, running: list[_Alternative]) -> None:
+        """Move the highest running rows down into free rows below them: a forward pass runs
+        every row up to the highest running one, so a lone sequence left in row 3 would
+        otherwise pay for four rows at every token."""
+        while True:
+            top = max(running, key=lambda alt: alt.row)
+            hole = next((row for row in range(top.row) if not self._taken[row]), None)
+            if hole is None:
+                return
+            self._copy_row(top.row, hole, len(self._tokens[top.row]))
+            self._taken[hole], self._taken[top.row] = True, False
+            for sequence in self._sequences:
+                sequence.rows = [hole if row == top.row else row for row in sequence.rows]
+            top.row = hole
+
+    def _copy_row(self, source: int, target: int, length: int) -> None:
+        """The first `length` positions of `source` (KV and tokens) into `target`; `source`
+        keeps its own (a prefix a later prompt may reuse)."""
+        for array in self._arrays:
+            array[target, :, :length, :] = array[source, :, :length, :]
+        self._tokens[target] = self._tokens[source][:length]
 
     def _release(self, rows: list[int]) -> None:
         for row in rows:

@@ -267,3 +267,48 @@ def test_each_token_waits_for_its_reader_before_the_next_forward_pass(engine) ->
     assert [p for p, _ in seen] == list(range(len(seen)))
     assert sum(c for _, c in seen) > len(seen)  # text arrived through the hook, pass by pass
     assert texts == [alone(engine, ask(p))[0].text for p in PROMPTS[:2]]
+
+
+def widths(batch: BatchDecoder) -> list[int]:
+    """Record how many rows each forward pass of `batch` spans."""
+    seen: list[int] = []
+    forward = batch._forward
+
+    def recorded(running):  # type: ignore[no-untyped-def]
+        forward(running)
+        seen.append(max(alt.row for alt in running) + 1)
+
+    batch._forward = recorded  # type: ignore[method-assign]
+    return seen
+
+
+def test_a_lone_prompt_runs_in_the_lowest_row_and_still_reuses_a_higher_rows_prefix(engine) -> None:  # type: ignore[no-untyped-def]
+    batch = BatchDecoder(engine, 4)
+    requests = [ask(p, max_new_tokens=4) for p in PROMPTS]
+    sequences = [batch.add(r, threading.Event()) for r in requests]
+    assert [s.rows for s in sequences] == [[0], [1], [2], [3]]
+    drain(batch, sequences)
+    passes = widths(batch)
+    again = batch.add(requests[3], threading.Event())  # its prefix is kept in row 3
+    prepared = again.take_events()[0]
+    assert isinstance(prepared, PromptPrepared) and prepared.reused_tokens == prepared.prompt_tokens - 1
+    assert again.rows == [0]
+    assert finished(drain(batch, [again])[0])[0].text == alone(engine, requests[3])[0].text
+    assert passes and set(passes) == {1}
+
+
+def test_a_sequence_moves_down_when_the_rows_below_it_finish(engine) -> None:  # type: ignore[no-untyped-def]
+    batch = BatchDecoder(engine, 3)
+    short, middle, long = (
+        ask(PROMPTS[0], max_new_tokens=2),
+        ask(PROMPTS[2], max_new_tokens=6),
+        ask(PROMPTS[1], max_new_tokens=20),
+    )
+    sequences = [batch.add(r, threading.Event()) for r in (short, middle, long)]
+    passes = widths(batch)
+    events = drain(batch, sequences)
+    assert passes[0] == 3 and passes[-1] == 1 and passes == sorted(passes, reverse=True)
+    assert sequences[2].rows == [0] and sequences[2].alternatives[0].row == 0  # moved down from row 2
+    for i, request in enumerate((short, middle, long)):
+        assert finished(events[i])[0].text == alone(engine, request)[0].text
+    assert batch.free_rows == 3
