@@ -49,7 +49,7 @@ class _Alternative:
     decoder: IncrementalDecoder
     stops: StopSequenceFilter
     history: list[int]
-    logits: np.ndarray
+    logits: np.ndarray | None  # None while its prompt's last token waits for the forward pass
     started: float
     seed: int
     generated: list[int] = field(default_factory=list)
@@ -220,16 +220,20 @@ class BatchDecoder:
             self._release(sequence.rows)
             return 0
         row, prompt = sequence.rows[0], sequence.plan.token_ids
-        chunk = prompt[sequence.position : sequence.position + PREFILL_CHUNK]
-        logits = self._run_row(row, chunk)
+        logits: np.ndarray | None = None
+        if len(prompt) - sequence.position == 1:
+            # Only the last token is left (a kept prefix held the rest): it runs in the batched
+            # forward pass with the decoding rows rather than in a pass of its own.
+            chunk = prompt[-1:]
+        else:
+            chunk = prompt[sequence.position : sequence.position + PREFILL_CHUNK]
+            logits = self._run_row(row, chunk)
         sequence.position += len(chunk)
         if sequence.position < len(prompt):
             return len(chunk)
-        length = len(prompt)
+        length = len(self._tokens[row])
         for other in sequence.rows[1:]:
-            for array in self._arrays:
-                array[other, :, :length, :] = array[row, :, :length, :]
-            self._tokens[other] = list(prompt)
+            self._copy_row(row, other, length)
         for index, alt_row in enumerate(sequence.rows):
             started = sequence.started if index == 0 else perf_counter()
             alt = _Alternative(
@@ -239,9 +243,10 @@ class BatchDecoder:
                 IncrementalDecoder(self.engine.tokenizer),
                 StopSequenceFilter(settings.stop_sequences),
                 list(prompt),
-                logits if index == 0 else logits.copy(),
+                logits if index == 0 or logits is None else logits.copy(),
                 started,
                 sequence.seed + index,
+                next_token=prompt[-1] if logits is None else None,
                 constraint=sequence.make_constraint() if sequence.make_constraint is not None else None,
             )
             sequence.alternatives.append(alt)
@@ -253,6 +258,8 @@ class BatchDecoder:
         reason: FinishReason | None = None
         if sequence.cancel.is_set():
             reason = FinishReason.CANCELLED
+        elif alt.logits is None:
+            return True  # its prompt's last token runs in the coming forward pass
         else:
             logits = alt.logits if alt.constraint is None else alt.constraint.allowed(alt.logits)
             token = alt.sampler(logits, alt.history)

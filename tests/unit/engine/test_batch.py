@@ -312,3 +312,35 @@ def test_a_sequence_moves_down_when_the_rows_below_it_finish(engine) -> None:  #
     for i, request in enumerate((short, middle, long)):
         assert finished(events[i])[0].text == alone(engine, request)[0].text
     assert batch.free_rows == 3
+
+
+def test_a_kept_prompt_takes_no_forward_pass_of_its_own(engine) -> None:  # type: ignore[no-untyped-def]
+    """When a kept prefix holds all of a prompt but its last token, that token runs in the
+    batched pass beside the rows already decoding; every alternative still writes what it
+    writes alone."""
+    batch = BatchDecoder(engine, 4)
+    kept = [batch.add(ask(p, max_new_tokens=3), threading.Event()) for p in (PROMPTS[0], PROMPTS[3])]
+    drain(batch, kept)
+    running = batch.add(ask(PROMPTS[1], max_new_tokens=30), threading.Event())  # in row 0
+    for _ in range(3):
+        batch.step()
+    prefills = 0
+    run_row = batch._run_row
+
+    def counted(row, token_ids):  # type: ignore[no-untyped-def]
+        nonlocal prefills
+        prefills += 1
+        return run_row(row, token_ids)
+
+    batch._run_row = counted  # type: ignore[method-assign]
+    again = ask(PROMPTS[3], temperature=0.9, top_k=0, seed=11, num_alternatives=2, max_new_tokens=10)
+    joined = batch.add(again, threading.Event())
+    prepared = joined.take_events()[0]
+    assert isinstance(prepared, PromptPrepared) and prepared.reused_tokens == prepared.prompt_tokens - 1
+    batch.step()
+    assert prefills == 0 and not joined.prefilling
+    events = drain(batch, [running, joined])
+    assert prefills == 0
+    want = alone(engine, again)
+    assert [(f.index, f.text) for f in finished(events[1])] == [(f.index, f.text) for f in want]
+    assert finished(events[0])[0].text == alone(engine, ask(PROMPTS[1], max_new_tokens=30))[0].text
