@@ -14,6 +14,7 @@ import json
 import logging
 import select
 import socket
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ import desktop_app.engine
 from desktop_app.core.errors import UserError
 from desktop_app.engine import Finished, GenerationRequest, PromptPrepared, TextChunk
 from desktop_app.server.protocol import ApiCall, ApiError, bad, parse_chat, parse_completion, parse_json
+from desktop_app.server.relay import StreamRelay, sse
 from desktop_app.server.responses import Shapes, finish_reason, model_object, usage
 from desktop_app.session.scheduler import (
     CONTEXT_LENGTH_EXCEEDED,
@@ -101,7 +103,7 @@ class ApiServer:
     def start(self) -> None:
         handler = type("Handler", (_Handler,), {"api": self})
         try:
-            httpd = ThreadingHTTPServer((self.config.host, self.config.port), handler)
+            httpd = _HttpServer((self.config.host, self.config.port), handler)
         except OSError as exc:
             raise UserError(
                 f"The API server cannot listen on {self.config.host}:{self.config.port}: {exc.strerror or exc}.",
@@ -167,7 +169,7 @@ class ApiServer:
         except UserError as exc:
             raise ApiError(503, f"The model is not ready: {exc.message}", error_type="server_error") from None
 
-    def submit(self, call: ApiCall) -> GenerationHandle:
+    def submit(self, call: ApiCall, listener: Callable[[HandleEvent], None] | None = None) -> GenerationHandle:
         with self._lock:
             if self._pending >= self.config.max_pending:
                 raise ApiError(
@@ -179,7 +181,7 @@ class ApiServer:
                 )
             self._pending += 1
         try:
-            handle = self.scheduler.submit(call.request, Source.API)
+            handle = self.scheduler.submit(call.request, Source.API, listener)
         except UserError as exc:
             with self._lock:
                 self._pending -= 1
@@ -201,11 +203,12 @@ class ApiServer:
                 log.exception("The request counter's listener failed")
 
 
-def _drain(handle: GenerationHandle) -> None:
-    """Cancel and wait for the end (the scheduler stops within a token)."""
-    handle.cancel()
-    for _ in handle.events(poll_s=0.05):
-        pass
+class _HttpServer(ThreadingHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that drops its connection is no error (the standard library prints a
+        traceback to the terminal for it); anything else goes to the log."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            log.exception("The API server failed on a connection from %s", client_address[0])
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -367,21 +370,25 @@ class _Handler(BaseHTTPRequestHandler):
             desktop_app.engine, "supports_response_format", False
         ):
             raise bad("response_format is not supported by this server yet", "response_format", "unsupported_parameter")
-        handle = self.api.submit(call)
+        relay = StreamRelay(self.connection) if call.stream else None
+        handle = self.api.submit(call, relay.put if relay is not None else None)
         try:
-            self._answer(call, info, handle)
+            if relay is not None:
+                relay.handle = handle
+            self._answer(call, info, handle, relay)
         finally:
             if not handle.done.is_set():
-                _drain(handle)
+                handle.cancel()
+                handle.done.wait()  # the scheduler stops within a token
             self.api.release(handle)
 
-    def _answer(self, call: ApiCall, info: EngineInfo, handle: GenerationHandle) -> None:
-        events = handle.events(poll_s=0.05)
+    def _answer(self, call: ApiCall, info: EngineInfo, handle: GenerationHandle, relay: StreamRelay | None) -> None:
+        events = relay.events() if relay is not None else handle.events(poll_s=0.05)
         prepared = self._until_prepared(call, events, handle)
         shapes = Shapes(call.kind, info.model_id)
         results: list[Finished] = []
-        if call.stream:
-            self._stream(call, info, shapes, prepared, events, handle, results)
+        if relay is not None:
+            self._stream(call, info, shapes, prepared, relay, results)
         else:
             for event in events:
                 if self._client_gone():
@@ -428,10 +435,11 @@ class _Handler(BaseHTTPRequestHandler):
         return usage(prepared.prompt_tokens, completion, prepared.reused_tokens)
 
     def _write_event(self, payload: dict[str, Any] | str) -> None:
-        text = payload if isinstance(payload, str) else json.dumps(payload, ensure_ascii=False)
-        data = f"data: {text}\n\n".encode()
+        self._write(sse(payload))
+
+    def _write(self, data: bytes) -> None:
         try:
-            self.wfile.write(f"{len(data):X}\r\n".encode() + data + b"\r\n")  # one HTTP/1.1 chunk
+            self.wfile.write(data)
             self.wfile.flush()
         except OSError:
             raise ClientGone from None
@@ -442,8 +450,7 @@ class _Handler(BaseHTTPRequestHandler):
         info: EngineInfo,
         shapes: Shapes,
         prepared: PromptPrepared,
-        events: Iterator[HandleEvent],
-        handle: GenerationHandle,
+        relay: StreamRelay,
         results: list[Finished],
     ) -> None:
         self.send_response(200)
@@ -456,30 +463,32 @@ class _Handler(BaseHTTPRequestHandler):
         opened: set[int] = set()
         with_usage = call.include_usage
 
-        def open_choice(index: int) -> None:
+        def encode(event: HandleEvent) -> bytes:
+            """A text or finish event's chunks (on the scheduler's thread once the relay is open)."""
+            index = event.index if isinstance(event, TextChunk | Finished) else 0
+            data = b""
             if index not in opened and call.kind == "chat":
-                self._write_event(shapes.chunk(index, "", first=True, with_usage=with_usage))
+                data += sse(shapes.chunk(index, "", first=True, with_usage=with_usage))
             opened.add(index)
-
-        for event in events:
             if isinstance(event, TextChunk):
-                open_choice(event.index)
-                self._write_event(shapes.chunk(event.index, event.text, with_usage=with_usage))
-            elif isinstance(event, Finished):
-                open_choice(event.index)
-                results.append(event)
-                reason = finish_reason(event.stats.finish_reason)
-                text = None if call.kind == "chat" else ""
-                self._write_event(shapes.chunk(event.index, text, finish=reason, with_usage=with_usage))
+                return data + sse(shapes.chunk(index, event.text, with_usage=with_usage))
+            assert isinstance(event, Finished)
+            results.append(event)
+            reason = finish_reason(event.stats.finish_reason)
+            text = None if call.kind == "chat" else ""
+            return data + sse(shapes.chunk(index, text, finish=reason, with_usage=with_usage))
+
+        relay.open(encode)
+        for event in relay.events():
+            if isinstance(event, TextChunk | Finished):  # where the relay could not send them itself
+                self._write(encode(event))
             elif isinstance(event, Failed):
                 self._write_event(ApiError(500, event.message, error_type="server_error").body())
                 break
+        if relay.gone:
+            raise ClientGone
         self._record(call, info, results)
         if with_usage and results:
             self._write_event(shapes.usage_chunk(self._usage(prepared, results)))
         self._write_event("[DONE]")
-        try:
-            self.wfile.write(b"0\r\n\r\n")
-            self.wfile.flush()
-        except OSError:
-            raise ClientGone from None
+        self._write(b"0\r\n\r\n")
