@@ -104,6 +104,7 @@ def stream_chat(
             continue
         data = line[5:].strip()
         if data == "[DONE]":
+            response.read()  # to the end of the body, so that the connection can serve the next request
             break
         chunk = json.loads(data)
         if chunk.get("usage"):

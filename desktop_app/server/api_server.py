@@ -25,8 +25,8 @@ import desktop_app.engine
 from desktop_app.core.errors import UserError
 from desktop_app.engine import Finished, GenerationRequest, PromptPrepared, TextChunk
 from desktop_app.server.protocol import ApiCall, ApiError, bad, parse_chat, parse_completion, parse_json
-from desktop_app.server.relay import StreamRelay, sse
-from desktop_app.server.responses import Shapes, finish_reason, model_object, usage
+from desktop_app.server.relay import StreamRelay, chunk_encoder, sse
+from desktop_app.server.responses import Shapes, model_object, usage
 from desktop_app.session.scheduler import (
     CONTEXT_LENGTH_EXCEEDED,
     Completed,
@@ -370,23 +370,35 @@ class _Handler(BaseHTTPRequestHandler):
             desktop_app.engine, "supports_response_format", False
         ):
             raise bad("response_format is not supported by this server yet", "response_format", "unsupported_parameter")
-        relay = StreamRelay(self.connection) if call.stream else None
+        shapes = Shapes(call.kind, info.model_id)
+        results: list[Finished] = []
+        relay = None
+        if call.stream:
+            relay = StreamRelay(self.connection, self._stream_head(), chunk_encoder(call, shapes, results))
         handle = self.api.submit(call, relay.put if relay is not None else None)
         try:
             if relay is not None:
                 relay.handle = handle
-            self._answer(call, info, handle, relay)
+            self._answer(call, info, shapes, results, handle, relay)
         finally:
             if not handle.done.is_set():
                 handle.cancel()
                 handle.done.wait()  # the scheduler stops within a token
+            if relay is not None:
+                relay.close()
             self.api.release(handle)
 
-    def _answer(self, call: ApiCall, info: EngineInfo, handle: GenerationHandle, relay: StreamRelay | None) -> None:
+    def _answer(
+        self,
+        call: ApiCall,
+        info: EngineInfo,
+        shapes: Shapes,
+        results: list[Finished],
+        handle: GenerationHandle,
+        relay: StreamRelay | None,
+    ) -> None:
         events = relay.events() if relay is not None else handle.events(poll_s=0.05)
         prepared = self._until_prepared(call, events, handle)
-        shapes = Shapes(call.kind, info.model_id)
-        results: list[Finished] = []
         if relay is not None:
             self._stream(call, info, shapes, prepared, relay, results)
         else:
@@ -444,6 +456,19 @@ class _Handler(BaseHTTPRequestHandler):
         except OSError:
             raise ClientGone from None
 
+    def _stream_head(self) -> bytes:
+        """A stream's status line and headers (sent by the relay, with its first text)."""
+        headers = {
+            "Server": self.version_string(),
+            "Date": self.date_time_string(),
+            "Content-Type": "text/event-stream; charset=utf-8",
+            "Cache-Control": "no-cache",
+            "Transfer-Encoding": "chunked",
+            **self._cors_headers(),
+        }
+        lines = [f"{self.protocol_version} 200 OK", *(f"{name}: {value}" for name, value in headers.items())]
+        return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+
     def _stream(
         self,
         call: ApiCall,
@@ -453,42 +478,18 @@ class _Handler(BaseHTTPRequestHandler):
         relay: StreamRelay,
         results: list[Finished],
     ) -> None:
-        self.send_response(200)
-        self.send_header("Content-Type", "text/event-stream; charset=utf-8")
-        self.send_header("Cache-Control", "no-cache")
-        self.send_header("Transfer-Encoding", "chunked")
-        for name, value in self._cors_headers().items():
-            self.send_header(name, value)
-        self.end_headers()
-        opened: set[int] = set()
-        with_usage = call.include_usage
-
-        def encode(event: HandleEvent) -> bytes:
-            """A text or finish event's chunks (on the scheduler's thread once the relay is open)."""
-            index = event.index if isinstance(event, TextChunk | Finished) else 0
-            data = b""
-            if index not in opened and call.kind == "chat":
-                data += sse(shapes.chunk(index, "", first=True, with_usage=with_usage))
-            opened.add(index)
-            if isinstance(event, TextChunk):
-                return data + sse(shapes.chunk(index, event.text, with_usage=with_usage))
-            assert isinstance(event, Finished)
-            results.append(event)
-            reason = finish_reason(event.stats.finish_reason)
-            text = None if call.kind == "chat" else ""
-            return data + sse(shapes.chunk(index, text, finish=reason, with_usage=with_usage))
-
-        relay.open(encode)
+        self.log_request(200)
+        relay.open()
         for event in relay.events():
-            if isinstance(event, TextChunk | Finished):  # where the relay could not send them itself
-                self._write(encode(event))
+            if isinstance(event, TextChunk | Finished):  # on a socket the relay may not write to
+                self._write(relay.encode(event))
             elif isinstance(event, Failed):
                 self._write_event(ApiError(500, event.message, error_type="server_error").body())
                 break
         if relay.gone:
             raise ClientGone
         self._record(call, info, results)
-        if with_usage and results:
+        if call.include_usage and results:
             self._write_event(shapes.usage_chunk(self._usage(prepared, results)))
         self._write_event("[DONE]")
         self._write(b"0\r\n\r\n")
