@@ -6,6 +6,7 @@ inkwell chat                 a conversation in the terminal
 inkwell models list|prepare|import
 inkwell serve                the OpenAI-compatible API server, headless
 inkwell servers add|list|remove   OpenAI-compatible model servers (models named SERVER:MODEL)
+inkwell docs add|list|remove|refresh|search   the document library
 """
 
 from __future__ import annotations
@@ -198,9 +199,10 @@ def build_parser() -> argparse.ArgumentParser:
     default.add_argument("id")
     delete = model_commands.add_parser("delete", help="delete a prepared model (its source file stays)")
     delete.add_argument("id")
-    from desktop_app import remote_commands
+    from desktop_app import docs_commands, remote_commands
 
     remote_commands.add_parser(commands)
+    docs_commands.add_parser(commands)
     return parser
 
 
@@ -240,10 +242,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _database(args)
     if args.command == "serve":
         return _serve(args)
-    if args.command == "servers":
-        from desktop_app import remote_commands
+    if args.command in ("docs", "servers"):  # loaded for these commands only
+        from desktop_app import docs_commands, remote_commands
 
-        return remote_commands.run(args)
+        return docs_commands.run(args) if args.command == "docs" else remote_commands.run(args)
     if args.command in ("chats", "export", "import", "drafts", "settings"):
         from desktop_app import library
         from desktop_app.qt_documents import write_rich  # PDF/ODT; loads Qt for library commands only

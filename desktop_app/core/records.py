@@ -78,3 +78,47 @@ class SearchHit:
 
     def plain_snippet(self, start: str = "[", end: str = "]") -> str:
         return self.snippet.replace(self.MARK_START, start).replace(self.MARK_END, end)
+
+
+@dataclass(frozen=True)
+class LibraryDocument:
+    """A file in the document library: read where it is, never copied."""
+
+    id: str
+    collection: str
+    path: str
+    kind: str
+    size: int
+    status: Literal["indexed", "failed"]
+    reason: str  # why it failed, for the user
+    chunks: int
+    indexed: str
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A passage of a library document, as retrieval ranks it (`score`: higher is better)."""
+
+    document_id: str
+    path: str
+    collection: str
+    heading: str
+    text: str
+    page: int | None
+    page_end: int | None
+    line_start: int | None
+    line_end: int | None
+    score: float
+
+    @property
+    def where(self) -> str:
+        """Where in the file: "page 3", "pages 3-4", "lines 10-24", or ""."""
+        if self.page is not None:
+            if self.page_end is not None and self.page_end != self.page:
+                return f"pages {self.page}-{self.page_end}"
+            return f"page {self.page}"
+        if self.line_start is not None:
+            if self.line_end is not None and self.line_end != self.line_start:
+                return f"lines {self.line_start}-{self.line_end}"
+            return f"line {self.line_start}"
+        return ""

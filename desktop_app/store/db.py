@@ -22,6 +22,7 @@ from desktop_app.core.paths import data_dir, ensure_private_dir
 
 # The repositories name Store for type checking only, so importing them here makes no cycle.
 from desktop_app.store.conversations import ConversationRepository
+from desktop_app.store.documents import DocumentRepository
 from desktop_app.store.drafts import DraftRepository
 from desktop_app.store.ids import now_iso
 from desktop_app.store.migrations import MIGRATIONS
@@ -161,6 +162,7 @@ class Store:
         self.drafts = DraftRepository(self)
         self.settings = SettingsRepository(self)
         self.search = SearchRepository(self)
+        self.documents = DocumentRepository(self)
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:

@@ -101,4 +101,54 @@ def m001_initial(db: sqlite3.Connection) -> None:
         db.execute(statement)
 
 
-MIGRATIONS: list[Migration] = [m001_initial]
+def m002_documents(db: sqlite3.Connection) -> None:
+    """The document library: collections of the user's files (read where they are, never
+    copied), their passages, and full-text search over the passages."""
+    statements = [
+        """CREATE TABLE doc_collections (
+            n INTEGER PRIMARY KEY,
+            id TEXT NOT NULL UNIQUE,
+            name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+            created TEXT NOT NULL
+        )""",
+        """CREATE TABLE documents (
+            n INTEGER PRIMARY KEY,
+            id TEXT NOT NULL UNIQUE,
+            collection_id TEXT NOT NULL REFERENCES doc_collections (id) ON DELETE CASCADE,
+            path TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            size INTEGER NOT NULL,
+            mtime REAL NOT NULL,
+            sha256 TEXT NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('indexed', 'failed')),
+            reason TEXT NOT NULL DEFAULT '',
+            chunks INTEGER NOT NULL DEFAULT 0,
+            added TEXT NOT NULL,
+            indexed TEXT NOT NULL,
+            UNIQUE (collection_id, path)
+        )""",
+        """CREATE TABLE doc_chunks (
+            n INTEGER PRIMARY KEY,
+            document_id TEXT NOT NULL REFERENCES documents (id) ON DELETE CASCADE,
+            ord INTEGER NOT NULL,
+            heading TEXT NOT NULL DEFAULT '',
+            text TEXT NOT NULL,
+            page INTEGER,
+            page_end INTEGER,
+            line_start INTEGER,
+            line_end INTEGER
+        )""",
+        "CREATE INDEX doc_chunks_by_document ON doc_chunks (document_id, ord)",
+        """CREATE VIRTUAL TABLE doc_chunks_fts USING fts5 (
+            heading, text, content='doc_chunks', content_rowid='n', tokenize='unicode61 remove_diacritics 2')""",
+        "CREATE TRIGGER doc_chunks_fts_insert AFTER INSERT ON doc_chunks BEGIN "
+        "INSERT INTO doc_chunks_fts (rowid, heading, text) VALUES (new.n, new.heading, new.text); END",
+        "CREATE TRIGGER doc_chunks_fts_delete AFTER DELETE ON doc_chunks BEGIN "
+        "INSERT INTO doc_chunks_fts (doc_chunks_fts, rowid, heading, text) "
+        "VALUES ('delete', old.n, old.heading, old.text); END",
+    ]
+    for statement in statements:
+        db.execute(statement)
+
+
+MIGRATIONS: list[Migration] = [m001_initial, m002_documents]

@@ -23,6 +23,10 @@ EXPECTED_COLUMNS = {
     "drafts": {"n", "id", "title", "body", "created", "updated", "deleted_at"},
     "draft_revisions": {"n", "id", "draft_id", "title", "body", "created"},
     "settings": {"key", "value"},
+    "doc_collections": {"n", "id", "name", "created"},
+    "documents": {"n", "id", "collection_id", "path", "kind", "size", "mtime", "sha256", "status", "reason", "chunks",
+                  "added", "indexed"},
+    "doc_chunks": {"n", "document_id", "ord", "heading", "text", "page", "page_end", "line_start", "line_end"},
 }  # fmt: skip
 
 

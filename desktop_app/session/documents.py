@@ -1,0 +1,177 @@
+"""Indexing the user's files into the document library, and keeping it current.
+
+Files are read where they are (never copied). A file is read again only when its size or
+time changed, and its passages replaced only when its content (SHA-256) changed. Each file
+is saved in its own transaction, so a run stopped half-way (cancelled, or the app killed)
+leaves every file either as it was or fully updated, and the next run picks up the rest.
+A file that cannot be read is recorded as failed with the reason, and the others go on.
+No Qt: the command line runs it in the foreground, the window on a worker thread.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from desktop_app.core.errors import UserError
+from desktop_app.documents import SUPPORTED, ExtractionFailed, chunk_blocks, extract, kind_of
+from desktop_app.documents.extract import MAX_FILE_BYTES
+from desktop_app.store import Store
+from desktop_app.store.documents import DEFAULT_COLLECTION
+
+log = logging.getLogger(__name__)
+
+# Folders that hold tools' files rather than the user's documents.
+SKIPPED_FOLDERS = {"node_modules", "__pycache__", "venv", ".venv", "site-packages"}
+
+
+@dataclass
+class IndexReport:
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    skipped: int = 0  # in a folder, of a type the library does not read
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
+    bytes_read: int = 0
+    seconds: float = 0.0
+    cancelled: bool = False
+
+
+@dataclass(frozen=True)
+class Progress:
+    files_done: int
+    files_total: int
+    bytes_done: int
+    bytes_total: int
+    path: str
+
+
+class DocumentIndexer:
+    def __init__(
+        self,
+        store: Store,
+        on_progress: Callable[[Progress], None] | None = None,
+        cancel: threading.Event | None = None,
+    ) -> None:
+        self.store = store
+        self.repo = store.documents
+        self.on_progress = on_progress
+        self.cancel = cancel or threading.Event()
+
+    def add(self, paths: Sequence[Path], collection: str = DEFAULT_COLLECTION) -> IndexReport:
+        """Add files and folders (folders with everything the library reads below them)."""
+        report = IndexReport()
+        files: list[Path] = []
+        for given in paths:
+            path = Path(given).expanduser()
+            if not path.exists():
+                raise UserError(f"There is no file or folder {path}.")
+            if path.is_dir():
+                found = list(_walk(path, skip=self.store.path.parent.resolve()))
+                files += [f for f in found if f.suffix.lower() in SUPPORTED]
+                report.skipped += len(found) - sum(1 for f in found if f.suffix.lower() in SUPPORTED)
+            else:
+                files.append(path)  # of any type: one the library cannot read is listed as failed
+        collection_id = self.repo.collection_id(collection, create=True)
+        return self._index(collection_id, [f.resolve() for f in files], report)
+
+    def refresh(self, collection: str | None = None) -> IndexReport:
+        """Read again what changed on disk since it was indexed (files gone are marked so)."""
+        report = IndexReport()
+        for name in [collection] if collection else [c["name"] for c in self.repo.collections()]:
+            collection_id = self.repo.collection_id(name)
+            paths = [Path(d.path) for d in self.repo.documents(name)]
+            self._index(collection_id, paths, report)
+            if report.cancelled:
+                break
+        return report
+
+    def _index(self, collection_id: str, files: list[Path], report: IndexReport) -> IndexReport:
+        started = time.perf_counter()
+        sizes = []
+        for path in files:
+            try:
+                sizes.append(path.stat().st_size)
+            except OSError:
+                sizes.append(0)
+        total, done = sum(sizes), 0
+        for number, (path, size) in enumerate(zip(files, sizes, strict=True)):
+            if self.on_progress is not None:
+                self.on_progress(Progress(number, len(files), done, total, str(path)))
+            if self.cancel.is_set():
+                report.cancelled = True
+                break
+            self._one(collection_id, path, report)
+            done += size
+        if self.on_progress is not None and not report.cancelled:
+            self.on_progress(Progress(len(files), len(files), total, total, ""))
+        report.seconds += time.perf_counter() - started
+        return report
+
+    def _one(self, collection_id: str, path: Path, report: IndexReport) -> None:
+        kind = kind_of(path) or "other"
+        known = self.repo.known(collection_id, str(path))
+        try:
+            stat = path.stat()
+        except OSError:
+            reason = "The file is no longer there." if known else "The file cannot be opened."
+            self.repo.save(collection_id, str(path), kind, 0, 0.0, "", failure=reason)
+            report.failed.append((str(path), reason))
+            return
+        if known and known.size == stat.st_size and known.mtime == stat.st_mtime and known.status == "indexed":
+            report.unchanged += 1
+            return
+        if stat.st_size > MAX_FILE_BYTES:
+            reason = f"It is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB."
+            self.repo.save(collection_id, str(path), kind, stat.st_size, stat.st_mtime, "", failure=reason)
+            report.failed.append((str(path), reason))
+            return
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            reason = f"It cannot be read: {exc.strerror or exc}."
+            self.repo.save(collection_id, str(path), kind, stat.st_size, stat.st_mtime, "", failure=reason)
+            report.failed.append((str(path), reason))
+            return
+        report.bytes_read += len(data)
+        digest = hashlib.sha256(data).hexdigest()
+        if known and known.sha256 == digest and known.status == "indexed":
+            self.repo.touch(known.document_id, stat.st_mtime)
+            report.unchanged += 1
+            return
+        try:
+            chunks = chunk_blocks(extract(path, data))
+        except ExtractionFailed as exc:
+            self.repo.save(collection_id, str(path), kind, len(data), stat.st_mtime, digest, failure=exc.reason)
+            report.failed.append((str(path), exc.reason))
+            return
+        except Exception:
+            log.exception("Reading %s for the document library failed", path)
+            reason = "It could not be read because of an unexpected error (see the log)."
+            self.repo.save(collection_id, str(path), kind, len(data), stat.st_mtime, digest, failure=reason)
+            report.failed.append((str(path), reason))
+            return
+        self.repo.save(collection_id, str(path), kind, len(data), stat.st_mtime, digest, chunks)
+        if known:
+            report.updated += 1
+        else:
+            report.added += 1
+
+
+def _walk(folder: Path, skip: Path) -> Iterator[Path]:
+    """Every file below `folder`, in a stable order, leaving out hidden and tool folders and
+    `skip` (Inkwell's own data folder: its database and log are no documents)."""
+    for root, dirs, names in os.walk(folder):
+        if Path(root).resolve() == skip:
+            dirs[:] = []
+            continue
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in SKIPPED_FOLDERS)
+        for name in sorted(names):
+            if not name.startswith("."):
+                yield Path(root) / name

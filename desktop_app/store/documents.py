@@ -1,0 +1,259 @@
+"""The document library's tables: collections, documents (the user's files, by path) and
+their passages, with BM25 search over the passages (SQLite FTS5).
+
+A document's passages are replaced in one transaction with its row, so a library is never
+left with half a file's passages, whatever happens mid-index.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from desktop_app.core.errors import UserError
+from desktop_app.core.records import LibraryDocument, Passage
+from desktop_app.documents import Chunk
+from desktop_app.store.ids import new_id, now_iso
+
+if TYPE_CHECKING:
+    from desktop_app.store.db import Store
+
+DEFAULT_COLLECTION = "Documents"
+# A heading's words count for more than the body's (a passage under "Returns" is about returns).
+HEADING_WEIGHT, TEXT_WEIGHT = 2.0, 1.0
+
+# Words too common to tell passages apart; questions are full of them.
+STOPWORDS = frozenset(
+    [
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "by",
+        "can",
+        "do",
+        "does",
+        "for",
+        "from",
+        "has",
+        "have",
+        "how",
+        "i",
+        "if",
+        "in",
+        "is",
+        "it",
+        "its",
+        "me",
+        "my",
+        "of",
+        "on",
+        "or",
+        "our",
+        "should",
+        "so",
+        "that",
+        "the",
+        "their",
+        "there",
+        "these",
+        "this",
+        "to",
+        "was",
+        "we",
+        "what",
+        "when",
+        "where",
+        "which",
+        "who",
+        "why",
+        "will",
+        "with",
+        "you",
+        "your",
+        "after",
+        "before",
+        "about",
+        "into",
+        "than",
+        "then",
+        "them",
+        "they",
+        "any",
+        "all",
+        "also",
+        "not",
+        "no",
+    ]
+)
+
+
+@dataclass(frozen=True)
+class KnownFile:
+    """What the library last saw of a file: enough to tell whether it changed."""
+
+    document_id: str
+    size: int
+    mtime: float
+    sha256: str
+    status: str
+
+
+def retrieval_query(text: str) -> str | None:
+    """A question as an FTS5 query: any of its telling words (BM25 ranks passages that hold
+    more of them, and rarer ones, higher). Each word is quoted, so no FTS5 syntax is read."""
+    words = [w for w in re.findall(r"\w+", text.lower(), flags=re.UNICODE) if w not in STOPWORDS]
+    if not words:
+        return None
+    return " OR ".join(f'"{w}"' for w in dict.fromkeys(words))
+
+
+class DocumentRepository:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    # ---- collections ----
+
+    def collection_id(self, name: str, create: bool = False) -> str:
+        name = " ".join(name.split())
+        if not name:
+            raise UserError("A collection needs a name.")
+        rows = self.store.query("SELECT id FROM doc_collections WHERE name = ?", (name,))
+        if rows:
+            return str(rows[0]["id"])
+        if not create:
+            raise UserError(f"There is no collection named {name!r}.", hint="`inkwell docs list` shows them.")
+        collection_id = new_id()
+        with self.store.transaction():
+            self.store.conn.execute(
+                "INSERT INTO doc_collections (id, name, created) VALUES (?, ?, ?)", (collection_id, name, now_iso())
+            )
+        return collection_id
+
+    def collections(self) -> list[dict[str, Any]]:
+        """Each collection with its counts of documents, failed ones, passages and bytes."""
+        return self.store.query(
+            "SELECT c.name, COUNT(d.id) AS documents, COALESCE(SUM(d.status = 'failed'), 0) AS failed,"
+            " COALESCE(SUM(d.chunks), 0) AS passages, COALESCE(SUM(d.size), 0) AS bytes"
+            " FROM doc_collections c LEFT JOIN documents d ON d.collection_id = c.id"
+            " GROUP BY c.id ORDER BY c.name"
+        )
+
+    def remove_collection(self, name: str) -> int:
+        """Forget a collection and its documents (the files stay); how many documents."""
+        collection_id = self.collection_id(name)
+        with self.store.transaction():
+            count = self.store.conn.execute(
+                "SELECT COUNT(*) FROM documents WHERE collection_id = ?", (collection_id,)
+            ).fetchone()[0]
+            self.store.conn.execute("DELETE FROM doc_collections WHERE id = ?", (collection_id,))
+        return int(count)
+
+    # ---- documents ----
+
+    def known(self, collection_id: str, path: str) -> KnownFile | None:
+        rows = self.store.query(
+            "SELECT id, size, mtime, sha256, status FROM documents WHERE collection_id = ? AND path = ?",
+            (collection_id, path),
+        )
+        if not rows:
+            return None
+        r = rows[0]
+        return KnownFile(r["id"], r["size"], r["mtime"], r["sha256"], r["status"])
+
+    def save(
+        self,
+        collection_id: str,
+        path: str,
+        kind: str,
+        size: int,
+        mtime: float,
+        sha256: str,
+        chunks: Sequence[Chunk] = (),
+        failure: str | None = None,
+    ) -> str:
+        """Record a file as read (its passages replace any earlier ones) or as failed (with
+        the reason), in one transaction; its document id."""
+        now = now_iso()
+        with self.store.transaction():
+            known = self.known(collection_id, path)
+            document_id = known.document_id if known else new_id()
+            status = "failed" if failure is not None else "indexed"
+            if known:
+                self.store.conn.execute("DELETE FROM doc_chunks WHERE document_id = ?", (document_id,))
+                self.store.conn.execute(
+                    "UPDATE documents SET kind = ?, size = ?, mtime = ?, sha256 = ?, status = ?, reason = ?,"
+                    " chunks = ?, indexed = ? WHERE id = ?",
+                    (kind, size, mtime, sha256, status, failure or "", len(chunks), now, document_id),
+                )
+            else:
+                self.store.conn.execute(
+                    "INSERT INTO documents (id, collection_id, path, kind, size, mtime, sha256, status, reason,"
+                    " chunks, added, indexed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (document_id, collection_id, path, kind, size, mtime, sha256, status, failure or "",
+                     len(chunks), now, now),
+                )  # fmt: skip
+            self.store.conn.executemany(
+                "INSERT INTO doc_chunks (document_id, ord, heading, text, page, page_end, line_start, line_end)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (document_id, i, c.heading, c.text, c.page, c.page_end, c.line_start, c.line_end)
+                    for i, c in enumerate(chunks)
+                ],
+            )
+        return document_id
+
+    def touch(self, document_id: str, mtime: float) -> None:
+        """The file was saved again with the same content: only its time changed."""
+        with self.store.transaction():
+            self.store.conn.execute("UPDATE documents SET mtime = ? WHERE id = ?", (mtime, document_id))
+
+    def documents(self, collection: str | None = None) -> list[LibraryDocument]:
+        where, params = ("WHERE c.name = ?", (collection,)) if collection else ("", ())
+        rows = self.store.query(
+            "SELECT d.id, c.name AS collection, d.path, d.kind, d.size, d.status, d.reason, d.chunks, d.indexed"
+            f" FROM documents d JOIN doc_collections c ON c.id = d.collection_id {where} ORDER BY c.name, d.path",
+            params,
+        )
+        return [LibraryDocument(**r) for r in rows]
+
+    def remove(self, path: str, collection: str | None = None) -> int:
+        """Forget a file, or every file under a folder (the files stay); how many."""
+        prefix = path.rstrip("/\\") + "/"
+        where = "(d.path = ? OR substr(d.path, 1, ?) = ?)"
+        params: tuple[Any, ...] = (path, len(prefix), prefix)
+        if collection:
+            where += " AND d.collection_id = ?"
+            params += (self.collection_id(collection),)
+        with self.store.transaction():
+            ids = [r[0] for r in self.store.conn.execute(f"SELECT d.id FROM documents d WHERE {where}", params)]
+            self.store.conn.executemany("DELETE FROM documents WHERE id = ?", [(i,) for i in ids])
+        return len(ids)
+
+    # ---- search ----
+
+    def search(self, text: str, collections: Sequence[str] = (), limit: int = 10) -> list[Passage]:
+        """The passages that best answer `text` by BM25, best first."""
+        query = retrieval_query(text)
+        if query is None:
+            return []
+        where, params = "", [query]
+        if collections:
+            ids = [self.collection_id(name) for name in collections]
+            where = f" AND d.collection_id IN ({', '.join('?' * len(ids))})"
+            params += ids
+        rows = self.store.query(
+            "SELECT k.document_id, d.path, c.name AS collection, k.heading, k.text, k.page, k.page_end,"
+            f" k.line_start, k.line_end, -bm25(doc_chunks_fts, {HEADING_WEIGHT}, {TEXT_WEIGHT}) AS score"
+            " FROM doc_chunks_fts JOIN doc_chunks k ON k.n = doc_chunks_fts.rowid"
+            " JOIN documents d ON d.id = k.document_id JOIN doc_collections c ON c.id = d.collection_id"
+            f" WHERE doc_chunks_fts MATCH ?{where} ORDER BY bm25(doc_chunks_fts, {HEADING_WEIGHT}, {TEXT_WEIGHT})"
+            " LIMIT ?",
+            [*params, limit],
+        )
+        return [Passage(**r) for r in rows]

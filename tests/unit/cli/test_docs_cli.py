@@ -1,0 +1,58 @@
+"""inkwell docs add | list | search | refresh | remove, on a real database in a temp data dir."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from desktop_app.cli import main
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "returns.md").write_text(
+        "# Returns\n\nCustomers may return unused products within 45 days for a full refund.\n", encoding="utf-8"
+    )
+    (docs / "hours.txt").write_text("The shop opens at nine and closes at six.\n", encoding="utf-8")
+    (docs / "blob.txt").write_bytes(b"\x00\x00binary")
+    return docs
+
+
+def test_add_search_list_and_remove(folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["docs", "add", str(folder), "--collection", "Shop"]) == 1  # one file could not be read
+    out = capsys.readouterr().out
+    assert "2 added" in out and "Not read:" in out and "blob.txt" in out and "binary" in out
+    assert main(["docs", "search", "how many days to return a product", "--json"]) == 0
+    [best, *_] = json.loads(capsys.readouterr().out)
+    assert best["path"] == str((folder / "returns.md").resolve())
+    assert best["collection"] == "Shop" and best["where"] == "lines 1-3" and "45 days" in best["text"]
+    assert main(["docs", "search", "when does the shop open"]) == 0
+    assert "hours.txt, line 1\n" in capsys.readouterr().out
+    assert main(["docs", "list"]) == 0
+    assert "Shop: 3 files, 1 not read" in capsys.readouterr().out
+    assert main(["docs", "list", "--collection", "Shop", "--json"]) == 0
+    assert {Path(d["path"]).name: d["status"] for d in json.loads(capsys.readouterr().out)} == {
+        "blob.txt": "failed",
+        "hours.txt": "indexed",
+        "returns.md": "indexed",
+    }
+    assert main(["docs", "refresh"]) == 1  # the binary file still fails
+    assert "0 added, 0 updated, 2 unchanged" in capsys.readouterr().out
+    assert main(["docs", "remove", str(folder / "hours.txt")]) == 0
+    assert "Removed 1 file" in capsys.readouterr().out
+    assert main(["docs", "remove", "--collection", "Shop"]) == 0
+    assert main(["docs", "list"]) == 0
+    assert "library is empty" in capsys.readouterr().out
+    assert (folder / "hours.txt").exists()
+
+
+def test_bad_input_gets_a_message_not_a_traceback(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["docs", "add", str(tmp_path / "nowhere")]) == 2
+    assert "There is no file or folder" in capsys.readouterr().err
+    assert main(["docs", "search", "x", "--collection", "Nope"]) == 2
+    assert "no collection named 'Nope'" in capsys.readouterr().err
+    assert main(["docs", "remove"]) == 2

@@ -1,0 +1,143 @@
+"""Extraction keeps positions (heading path, lines, pages) and says why a file gives no text."""
+
+from __future__ import annotations
+
+import io
+import itertools
+import sys
+from pathlib import Path
+from typing import Any
+
+import docx
+import pytest
+
+from desktop_app.documents import ExtractionFailed, chunk_blocks, extract, kind_of
+from desktop_app.documents.extract import MAX_FILE_BYTES
+
+MANUAL = """# Router manual
+
+Welcome to the router.
+
+## Setup
+
+Plug it in.
+Wait for the green light.
+
+```sh
+# not a heading: inside a code fence
+reboot
+```
+
+### Wi-Fi
+
+Hold reset for ten seconds.
+
+## Warranty
+
+Two years.
+"""
+
+
+def test_markdown_keeps_the_heading_path_and_line_ranges() -> None:
+    blocks = extract(Path("manual.md"), MANUAL.encode())
+    body = [(b.text.splitlines()[0], b.heading, b.line_start, b.line_end) for b in blocks if not b.is_heading]
+    assert body == [
+        ("Welcome to the router.", "Router manual", 3, 3),
+        ("Plug it in.", "Router manual › Setup", 7, 8),
+        ("```sh", "Router manual › Setup", 10, 13),
+        ("Hold reset for ten seconds.", "Router manual › Setup › Wi-Fi", 17, 17),
+        ("Two years.", "Router manual › Warranty", 21, 21),
+    ]
+    assert [b.heading for b in blocks if b.is_heading][-1] == "Router manual › Warranty"
+
+
+def test_html_reads_blocks_under_their_headings_and_skips_scripts() -> None:
+    page = b"""<html><head><title>T</title><style>p{}</style></head><body>
+    <h1>Policies</h1><p>Be kind &amp; clear.</p><script>var secret = 1;</script>
+    <h2>Refunds</h2><ul><li>Within 30 days.</li><li>With a receipt.</li></ul></body></html>"""
+    blocks = extract(Path("policies.html"), page)
+    assert [(b.text, b.heading) for b in blocks if not b.is_heading] == [
+        ("Be kind & clear.", "Policies"),
+        ("Within 30 days.", "Policies › Refunds"),
+        ("With a receipt.", "Policies › Refunds"),
+    ]
+    assert all("secret" not in b.text for b in blocks)
+
+
+def test_word_files_keep_headings_and_tables() -> None:
+    document = docx.Document()
+    document.add_heading("Staff handbook", level=1)
+    document.add_paragraph("Holidays are booked in the calendar.")
+    document.add_heading("Expenses", level=2)
+    document.add_paragraph("Keep every receipt.")
+    table = document.add_table(rows=1, cols=2)
+    table.rows[0].cells[0].text, table.rows[0].cells[1].text = "Taxi", "allowed"
+    data = io.BytesIO()
+    document.save(data)
+    blocks = extract(Path("handbook.docx"), data.getvalue())
+    assert [(b.text, b.heading) for b in blocks if not b.is_heading] == [
+        ("Holidays are booked in the calendar.", "Staff handbook"),
+        ("Keep every receipt.", "Staff handbook › Expenses"),
+        ("Taxi | allowed", "Staff handbook › Expenses"),
+    ]
+
+
+def test_pdf_text_keeps_its_page(make_pdf: Any) -> None:
+    data = make_pdf([["Returns policy", "Items may be returned within 30 days."], [], ["Shipping takes 3 days."]])
+    blocks = extract(Path("policy.pdf"), data)
+    assert [(b.text.replace("\n", " "), b.page) for b in blocks] == [
+        ("Returns policy Items may be returned within 30 days.", 1),
+        ("Shipping takes 3 days.", 3),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "reason"),
+    [
+        ("notes.txt", b"PK\x03\x04\x00\x00binary", "binary file"),
+        ("empty.md", b"  \n\n", "holds no text"),
+        ("photo.png", b"\x89PNG", "does not read .png"),
+        ("broken.pdf", b"%PDF-1.4 not really", "cannot be read"),
+        ("broken.docx", b"not a zip", "cannot be read"),
+    ],
+)
+def test_a_file_without_text_says_why(name: str, data: bytes, reason: str) -> None:
+    with pytest.raises(ExtractionFailed, match=reason):
+        extract(Path(name), data)
+
+
+def test_a_scan_without_a_text_layer_says_so(make_pdf: Any) -> None:
+    with pytest.raises(ExtractionFailed, match="no text layer"):
+        extract(Path("scan.pdf"), make_pdf([[], []]))
+
+
+def test_a_file_over_the_cap_is_refused_unread(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys.modules["desktop_app.documents.extract"], "MAX_FILE_BYTES", 10)
+    with pytest.raises(ExtractionFailed, match="larger than"):
+        extract(Path("big.txt"), b"x" * 11)
+    assert MAX_FILE_BYTES >= 100 * 1024 * 1024  # far above the 30 MB others cap at
+
+
+def test_text_that_is_not_utf8_is_read_as_windows_text() -> None:
+    [block] = extract(Path("old.txt"), "Café crème".encode("cp1252"))
+    assert block.text == "Café crème"
+
+
+def test_source_code_is_text_with_lines() -> None:
+    assert kind_of(Path("x.PY")) == "code" and kind_of(Path("x.unknown")) is None
+    blocks = extract(Path("tool.py"), b"import os\n\n\ndef main():\n    return 1\n")
+    assert [(b.line_start, b.line_end) for b in blocks] == [(1, 1), (4, 5)]
+
+
+def test_passages_start_at_headings_and_overlap_within_a_section() -> None:
+    sentences = [f"Sentence {i} of the long section is here." for i in range(60)]
+    text = "# Guide\n\nShort intro.\n\n## Long\n\n" + "\n\n".join(sentences) + "\n\n## Last\n\nThe end.\n"
+    chunks = chunk_blocks(extract(Path("guide.md"), text.encode()), target=60, overlap=10)
+    assert chunks[0].heading == "Guide" and chunks[0].text.endswith("Short intro.")
+    long = [c for c in chunks if c.heading == "Guide › Long"]
+    assert len(long) > 3 and all(len(c.text.split()) <= 60 + 10 for c in long)
+    for before, after in itertools.pairwise(long):
+        assert before.text.split("\n\n")[-1] == after.text.split("\n\n")[0]  # the overlap
+        assert after.line_start is not None and before.line_end is not None and after.line_start <= before.line_end
+    assert chunks[-1].heading == "Guide › Last" and "Sentence" not in chunks[-1].text  # no overlap across headings
+    assert all(f"Sentence {i} " in " ".join(c.text for c in long) for i in range(60))
