@@ -121,6 +121,7 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("prompt", help="the question or instruction ('-' reads standard input)")
     ask.add_argument("--json", action="store_true", help="print one JSON object instead of streaming")
     ask.add_argument("--raw", action="store_true", help="continue the text as it is, with no chat template")
+    ask.add_argument("--docs", action="append", metavar="COLLECTION", help="answer from this document collection")
     _settings_args(ask)
 
     chat = commands.add_parser("chat", help="a conversation in the terminal (saved like the window's)")
@@ -295,12 +296,24 @@ def _ask(args: argparse.Namespace) -> int:
         raise UserError("The prompt is empty.")
     settings = _settings_from(args)
     engine = _loader(args)()
+    grounding = None
+    if args.docs:
+        from desktop_app.session.grounding import ground
+        from desktop_app.store import open_store
+
+        store = open_store()
+        try:
+            reserve = engine.count_tokens(prompt) + engine.count_tokens(args.system or "") + settings.max_new_tokens
+            grounding = ground(store, prompt, args.docs, engine.context_length, engine.count_tokens, reserve)
+        finally:
+            store.close()
     if args.raw:
-        if args.system:
-            raise UserError("--raw continues the text as it is, so it takes no --system prompt.")
+        if args.system or grounding:
+            raise UserError("--raw continues the text as it is, so it takes no --system prompt or --docs.")
         request = GenerationRequest(prompt=prompt, settings=settings)
     else:
-        messages = ([ChatMessage("system", args.system)] if args.system else []) + [ChatMessage("user", prompt)]
+        system = "\n\n".join(s for s in (args.system, grounding.system_prompt() if grounding else "") if s)
+        messages = ([ChatMessage("system", system)] if system else []) + [ChatMessage("user", prompt)]
         request = GenerationRequest(messages=tuple(messages), settings=settings)
     results: list[Finished] = []
     shown = -1
@@ -316,7 +329,7 @@ def _ask(args: argparse.Namespace) -> int:
             if not args.json:
                 sys.stdout.write("\n")
     if args.json:
-        payload = [_result_json(engine, r) for r in results]
+        payload = [_result_json(engine, r, grounding) for r in results]
         print(json.dumps(payload[0] if len(payload) == 1 else {"alternatives": payload}, ensure_ascii=False))
     else:
         last = results[-1].stats
@@ -328,9 +341,15 @@ def _ask(args: argparse.Namespace) -> int:
     return 0
 
 
-def _result_json(engine: Any, finished: Any) -> dict[str, Any]:
+def _result_json(engine: Any, finished: Any, grounding: Any = None) -> dict[str, Any]:
     stats = finished.stats
+    sources = {}
+    if grounding is not None:
+        from desktop_app.session.grounding import source_json
+
+        sources = {"sources": source_json(grounding, finished.text)}
     return {
+        **sources,
         "text": finished.text,
         "model": engine.manifest.id,
         "quantization": engine.variant.quantization,
@@ -346,65 +365,9 @@ def _result_json(engine: Any, finished: Any) -> dict[str, Any]:
 
 
 def _chat(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
-    """A conversation in the terminal, saved to the database as it streams: the same turns
-    as the window's (desktop_app.session), answered on the scheduler's thread."""
-    from desktop_app.session.chat import BASE_MODEL_NOTE, ChatSession, ModelRef
-    from desktop_app.session.scheduler import Scheduler, Source
-    from desktop_app.store import open_store
+    from desktop_app import terminal_chat
 
-    settings = _settings_from(args)
-    store = open_store()
-    scheduler = Scheduler(_loader(args, store))  # settings read here, on the store's thread
-    try:
-        scheduler.start()
-        info = scheduler.wait_until_loaded()
-        session = ChatSession(store, lambda: settings)
-        model = ModelRef.of(info)
-        conversation_id: str | None = None
-        print(
-            f"Inkwell {__version__}: {info.model_name} on {info.provider} ({info.provider_reason}).\n"
-            "Type a message and press Enter. /new starts over, /quit leaves. Chats are saved (inkwell chats list).",
-            file=stdout,
-        )
-        if info.base_model:
-            print(BASE_MODEL_NOTE, file=stdout)
-        while True:
-            stdout.write("\nyou> ")
-            stdout.flush()
-            line = stdin.readline()
-            if not line or line.strip() in ("/quit", "/exit"):
-                stdout.write("\n")
-                return 0
-            text = line.strip()
-            if not text:
-                continue
-            if text == "/new":
-                conversation_id = None
-                print("(a new conversation)", file=stdout)
-                continue
-            if conversation_id is None:
-                conversation_id = session.new_conversation(args.system or "", settings, info.model_id).id
-            _user, turn = session.send(conversation_id, text, model)
-            stdout.write("inkwell> ")
-            handle = scheduler.submit(turn.request, Source.CHAT)
-
-            def show(piece: str) -> None:
-                stdout.write(piece)
-                stdout.flush()
-
-            try:
-                turn.run(handle.events(), show)
-            except KeyboardInterrupt:
-                handle.cancel()
-                turn.run(handle.events())  # the rest arrives within a token, marked stopped
-                stdout.write(" [stopped]")
-            except UserError as exc:
-                print(f"\n{exc}", file=stdout)
-                continue
-            stdout.write("\n")
-    finally:
-        scheduler.shutdown()
-        store.close()
+    return terminal_chat.run(args, _settings_from(args), lambda store: _loader(args, store), stdin, stdout)
 
 
 def _serve(args: argparse.Namespace) -> int:

@@ -12,17 +12,20 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
+from desktop_app.core.budget import estimate_tokens
 from desktop_app.core.chat import ChatMessage
 from desktop_app.core.errors import UserError
 from desktop_app.core.generation import GenerationSettings
 from desktop_app.core.records import Conversation, Message
 from desktop_app.engine import Finished, GenerationRequest, PromptPrepared, TextChunk
+from desktop_app.session.grounding import Grounding, cited, ground, standalone_query
 from desktop_app.session.scheduler import Failed
 from desktop_app.store import Store
 from desktop_app.store.conversations import StreamingReply
+from desktop_app.store.documents import DocumentRepository
 
 log = logging.getLogger(__name__)
 
@@ -63,11 +66,13 @@ class ModelRef:
     model_id: str
     provider: str  # "cpu" or "cuda"
     base_model: bool = False  # continues a transcript of the chat instead of following it
+    context_length: int = 4096  # sizes the passages from the user's documents
+    count_tokens: Callable[[str], int] = field(default=estimate_tokens, compare=False)
 
     @classmethod
     def of(cls, info: Any) -> ModelRef:
         """From the scheduler's EngineInfo."""
-        return cls(info.model_id, info.provider_name, info.base_model)
+        return cls(info.model_id, info.provider_name, info.base_model, info.context_length, info.count_tokens)
 
 
 # A base model continues the chat's transcript ("User: ...", "Assistant: ..."); this stops it
@@ -83,10 +88,19 @@ BASE_MODEL_NOTE = (
 class Turn:
     """A reply being written: records the model's events into the store."""
 
-    def __init__(self, conversation_id: str, request: GenerationRequest, reply: StreamingReply) -> None:
+    def __init__(
+        self,
+        conversation_id: str,
+        request: GenerationRequest,
+        reply: StreamingReply,
+        grounding: Grounding | None = None,
+        documents: DocumentRepository | None = None,
+    ) -> None:
         self.conversation_id = conversation_id
         self.request = request
         self.reply = reply
+        self.grounding = grounding  # the sources the reply was given, numbered for citing
+        self._documents = documents
         self.prepared: PromptPrepared | None = None
         self.message: Message | None = None  # the saved reply, once it is over
 
@@ -112,6 +126,18 @@ class Turn:
             self.reply.append(event.text)  # saved at least once a second
         elif isinstance(event, Finished) and event.index == 0:
             self.message = self.reply.finish_with(event.stats)
+            self._keep_sources()
+
+    def _keep_sources(self) -> None:
+        """The reply's sources, with the ones it cited marked, stored beside it."""
+        if self.grounding is None or self._documents is None or not self.grounding.passages:
+            return
+        try:
+            self._documents.save_sources(
+                self.reply.message_id, self.grounding.passages, cited(self.reply.text, self.grounding)
+            )
+        except UserError as exc:  # the disk may be full: the reply itself is saved
+            log.error("The reply's sources could not be saved: %s", exc)
 
     def fail(self) -> None:
         """The model could not answer: keep what was written, marked failed."""
@@ -201,8 +227,12 @@ class ChatSession:
         if model.base_model:
             settings = replace(settings, stop_sequences=(*settings.stop_sequences, *BASE_MODEL_STOPS))
         branch = conversations.path(conversation_id, parent_id)
-        system = [ChatMessage("system", conversation.system_prompt)] if conversation.system_prompt else []
         history = [ChatMessage(m.role, m.content) for m in branch]  # type: ignore[arg-type]
+        grounding = self._ground(conversation_id, history, model, settings.max_new_tokens)
+        system_prompt = "\n\n".join(
+            text for text in (conversation.system_prompt, grounding.system_prompt() if grounding else "") if text
+        )
+        system = [ChatMessage("system", system_prompt)] if system_prompt else []
         request = GenerationRequest(messages=tuple(system + history), settings=settings)
         reply = conversations.start_reply(
             conversation_id,
@@ -211,7 +241,25 @@ class ChatSession:
             provider=model.provider,
             settings=settings.to_dict(),
         )
-        return Turn(conversation_id, request, reply)
+        return Turn(conversation_id, request, reply, grounding, self.store.documents)
+
+    def _ground(
+        self, conversation_id: str, history: list[ChatMessage], model: ModelRef, reply_tokens: int
+    ) -> Grounding | None:
+        """Sources from the conversation's collections for its last question, or None."""
+        collections = self.store.documents.attached(conversation_id)
+        if not collections or not history:
+            return None
+        questions = [m.content for m in history if m.role == "user"]
+        reserve = sum(model.count_tokens(m.content) for m in history[-6:]) + reply_tokens
+        return ground(
+            self.store,
+            standalone_query(questions),
+            collections,
+            model.context_length,
+            model.count_tokens,
+            reserve,
+        )
 
     # ---- the branch view ----
 

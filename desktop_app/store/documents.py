@@ -235,6 +235,69 @@ class DocumentRepository:
             self.store.conn.executemany("DELETE FROM documents WHERE id = ?", [(i,) for i in ids])
         return len(ids)
 
+    def passages(self, collections: Sequence[str]) -> list[Passage]:
+        """Every passage of the collections' readable documents, in file and reading order."""
+        ids = [self.collection_id(name) for name in collections]
+        if not ids:
+            return []
+        rows = self.store.query(
+            "SELECT k.document_id, d.path, c.name AS collection, k.heading, k.text, k.page, k.page_end,"
+            " k.line_start, k.line_end, 0.0 AS score FROM doc_chunks k JOIN documents d ON d.id = k.document_id"
+            f" JOIN doc_collections c ON c.id = d.collection_id WHERE d.collection_id IN ({', '.join('?' * len(ids))})"
+            " ORDER BY c.name, d.path, k.ord",
+            ids,
+        )
+        return [Passage(**r) for r in rows]
+
+    # ---- what conversations answer from, and what replies were given ----
+
+    def attached(self, conversation_id: str) -> list[str]:
+        """The names of the collections a conversation answers from."""
+        rows = self.store.query(
+            "SELECT c.name FROM conversation_collections a JOIN doc_collections c ON c.id = a.collection_id"
+            " WHERE a.conversation_id = ? ORDER BY c.name",
+            (conversation_id,),
+        )
+        return [r["name"] for r in rows]
+
+    def attach(self, conversation_id: str, names: Sequence[str]) -> None:
+        """Make `names` the collections the conversation answers from (none: only the model)."""
+        ids = [self.collection_id(name) for name in names]
+        with self.store.transaction():
+            self.store.conn.execute(
+                "DELETE FROM conversation_collections WHERE conversation_id = ?", (conversation_id,)
+            )
+            self.store.conn.executemany(
+                "INSERT INTO conversation_collections (conversation_id, collection_id) VALUES (?, ?)",
+                [(conversation_id, i) for i in dict.fromkeys(ids)],
+            )
+
+    def save_sources(self, message_id: str, passages: Sequence[Passage], cited: Sequence[int]) -> None:
+        quoted = set(cited)
+        with self.store.transaction():
+            self.store.conn.execute("DELETE FROM message_sources WHERE message_id = ?", (message_id,))
+            self.store.conn.executemany(
+                "INSERT INTO message_sources (message_id, number, path, collection, heading, text, page, page_end,"
+                " line_start, line_end, score, cited) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (message_id, n, p.path, p.collection, p.heading, p.text, p.page, p.page_end, p.line_start,
+                     p.line_end, p.score, int(n in quoted))
+                    for n, p in enumerate(passages, 1)
+                ],
+            )  # fmt: skip
+
+    def sources(self, message_id: str) -> list[tuple[int, Passage, bool]]:
+        """The passages a reply was given: (number, passage, whether the reply cited it)."""
+        rows = self.store.query(
+            "SELECT number, path, collection, heading, text, page, page_end, line_start, line_end, score, cited"
+            " FROM message_sources WHERE message_id = ? ORDER BY number",
+            (message_id,),
+        )
+        return [
+            (r.pop("number"), Passage(document_id="", **{k: v for k, v in r.items() if k != "cited"}), bool(r["cited"]))
+            for r in rows
+        ]
+
     # ---- search ----
 
     def search(self, text: str, collections: Sequence[str] = (), limit: int = 10) -> list[Passage]:

@@ -139,6 +139,29 @@ def m002_documents(db: sqlite3.Connection) -> None:
             line_end INTEGER
         )""",
         "CREATE INDEX doc_chunks_by_document ON doc_chunks (document_id, ord)",
+        # The collections a conversation answers from (its Sources).
+        """CREATE TABLE conversation_collections (
+            conversation_id TEXT NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+            collection_id TEXT NOT NULL REFERENCES doc_collections (id) ON DELETE CASCADE,
+            PRIMARY KEY (conversation_id, collection_id)
+        )""",
+        # The passages a reply was given, numbered as it could cite them: kept with the reply,
+        # so that its citations stay readable when the documents change or leave the library.
+        """CREATE TABLE message_sources (
+            message_id TEXT NOT NULL REFERENCES messages (id) ON DELETE CASCADE,
+            number INTEGER NOT NULL,
+            path TEXT NOT NULL,
+            collection TEXT NOT NULL,
+            heading TEXT NOT NULL DEFAULT '',
+            text TEXT NOT NULL,
+            page INTEGER,
+            page_end INTEGER,
+            line_start INTEGER,
+            line_end INTEGER,
+            score REAL NOT NULL DEFAULT 0,
+            cited INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (message_id, number)
+        )""",
         """CREATE VIRTUAL TABLE doc_chunks_fts USING fts5 (
             heading, text, content='doc_chunks', content_rowid='n', tokenize='unicode61 remove_diacritics 2')""",
         "CREATE TRIGGER doc_chunks_fts_insert AFTER INSERT ON doc_chunks BEGIN "

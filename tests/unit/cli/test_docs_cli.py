@@ -56,3 +56,30 @@ def test_bad_input_gets_a_message_not_a_traceback(tmp_path: Path, capsys: pytest
     assert main(["docs", "search", "x", "--collection", "Nope"]) == 2
     assert "no collection named 'Nope'" in capsys.readouterr().err
     assert main(["docs", "remove"]) == 2
+
+
+@pytest.mark.slow
+def test_ask_with_docs_returns_the_text_and_its_sources(
+    folder: Path,
+    default_model_dir: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    (tmp_path / "models").mkdir()
+    (tmp_path / "models" / default_model_dir.name).symlink_to(default_model_dir, target_is_directory=True)
+    monkeypatch.setenv("INKWELL_MODELS_DIR", str(tmp_path / "models"))
+    main(["docs", "add", str(folder / "returns.md"), str(folder / "hours.txt"), "--collection", "Shop"])
+    capsys.readouterr()
+    code = main(["ask", "How many days to return?", "--docs", "Shop", "--json", "--max-new-tokens", "4", "--seed", "1"])
+    assert code == 0
+    result = json.loads(capsys.readouterr().out)
+    assert isinstance(result["text"], str) and result["prompt_tokens"] > 40  # the sources went in
+    sources = {Path(s["path"]).name: s for s in result["sources"]}
+    assert set(sources) == {"hours.txt", "returns.md"}  # small enough to go in whole
+    assert sources["returns.md"]["where"] == "lines 1-3" and "45 days" in sources["returns.md"]["snippet"]
+    assert {s["number"] for s in result["sources"]} == {1, 2} and all(
+        s["cited"] in (True, False) for s in sources.values()
+    )
+    assert main(["ask", "x", "--docs", "Nope"]) == 2
+    assert "no collection named" in capsys.readouterr().err

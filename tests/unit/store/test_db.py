@@ -27,6 +27,9 @@ EXPECTED_COLUMNS = {
     "documents": {"n", "id", "collection_id", "path", "kind", "size", "mtime", "sha256", "status", "reason", "chunks",
                   "added", "indexed"},
     "doc_chunks": {"n", "document_id", "ord", "heading", "text", "page", "page_end", "line_start", "line_end"},
+    "conversation_collections": {"conversation_id", "collection_id"},
+    "message_sources": {"message_id", "number", "path", "collection", "heading", "text", "page", "page_end",
+                        "line_start", "line_end", "score", "cited"},
 }  # fmt: skip
 
 

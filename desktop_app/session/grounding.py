@@ -1,0 +1,136 @@
+"""Answering from the user's documents: which passages go into the prompt, how they are
+numbered for the model to cite, and which of them a reply cited.
+
+When the documents attached to a question fit in about three quarters of the context they
+go in whole (in order, so the model sees them as written); otherwise the passages that best
+match the question go in, as many as fit, best first. Each source is numbered [1], [2]...
+and the model is asked to cite them so; `cited()` reads the numbers back from its reply.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from desktop_app.core.errors import UserError
+from desktop_app.core.records import Passage
+from desktop_app.store import Store
+from desktop_app.store.documents import retrieval_query
+
+WHOLE_SHARE = 0.75  # of the context, for documents that go in whole
+RETRIEVED = 12  # passages ranked before those that fit are taken
+FOLLOW_UP_WORDS = 4  # a question with fewer telling words leans on the one before it
+
+INSTRUCTIONS = (
+    "Answer the user's question from the numbered sources below, which come from the user's own "
+    "documents. After each sentence that uses a source, cite it by its number in square brackets, "
+    "like [1] or [2][3]. If the sources do not hold the answer, say that they do not, and do not "
+    "make one up."
+)
+
+NO_MATCH = "(No passage of the user's documents matches this question.)"
+
+
+@dataclass(frozen=True)
+class Grounding:
+    passages: tuple[Passage, ...]  # source n is passages[n - 1]
+    whole: bool  # the attached documents went in whole
+
+    def system_prompt(self) -> str:
+        sources = "\n\n".join(f"[{n}] {source_label(p)}\n{p.text}" for n, p in enumerate(self.passages, 1))
+        return f"{INSTRUCTIONS}\n\nSources:\n\n{sources or NO_MATCH}"
+
+
+def source_label(passage: Passage) -> str:
+    """`file name, page 3 — heading`: how a source is named to the model and the user."""
+    name = passage.path.replace("\\", "/").rsplit("/", 1)[-1]
+    where = f", {passage.where}" if passage.where else ""
+    heading = f" — {passage.heading}" if passage.heading else ""
+    return f"{name}{where}{heading}"
+
+
+def ground(
+    store: Store,
+    question: str,
+    collections: Sequence[str],
+    context_length: int,
+    count_tokens: Callable[[str], int],
+    reserve_tokens: int,
+) -> Grounding:
+    """The sources for `question` from `collections`, within the context (less `reserve_tokens`
+    for the question, the conversation and the reply). UserError when nothing can go in."""
+    room = int(context_length * WHOLE_SHARE) - reserve_tokens
+    if room <= 0:
+        raise UserError(
+            "There is no room in the model's context for passages from your documents.",
+            hint="Ask for a shorter reply (max tokens), or start a new conversation.",
+        )
+    every = store.documents.passages(collections)
+    overhead = count_tokens(INSTRUCTIONS) + 16
+    if every and overhead + sum(count_tokens(p.text) + 16 for p in every) <= room:
+        return Grounding(tuple(every), whole=True)
+    chosen: list[Passage] = []
+    used = overhead
+    ranked = store.documents.search(question, collections, limit=RETRIEVED)
+    for passage in ranked:
+        cost = count_tokens(passage.text) + 16  # its label and spacing
+        if used + cost > room:
+            continue  # a shorter one further down may still fit
+        chosen.append(passage)
+        used += cost
+    if ranked and not chosen:
+        raise UserError(
+            f"The model's context ({context_length} tokens) has no room for a passage from your documents "
+            "beside this conversation.",
+            hint="Start a new conversation, ask for a shorter reply, or use a model with a longer context.",
+        )
+    return Grounding(tuple(chosen), whole=False)
+
+
+def standalone_query(questions: Sequence[str]) -> str:
+    """What to search the documents for: the last question, and when it says too little to
+    stand alone ("and for routers?", "how long does that take?"), the one before it too."""
+    if not questions:
+        return ""
+    last = questions[-1]
+    query = retrieval_query(last)
+    telling = len(query.split(" OR ")) if query else 0
+    return last if telling >= FOLLOW_UP_WORDS or len(questions) < 2 else f"{questions[-2]} {last}"
+
+
+_CITATION = re.compile(r"\[(\d{1,3}(?:\s*[,;]\s*\d{1,3})*)\]")
+
+
+def cited(reply: str, grounding: Grounding) -> list[int]:
+    """The source numbers the reply cites, in the order first cited (numbers that name no
+    source are left out)."""
+    numbers: dict[int, None] = {}
+    for match in _CITATION.finditer(reply):
+        for part in re.split(r"[,;]", match.group(1)):
+            number = int(part)
+            if 1 <= number <= len(grounding.passages):
+                numbers[number] = None
+    return list(numbers)
+
+
+def source_json(grounding: Grounding, reply: str) -> list[dict[str, object]]:
+    """The sources as `inkwell ask --json` gives them: number, file, where, snippet, score,
+    and whether the reply cited it."""
+    quoted = set(cited(reply, grounding))
+    return [
+        {
+            "number": n,
+            "path": p.path,
+            "collection": p.collection,
+            "where": p.where,
+            "page": p.page,
+            "line_start": p.line_start,
+            "line_end": p.line_end,
+            "heading": p.heading,
+            "snippet": " ".join(p.text.split())[:300],
+            "score": round(p.score, 4),
+            "cited": n in quoted,
+        }
+        for n, p in enumerate(grounding.passages, 1)
+    ]
