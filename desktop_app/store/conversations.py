@@ -6,7 +6,7 @@ from __future__ import annotations
 import enum
 import json
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
@@ -195,13 +195,19 @@ class ConversationRepository:
             )
         return cursor.rowcount
 
-    def import_tree(self, conversation: Conversation, messages: Sequence[Message]) -> str:
+    def import_tree(
+        self,
+        conversation: Conversation,
+        messages: Sequence[Message],
+        sources: Mapping[str, Sequence[dict[str, Any]]] | None = None,
+    ) -> str:
         """Insert a whole conversation, its row and every message of every branch, in one
         transaction (a savepoint of the caller's); return the id it was stored under.
 
         The ids are kept when none of them is in the database yet; if any is taken (the same
         file imported twice), the whole tree gets fresh ids, its links mapped along. Messages
         come parents first, all of this conversation; anything else is a bug of the caller.
+        `sources` are the rows of message_sources (less message_id) by message id.
         """
         listed: set[str] = set()
         for m in messages:
@@ -236,6 +242,9 @@ class ConversationRepository:
                 row["conversation_id"] = mapping[conversation.id]
                 row["settings"] = json.dumps(row["settings"]) if row["settings"] is not None else None
                 self._insert("messages", row)
+            for message_id, rows in (sources or {}).items():
+                for source in rows:
+                    self._insert("message_sources", {"message_id": mapping[message_id], **source})
         return mapping[conversation.id]
 
     def _insert(self, table: str, row: dict[str, Any]) -> None:

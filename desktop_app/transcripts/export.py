@@ -69,7 +69,11 @@ def conversations_bytes(
         raise UserError("No conversations to export.")
     if fmt == "json":
         return export_json(store, conversation_ids).encode("utf-8")
-    transcripts = [Transcript(store.conversations.get(cid), store.conversations.path(cid)) for cid in conversation_ids]
+    transcripts = []
+    for cid in conversation_ids:
+        path = store.conversations.path(cid)
+        sources = {m.id: store.documents.sources(m.id) for m in path if m.role == "assistant"}
+        transcripts.append(Transcript(store.conversations.get(cid), path, {k: v for k, v in sources.items() if v}))
     renderers: dict[str, Callable[[], bytes]] = {
         "md": lambda: transcript_markdown(transcripts).encode("utf-8"),
         "txt": lambda: transcript_text(transcripts).encode("utf-8"),

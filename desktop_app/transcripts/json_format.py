@@ -13,13 +13,18 @@
             {"id": "01J...", "parent_id": null, "role": "user" | "assistant" | "system",
              "content": "...", "created": "...", "status": "complete", "model_id": null,
              "provider": null, "settings": null, "seed": null, "prompt_tokens": null,
-             "generated_tokens": null, "ttft_ms": null, "tokens_per_s": null, "finish_reason": null}
+             "generated_tokens": null, "ttft_ms": null, "tokens_per_s": null, "finish_reason": null,
+             "sources": [{"number": 1, "path": "/home/me/manual.pdf", "collection": "Support",
+                          "heading": "Setup", "text": "...", "page": 3, "page_end": 3,
+                          "line_start": null, "line_end": null, "score": 4.2, "cited": true}]}
           ]
         }
       ]
     }
 
-Every message of every branch is included (parents before children), so exporting,
+A reply that answered from the user's documents lists the passages it was given under
+"sources" (absent otherwise), numbered as it cites them ([1], [2]); "cited" marks the ones it
+cited. Every message of every branch is included (parents before children), so exporting,
 importing into an empty database and exporting again gives the same file. Trashed
 conversations are not exported. Readers must ignore keys they do not know.
 """
@@ -27,15 +32,16 @@ conversations are not exported. Readers must ignore keys they do not know.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from desktop_app.core.records import Conversation, Message
+from desktop_app.core.records import Conversation, Message, Passage
 from desktop_app.store.db import Store
 from desktop_app.transcripts.validate import ImportRejected, need, need_text, read_json_file, reject
 
+SourceRow = tuple[int, Passage, bool]  # (number, passage, cited), as the store gives a reply's sources
 FORMAT = "inkwell-transcript"
 VERSION = 1
 ROLES = ("system", "user", "assistant")
@@ -46,10 +52,24 @@ CONVERSATION_KEYS = (
 )  # fmt: skip
 
 
-def conversation_json(conversation: Conversation, messages: Sequence[Message]) -> dict[str, Any]:
+SOURCE_KEYS = ("number", "path", "collection", "heading", "text", "page", "page_end", "line_start", "line_end", "score")
+
+
+def conversation_json(
+    conversation: Conversation, messages: Sequence[Message], sources: Callable[[str], list[SourceRow]] | None = None
+) -> dict[str, Any]:
     data = {key: getattr(conversation, key) for key in CONVERSATION_KEYS}
     ordered = _parents_first(messages)
-    data["messages"] = [{k: v for k, v in asdict(m).items() if k != "conversation_id"} for m in ordered]
+    data["messages"] = []
+    for m in ordered:
+        item = {k: v for k, v in asdict(m).items() if k != "conversation_id"}
+        given = sources(m.id) if sources is not None and m.role == "assistant" else []
+        if given:
+            item["sources"] = [
+                {"number": n, **{k: getattr(p, k) for k in SOURCE_KEYS[1:]}, "cited": was_cited}
+                for n, p, was_cited in given
+            ]
+        data["messages"].append(item)
     return data
 
 
@@ -69,7 +89,8 @@ def _parents_first(messages: Sequence[Message]) -> list[Message]:
 
 def export_json(store: Store, conversation_ids: Sequence[str]) -> str:
     conversations = [
-        conversation_json(store.conversations.get(cid), store.conversations.messages(cid)) for cid in conversation_ids
+        conversation_json(store.conversations.get(cid), store.conversations.messages(cid), store.documents.sources)
+        for cid in conversation_ids
     ]
     document = {"format": FORMAT, "version": VERSION, "conversations": conversations}
     return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
@@ -94,13 +115,17 @@ def import_json(store: Store, path: Path) -> list[str]:
     with store.transaction():
         return [
             store.conversations.import_tree(
-                Conversation(**conversation), [Message(conversation_id=conversation["id"], **m) for m in messages]
+                Conversation(**conversation),
+                [Message(conversation_id=conversation["id"], **m) for m in messages],
+                sources,
             )
-            for conversation, messages in parsed
+            for conversation, messages, sources in parsed
         ]
 
 
-def _parse_conversation(data: Any, where: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+def _parse_conversation(
+    data: Any, where: str
+) -> tuple[dict[str, Any], list[dict[str, Any]], dict[str, list[dict[str, Any]]]]:
     need(data, dict, where)
     c = {
         "id": need(data.get("id"), str, f"{where}.id"),
@@ -116,6 +141,7 @@ def _parse_conversation(data: Any, where: str) -> tuple[dict[str, Any], list[dic
         "current_leaf_id": need(data.get("current_leaf_id"), str, f"{where}.current_leaf_id", optional=True),
     }
     messages = []
+    sources: dict[str, list[dict[str, Any]]] = {}
     seen: set[str] = set()
     for i, m in enumerate(need(data.get("messages"), list, f"{where}.messages")):
         at = f"{where}.messages[{i}]"
@@ -147,6 +173,26 @@ def _parse_conversation(data: Any, where: str) -> tuple[dict[str, Any], list[dic
             raise reject(f"{at}.parent_id", "the parent must be a message listed before this one")
         seen.add(message["id"])
         messages.append(message)
+        if m.get("sources"):
+            sources[message["id"]] = [
+                _parse_source(x, f"{at}.sources[{j}]") for j, x in enumerate(need(m["sources"], list, f"{at}.sources"))
+            ]
     if c["current_leaf_id"] is not None and c["current_leaf_id"] not in seen:
         raise reject(f"{where}.current_leaf_id", "no message has this id")
-    return c, messages
+    return c, messages, sources
+
+
+def _parse_source(data: Any, at: str) -> dict[str, Any]:
+    need(data, dict, at)
+    source = {
+        "number": need(data.get("number"), int, f"{at}.number"),
+        "path": need(data.get("path"), str, f"{at}.path"),
+        "collection": need(data.get("collection", ""), str, f"{at}.collection"),
+        "heading": need_text(data.get("heading", ""), f"{at}.heading"),
+        "text": need_text(data.get("text"), f"{at}.text"),
+        "score": need(data.get("score", 0.0), (int, float), f"{at}.score"),
+        "cited": int(need(data.get("cited", False), bool, f"{at}.cited")),
+    }
+    for key in ("page", "page_end", "line_start", "line_end"):
+        source[key] = need(data.get(key), int, f"{at}.{key}", optional=True)
+    return source

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import html
 import itertools
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+import re
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from markdown_it import MarkdownIt
@@ -14,18 +16,71 @@ from pygments.formatters import HtmlFormatter
 from pygments.lexers import TextLexer, get_lexer_by_name
 from pygments.util import ClassNotFound
 
-from desktop_app.core.records import Conversation, Draft, Message
+from desktop_app.core.records import Conversation, Draft, Message, Passage
 
 ROLE_NAMES = {"user": "You", "assistant": "Assistant", "system": "System"}
 STATUS_NOTES = {"interrupted": "interrupted", "cancelled": "stopped", "failed": "failed"}
 
 
+SourceRow = tuple[int, Passage, bool]  # (number, passage, cited): a reply's sources, as stored
+
+
 @dataclass(frozen=True)
 class Transcript:
-    """One conversation as exported: the current branch, oldest message first."""
+    """One conversation as exported: the current branch, oldest message first, and the
+    sources of the replies that answered from the user's documents (by message id)."""
 
     conversation: Conversation
     messages: Sequence[Message]
+    sources: Mapping[str, Sequence[SourceRow]] = field(default_factory=dict)
+
+
+_CITATION = re.compile(r"\[(\d{1,3}(?:\s*[,;]\s*\d{1,3})*)\]")
+
+
+def _cited(t: Transcript, m: Message) -> list[SourceRow]:
+    return [row for row in t.sources.get(m.id, ()) if row[2]]
+
+
+def _with_citations(content: str, known: set[int], mark: Callable[[int], str]) -> str:
+    """`[1]`, `[2][3]`, `[1, 3]` in a reply, each number that names a source written by `mark`."""
+
+    def one(match: re.Match[str]) -> str:
+        numbers = [int(n) for n in re.split(r"[,;]", match.group(1))]
+        if not all(n in known for n in numbers):
+            return match.group(0)
+        return "".join(mark(n) for n in numbers)
+
+    return _CITATION.sub(one, content)
+
+
+def _footnote_mark(reply: int) -> Callable[[int], str]:
+    return lambda n: f"[^{reply}-{n}]"
+
+
+def _anchor_mark(reply: int) -> Callable[[int], str]:
+    return lambda n: f"[\\[{n}\\]](#src-{reply}-{n})"
+
+
+def _label(passage: Passage) -> str:
+    name = passage.path.replace("\\", "/").rsplit("/", 1)[-1]
+    where = f", {passage.where}" if passage.where else ""
+    heading = f" — {passage.heading}" if passage.heading else ""
+    return f"{name}{where}{heading}"
+
+
+def _snippet(passage: Passage, words: int = 40) -> str:
+    parts = passage.text.split()
+    return " ".join(parts[:words]) + (" …" if len(parts) > words else "")
+
+
+def _link(passage: Passage) -> str:
+    """The file, at its page for a PDF (viewers honour #page=N)."""
+    try:
+        uri = Path(passage.path).as_uri()
+    except ValueError:
+        return ""
+    return uri + (f"#page={passage.page}" if passage.page is not None else "")
 
 
 def _speaker(message: Message) -> str:
@@ -42,13 +97,19 @@ def _when(timestamp: str) -> str:
 
 def transcript_markdown(transcripts: Sequence[Transcript]) -> str:
     parts = []
+    replies = itertools.count(1)  # footnote labels are unique in the whole file
     for t in transcripts:
         c = t.conversation
         lines = [f"# {c.title or 'Untitled chat'}", "", f"*Created {_when(c.created)} UTC*", ""]
         if c.system_prompt:
             lines += ["> **System prompt:** " + c.system_prompt.replace("\n", "\n> "), ""]
         for m in t.messages:
-            lines += [f"**{_speaker(m)}** · {_when(m.created)}", "", m.content, ""]
+            cited = _cited(t, m)
+            number = next(replies)
+            content = _with_citations(m.content, {n for n, _p, _c in cited}, _footnote_mark(number))
+            lines += [f"**{_speaker(m)}** · {_when(m.created)}", "", content, ""]
+            for n, passage, _c in cited:  # Markdown footnotes: rendered under the text by most readers
+                lines += [f'[^{number}-{n}]: {_label(passage)}: "{_snippet(passage)}"', ""]
         parts.append("\n".join(lines).rstrip() + "\n")
     return "\n---\n\n".join(parts)
 
@@ -63,6 +124,9 @@ def transcript_text(transcripts: Sequence[Transcript]) -> str:
             lines += [f"System prompt: {c.system_prompt}", ""]
         for m in t.messages:
             lines += [f"{_speaker(m)} [{_when(m.created)}]:", m.content, ""]
+            cited = _cited(t, m)
+            if cited:
+                lines += ["Sources:", *(f"[{n}] {_label(p)}: {_snippet(p)}" for n, p, _c in cited), ""]
         parts.append("\n".join(lines).rstrip() + "\n")
     return "\n\n".join(parts)
 
@@ -117,6 +181,7 @@ HTML_STYLE = """
 body { font-family: -apple-system, "Segoe UI", Roboto, "Noto Sans", sans-serif; max-width: 46em;
        margin: 2em auto; padding: 0 1em; line-height: 1.55; color: #1f2328; }
 h1 { font-size: 1.6em; } .meta { color: #6a737d; font-size: 0.9em; }
+ol.sources { color: #57606a; font-size: 0.88em; border-top: 1px solid #d0d7de; padding-top: 0.4em; }
 .message { margin: 1.2em 0; padding: 0.8em 1em; border-radius: 8px; }
 .user { background: #eef4ff; } .assistant { background: #f6f8fa; } .system { background: #fff8e6; }
 .speaker { font-weight: 600; margin-bottom: 0.3em; }
@@ -137,6 +202,7 @@ def html_page(title: str, body: str) -> str:
 
 def transcript_html(transcripts: Sequence[Transcript]) -> str:
     sections = []
+    replies = itertools.count(1)
     for t in transcripts:
         c = t.conversation
         items = [
@@ -149,9 +215,20 @@ def transcript_html(transcripts: Sequence[Transcript]) -> str:
             )
         for m in t.messages:
             role = m.role if m.role in ROLE_NAMES else "assistant"
+            cited = _cited(t, m)
+            number = next(replies)
+            content = _with_citations(m.content, {n for n, _p, _c in cited}, _anchor_mark(number))
+            sources = "".join(
+                f'<li id="src-{number}-{n}" value="{n}">{html.escape(_label(p))}: “{html.escape(_snippet(p))}”'
+                + (f' <a href="{html.escape(_link(p))}">open</a>' if _link(p) else "")
+                + "</li>"
+                for n, p, _c in cited
+            )
             items.append(
                 f'<div class="message {role}"><div class="speaker">{html.escape(_speaker(m))} '
-                f'<span class="meta">{_when(m.created)}</span></div>\n{markdown_to_html(m.content)}</div>'
+                f'<span class="meta">{_when(m.created)}</span></div>\n{markdown_to_html(content)}'
+                + (f'<ol class="sources">{sources}</ol>' if sources else "")
+                + "</div>"
             )
         sections.append("<section>\n" + "\n".join(items) + "\n</section>")
     title = transcripts[0].conversation.title if len(transcripts) == 1 else f"{len(transcripts)} conversations"
