@@ -122,3 +122,11 @@ class Passage:
                 return f"lines {self.line_start}-{self.line_end}"
             return f"line {self.line_start}"
         return ""
+
+    @property
+    def label(self) -> str:
+        """How a source is named to the model and the user: `file name, page 3 — heading`."""
+        name = self.path.replace("\\", "/").rsplit("/", 1)[-1]
+        where = f", {self.where}" if self.where else ""
+        heading = f" — {self.heading}" if self.heading else ""
+        return f"{name}{where}{heading}"

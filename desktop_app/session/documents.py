@@ -27,6 +27,7 @@ from desktop_app.store.documents import DEFAULT_COLLECTION
 
 log = logging.getLogger(__name__)
 
+PAUSE_POLL_S = 0.2
 # Folders that hold tools' files rather than the user's documents.
 SKIPPED_FOLDERS = {"node_modules", "__pycache__", "venv", ".venv", "site-packages"}
 
@@ -58,11 +59,14 @@ class DocumentIndexer:
         store: Store,
         on_progress: Callable[[Progress], None] | None = None,
         cancel: threading.Event | None = None,
+        should_pause: Callable[[], bool] | None = None,
     ) -> None:
         self.store = store
         self.repo = store.documents
         self.on_progress = on_progress
         self.cancel = cancel or threading.Event()
+        # Asked between files: the window pauses indexing while the model writes a reply.
+        self.should_pause = should_pause or (lambda: False)
 
     def add(self, paths: Sequence[Path], collection: str = DEFAULT_COLLECTION) -> IndexReport:
         """Add files and folders (folders with everything the library reads below them)."""
@@ -104,6 +108,8 @@ class DocumentIndexer:
         for number, (path, size) in enumerate(zip(files, sizes, strict=True)):
             if self.on_progress is not None:
                 self.on_progress(Progress(number, len(files), done, total, str(path)))
+            while self.should_pause() and not self.cancel.is_set():
+                self.cancel.wait(PAUSE_POLL_S)
             if self.cancel.is_set():
                 report.cancelled = True
                 break

@@ -38,16 +38,8 @@ class Grounding:
     whole: bool  # the attached documents went in whole
 
     def system_prompt(self) -> str:
-        sources = "\n\n".join(f"[{n}] {source_label(p)}\n{p.text}" for n, p in enumerate(self.passages, 1))
+        sources = "\n\n".join(f"[{n}] {p.label}\n{p.text}" for n, p in enumerate(self.passages, 1))
         return f"{INSTRUCTIONS}\n\nSources:\n\n{sources or NO_MATCH}"
-
-
-def source_label(passage: Passage) -> str:
-    """`file name, page 3 — heading`: how a source is named to the model and the user."""
-    name = passage.path.replace("\\", "/").rsplit("/", 1)[-1]
-    where = f", {passage.where}" if passage.where else ""
-    heading = f" — {passage.heading}" if passage.heading else ""
-    return f"{name}{where}{heading}"
 
 
 def ground(

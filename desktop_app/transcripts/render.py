@@ -42,7 +42,7 @@ def _cited(t: Transcript, m: Message) -> list[SourceRow]:
     return [row for row in t.sources.get(m.id, ()) if row[2]]
 
 
-def _with_citations(content: str, known: set[int], mark: Callable[[int], str]) -> str:
+def with_citations(content: str, known: set[int], mark: Callable[[int], str]) -> str:
     """`[1]`, `[2][3]`, `[1, 3]` in a reply, each number that names a source written by `mark`."""
 
     def one(match: re.Match[str]) -> str:
@@ -60,13 +60,6 @@ def _footnote_mark(reply: int) -> Callable[[int], str]:
 
 def _anchor_mark(reply: int) -> Callable[[int], str]:
     return lambda n: f"[\\[{n}\\]](#src-{reply}-{n})"
-
-
-def _label(passage: Passage) -> str:
-    name = passage.path.replace("\\", "/").rsplit("/", 1)[-1]
-    where = f", {passage.where}" if passage.where else ""
-    heading = f" — {passage.heading}" if passage.heading else ""
-    return f"{name}{where}{heading}"
 
 
 def _snippet(passage: Passage, words: int = 40) -> str:
@@ -106,10 +99,10 @@ def transcript_markdown(transcripts: Sequence[Transcript]) -> str:
         for m in t.messages:
             cited = _cited(t, m)
             number = next(replies)
-            content = _with_citations(m.content, {n for n, _p, _c in cited}, _footnote_mark(number))
+            content = with_citations(m.content, {n for n, _p, _c in cited}, _footnote_mark(number))
             lines += [f"**{_speaker(m)}** · {_when(m.created)}", "", content, ""]
             for n, passage, _c in cited:  # Markdown footnotes: rendered under the text by most readers
-                lines += [f'[^{number}-{n}]: {_label(passage)}: "{_snippet(passage)}"', ""]
+                lines += [f'[^{number}-{n}]: {passage.label}: "{_snippet(passage)}"', ""]
         parts.append("\n".join(lines).rstrip() + "\n")
     return "\n---\n\n".join(parts)
 
@@ -126,7 +119,7 @@ def transcript_text(transcripts: Sequence[Transcript]) -> str:
             lines += [f"{_speaker(m)} [{_when(m.created)}]:", m.content, ""]
             cited = _cited(t, m)
             if cited:
-                lines += ["Sources:", *(f"[{n}] {_label(p)}: {_snippet(p)}" for n, p, _c in cited), ""]
+                lines += ["Sources:", *(f"[{n}] {p.label}: {_snippet(p)}" for n, p, _c in cited), ""]
         parts.append("\n".join(lines).rstrip() + "\n")
     return "\n\n".join(parts)
 
@@ -217,9 +210,9 @@ def transcript_html(transcripts: Sequence[Transcript]) -> str:
             role = m.role if m.role in ROLE_NAMES else "assistant"
             cited = _cited(t, m)
             number = next(replies)
-            content = _with_citations(m.content, {n for n, _p, _c in cited}, _anchor_mark(number))
+            content = with_citations(m.content, {n for n, _p, _c in cited}, _anchor_mark(number))
             sources = "".join(
-                f'<li id="src-{number}-{n}" value="{n}">{html.escape(_label(p))}: “{html.escape(_snippet(p))}”'
+                f'<li id="src-{number}-{n}" value="{n}">{html.escape(p.label)}: “{html.escape(_snippet(p))}”'
                 + (f' <a href="{html.escape(_link(p))}">open</a>' if _link(p) else "")
                 + "</li>"
                 for n, p, _c in cited

@@ -23,6 +23,7 @@ from desktop_app.session.settings import AppSettings, ServerSettings, api_key
 from desktop_app.store import Store
 from desktop_app.ui.chat.chat_pane import ChatPane
 from desktop_app.ui.chat.conversation_list import ConversationListPane
+from desktop_app.ui.documents_dialog import DocumentsDialog
 from desktop_app.ui.generation import QtScheduler
 from desktop_app.ui.menus import SHORTCUTS, WindowActions
 from desktop_app.ui.model_status import ModelStatus
@@ -67,6 +68,7 @@ class MainWindow(QMainWindow):
         self.api_server = ApiServerControl(scheduler.scheduler, self.services.start_api_server, self)
         self._dock_was_visible = False
         self.models_dialog: ModelsDialog | None = None
+        self.documents_dialog: DocumentsDialog | None = None
         self._build()
         self.menu_actions = WindowActions(self, self.settings_dock, self.list_pane)
         self._connect_signals()
@@ -109,6 +111,8 @@ class MainWindow(QMainWindow):
         a.previous.triggered.connect(lambda: chats.step(-1))
         a.prepare.triggered.connect(self.model_status.offer_preparation)
         a.models.triggered.connect(self.open_models)
+        a.documents.triggered.connect(self.open_documents)
+        chat.sources_button.manage_requested.connect(self.open_documents)
         self.api_server.conversation_saved.connect(lambda _id: chats.refresh())  # an API request saved
         a.import_model.triggered.connect(self.import_model)
         a.data_folder.triggered.connect(self._on_data_folder_action_triggered)
@@ -265,6 +269,16 @@ class MainWindow(QMainWindow):
         return dialog
 
     @Slot()
+    def open_documents(self) -> DocumentsDialog:
+        """The document library; indexing waits while the model writes a reply."""
+        if self.documents_dialog is None:
+            self.documents_dialog = DocumentsDialog(self.store, self.reporter, lambda: self.scheduler.busy, self)
+            self.documents_dialog.library_changed.connect(self.chat_pane.sources_button.refresh)
+        self.documents_dialog.show()
+        self.documents_dialog.raise_()
+        return self.documents_dialog
+
+    @Slot()
     def import_model(self) -> None:
         """Model › Import…: the file dialog, then the conversion with its progress."""
         dialog = self.open_models()
@@ -303,6 +317,8 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.chat_pane.shutdown()  # a reply being written keeps what it has
+        if self.documents_dialog is not None:
+            self.documents_dialog.shutdown()  # indexing stops between two files
         self.writing_pane.shutdown()
         for timer in self.findChildren(QTimer):  # nothing may touch the store once it closes
             timer.stop()

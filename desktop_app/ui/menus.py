@@ -28,6 +28,7 @@ SHORTCUTS = [
     ("Ctrl+E / Ctrl+Shift+E", "Export the chat / all chats"),
     ("Ctrl+I", "Import chats"),
     ("Ctrl+Shift+L / Ctrl+Shift+O", "Models / import a model you have"),
+    ("Ctrl+Shift+D", "Documents: the files chats answer from"),
     ("Ctrl+,", "Settings"),
 ]
 
@@ -60,6 +61,7 @@ class WindowActions:
         self.prepare = action("&Prepare the default model…")
         self.models = action("&Models…", "Ctrl+Shift+L")
         self.import_model = action("&Import a model…", "Ctrl+Shift+O")
+        self.documents = action("&Documents…", "Ctrl+Shift+D")
         self.data_folder = action("Open the &data folder")
         self.shortcuts = action("&Keyboard shortcuts", QKeySequence.StandardKey.HelpContents)
         self.about = action("&About Inkwell")
@@ -83,6 +85,8 @@ class WindowActions:
         file_menu.addAction(self.quit)
         chat_menu = menus.addMenu("&Chat")
         chat_menu.addActions([self.search, self.next, self.previous])
+        chat_menu.addSeparator()
+        chat_menu.addAction(self.documents)
         chat_menu.addSeparator()
         chat_menu.addActions([chats.rename_action, chats.pin_action, chats.archive_action, chats.delete_action])
         view_menu = menus.addMenu("&View")

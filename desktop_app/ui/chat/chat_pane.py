@@ -21,6 +21,7 @@ from desktop_app.ui.chat.chat_view import ChatView
 from desktop_app.ui.chat.composer import ComposerWidget
 from desktop_app.ui.chat.message_actions import MessageAction, MessageRequest
 from desktop_app.ui.chat.settings_pane import ConversationSettingsPane
+from desktop_app.ui.chat.sources import SourcesButton, show_passage
 from desktop_app.ui.generation import QtHandle, QtScheduler
 from desktop_app.ui.status import StatusReporter, reports_problems
 
@@ -74,6 +75,7 @@ class ChatPane(QWidget):
             MessageAction.DELETE: self._delete_message,
             MessageAction.REGENERATE: self._regenerate,
             MessageAction.EDIT: self._edit,
+            MessageAction.SOURCE: self._show_source,
         }
         self._connect_signals()
         self.load_settings_pane()
@@ -87,7 +89,9 @@ class ChatPane(QWidget):
 
     def _build(self, presets: tuple[Preset, ...]) -> None:
         self.chat_view = ChatView()
+        self.chat_view.sources_of = self.store.documents.sources
         self.composer = ComposerWidget()
+        self.sources_button = SourcesButton(self.store)
         self.token_label = QLabel("")
         self.token_label.setAccessibleName("Message length")
         self.send_button = QPushButton("Send")
@@ -114,6 +118,7 @@ class ChatPane(QWidget):
         self.remote_label.setAccessibleName("Where your text goes")
         self.remote_label.hide()
         under = QHBoxLayout()
+        under.addWidget(self.sources_button)
         under.addWidget(self.token_label, 1)
         under.addWidget(self.remote_label)
         layout.addLayout(under)
@@ -133,6 +138,7 @@ class ChatPane(QWidget):
         self.composer.send_requested.connect(self.send)
         self.composer.stop_requested.connect(self.stop)
         self.composer.textChanged.connect(self._count_timer.start)
+        self.conversation_changed.connect(self.sources_button.set_conversation)
         self._count_timer.timeout.connect(self.update_token_count)
         self._render_timer.timeout.connect(self._render_stream)
         self.chat_view.action_requested.connect(self._on_chat_view_action_requested)
@@ -223,6 +229,7 @@ class ChatPane(QWidget):
                 self.settings_pane.system_prompt_text(), settings, model.model_id
             )
             self.conversation_id = conversation.id
+            self.sources_button.attach_pending(conversation.id)
             self.conversation_changed.emit(conversation.id)
         else:
             self.save_settings_pane()
@@ -396,6 +403,11 @@ class ChatPane(QWidget):
         turn = self.session.regenerate(request.message_id, self._model())
         self.show_branch(self.store.conversations.message(request.message_id).parent_id)
         self._start(turn)
+
+    def _show_source(self, request: MessageRequest) -> None:
+        for number, passage, _cited in self.store.documents.sources(request.message_id):
+            if number == request.block:
+                show_passage(self, number, passage)
 
     def _edit(self, request: MessageRequest) -> None:
         model = self._model()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QTextCursor
@@ -10,7 +11,7 @@ from PySide6.QtWidgets import QTextBrowser, QWidget
 
 from desktop_app.core.records import Message
 from desktop_app.session.chat import Branches
-from desktop_app.transcripts.render import CodeHeader, markdown_to_html
+from desktop_app.transcripts.render import CodeHeader, SourceRow, markdown_to_html, with_citations
 from desktop_app.ui.chat.message_actions import MessageAction, MessageRequest
 
 SPEAKERS = {"user": "You", "assistant": "Inkwell", "system": "System"}
@@ -37,8 +38,18 @@ def _code_header(message_id: str) -> CodeHeader:
     return header
 
 
+def _sources_html(message_id: str, cited: Sequence[SourceRow]) -> str:
+    links = [_link(MessageAction.SOURCE, message_id, f"[{n}] {html.escape(p.label)}", n) for n, p, _c in cited]
+    return f"<p style='margin:4px 0 0 0; font-size:small; color:#6e7781'>Sources: {' · '.join(links)}</p>"
+
+
 def message_html(
-    role: str, content: str, status: str = "complete", message_id: str | None = None, branches: Branches | None = None
+    role: str,
+    content: str,
+    status: str = "complete",
+    message_id: str | None = None,
+    branches: Branches | None = None,
+    sources: Sequence[SourceRow] = (),
 ) -> str:
     colour = "#2f6feb" if role == "user" else "#8250df"
     speaker = html.escape(SPEAKERS.get(role, role) + NOTES.get(status, ""))
@@ -59,6 +70,11 @@ def message_html(
             links.append(f"{back} {branches.position}/{branches.count} {forward}")
         actions = f"<p style='margin:2px 0 0 0; font-size:small'>{' · '.join(links)}</p>"
     anchor = f"<a name='m-{message_id}'></a>" if message_id else ""
+    cited = [row for row in sources if row[2]]
+    if message_id and cited:  # each [n] the reply cites opens its passage
+        href = f"{ACTION_SCHEME}:{MessageAction.SOURCE.value}/{message_id}/"
+        content = with_citations(content, {n for n, _p, _c in cited}, lambda n: f"[\\[{n}\\]]({href}{n})")
+        actions = _sources_html(message_id, cited) + actions
     body = markdown_to_html(content, _code_header(message_id) if message_id else None)
     # Qt's rich text takes table borders from attributes, not CSS.
     body = body.replace("<table>", "<table border='1' cellspacing='0' cellpadding='4' style='border-color:#8c959f'>")
@@ -80,6 +96,7 @@ class ChatView(QTextBrowser):
         self._messages: list[Message] = []
         self._branches: dict[str, Branches] = {}
         self._shown = 0
+        self.sources_of: Callable[[str], Sequence[SourceRow]] = lambda _message_id: ()  # a reply's sources
         self.verticalScrollBar().valueChanged.connect(self._on_scrolled)
 
     def show_messages(
@@ -106,10 +123,12 @@ class ChatView(QTextBrowser):
                 f"<p align='center'><a href='{ACTION_SCHEME}:more/'>Show {more} earlier message"
                 f"{'s' if more != 1 else ''}</a> ({hidden} not shown)</p>"
             )
-        parts += [
-            message_html(m.role, m.content, m.status, m.id, self._branches.get(m.id)) for m in self._messages[hidden:]
-        ]
+        parts += [self._html(m, self._branches.get(m.id)) for m in self._messages[hidden:]]
         self.setHtml("".join(parts))
+
+    def _html(self, m: Message, branches: Branches | None = None) -> str:
+        sources = self.sources_of(m.id) if m.role == "assistant" else ()
+        return message_html(m.role, m.content, m.status, m.id, branches, sources)
 
     @property
     def shown_count(self) -> int:
@@ -133,7 +152,7 @@ class ChatView(QTextBrowser):
         cursor.movePosition(QTextCursor.MoveOperation.End)
         if self._messages or self._shown:
             cursor.insertBlock()
-        cursor.insertHtml(message_html(message.role, message.content, message.status, message.id))
+        cursor.insertHtml(self._html(message))
         self._messages = [*self._messages, message]
         self._shown += 1
         self._scroll_to_end()
@@ -164,7 +183,7 @@ class ChatView(QTextBrowser):
             cursor = self.textCursor()
             cursor.setPosition(self._stream_start)
             cursor.movePosition(QTextCursor.MoveOperation.End, QTextCursor.MoveMode.KeepAnchor)
-            cursor.insertHtml(message_html(message.role, message.content, message.status, message.id, branches))
+            cursor.insertHtml(self._html(message, branches))
             self._messages = [*self._messages, message]
             self._shown += 1
             if self._follow:

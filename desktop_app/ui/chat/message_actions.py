@@ -14,6 +14,7 @@ class MessageAction(str, Enum):
     TO_DRAFT = "to-draft"
     DELETE = "delete"
     BRANCH = "branch"  # show another version of the message
+    SOURCE = "source"  # show a cited passage (`block` is its number)
 
     @property
     def changes_the_chat(self) -> bool:
@@ -23,7 +24,8 @@ class MessageAction(str, Enum):
 
 @dataclass(frozen=True)
 class MessageRequest:
-    """An action on a message; `block` is the code block's index for COPY_CODE."""
+    """An action on a message; `block` is the code block's index for COPY_CODE, the
+    source's number for SOURCE."""
 
     action: MessageAction
     message_id: str

@@ -233,3 +233,14 @@ def test_the_data_folder_itself_is_never_indexed(store: Store) -> None:
     (store.path.parent / "stray.md").write_text("# Stray\n\nin the data folder", encoding="utf-8")
     report = DocumentIndexer(store).add([store.path.parent])
     assert report.added == 0 and store.documents.documents() == []
+
+
+def test_indexing_waits_between_files_while_asked_to_pause(store: Store, corpus: Path) -> None:
+    asked = []
+
+    def pause() -> bool:
+        asked.append(len(store.documents.documents()))
+        return len(asked) in (2, 3)  # before the second file: twice "wait", then go on
+
+    report = DocumentIndexer(store, should_pause=pause).add([corpus])
+    assert report.added == 3 and asked[:4] == [0, 1, 1, 1]

@@ -13,7 +13,7 @@ from desktop_app.core.generation import FinishReason, GenerationSettings, Genera
 from desktop_app.engine import Finished, PromptPrepared, TextChunk
 from desktop_app.session.chat import ChatSession, ModelRef
 from desktop_app.session.documents import DocumentIndexer
-from desktop_app.session.grounding import INSTRUCTIONS, Grounding, cited, ground, source_label, standalone_query
+from desktop_app.session.grounding import INSTRUCTIONS, Grounding, cited, ground, standalone_query
 from desktop_app.store import Store
 
 
@@ -66,7 +66,7 @@ def test_citations_are_read_back_in_order_and_unknown_numbers_ignored(library: S
     reply = "Yes [3]. Also [1][2], and see [2, 3]; not [99] nor [0] nor [x]."
     assert cited(reply, grounding) == [3, 1, 2]
     assert cited("No sources used.", grounding) == []
-    assert source_label(grounding.passages[0]) == "big.md, lines 3-5 — Big guide › Topic 0"
+    assert grounding.passages[0].label == "big.md, lines 3-5 — Big guide › Topic 0"
 
 
 def test_a_short_follow_up_leans_on_the_question_before_it() -> None:

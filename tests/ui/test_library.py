@@ -1,0 +1,82 @@
+"""The document library in the window: the Documents dialog (adding on its own thread,
+failed files with reasons, removing), a chat's Sources menu, and citations that open their
+passage."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from desktop_app.store import Store
+from tests.ui.conftest import FakeEngine, ask_and_wait, click_action
+
+
+@pytest.fixture
+def docs(tmp_path: Path) -> Path:
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "returns.md").write_text(
+        "# Returns\n\nUnused products may be returned within 45 days.\n", encoding="utf-8"
+    )
+    (folder / "hours.txt").write_text("The shop opens at nine.\n", encoding="utf-8")
+    (folder / "blob.txt").write_bytes(b"\x00\x01binary")
+    return folder
+
+
+def add_and_wait(qtbot, dialog, paths: list[Path], collection: str) -> None:  # type: ignore[no-untyped-def]
+    dialog.target.setCurrentText(collection)
+    dialog.index(paths)
+    assert dialog.indexing
+    # Polled: waiting on the worker thread's signal would stop pytest-qt's timer from that thread.
+    qtbot.waitUntil(lambda: not dialog.indexing, timeout=20_000)
+
+
+def test_the_documents_dialog_adds_a_folder_on_its_thread_and_lists_each_files_state(  # type: ignore[no-untyped-def]
+    qtbot, make_window, store: Store, docs: Path
+) -> None:
+    window = make_window(FakeEngine)
+    dialog = window.open_documents()
+    add_and_wait(qtbot, dialog, [docs], "Shop")
+    assert "2 added" in dialog.progress_label.text() and "1 not read" in dialog.progress_label.text()
+    assert dialog.collection_name() == "Shop"
+    states = {
+        Path(dialog.files.topLevelItem(i).text(0)).name: dialog.files.topLevelItem(i).text(2)
+        for i in range(dialog.files.topLevelItemCount())
+    }
+    assert states["returns.md"] == "1 passages" and states["blob.txt"].startswith("Not read: It is a binary file")
+    assert store.documents.search("return products", ["Shop"])  # the window's own connection sees them
+    dialog.files.topLevelItem(0).setSelected(True)  # blob.txt, first by path
+    dialog.remove_button.click()
+    assert "Removed 1 file" in dialog.progress_label.text()
+    assert {Path(d.path).name for d in store.documents.documents("Shop")} == {"hours.txt", "returns.md"}
+    assert docs.joinpath("blob.txt").exists()
+
+
+def test_a_chats_sources_answer_it_and_its_citations_open_their_passage(  # type: ignore[no-untyped-def]
+    qtbot, make_window, store: Store, docs: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = FakeEngine(tokens=["Within ", "45 ", "days ", "[1]."])
+    window = make_window(lambda: engine)
+    dialog = window.open_documents()
+    add_and_wait(qtbot, dialog, [docs / "returns.md"], "Shop")
+    button = window.chat_pane.sources_button
+    assert button.text() == "Sources: none"
+    button.toggle("Shop", True)  # on a new chat: kept until the chat exists
+    assert button.text() == "Sources: Shop"
+    reply = ask_and_wait(qtbot, window, "How long for returns?")
+    conversation = window.chat_pane.conversation_id
+    assert store.documents.attached(conversation) == ["Shop"]
+    system = engine.requests[-1].messages[0]
+    assert system.role == "system" and "[1] returns.md, lines 1-3 — Returns" in system.content
+    html = window.chat_pane.chat_view.toHtml()
+    assert f"inkwell:source/{reply}/1" in html and "Sources:" in html
+    shown = []
+    monkeypatch.setattr("desktop_app.ui.chat.chat_pane.show_passage", lambda _parent, n, p: shown.append((n, p.text)))
+    click_action(qtbot, window, "source", f"{reply}/1")
+    assert shown == [(1, "Returns\n\nUnused products may be returned within 45 days.")]
+    window.chat_pane.new_chat()
+    assert button.text() == "Sources: none"  # each new chat chooses its own
+    window.chat_pane.open_conversation(conversation)
+    button.toggle("Shop", False)
+    assert store.documents.attached(conversation) == [] and button.text() == "Sources: none"
