@@ -43,6 +43,14 @@ FILE_FILTER = (
 )
 
 
+def human_size(size: int) -> str:
+    if size < 1000:
+        return f"{size} B"
+    if size < 1_000_000:
+        return f"{size / 1000:.0f} KB"
+    return f"{size / 1e6:.1f} MB"
+
+
 class IndexWorker(QObject):
     """Runs a DocumentIndexer on its thread, on a connection of its own to the database."""
 
@@ -100,7 +108,7 @@ class DocumentsDialog(QDialog):
         self.collections.setAccessibleName("Collections")
         self.files = QTreeWidget()
         self.files.setAccessibleName("Files in the collection")
-        self.files.setHeaderLabels(["File", "Size", "State"])
+        self.files.setHeaderLabels(["File", "Size", "State", "Folder"])
         self.files.setRootIsDecorated(False)
         self.files.setSelectionMode(QTreeWidget.SelectionMode.ExtendedSelection)
         self.target = QComboBox()
@@ -167,7 +175,7 @@ class DocumentsDialog(QDialog):
         names = []
         for c in self.store.documents.collections():
             failed = f", {c['failed']} not read" if c["failed"] else ""
-            item = QListWidgetItem(f"{c['name']}\n{c['documents']} files{failed}, {c['bytes'] / 1e6:.1f} MB")
+            item = QListWidgetItem(f"{c['name']}\n{c['documents']} files{failed}, {human_size(c['bytes'])}")
             item.setData(Qt.ItemDataRole.UserRole, c["name"])
             self.collections.addItem(item)
             names.append(c["name"])
@@ -191,12 +199,17 @@ class DocumentsDialog(QDialog):
         if name is None:
             return
         for d in self.store.documents.documents(name):
-            state = f"{d.chunks} passages" if d.status == "indexed" else f"Not read: {d.reason}"
-            item = QTreeWidgetItem([d.path, f"{d.size / 1e6:.2f} MB", state])
+            passages = f"{d.chunks} passage{'s' if d.chunks != 1 else ''}"
+            state = passages if d.status == "indexed" else f"Not read: {d.reason}"
+            path = Path(d.path)
+            item = QTreeWidgetItem([path.name, human_size(d.size), state, str(path.parent)])
             item.setData(0, Qt.ItemDataRole.UserRole, d.path)
+            item.setToolTip(0, d.path)
             item.setToolTip(2, state)
             self.files.addTopLevelItem(item)
-        self.files.resizeColumnToContents(1)
+        for column in (0, 1, 2):
+            self.files.resizeColumnToContents(column)
+        self.files.setColumnWidth(2, min(self.files.columnWidth(2), 420))  # a long reason: its tooltip
 
     @Slot(object, object)
     def _on_collections_current_changed(self, current: QListWidgetItem | None, _previous: object) -> None:

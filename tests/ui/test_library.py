@@ -40,11 +40,9 @@ def test_the_documents_dialog_adds_a_folder_on_its_thread_and_lists_each_files_s
     add_and_wait(qtbot, dialog, [docs], "Shop")
     assert "2 added" in dialog.progress_label.text() and "1 not read" in dialog.progress_label.text()
     assert dialog.collection_name() == "Shop"
-    states = {
-        Path(dialog.files.topLevelItem(i).text(0)).name: dialog.files.topLevelItem(i).text(2)
-        for i in range(dialog.files.topLevelItemCount())
-    }
-    assert states["returns.md"] == "1 passages" and states["blob.txt"].startswith("Not read: It is a binary file")
+    states = {dialog.files.topLevelItem(i).text(0): dialog.files.topLevelItem(i).text(2) for i in range(3)}
+    assert dialog.files.topLevelItem(0).text(3) == str(docs.resolve())
+    assert states["returns.md"] == "1 passage" and states["blob.txt"].startswith("Not read: It is a binary file")
     assert store.documents.search("return products", ["Shop"])  # the window's own connection sees them
     dialog.files.topLevelItem(0).setSelected(True)  # blob.txt, first by path
     dialog.remove_button.click()
