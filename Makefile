@@ -87,6 +87,7 @@ bench: $(VENV)/.stamp-bench model bench-store bench-gui
 	$(BIN)/python bench/bench_quality.py --write bench/RESULTS.md
 	$(BIN)/python bench/bench_import.py --write bench/RESULTS.md
 	$(BIN)/python bench/bench_server.py --write bench/RESULTS.md
+	$(BIN)/python bench/bench_documents.py --write bench/RESULTS.md
 
 bench-gui: $(VENV)/.stamp-app model
 	$(BIN)/python bench/bench_gui.py --write bench/RESULTS.md

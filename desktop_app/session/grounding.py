@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from desktop_app.core.errors import UserError
 from desktop_app.core.records import Passage
 from desktop_app.store import Store
-from desktop_app.store.documents import retrieval_query
+from desktop_app.store.documents import query_words
 
 WHOLE_SHARE = 0.75  # of the context, for documents that go in whole
 RETRIEVED = 12  # passages ranked before those that fit are taken
@@ -86,9 +86,7 @@ def standalone_query(questions: Sequence[str]) -> str:
     if not questions:
         return ""
     last = questions[-1]
-    query = retrieval_query(last)
-    telling = len(query.split(" OR ")) if query else 0
-    return last if telling >= FOLLOW_UP_WORDS or len(questions) < 2 else f"{questions[-2]} {last}"
+    return last if len(query_words(last)) >= FOLLOW_UP_WORDS or len(questions) < 2 else f"{questions[-2]} {last}"
 
 
 _CITATION = re.compile(r"\[(\d{1,3}(?:\s*[,;]\s*\d{1,3})*)\]")

@@ -24,6 +24,10 @@ DEFAULT_COLLECTION = "Documents"
 # A heading's words count for more than the body's (a passage under "Returns" is about returns).
 HEADING_WEIGHT, TEXT_WEIGHT = 2.0, 1.0
 
+# In a library of at least PRUNE_FROM passages, a search leaves out the words held by more
+# than COMMON_SHARE of them, keeping at least KEEP_AT_LEAST words (the rarest).
+PRUNE_FROM, COMMON_SHARE, KEEP_AT_LEAST = 5_000, 0.05, 2
+
 # Words too common to tell passages apart; questions are full of them.
 STOPWORDS = frozenset(
     [
@@ -104,13 +108,9 @@ class KnownFile:
     status: str
 
 
-def retrieval_query(text: str) -> str | None:
-    """A question as an FTS5 query: any of its telling words (BM25 ranks passages that hold
-    more of them, and rarer ones, higher). Each word is quoted, so no FTS5 syntax is read."""
-    words = [w for w in re.findall(r"\w+", text.lower(), flags=re.UNICODE) if w not in STOPWORDS]
-    if not words:
-        return None
-    return " OR ".join(f'"{w}"' for w in dict.fromkeys(words))
+def query_words(text: str) -> list[str]:
+    """A question's telling words, lower-cased, each once, in order."""
+    return list(dict.fromkeys(w for w in re.findall(r"\w+", text.lower(), flags=re.UNICODE) if w not in STOPWORDS))
 
 
 class DocumentRepository:
@@ -300,11 +300,35 @@ class DocumentRepository:
 
     # ---- search ----
 
+    def _search_words(self, text: str) -> list[str]:
+        """The words to search for. In a large library a word that most passages hold says
+        little about any of them, and ranking every passage that holds it is what makes a
+        search slow: such words are left out while rarer ones remain. (How many passages
+        hold a word is counted only up to the threshold, so asking costs little.)"""
+        words = query_words(text)
+        total = self.store.conn.execute("SELECT COUNT(*) FROM doc_chunks").fetchone()[0]
+        if total < PRUNE_FROM or len(words) <= KEEP_AT_LEAST:
+            return words
+        cap = int(COMMON_SHARE * total)
+        held: dict[str, int] = {}
+        for word in words:
+            count = self.store.conn.execute(
+                "SELECT COUNT(*) FROM (SELECT rowid FROM doc_chunks_fts WHERE doc_chunks_fts MATCH ? LIMIT ?)",
+                (f'"{word}"', cap + 1),
+            ).fetchone()[0]
+            if count:
+                held[word] = count
+        rare = [w for w in held if held[w] <= cap]
+        if len(rare) >= KEEP_AT_LEAST:
+            return rare
+        return sorted(held, key=held.__getitem__)[:KEEP_AT_LEAST]
+
     def search(self, text: str, collections: Sequence[str] = (), limit: int = 10) -> list[Passage]:
         """The passages that best answer `text` by BM25, best first."""
-        query = retrieval_query(text)
-        if query is None:
+        words = self._search_words(text)
+        if not words:
             return []
+        query = " OR ".join(f'"{w}"' for w in words)
         where, params = "", [query]
         if collections:
             ids = [self.collection_id(name) for name in collections]

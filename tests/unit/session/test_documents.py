@@ -244,3 +244,22 @@ def test_indexing_waits_between_files_while_asked_to_pause(store: Store, corpus:
 
     report = DocumentIndexer(store, should_pause=pause).add([corpus])
     assert report.added == 3 and asked[:4] == [0, 1, 1, 1]
+
+
+def test_a_large_library_leaves_out_words_most_passages_hold(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import desktop_app.store.documents as documents
+
+    folder = tmp_path / "many"
+    folder.mkdir()
+    for i in range(30):
+        topic = "The firmware update takes ten minutes." if i == 17 else f"Item {i} has the colour code c{i}."
+        (folder / f"note{i:02d}.md").write_text(f"# Router note {i}\n\nThe router is fine. {topic}\n", encoding="utf-8")
+    DocumentIndexer(store).add([folder])
+    monkeypatch.setattr(documents, "PRUNE_FROM", 10)  # as if the library held many thousand passages
+    monkeypatch.setattr(documents, "COMMON_SHARE", 0.2)
+    assert store.documents._search_words("router firmware update nonexistentword") == ["firmware", "update"]
+    assert store.documents._search_words("router note fine") == ["router", "note"]  # all common: two are kept
+    [best, *_] = store.documents.search("router firmware update")
+    assert "firmware update takes ten minutes" in best.text

@@ -1,0 +1,213 @@
+"""Benchmark: the document library (issue 18's targets).
+
+- Indexing speed: a folder of Markdown and text files (about 40 MB, written here from a
+  fixed-seed vocabulary, Zipf-distributed words, headings every few paragraphs) indexed by
+  `DocumentIndexer` in a process of its own; MB of text a minute and the process's peak
+  memory. Target: at least 20 MB a minute on 2 cores, memory bounded whatever the size
+  (so the same is measured on half the corpus: the peak must not grow with it).
+- Search: median and slowest of 50 questions over a library of 100,000 passages. Target:
+  under 50 ms.
+- The window: the longest stretch the GUI thread is blocked while the Documents dialog
+  indexes the corpus (a 1 ms timer, as bench_gui measures streaming). Target: 50 ms.
+
+    python bench/bench_documents.py --write bench/RESULTS.md      (make bench)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from bench_engine import machine, publish  # noqa: E402
+
+CORPUS_MB = 40
+SEARCH_PASSAGES = 100_000
+QUESTIONS = 50
+
+
+def vocabulary(rng: random.Random, size: int = 20_000) -> list[str]:
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    words = set()
+    while len(words) < size:
+        words.add("".join(rng.choice(letters) for _ in range(rng.randint(2, 11))))
+    return sorted(words)
+
+
+def paragraph(rng: random.Random, words: list[str], weights: list[float], count: int) -> str:
+    picked = rng.choices(words, weights, k=count)
+    sentences, start = [], 0
+    while start < count:
+        length = rng.randint(8, 22)
+        sentences.append(" ".join(picked[start : start + length]).capitalize() + ".")
+        start += length
+    return " ".join(sentences)
+
+
+def write_corpus(folder: Path, megabytes: int, seed: int = 7) -> int:
+    """Files of ~200 KB, Markdown with headings and plain text; the bytes written."""
+    rng = random.Random(seed)
+    words = vocabulary(rng)
+    weights = [1 / (rank + 1) for rank in range(len(words))]  # Zipf, as natural text
+    folder.mkdir(parents=True, exist_ok=True)
+    written, number = 0, 0
+    while written < megabytes * 1_000_000:
+        parts = []
+        markdown = number % 3 != 0
+        for _section in range(40):
+            if markdown:
+                parts.append(f"## {paragraph(rng, words, weights, 4).rstrip('.')}")
+            parts += [paragraph(rng, words, weights, rng.randint(40, 120)) for _ in range(4)]
+        text = "\n\n".join(parts) + "\n"
+        path = folder / f"doc{number:04d}.{'md' if markdown else 'txt'}"
+        path.write_text(text, encoding="utf-8")
+        written += len(text.encode())
+        number += 1
+    return written
+
+
+INDEX_CODE = """
+import json, resource, sys, time
+from pathlib import Path
+from desktop_app.store import open_store
+from desktop_app.session.documents import DocumentIndexer
+store = open_store(Path(sys.argv[1]))
+started = time.perf_counter()
+report = DocumentIndexer(store).add([Path(sys.argv[2])], "Bench")
+seconds = time.perf_counter() - started
+passages = store.conn.execute("SELECT COUNT(*) FROM doc_chunks").fetchone()[0]
+store.close()
+print(json.dumps({"seconds": seconds, "bytes": report.bytes_read, "files": report.added, "passages": passages,
+                  "failed": len(report.failed), "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def index_in_a_process(db: Path, folder: Path) -> dict[str, float]:
+    env = dict(os.environ, INKWELL_DATA_DIR=str(db.parent))
+    done = subprocess.run(
+        [sys.executable, "-c", INDEX_CODE, str(db), str(folder)], capture_output=True, text=True, cwd=ROOT, env=env
+    )
+    if done.returncode != 0:
+        raise RuntimeError(done.stderr.strip()[-2000:])
+    return json.loads(done.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+def search_library(work: Path) -> dict[str, float]:
+    """100,000 passages written straight to a library, then 50 questions."""
+    from desktop_app.documents import Chunk
+    from desktop_app.store import open_store
+
+    rng = random.Random(11)
+    words = vocabulary(rng)
+    weights = [1 / (rank + 1) for rank in range(len(words))]
+    store = open_store(work / "search" / "inkwell.db")
+    collection = store.documents.collection_id("Bench", create=True)
+    per_file = 500
+    for number in range(SEARCH_PASSAGES // per_file):
+        chunks = [
+            Chunk(paragraph(rng, words, weights, 170), f"Section {i}", None, None, i * 10 + 1, i * 10 + 9)
+            for i in range(per_file)
+        ]
+        store.documents.save(collection, f"/bench/doc{number}.md", "markdown", 1, 0.0, str(number), chunks)
+    questions = [" ".join(rng.choices(words, weights, k=6)) + " " + rng.choice(words[2000:]) for _ in range(QUESTIONS)]
+    store.documents.search(questions[0])  # warm the page cache
+    timings = []
+    for question in questions:
+        started = time.perf_counter()
+        store.documents.search(question, limit=8)
+        timings.append((time.perf_counter() - started) * 1000)
+    passages = store.conn.execute("SELECT COUNT(*) FROM doc_chunks").fetchone()[0]
+    store.close()
+    return {"passages": passages, "median_ms": statistics.median(timings), "max_ms": max(timings)}
+
+
+def window_gaps(folder: Path, work: Path) -> dict[str, float]:
+    """The GUI thread's longest block while the Documents dialog indexes `folder`."""
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from bench_gui import GapMeter
+    from PySide6.QtWidgets import QApplication, QStatusBar, QWidget
+
+    from desktop_app.store import open_store
+    from desktop_app.ui.documents_dialog import DocumentsDialog
+    from desktop_app.ui.status import StatusReporter
+
+    app = QApplication.instance() or QApplication([])
+    store = open_store(work / "gui" / "inkwell.db")
+    window = QWidget()
+    dialog = DocumentsDialog(store, StatusReporter(QStatusBar(), window, ""), parent=window)
+    dialog.show()
+    meter = GapMeter()
+    meter.start()
+    started = time.perf_counter()
+    dialog.index([folder])
+    while dialog.indexing:
+        app.processEvents()
+        time.sleep(0.0005)
+    seconds = time.perf_counter() - started
+    gaps = meter.stop()
+    dialog.done(0)
+    store.close()
+    return {"seconds": seconds, "max_gap_ms": max(gaps), "p99_gap_ms": sorted(gaps)[int(len(gaps) * 0.99)]}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--write", type=Path)
+    parser.add_argument("--megabytes", type=int, default=CORPUS_MB)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="inkwell-bench-docs-") as temp:
+        work = Path(temp)
+        steps = time.perf_counter()
+
+        def step(name: str) -> None:
+            nonlocal steps
+            print(f"{name}: {time.perf_counter() - steps:.1f} s", file=sys.stderr)
+            steps = time.perf_counter()
+
+        whole = write_corpus(work / "corpus", args.megabytes)
+        half = write_corpus(work / "half", args.megabytes // 2)
+        step("corpus written")
+        full_run = index_in_a_process(work / "full" / "inkwell.db", work / "corpus")
+        half_run = index_in_a_process(work / "halfdb" / "inkwell.db", work / "half")
+        step("indexed")
+        search = search_library(work)
+        step("searched")
+        gui = window_gaps(work / "half", work)
+        step("window")
+    rate = full_run["bytes"] / 1e6 / (full_run["seconds"] / 60)
+    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    report = "\n".join(
+        [
+            f"\n## Document library, run of {stamp}\n",
+            f"Machine: {machine()}. Corpus written by the benchmark: Markdown and text files of ~200 KB "
+            "(Zipf-distributed words, a heading every four paragraphs in the Markdown ones); no embeddings.\n",
+            "| measure | result | target |",
+            "|---|---:|---:|",
+            f"| indexing {whole / 1e6:.0f} MB ({full_run['files']:.0f} files, {full_run['passages']:.0f} passages) | "
+            f"{full_run['seconds']:.1f} s, **{rate:.0f} MB/min** | at least 20 MB/min |",
+            f"| peak memory indexing {whole / 1e6:.0f} MB / {half / 1e6:.0f} MB | "
+            f"{full_run['peak_mb']:.0f} MB / {half_run['peak_mb']:.0f} MB | bounded (not growing with the size) |",
+            f"| search, {search['passages']:.0f} passages, {QUESTIONS} questions | median {search['median_ms']:.1f} ms, "
+            f"slowest {search['max_ms']:.1f} ms | under 50 ms |",
+            f"| window while the Documents dialog indexes {half / 1e6:.0f} MB ({gui['seconds']:.1f} s) | "
+            f"longest block {gui['max_gap_ms']:.1f} ms (99th percentile {gui['p99_gap_ms']:.1f} ms) | at most 50 ms |",
+        ]
+    )
+    publish(report + "\n", args.write)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
