@@ -141,12 +141,14 @@ def window_gaps(folder: Path, work: Path) -> dict[str, float]:
 
     from desktop_app.store import open_store
     from desktop_app.ui.documents_dialog import DocumentsDialog
+    from desktop_app.ui.library_indexer import LibraryIndexer
     from desktop_app.ui.status import StatusReporter
 
     app = QApplication.instance() or QApplication([])
     store = open_store(work / "gui" / "inkwell.db")
     window = QWidget()
-    dialog = DocumentsDialog(store, StatusReporter(QStatusBar(), window, ""), parent=window)
+    library = LibraryIndexer(store, lambda: False, window)
+    dialog = DocumentsDialog(store, library, StatusReporter(QStatusBar(), window, ""), parent=window)
     dialog.show()
     meter = GapMeter()
     meter.start()
@@ -158,6 +160,7 @@ def window_gaps(folder: Path, work: Path) -> dict[str, float]:
     seconds = time.perf_counter() - started
     gaps = meter.stop()
     dialog.done(0)
+    library.shutdown()
     store.close()
     return {"seconds": seconds, "max_gap_ms": max(gaps), "p99_gap_ms": sorted(gaps)[int(len(gaps) * 0.99)]}
 

@@ -72,25 +72,35 @@ class DocumentIndexer:
         """Add files and folders (folders with everything the library reads below them)."""
         report = IndexReport()
         files: list[Path] = []
+        folders: list[Path] = []
         for given in paths:
             path = Path(given).expanduser()
             if not path.exists():
                 raise UserError(f"There is no file or folder {path}.")
             if path.is_dir():
+                folders.append(path.resolve())
                 found = list(_walk(path, skip=self.store.path.parent.resolve()))
                 files += [f for f in found if f.suffix.lower() in SUPPORTED]
                 report.skipped += len(found) - sum(1 for f in found if f.suffix.lower() in SUPPORTED)
             else:
                 files.append(path)  # of any type: one the library cannot read is listed as failed
         collection_id = self.repo.collection_id(collection, create=True)
+        for folder in folders:  # first: a run stopped half-way is finished by the next refresh
+            self.repo.add_folder(collection_id, str(folder))
         return self._index(collection_id, [f.resolve() for f in files], report)
 
     def refresh(self, collection: str | None = None) -> IndexReport:
-        """Read again what changed on disk since it was indexed (files gone are marked so)."""
+        """Read again what changed on disk since it was indexed (files gone are marked so),
+        and the files new in the folders that were added."""
         report = IndexReport()
         for name in [collection] if collection else [c["name"] for c in self.repo.collections()]:
             collection_id = self.repo.collection_id(name)
             paths = [Path(d.path) for d in self.repo.documents(name)]
+            known = set(paths)
+            for _name, folder in self.repo.folders(name):  # files new in the folders added
+                if Path(folder).is_dir():
+                    skip = self.store.path.parent.resolve()
+                    paths += [f for f in _walk(Path(folder), skip) if f.suffix.lower() in SUPPORTED and f not in known]
             self._index(collection_id, paths, report)
             if report.cancelled:
                 break

@@ -154,6 +154,24 @@ class DocumentRepository:
             self.store.conn.execute("DELETE FROM doc_collections WHERE id = ?", (collection_id,))
         return int(count)
 
+    # ---- folders ----
+
+    def add_folder(self, collection_id: str, path: str) -> None:
+        with self.store.transaction():
+            self.store.conn.execute(
+                "INSERT OR IGNORE INTO doc_folders (collection_id, path) VALUES (?, ?)", (collection_id, path)
+            )
+
+    def folders(self, collection: str | None = None) -> list[tuple[str, str]]:
+        """(collection name, folder path) of the folders added, by collection."""
+        where, params = ("WHERE c.name = ?", (collection,)) if collection else ("", ())
+        rows = self.store.query(
+            f"SELECT c.name, f.path FROM doc_folders f JOIN doc_collections c ON c.id = f.collection_id {where}"
+            " ORDER BY c.name, f.path",
+            params,
+        )
+        return [(r["name"], r["path"]) for r in rows]
+
     # ---- documents ----
 
     def known(self, collection_id: str, path: str) -> KnownFile | None:
@@ -233,6 +251,12 @@ class DocumentRepository:
         with self.store.transaction():
             ids = [r[0] for r in self.store.conn.execute(f"SELECT d.id FROM documents d WHERE {where}", params)]
             self.store.conn.executemany("DELETE FROM documents WHERE id = ?", [(i,) for i in ids])
+            # A folder removed (or one above it) is no longer read again for new files.
+            self.store.conn.execute(
+                "DELETE FROM doc_folders WHERE (path = ? OR substr(path, 1, ?) = ?)"
+                + (" AND collection_id = ?" if collection else ""),
+                params,
+            )
         return len(ids)
 
     def passages(self, collections: Sequence[str]) -> list[Passage]:

@@ -139,6 +139,12 @@ def m002_documents(db: sqlite3.Connection) -> None:
             line_end INTEGER
         )""",
         "CREATE INDEX doc_chunks_by_document ON doc_chunks (document_id, ord)",
+        # The folders added to a collection: read again for new files at start and while they change.
+        """CREATE TABLE doc_folders (
+            collection_id TEXT NOT NULL REFERENCES doc_collections (id) ON DELETE CASCADE,
+            path TEXT NOT NULL,
+            PRIMARY KEY (collection_id, path)
+        )""",
         # The collections a conversation answers from (its Sources).
         """CREATE TABLE conversation_collections (
             conversation_id TEXT NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,

@@ -1,16 +1,14 @@
 """Documents: the library of the user's files that chats answer from. Add files or folders
 (buttons or drag and drop) to a collection, see each file's state (and why one could not be
 read), remove them, read again what changed. Indexing runs on a thread of its own with its
-own database connection, with progress and Cancel, and waits while the model writes a reply."""
+own database connection (ui.library_indexer), with progress and Cancel."""
 
 from __future__ import annotations
 
 import logging
-import threading
-from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
+from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QComboBox,
@@ -30,10 +28,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_app.core.errors import UserError
-from desktop_app.session.documents import DocumentIndexer, IndexReport, Progress
-from desktop_app.store import Store, open_store
+from desktop_app.session.documents import IndexReport, Progress
+from desktop_app.store import Store
 from desktop_app.store.documents import DEFAULT_COLLECTION
+from desktop_app.ui.library_indexer import LibraryIndexer
 from desktop_app.ui.status import StatusReporter, reports_problems
 
 log = logging.getLogger(__name__)
@@ -51,52 +49,13 @@ def human_size(size: int) -> str:
     return f"{size / 1e6:.1f} MB"
 
 
-class IndexWorker(QObject):
-    """Runs a DocumentIndexer on its thread, on a connection of its own to the database."""
-
-    progressed = Signal(object)  # Progress
-    done = Signal(object)  # IndexReport
-    failed = Signal(str)
-
-    def __init__(self, db_path: Path, should_pause: Callable[[], bool]) -> None:
-        super().__init__()
-        self.db_path = db_path
-        self.should_pause = should_pause
-        self.cancel = threading.Event()
-
-    @Slot(object, str)
-    def run(self, paths: list[Path] | None, collection: str) -> None:
-        """Add `paths` to `collection`, or (paths None) read again what changed everywhere."""
-        self.cancel.clear()
-        try:
-            store = open_store(self.db_path)
-            try:
-                indexer = DocumentIndexer(store, self.progressed.emit, self.cancel, self.should_pause)
-                report = indexer.add(paths, collection) if paths is not None else indexer.refresh()
-            finally:
-                store.close()
-        except UserError as exc:
-            self.failed.emit(str(exc))
-            return
-        except Exception:  # shown as a message; the details go to the log
-            log.exception("Indexing documents failed")
-            self.failed.emit("Indexing stopped because of an unexpected error (see the log).")
-            return
-        self.done.emit(report)
-
-
 class DocumentsDialog(QDialog):
     """The library: collections on the left, the chosen one's files on the right."""
 
     library_changed = Signal()  # collections or files changed (the chat's Sources menu listens)
-    _start = Signal(object, str)
 
     def __init__(
-        self,
-        store: Store,
-        reporter: StatusReporter,
-        should_pause: Callable[[], bool] = lambda: False,
-        parent: QWidget | None = None,
+        self, store: Store, library: LibraryIndexer, reporter: StatusReporter, parent: QWidget | None = None
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Documents")
@@ -148,24 +107,20 @@ class DocumentsDialog(QDialog):
         layout.addLayout(adding)
         layout.addLayout(status)
         layout.addWidget(close)
-        self._thread = QThread(self)
-        self.worker = IndexWorker(store.path, should_pause)
-        self.worker.moveToThread(self._thread)
-        self._thread.start()
+        self.library = library
         self._connect_signals()
         self.reload()
 
     def _connect_signals(self) -> None:
-        self._start.connect(self.worker.run)
-        self.worker.progressed.connect(self._on_worker_progressed)
-        self.worker.done.connect(self._on_worker_done)
-        self.worker.failed.connect(self._on_worker_failed)
+        self.library.progressed.connect(self._on_library_progressed)
+        self.library.done.connect(self._on_library_done)
+        self.library.failed.connect(self._on_library_failed)
         self.collections.currentItemChanged.connect(self._on_collections_current_changed)
         self.add_files_button.clicked.connect(self._on_add_files_clicked)
         self.add_folder_button.clicked.connect(self._on_add_folder_clicked)
         self.remove_button.clicked.connect(self._on_remove_clicked)
         self.refresh_button.clicked.connect(lambda: self.index(None))
-        self.cancel_button.clicked.connect(self.worker.cancel.set)
+        self.cancel_button.clicked.connect(self.library.cancel)
 
     # ---- what is shown ----
 
@@ -239,17 +194,17 @@ class DocumentsDialog(QDialog):
         """Add `paths` to the collection named in the box (None: read changes everywhere)."""
         if paths is not None and not paths:
             return
-        if self.indexing:
+        if self.library.busy:
             self.reporter.show("Wait for the files being read, or cancel them.", 3000)
             return
         collection = " ".join(self.target.currentText().split()) or DEFAULT_COLLECTION
         self._set_indexing(True)
         self.progress_label.setText("Reading…")
-        self._start.emit(paths, collection)
+        self.library.index(paths, collection)
 
     @property
     def indexing(self) -> bool:
-        return not self.cancel_button.isHidden()
+        return self.library.busy
 
     def _set_indexing(self, on: bool) -> None:
         self.cancel_button.setVisible(on)
@@ -258,7 +213,8 @@ class DocumentsDialog(QDialog):
             button.setEnabled(not on)
 
     @Slot(object)
-    def _on_worker_progressed(self, p: Progress) -> None:
+    def _on_library_progressed(self, p: Progress) -> None:
+        self._set_indexing(True)
         self.progress.setRange(0, max(p.files_total, 1))
         self.progress.setValue(p.files_done)
         name = Path(p.path).name if p.path else ""
@@ -268,7 +224,7 @@ class DocumentsDialog(QDialog):
         )
 
     @Slot(object)
-    def _on_worker_done(self, report: IndexReport) -> None:
+    def _on_library_done(self, report: IndexReport) -> None:
         self._set_indexing(False)
         parts = [f"{report.added} added", f"{report.updated} updated", f"{report.unchanged} unchanged"]
         if report.failed:
@@ -280,7 +236,7 @@ class DocumentsDialog(QDialog):
         self.library_changed.emit()
 
     @Slot(str)
-    def _on_worker_failed(self, message: str) -> None:
+    def _on_library_failed(self, message: str) -> None:
         self._set_indexing(False)
         self.progress_label.setText(message)
         self.reload()
@@ -304,22 +260,10 @@ class DocumentsDialog(QDialog):
     # ---- drag and drop ----
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        if event.mimeData().hasUrls() and not self.indexing:
+        if event.mimeData().hasUrls() and not self.library.busy:
             event.acceptProposedAction()
 
     def dropEvent(self, event: QDropEvent) -> None:
         paths = [Path(url.toLocalFile()) for url in event.mimeData().urls() if url.isLocalFile()]
         event.acceptProposedAction()
         self.index(paths)
-
-    # ---- closing ----
-
-    def done(self, result: int) -> None:
-        self.shutdown()
-        super().done(result)
-
-    def shutdown(self) -> None:
-        """Stop a run between two files (what was read is kept) and end the thread."""
-        self.worker.cancel.set()
-        self._thread.quit()
-        self._thread.wait()

@@ -25,6 +25,7 @@ from desktop_app.ui.chat.chat_pane import ChatPane
 from desktop_app.ui.chat.conversation_list import ConversationListPane
 from desktop_app.ui.documents_dialog import DocumentsDialog
 from desktop_app.ui.generation import QtScheduler
+from desktop_app.ui.library_indexer import LibraryIndexer
 from desktop_app.ui.menus import SHORTCUTS, WindowActions
 from desktop_app.ui.model_status import ModelStatus
 from desktop_app.ui.models_dialog import ModelsDialog
@@ -69,6 +70,8 @@ class MainWindow(QMainWindow):
         self._dock_was_visible = False
         self.models_dialog: ModelsDialog | None = None
         self.documents_dialog: DocumentsDialog | None = None
+        # The document library's indexing: paused while the model writes a reply.
+        self.library = LibraryIndexer(store, lambda: self.scheduler.busy, self)
         self._build()
         self.menu_actions = WindowActions(self, self.settings_dock, self.list_pane)
         self._connect_signals()
@@ -152,6 +155,7 @@ class MainWindow(QMainWindow):
         serve the API if the settings say so."""
         self.model_status.start()
         self.apply_server_settings()
+        self.library.refresh()  # what changed on disk since the last run, then watched
 
     @reports_problems("The local API server could not start")
     def apply_server_settings(self) -> None:
@@ -270,9 +274,9 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def open_documents(self) -> DocumentsDialog:
-        """The document library; indexing waits while the model writes a reply."""
+        """The document library (its indexing runs on the library's thread)."""
         if self.documents_dialog is None:
-            self.documents_dialog = DocumentsDialog(self.store, self.reporter, lambda: self.scheduler.busy, self)
+            self.documents_dialog = DocumentsDialog(self.store, self.library, self.reporter, self)
             self.documents_dialog.library_changed.connect(self.chat_pane.sources_button.refresh)
         self.documents_dialog.show()
         self.documents_dialog.raise_()
@@ -317,8 +321,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.chat_pane.shutdown()  # a reply being written keeps what it has
-        if self.documents_dialog is not None:
-            self.documents_dialog.shutdown()  # indexing stops between two files
+        self.library.shutdown()  # indexing stops between two files
         self.writing_pane.shutdown()
         for timer in self.findChildren(QTimer):  # nothing may touch the store once it closes
             timer.stop()

@@ -78,3 +78,31 @@ def test_a_chats_sources_answer_it_and_its_citations_open_their_passage(  # type
     window.chat_pane.open_conversation(conversation)
     button.toggle("Shop", False)
     assert store.documents.attached(conversation) == [] and button.text() == "Sources: none"
+
+
+def test_the_library_reads_what_changed_at_start_and_while_its_folders_change(  # type: ignore[no-untyped-def]
+    qtbot, store: Store, docs: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from PySide6.QtCore import QObject
+
+    from desktop_app.session.documents import DocumentIndexer
+    from desktop_app.ui import library_indexer
+
+    DocumentIndexer(store).add([docs], "Shop")
+    (docs / "new.md").write_text("# New\n\nWritten while Inkwell was closed.\n", encoding="utf-8")
+    monkeypatch.setattr(library_indexer, "WATCH_DELAY_MS", 50)
+    owner = QObject()
+    library = library_indexer.LibraryIndexer(store, lambda: False, owner)
+    try:
+        library.refresh()  # as the window does at start
+        qtbot.waitUntil(lambda: not library.busy, timeout=20_000)
+        assert "new.md" in {Path(d.path).name for d in store.documents.documents("Shop")}
+        assert str(docs.resolve()) in library.watcher.directories()
+        (docs / "later.md").write_text("# Later\n\nWritten while Inkwell runs.\n", encoding="utf-8")
+        qtbot.waitUntil(
+            lambda: "later.md" in {Path(d.path).name for d in store.documents.documents("Shop")}, timeout=20_000
+        )
+        (docs / "returns.md").write_text("# Returns\n\nWithin 60 days now.\n", encoding="utf-8")  # edited in place
+        qtbot.waitUntil(lambda: bool(store.documents.search("60 days", ["Shop"])), timeout=20_000)
+    finally:
+        library.shutdown()

@@ -263,3 +263,18 @@ def test_a_large_library_leaves_out_words_most_passages_hold(
     assert store.documents._search_words("router note fine") == ["router", "note"]  # all common: two are kept
     [best, *_] = store.documents.search("router firmware update")
     assert "firmware update takes ten minutes" in best.text
+
+
+def test_a_folders_new_files_are_read_by_the_next_refresh_and_a_stopped_run_is_finished(
+    store: Store, corpus: Path
+) -> None:
+    cancel = threading.Event()
+    stopped = DocumentIndexer(store, lambda p: cancel.set() if p.files_done == 1 else None, cancel).add([corpus])
+    assert stopped.cancelled and stopped.added == 1  # as if the app had been killed there
+    (corpus / "policies" / "new.md").write_text("# New\n\nA policy added later.\n", encoding="utf-8")
+    resumed = DocumentIndexer(store).refresh()
+    assert (resumed.added, resumed.unchanged) == (3, 1)
+    assert store.documents.folders() == [("Documents", str(corpus.resolve()))]
+    store.documents.remove(str(corpus.resolve()))  # the folder leaves: it is not read again
+    (corpus / "later.md").write_text("# Later\n\nNot for the library.\n", encoding="utf-8")
+    assert DocumentIndexer(store).refresh().added == 0 and store.documents.folders() == []
