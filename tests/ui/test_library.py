@@ -106,3 +106,29 @@ def test_the_library_reads_what_changed_at_start_and_while_its_folders_change(  
         qtbot.waitUntil(lambda: bool(store.documents.search("60 days", ["Shop"])), timeout=20_000)
     finally:
         library.shutdown()
+
+
+def test_passages_go_to_a_remote_model_only_once_the_user_allows_it(  # type: ignore[no-untyped-def]
+    qtbot, make_window, store: Store, docs: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from types import SimpleNamespace
+
+    engine = FakeEngine(
+        provider=SimpleNamespace(name="remote:http://box:8000/v1", label="box:8000", reason="a server you added")
+    )
+    window = make_window(lambda: engine)
+    dialog = window.open_documents()
+    add_and_wait(qtbot, dialog, [docs / "returns.md"], "Shop")
+    button = window.chat_pane.sources_button
+    button.toggle("Shop", True)
+    answers, asked = [False, True], []
+    monkeypatch.setattr(button, "ask_remote", lambda names, where: asked.append((names, where)) or answers.pop(0))
+    monkeypatch.setattr(window.reporter, "problem", lambda title, text: asked.append(("problem", text)))
+    window.chat_pane.composer.setPlainText("How long for returns?")
+    window.chat_pane.send()
+    assert asked[0] == ("Shop", "box:8000") and "chose not to send" in asked[1][1]
+    assert engine.requests == [] and window.chat_pane.conversation_id is None  # nothing sent, nothing saved
+    ask_and_wait(qtbot, window, "How long for returns?")
+    assert len(asked) == 3 and "returns.md" in engine.requests[-1].messages[0].content
+    ask_and_wait(qtbot, window, "And for gift cards?")  # allowed: not asked again
+    assert len(asked) == 3

@@ -162,6 +162,7 @@ class ChatPane(QWidget):
     def _model(self) -> ModelRef:
         if self.engine_info is None:
             raise UserError("The model is not loaded yet; try again in a moment.")
+        self.sources_button.check_remote(self.engine_info)  # passages to a remote server: asked first
         return ModelRef.of(self.engine_info)
 
     @property

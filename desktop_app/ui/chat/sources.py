@@ -10,10 +10,13 @@ from PySide6.QtCore import Qt, QUrl, Signal, Slot
 from PySide6.QtGui import QAction, QDesktopServices
 from PySide6.QtWidgets import QMenu, QMessageBox, QToolButton, QWidget
 
+from desktop_app.core.errors import UserError
 from desktop_app.core.records import Passage
+from desktop_app.session.scheduler import EngineInfo
 from desktop_app.store import Store
 
 NONE_TEXT = "Sources: none"
+REMOTE_DOCUMENTS_KEY = "documents_remote_allowed"  # ["collection@base URL", ...] the user allowed
 
 
 class SourcesButton(QToolButton):
@@ -54,6 +57,34 @@ class SourcesButton(QToolButton):
             self.store.documents.attach(conversation_id, self._pending)
         self._pending = []
         self.set_conversation(conversation_id)
+
+    def check_remote(self, info: EngineInfo) -> None:
+        """Before a reply from a model on another machine: passages from the chat's documents
+        would go there too, so ask once for each collection and server (UserError: declined)."""
+        if not info.provider_name.startswith("remote:"):
+            return
+        host = info.provider_name.removeprefix("remote:")
+        allowed = set(self.store.settings.get(REMOTE_DOCUMENTS_KEY, []))
+        asked = [name for name in self.attached if f"{name}@{host}" not in allowed]
+        if not asked:
+            return
+        if not self.ask_remote(", ".join(asked), info.provider):
+            raise UserError(
+                "Not sent: this chat answers from your documents, and you chose not to send their passages "
+                f"to {info.provider}.",
+                hint="Choose a local model, or untick the collections under Sources.",
+            )
+        self.store.settings.set(REMOTE_DOCUMENTS_KEY, sorted(allowed | {f"{name}@{host}" for name in asked}))
+
+    def ask_remote(self, collections: str, where: str) -> bool:
+        """Yes or no (tests replace it)."""
+        answer = QMessageBox.question(
+            self,
+            "Send passages from your documents?",
+            f"This chat answers from your documents ({collections}), and its model runs on {where}. "
+            "Passages from those documents will be sent there with your messages.\n\nSend them?",
+        )
+        return answer == QMessageBox.StandardButton.Yes
 
     @Slot()
     def refresh(self) -> None:
