@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from desktop_app.documents.extract import Block
+from desktop_app.documents.blocks import Block
 
 TARGET_WORDS = 180  # about 250 tokens: several fit a small model's context with the question
 OVERLAP_WORDS = 30

@@ -13,9 +13,11 @@ import io
 import re
 import zipfile
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
+
+from desktop_app.documents import formats
+from desktop_app.documents.blocks import Block, ExtractionFailed
 
 MAX_FILE_BYTES = 256 * 1024 * 1024
 
@@ -27,25 +29,8 @@ CODE = {
     ".rs", ".rb", ".php", ".swift", ".scala", ".sh", ".bash", ".ps1", ".sql", ".r", ".m", ".lua", ".pl",
     ".css", ".scss", ".json", ".yaml", ".yml", ".toml", ".ini", ".cfg", ".xml", ".tex",
 }  # fmt: skip
-SUPPORTED = MARKDOWN | HTML | PLAIN | CODE | {".pdf", ".docx"}
-
-
-@dataclass(frozen=True)
-class Block:
-    text: str
-    heading: str = ""  # the heading path above it: "Setup › Wi-Fi"
-    page: int | None = None  # 1-based, for PDF
-    line_start: int | None = None  # 1-based, inclusive, for text files
-    line_end: int | None = None
-    is_heading: bool = False
-
-
-class ExtractionFailed(Exception):
-    """This file gives no text; `reason` says why, for the user."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
+PACKAGES = {".pdf": "pdf", ".docx": "docx", ".odt": "odt", ".epub": "epub", ".rtf": "rtf"}
+SUPPORTED = MARKDOWN | HTML | PLAIN | CODE | set(PACKAGES)
 
 
 def kind_of(path: Path) -> str | None:
@@ -59,11 +44,7 @@ def kind_of(path: Path) -> str | None:
         return "text"
     if suffix in CODE:
         return "code"
-    if suffix == ".pdf":
-        return "pdf"
-    if suffix == ".docx":
-        return "docx"
-    return None
+    return PACKAGES.get(suffix)
 
 
 def extract(path: Path, data: bytes) -> list[Block]:
@@ -253,4 +234,7 @@ _EXTRACTORS: dict[str, Callable[[bytes], list[Block]]] = {
     "code": _text,
     "pdf": _pdf,
     "docx": _docx,
+    "odt": formats.odt,
+    "epub": lambda data: formats.epub(data, _html),
+    "rtf": formats.rtf,
 }

@@ -37,7 +37,8 @@ from desktop_app.ui.status import StatusReporter, reports_problems
 log = logging.getLogger(__name__)
 
 FILE_FILTER = (
-    "Documents (*.pdf *.docx *.md *.markdown *.txt *.html *.htm *.rst *.csv *.json *.py *.js *.ts);;All files (*)"
+    "Documents (*.pdf *.docx *.odt *.epub *.rtf *.md *.markdown *.txt *.html *.htm *.rst *.csv *.json *.py *.js *.ts);;"
+    "All files (*)"
 )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import itertools
 import sys
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -141,3 +142,74 @@ def test_passages_start_at_headings_and_overlap_within_a_section() -> None:
         assert after.line_start is not None and before.line_end is not None and after.line_start <= before.line_end
     assert chunks[-1].heading == "Guide › Last" and "Sentence" not in chunks[-1].text  # no overlap across headings
     assert all(f"Sentence {i} " in " ".join(c.text for c in long) for i in range(60))
+
+
+def zipped(files: dict[str, str]) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        for name, text in files.items():
+            archive.writestr(name, text)
+    return out.getvalue()
+
+
+def test_opendocument_text_keeps_headings_lists_and_tables() -> None:
+    content = """<?xml version="1.0" encoding="UTF-8"?>
+<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0"
+  xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"
+  xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0">
+ <office:body><office:text>
+  <text:h text:outline-level="1">Staff handbook</text:h>
+  <text:p>Holidays are <text:span>booked</text:span> in<text:s/>the calendar.</text:p>
+  <text:h text:outline-level="2">Expenses</text:h>
+  <text:list><text:list-item><text:p>Keep every receipt.</text:p></text:list-item></text:list>
+  <table:table><table:table-row><table:table-cell><text:p>Taxi</text:p></table:table-cell>
+   <table:table-cell><text:p>allowed</text:p></table:table-cell></table:table-row></table:table>
+ </office:text></office:body></office:document-content>"""
+    blocks = extract(
+        Path("handbook.odt"), zipped({"mimetype": "application/vnd.oasis.opendocument.text", "content.xml": content})
+    )
+    assert [(b.text, b.heading) for b in blocks if not b.is_heading] == [
+        ("Holidays are booked in the calendar.", "Staff handbook"),
+        ("Keep every receipt.", "Staff handbook › Expenses"),
+        ("Taxi | allowed", "Staff handbook › Expenses"),
+    ]
+
+
+def test_an_epub_is_read_chapter_by_chapter_in_spine_order() -> None:
+    chapter = '<html xmlns="http://www.w3.org/1999/xhtml"><body><h1>{title}</h1><p>{text}</p></body></html>'
+    book = zipped({
+        "mimetype": "application/epub+zip",
+        "META-INF/container.xml": '<container xmlns="urn:oasis:names:tc:opendocument:xmlns:container">'
+        '<rootfiles><rootfile full-path="OEBPS/book.opf"/></rootfiles></container>',
+        "OEBPS/book.opf": '<package xmlns="http://www.idpf.org/2007/opf"><manifest>'
+        '<item id="b" href="text/two.xhtml" media-type="application/xhtml+xml"/>'
+        '<item id="a" href="text/one.xhtml" media-type="application/xhtml+xml"/>'
+        '<item id="css" href="style.css" media-type="text/css"/>'
+        '</manifest><spine><itemref idref="a"/><itemref idref="b"/></spine></package>',
+        "OEBPS/text/one.xhtml": chapter.format(title="Arrival", text="The ship came in at dawn."),
+        "OEBPS/text/two.xhtml": chapter.format(title="Storm", text="By noon the sky was black."),
+    })  # fmt: skip
+    blocks = extract(Path("novel.epub"), book)
+    assert [(b.text, b.heading) for b in blocks if not b.is_heading] == [
+        ("The ship came in at dawn.", "Arrival"),
+        ("By noon the sky was black.", "Storm"),
+    ]
+    with pytest.raises(ExtractionFailed, match=r"no META-INF/container\.xml"):
+        extract(Path("broken.epub"), zipped({"mimetype": "application/epub+zip"}))
+
+
+def test_rtf_keeps_the_text_and_paragraphs_and_skips_fonts_and_pictures() -> None:
+    document = (
+        rb"{\rtf1\ansi\ansicpg1252\deff0{\fonttbl{\f0 Calibri;}}{\colortbl;\red0\green0\blue0;}"
+        rb"{\*\generator Writer;}\pard\b Returns\b0\par "
+        rb"Caf\'e9 customers may return items within 45 days.\par "
+        rb"Price: 5\u8364?\tab{\pict\pngblip 89504e47}net\par }"
+    )
+    blocks = extract(Path("policy.rtf"), document)
+    assert [b.text for b in blocks] == [
+        "Returns",
+        "Café customers may return items within 45 days.",
+        "Price: 5€ net",
+    ]
+    with pytest.raises(ExtractionFailed, match="not an RTF file"):
+        extract(Path("fake.rtf"), b"plain text")
