@@ -7,7 +7,8 @@ before the cursor first; the selection itself too long is a clear error.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from desktop_app.core.chat import ChatMessage
@@ -63,6 +64,14 @@ ACTIONS: dict[str, Action] = {
             temperature=0.2,
         ),
         Action("custom", "Ask about selection", "{instruction}"),
+        Action(
+            "docs",
+            "Ask about my documents",
+            "{instruction}",
+            replaces=False,
+            needs_selection=False,
+            temperature=0.3,
+        ),
     )
 }
 REWRITES = ("clearer", "shorter", "longer", "formal", "friendly")
@@ -85,12 +94,24 @@ def instruction_for(action: Action, language: str = "", instruction: str = "") -
         raise UserError("Choose a language to translate into.")
     if action.id == "custom" and not instruction.strip():
         raise UserError("Write what you want to know or change about the selection.")
+    if action.id == "docs" and not instruction.strip():
+        raise UserError("Write what you want to know from your documents.")
     return action.instruction.format(language=language.strip(), instruction=instruction.strip())
 
 
-def build_messages(action: Action, passage: Passage, language: str = "", instruction: str = "") -> list[ChatMessage]:
-    """The chat messages for an action on a passage."""
+def build_messages(
+    action: Action, passage: Passage, language: str = "", instruction: str = "", sources: str = ""
+) -> list[ChatMessage]:
+    """The chat messages for an action on a passage (`sources`: the numbered passages from the
+    user's documents that "Ask about my documents" answers from)."""
     task = instruction_for(action, language, instruction)
+    if action.id == "docs":
+        lead = passage.before[-1500:].strip()
+        where = f"The answer goes into the user's text after:\n<<<\n{lead}\n>>>\n\n" if lead else ""
+        return [
+            ChatMessage("system", f"{SYSTEM}\n\n{sources}"),
+            ChatMessage("user", f"{where}{task}"),
+        ]
     if action.id == "continue":
         text = passage.before + passage.selection
         if not text.strip():
@@ -174,3 +195,24 @@ def clean_result(text: str) -> str:
     if len(cleaned) > 1 and cleaned[0] == cleaned[-1] and cleaned[0] in "\"'":
         cleaned = cleaned[1:-1].strip()
     return cleaned
+
+
+_CITATION = re.compile(r"\[(\d{1,3}(?:\s*[,;]\s*\d{1,3})*)\]")
+_FOOTNOTE = re.compile(r"\[\^(\d+)\]")
+
+
+def cite_as_footnotes(draft: str, answer: str, labels: Sequence[str]) -> tuple[str, str]:
+    """An answer's [n] citations (n naming labels[n - 1]) as Markdown footnotes numbered after
+    the draft's own: the answer with [^k] marks, and the definitions to add at the end."""
+    start = max((int(n) for n in _FOOTNOTE.findall(draft)), default=0)
+    numbers: dict[int, int] = {}
+
+    def mark(match: re.Match[str]) -> str:
+        cited = [int(n) for n in re.split(r"[,;]", match.group(1))]
+        if not all(1 <= n <= len(labels) for n in cited):
+            return match.group(0)
+        return "".join(f"[^{numbers.setdefault(n, start + len(numbers) + 1)}]" for n in cited)
+
+    marked = _CITATION.sub(mark, answer)
+    notes = "\n".join(f"[^{k}]: {labels[n - 1]}" for n, k in numbers.items())
+    return marked, notes

@@ -15,6 +15,7 @@ from desktop_app.core.cowriter import ACTIONS, build_messages, fit_passage
 from desktop_app.core.errors import UserError
 from desktop_app.core.generation import GenerationSettings
 from desktop_app.engine import GenerationRequest
+from desktop_app.session.grounding import Grounding
 
 COWRITER_SETTINGS = GenerationSettings(temperature=0.7, top_p=0.9, max_new_tokens=400, repetition_penalty=1.1)
 
@@ -33,6 +34,7 @@ class CowriterRequest:
     versions: int
     request: GenerationRequest
     clipped: bool
+    grounding: Grounding | None = None  # the sources "Ask about my documents" answered from
 
 
 def cowriter_request(
@@ -46,6 +48,7 @@ def cowriter_request(
     instruction: str = "",
     versions: int = 1,
     base_model: bool = False,
+    grounding: Grounding | None = None,
 ) -> CowriterRequest:
     """The request for `action_id` on the selection text[start:end] (Continue writes from
     `end`, the cursor). UserError when the selection is missing or too long. A base model
@@ -60,8 +63,11 @@ def cowriter_request(
     budget = prompt_budget(context_length, settings.max_new_tokens)
     if base_model:
         return _continuation(action_id, text, end, count_tokens, budget, settings, versions)
-    passage = fit_passage(text, start, end, count_tokens, budget)
-    messages = build_messages(action, passage, language, instruction)
+    if action.id == "docs" and grounding is None:
+        raise UserError("Choose the documents to answer from.")
+    sources = grounding.system_prompt() if grounding is not None else ""
+    passage = fit_passage(text, start, end, count_tokens, budget - count_tokens(sources))
+    messages = build_messages(action, passage, language, instruction, sources)
     return CowriterRequest(
         action_id,
         start,
@@ -72,6 +78,7 @@ def cowriter_request(
         versions,
         GenerationRequest(tuple(messages), settings),
         passage.clipped_before or passage.clipped_after,
+        grounding,
     )
 
 

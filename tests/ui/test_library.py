@@ -132,3 +132,32 @@ def test_passages_go_to_a_remote_model_only_once_the_user_allows_it(  # type: ig
     assert len(asked) == 3 and "returns.md" in engine.requests[-1].messages[0].content
     ask_and_wait(qtbot, window, "And for gift cards?")  # allowed: not asked again
     assert len(asked) == 3
+
+
+def test_the_co_writer_answers_from_documents_and_accepting_adds_footnotes(  # type: ignore[no-untyped-def]
+    qtbot, make_window, store: Store, docs: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from desktop_app.session.documents import DocumentIndexer
+    from desktop_app.ui.main_window import WindowServices
+
+    DocumentIndexer(store).add([docs / "returns.md"], "Shop")
+    engine = FakeEngine(tokens=["Unused ", "items ", "come ", "back ", "within ", "45 ", "days ", "[1]."])
+    window = make_window(lambda: engine, WindowServices())
+    window.menu_actions.writing_mode.trigger()
+    pane = window.writing_pane
+    pane.drafts.new_draft()
+    pane.editor.setPlainText("Dear Anna,\n\nThanks.[^1]\n\n[^1]: A note of mine.")
+    cursor = pane.editor.textCursor()
+    cursor.setPosition(len("Dear Anna,\n\nThanks."))
+    pane.editor.setTextCursor(cursor)
+    monkeypatch.setattr(pane.cowriter, "ask_documents", lambda: ("How long for returns?", ["Shop"]))
+    with qtbot.waitSignal(pane.suggestion_ready, timeout=10_000):
+        pane.cowriter.run_action("docs")
+    system = engine.requests[-1].messages[0].content
+    assert "[1] returns.md, lines 1-3 — Returns" in system
+    pane.cowriter.accept_suggestion()
+    text = pane.editor.toPlainText()
+    assert text.startswith("Dear Anna,\n\nThanks. Unused items come back within 45 days [^2].[^1]")
+    assert text.endswith("[^1]: A note of mine.\n\n[^2]: returns.md, lines 1-3 — Returns\n")
+    pane.editor.undo()  # one step takes the answer and its footnote away
+    assert pane.editor.toPlainText() == "Dear Anna,\n\nThanks.[^1]\n\n[^1]: A note of mine."

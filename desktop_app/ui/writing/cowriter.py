@@ -11,10 +11,11 @@ from PySide6.QtCore import QObject, QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QKeySequence, QTextCursor
 from PySide6.QtWidgets import QInputDialog, QMenu, QToolBar, QToolButton, QWidget
 
-from desktop_app.core.cowriter import ACTIONS, LANGUAGES, REWRITES, clean_result
+from desktop_app.core.cowriter import ACTIONS, LANGUAGES, REWRITES, cite_as_footnotes, clean_result
 from desktop_app.core.errors import UserError
 from desktop_app.engine import Finished
-from desktop_app.session.cowriter import CowriterRequest, cowriter_request
+from desktop_app.session.cowriter import COWRITER_SETTINGS, CowriterRequest, cowriter_request
+from desktop_app.session.grounding import ground
 from desktop_app.session.scheduler import EngineInfo, Source
 from desktop_app.ui.generation import QtHandle, QtScheduler
 from desktop_app.ui.status import StatusReporter
@@ -23,7 +24,9 @@ from desktop_app.ui.writing.suggestion_panel import SuggestionPane
 
 # The suggestion pane is re-rendered at most this often while text arrives (20 per second).
 RENDER_INTERVAL_MS = 50
-TOOLBAR_ACTIONS = ("grammar", "summarise", "bullets", "translate", "custom")  # after Continue and Rewrite
+TOOLBAR_ACTIONS = ("grammar", "summarise", "bullets", "translate", "custom", "docs")  # after Continue and Rewrite
+ALL_COLLECTIONS = "All my documents"
+DOCS_CONTEXT_TOKENS = 400  # of the draft, before the cursor, beside the sources
 
 
 @dataclass
@@ -83,6 +86,7 @@ class CowriterController(QObject):
         self.suggestion: Suggestion | None = None
         self._writing_label = ""  # what the pane says once a queued request runs
         self._instructions: dict[str, str] = {}  # draft id -> its template's instruction
+        self._last_collections: list[str] = []  # what "Ask about my documents" answered from last
         self._stream_timer = QTimer(self)
         self._stream_timer.setSingleShot(True)
         self._stream_timer.setInterval(RENDER_INTERVAL_MS)
@@ -153,6 +157,21 @@ class CowriterController(QObject):
             self.dialog_parent, "Ask about the selection", "What should the co-writer do?", text=suggested
         )
 
+    def ask_documents(self) -> tuple[str, list[str]]:
+        """The question and the collections to answer it from (("", []) when cancelled)."""
+        names = [c["name"] for c in self.editor_pane.store.documents.collections()]
+        if not names:
+            raise UserError("There are no documents yet.", hint="Add some with Chat › Documents… (Ctrl+Shift+D).")
+        question, ok = QInputDialog.getText(self.dialog_parent, "Ask about my documents", "What do you want to know?")
+        if not ok or not question.strip():
+            return "", []
+        if len(names) == 1:
+            return question, names
+        choice, ok = QInputDialog.getItem(
+            self.dialog_parent, "Ask about my documents", "From which documents?", [ALL_COLLECTIONS, *names], 0, False
+        )
+        return (question, names if choice == ALL_COLLECTIONS else [choice]) if ok else ("", [])
+
     def run_action(self, action_id: str, language: str = "", instruction: str = "", versions: int = 1) -> None:
         """Ask the model; the answer streams into the suggestion pane, never into the text."""
         try:
@@ -178,6 +197,23 @@ class CowriterController(QObject):
             instruction, ok = self.ask_instruction(self._instructions.get(draft_id, ""))
             if not ok:
                 return
+        grounding = None
+        if action_id == "docs":
+            collections: list[str] = []
+            if not instruction:
+                instruction, collections = self.ask_documents()
+                if not instruction:
+                    return
+            reserve = info.count_tokens(instruction) + COWRITER_SETTINGS.max_new_tokens + DOCS_CONTEXT_TOKENS
+            grounding = ground(
+                self.editor_pane.store,
+                instruction,
+                collections or self._last_collections,
+                info.context_length,
+                info.count_tokens,
+                reserve,
+            )
+            self._last_collections = collections or self._last_collections
         cursor = self.editor.textCursor()
         request = cowriter_request(
             action_id,
@@ -190,6 +226,7 @@ class CowriterController(QObject):
             instruction,
             versions,
             info.base_model,
+            grounding,
         )
         self.editor_pane.save()
         handle = self.scheduler.submit(request.request, Source.COWRITER)
@@ -262,12 +299,20 @@ class CowriterController(QObject):
         if suggestion is None or not suggestion.done or suggestion.draft_id != self.editor_pane.draft_id:
             return
         new = clean_result(suggestion.texts[index])
+        notes = ""
+        grounding = suggestion.request.grounding
+        if grounding is not None:  # its [n] citations become the draft's footnotes
+            labels = [p.label for p in grounding.passages]
+            new, notes = cite_as_footnotes(self.editor.toPlainText(), new, labels)
         if not ACTIONS[suggestion.action_id].replaces:
             before = self.editor.toPlainText()[: suggestion.start]
             new = ("" if not before or before[-1].isspace() else " ") + new
         self.editor.setReadOnly(False)
         cursor = self.editor.textCursor()
         cursor.beginEditBlock()
+        if notes:  # first, at the end: the positions before it stay as they are
+            cursor.movePosition(QTextCursor.MoveOperation.End)
+            cursor.insertText(("\n" if self.editor.toPlainText().endswith("\n") else "\n\n") + notes + "\n")
         cursor.setPosition(suggestion.start)
         cursor.setPosition(suggestion.end, QTextCursor.MoveMode.KeepAnchor)
         cursor.insertText(new)

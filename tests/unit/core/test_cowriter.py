@@ -114,3 +114,14 @@ def test_clean_result_drops_a_preamble_line() -> None:
 
 def test_corrections_are_cooler_than_new_writing() -> None:
     assert ACTIONS["grammar"].temperature < ACTIONS["clearer"].temperature < ACTIONS["continue"].temperature
+
+
+def test_citations_become_footnotes_numbered_after_the_drafts_own() -> None:
+    from desktop_app.core.cowriter import cite_as_footnotes
+
+    draft = "Intro with a note.[^1] More.[^2]\n\n[^1]: Old note.\n[^2]: Another."
+    labels = ["returns.md, lines 1-3 — Returns", "shipping.md, page 2", "faq.md"]
+    answer, notes = cite_as_footnotes(draft, "Within 45 days [2], or 60 [1][2]; see [1, 3]. Not [7].", labels)
+    assert answer == "Within 45 days [^3], or 60 [^4][^3]; see [^4][^5]. Not [7]."
+    assert notes == "[^3]: shipping.md, page 2\n[^4]: returns.md, lines 1-3 — Returns\n[^5]: faq.md"
+    assert cite_as_footnotes("", "No sources used.", labels) == ("No sources used.", "")

@@ -46,3 +46,24 @@ def test_a_base_model_continues_the_text_itself_and_declines_other_actions() -> 
     assert made.request.prompt == "Once upon a time there" and not made.request.messages
     with pytest.raises(UserError, match="base model"):
         cowriter_request("shorter", "Once upon a time", 0, 16, words, 2048, base_model=True)
+
+
+def test_ask_about_my_documents_answers_from_the_sources_at_the_cursor() -> None:
+    from desktop_app.core.records import Passage
+    from desktop_app.session.grounding import Grounding
+
+    passage = Passage("d", "/docs/returns.md", "Shop", "Returns", "Returns within 45 days.", None, None, 1, 3, 1.0)
+    grounding = Grounding((passage,), whole=True)
+    text = "Dear Anna,\n\nAbout your parcel: "
+    request = cowriter_request(
+        "docs", text, len(text), len(text), lambda t: len(t.split()), 2048, instruction="How long for returns?",
+        grounding=grounding,
+    )  # fmt: skip
+    system, user = request.request.messages
+    assert "[1] returns.md, lines 1-3 — Returns\nReturns within 45 days." in system.content
+    assert user.content.endswith("How long for returns?") and "About your parcel:" in user.content
+    assert request.grounding is grounding and request.start == request.end == len(text)
+    with pytest.raises(UserError, match="Choose the documents"):
+        cowriter_request("docs", text, 0, 0, len, 2048, instruction="x")
+    with pytest.raises(UserError, match="know from your documents"):
+        cowriter_request("docs", text, 0, 0, len, 2048, grounding=grounding)
