@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from desktop_app.core.chat import ChatMessage
+from desktop_app.core.citations import replace_citations
 from desktop_app.core.errors import UserError
 
 SYSTEM = (
@@ -197,7 +198,6 @@ def clean_result(text: str) -> str:
     return cleaned
 
 
-_CITATION = re.compile(r"\[(\d{1,3}(?:\s*[,;]\s*\d{1,3})*)\]")
 _FOOTNOTE = re.compile(r"\[\^(\d+)\]")
 
 
@@ -207,12 +207,9 @@ def cite_as_footnotes(draft: str, answer: str, labels: Sequence[str]) -> tuple[s
     start = max((int(n) for n in _FOOTNOTE.findall(draft)), default=0)
     numbers: dict[int, int] = {}
 
-    def mark(match: re.Match[str]) -> str:
-        cited = [int(n) for n in re.split(r"[,;]", match.group(1))]
-        if not all(1 <= n <= len(labels) for n in cited):
-            return match.group(0)
-        return "".join(f"[^{numbers.setdefault(n, start + len(numbers) + 1)}]" for n in cited)
+    def mark(n: int) -> str:
+        return f"[^{numbers.setdefault(n, start + len(numbers) + 1)}]"
 
-    marked = _CITATION.sub(mark, answer)
+    marked = replace_citations(answer, set(range(1, len(labels) + 1)), mark)
     notes = "\n".join(f"[^{k}]: {labels[n - 1]}" for n, k in numbers.items())
     return marked, notes

@@ -200,6 +200,7 @@ def _pdf(data: bytes) -> list[Block]:
 def _docx(data: bytes) -> list[Block]:
     import docx  # python-docx, already used to write .docx exports
 
+    formats.check_package(data, "Word file")
     try:
         document = docx.Document(io.BytesIO(data))
     except (zipfile.BadZipFile, KeyError, ValueError) as exc:

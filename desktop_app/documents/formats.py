@@ -23,11 +23,22 @@ OPF_NS = "http://www.idpf.org/2007/opf"
 CONTAINER_NS = "urn:oasis:names:tc:opendocument:xmlns:container"
 
 
+MAX_UNPACKED = 512 * 1024 * 1024  # what a package may unpack to: more is a "zip bomb", not a document
+
+
+def check_package(data: bytes, what: str) -> None:
+    """ExtractionFailed unless `data` is a zip file that unpacks to a sane size."""
+    _zip(data, what).close()
+
+
 def _zip(data: bytes, what: str) -> zipfile.ZipFile:
     try:
-        return zipfile.ZipFile(io.BytesIO(data))
+        archive = zipfile.ZipFile(io.BytesIO(data))
     except zipfile.BadZipFile:
         raise ExtractionFailed(f"The {what} cannot be read (it is not the zip file such files are).") from None
+    if sum(info.file_size for info in archive.infolist()) > MAX_UNPACKED:
+        raise ExtractionFailed(f"The {what} unpacks to more than {MAX_UNPACKED // (1024 * 1024)} MB.")
+    return archive
 
 
 def _xml(archive: zipfile.ZipFile, name: str, what: str) -> ET.Element:
@@ -70,7 +81,8 @@ def odt(data: bytes) -> list[Block]:
         if element.tag == heading_tag:
             text = _text_of(element)
             if text:
-                level = int(element.get(f"{{{TEXT_NS}}}outline-level", "1") or 1)
+                outline = element.get(f"{{{TEXT_NS}}}outline-level", "1")
+                level = int(outline) if outline.isdigit() else 1
                 path = [*(p for p in path if p[0] < level), (level, text)]
                 blocks.append(Block(text, " › ".join(t for _, t in path), is_heading=True))
         elif element.tag == paragraph_tag and element not in in_rows:
@@ -169,8 +181,10 @@ def rtf(data: bytes) -> list[Block]:
             out.append("\u00a0" if symbol == b"~" else symbol.decode("latin-1") if symbol in b"\\{}" else "")
         elif text:
             out.append(text.decode("cp1252", errors="replace"))
+    # \\uN gives UTF-16 code units: an emoji comes as a pair, joined here (a lone half is replaced).
+    whole = "".join(out).encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
     blocks = []
-    for paragraph in re.split(r"\n\s*\n", "".join(out)):
+    for paragraph in re.split(r"\n\s*\n", whole):
         text = " ".join(paragraph.split())
         if text:
             blocks.append(Block(text))

@@ -145,12 +145,14 @@ class Turn:
             # The disk may be full: then the caller's report of the failure is what matters.
             with contextlib.suppress(UserError):
                 self.message = self.reply.finish("failed", finish_reason="error")
+                self._keep_sources()
 
     def abandon(self) -> None:
         """Quitting mid-reply: keep what was written, marked stopped."""
         if not self.over:
             try:
                 self.message = self.reply.finish("cancelled", finish_reason="cancelled")
+                self._keep_sources()
             except UserError as exc:
                 log.error("The partial reply could not be saved: %s", exc)
 
@@ -228,7 +230,8 @@ class ChatSession:
             settings = replace(settings, stop_sequences=(*settings.stop_sequences, *BASE_MODEL_STOPS))
         branch = conversations.path(conversation_id, parent_id)
         history = [ChatMessage(m.role, m.content) for m in branch]  # type: ignore[arg-type]
-        grounding = self._ground(conversation_id, history, model, settings.max_new_tokens)
+        reserve = settings.max_new_tokens + model.count_tokens(conversation.system_prompt)
+        grounding = self._ground(conversation_id, history, model, reserve)
         system_prompt = "\n\n".join(
             text for text in (conversation.system_prompt, grounding.system_prompt() if grounding else "") if text
         )
@@ -244,14 +247,16 @@ class ChatSession:
         return Turn(conversation_id, request, reply, grounding, self.store.documents)
 
     def _ground(
-        self, conversation_id: str, history: list[ChatMessage], model: ModelRef, reply_tokens: int
+        self, conversation_id: str, history: list[ChatMessage], model: ModelRef, reserved: int
     ) -> Grounding | None:
-        """Sources from the conversation's collections for its last question, or None."""
+        """Sources from the conversation's collections for its last question, or None.
+        `reserved`: the reply's tokens and the system prompt's."""
         collections = self.store.documents.attached(conversation_id)
         if not collections or not history:
             return None
         questions = [m.content for m in history if m.role == "user"]
-        reserve = sum(model.count_tokens(m.content) for m in history[-6:]) + reply_tokens
+        # The recent turns keep their room (older ones are left out to fit, as in any long chat).
+        reserve = sum(model.count_tokens(m.content) + 4 for m in history[-6:]) + reserved
         return ground(
             self.store,
             standalone_query(questions),

@@ -10,6 +10,7 @@ No Qt: the command line runs it in the foreground, the window on a worker thread
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
@@ -87,6 +88,8 @@ class DocumentIndexer:
         collection_id = self.repo.collection_id(collection, create=True)
         for folder in folders:  # first: a run stopped half-way is finished by the next refresh
             self.repo.add_folder(collection_id, str(folder))
+        for given in paths:  # added again after being removed from inside a folder
+            self.repo.include(collection_id, str(Path(given).expanduser().resolve()))
         return self._index(collection_id, [f.resolve() for f in files], report)
 
     def refresh(self, collection: str | None = None) -> IndexReport:
@@ -97,10 +100,14 @@ class DocumentIndexer:
             collection_id = self.repo.collection_id(name)
             paths = [Path(d.path) for d in self.repo.documents(name)]
             known = set(paths)
+            left_out = [Path(p) for p in self.repo.excluded(collection_id)]
             for _name, folder in self.repo.folders(name):  # files new in the folders added
                 if Path(folder).is_dir():
                     skip = self.store.path.parent.resolve()
-                    paths += [f for f in _walk(Path(folder), skip) if f.suffix.lower() in SUPPORTED and f not in known]
+                    found = (f.resolve() for f in _walk(Path(folder), skip) if f.suffix.lower() in SUPPORTED)
+                    paths += [
+                        f for f in found if f not in known and not any(f == x or x in f.parents for x in left_out)
+                    ]
             self._index(collection_id, paths, report)
             if report.cancelled:
                 break
@@ -131,6 +138,25 @@ class DocumentIndexer:
         return report
 
     def _one(self, collection_id: str, path: Path, report: IndexReport) -> None:
+        """One file, whatever happens to it: a file that breaks anything is recorded as not
+        read, and the run goes on with the next."""
+        try:
+            str(path).encode("utf-8")
+        except UnicodeEncodeError:  # a name in another encoding (Linux): the database cannot hold it
+            report.failed.append((str(path), "Its name is not valid text (rename the file to index it)."))
+            return
+        try:
+            self._read(collection_id, path, report)
+        except UserError:
+            raise  # the disk is full: no point going on
+        except Exception:
+            log.exception("Indexing %s failed", path)
+            reason = "It could not be read because of an unexpected error (see the log)."
+            report.failed.append((str(path), reason))
+            with contextlib.suppress(Exception):
+                self.repo.save(collection_id, str(path), kind_of(path) or "other", 0, 0.0, "", failure=reason)
+
+    def _read(self, collection_id: str, path: Path, report: IndexReport) -> None:
         kind = kind_of(path) or "other"
         known = self.repo.known(collection_id, str(path))
         try:
@@ -166,12 +192,6 @@ class DocumentIndexer:
         except ExtractionFailed as exc:
             self.repo.save(collection_id, str(path), kind, len(data), stat.st_mtime, digest, failure=exc.reason)
             report.failed.append((str(path), exc.reason))
-            return
-        except Exception:
-            log.exception("Reading %s for the document library failed", path)
-            reason = "It could not be read because of an unexpected error (see the log)."
-            self.repo.save(collection_id, str(path), kind, len(data), stat.st_mtime, digest, failure=reason)
-            report.failed.append((str(path), reason))
             return
         self.repo.save(collection_id, str(path), kind, len(data), stat.st_mtime, digest, chunks)
         if known:

@@ -9,10 +9,10 @@ and the model is asked to cite them so; `cited()` reads the numbers back from it
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from desktop_app.core.citations import cited_numbers
 from desktop_app.core.errors import UserError
 from desktop_app.core.records import Passage
 from desktop_app.store import Store
@@ -20,6 +20,8 @@ from desktop_app.store.documents import query_words
 
 WHOLE_SHARE = 0.75  # of the context, for documents that go in whole
 RETRIEVED = 12  # passages ranked before those that fit are taken
+TEMPLATE_SLACK = 64  # the chat template's own tokens around the messages
+MAX_CHARS_PER_TOKEN = 8
 FOLLOW_UP_WORDS = 4  # a question with fewer telling words leans on the one before it
 
 INSTRUCTIONS = (
@@ -42,6 +44,11 @@ class Grounding:
         return f"{INSTRUCTIONS}\n\nSources:\n\n{sources or NO_MATCH}"
 
 
+def _cost(number: int, passage: Passage, count_tokens: Callable[[str], int]) -> int:
+    """What source `number` adds to the prompt, label included."""
+    return count_tokens(f"[{number}] {passage.label}\n{passage.text}") + 2
+
+
 def ground(
     store: Store,
     question: str,
@@ -50,23 +57,28 @@ def ground(
     count_tokens: Callable[[str], int],
     reserve_tokens: int,
 ) -> Grounding:
-    """The sources for `question` from `collections`, within the context (less `reserve_tokens`
-    for the question, the conversation and the reply). UserError when nothing can go in."""
-    room = int(context_length * WHOLE_SHARE) - reserve_tokens
-    if room <= 0:
+    """The sources for `question` from `collections`, within the context less `reserve_tokens`
+    (the rest of the prompt: system prompt, conversation, question, and the reply's tokens).
+    UserError when not even one passage can go in."""
+    room = min(int(context_length * WHOLE_SHARE), context_length - TEMPLATE_SLACK) - reserve_tokens
+    overhead = count_tokens(f"{INSTRUCTIONS}\n\nSources:\n\n") + 4
+    if room <= overhead:
         raise UserError(
             "There is no room in the model's context for passages from your documents.",
             hint="Ask for a shorter reply (max tokens), or start a new conversation.",
         )
-    every = store.documents.passages(collections)
-    overhead = count_tokens(INSTRUCTIONS) + 16
-    if every and overhead + sum(count_tokens(p.text) + 16 for p in every) <= room:
-        return Grounding(tuple(every), whole=True)
+    passages, characters = store.documents.size(collections)
+    # Whole documents only when they may fit: a token is rarely over MAX_CHARS_PER_TOKEN characters,
+    # so a larger library is not loaded (nor counted) on every question.
+    if passages and characters <= (room - overhead) * MAX_CHARS_PER_TOKEN:
+        every = store.documents.passages(collections)
+        if overhead + sum(_cost(n, p, count_tokens) for n, p in enumerate(every, 1)) <= room:
+            return Grounding(tuple(every), whole=True)
     chosen: list[Passage] = []
     used = overhead
     ranked = store.documents.search(question, collections, limit=RETRIEVED)
     for passage in ranked:
-        cost = count_tokens(passage.text) + 16  # its label and spacing
+        cost = _cost(len(chosen) + 1, passage, count_tokens)
         if used + cost > room:
             continue  # a shorter one further down may still fit
         chosen.append(passage)
@@ -89,19 +101,10 @@ def standalone_query(questions: Sequence[str]) -> str:
     return last if len(query_words(last)) >= FOLLOW_UP_WORDS or len(questions) < 2 else f"{questions[-2]} {last}"
 
 
-_CITATION = re.compile(r"\[(\d{1,3}(?:\s*[,;]\s*\d{1,3})*)\]")
-
-
 def cited(reply: str, grounding: Grounding) -> list[int]:
     """The source numbers the reply cites, in the order first cited (numbers that name no
-    source are left out)."""
-    numbers: dict[int, None] = {}
-    for match in _CITATION.finditer(reply):
-        for part in re.split(r"[,;]", match.group(1)):
-            number = int(part)
-            if 1 <= number <= len(grounding.passages):
-                numbers[number] = None
-    return list(numbers)
+    source, and brackets in code, are left out)."""
+    return cited_numbers(reply, len(grounding.passages))
 
 
 def source_json(grounding: Grounding, reply: str) -> list[dict[str, object]]:

@@ -162,6 +162,19 @@ class DocumentRepository:
                 "INSERT OR IGNORE INTO doc_folders (collection_id, path) VALUES (?, ?)", (collection_id, path)
             )
 
+    def include(self, collection_id: str, path: str) -> None:
+        """Added again by the user: no longer left out of its folder's refresh."""
+        base = path.rstrip("/\\")
+        with self.store.transaction():
+            self.store.conn.execute(
+                "DELETE FROM doc_excluded WHERE collection_id = ? AND (path = ? OR substr(path, 1, ?) IN (?, ?))",
+                (collection_id, base, len(base) + 1, base + "/", base + "\\"),
+            )
+
+    def excluded(self, collection_id: str) -> list[str]:
+        rows = self.store.query("SELECT path FROM doc_excluded WHERE collection_id = ?", (collection_id,))
+        return [r["path"] for r in rows]
+
     def folders(self, collection: str | None = None) -> list[tuple[str, str]]:
         """(collection name, folder path) of the folders added, by collection."""
         where, params = ("WHERE c.name = ?", (collection,)) if collection else ("", ())
@@ -242,22 +255,42 @@ class DocumentRepository:
 
     def remove(self, path: str, collection: str | None = None) -> int:
         """Forget a file, or every file under a folder (the files stay); how many."""
-        prefix = path.rstrip("/\\") + "/"
-        where = "(d.path = ? OR substr(d.path, 1, ?) = ?)"
-        params: tuple[Any, ...] = (path, len(prefix), prefix)
+        base = path.rstrip("/\\")
+        # Below the folder, with either separator (Windows paths use backslashes).
+        where = "(d.path = ? OR substr(d.path, 1, ?) IN (?, ?))"
+        params: tuple[Any, ...] = (base, len(base) + 1, base + "/", base + "\\")
         if collection:
             where += " AND d.collection_id = ?"
             params += (self.collection_id(collection),)
         with self.store.transaction():
             ids = [r[0] for r in self.store.conn.execute(f"SELECT d.id FROM documents d WHERE {where}", params)]
             self.store.conn.executemany("DELETE FROM documents WHERE id = ?", [(i,) for i in ids])
+            # Removed from inside a folder still added: that folder's refresh leaves it out.
+            self.store.conn.execute(
+                "INSERT OR IGNORE INTO doc_excluded (collection_id, path) SELECT f.collection_id, ?"
+                " FROM doc_folders f WHERE substr(?, 1, length(f.path) + 1) IN (f.path || '/', f.path || '\\')"
+                + (" AND f.collection_id = ?" if collection else ""),
+                (base, base, *params[4:]),
+            )
             # A folder removed (or one above it) is no longer read again for new files.
             self.store.conn.execute(
-                "DELETE FROM doc_folders WHERE (path = ? OR substr(path, 1, ?) = ?)"
+                "DELETE FROM doc_folders WHERE (path = ? OR substr(path, 1, ?) IN (?, ?))"
                 + (" AND collection_id = ?" if collection else ""),
                 params,
             )
         return len(ids)
+
+    def size(self, collections: Sequence[str]) -> tuple[int, int]:
+        """How many passages the collections hold, and their characters."""
+        ids = [self.collection_id(name) for name in collections]
+        if not ids:
+            return 0, 0
+        count, characters = self.store.conn.execute(
+            "SELECT COUNT(*), COALESCE(SUM(length(k.text) + length(k.heading)), 0) FROM doc_chunks k"
+            f" JOIN documents d ON d.id = k.document_id WHERE d.collection_id IN ({', '.join('?' * len(ids))})",
+            ids,
+        ).fetchone()
+        return int(count), int(characters)
 
     def passages(self, collections: Sequence[str]) -> list[Passage]:
         """Every passage of the collections' readable documents, in file and reading order."""

@@ -140,6 +140,12 @@ def m002_documents(db: sqlite3.Connection) -> None:
         )""",
         "CREATE INDEX doc_chunks_by_document ON doc_chunks (document_id, ord)",
         # The folders added to a collection: read again for new files at start and while they change.
+        # Files and folders removed from inside an added folder: its refresh leaves them out.
+        """CREATE TABLE doc_excluded (
+            collection_id TEXT NOT NULL REFERENCES doc_collections (id) ON DELETE CASCADE,
+            path TEXT NOT NULL,
+            PRIMARY KEY (collection_id, path)
+        )""",
         """CREATE TABLE doc_folders (
             collection_id TEXT NOT NULL REFERENCES doc_collections (id) ON DELETE CASCADE,
             path TEXT NOT NULL,

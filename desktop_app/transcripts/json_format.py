@@ -174,9 +174,12 @@ def _parse_conversation(
         seen.add(message["id"])
         messages.append(message)
         if m.get("sources"):
-            sources[message["id"]] = [
+            given = [
                 _parse_source(x, f"{at}.sources[{j}]") for j, x in enumerate(need(m["sources"], list, f"{at}.sources"))
             ]
+            if len({x["number"] for x in given}) != len(given):
+                raise reject(f"{at}.sources", "two sources have the same number")
+            sources[message["id"]] = given
     if c["current_leaf_id"] is not None and c["current_leaf_id"] not in seen:
         raise reject(f"{where}.current_leaf_id", "no message has this id")
     return c, messages, sources

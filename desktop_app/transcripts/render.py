@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import html
 import itertools
-import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +15,7 @@ from pygments.formatters import HtmlFormatter
 from pygments.lexers import TextLexer, get_lexer_by_name
 from pygments.util import ClassNotFound
 
+from desktop_app.core.citations import replace_citations
 from desktop_app.core.records import Conversation, Draft, Message, Passage
 
 ROLE_NAMES = {"user": "You", "assistant": "Assistant", "system": "System"}
@@ -35,23 +35,8 @@ class Transcript:
     sources: Mapping[str, Sequence[SourceRow]] = field(default_factory=dict)
 
 
-_CITATION = re.compile(r"\[(\d{1,3}(?:\s*[,;]\s*\d{1,3})*)\]")
-
-
 def _cited(t: Transcript, m: Message) -> list[SourceRow]:
     return [row for row in t.sources.get(m.id, ()) if row[2]]
-
-
-def with_citations(content: str, known: set[int], mark: Callable[[int], str]) -> str:
-    """`[1]`, `[2][3]`, `[1, 3]` in a reply, each number that names a source written by `mark`."""
-
-    def one(match: re.Match[str]) -> str:
-        numbers = [int(n) for n in re.split(r"[,;]", match.group(1))]
-        if not all(n in known for n in numbers):
-            return match.group(0)
-        return "".join(mark(n) for n in numbers)
-
-    return _CITATION.sub(one, content)
 
 
 def _footnote_mark(reply: int) -> Callable[[int], str]:
@@ -99,7 +84,7 @@ def transcript_markdown(transcripts: Sequence[Transcript]) -> str:
         for m in t.messages:
             cited = _cited(t, m)
             number = next(replies)
-            content = with_citations(m.content, {n for n, _p, _c in cited}, _footnote_mark(number))
+            content = replace_citations(m.content, {n for n, _p, _c in cited}, _footnote_mark(number))
             lines += [f"**{_speaker(m)}** · {_when(m.created)}", "", content, ""]
             for n, passage, _c in cited:  # Markdown footnotes: rendered under the text by most readers
                 lines += [f'[^{number}-{n}]: {passage.label}: "{_snippet(passage)}"', ""]
@@ -210,7 +195,7 @@ def transcript_html(transcripts: Sequence[Transcript]) -> str:
             role = m.role if m.role in ROLE_NAMES else "assistant"
             cited = _cited(t, m)
             number = next(replies)
-            content = with_citations(m.content, {n for n, _p, _c in cited}, _anchor_mark(number))
+            content = replace_citations(m.content, {n for n, _p, _c in cited}, _anchor_mark(number))
             sources = "".join(
                 f'<li id="src-{number}-{n}" value="{n}">{html.escape(p.label)}: “{html.escape(_snippet(p))}”'
                 + (f' <a href="{html.escape(_link(p))}">open</a>' if _link(p) else "")

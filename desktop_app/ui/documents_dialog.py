@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QListWidget,
     QListWidgetItem,
+    QMessageBox,
     QProgressBar,
     QPushButton,
     QSplitter,
@@ -250,6 +251,10 @@ class DocumentsDialog(QDialog):
         if name is None:
             return
         if not chosen:
+            if not self.confirm(
+                f"Remove the collection {name}?", "Chats stop answering from it. The files stay on disk."
+            ):
+                return
             removed = self.store.documents.remove_collection(name)
             self.progress_label.setText(f"Removed the collection {name} ({removed} files; they stay on disk).")
         else:
@@ -257,6 +262,11 @@ class DocumentsDialog(QDialog):
             self.progress_label.setText(f"Removed {removed} file{'s' if removed != 1 else ''} (they stay on disk).")
         self.reload()
         self.library_changed.emit()
+
+    def confirm(self, question: str, detail: str) -> bool:
+        """Yes or no (tests replace it)."""
+        answer = QMessageBox.question(self, "Documents", f"{question}\n\n{detail}")
+        return answer == QMessageBox.StandardButton.Yes
 
     # ---- drag and drop ----
 

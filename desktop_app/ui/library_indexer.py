@@ -6,6 +6,7 @@ changes while the app runs."""
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -28,6 +29,7 @@ class IndexWorker(QObject):
     progressed = Signal(object)  # Progress
     done = Signal(object)  # IndexReport
     failed = Signal(str)
+    watch_list = Signal(list)  # the folders and files to watch, found on this thread after a run
 
     def __init__(self, db_path: Path, should_pause: Callable[[], bool]) -> None:
         super().__init__()
@@ -44,6 +46,7 @@ class IndexWorker(QObject):
             try:
                 indexer = DocumentIndexer(store, self.progressed.emit, self.cancel, self.should_pause)
                 report = indexer.add(paths, collection) if paths is not None else indexer.refresh()
+                self.watch_list.emit(watch_paths(store))
             finally:
                 store.close()
         except UserError as exc:
@@ -77,6 +80,7 @@ class LibraryIndexer(QObject):
         self.worker.progressed.connect(self.progressed)
         self.worker.done.connect(self._on_worker_done)
         self.worker.failed.connect(self._on_worker_failed)
+        self.worker.watch_list.connect(self._on_worker_watch_list)
         self.watcher = QFileSystemWatcher(self)
         self.watcher.directoryChanged.connect(self._on_watcher_changed)
         self.watcher.fileChanged.connect(self._on_watcher_changed)
@@ -104,20 +108,9 @@ class LibraryIndexer(QObject):
     def cancel(self) -> None:
         self.worker.cancel.set()
 
-    def watch(self) -> None:
-        """Watch the library's folders (and below) and files, up to what a desktop affords."""
-        wanted: list[str] = []
-        for _name, folder in self.store.documents.folders():
-            base = Path(folder)
-            if not base.is_dir():
-                continue
-            for root in [base, *(p for p in base.rglob("*") if p.is_dir())]:
-                hidden = any(part.startswith(".") for part in root.relative_to(base).parts)
-                if len(wanted) < MAX_WATCHED and not hidden:
-                    wanted.append(str(root))
-        for document in self.store.documents.documents():
-            if len(wanted) < MAX_WATCHED and document.status == "indexed":
-                wanted.append(document.path)
+    @Slot(list)
+    def _on_worker_watch_list(self, wanted: list[str]) -> None:
+        """Watch what the worker found (the folders and files of the library)."""
         watched = set(self.watcher.directories()) | set(self.watcher.files())
         keep = set(wanted)
         stale = [p for p in watched if p not in keep]
@@ -133,17 +126,19 @@ class LibraryIndexer(QObject):
 
     @Slot(object)
     def _on_worker_done(self, report: IndexReport) -> None:
-        self.busy = False
+        self._finished()
         self.done.emit(report)
-        self.watch()
-        if self._again:
-            self._again = False
-            self._settle.start()
 
     @Slot(str)
     def _on_worker_failed(self, message: str) -> None:
-        self.busy = False
+        self._finished()
         self.failed.emit(message)
+
+    def _finished(self) -> None:
+        self.busy = False
+        if self._again:  # a change came during the run
+            self._again = False
+            self._settle.start()
 
     def shutdown(self) -> None:
         """Stop a run between two files (what was read is kept) and end the thread."""
@@ -151,3 +146,26 @@ class LibraryIndexer(QObject):
         self.worker.cancel.set()
         self._thread.quit()
         self._thread.wait()
+
+
+def watch_paths(store: Store) -> list[str]:
+    """The library's folders (and those below, hidden ones left out) and indexed files, up to
+    what a desktop's watcher affords (MAX_WATCHED)."""
+    wanted: list[str] = []
+    for _name, folder in store.documents.folders():
+        base = Path(folder)
+        if not base.is_dir():
+            continue
+        wanted.append(str(base))
+        for root, dirs, _files in os.walk(base):
+            dirs[:] = [d for d in dirs if not d.startswith(".")]
+            for d in dirs:
+                if len(wanted) >= MAX_WATCHED:
+                    return wanted
+                wanted.append(str(Path(root) / d))
+    for document in store.documents.documents():
+        if len(wanted) >= MAX_WATCHED:
+            break
+        if document.status == "indexed":
+            wanted.append(document.path)
+    return wanted

@@ -33,7 +33,7 @@ def add_and_wait(qtbot, dialog, paths: list[Path], collection: str) -> None:  # 
 
 
 def test_the_documents_dialog_adds_a_folder_on_its_thread_and_lists_each_files_state(  # type: ignore[no-untyped-def]
-    qtbot, make_window, store: Store, docs: Path
+    qtbot, make_window, store: Store, docs: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     window = make_window(FakeEngine)
     dialog = window.open_documents()
@@ -49,6 +49,13 @@ def test_the_documents_dialog_adds_a_folder_on_its_thread_and_lists_each_files_s
     assert "Removed 1 file" in dialog.progress_label.text()
     assert {Path(d.path).name for d in store.documents.documents("Shop")} == {"hours.txt", "returns.md"}
     assert docs.joinpath("blob.txt").exists()
+    answers = [False, True]
+    monkeypatch.setattr(dialog, "confirm", lambda question, detail: answers.pop(0))
+    dialog.files.clearSelection()
+    dialog.remove_button.click()  # nothing chosen: the whole collection, asked first
+    assert store.documents.collections() and answers == [True]
+    dialog.remove_button.click()
+    assert store.documents.collections() == [] and "Removed the collection Shop" in dialog.progress_label.text()
 
 
 def test_a_chats_sources_answer_it_and_its_citations_open_their_passage(  # type: ignore[no-untyped-def]

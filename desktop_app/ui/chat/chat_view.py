@@ -9,9 +9,10 @@ from PySide6.QtCore import QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QTextCursor
 from PySide6.QtWidgets import QTextBrowser, QWidget
 
+from desktop_app.core.citations import replace_citations
 from desktop_app.core.records import Message
 from desktop_app.session.chat import Branches
-from desktop_app.transcripts.render import CodeHeader, SourceRow, markdown_to_html, with_citations
+from desktop_app.transcripts.render import CodeHeader, SourceRow, markdown_to_html
 from desktop_app.ui.chat.message_actions import MessageAction, MessageRequest
 
 SPEAKERS = {"user": "You", "assistant": "Inkwell", "system": "System"}
@@ -73,7 +74,7 @@ def message_html(
     cited = [row for row in sources if row[2]]
     if message_id and cited:  # each [n] the reply cites opens its passage
         href = f"{ACTION_SCHEME}:{MessageAction.SOURCE.value}/{message_id}/"
-        content = with_citations(content, {n for n, _p, _c in cited}, lambda n: f"[\\[{n}\\]]({href}{n})")
+        content = replace_citations(content, {n for n, _p, _c in cited}, lambda n: f"[\\[{n}\\]]({href}{n})")
         actions = _sources_html(message_id, cited) + actions
     body = markdown_to_html(content, _code_header(message_id) if message_id else None)
     # Qt's rich text takes table borders from attributes, not CSS.

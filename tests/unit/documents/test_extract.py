@@ -213,3 +213,11 @@ def test_rtf_keeps_the_text_and_paragraphs_and_skips_fonts_and_pictures() -> Non
     ]
     with pytest.raises(ExtractionFailed, match="not an RTF file"):
         extract(Path("fake.rtf"), b"plain text")
+
+
+def test_a_package_that_unpacks_to_too_much_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys.modules["desktop_app.documents.formats"], "MAX_UNPACKED", 1000)
+    bomb = zipped({"content.xml": "<a>" + " " * 5000 + "</a>"})
+    for name in ("x.odt", "x.epub", "x.docx"):
+        with pytest.raises(ExtractionFailed, match="unpacks to more than"):
+            extract(Path(name), bomb)

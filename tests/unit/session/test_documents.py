@@ -278,3 +278,54 @@ def test_a_folders_new_files_are_read_by_the_next_refresh_and_a_stopped_run_is_f
     store.documents.remove(str(corpus.resolve()))  # the folder leaves: it is not read again
     (corpus / "later.md").write_text("# Later\n\nNot for the library.\n", encoding="utf-8")
     assert DocumentIndexer(store).refresh().added == 0 and store.documents.folders() == []
+
+
+def test_what_is_removed_from_inside_an_added_folder_stays_out_until_added_again(store: Store, corpus: Path) -> None:
+    indexer = DocumentIndexer(store)
+    indexer.add([corpus])
+    assert store.documents.remove(str((corpus / "policies").resolve())) == 1
+    assert store.documents.remove(str((corpus / "notes.docx").resolve())) == 1
+    assert indexer.refresh().added == 0  # not brought back by the folder's refresh
+    assert {Path(d.path).name for d in store.documents.documents()} == {"manual.md"}
+    indexer.add([corpus / "policies"])
+    assert indexer.refresh().added == 0 and len(store.documents.documents()) == 2
+
+
+def test_windows_paths_are_removed_by_folder_too(store: Store) -> None:
+    collection = store.documents.collection_id("Docs", create=True)
+    for name in ("a.md", "sub\\b.md"):
+        store.documents.save(collection, f"C:\\Docs\\{name}", "markdown", 1, 0.0, "x")
+    store.documents.save(collection, "C:\\Docs2\\c.md", "markdown", 1, 0.0, "x")
+    assert store.documents.remove("C:\\Docs\\") == 2
+    assert [d.path for d in store.documents.documents()] == ["C:\\Docs2\\c.md"]
+
+
+def test_a_file_that_breaks_the_reader_is_recorded_and_the_run_goes_on(
+    store: Store, corpus: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import desktop_app.session.documents as indexing
+
+    real = indexing.chunk_blocks
+
+    def fragile(blocks):  # type: ignore[no-untyped-def]
+        if any("Escalate" in b.text for b in blocks):
+            raise RuntimeError("a reader's bug")
+        return real(blocks)
+
+    monkeypatch.setattr(indexing, "chunk_blocks", fragile)
+    report = DocumentIndexer(store).add([corpus])
+    assert report.added == 2 and [Path(p).name for p, _r in report.failed] == ["notes.docx"]
+    assert "unexpected error" in report.failed[0][1]
+
+
+def test_rtf_emoji_and_names_that_are_not_text_do_not_stop_indexing(store: Store, tmp_path: Path) -> None:
+    folder = tmp_path / "odd"
+    folder.mkdir()
+    (folder / "smile.rtf").write_bytes(rb"{\rtf1\ansi Happy \uc1\u-10179?\u-8704? customers\par }")
+    if os.name == "posix":
+        (folder / os.fsdecode(b"caf\xe9.txt")).write_text("a Latin-1 name", encoding="utf-8")
+    report = DocumentIndexer(store).add([folder])
+    assert report.added == 1
+    assert [p.text for p in store.documents.search("customers")] == ["Happy 😀 customers"]
+    if os.name == "posix":
+        assert [r for _p, r in report.failed] == ["Its name is not valid text (rename the file to index it)."]

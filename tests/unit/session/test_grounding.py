@@ -48,16 +48,18 @@ def test_otherwise_the_best_passages_that_fit_go_in_best_first(library: Store) -
     grounding = ground(library, "what does topic 17 cover", ["Guide"], 300, words, 60)
     assert not grounding.whole and grounding.passages
     assert "item17" in grounding.passages[0].text
-    assert sum(words(p.text) + 16 for p in grounding.passages) <= int(300 * 0.75) - 60
+    overhead = words(f"{INSTRUCTIONS}\n\nSources:\n\n") + 4
+    costs = [words(f"[{n}] {p.label}\n{p.text}") + 2 for n, p in enumerate(grounding.passages, 1)]
+    assert overhead + sum(costs) <= min(int(300 * 0.75), 300 - 64) - 60  # labels counted too
     assert ground(library, "the of and", ["Guide"], 300, words, 60).passages == ()  # nothing telling to search
 
 
 def test_no_room_for_sources_is_a_clear_error(library: Store) -> None:
     with pytest.raises(UserError, match="no room"):
         ground(library, "refunds", ["Policies"], 100, words, 90)
-    overhead = words(INSTRUCTIONS) + 16
+    overhead = words(f"{INSTRUCTIONS}\n\nSources:\n\n") + 4
     with pytest.raises(UserError, match="no room for a passage"):  # room, but less than any passage needs
-        ground(library, "refunds", ["Policies"], int((overhead + 10) / 0.75), words, 0)
+        ground(library, "refunds", ["Policies"], 400, words, 300 - overhead - 5)
 
 
 def test_citations_are_read_back_in_order_and_unknown_numbers_ignored(library: Store) -> None:

@@ -29,6 +29,7 @@ EXPECTED_COLUMNS = {
     "doc_chunks": {"n", "document_id", "ord", "heading", "text", "page", "page_end", "line_start", "line_end"},
     "conversation_collections": {"conversation_id", "collection_id"},
     "doc_folders": {"collection_id", "path"},
+    "doc_excluded": {"collection_id", "path"},
     "message_sources": {"message_id", "number", "path", "collection", "heading", "text", "page", "page_end",
                         "line_start", "line_end", "score", "cited"},
 }  # fmt: skip

@@ -92,3 +92,19 @@ def test_json_carries_the_sources_and_imports_them_back(
     [copy] = import_json(store, tmp_path / "chat.json")  # into the same database: new ids, sources kept
     copied = json.loads(conversations_bytes(store, [copy], "json"))["conversations"][0]["messages"][-1]
     assert copied["sources"] == reply["sources"] and copied["id"] != reply["id"]
+
+
+def test_a_transcript_with_two_sources_of_one_number_is_rejected(
+    store: Store, grounded: tuple[str, Path], tmp_path: Path
+) -> None:
+    from desktop_app.transcripts.validate import ImportRejected
+
+    conversation_id, _ = grounded
+    document = json.loads(conversations_bytes(store, [conversation_id], "json"))
+    sources = document["conversations"][0]["messages"][-1]["sources"]
+    sources[1]["number"] = sources[0]["number"]
+    (tmp_path / "bad.json").write_text(json.dumps(document), encoding="utf-8")
+    before = store.conn.execute("SELECT COUNT(*) FROM conversations").fetchone()[0]
+    with pytest.raises(ImportRejected, match="same number"):
+        import_json(store, tmp_path / "bad.json")
+    assert store.conn.execute("SELECT COUNT(*) FROM conversations").fetchone()[0] == before
