@@ -115,6 +115,7 @@ class DocumentIndexer:
 
     def _index(self, collection_id: str, files: list[Path], report: IndexReport) -> IndexReport:
         started = time.perf_counter()
+        self.repo.discard_unfinished()  # a large file a killed run left half-written
         sizes = []
         for path in files:
             try:

@@ -24,6 +24,7 @@ DEFAULT_COLLECTION = "Documents"
 # A heading's words count for more than the body's (a passage under "Returns" is about returns).
 HEADING_WEIGHT, TEXT_WEIGHT = 2.0, 1.0
 
+SAVE_BATCH = 2000  # passages a transaction writes for a large file (~0.2 s of the write lock)
 # In a library of at least PRUNE_FROM passages, a search leaves out the words held by more
 # than COMMON_SHARE of them, keeping at least KEEP_AT_LEAST words (the rarest).
 PRUNE_FROM, COMMON_SHARE, KEEP_AT_LEAST = 5_000, 0.05, 2
@@ -140,7 +141,7 @@ class DocumentRepository:
         return self.store.query(
             "SELECT c.name, COUNT(d.id) AS documents, COALESCE(SUM(d.status = 'failed'), 0) AS failed,"
             " COALESCE(SUM(d.chunks), 0) AS passages, COALESCE(SUM(d.size), 0) AS bytes"
-            " FROM doc_collections c LEFT JOIN documents d ON d.collection_id = c.id"
+            " FROM doc_collections c LEFT JOIN documents d ON d.collection_id = c.id AND d.status != 'indexing'"
             " GROUP BY c.id ORDER BY c.name"
         )
 
@@ -209,7 +210,10 @@ class DocumentRepository:
         failure: str | None = None,
     ) -> str:
         """Record a file as read (its passages replace any earlier ones) or as failed (with
-        the reason), in one transaction; its document id."""
+        the reason), in one transaction; its document id. A large file's passages are
+        written in parts (`_save_in_parts`), so that the window's own writes never wait long."""
+        if failure is None and len(chunks) > SAVE_BATCH:
+            return self._save_in_parts(collection_id, path, kind, size, mtime, sha256, chunks)
         now = now_iso()
         with self.store.transaction():
             known = self.known(collection_id, path)
@@ -239,6 +243,66 @@ class DocumentRepository:
             )
         return document_id
 
+    def _save_in_parts(
+        self, collection_id: str, path: str, kind: str, size: int, mtime: float, sha256: str, chunks: Sequence[Chunk]
+    ) -> str:
+        """The passages go in under a hidden row ("indexing") a part at a time; the earlier
+        version's leave a part at a time; then one short transaction shows the new version.
+        A run killed half-way leaves only a hidden row, which `discard_unfinished` removes."""
+        staging, now = new_id(), now_iso()
+        with self.store.transaction():
+            self.store.conn.execute(
+                "INSERT INTO documents (id, collection_id, path, kind, size, mtime, sha256, status, chunks, added,"
+                " indexed) VALUES (?, ?, ?, ?, ?, ?, ?, 'indexing', 0, ?, ?)",
+                (staging, collection_id, f"{path}\x00{staging}", kind, size, mtime, sha256, now, now),
+            )
+        for start in range(0, len(chunks), SAVE_BATCH):
+            with self.store.transaction():
+                self.store.conn.executemany(
+                    "INSERT INTO doc_chunks (document_id, ord, heading, text, page, page_end, line_start, line_end)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    [
+                        (staging, start + i, c.heading, c.text, c.page, c.page_end, c.line_start, c.line_end)
+                        for i, c in enumerate(chunks[start : start + SAVE_BATCH])
+                    ],
+                )
+        known = self.known(collection_id, path)
+        if known is not None:
+            self._delete_passages(known.document_id)
+        with self.store.transaction():
+            added = now
+            if known is not None:
+                row = self.store.conn.execute(
+                    "SELECT added FROM documents WHERE id = ?", (known.document_id,)
+                ).fetchone()
+                added = row[0] if row else now
+                self.store.conn.execute("DELETE FROM documents WHERE id = ?", (known.document_id,))
+            self.store.conn.execute(
+                "UPDATE documents SET path = ?, status = 'indexed', chunks = ?, added = ? WHERE id = ?",
+                (path, len(chunks), added, staging),
+            )
+        return staging
+
+    def _delete_passages(self, document_id: str) -> None:
+        """A document's passages, a part at a time (each part its own short transaction)."""
+        while True:
+            with self.store.transaction():
+                deleted = self.store.conn.execute(
+                    "DELETE FROM doc_chunks WHERE n IN (SELECT n FROM doc_chunks WHERE document_id = ? LIMIT ?)",
+                    (document_id, SAVE_BATCH),
+                ).rowcount
+            if deleted < SAVE_BATCH:
+                return
+
+    def discard_unfinished(self) -> int:
+        """Remove what a killed run left half-written (hidden rows); how many."""
+        ids = [r["id"] for r in self.store.query("SELECT id FROM documents WHERE status = 'indexing'")]
+        for document_id in ids:
+            self._delete_passages(document_id)
+            with self.store.transaction():
+                self.store.conn.execute("DELETE FROM documents WHERE id = ?", (document_id,))
+        return len(ids)
+
     def touch(self, document_id: str, mtime: float) -> None:
         """The file was saved again with the same content: only its time changed."""
         with self.store.transaction():
@@ -248,7 +312,8 @@ class DocumentRepository:
         where, params = ("WHERE c.name = ?", (collection,)) if collection else ("", ())
         rows = self.store.query(
             "SELECT d.id, c.name AS collection, d.path, d.kind, d.size, d.status, d.reason, d.chunks, d.indexed"
-            f" FROM documents d JOIN doc_collections c ON c.id = d.collection_id {where} ORDER BY c.name, d.path",
+            f" FROM documents d JOIN doc_collections c ON c.id = d.collection_id {where}"
+            f" {'AND' if where else 'WHERE'} d.status != 'indexing' ORDER BY c.name, d.path",
             params,
         )
         return [LibraryDocument(**r) for r in rows]
@@ -287,7 +352,8 @@ class DocumentRepository:
             return 0, 0
         count, characters = self.store.conn.execute(
             "SELECT COUNT(*), COALESCE(SUM(length(k.text) + length(k.heading)), 0) FROM doc_chunks k"
-            f" JOIN documents d ON d.id = k.document_id WHERE d.collection_id IN ({', '.join('?' * len(ids))})",
+            f" JOIN documents d ON d.id = k.document_id WHERE d.collection_id IN ({', '.join('?' * len(ids))})"
+            " AND d.status = 'indexed'",
             ids,
         ).fetchone()
         return int(count), int(characters)
@@ -301,7 +367,7 @@ class DocumentRepository:
             "SELECT k.document_id, d.path, c.name AS collection, k.heading, k.text, k.page, k.page_end,"
             " k.line_start, k.line_end, 0.0 AS score FROM doc_chunks k JOIN documents d ON d.id = k.document_id"
             f" JOIN doc_collections c ON c.id = d.collection_id WHERE d.collection_id IN ({', '.join('?' * len(ids))})"
-            " ORDER BY c.name, d.path, k.ord",
+            " AND d.status = 'indexed' ORDER BY c.name, d.path, k.ord",
             ids,
         )
         return [Passage(**r) for r in rows]
@@ -386,10 +452,10 @@ class DocumentRepository:
         if not words:
             return []
         query = " OR ".join(f'"{w}"' for w in words)
-        where, params = "", [query]
+        where, params = " AND d.status = 'indexed'", [query]
         if collections:
             ids = [self.collection_id(name) for name in collections]
-            where = f" AND d.collection_id IN ({', '.join('?' * len(ids))})"
+            where += f" AND d.collection_id IN ({', '.join('?' * len(ids))})"
             params += ids
         rows = self.store.query(
             "SELECT k.document_id, d.path, c.name AS collection, k.heading, k.text, k.page, k.page_end,"

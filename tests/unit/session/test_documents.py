@@ -329,3 +329,46 @@ def test_rtf_emoji_and_names_that_are_not_text_do_not_stop_indexing(store: Store
     assert [p.text for p in store.documents.search("customers")] == ["Happy 😀 customers"]
     if os.name == "posix":
         assert [r for _p, r in report.failed] == ["Its name is not valid text (rename the file to index it)."]
+
+
+def test_a_large_file_is_written_in_parts_and_a_run_killed_half_way_leaves_the_old_version(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import desktop_app.store.documents as documents
+
+    monkeypatch.setattr(documents, "SAVE_BATCH", 3)  # as if the file had many thousand passages
+    folder = tmp_path / "big"
+    folder.mkdir()
+    big = folder / "guide.md"
+    big.write_text("\n\n".join(f"## Part {i}\n\nOld text {i}." for i in range(10)), encoding="utf-8")
+    commits = []
+    transaction = store.transaction
+
+    def counted():  # type: ignore[no-untyped-def]
+        commits.append(1)
+        return transaction()
+
+    monkeypatch.setattr(store, "transaction", counted)
+    DocumentIndexer(store).add([folder])
+    assert len(commits) >= 5  # the passages went in over several transactions
+    assert store.documents.documents()[0].chunks == 10 and store.documents.search("old text part")
+
+    big.write_text("\n\n".join(f"## Part {i}\n\nNew text {i}." for i in range(10)), encoding="utf-8")
+    os.utime(big, (1, 1))
+
+    def killed(_document_id: str) -> None:
+        raise KeyboardInterrupt  # the app dies after the new passages went in, before the switch
+
+    monkeypatch.setattr(store.documents, "_delete_passages", killed)
+    with pytest.raises(KeyboardInterrupt):
+        DocumentIndexer(store).refresh()
+    [shown] = store.documents.documents()
+    assert shown.path == str(big.resolve()) and shown.chunks == 10
+    assert all("Old text" in p.text for p in store.documents.search("text part", limit=20))  # the old version
+    monkeypatch.undo()
+    report = DocumentIndexer(store).refresh()  # the next run clears the half-written one and reads again
+    assert report.updated == 1
+    assert all("New text" in p.text for p in store.documents.search("text part", limit=20))
+    count = store.conn.execute("SELECT COUNT(*) FROM doc_chunks").fetchone()[0]
+    assert count == 10 == store.conn.execute("SELECT COUNT(*) FROM doc_chunks_fts").fetchone()[0]
+    assert store.conn.execute("SELECT COUNT(*) FROM documents").fetchone()[0] == 1
