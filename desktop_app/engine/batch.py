@@ -37,6 +37,7 @@ from desktop_app.engine.stops import StopSequenceFilter
 from desktop_app.engine.tokenizer import IncrementalDecoder
 
 GROWTH = 256  # the buffers' length grows in steps of this many positions
+KEEP_ASIDE_MIN = 32  # kept tokens a new prompt would erase that are worth a copy to a spare row
 
 
 @dataclass
@@ -165,6 +166,8 @@ class BatchDecoder:
         sequence = BatchSequence(request, cancel, plan, rows)
         sequence.make_constraint = make_constraint
         sequence.reused = sequence.position = shared[best]
+        if len(self._tokens[first]) - shared[0] > KEEP_ASIDE_MIN:  # (first is free[0])
+            self._keep_aside(first, [*rows, free[best]])
         if free[best] != first:
             self._copy_row(free[best], first, sequence.reused)
         del self._tokens[first][sequence.reused :]
@@ -313,6 +316,17 @@ class BatchDecoder:
             for sequence in self._sequences:
                 sequence.rows = [hole if row == top.row else row for row in sequence.rows]
             top.row = hole
+
+    def _keep_aside(self, row: int, busy: list[int]) -> None:
+        """`row` is about to take an unrelated prompt: move the prompt it keeps to the free row
+        (not in `busy`) that keeps the least, when that is less, so that a client coming back
+        to that conversation still finds its prefix."""
+        spares = [r for r, taken in enumerate(self._taken) if not taken and r not in busy]
+        if not spares:
+            return
+        spare = min(spares, key=lambda r: (len(self._tokens[r]), r))
+        if len(self._tokens[spare]) < len(self._tokens[row]):
+            self._copy_row(row, spare, len(self._tokens[row]))
 
     def _copy_row(self, source: int, target: int, length: int) -> None:
         """The first `length` positions of `source` (KV and tokens) into `target`; `source`

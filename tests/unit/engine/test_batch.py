@@ -344,3 +344,17 @@ def test_a_kept_prompt_takes_no_forward_pass_of_its_own(engine) -> None:  # type
     want = alone(engine, again)
     assert [(f.index, f.text) for f in finished(events[1])] == [(f.index, f.text) for f in want]
     assert finished(events[0])[0].text == alone(engine, ask(PROMPTS[1], max_new_tokens=30))[0].text
+
+
+def test_an_unrelated_prompt_moves_a_kept_prompt_aside_rather_than_erase_it(engine) -> None:  # type: ignore[no-untyped-def]
+    batch = BatchDecoder(engine, 3)
+    kept = ask(PROMPTS[3], max_new_tokens=3)
+    drain(batch, [batch.add(kept, threading.Event())])  # row 0 keeps it
+    other = batch.add(ask(PROMPTS[1], max_new_tokens=20), threading.Event())  # row 0: the lowest free row
+    assert other.rows == [0]
+    again = batch.add(kept, threading.Event())
+    prepared = again.take_events()[0]
+    assert isinstance(prepared, PromptPrepared) and prepared.reused_tokens == prepared.prompt_tokens - 1
+    events = drain(batch, [other, again])
+    assert finished(events[1])[0].text == alone(engine, kept)[0].text
+    assert finished(events[0])[0].text == alone(engine, ask(PROMPTS[1], max_new_tokens=20))[0].text
