@@ -81,6 +81,7 @@ def _shoot(folder: Path) -> int:
             _settle(app)
             dialog.grab().save(str(OUT / f"settings-{theme}.png"))
             dialog.close()
+        _documents(app, store, window, folder)
         _writing(app, store, window)
     finally:
         window.close()
@@ -123,6 +124,46 @@ def _writing(app: object, store: object, window: object) -> None:
         apply_appearance(app, theme, 11)  # type: ignore[arg-type]
         _settle(app)
         window.grab().save(str(OUT / f"writing-{theme}.png"))  # type: ignore[attr-defined]
+
+
+def _documents(app: object, store: object, window: object, folder: Path) -> None:
+    """A chat that answered from a collection (the reply and its sources as stored), and the
+    Documents dialog."""
+    from desktop_app.session.documents import DocumentIndexer
+    from desktop_app.ui.theme import apply_appearance
+
+    docs = folder / "Shop policies"
+    docs.mkdir()
+    (docs / "returns.md").write_text(
+        "# Returns\n\nUnused products may be returned within 45 days of delivery for a full refund. "
+        "Opened software and gift cards cannot be returned.\n",
+        encoding="utf-8",
+    )
+    (docs / "shipping.md").write_text(
+        "# Shipping\n\nExpress shipping costs 12 euros and arrives the next working day.\n", encoding="utf-8"
+    )
+    DocumentIndexer(store).add([docs], "Shop policies")  # type: ignore[arg-type]
+    chat = store.conversations.create("Returns and shipping")  # type: ignore[attr-defined]
+    store.documents.attach(chat.id, ["Shop policies"])  # type: ignore[attr-defined]
+    store.conversations.add_message(chat.id, "user", "Can a customer return an opened game, and how fast is express?")  # type: ignore[attr-defined]
+    reply = store.conversations.add_message(  # type: ignore[attr-defined]
+        chat.id,
+        "assistant",
+        "No: opened software cannot be returned, though unused products can be within 45 days [1]. "
+        "Express shipping costs 12 euros and arrives the next working day [2].",
+    )
+    passages = [p for name in ("returns.md", "shipping.md") for p in store.documents.search(name.split(".")[0])]  # type: ignore[attr-defined]
+    store.documents.save_sources(reply.id, passages[:2], [1, 2])  # type: ignore[attr-defined]
+    window.list_pane.refresh()  # type: ignore[attr-defined]
+    window.list_pane.sidebar.select_conversation(chat.id)  # type: ignore[attr-defined]
+    apply_appearance(app, "light", 11)  # type: ignore[arg-type]
+    window.settings_dock.hide()  # type: ignore[attr-defined]
+    _settle(app)
+    window.grab().save(str(OUT / "documents-chat-light.png"))  # type: ignore[attr-defined]
+    dialog = window.open_documents()  # type: ignore[attr-defined]
+    _settle(app)
+    dialog.grab().save(str(OUT / "documents-dialog-light.png"))
+    dialog.hide()
 
 
 def _settle(app: object) -> None:
