@@ -202,7 +202,11 @@ class ChatSession:
         if not text:
             raise UserError("The message is empty.")
         user = self.store.conversations.add_message(conversation_id, "user", text)
-        return user, self.reply_to(conversation_id, user.id, model)
+        try:
+            return user, self.reply_to(conversation_id, user.id, model)
+        except UserError:  # no reply can start (its sources do not fit): the message is not kept
+            self.store.conversations.delete_message(user.id)
+            raise
 
     def regenerate(self, message_id: str, model: ModelRef) -> Turn:
         """Another version of a reply, beside the old one."""

@@ -124,3 +124,12 @@ def test_grounding_is_a_value_with_numbered_sources() -> None:
         .system_prompt()
         .endswith("Sources:\n\n(No passage of the user's documents matches this question.)")
     )
+
+
+def test_a_message_whose_sources_cannot_fit_is_not_kept(library: Store) -> None:
+    session = ChatSession(library, GenerationSettings)
+    conversation = session.new_conversation("", GenerationSettings(max_new_tokens=64), "tiny")
+    library.documents.attach(conversation.id, ["Policies"])
+    with pytest.raises(UserError, match="no room"):
+        session.send(conversation.id, "How long do refunds take?", ModelRef("tiny", "cpu", context_length=100))
+    assert library.conversations.messages(conversation.id) == []  # nothing half-sent to retry twice
