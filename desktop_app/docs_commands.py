@@ -99,7 +99,9 @@ def _list(store: Store, args: argparse.Namespace) -> int:
             print(json.dumps([d.__dict__ for d in documents], ensure_ascii=False, indent=2))
             return 0
         for d in documents:
-            state = f"{d.chunks} passages" if d.status == "indexed" else f"not read: {d.reason}"
+            state = {"indexed": f"{d.chunks} passages", "pending": "waiting to be read"}.get(
+                d.status, f"not read: {d.reason}"
+            )
             print(f"{d.path}  ({d.size / 1e6:.2f} MB, {state})")
         return 0
     collections = store.documents.collections()

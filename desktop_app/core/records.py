@@ -89,7 +89,7 @@ class LibraryDocument:
     path: str
     kind: str
     size: int
-    status: Literal["indexed", "failed"]
+    status: Literal["indexed", "failed", "pending"]  # pending: added, not read yet
     reason: str  # why it failed, for the user
     chunks: int
     indexed: str

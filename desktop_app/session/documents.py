@@ -90,7 +90,12 @@ class DocumentIndexer:
             self.repo.add_folder(collection_id, str(folder))
         for given in paths:  # added again after being removed from inside a folder
             self.repo.include(collection_id, str(Path(given).expanduser().resolve()))
-        return self._index(collection_id, [f.resolve() for f in files], report)
+        files = [f.resolve() for f in files]
+        # Listed at once; a run stopped before reaching them leaves them for the next one.
+        self.repo.mark_pending(
+            collection_id, [str(f) for f in files if _storable(f)], lambda p: kind_of(Path(p)) or "other"
+        )
+        return self._index(collection_id, files, report)
 
     def refresh(self, collection: str | None = None) -> IndexReport:
         """Read again what changed on disk since it was indexed (files gone are marked so),
@@ -141,9 +146,7 @@ class DocumentIndexer:
     def _one(self, collection_id: str, path: Path, report: IndexReport) -> None:
         """One file, whatever happens to it: a file that breaks anything is recorded as not
         read, and the run goes on with the next."""
-        try:
-            str(path).encode("utf-8")
-        except UnicodeEncodeError:  # a name in another encoding (Linux): the database cannot hold it
+        if not _storable(path):  # a name in another encoding (Linux): the database cannot hold it
             report.failed.append((str(path), "Its name is not valid text (rename the file to index it)."))
             return
         try:
@@ -195,7 +198,7 @@ class DocumentIndexer:
             report.failed.append((str(path), exc.reason))
             return
         self.repo.save(collection_id, str(path), kind, len(data), stat.st_mtime, digest, chunks)
-        if known:
+        if known and known.status != "pending":
             report.updated += 1
         else:
             report.added += 1
@@ -212,3 +215,12 @@ def _walk(folder: Path, skip: Path) -> Iterator[Path]:
         for name in sorted(names):
             if not name.startswith("."):
                 yield Path(root) / name
+
+
+def _storable(path: Path) -> bool:
+    """Whether the database can hold the path (a name in another encoding cannot)."""
+    try:
+        str(path).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True

@@ -8,7 +8,7 @@ left with half a file's passages, whatever happens mid-index.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -302,6 +302,17 @@ class DocumentRepository:
             with self.store.transaction():
                 self.store.conn.execute("DELETE FROM documents WHERE id = ?", (document_id,))
         return len(ids)
+
+    def mark_pending(self, collection_id: str, paths: Sequence[str], kind: Callable[[str], str]) -> None:
+        """Files added but not read yet: listed as waiting, and read by the next run if this
+        one is stopped first."""
+        now = now_iso()
+        with self.store.transaction():
+            self.store.conn.executemany(
+                "INSERT OR IGNORE INTO documents (id, collection_id, path, kind, size, mtime, sha256, status, added,"
+                " indexed) VALUES (?, ?, ?, ?, 0, 0, '', 'pending', ?, ?)",
+                [(new_id(), collection_id, path, kind(path), now, now) for path in paths],
+            )
 
     def touch(self, document_id: str, mtime: float) -> None:
         """The file was saved again with the same content: only its time changed."""

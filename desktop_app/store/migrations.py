@@ -120,8 +120,8 @@ def m002_documents(db: sqlite3.Connection) -> None:
             size INTEGER NOT NULL,
             mtime REAL NOT NULL,
             sha256 TEXT NOT NULL,
-            -- indexing: a large file's passages being written in parts, not yet shown
-            status TEXT NOT NULL CHECK (status IN ('indexed', 'failed', 'indexing')),
+            -- pending: added, not read yet; indexing: a large file's passages being written in parts
+            status TEXT NOT NULL CHECK (status IN ('indexed', 'failed', 'pending', 'indexing')),
             reason TEXT NOT NULL DEFAULT '',
             chunks INTEGER NOT NULL DEFAULT 0,
             added TEXT NOT NULL,

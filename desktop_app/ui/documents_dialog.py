@@ -157,7 +157,7 @@ class DocumentsDialog(QDialog):
             return
         for d in self.store.documents.documents(name):
             passages = f"{d.chunks} passage{'s' if d.chunks != 1 else ''}"
-            state = passages if d.status == "indexed" else f"Not read: {d.reason}"
+            state = {"indexed": passages, "pending": "Waiting to be read"}.get(d.status, f"Not read: {d.reason}")
             path = Path(d.path)
             item = QTreeWidgetItem([path.name, human_size(d.size), state, str(path.parent)])
             item.setData(0, Qt.ItemDataRole.UserRole, d.path)

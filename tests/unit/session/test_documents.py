@@ -219,7 +219,11 @@ def test_progress_is_reported_and_cancel_stops_between_files(store: Store, corpu
     report = DocumentIndexer(store, progress, cancel).add([corpus])
     assert report.cancelled and report.added == 1
     assert seen[0].files_total == 3 and seen[0].bytes_total > 0
-    assert len(store.documents.documents()) == 1  # one file whole, nothing half-written
+    assert sorted(d.status for d in store.documents.documents()) == [
+        "indexed",
+        "pending",
+        "pending",
+    ]  # none half-written
     resumed = DocumentIndexer(store).add([corpus])
     assert (resumed.added, resumed.unchanged) == (2, 1)
 
@@ -239,7 +243,7 @@ def test_indexing_waits_between_files_while_asked_to_pause(store: Store, corpus:
     asked = []
 
     def pause() -> bool:
-        asked.append(len(store.documents.documents()))
+        asked.append(sum(d.status == "indexed" for d in store.documents.documents()))
         return len(asked) in (2, 3)  # before the second file: twice "wait", then go on
 
     report = DocumentIndexer(store, should_pause=pause).add([corpus])
@@ -372,3 +376,17 @@ def test_a_large_file_is_written_in_parts_and_a_run_killed_half_way_leaves_the_o
     count = store.conn.execute("SELECT COUNT(*) FROM doc_chunks").fetchone()[0]
     assert count == 10 == store.conn.execute("SELECT COUNT(*) FROM doc_chunks_fts").fetchone()[0]
     assert store.conn.execute("SELECT COUNT(*) FROM documents").fetchone()[0] == 1
+
+
+def test_files_added_one_by_one_are_listed_at_once_and_read_by_the_next_run_if_stopped(
+    store: Store, corpus: Path
+) -> None:
+    cancel = threading.Event()
+    files = [corpus / "manual.md", corpus / "notes.docx", corpus / "policies" / "customer-policies.md"]
+    stopped = DocumentIndexer(store, lambda p: cancel.set() if p.files_done == 1 else None, cancel).add(files)
+    assert stopped.cancelled and stopped.added == 1
+    states = sorted(d.status for d in store.documents.documents())
+    assert states == ["indexed", "pending", "pending"]  # the others wait, listed
+    resumed = DocumentIndexer(store).refresh()
+    assert (resumed.added, resumed.unchanged) == (2, 1)
+    assert {d.status for d in store.documents.documents()} == {"indexed"}
