@@ -25,9 +25,9 @@ DEFAULT_COLLECTION = "Documents"
 HEADING_WEIGHT, TEXT_WEIGHT = 2.0, 1.0
 
 SAVE_BATCH = 2000  # passages a transaction writes for a large file (~0.2 s of the write lock)
-# In a library of at least PRUNE_FROM passages, a search leaves out the words held by more
-# than COMMON_SHARE of them, keeping at least KEEP_AT_LEAST words (the rarest).
-PRUNE_FROM, COMMON_SHARE, KEEP_AT_LEAST = 5_000, 0.05, 2
+# In a library of at least PRUNE_FROM passages, a search of more than KEEP_AT_LEAST words
+# leaves out the words held by more than COMMON_SHARE of them.
+PRUNE_FROM, COMMON_SHARE, KEEP_AT_LEAST = 5_000, 0.03, 2
 
 # Words too common to tell passages apart; questions are full of them.
 STOPWORDS = frozenset(
@@ -453,9 +453,9 @@ class DocumentRepository:
             if count:
                 held[word] = count
         rare = [w for w in held if held[w] <= cap]
-        if len(rare) >= KEEP_AT_LEAST:
-            return rare
-        return sorted(held, key=held.__getitem__)[:KEEP_AT_LEAST]
+        # Only common words: the first of them (every passage holding it is ranked, slowly,
+        # but a question of common words alone is rare and says little anyway).
+        return rare or list(held)[:1]
 
     def search(self, text: str, collections: Sequence[str] = (), limit: int = 10) -> list[Passage]:
         """The passages that best answer `text` by BM25, best first."""
