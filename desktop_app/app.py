@@ -118,7 +118,8 @@ def _build(
         list_models=list_models,
         engine_factory=engine_factory,
         prepare_default_model=prepare_default_model,
-        installed_models=registry.list,
+        installed_models=lambda: registry.list(kind=None),  # chat and embedding models
+        model_registry=registry,
         default_model_id=registry.default_id,
         delete_model=registry.delete,
         import_model=import_model,

@@ -298,13 +298,16 @@ def _ask(args: argparse.Namespace) -> int:
     engine = _loader(args)()
     grounding = None
     if args.docs:
+        from desktop_app.models.registry import default_registry
         from desktop_app.session.grounding import ground
+        from desktop_app.session.retrieval import Retriever
         from desktop_app.store import open_store
 
         store = open_store()
         try:
             reserve = engine.count_tokens(prompt) + engine.count_tokens(args.system or "") + settings.max_new_tokens
-            grounding = ground(store, prompt, args.docs, engine.context_length, engine.count_tokens, reserve)
+            library = Retriever(store, default_registry())
+            grounding = ground(library, prompt, args.docs, engine.context_length, engine.count_tokens, reserve)
         finally:
             store.close()
     if args.raw:
@@ -412,14 +415,15 @@ def _models(args: argparse.Namespace) -> int:
         from desktop_app.remote_commands import remote_model_rows
 
         registry = default_registry()
-        models = registry.list()
+        models = registry.list(kind=None)
         default_id = registry.default_id(saved_model_id())
         if not models and not args.json:
             print("No models are prepared yet. Run: inkwell models prepare")
         for m in [] if args.json else models:
             star = "*" if m.id == default_id else " "
             quants = ",".join(v.quantization for v in m.manifest.variants)
-            print(f"{star} {m.id:32} {m.size_bytes / 1e6:8.1f} MB  {quants:12} {m.directory}")
+            role = " (embeddings, for document search)" if m.manifest.kind == "embedding" else ""
+            print(f"{star} {m.id:32} {m.size_bytes / 1e6:8.1f} MB  {quants:12} {m.directory}{role}")
         remote = remote_model_rows(args.json)  # asks only the servers the user added
         if args.json:
             print(json.dumps([m.as_dict(default_id) for m in models] + remote, indent=2))

@@ -197,3 +197,30 @@ def tiny_gguf_engine(tiny_gguf, tmp_path_factory: pytest.TempPathFactory):  # ty
         return load_engine(made[qtype], provider="cpu", threads=1)
 
     return make
+
+
+# --- a sentence-embedding model for searching documents by meaning (issue 18) ---
+
+# Words the tiny embedding model takes as the same (and BM25, which matches words, does not).
+EMBEDDING_SYNONYMS = {"reimbursement": "refund", "refunds": "refund", "purchases": "orders", "cash": "refund"}
+
+
+@pytest.fixture(scope="session")
+def tiny_embedding_source(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny bag-of-words BERT (tests/embedding_model.py) as a sentence-transformers folder."""
+    from tests.documents_corpus import corpus_texts
+    from tests.embedding_model import build_tiny_embedding_folder
+
+    folder = tmp_path_factory.mktemp("tiny-st") / "tiny-minilm"
+    return build_tiny_embedding_folder(folder, corpus_texts(), EMBEDDING_SYNONYMS)
+
+
+@pytest.fixture(scope="session")
+def tiny_embedding_dir(tiny_embedding_source: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """That model imported through Inkwell's own route (`inkwell models import FOLDER`); the
+    models folder that holds it."""
+    from desktop_app.models.prepare import prepare_model
+
+    models = tmp_path_factory.mktemp("embedding-models")
+    prepare_model(tiny_embedding_source, models)
+    return models

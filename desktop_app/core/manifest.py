@@ -47,6 +47,12 @@ class ModelManifest:
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
+    def kind(self) -> str:
+        """ "chat" (a language model that writes), or "embedding" (turns text into vectors
+        for searching documents by meaning)."""
+        return str(self.extra.get("kind", "chat"))
+
+    @property
     def is_base_model(self) -> bool:
         """A model that continues text rather than following a chat (no chat template, or
         the preparation said so)."""

@@ -109,6 +109,7 @@ class Passage:
     line_start: int | None
     line_end: int | None
     score: float
+    chunk: int = 0  # the passage's number in the library (0 for a passage kept with a reply)
 
     @property
     def where(self) -> str:

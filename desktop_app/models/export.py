@@ -94,13 +94,13 @@ def load_as_hf_folder(source: ModelSource, target: Path) -> Path:
     return target
 
 
-def export_onnx(hf_folder: Path, target: Path) -> None:
+def export_onnx(hf_folder: Path, target: Path, task: str = "text-generation-with-past") -> None:
     from optimum.exporters.onnx import main_export
 
     main_export(
         str(hf_folder),
         output=str(target),
-        task="text-generation-with-past",
+        task=task,
         device="cpu",
         library_name="transformers",
         trust_remote_code=False,

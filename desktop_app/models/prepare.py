@@ -20,6 +20,7 @@ from typing import Any
 
 from desktop_app.core.errors import UserError
 from desktop_app.core.manifest import ModelManifest, ModelVariant
+from desktop_app.models.embedding_export import is_embedding_folder, prepare_embedding
 from desktop_app.models.export import (
     build_variants,
     export_onnx,
@@ -37,7 +38,7 @@ from desktop_app.models.onnx_tools import QUANTIZATIONS
 from desktop_app.models.registry import DEFAULT_MODEL_ID
 from desktop_app.models.workspace import (
     ModelSource,
-    PreparationCancelled,
+    Steps,
     check_disk_space,
     check_memory_for,
     clean_stale_partials,
@@ -92,18 +93,14 @@ def prepare_model(
         needed = export_needs_bytes(source, quantizations)
     check_disk_space(output_root, needed)
     offline_environment()
+    if source.kind == "hf" and is_embedding_folder(source.path):
+        return _guard_disk(lambda: prepare_embedding(source, output_root, model_id, name or source.label, progress,
+                                                     cancel))  # fmt: skip
     if source.kind == "gguf":
         return _prepare_gguf(source, output_root, model_id, name or source.label, quantizations, progress, cancel)
 
     total = 4 + len(quantizations)
-    step = 0
-
-    def advance(message: str) -> None:
-        nonlocal step
-        if cancel is not None and cancel.is_set():
-            raise PreparationCancelled("Model preparation was cancelled; nothing was installed.")
-        step += 1
-        progress(step, total, message)
+    advance = Steps(total, progress, cancel).advance
 
     try:
         with workspace(output_root, model_id) as work:
@@ -159,6 +156,15 @@ def _prepare_gguf(
             raise UserError("The disk filled up while preparing the model; nothing was installed.") from None
         raise
     return destination
+
+
+def _guard_disk(action: Callable[[], Path]) -> Path:
+    try:
+        return action()
+    except OSError as exc:
+        if exc.errno == 28:  # ENOSPC
+            raise UserError("The disk filled up while preparing the model; nothing was installed.") from None
+        raise
 
 
 def estimate_gguf_output(path: Path) -> int:

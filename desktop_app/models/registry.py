@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import logging
 import os
 import shutil
@@ -16,6 +17,7 @@ from desktop_app.core.paths import bundled_models_dir, user_models_dir
 log = logging.getLogger(__name__)
 
 DEFAULT_MODEL_ID = "smollm2-135m-instruct"
+CHAT, EMBEDDING = "chat", "embedding"  # what a model is for (ModelManifest.kind)
 MODELS_DIR_ENV = "INKWELL_MODELS_DIR"
 
 
@@ -32,6 +34,8 @@ class InstalledModel:
     def details(self) -> list[tuple[str, str]]:
         """What the models page and `inkwell models list --json` show, as (label, value)."""
         manifest, extra, source = self.manifest, self.manifest.extra, self.manifest.source
+        if manifest.kind == EMBEDDING:
+            return self._embedding_details()
         rows = [("Architecture", manifest.architecture)]
         if extra.get("parameters"):
             rows.append(("Parameters", f"{int(extra['parameters']) / 1e9:.2f} billion"))
@@ -49,9 +53,26 @@ class InstalledModel:
         rows.append(("Folder", str(self.directory)))
         return rows
 
+    def _embedding_details(self) -> list[tuple[str, str]]:
+        manifest, extra = self.manifest, self.manifest.extra
+        rows = [
+            ("Used for", "searching your documents by meaning, beside their words"),
+            ("Architecture", manifest.architecture),
+            ("Vector size", str(extra.get("dimensions", "?"))),
+            ("Pooling", str(extra.get("pooling", "mean"))),
+            ("Longest passage read", f"{manifest.context_length:,} tokens"),
+            ("Runs as", ", ".join(v.quantization for v in manifest.variants)),
+            ("Size on disk", f"{self.size_bytes / 1e6:,.1f} MB"),
+        ]
+        if manifest.source.get("file"):
+            rows.append(("Made from", str(manifest.source.get("path") or manifest.source["file"])))
+        rows.append(("Folder", str(self.directory)))
+        return rows
+
     def as_dict(self, default_id: str | None) -> dict[str, object]:
         return {
             "id": self.id,
+            "kind": self.manifest.kind,
             "name": self.manifest.name,
             "default": self.id == default_id,
             "architecture": self.manifest.architecture,
@@ -98,7 +119,11 @@ class ModelRegistry:
     def __init__(self, roots: list[Path]) -> None:
         self.roots = roots
 
-    def list(self) -> list[InstalledModel]:
+    def list(self, kind: str | None = CHAT) -> list[InstalledModel]:
+        """The installed models of `kind` (chat models unless asked; None: every kind)."""
+        return [m for m in self.all() if kind is None or m.manifest.kind == kind]
+
+    def all(self) -> builtins.list[InstalledModel]:
         found: dict[str, InstalledModel] = {}
         for root in self.roots:
             if not root.is_dir():
@@ -136,7 +161,7 @@ class ModelRegistry:
     def delete(self, model_id: str) -> None:
         """Remove a model's folder: renamed to a hidden name first, so that a deletion cut
         short never leaves something that looks like a model."""
-        model = self.get(model_id)
+        model = self.get(model_id, kind=None)
         if not os.access(model.directory.parent, os.W_OK):
             raise UserError(f"{model.manifest.name} ships with Inkwell and cannot be deleted.")
         doomed = model.directory.with_name(f".deleting-{model.directory.name}")
@@ -148,8 +173,8 @@ class ModelRegistry:
         except OSError as exc:
             raise UserError(f"The model {model_id} could not be deleted: {exc}.") from None
 
-    def get(self, model_id: str | None = None) -> InstalledModel:
-        models = {m.id: m for m in self.list()}
+    def get(self, model_id: str | None = None, kind: str | None = CHAT) -> InstalledModel:
+        models = {m.id: m for m in self.list(kind)}
         chosen = model_id or self.default_id()
         if chosen is None:
             raise ModelNotFoundError(
@@ -157,6 +182,16 @@ class ModelRegistry:
                 hint="Prepare the default model with: inkwell models prepare (or make run).",
             )
         if chosen not in models:
+            other = next((m for m in self.all() if m.id == chosen), None)
+            if other is not None:
+                what = (
+                    "an embedding model: it searches your documents by meaning, it does not write"
+                    if other.manifest.kind == EMBEDDING
+                    else "a chat model, not an embedding model"
+                )
+                raise ModelNotFoundError(
+                    f"{chosen} is {what}.", hint="`inkwell models list` shows what each model is for."
+                )
             have = ", ".join(sorted(models)) or "none"
             raise ModelNotFoundError(f"The model {chosen!r} is not installed.", hint=f"Installed models: {have}.")
         return models[chosen]

@@ -15,8 +15,9 @@ import json
 import os
 import re
 import shutil
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from importlib import util
 from pathlib import Path
@@ -29,6 +30,21 @@ PARTIAL_PREFIX = ".partial-"
 
 class PreparationCancelled(UserError):
     pass
+
+
+class Steps:
+    """Numbered progress through a preparation: each step is reported as it starts, and a
+    cancel asked for meanwhile stops the preparation there (nothing is installed)."""
+
+    def __init__(self, total: int, progress: Callable[[int, int, str], None], cancel: threading.Event | None) -> None:
+        self.total, self.done = total, 0
+        self.progress, self.cancel = progress, cancel
+
+    def advance(self, message: str) -> None:
+        if self.cancel is not None and self.cancel.is_set():
+            raise PreparationCancelled("Model preparation was cancelled; nothing was installed.")
+        self.done += 1
+        self.progress(self.done, self.total, message)
 
 
 @dataclass(frozen=True)

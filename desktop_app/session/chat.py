@@ -22,6 +22,7 @@ from desktop_app.core.generation import GenerationSettings
 from desktop_app.core.records import Conversation, Message
 from desktop_app.engine import Finished, GenerationRequest, PromptPrepared, TextChunk
 from desktop_app.session.grounding import Grounding, cited, ground, standalone_query
+from desktop_app.session.retrieval import Retriever
 from desktop_app.session.scheduler import Failed
 from desktop_app.store import Store
 from desktop_app.store.conversations import StreamingReply
@@ -172,9 +173,15 @@ class Turn:
 class ChatSession:
     """Conversations as turns: the one place that builds a chat request."""
 
-    def __init__(self, store: Store, default_settings: Callable[[], GenerationSettings]) -> None:
+    def __init__(
+        self,
+        store: Store,
+        default_settings: Callable[[], GenerationSettings],
+        library: Retriever | None = None,
+    ) -> None:
         self.store = store
         self.default_settings = default_settings
+        self.library = library or Retriever(store)  # what answers from the documents searches
 
     # ---- settings ----
 
@@ -262,7 +269,7 @@ class ChatSession:
         # The recent turns keep their room (older ones are left out to fit, as in any long chat).
         reserve = sum(model.count_tokens(m.content) + 4 for m in history[-6:]) + reserved
         return ground(
-            self.store,
+            self.library,
             standalone_query(questions),
             collections,
             model.context_length,

@@ -23,12 +23,14 @@ from pathlib import Path
 from desktop_app.core.errors import UserError
 from desktop_app.documents import SUPPORTED, ExtractionFailed, chunk_blocks, extract, kind_of
 from desktop_app.documents.extract import MAX_FILE_BYTES
+from desktop_app.session.retrieval import Retriever
 from desktop_app.store import Store
 from desktop_app.store.documents import DEFAULT_COLLECTION
 
 log = logging.getLogger(__name__)
 
 PAUSE_POLL_S = 0.2
+EMBED_BATCH = 64  # passages embedded and saved together
 # Folders that hold tools' files rather than the user's documents.
 SKIPPED_FOLDERS = {"node_modules", "__pycache__", "venv", ".venv", "site-packages"}
 
@@ -43,6 +45,9 @@ class IndexReport:
     bytes_read: int = 0
     seconds: float = 0.0
     cancelled: bool = False
+    embedded: int = 0  # passages given a vector for searching by meaning
+    embedding_seconds: float = 0.0
+    embedding_problem: str = ""  # why passages were left without vectors, if they were
 
 
 @dataclass(frozen=True)
@@ -52,6 +57,11 @@ class Progress:
     bytes_done: int
     bytes_total: int
     path: str
+    # "reading" the files (files_done of files_total); "embedding": passages_done of
+    # passages_total given a vector by the embedding model
+    phase: str = "reading"
+    passages_done: int = 0
+    passages_total: int = 0
 
 
 class DocumentIndexer:
@@ -61,9 +71,11 @@ class DocumentIndexer:
         on_progress: Callable[[Progress], None] | None = None,
         cancel: threading.Event | None = None,
         should_pause: Callable[[], bool] | None = None,
+        library: Retriever | None = None,
     ) -> None:
         self.store = store
         self.repo = store.documents
+        self.library = library  # its embedding model, if any, gives the passages vectors
         self.on_progress = on_progress
         self.cancel = cancel or threading.Event()
         # Asked between files: the window pauses indexing while the model writes a reply.
@@ -141,6 +153,45 @@ class DocumentIndexer:
         if self.on_progress is not None and not report.cancelled:
             self.on_progress(Progress(len(files), len(files), total, total, ""))
         report.seconds += time.perf_counter() - started
+        if not report.cancelled:
+            self.embed_missing(report)
+        return report
+
+    def embed_missing(self, report: IndexReport) -> IndexReport:
+        """Give every passage without a vector one from the library's embedding model, a
+        batch (one transaction) at a time: a run stopped part-way is picked up by the next,
+        and a model installed after the files were read embeds them all. A failure leaves
+        the rest without vectors (searched by words) and says why in the report."""
+        embedder = self.library.embedder() if self.library is not None else None
+        if embedder is None:
+            return report
+        started = time.perf_counter()
+        vectors = self.store.vectors
+        vectors.forget_other_models(embedder.model_id)
+        done, total = vectors.counts(embedder.model_id)
+        after = 0
+        try:
+            while True:
+                batch = vectors.missing(EMBED_BATCH, after)
+                if not batch:
+                    break
+                if self.on_progress is not None:
+                    self.on_progress(Progress(0, 0, 0, 0, "", "embedding", done, total))
+                while self.should_pause() and not self.cancel.is_set():
+                    self.cancel.wait(PAUSE_POLL_S)
+                if self.cancel.is_set():
+                    report.cancelled = True
+                    break
+                vectors.save(embedder.model_id, [n for n, _ in batch], embedder.embed([t for _, t in batch]))
+                after = batch[-1][0]
+                done += len(batch)
+                report.embedded += len(batch)
+        except UserError:
+            raise  # the disk is full
+        except Exception:
+            log.exception("Embedding passages failed")
+            report.embedding_problem = "Some passages could not be embedded (see the log); they are searched by words."
+        report.embedding_seconds += time.perf_counter() - started
         return report
 
     def _one(self, collection_id: str, path: Path, report: IndexReport) -> None:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from desktop_app.core.citations import cited_numbers
 from desktop_app.core.errors import UserError
 from desktop_app.core.records import Passage
-from desktop_app.store import Store
+from desktop_app.session.retrieval import Retriever
 from desktop_app.store.documents import query_words
 
 WHOLE_SHARE = 0.75  # of the context, for documents that go in whole
@@ -50,7 +50,7 @@ def _cost(number: int, passage: Passage, count_tokens: Callable[[str], int]) -> 
 
 
 def ground(
-    store: Store,
+    library: Retriever,
     question: str,
     collections: Sequence[str],
     context_length: int,
@@ -67,16 +67,17 @@ def ground(
             "There is no room in the model's context for passages from your documents.",
             hint="Ask for a shorter reply (max tokens), or start a new conversation.",
         )
-    passages, characters = store.documents.size(collections)
+    documents = library.store.documents
+    passages, characters = documents.size(collections)
     # Whole documents only when they may fit: a token is rarely over MAX_CHARS_PER_TOKEN characters,
     # so a larger library is not loaded (nor counted) on every question.
     if passages and characters <= (room - overhead) * MAX_CHARS_PER_TOKEN:
-        every = store.documents.passages(collections)
+        every = documents.passages(collections)
         if overhead + sum(_cost(n, p, count_tokens) for n, p in enumerate(every, 1)) <= room:
             return Grounding(tuple(every), whole=True)
     chosen: list[Passage] = []
     used = overhead
-    ranked = store.documents.search(question, collections, limit=RETRIEVED)
+    ranked = library.search(question, collections, limit=RETRIEVED)
     for passage in ranked:
         cost = _cost(len(chosen) + 1, passage, count_tokens)
         if used + cost > room:

@@ -28,6 +28,7 @@ from desktop_app.store.ids import now_iso
 from desktop_app.store.migrations import MIGRATIONS
 from desktop_app.store.search import SearchRepository
 from desktop_app.store.settings import SettingsRepository
+from desktop_app.store.vectors import VectorRepository
 
 log = logging.getLogger(__name__)
 
@@ -163,6 +164,7 @@ class Store:
         self.settings = SettingsRepository(self)
         self.search = SearchRepository(self)
         self.documents = DocumentRepository(self)
+        self.vectors = VectorRepository(self)
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:

@@ -24,6 +24,11 @@ DEFAULT_COLLECTION = "Documents"
 # A heading's words count for more than the body's (a passage under "Returns" is about returns).
 HEADING_WEIGHT, TEXT_WEIGHT = 2.0, 1.0
 
+# A passage as Passage holds it (k: doc_chunks, d: documents, c: doc_collections), less its score.
+PASSAGE_COLUMNS = (
+    "k.document_id, d.path, c.name AS collection, k.heading, k.text, k.page, k.page_end, k.line_start,"
+    " k.line_end, k.n AS chunk"
+)
 SAVE_BATCH = 2000  # passages a transaction writes for a large file (~0.2 s of the write lock)
 # In a library of at least PRUNE_FROM passages, a search of more than KEEP_AT_LEAST words
 # leaves out the words held by more than COMMON_SHARE of them.
@@ -375,8 +380,7 @@ class DocumentRepository:
         if not ids:
             return []
         rows = self.store.query(
-            "SELECT k.document_id, d.path, c.name AS collection, k.heading, k.text, k.page, k.page_end,"
-            " k.line_start, k.line_end, 0.0 AS score FROM doc_chunks k JOIN documents d ON d.id = k.document_id"
+            f"SELECT {PASSAGE_COLUMNS}, 0.0 AS score FROM doc_chunks k JOIN documents d ON d.id = k.document_id"
             f" JOIN doc_collections c ON c.id = d.collection_id WHERE d.collection_id IN ({', '.join('?' * len(ids))})"
             " AND d.status = 'indexed' ORDER BY c.name, d.path, k.ord",
             ids,
@@ -469,8 +473,7 @@ class DocumentRepository:
             where += f" AND d.collection_id IN ({', '.join('?' * len(ids))})"
             params += ids
         rows = self.store.query(
-            "SELECT k.document_id, d.path, c.name AS collection, k.heading, k.text, k.page, k.page_end,"
-            f" k.line_start, k.line_end, -bm25(doc_chunks_fts, {HEADING_WEIGHT}, {TEXT_WEIGHT}) AS score"
+            f"SELECT {PASSAGE_COLUMNS}, -bm25(doc_chunks_fts, {HEADING_WEIGHT}, {TEXT_WEIGHT}) AS score"
             " FROM doc_chunks_fts JOIN doc_chunks k ON k.n = doc_chunks_fts.rowid"
             " JOIN documents d ON d.id = k.document_id JOIN doc_collections c ON c.id = d.collection_id"
             f" WHERE doc_chunks_fts MATCH ?{where} ORDER BY bm25(doc_chunks_fts, {HEADING_WEIGHT}, {TEXT_WEIGHT})"

@@ -187,4 +187,26 @@ def m002_documents(db: sqlite3.Connection) -> None:
         db.execute(statement)
 
 
-MIGRATIONS: list[Migration] = [m001_initial, m002_documents]
+def m003_doc_vectors(db: sqlite3.Connection) -> None:
+    """The passages' vectors from an embedding model (float16, one per passage), for searching
+    by meaning beside BM25; and a counter that every change of them moves, which tells a
+    search's in-memory copy of the vectors that it is stale."""
+    statements = [
+        """CREATE TABLE doc_vectors (
+            n INTEGER PRIMARY KEY REFERENCES doc_chunks (n) ON DELETE CASCADE,
+            model TEXT NOT NULL,
+            vector BLOB NOT NULL
+        )""",
+        "CREATE INDEX doc_vectors_by_model ON doc_vectors (model)",
+        "CREATE TABLE doc_vectors_version (id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL)",
+        "INSERT INTO doc_vectors_version (id, version) VALUES (1, 0)",
+        "CREATE TRIGGER doc_vectors_insert AFTER INSERT ON doc_vectors BEGIN "
+        "UPDATE doc_vectors_version SET version = version + 1; END",
+        "CREATE TRIGGER doc_vectors_delete AFTER DELETE ON doc_vectors BEGIN "
+        "UPDATE doc_vectors_version SET version = version + 1; END",
+    ]
+    for statement in statements:
+        db.execute(statement)
+
+
+MIGRATIONS: list[Migration] = [m001_initial, m002_documents, m003_doc_vectors]

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.session.documents import IndexReport, Progress
+from desktop_app.session.retrieval import Retriever
 from desktop_app.store import Store
 from desktop_app.store.documents import DEFAULT_COLLECTION
 from desktop_app.ui.library_indexer import LibraryIndexer
@@ -57,9 +58,15 @@ class DocumentsDialog(QDialog):
     library_changed = Signal()  # collections or files changed (the chat's Sources menu listens)
 
     def __init__(
-        self, store: Store, library: LibraryIndexer, reporter: StatusReporter, parent: QWidget | None = None
+        self,
+        store: Store,
+        library: LibraryIndexer,
+        reporter: StatusReporter,
+        parent: QWidget | None = None,
+        search: Retriever | None = None,
     ) -> None:
         super().__init__(parent)
+        self.search = search or Retriever(store)  # says how the library is searched
         self.setWindowTitle("Documents")
         self.setAcceptDrops(True)
         self.resize(860, 500)
@@ -86,6 +93,11 @@ class DocumentsDialog(QDialog):
         self.progress.setAccessibleName("Indexing progress")
         self.progress_label = QLabel("Drop files or folders here, or use the buttons. Files are read where they are.")
         self.progress_label.setWordWrap(True)
+        self.search_label = QLabel()
+        self.search_label.setWordWrap(True)
+        self.search_label.setToolTip(
+            "Importing a sentence-embedding model (Model › Models…, Import a folder) adds search by meaning"
+        )
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.hide()
         self.progress.hide()
@@ -107,6 +119,7 @@ class DocumentsDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(split, 1)
         layout.addLayout(adding)
+        layout.addWidget(self.search_label)
         layout.addLayout(status)
         layout.addWidget(close)
         self.library = library
@@ -144,6 +157,7 @@ class DocumentsDialog(QDialog):
         self.target.clear()
         self.target.addItems(names or [DEFAULT_COLLECTION])
         self.target.setCurrentText(typed or (current or (names[0] if names else DEFAULT_COLLECTION)))
+        self.search_label.setText(f"Search: {self.search.describe()}")
         self._show_files()
 
     def collection_name(self) -> str | None:
@@ -217,6 +231,13 @@ class DocumentsDialog(QDialog):
     @Slot(object)
     def _on_library_progressed(self, p: Progress) -> None:
         self._set_indexing(True)
+        if p.phase == "embedding":
+            self.progress.setRange(0, max(p.passages_total, 1))
+            self.progress.setValue(p.passages_done)
+            self.progress_label.setText(
+                f"Embedding passages for search by meaning: {p.passages_done:,} of {p.passages_total:,}"
+            )
+            return
         self.progress.setRange(0, max(p.files_total, 1))
         self.progress.setValue(p.files_done)
         name = Path(p.path).name if p.path else ""
@@ -233,6 +254,10 @@ class DocumentsDialog(QDialog):
             parts.append(f"{len(report.failed)} not read (see their state)")
         if report.skipped:
             parts.append(f"{report.skipped} of other types skipped")
+        if report.embedded:
+            parts.append(f"{report.embedded:,} passages embedded")
+        if report.embedding_problem:
+            parts.append(report.embedding_problem.rstrip("."))
         self.progress_label.setText(("Cancelled: " if report.cancelled else "Done: ") + ", ".join(parts) + ".")
         self.reload()
         self.library_changed.emit()

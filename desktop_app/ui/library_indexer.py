@@ -14,7 +14,9 @@ from pathlib import Path
 from PySide6.QtCore import QFileSystemWatcher, QObject, QThread, QTimer, Signal, Slot
 
 from desktop_app.core.errors import UserError
+from desktop_app.models.registry import ModelRegistry
 from desktop_app.session.documents import DocumentIndexer, IndexReport
+from desktop_app.session.retrieval import Retriever
 from desktop_app.store import Store, open_store
 
 log = logging.getLogger(__name__)
@@ -31,10 +33,11 @@ class IndexWorker(QObject):
     failed = Signal(str)
     watch_list = Signal(list)  # the folders and files to watch, found on this thread after a run
 
-    def __init__(self, db_path: Path, should_pause: Callable[[], bool]) -> None:
+    def __init__(self, db_path: Path, should_pause: Callable[[], bool], registry: ModelRegistry | None = None) -> None:
         super().__init__()
         self.db_path = db_path
         self.should_pause = should_pause
+        self.registry = registry  # where the embedding model that gives passages vectors is found
         self.cancel = threading.Event()
 
     @Slot(object, str)
@@ -44,7 +47,8 @@ class IndexWorker(QObject):
         try:
             store = open_store(self.db_path)
             try:
-                indexer = DocumentIndexer(store, self.progressed.emit, self.cancel, self.should_pause)
+                library = Retriever(store, self.registry)
+                indexer = DocumentIndexer(store, self.progressed.emit, self.cancel, self.should_pause, library)
                 report = indexer.add(paths, collection) if paths is not None else indexer.refresh()
                 self.watch_list.emit(watch_paths(store))
             finally:
@@ -67,13 +71,19 @@ class LibraryIndexer(QObject):
     failed = Signal(str)
     _start = Signal(object, str)
 
-    def __init__(self, store: Store, should_pause: Callable[[], bool], parent: QObject | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        should_pause: Callable[[], bool],
+        parent: QObject | None = None,
+        registry: ModelRegistry | None = None,
+    ) -> None:
         super().__init__(parent)
         self.store = store
         self.busy = False
         self._again = False  # a change came while a run was going: refresh after it
         self._thread = QThread(self)
-        self.worker = IndexWorker(store.path, should_pause)
+        self.worker = IndexWorker(store.path, should_pause, registry)
         self.worker.moveToThread(self._thread)
         self._thread.start()
         self._start.connect(self.worker.run)

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.session.chat import ChatSession
+from desktop_app.session.retrieval import Retriever
 from desktop_app.session.settings import AppSettings, ServerSettings, api_key
 from desktop_app.store import Store
 from desktop_app.ui.chat.chat_pane import ChatPane
@@ -59,11 +60,19 @@ class MainWindow(QMainWindow):
         self.resize(1100, 760)
         self.reporter = StatusReporter(self.statusBar(), self, self.services.log_hint)
         self.transfer = TransferController(store, self.reporter, self)
-        self.session = ChatSession(store, lambda: AppSettings.load(store).generation)
+        # The library's search: by words, and by meaning where an embedding model is installed.
+        self.retriever = Retriever(store, self.services.model_registry)
+        self.session = ChatSession(store, lambda: AppSettings.load(store).generation, self.retriever)
         self.list_pane = ConversationListPane(store, self.reporter)
         self.chat_pane = ChatPane(self.session, scheduler, self.reporter, self.services.presets)
         self.writing_pane = WritingPane(
-            store, scheduler, self.services.templates, self.reporter, self.transfer, lambda: self.chat_pane.engine_info
+            store,
+            scheduler,
+            self.services.templates,
+            self.reporter,
+            self.transfer,
+            lambda: self.chat_pane.engine_info,
+            library=self.retriever,
         )
         self.model_status = ModelStatus(scheduler, self.store, self.services, self.reporter, self)
         self.api_server = ApiServerControl(scheduler.scheduler, self.services.start_api_server, self)
@@ -71,7 +80,7 @@ class MainWindow(QMainWindow):
         self.models_dialog: ModelsDialog | None = None
         self.documents_dialog: DocumentsDialog | None = None
         # The document library's indexing: paused while the model writes a reply.
-        self.library = LibraryIndexer(store, lambda: self.scheduler.busy, self)
+        self.library = LibraryIndexer(store, lambda: self.scheduler.busy, self, self.services.model_registry)
         self._build()
         self.menu_actions = WindowActions(self, self.settings_dock, self.list_pane)
         self._connect_signals()
@@ -268,6 +277,7 @@ class MainWindow(QMainWindow):
         """The models page (its import, delete and "use" buttons act at once)."""
         dialog = ModelsDialog(self.store, self.services, self.reporter, self)
         dialog.model_chosen.connect(self._on_models_dialog_model_chosen)
+        dialog.search_model_changed.connect(self._on_models_dialog_search_model_changed)
         self.models_dialog = dialog
         dialog.open()
         return dialog
@@ -276,7 +286,7 @@ class MainWindow(QMainWindow):
     def open_documents(self) -> DocumentsDialog:
         """The document library (its indexing runs on the library's thread)."""
         if self.documents_dialog is None:
-            self.documents_dialog = DocumentsDialog(self.store, self.library, self.reporter, self)
+            self.documents_dialog = DocumentsDialog(self.store, self.library, self.reporter, self, self.retriever)
             self.documents_dialog.library_changed.connect(self.chat_pane.sources_button.refresh)
         self.documents_dialog.show()
         self.documents_dialog.raise_()
@@ -291,6 +301,14 @@ class MainWindow(QMainWindow):
     @Slot(str)
     def _on_models_dialog_model_chosen(self, _model_id: str) -> None:
         self.model_status.reload()
+
+    @Slot()
+    def _on_models_dialog_search_model_changed(self) -> None:
+        """An embedding model was imported, chosen or deleted: the library's passages get
+        their vectors from it now, on the library's thread."""
+        self.library.refresh()
+        if self.documents_dialog is not None:
+            self.documents_dialog.reload()
 
     def run_dialog(self, dialog: Any) -> bool:
         """Show a modal dialog; True if accepted (tests replace it)."""

@@ -23,7 +23,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_app.models.registry import InstalledModel, split_model_setting
+from desktop_app.models.registry import EMBEDDING, InstalledModel, split_model_setting
+from desktop_app.session.retrieval import EMBEDDING_OFF, EMBEDDING_SETTING
 from desktop_app.session.settings import AppSettings, ModelChoice
 from desktop_app.store import Store
 from desktop_app.ui.first_run import PreparationDialog
@@ -40,6 +41,7 @@ class ModelsDialog(QDialog):
     """Lists the models; the window reloads the model when `model_chosen` says so."""
 
     model_chosen = Signal(str)  # the id the settings now name
+    search_model_changed = Signal()  # the embedding model the library searches with
 
     def __init__(
         self, store: Store, services: WindowServices, reporter: StatusReporter, parent: QWidget | None = None
@@ -114,8 +116,10 @@ class ModelsDialog(QDialog):
         in_use = self._in_use()
         self.list.clear()
         rows = [(m.id, m.manifest.name) for m in self.models] + [(c.id, c.label) for c in self.remote]
+        searching = self._search_model()
         for model_id, name in rows:
             mark = " (in use)" if model_id == in_use else ""
+            mark = " (searches documents)" if model_id == searching else mark
             item = QListWidgetItem(f"{name}{mark}\n   {model_id}")
             item.setData(Qt.ItemDataRole.UserRole, model_id)
             self.list.addItem(item)
@@ -141,9 +145,24 @@ class ModelsDialog(QDialog):
         model, remote = self.selected(), self.selected_remote()
         return model.id if model is not None else (remote.id if remote is not None else None)
 
+    def _search_model(self) -> str | None:
+        """The embedding model the document library searches with: the one chosen, else the
+        first installed; None when turned off or none is installed."""
+        setting = self.store.settings.get(EMBEDDING_SETTING, "")
+        ids = [m.id for m in self.models if m.manifest.kind == EMBEDDING]
+        if setting == EMBEDDING_OFF:
+            return None
+        return setting if setting in ids else (ids[0] if ids else None)
+
     def _update_buttons(self) -> None:
         chosen = self.selected_id()
-        self.use_button.setEnabled(chosen is not None and chosen != self._in_use())
+        model = self.selected()
+        if model is not None and model.manifest.kind == EMBEDDING:
+            self.use_button.setText("Use for document search")
+            self.use_button.setEnabled(model.id != self._search_model())
+        else:
+            self.use_button.setText("Use this model")
+            self.use_button.setEnabled(chosen is not None and chosen != self._in_use())
         self.delete_button.setEnabled(self.selected() is not None)  # a server's model is removed with the server
         can_import = self.services.import_model is not None
         self.import_button.setEnabled(can_import)
@@ -175,6 +194,12 @@ class ModelsDialog(QDialog):
         chosen = self.selected_id()
         if chosen is None:
             return
+        model = self.selected()
+        if model is not None and model.manifest.kind == EMBEDDING:
+            self.store.settings.set(EMBEDDING_SETTING, chosen)
+            self.refresh(chosen)
+            self.search_model_changed.emit()
+            return
         self.store.settings.set("model", chosen)
         self.refresh(chosen)
         self.model_chosen.emit(chosen)
@@ -186,6 +211,7 @@ class ModelsDialog(QDialog):
         if model is None or not self.confirm_delete(model):
             return
         in_use = model.id == self._default()
+        searching = model.id == self._search_model()
         self.services.delete_model(model.id)
         if split_model_setting(AppSettings.load(self.store).model)[0] == model.id:
             self.store.settings.set("model", "")
@@ -193,6 +219,8 @@ class ModelsDialog(QDialog):
         self.reporter.show(f"Deleted {model.manifest.name}. Its source file, if any, is untouched.", 6000)
         if in_use:
             self.model_chosen.emit(self._default() or "")
+        if searching:
+            self.search_model_changed.emit()
 
     def confirm_delete(self, model: InstalledModel) -> bool:
         """Ask before deleting (tests replace it)."""
@@ -246,7 +274,12 @@ class ModelsDialog(QDialog):
         if self.run_dialog(dialog) and dialog.prepared is not None:
             imported = dialog.prepared.name
             self.refresh(imported)
-            self.reporter.show(f"Imported {source.name}. “Use this model” switches to it.", 8000)
+            model = self.selected()
+            if model is not None and model.manifest.kind == EMBEDDING:
+                self.reporter.show(f"Imported {source.name}: your documents are searched by meaning too.", 8000)
+                self.search_model_changed.emit()
+            else:
+                self.reporter.show(f"Imported {source.name}. “Use this model” switches to it.", 8000)
 
     def run_dialog(self, dialog: QDialog) -> bool:
         """Show a modal dialog; True if accepted (tests replace it)."""

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from desktop_app.core.presets import DraftTemplate, Preset
-from desktop_app.models.registry import InstalledModel
+from desktop_app.models.registry import InstalledModel, ModelRegistry
 from desktop_app.session.servers import ServerRegistry
 from desktop_app.session.settings import ModelChoice, ServerSettings
 from desktop_app.ui.first_run import Prepare, Progress
@@ -31,6 +31,8 @@ class WindowServices:
     default_model_id: Callable[[str | None], str | None] = lambda preferred: preferred
     delete_model: Callable[[str], None] = lambda model_id: None
     import_model: Callable[[Path, Progress, threading.Event], Path] | None = None
+    # Where the library's search finds its embedding model (None: it searches by words only).
+    model_registry: ModelRegistry | None = None
     # Remote model servers (Settings › Model servers, and the consent asked before first use).
     servers: ServerRegistry | None = None
     data_folder: Path = field(default_factory=Path.home)

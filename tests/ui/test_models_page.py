@@ -121,3 +121,42 @@ def test_the_model_menu_offers_models_and_import(qtbot, make_window, models_root
     window = make_window(FakeEngine, services_for(models_root))
     texts = [a.text() for a in window.menuBar().actions()[3].menu().actions() if a.text()]
     assert texts[:2] == ["&Models…", "&Import a model…"]
+
+
+def test_an_embedding_model_is_listed_for_document_search_and_its_vectors_are_made(
+    qtbot, make_window, store: Store, models_root: Path, tiny_embedding_dir: Path, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    from tests.documents_corpus import write_corpus
+
+    shutil.copytree(tiny_embedding_dir / "tiny-minilm", models_root / "tiny-minilm")
+    registry = ModelRegistry([models_root])
+    services = WindowServices(
+        installed_models=lambda: registry.list(kind=None),
+        default_model_id=registry.default_id,
+        delete_model=registry.delete,
+        model_registry=registry,
+    )
+    store.settings.set("documents_embedding_model", "off")
+    window = make_window(FakeEngine, services)
+    window.library.index([write_corpus(tmp_path / "docs")], "Support")
+    qtbot.waitUntil(lambda: not window.library.busy, timeout=20000)
+    assert store.vectors.counts("tiny-minilm")[0] == 0
+    dialog = window.open_models()
+    rows = [dialog.list.item(i).text().split("\n")[0] for i in range(dialog.list.count())]
+    assert rows == ["Alpha (in use)", "Beta", "tiny-minilm"]
+    dialog.list.setCurrentRow(2)
+    assert "searching your documents by meaning" in dialog.details.toPlainText()
+    assert dialog.use_button.text() == "Use for document search" and dialog.use_button.isEnabled()
+    dialog.use_button.click()
+    assert store.settings.get("documents_embedding_model", "") == "tiny-minilm"
+    assert dialog.list.item(2).text().startswith("tiny-minilm (searches documents)")
+    assert not dialog.use_button.isEnabled()
+    qtbot.waitUntil(lambda: not window.library.busy and store.vectors.counts("tiny-minilm")[0] > 0, timeout=20000)
+    done, total = store.vectors.counts("tiny-minilm")
+    assert done == total
+    dialog.list.setCurrentRow(0)
+    assert dialog.use_button.text() == "Use this model"
+    documents = window.open_documents()
+    assert documents.search_label.text() == "Search: By words (BM25) and meaning (tiny-minilm)."
+    found = window.session.library.search("reimbursement period for purchases", ["Support"], limit=1)
+    assert found and "7 business days" in found[0].text

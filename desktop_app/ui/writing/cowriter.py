@@ -16,6 +16,7 @@ from desktop_app.core.errors import UserError
 from desktop_app.engine import Finished
 from desktop_app.session.cowriter import COWRITER_SETTINGS, CowriterRequest, cowriter_request
 from desktop_app.session.grounding import ground
+from desktop_app.session.retrieval import Retriever
 from desktop_app.session.scheduler import EngineInfo, Source
 from desktop_app.ui.generation import QtHandle, QtScheduler
 from desktop_app.ui.status import StatusReporter
@@ -74,9 +75,11 @@ class CowriterController(QObject):
         reporter: StatusReporter,
         engine_info: Callable[[], EngineInfo | None],
         parent: QWidget,
+        library: Retriever | None = None,
     ) -> None:
         super().__init__(parent)
         self.editor_pane = editor_pane
+        self.library = library or Retriever(editor_pane.store)  # "Ask about my documents" searches it
         self.editor = editor_pane.editor
         self.suggestion_pane = suggestion_pane
         self.scheduler = scheduler
@@ -206,7 +209,7 @@ class CowriterController(QObject):
                     return
             reserve = info.count_tokens(instruction) + COWRITER_SETTINGS.max_new_tokens + DOCS_CONTEXT_TOKENS
             grounding = ground(
-                self.editor_pane.store,
+                self.library,
                 instruction,
                 collections or self._last_collections,
                 info.context_length,

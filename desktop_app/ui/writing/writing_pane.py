@@ -11,6 +11,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QSplitter, QVBoxLayout, QWidget
 
 from desktop_app.core.presets import DraftTemplate
+from desktop_app.session.retrieval import Retriever
 from desktop_app.session.scheduler import EngineInfo
 from desktop_app.store import Store
 from desktop_app.ui.generation import QtScheduler
@@ -38,6 +39,7 @@ class WritingPane(QWidget):
         transfer: TransferController,
         engine_info: Callable[[], EngineInfo | None],
         parent: QWidget | None = None,
+        library: Retriever | None = None,
     ) -> None:
         super().__init__(parent)
         self.store = store
@@ -46,7 +48,7 @@ class WritingPane(QWidget):
         self.drafts = DraftListPane(store, templates, reporter, self.editor_pane)
         self.suggestion_pane = SuggestionPane()
         self.cowriter = CowriterController(
-            self.editor_pane, self.suggestion_pane, scheduler, reporter, engine_info, self
+            self.editor_pane, self.suggestion_pane, scheduler, reporter, engine_info, self, library
         )
         self.palette_action = QAction("Commands…", self)
         self.palette_action.setShortcut(QKeySequence("Ctrl+Shift+P"))

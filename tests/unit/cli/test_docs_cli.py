@@ -83,3 +83,35 @@ def test_ask_with_docs_returns_the_text_and_its_sources(
     )
     assert main(["ask", "x", "--docs", "Nope"]) == 2
     assert "no collection named" in capsys.readouterr().err
+
+
+def test_an_embedding_model_imported_on_the_command_line_searches_by_meaning(
+    tiny_embedding_source: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.documents_corpus import write_corpus
+
+    monkeypatch.setenv("INKWELL_MODELS_DIR", str(tmp_path / "models"))
+    corpus = write_corpus(tmp_path / "docs")
+    assert main(["docs", "add", str(corpus), "--collection", "Support"]) == 0
+    assert "passages embedded" not in capsys.readouterr().out
+    assert main(["docs", "search", "reimbursement period for purchases"]) == 0
+    assert "No passage matches." in capsys.readouterr().out  # words alone: none of these words is there
+    assert main(["models", "import", str(tiny_embedding_source)]) == 0
+    capsys.readouterr()
+    assert main(["models", "list"]) == 0
+    assert "tiny-minilm" in capsys.readouterr().out.split("(embeddings, for document search)")[0]
+    assert main(["docs", "refresh"]) == 0
+    assert "passages embedded" in capsys.readouterr().out
+    assert main(["docs", "list"]) == 0
+    assert "Search: By words (BM25) and meaning (tiny-minilm)." in capsys.readouterr().out
+    assert main(["docs", "search", "reimbursement period for purchases", "--json", "--limit", "1"]) == 0
+    [best] = json.loads(capsys.readouterr().out)
+    assert "7 business days" in best["text"] and best["path"].endswith("customer-policies.md")
+    assert main(["docs", "embeddings", "off"]) == 0
+    assert "Search: By words (BM25)." in capsys.readouterr().out
+    assert main(["docs", "embeddings", "nope"]) == 2
+    assert "not installed" in capsys.readouterr().err
+    assert main(["docs", "embeddings", "tiny-minilm"]) == 0
+    assert "meaning (tiny-minilm)" in capsys.readouterr().out
+    assert main(["ask", "--model", "tiny-minilm", "hello"]) == 2
+    assert "is an embedding model" in capsys.readouterr().err

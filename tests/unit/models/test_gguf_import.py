@@ -20,8 +20,8 @@ from desktop_app.engine.events import Finished
 from desktop_app.engine.generate import GenerationRequest
 from desktop_app.engine.onnx_model import KVCache, OnnxCausalLM
 from desktop_app.models.gguf_import import import_gguf
-from desktop_app.models.prepare import PreparationCancelled, prepare_model
-from desktop_app.models.workspace import PARTIAL_PREFIX, inspect_source
+from desktop_app.models.prepare import prepare_model
+from desktop_app.models.workspace import PARTIAL_PREFIX, PreparationCancelled, inspect_source
 from tests.unit.models.gguf_fixtures import reference_logits, write_gguf
 
 GEMMA2 = {"gemma2.attn_logit_softcapping": 50.0, "gemma2.final_logit_softcapping": 30.0}

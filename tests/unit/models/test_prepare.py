@@ -15,8 +15,8 @@ import pytest
 from desktop_app.core.errors import UserError
 from desktop_app.core.manifest import ModelManifest
 from desktop_app.models import export, workspace
-from desktop_app.models.prepare import PreparationCancelled, prepare_model
-from desktop_app.models.workspace import inspect_source, model_id_from
+from desktop_app.models.prepare import prepare_model
+from desktop_app.models.workspace import PreparationCancelled, inspect_source, model_id_from
 
 
 def no_partials(root: Path) -> bool:

@@ -14,6 +14,7 @@ from desktop_app.engine import Finished, PromptPrepared, TextChunk
 from desktop_app.session.chat import ChatSession, ModelRef
 from desktop_app.session.documents import DocumentIndexer
 from desktop_app.session.grounding import INSTRUCTIONS, Grounding, cited, ground, standalone_query
+from desktop_app.session.retrieval import Retriever
 from desktop_app.store import Store
 
 
@@ -36,7 +37,7 @@ def library(store: Store, tmp_path: Path) -> Store:
 
 
 def test_documents_that_fit_go_in_whole_in_reading_order(library: Store) -> None:
-    grounding = ground(library, "anything", ["Policies"], 4096, words, 100)
+    grounding = ground(Retriever(library), "anything", ["Policies"], 4096, words, 100)
     assert grounding.whole and [p.text for p in grounding.passages] == [
         "Refunds\n\nRefunds reach the card within 7 business days."
     ]
@@ -45,25 +46,27 @@ def test_documents_that_fit_go_in_whole_in_reading_order(library: Store) -> None
 
 
 def test_otherwise_the_best_passages_that_fit_go_in_best_first(library: Store) -> None:
-    grounding = ground(library, "what does topic 17 cover", ["Guide"], 300, words, 60)
+    grounding = ground(Retriever(library), "what does topic 17 cover", ["Guide"], 300, words, 60)
     assert not grounding.whole and grounding.passages
     assert "item17" in grounding.passages[0].text
     overhead = words(f"{INSTRUCTIONS}\n\nSources:\n\n") + 4
     costs = [words(f"[{n}] {p.label}\n{p.text}") + 2 for n, p in enumerate(grounding.passages, 1)]
     assert overhead + sum(costs) <= min(int(300 * 0.75), 300 - 64) - 60  # labels counted too
-    assert ground(library, "the of and", ["Guide"], 300, words, 60).passages == ()  # nothing telling to search
+    assert (
+        ground(Retriever(library), "the of and", ["Guide"], 300, words, 60).passages == ()
+    )  # nothing telling to search
 
 
 def test_no_room_for_sources_is_a_clear_error(library: Store) -> None:
     with pytest.raises(UserError, match="no room"):
-        ground(library, "refunds", ["Policies"], 100, words, 90)
+        ground(Retriever(library), "refunds", ["Policies"], 100, words, 90)
     overhead = words(f"{INSTRUCTIONS}\n\nSources:\n\n") + 4
     with pytest.raises(UserError, match="no room for a passage"):  # room, but less than any passage needs
-        ground(library, "refunds", ["Policies"], 400, words, 300 - overhead - 5)
+        ground(Retriever(library), "refunds", ["Policies"], 400, words, 300 - overhead - 5)
 
 
 def test_citations_are_read_back_in_order_and_unknown_numbers_ignored(library: Store) -> None:
-    grounding = ground(library, "topic", ["Guide"], 4096, words, 0)
+    grounding = ground(Retriever(library), "topic", ["Guide"], 4096, words, 0)
     assert len(grounding.passages) > 3
     reply = "Yes [3]. Also [1][2], and see [2, 3]; not [99] nor [0] nor [x]."
     assert cited(reply, grounding) == [3, 1, 2]
