@@ -135,7 +135,7 @@ def model_command(args: argparse.Namespace) -> int:
     from desktop_app.models.registry import default_registry
 
     registry = default_registry()
-    model = registry.get(args.id)
+    model = registry.get(args.id, kind=None if args.models_command == "delete" else "chat")
     if args.models_command == "check":
         from desktop_app.models.check import check_model
 
@@ -159,6 +159,8 @@ def model_command(args: argparse.Namespace) -> int:
         registry.delete(model.id)
         if saved.split(":")[0] == model.id:
             store.settings.set("model", "")
+        if store.settings.get("documents_embedding_model", "") == model.id:
+            store.settings.set("documents_embedding_model", "")  # automatic again
         print(f"Deleted {model.manifest.name} ({model.directory}).")
         return 0
     finally:

@@ -5,8 +5,9 @@ Random weights would give vectors that mean nothing, and a test of search by mea
 vectors that do. So the weights are set by hand: each word of the vocabulary gets a random
 256-dimensional vector (words named as synonyms share one, which is the "meaning" the model
 knows), the special tokens and the stopwords get zero, positions add nothing, and every
-layer's output projections are zero, so that the residual path carries each word's vector
-through unchanged. Mean pooling then gives the average of the text's word vectors: two texts
+layer's output projections are small, so that the residual path carries each word's vector
+through nearly unchanged (they are small, not zero, so that attention's mask and padding
+still matter). Mean pooling then gives the average of the text's word vectors: two texts
 are close when they share (or share synonyms of) their telling words.
 """
 
@@ -74,7 +75,9 @@ def build_tiny_embedding_folder(folder: Path, texts: Iterable[str], synonyms: di
         model.embeddings.token_type_embeddings.weight.zero_()
         for layer in model.encoder.layer:
             for dense in (layer.attention.output.dense, layer.output.dense):
-                dense.weight.zero_()
+                # small: each word keeps its vector; not zero: attention and the feed-forward
+                # layers still count, so a wrong mask, padding or quantization shows
+                dense.weight.normal_(0.0, 0.02, generator=generator)
                 dense.bias.zero_()
     model.save_pretrained(folder)
     (folder / "modules.json").write_text(

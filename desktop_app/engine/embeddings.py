@@ -23,16 +23,24 @@ from desktop_app.core.manifest import ModelManifest
 log = logging.getLogger(__name__)
 
 POOLINGS = ("mean", "cls", "max")
-# Tokens a batch holds at most (rows x longest row): enough to keep the matrix kernels busy,
-# little enough that a batch of long passages stays within a few tens of MB of activations.
-BATCH_TOKENS = 4096
+# Tokens a batch holds at most (rows x longest row). Attention's scores grow with rows x
+# length squared: with all-MiniLM-L6-v2's shape on 2 cores, 4096 tokens a batch peaked at
+# ~470 MB and 512 at ~200 MB, and 512 was also the fastest (less padding).
+BATCH_TOKENS = 512
 MAX_BATCH = 64
+
+
+def vector_key(manifest: ModelManifest) -> str:
+    """What the vectors a model makes are filed under: its id and its weights' hash, so that
+    a model imported again under the same id (other weights, other vectors) is told apart."""
+    return f"{manifest.id}@{manifest.variants[0].sha256[:12]}" if manifest.variants else manifest.id
 
 
 class Embedder:
     def __init__(self, directory: Path, manifest: ModelManifest, threads: int | None = None) -> None:
         extra = manifest.extra
         self.model_id = manifest.id
+        self.key = vector_key(manifest)
         self.name = manifest.name
         self.pooling = str(extra.get("pooling", "mean"))
         if self.pooling not in POOLINGS:
@@ -42,7 +50,13 @@ class Embedder:
         self.query_prefix = str(extra.get("query_prefix", ""))
         self.passage_prefix = str(extra.get("passage_prefix", ""))
         variant = manifest.variants[0]
-        self.tokenizer = Tokenizer.from_file(str(directory / "tokenizer.json"))
+        try:
+            self.tokenizer = Tokenizer.from_file(str(directory / "tokenizer.json"))
+        except Exception as exc:
+            raise UserError(
+                f"The embedding model {manifest.id} has a tokenizer that cannot be read: {str(exc)[:200]}",
+                hint="Import it again with: inkwell models import FOLDER",
+            ) from None
         self.tokenizer.no_padding()
         self.tokenizer.enable_truncation(self.max_tokens)
         options = ort.SessionOptions()
@@ -50,6 +64,8 @@ class Embedder:
         options.intra_op_num_threads = threads or max(1, min(os.cpu_count() or 1, 8))
         options.inter_op_num_threads = 1
         options.log_severity_level = 3
+        # Threads that spin after a run take the core that a search's SQLite half runs on.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         try:
             self.session = ort.InferenceSession(
                 str(directory / variant.file), sess_options=options, providers=["CPUExecutionProvider"]

@@ -118,26 +118,3 @@ def quantize(model: Any, quantization: str) -> Any:
         remove_unused(result)
         return result
     raise ValueError(f"unknown quantization {quantization!r}")
-
-
-def quantize_matmuls(model: Any, bits: int = 8) -> Any:
-    """A copy whose MatMul weights are in blocks of BLOCK_SIZE at `bits` bits (MatMulNBits);
-    embeddings and everything else stay as they are (an encoder's word table is read a row
-    per token, and ONNX Runtime quantizes Gather only at 4 bits)."""
-    import copy
-
-    from onnxruntime.quantization import matmul_nbits_quantizer as nbits
-
-    config = nbits.DefaultWeightOnlyQuantConfig(
-        block_size=BLOCK_SIZE,
-        is_symmetric=True,
-        accuracy_level=ACCURACY_LEVEL,
-        bits=bits,
-        op_types_to_quantize=("MatMul",),
-        quant_axes=(("MatMul", 0),),
-    )
-    quantizer = nbits.MatMulNBitsQuantizer(copy.deepcopy(model), algo_config=config)
-    quantizer.process()
-    result = quantizer.model.model
-    remove_unused(result)
-    return result

@@ -107,7 +107,8 @@ class DocumentIndexer:
         self.repo.mark_pending(
             collection_id, [str(f) for f in files if _storable(f)], lambda p: kind_of(Path(p)) or "other"
         )
-        return self._index(collection_id, files, report)
+        self._index(collection_id, files, report)
+        return report if report.cancelled else self.embed_missing(report)
 
     def refresh(self, collection: str | None = None) -> IndexReport:
         """Read again what changed on disk since it was indexed (files gone are marked so),
@@ -128,7 +129,7 @@ class DocumentIndexer:
             self._index(collection_id, paths, report)
             if report.cancelled:
                 break
-        return report
+        return report if report.cancelled else self.embed_missing(report)
 
     def _index(self, collection_id: str, files: list[Path], report: IndexReport) -> IndexReport:
         started = time.perf_counter()
@@ -153,8 +154,6 @@ class DocumentIndexer:
         if self.on_progress is not None and not report.cancelled:
             self.on_progress(Progress(len(files), len(files), total, total, ""))
         report.seconds += time.perf_counter() - started
-        if not report.cancelled:
-            self.embed_missing(report)
         return report
 
     def embed_missing(self, report: IndexReport) -> IndexReport:
@@ -162,13 +161,19 @@ class DocumentIndexer:
         batch (one transaction) at a time: a run stopped part-way is picked up by the next,
         and a model installed after the files were read embeds them all. A failure leaves
         the rest without vectors (searched by words) and says why in the report."""
-        embedder = self.library.embedder() if self.library is not None else None
-        if embedder is None:
+        key = self.library.vector_key() if self.library is not None else None
+        if key is None or self.library is None:
             return report
         started = time.perf_counter()
         vectors = self.store.vectors
-        vectors.forget_other_models(embedder.model_id)
-        done, total = vectors.counts(embedder.model_id)
+        vectors.forget_other_models(key)
+        if not vectors.missing(1):
+            return report  # nothing to embed: the model is not even loaded
+        embedder = self.library.embedder()
+        if embedder is None:
+            report.embedding_problem = f"{self.library.problem} Passages are searched by words."
+            return report
+        done, total = vectors.counts(key)
         after = 0
         try:
             while True:
@@ -182,7 +187,7 @@ class DocumentIndexer:
                 if self.cancel.is_set():
                     report.cancelled = True
                     break
-                vectors.save(embedder.model_id, [n for n, _ in batch], embedder.embed([t for _, t in batch]))
+                vectors.save(key, [n for n, _ in batch], embedder.embed([t for _, t in batch]))
                 after = batch[-1][0]
                 done += len(batch)
                 report.embedded += len(batch)

@@ -11,14 +11,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
 from desktop_app.core.errors import UserError
 from desktop_app.core.records import Passage
-from desktop_app.engine.embeddings import Embedder
+from desktop_app.engine.embeddings import Embedder, vector_key
 from desktop_app.models.registry import EMBEDDING, InstalledModel, ModelRegistry
 from desktop_app.store import Store
+from desktop_app.store.documents import query_words
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +44,7 @@ class Retriever:
         self._embedder: Embedder | None = None
         self._loaded_from: tuple[Path, str] | None = None
         self.problem = ""  # why the chosen embedding model could not be loaded, if it could not
+        self._meaning: ThreadPoolExecutor | None = None
 
     def embedding_model(self) -> InstalledModel | None:
         """The embedding model the settings choose, or None (none installed, or turned off)."""
@@ -63,36 +66,63 @@ class Retriever:
             return None
         key = (model.directory, model.manifest.variants[0].sha256)
         if key != self._loaded_from:
-            self._loaded_from = key
+            self._loaded_from, self._embedder = key, None
             try:
                 self._embedder = Embedder(model.directory, model.manifest, self.threads)
                 self.problem = ""
             except UserError as exc:
                 log.warning("Searching by words only: %s", exc)
-                self._embedder, self.problem = None, str(exc)
+                self.problem = str(exc)
+            except Exception:
+                log.exception("Loading the embedding model %s failed", model.id)
+                self.problem = f"The embedding model {model.id} could not be loaded (see the log)."
         return self._embedder
 
+    def vector_key(self) -> str | None:
+        """What the chosen model's vectors are filed under (read from its manifest: nothing
+        is loaded), or None when the library is searched by words alone."""
+        model = self.embedding_model()
+        return vector_key(model.manifest) if model is not None else None
+
     def describe(self) -> str:
-        """How the library is searched, in a line for the window and `inkwell docs list`."""
-        embedder = self.embedder()
-        if embedder is None:
-            return f"By words (BM25). {self.problem}".strip() if self.problem else "By words (BM25)."
-        done, total = self.store.vectors.counts(embedder.model_id)
+        """How the library is searched, in a line for the window and `inkwell docs list`
+        (from the model's manifest: the model itself is loaded by the first search)."""
+        model = self.embedding_model()
+        if model is None:
+            return "By words (BM25)."
+        tried = self._loaded_from == (model.directory, model.manifest.variants[0].sha256)
+        if tried and self._embedder is None:  # and it could not be loaded
+            return f"By words (BM25). {self.problem}"
+        done, total = self.store.vectors.counts(vector_key(model.manifest))
         left = f"; {total - done:,} of {total:,} passages still to embed" if done < total else ""
-        return f"By words (BM25) and meaning ({embedder.name}){left}."
+        return f"By words (BM25) and meaning ({model.manifest.name}){left}."
 
     def search(self, text: str, collections: Sequence[str] = (), limit: int = 10) -> list[Passage]:
         """The passages that best answer `text`, best first (`score`: BM25's when words alone
         rank them, the fused score otherwise)."""
+        # A question of common words alone finds nothing by words, and is no question for
+        # meaning either (its vector says nothing: any passage would come out nearest).
+        embedder = self.embedder() if query_words(text) else None
+        scorer = self.store.vectors.scorer(embedder.key, collections) if embedder is not None else None
+        if embedder is None or scorer is None:
+            return self.store.documents.search(text, collections, limit=limit)
+        # The question is embedded and compared with every vector on a thread of its own
+        # while SQLite ranks by words here: on 2 cores the two take about as long each.
+        meaning = self._pool().submit(lambda: scorer.nearest(embedder.embed([text], query=True)[0], CANDIDATES))
         words = self.store.documents.search(text, collections, limit=max(limit, CANDIDATES))
-        embedder = self.embedder() if text.strip() else None
-        if embedder is None:
-            return words[:limit]
-        query = embedder.embed([text], query=True)[0]
-        near = self.store.vectors.nearest(embedder.model_id, query, collections, CANDIDATES)
+        try:
+            near = meaning.result()
+        except Exception:  # the question still gets the passages its words find
+            log.exception("Searching by meaning failed; searching by words only")
+            near = []
         if not near:
             return words[:limit]
         return fuse(words, [n for n, _ in near], self.store, limit)
+
+    def _pool(self) -> ThreadPoolExecutor:
+        if self._meaning is None:
+            self._meaning = ThreadPoolExecutor(max_workers=1, thread_name_prefix="inkwell-search")
+        return self._meaning
 
 
 def fuse(words: Sequence[Passage], meaning: Sequence[int], store: Store, limit: int) -> list[Passage]:

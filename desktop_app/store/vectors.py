@@ -34,6 +34,23 @@ class _Loaded:
     matrix: np.ndarray  # float32 [passages, dimensions], unit rows
 
 
+@dataclass(frozen=True)
+class Scorer:
+    loaded: _Loaded
+    mask: np.ndarray | None  # the passages of the collections asked for
+
+    def nearest(self, query: np.ndarray, limit: int) -> list[tuple[int, float]]:
+        if self.loaded.matrix.shape[1] != len(query):
+            return []  # vectors of another size: made by a model since replaced
+        scores = self.loaded.matrix @ np.asarray(query, dtype=np.float32)
+        if self.mask is not None:
+            scores = np.where(self.mask, scores, -np.inf)
+        count = min(limit, len(scores))
+        top = np.argpartition(-scores, count - 1)[:count]
+        top = top[np.argsort(-scores[top])]
+        return [(int(self.loaded.chunks[i]), float(scores[i])) for i in top if np.isfinite(scores[i])]
+
+
 class VectorRepository:
     def __init__(self, store: Store) -> None:
         self.store = store
@@ -103,6 +120,9 @@ class VectorRepository:
             " WHERE v.model = ? AND d.status = 'indexed' ORDER BY v.n",
             (model,),
         ).fetchall()
+        if rows:  # one model's vectors all have its size; anything else is left out, not misread
+            size = max({len(r[2]) for r in rows}, key=lambda n: sum(len(r[2]) == n for r in rows))
+            rows = [r for r in rows if len(r[2]) == size]
         chunks = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
         collections = np.fromiter((r[1] for r in rows), dtype=np.int64, count=len(rows))
         if rows:
@@ -113,25 +133,30 @@ class VectorRepository:
         self._loaded = _Loaded(model, version, chunks, collections, matrix)
         return self._loaded
 
-    def nearest(
-        self, model: str, query: np.ndarray, collections: Sequence[str] = (), limit: int = 10
-    ) -> list[tuple[int, float]]:
-        """The passages whose vectors are closest to `query` (a unit vector): (number, cosine),
-        best first; only those of `collections` when given."""
+    def scorer(self, model: str, collections: Sequence[str] = ()) -> Scorer | None:
+        """What ranks passages by closeness to a query vector: the vectors (read again if they
+        changed) and the collections' filter are taken here, on the store's thread; the
+        scorer does the arithmetic alone, so it may run on another thread. None when `model`
+        gave no passage a vector."""
         loaded = self._matrix(model)
-        if not len(loaded.chunks) or loaded.matrix.shape[1] != len(query):
-            return []
-        scores = loaded.matrix @ np.asarray(query, dtype=np.float32)
+        if not len(loaded.chunks):
+            return None
+        mask = None
         if collections:
             names = ", ".join("?" * len(collections))
             wanted = [r[0] for r in self.store.conn.execute(
                 f"SELECT n FROM doc_collections WHERE name IN ({names})", list(collections)
             )]  # fmt: skip
-            scores = np.where(np.isin(loaded.collections, wanted), scores, -np.inf)
-        count = min(limit, len(scores))
-        top = np.argpartition(-scores, count - 1)[:count]
-        top = top[np.argsort(-scores[top])]
-        return [(int(loaded.chunks[i]), float(scores[i])) for i in top if np.isfinite(scores[i])]
+            mask = np.isin(loaded.collections, wanted)
+        return Scorer(loaded, mask)
+
+    def nearest(
+        self, model: str, query: np.ndarray, collections: Sequence[str] = (), limit: int = 10
+    ) -> list[tuple[int, float]]:
+        """The passages whose vectors are closest to `query` (a unit vector): (number, cosine),
+        best first; only those of `collections` when given."""
+        scorer = self.scorer(model, collections)
+        return scorer.nearest(query, limit) if scorer is not None else []
 
     def passages(self, chunks: Sequence[int]) -> dict[int, Passage]:
         """The passages numbered `chunks` (score 0), by number."""

@@ -276,8 +276,11 @@ class ModelsDialog(QDialog):
             self.refresh(imported)
             model = self.selected()
             if model is not None and model.manifest.kind == EMBEDDING:
-                self.reporter.show(f"Imported {source.name}: your documents are searched by meaning too.", 8000)
-                self.search_model_changed.emit()
+                if self._search_model() == model.id:
+                    self.reporter.show(f"Imported {source.name}: your documents are searched by meaning too.", 8000)
+                    self.search_model_changed.emit()
+                else:
+                    self.reporter.show(f"Imported {source.name}. “Use for document search” switches to it.", 8000)
             else:
                 self.reporter.show(f"Imported {source.name}. “Use this model” switches to it.", 8000)
 

@@ -140,7 +140,10 @@ def test_an_embedding_model_is_listed_for_document_search_and_its_vectors_are_ma
     window = make_window(FakeEngine, services)
     window.library.index([write_corpus(tmp_path / "docs")], "Support")
     qtbot.waitUntil(lambda: not window.library.busy, timeout=20000)
-    assert store.vectors.counts("tiny-minilm")[0] == 0
+    store.settings.set("documents_embedding_model", "")
+    vectors = window.retriever.vector_key()
+    store.settings.set("documents_embedding_model", "off")
+    assert vectors is not None and store.vectors.counts(vectors)[0] == 0
     dialog = window.open_models()
     rows = [dialog.list.item(i).text().split("\n")[0] for i in range(dialog.list.count())]
     assert rows == ["Alpha (in use)", "Beta", "tiny-minilm"]
@@ -151,8 +154,8 @@ def test_an_embedding_model_is_listed_for_document_search_and_its_vectors_are_ma
     assert store.settings.get("documents_embedding_model", "") == "tiny-minilm"
     assert dialog.list.item(2).text().startswith("tiny-minilm (searches documents)")
     assert not dialog.use_button.isEnabled()
-    qtbot.waitUntil(lambda: not window.library.busy and store.vectors.counts("tiny-minilm")[0] > 0, timeout=20000)
-    done, total = store.vectors.counts("tiny-minilm")
+    qtbot.waitUntil(lambda: not window.library.busy and store.vectors.counts(vectors)[0] > 0, timeout=20000)
+    done, total = store.vectors.counts(vectors)
     assert done == total
     dialog.list.setCurrentRow(0)
     assert dialog.use_button.text() == "Use this model"

@@ -99,7 +99,8 @@ def test_an_embedding_model_imported_on_the_command_line_searches_by_meaning(
     assert main(["models", "import", str(tiny_embedding_source)]) == 0
     capsys.readouterr()
     assert main(["models", "list"]) == 0
-    assert "tiny-minilm" in capsys.readouterr().out.split("(embeddings, for document search)")[0]
+    [line] = [line for line in capsys.readouterr().out.splitlines() if "tiny-minilm" in line]
+    assert line.endswith("(embeddings, for document search)")
     assert main(["docs", "refresh"]) == 0
     assert "passages embedded" in capsys.readouterr().out
     assert main(["docs", "list"]) == 0
@@ -115,3 +116,6 @@ def test_an_embedding_model_imported_on_the_command_line_searches_by_meaning(
     assert "meaning (tiny-minilm)" in capsys.readouterr().out
     assert main(["ask", "--model", "tiny-minilm", "hello"]) == 2
     assert "is an embedding model" in capsys.readouterr().err
+    assert main(["models", "delete", "tiny-minilm"]) == 0
+    assert main(["docs", "list"]) == 0
+    assert "Search: By words (BM25)." in capsys.readouterr().out

@@ -27,6 +27,12 @@ def library(store: Store, tiny_embedding_dir: Path) -> Retriever:
     return Retriever(store, ModelRegistry([tiny_embedding_dir]), threads=1)
 
 
+def key(library: Retriever) -> str:
+    found = library.vector_key()
+    assert found is not None and found.startswith("tiny-minilm@")
+    return found
+
+
 def recall_at_5(search: Retriever, collection: str = "Support") -> int:
     return sum(any(answer in p.text for p in search.search(q, [collection], limit=5)) for q, answer in QUESTIONS)
 
@@ -35,7 +41,7 @@ def test_hybrid_ranking_runs_and_is_no_worse_than_words_alone(store: Store, libr
     report = DocumentIndexer(store, library=library).add([corpus], "Support")
     passages = store.documents.collections()[0]["passages"]
     assert report.embedded == passages > 0 and not report.embedding_problem
-    assert store.vectors.counts("tiny-minilm") == (passages, passages)
+    assert store.vectors.counts(key(library)) == (passages, passages)
     words_only = recall_at_5(Retriever(store))
     hybrid = recall_at_5(library)
     assert hybrid >= words_only and hybrid / len(QUESTIONS) >= 0.9, (hybrid, words_only)
@@ -62,6 +68,7 @@ def test_words_and_meaning_both_count_in_the_fused_ranking(store: Store, library
     # a fused score is a sum of weight / (60 + rank) over the two rankings
     assert all(0 < p.score <= 1.0 / 61 + 0.8 / 61 + 1e-9 for p in fused)
     assert [p.score for p in fused] == sorted((p.score for p in fused), reverse=True)
+    assert library.search("the of and what", ["Support"]) == []  # no telling word: no nearest passage either
 
 
 def test_collections_filter_the_nearest_vectors_too(store: Store, library: Retriever, corpus: Path) -> None:
@@ -78,7 +85,7 @@ def test_a_stopped_run_is_resumed_and_a_model_added_later_embeds_what_is_there(
 ) -> None:
     DocumentIndexer(store).add([corpus], "Support")  # no embedding model: words only
     total = store.documents.collections()[0]["passages"]
-    assert store.vectors.counts("tiny-minilm") == (0, total)
+    assert store.vectors.counts(key(library)) == (0, total)
     cancel = threading.Event()
     seen: list[Progress] = []
 
@@ -99,7 +106,7 @@ def test_a_stopped_run_is_resumed_and_a_model_added_later_embeds_what_is_there(
     assert seen[-1].phase == "embedding" and seen[-1].passages_total == total
     resumed = DocumentIndexer(store, library=library).refresh()
     assert resumed.embedded == total - stopped.embedded and resumed.unchanged == 3
-    assert store.vectors.counts("tiny-minilm") == (total, total)
+    assert store.vectors.counts(key(library)) == (total, total)
     assert DocumentIndexer(store, library=library).refresh().embedded == 0
 
 
@@ -110,9 +117,16 @@ def test_vectors_leave_with_their_document_and_searches_see_changes(
     indexer.add([corpus], "Support")
     assert library.search("reimbursement for purchases", limit=1)  # the vectors are now held in memory
     policies = str((corpus / "policies" / "customer-policies.md").resolve())
+    gone = {n for (n,) in store.conn.execute("SELECT k.n FROM doc_chunks k JOIN documents d ON d.id = k.document_id"
+                                              " WHERE d.path = ?", (policies,))}  # fmt: skip
     store.documents.remove(policies)
+    embedder = library.embedder()
+    assert embedder is not None
+    query = embedder.embed(["reimbursement for purchases"], query=True)[0]
+    nearest = {n for n, _ in store.vectors.nearest(key(library), query, limit=100)}
+    assert nearest and not nearest & gone  # the vectors in memory were read again
     assert all(p.path != policies for p in library.search("reimbursement for purchases", limit=10))
-    done, total = store.vectors.counts("tiny-minilm")
+    done, total = store.vectors.counts(key(library))
     assert done == total and store.conn.execute("SELECT COUNT(*) FROM doc_vectors").fetchone()[0] == total
 
 
@@ -124,7 +138,7 @@ def test_another_models_vectors_are_replaced(store: Store, library: Retriever, c
     report = DocumentIndexer(store, library=library).refresh()
     assert report.embedded == len(chunks)
     models = {m for (m,) in store.conn.execute("SELECT DISTINCT model FROM doc_vectors")}
-    assert models == {"tiny-minilm"}
+    assert models == {key(library)}
 
 
 def test_turned_off_or_not_installed_the_library_is_searched_by_words(
@@ -152,6 +166,6 @@ def test_a_damaged_embedding_model_leaves_search_by_words(
         graph.write_bytes(b"not a graph")
     damaged = Retriever(store, ModelRegistry([models]))
     report = DocumentIndexer(store, library=damaged).add([corpus], "Support")
-    assert report.added == 3 and report.embedded == 0
+    assert report.added == 3 and report.embedded == 0 and "cannot be loaded" in report.embedding_problem
     assert damaged.describe().startswith("By words (BM25). The embedding model tiny-minilm cannot be loaded")
     assert any("7 business days" in p.text for p in damaged.search("How long does a refund take?", limit=5))
