@@ -163,10 +163,12 @@ def search_library(work: Path, models: Path) -> dict[str, float]:
     vectors = np.random.default_rng(5).standard_normal((len(chunks), embedder.dimensions)).astype(np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     for start in range(0, len(chunks), 5000):
-        store.vectors.save(embedder.model_id, chunks[start : start + 5000], vectors[start : start + 5000])
+        store.vectors.save(embedder.key, chunks[start : start + 5000], vectors[start : start + 5000])
+    assert store.vectors.counts(embedder.key) == (len(chunks), len(chunks)), "the vectors are not the model's"
     started = time.perf_counter()
     library.search(questions[0])  # reads the vectors into memory
     first_ms = (time.perf_counter() - started) * 1000
+    assert store.vectors.nearest(embedder.key, vectors[0], limit=1)[0][0] == chunks[0], "no search by meaning"
     hybrid = []
     for question in questions:
         started = time.perf_counter()

@@ -27,7 +27,7 @@ def build_tiny_embedding_folder(folder: Path, texts: Iterable[str], synonyms: di
     from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors
     from transformers import BertConfig, BertModel
 
-    from desktop_app.store.documents import STOPWORDS
+    from desktop_app.store.words import STOPWORDS
 
     folder.mkdir(parents=True, exist_ok=True)
     words = sorted({w for text in texts for w in re.findall(r"\w+", text.lower())} | set(synonyms))

@@ -16,7 +16,7 @@ from desktop_app.core.citations import cited_numbers
 from desktop_app.core.errors import UserError
 from desktop_app.core.records import Passage
 from desktop_app.session.retrieval import Retriever
-from desktop_app.store.documents import query_words
+from desktop_app.store.words import query_words
 
 WHOLE_SHARE = 0.75  # of the context, for documents that go in whole
 RETRIEVED = 12  # passages ranked before those that fit are taken

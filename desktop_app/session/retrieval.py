@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
@@ -20,7 +19,7 @@ from desktop_app.core.records import Passage
 from desktop_app.engine.embeddings import Embedder, vector_key
 from desktop_app.models.registry import EMBEDDING, InstalledModel, ModelRegistry
 from desktop_app.store import Store
-from desktop_app.store.documents import query_words
+from desktop_app.store.words import query_words
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +43,6 @@ class Retriever:
         self._embedder: Embedder | None = None
         self._loaded_from: tuple[Path, str] | None = None
         self.problem = ""  # why the chosen embedding model could not be loaded, if it could not
-        self._meaning: ThreadPoolExecutor | None = None
 
     def embedding_model(self) -> InstalledModel | None:
         """The embedding model the settings choose, or None (none installed, or turned off)."""
@@ -106,23 +104,17 @@ class Retriever:
         scorer = self.store.vectors.scorer(embedder.key, collections) if embedder is not None else None
         if embedder is None or scorer is None:
             return self.store.documents.search(text, collections, limit=limit)
-        # The question is embedded and compared with every vector on a thread of its own
-        # while SQLite ranks by words here: on 2 cores the two take about as long each.
-        meaning = self._pool().submit(lambda: scorer.nearest(embedder.embed([text], query=True)[0], CANDIDATES))
-        words = self.store.documents.search(text, collections, limit=max(limit, CANDIDATES))
+        # One after the other: run side by side (tried), the two halves fought over the
+        # memory bus and the cache, and the slowest searches took longer.
         try:
-            near = meaning.result()
+            near = scorer.nearest(embedder.embed([text], query=True)[0], CANDIDATES)
         except Exception:  # the question still gets the passages its words find
             log.exception("Searching by meaning failed; searching by words only")
             near = []
+        words = self.store.documents.search(text, collections, limit=max(limit, CANDIDATES))
         if not near:
             return words[:limit]
         return fuse(words, [n for n, _ in near], self.store, limit)
-
-    def _pool(self) -> ThreadPoolExecutor:
-        if self._meaning is None:
-            self._meaning = ThreadPoolExecutor(max_workers=1, thread_name_prefix="inkwell-search")
-        return self._meaning
 
 
 def fuse(words: Sequence[Passage], meaning: Sequence[int], store: Store, limit: int) -> list[Passage]:

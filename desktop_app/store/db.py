@@ -19,6 +19,7 @@ import sqlite_utils
 
 from desktop_app.core.errors import UserError
 from desktop_app.core.paths import data_dir, ensure_private_dir
+from desktop_app.store import words
 
 # The repositories name Store for type checking only, so importing them here makes no cycle.
 from desktop_app.store.conversations import ConversationRepository
@@ -218,6 +219,7 @@ def open_store(path: Path | None = None) -> Store:
     conn.execute("PRAGMA synchronous = FULL")
     conn.execute("PRAGMA foreign_keys = ON")
     conn.execute("PRAGMA busy_timeout = 5000")
+    words.register(conn)  # the passages' full-text index calls it (CJK text)
     store = Store(conn, path)
     pending = [m for m in MIGRATIONS if m.__name__ not in applied]
     if pending and existed:

@@ -7,7 +7,6 @@ left with half a file's passages, whatever happens mid-index.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -16,6 +15,7 @@ from desktop_app.core.errors import UserError
 from desktop_app.core.records import LibraryDocument, Passage
 from desktop_app.documents import Chunk
 from desktop_app.store.ids import new_id, now_iso
+from desktop_app.store.words import query_words
 
 if TYPE_CHECKING:
     from desktop_app.store.db import Store
@@ -34,74 +34,6 @@ SAVE_BATCH = 2000  # passages a transaction writes for a large file (~0.2 s of t
 # leaves out the words held by more than COMMON_SHARE of them.
 PRUNE_FROM, COMMON_SHARE, KEEP_AT_LEAST = 5_000, 0.03, 2
 
-# Words too common to tell passages apart; questions are full of them.
-STOPWORDS = frozenset(
-    [
-        "a",
-        "an",
-        "and",
-        "are",
-        "as",
-        "at",
-        "be",
-        "by",
-        "can",
-        "do",
-        "does",
-        "for",
-        "from",
-        "has",
-        "have",
-        "how",
-        "i",
-        "if",
-        "in",
-        "is",
-        "it",
-        "its",
-        "me",
-        "my",
-        "of",
-        "on",
-        "or",
-        "our",
-        "should",
-        "so",
-        "that",
-        "the",
-        "their",
-        "there",
-        "these",
-        "this",
-        "to",
-        "was",
-        "we",
-        "what",
-        "when",
-        "where",
-        "which",
-        "who",
-        "why",
-        "will",
-        "with",
-        "you",
-        "your",
-        "after",
-        "before",
-        "about",
-        "into",
-        "than",
-        "then",
-        "them",
-        "they",
-        "any",
-        "all",
-        "also",
-        "not",
-        "no",
-    ]
-)
-
 
 @dataclass(frozen=True)
 class KnownFile:
@@ -112,11 +44,6 @@ class KnownFile:
     mtime: float
     sha256: str
     status: str
-
-
-def query_words(text: str) -> list[str]:
-    """A question's telling words, lower-cased, each once, in order."""
-    return list(dict.fromkeys(w for w in re.findall(r"\w+", text.lower(), flags=re.UNICODE) if w not in STOPWORDS))
 
 
 class DocumentRepository:

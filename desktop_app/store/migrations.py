@@ -209,4 +209,25 @@ def m003_doc_vectors(db: sqlite3.Connection) -> None:
         db.execute(statement)
 
 
-MIGRATIONS: list[Migration] = [m001_initial, m002_documents, m003_doc_vectors]
+def m004_cjk_words(db: sqlite3.Connection) -> None:
+    """Passages in Chinese, Japanese and Korean become searchable by words: the full-text
+    index takes runs of those characters as overlapping pairs (store/words.py), through the
+    SQL function every connection registers; the passages already there are indexed again."""
+    statements = [
+        "DROP TRIGGER doc_chunks_fts_insert",
+        "DROP TRIGGER doc_chunks_fts_delete",
+        "CREATE TRIGGER doc_chunks_fts_insert AFTER INSERT ON doc_chunks BEGIN "
+        "INSERT INTO doc_chunks_fts (rowid, heading, text) "
+        "VALUES (new.n, inkwell_words(new.heading), inkwell_words(new.text)); END",
+        "CREATE TRIGGER doc_chunks_fts_delete AFTER DELETE ON doc_chunks BEGIN "
+        "INSERT INTO doc_chunks_fts (doc_chunks_fts, rowid, heading, text) "
+        "VALUES ('delete', old.n, inkwell_words(old.heading), inkwell_words(old.text)); END",
+        "INSERT INTO doc_chunks_fts (doc_chunks_fts) VALUES ('delete-all')",
+        "INSERT INTO doc_chunks_fts (rowid, heading, text) "
+        "SELECT n, inkwell_words(heading), inkwell_words(text) FROM doc_chunks",
+    ]
+    for statement in statements:
+        db.execute(statement)
+
+
+MIGRATIONS: list[Migration] = [m001_initial, m002_documents, m003_doc_vectors, m004_cjk_words]
