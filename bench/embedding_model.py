@@ -21,6 +21,8 @@ def build_minilm_shaped(folder: Path, texts: Iterable[str]) -> Path:
     from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors, trainers
     from transformers import BertConfig, BertModel
 
+    from tests.embedding_model import write_sentence_files  # the checkout's root is on sys.path
+
     folder.mkdir(parents=True, exist_ok=True)
     tokenizer = Tokenizer(models.WordPiece(unk_token="[UNK]"))
     tokenizer.normalizer = normalizers.BertNormalizer(lowercase=True)
@@ -38,18 +40,5 @@ def build_minilm_shaped(folder: Path, texts: Iterable[str]) -> Path:
     config = BertConfig(vocab_size=tokenizer.get_vocab_size(), max_position_embeddings=512, **SHAPE)
     torch.manual_seed(0)
     BertModel(config, add_pooling_layer=False).save_pretrained(folder)
-    (folder / "modules.json").write_text(
-        json.dumps(
-            [
-                {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
-                {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"},
-                {"idx": 2, "name": "2", "path": "2_Normalize", "type": "sentence_transformers.models.Normalize"},
-            ]
-        )
-    )
-    (folder / "1_Pooling").mkdir(exist_ok=True)
-    (folder / "1_Pooling" / "config.json").write_text(
-        json.dumps({"word_embedding_dimension": SHAPE["hidden_size"], "pooling_mode_mean_tokens": True})
-    )
-    (folder / "sentence_bert_config.json").write_text(json.dumps({"max_seq_length": MAX_TOKENS}))
+    write_sentence_files(folder, SHAPE["hidden_size"], MAX_TOKENS)
     return folder

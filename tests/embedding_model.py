@@ -80,6 +80,13 @@ def build_tiny_embedding_folder(folder: Path, texts: Iterable[str], synonyms: di
                 dense.weight.normal_(0.0, 0.02, generator=generator)
                 dense.bias.zero_()
     model.save_pretrained(folder)
+    write_sentence_files(folder, DIMENSIONS, max_tokens=128)
+    return folder
+
+
+def write_sentence_files(folder: Path, dimensions: int, max_tokens: int) -> None:
+    """The sentence-transformers files beside a BERT folder: mean pooling, normalised, at
+    most `max_tokens` tokens (what `inkwell models import` reads them for)."""
     (folder / "modules.json").write_text(
         json.dumps(
             [
@@ -91,7 +98,6 @@ def build_tiny_embedding_folder(folder: Path, texts: Iterable[str], synonyms: di
     )
     (folder / "1_Pooling").mkdir(exist_ok=True)
     (folder / "1_Pooling" / "config.json").write_text(
-        json.dumps({"word_embedding_dimension": DIMENSIONS, "pooling_mode_mean_tokens": True})
+        json.dumps({"word_embedding_dimension": dimensions, "pooling_mode_mean_tokens": True})
     )
-    (folder / "sentence_bert_config.json").write_text(json.dumps({"max_seq_length": 128}))
-    return folder
+    (folder / "sentence_bert_config.json").write_text(json.dumps({"max_seq_length": max_tokens}))
