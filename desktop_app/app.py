@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from desktop_app.core.errors import UserError
+from desktop_app.core.system_libs import check_before_qt
 
 log = logging.getLogger(__name__)
 SELF_TEST_PROMPT = "What is the capital of France?"
@@ -169,6 +170,10 @@ def run_gui(provider: str | None = None) -> int:
             "No display was found, so the window cannot open.",
             hint="Use `inkwell chat` for a conversation in the terminal.",
         )
+    problem = check_before_qt()  # before Qt: its own abort names the wrong library, or none
+    if problem:
+        log.error("%s", problem)  # started from the menu, the log is where it can be read
+        raise UserError(problem, hint="Meanwhile, `inkwell chat` works in the terminal.")
     try:
         app, store, _controller, window = _build(provider)
     except UserError as exc:

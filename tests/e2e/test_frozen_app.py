@@ -6,6 +6,7 @@ A missing hidden import or resource fails here, not on a user's first start.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
@@ -18,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from desktop_app.core import system_libs
 from desktop_app.core.manifest import ModelManifest
 
 pytestmark = pytest.mark.slow
@@ -38,6 +40,7 @@ def frozen_app(prepared: tuple[Path, dict[str, str]], tmp_path_factory: pytest.T
         text=True,
         timeout=1800,
     )  # fmt: skip
+    (out / "pyinstaller.log").write_text(done.stderr)  # what the build said, beside dist/
     assert done.returncode == 0, done.stderr[-3000:]
     return out / "dist" / "Inkwell"
 
@@ -73,6 +76,67 @@ def test_the_bundle_has_the_model_and_none_of_the_export_tools(frozen_app: Path)
     assert (internal / "resources" / "icons" / "inkwell.svg").is_file()
     # response_format's grammar library: its extension, and the metadata it reads on import
     assert list((internal / "llguidance").glob("_lib*")) and list(internal.glob("llguidance-*.dist-info"))
+
+
+def bundled_ldd(frozen_app: Path) -> system_libs.Ldd:
+    """ldd as the installed app's loader sees: the bundle's folder on LD_LIBRARY_PATH, as
+    its bootloader sets it."""
+    return functools.partial(
+        system_libs.run_ldd, environ=dict(os.environ, LD_LIBRARY_PATH=str(frozen_app / "_internal"))
+    )
+
+
+def test_the_bundle_carries_the_x11_libraries_the_build_machine_has_and_names_the_others(frozen_app: Path) -> None:
+    internal = frozen_app / "_internal"
+    plugin = system_libs.xcb_plugin(internal / "PySide6" / "Qt")
+    assert plugin is not None
+    here = system_libs.xcb_plugin()
+    assert here is not None and system_libs.run_ldd(here) is not None, "no xcb plugin or no ldd on this machine"
+    on_this_machine = system_libs.linked_libraries(here)
+    lacking = system_libs.missing_libraries(here)
+    in_bundle = system_libs.linked_libraries(plugin, bundled_ldd(frozen_app))
+    for soname in system_libs.BUNDLED:
+        if on_this_machine.get(soname):  # loaded from the bundle first, so a machine without it runs
+            assert (internal / soname).is_file() and in_bundle[soname] == internal / soname, soname
+    build_log = (frozen_app.parents[1] / "pyinstaller.log").read_text()
+    for soname in lacking:
+        assert f"WARNING: {soname} is not on this build machine" in build_log
+    # The bundle misses only what this machine lacks; Qt's own libraries resolve inside it.
+    assert sorted(system_libs.missing_libraries(plugin, bundled_ldd(frozen_app))) == sorted(lacking)
+
+
+def test_the_installed_app_without_x11_libraries_names_the_packages_to_install(
+    frozen_app: Path, tmp_path: Path
+) -> None:
+    plugin = system_libs.xcb_plugin(frozen_app / "_internal" / "PySide6" / "Qt")
+    assert plugin is not None
+    lacking = system_libs.missing_libraries(plugin, bundled_ldd(frozen_app))
+    if not lacking:
+        pytest.skip("the bundle carries every library Qt's xcb plugin needs (the build machine had them all)")
+    env = {k: v for k, v in new_account(tmp_path).items() if k != "QT_QPA_PLATFORM"} | {"DISPLAY": ":99"}
+    done = subprocess.run([str(frozen_app / "Inkwell")], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "could not load the qt platform plugin" not in done.stderr.lower() and "Traceback" not in done.stderr
+    assert "sudo apt install" in done.stderr and "sudo dnf install" in done.stderr
+    for soname in lacking:
+        assert soname in done.stderr
+        if soname in system_libs.PACKAGES:
+            packages = system_libs.PACKAGES[soname]
+            assert packages.debian in done.stderr and packages.fedora in done.stderr
+
+
+def test_the_installed_app_with_every_x11_library_loads_qts_x11_plugin(frozen_app: Path, tmp_path: Path) -> None:
+    """No advice where nothing is missing: Qt's X11 plugin loads and looks for the display."""
+    plugin = system_libs.xcb_plugin(frozen_app / "_internal" / "PySide6" / "Qt")
+    assert plugin is not None
+    if system_libs.missing_libraries(plugin, bundled_ldd(frozen_app)):
+        pytest.skip("the bundle lacks libraries this machine lacks too (the test above covers it)")
+    if Path("/tmp/.X11-unix/X4711").exists():
+        pytest.skip("an X server answers at :4711 here")
+    env = {k: v for k, v in new_account(tmp_path).items() if k != "QT_QPA_PLATFORM"} | {"DISPLAY": ":4711"}
+    done = subprocess.run([str(frozen_app / "Inkwell")], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode != 0
+    assert "could not connect to display" in done.stderr and "sudo apt install" not in done.stderr
 
 
 def test_the_self_test_passes_with_no_network(frozen_app: Path, tmp_path: Path) -> None:
