@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from desktop_app.core.errors import ModelNotFoundError, UserError
+from desktop_app.core.i18n import marked, translate
 from desktop_app.core.manifest import MANIFEST_NAME, ModelManifest
 from desktop_app.core.paths import bundled_models_dir, user_models_dir
 
@@ -32,41 +33,67 @@ class InstalledModel:
         return self.manifest.id
 
     def details(self) -> list[tuple[str, str]]:
-        """What the models page and `inkwell models list --json` show, as (label, value)."""
+        """What the models page and `inkwell models list --json` show, as (label, value); in the
+        window's language (English on the command line)."""
         manifest, extra, source = self.manifest, self.manifest.extra, self.manifest.source
         if manifest.kind == EMBEDDING:
             return self._embedding_details()
-        rows = [("Architecture", manifest.architecture)]
+        rows = [(translate("ModelDetails", "Architecture"), manifest.architecture)]
         if extra.get("parameters"):
-            rows.append(("Parameters", f"{int(extra['parameters']) / 1e9:.2f} billion"))
+            rows.append(
+                (
+                    translate("ModelDetails", "Parameters"),
+                    translate("ModelDetails", "{count} billion").format(count=f"{int(extra['parameters']) / 1e9:.2f}"),
+                )
+            )
         mix = extra.get("quant_mix")
         if isinstance(mix, dict) and mix:
-            rows.append(("Tensors by type", ", ".join(f"{k} × {v}" for k, v in sorted(mix.items()))))
-        rows.append(("Runs as", ", ".join(v.quantization for v in manifest.variants)))
-        rows.append(("Context", f"{manifest.context_length:,} tokens"))
-        rows.append(("Chat", "base model: it continues text" if manifest.is_base_model else "follows a chat template"))
-        rows.append(("Size on disk", f"{self.size_bytes / 1e6:,.1f} MB"))
+            rows.append(
+                (translate("ModelDetails", "Tensors by type"), ", ".join(f"{k} × {v}" for k, v in sorted(mix.items())))
+            )
+        rows.append((translate("ModelDetails", "Runs as"), ", ".join(v.quantization for v in manifest.variants)))
+        rows.append(
+            (
+                translate("ModelDetails", "Context"),
+                translate("ModelDetails", "{count} tokens").format(count=f"{manifest.context_length:,}"),
+            )
+        )
+        chat = (
+            translate("ModelDetails", "base model: it continues text")
+            if manifest.is_base_model
+            else translate("ModelDetails", "follows a chat template")
+        )
+        rows.append((translate("ModelDetails", "Chat"), chat))
+        rows.append((translate("ModelDetails", "Size on disk"), f"{self.size_bytes / 1e6:,.1f} MB"))
         if source.get("file"):
-            rows.append(("Made from", str(source.get("path") or source["file"])))
+            rows.append((translate("ModelDetails", "Made from"), str(source.get("path") or source["file"])))
         if source.get("sha256"):
-            rows.append(("Source sha256", str(source["sha256"])))
-        rows.append(("Folder", str(self.directory)))
+            rows.append((translate("ModelDetails", "Source sha256"), str(source["sha256"])))
+        rows.append((translate("ModelDetails", "Folder"), str(self.directory)))
         return rows
 
     def _embedding_details(self) -> list[tuple[str, str]]:
         manifest, extra = self.manifest, self.manifest.extra
         rows = [
-            ("Used for", "searching your documents by meaning, beside their words"),
-            ("Architecture", manifest.architecture),
-            ("Vector size", str(extra.get("dimensions", "?"))),
-            ("Pooling", str(extra.get("pooling", "mean"))),
-            ("Longest passage read", f"{manifest.context_length:,} tokens"),
-            ("Runs as", ", ".join(v.quantization for v in manifest.variants)),
-            ("Size on disk", f"{self.size_bytes / 1e6:,.1f} MB"),
+            (
+                translate("ModelDetails", "Used for"),
+                translate("ModelDetails", "searching your documents by meaning, beside their words"),
+            ),
+            (translate("ModelDetails", "Architecture"), manifest.architecture),
+            (translate("ModelDetails", "Vector size"), str(extra.get("dimensions", "?"))),
+            (translate("ModelDetails", "Pooling"), str(extra.get("pooling", "mean"))),
+            (
+                translate("ModelDetails", "Longest passage read"),
+                translate("ModelDetails", "{count} tokens").format(count=f"{manifest.context_length:,}"),
+            ),
+            (translate("ModelDetails", "Runs as"), ", ".join(v.quantization for v in manifest.variants)),
+            (translate("ModelDetails", "Size on disk"), f"{self.size_bytes / 1e6:,.1f} MB"),
         ]
         if manifest.source.get("file"):
-            rows.append(("Made from", str(manifest.source.get("path") or manifest.source["file"])))
-        rows.append(("Folder", str(self.directory)))
+            rows.append(
+                (translate("ModelDetails", "Made from"), str(manifest.source.get("path") or manifest.source["file"]))
+            )
+        rows.append((translate("ModelDetails", "Folder"), str(self.directory)))
         return rows
 
     def as_dict(self, default_id: str | None) -> dict[str, object]:
@@ -88,7 +115,10 @@ class InstalledModel:
 
 # The model setting is a model id, or "id:quantization" where the user picked the weights.
 WEIGHTS_SEPARATOR = ":"
-WEIGHTS_NOTES = {"q4": "fastest", "q8": "closest to the original weights"}
+WEIGHTS_NOTES = {
+    "q4": marked("ModelDetails", "fastest"),
+    "q8": marked("ModelDetails", "closest to the original weights"),
+}
 
 
 def split_model_setting(setting: str | None) -> tuple[str | None, str | None]:
@@ -108,7 +138,8 @@ def model_options(models: list[InstalledModel]) -> list[tuple[str, str]]:
         if len(cpu) > 1:
             for quantization in cpu:
                 note = WEIGHTS_NOTES.get(quantization)
-                weights = f"{quantization} weights" + (f", {note}" if note else "")
+                weights = translate("ModelDetails", "{quantization} weights").format(quantization=quantization)
+                weights += f", {translate('ModelDetails', note)}" if note else ""
                 options.append((f"{model.id}{WEIGHTS_SEPARATOR}{quantization}", f"{label}, {weights}"))
     return options
 

@@ -19,6 +19,7 @@ from desktop_app.core.budget import estimate_tokens
 from desktop_app.core.chat import ChatMessage
 from desktop_app.core.errors import UserError
 from desktop_app.core.generation import GenerationSettings
+from desktop_app.core.i18n import marked
 from desktop_app.core.records import Conversation, Message
 from desktop_app.engine import Finished, GenerationRequest, PromptPrepared, TextChunk
 from desktop_app.session.grounding import Grounding, cited, ground, standalone_query
@@ -79,10 +80,11 @@ class ModelRef:
 # A base model continues the chat's transcript ("User: ...", "Assistant: ..."); this stops it
 # before it writes the user's next line too.
 BASE_MODEL_STOPS = ("\nUser:",)
-BASE_MODEL_NOTE = (
+BASE_MODEL_NOTE = marked(
+    "ChatSession",
     "This is a base model: it continues text rather than answering it. The chat is given to "
     "it as a transcript to continue, so its replies may wander; Continue writing in the "
-    "writing mode suits it best."
+    "writing mode suits it best.",
 )
 
 

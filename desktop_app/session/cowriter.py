@@ -14,6 +14,7 @@ from desktop_app.core.budget import prompt_budget
 from desktop_app.core.cowriter import ACTIONS, build_messages, fit_passage
 from desktop_app.core.errors import UserError
 from desktop_app.core.generation import GenerationSettings
+from desktop_app.core.i18n import translate
 from desktop_app.engine import GenerationRequest
 from desktop_app.session.grounding import Grounding
 
@@ -64,7 +65,7 @@ def cowriter_request(
     if base_model:
         return _continuation(action_id, text, end, count_tokens, budget, settings, versions)
     if action.id == "docs" and grounding is None:
-        raise UserError("Choose the documents to answer from.")
+        raise UserError(translate("CoWriter", "Choose the documents to answer from."))
     sources = grounding.system_prompt() if grounding is not None else ""
     passage = fit_passage(text, start, end, count_tokens, budget - count_tokens(sources))
     messages = build_messages(action, passage, language, instruction, sources)
@@ -93,12 +94,15 @@ def _continuation(
 ) -> CowriterRequest:
     """For a base model: the end of the text before the cursor, to be continued as it is."""
     if action_id != "continue":
+        action = translate("CoWriter", ACTIONS[action_id].label)
         raise UserError(
-            f"This model is a base model: it continues text, and cannot “{ACTIONS[action_id].label.lower()}”.",
-            hint="Use Continue writing, or choose an instruct (chat) model in Settings.",
+            translate("CoWriter", "This model is a base model: it continues text, and cannot do “{action}”.").format(
+                action=action
+            ),
+            hint=translate("CoWriter", "Use Continue writing, or choose an instruct (chat) model in Settings."),
         )
     passage = fit_passage(text, cursor, cursor, count_tokens, budget)
     if not passage.before.strip():
-        raise UserError("There is no text before the cursor to continue from.")
+        raise UserError(translate("CoWriter", "There is no text before the cursor to continue from."))
     request = GenerationRequest(prompt=passage.before, settings=settings)
     return CowriterRequest(action_id, cursor, cursor, "", "", "", versions, request, passage.clipped_before)

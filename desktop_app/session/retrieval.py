@@ -15,6 +15,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from desktop_app.core.errors import UserError
+from desktop_app.core.i18n import translate
 from desktop_app.core.records import Passage
 from desktop_app.engine.embeddings import Embedder, vector_key
 from desktop_app.models.registry import EMBEDDING, InstalledModel, ModelRegistry
@@ -86,14 +87,18 @@ class Retriever:
         """How the library is searched, in a line for the window and `inkwell docs list`
         (from the model's manifest: the model itself is loaded by the first search)."""
         model = self.embedding_model()
+        words = translate("Retriever", "By words (BM25).")
         if model is None:
-            return "By words (BM25)."
+            return words
         tried = self._loaded_from == (model.directory, model.manifest.variants[0].sha256)
         if tried and self._embedder is None:  # and it could not be loaded
-            return f"By words (BM25). {self.problem}"
+            return f"{words} {self.problem}"
         done, total = self.store.vectors.counts(vector_key(model.manifest))
-        left = f"; {total - done:,} of {total:,} passages still to embed" if done < total else ""
-        return f"By words (BM25) and meaning ({model.manifest.name}){left}."
+        if done < total:
+            return translate(
+                "Retriever", "By words (BM25) and meaning ({model}); {left} of {total} passages still to embed."
+            ).format(model=model.manifest.name, left=f"{total - done:,}", total=f"{total:,}")
+        return translate("Retriever", "By words (BM25) and meaning ({model}).").format(model=model.manifest.name)
 
     def search(self, text: str, collections: Sequence[str] = (), limit: int = 10) -> list[Passage]:
         """The passages that best answer `text`, best first (`score`: BM25's when words alone

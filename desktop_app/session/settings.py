@@ -11,14 +11,22 @@ from typing import Any
 
 from desktop_app.core.errors import UserError
 from desktop_app.core.generation import GenerationSettings
+from desktop_app.core.i18n import marked
 from desktop_app.store import Store
 
+# The labels are shown translated: translate("Settings", label).
 PROVIDERS = {
-    "auto": "Automatic (the NVIDIA GPU when it can be used)",
-    "cpu": "CPU",
-    "cuda": "NVIDIA GPU (CUDA)",
+    "auto": marked("Settings", "Automatic (the NVIDIA GPU when it can be used)"),
+    "cpu": marked("Settings", "CPU"),
+    "cuda": marked("Settings", "NVIDIA GPU (CUDA)"),
 }
-THEMES = {"system": "Follow the system", "light": "Light", "dark": "Dark"}
+THEMES = {
+    "system": marked("Settings", "Follow the system"),
+    "light": marked("Settings", "Light"),
+    "dark": marked("Settings", "Dark"),
+}
+# The window's language: each named in itself, so anyone can find their own.
+LANGUAGE_CHOICES = {"system": marked("Settings", "Follow the system"), "en": "English", "zh_CN": "简体中文"}
 DEFAULT_FONT_SIZE = 11
 FONT_SIZES = range(8, 29)
 
@@ -106,6 +114,7 @@ VALIDATORS = {
     "provider": _check_choice("provider", PROVIDERS),
     "theme": _check_choice("theme", THEMES),
     "font_size": _check_font_size,
+    "language": _check_choice("language", LANGUAGE_CHOICES),
     "generation": _check_generation,
     "server_enabled": _check_bool("server_enabled"),
     "server_port": _check_port,
@@ -140,6 +149,7 @@ class AppSettings:
     theme: str
     font_size: int
     generation: GenerationSettings
+    language: str = "system"  # "system", "en" or "zh_CN"; applied at the next start
 
     @classmethod
     def load(cls, store: Store) -> AppSettings:
@@ -157,6 +167,7 @@ class AppSettings:
             read("theme", "system"),
             read("font_size", DEFAULT_FONT_SIZE),
             GenerationSettings.from_dict(read("generation", {}) or {}),
+            read("language", "system"),
         )
 
     def save(self, store: Store) -> None:
@@ -166,6 +177,7 @@ class AppSettings:
             store.settings.set("theme", self.theme)
             store.settings.set("font_size", self.font_size)
             store.settings.set("generation", self.generation.to_dict())
+            store.settings.set("language", self.language)
 
 
 @dataclass(frozen=True)

@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+import string
+
 import pytest
 
-from desktop_app.core.cowriter import ACTIONS, REWRITES, Passage, build_messages, clean_result, fit_passage
+from desktop_app.core.cowriter import (
+    ACTIONS,
+    LANGUAGES,
+    PROMPTS,
+    REWRITES,
+    Passage,
+    build_messages,
+    clean_result,
+    fit_passage,
+)
 from desktop_app.core.errors import UserError
 from desktop_app.core.presets import draft_templates
 from desktop_app.core.textdiff import diff_html, word_diff
@@ -125,3 +136,62 @@ def test_citations_become_footnotes_numbered_after_the_drafts_own() -> None:
     assert answer == "Within 45 days [^3], or 60 [^4][^3]; see [^4][^5]. Not [7]."
     assert notes == "[^3]: shipping.md, page 2\n[^4]: returns.md, lines 1-3 — Returns\n[^5]: faq.md"
     assert cite_as_footnotes("", "No sources used.", labels) == ("No sources used.", "")
+
+
+CHINESE_PASSAGE = Passage("王女士：\n\n", "您的包裹晚到了，非常抱歉。", "\n\n此致，小李")
+
+
+def test_every_action_has_a_chinese_instruction_with_the_same_fields() -> None:
+    chinese = PROMPTS["zh_CN"]
+    assert set(chinese.instructions) == set(ACTIONS) and set(chinese.languages) == set(LANGUAGES)
+
+    def fields(text: str) -> set[str | None]:
+        return {name for _, name, _, _ in string.Formatter().parse(text)}
+
+    for action in ACTIONS.values():
+        assert fields(chinese.instructions[action.id]) == fields(action.instruction), action.id
+
+
+@pytest.mark.parametrize("action_id", [*REWRITES, "grammar", "summarise", "bullets"])
+def test_a_chinese_passage_gets_chinese_instructions(action_id: str) -> None:
+    system, user = build_messages(ACTIONS[action_id], CHINESE_PASSAGE)
+    assert system.content == PROMPTS["zh_CN"].system and "只输出" in system.content
+    assert PROMPTS["zh_CN"].instructions[action_id] in user.content
+    assert "王女士：\n\n[选段]\n\n此致，小李" in user.content
+    assert user.content.endswith("选段：\n<<<\n您的包裹晚到了，非常抱歉。\n>>>")
+    assert "passage" not in user.content.lower()
+
+
+def test_the_text_acted_on_chooses_the_language_not_its_surroundings() -> None:
+    mixed = Passage("王女士：\n\n", "your parcel is late, sorry.", "\n\n此致")
+    system, user = build_messages(ACTIONS["clearer"], mixed)
+    assert system.content == PROMPTS["en"].system and "[PASSAGE]" in user.content
+    _, chinese = build_messages(ACTIONS["continue"], Passage("很久很久以前，有一座山。", "", "after"))
+    assert chinese.content.startswith(PROMPTS["zh_CN"].instructions["continue"])
+    assert "目前写好的文字：\n<<<\n很久很久以前" in chinese.content
+    _, clipped = build_messages(ACTIONS["continue"], Passage("山里有座庙。", "", "", clipped_before=True))
+    assert "（前面还有内容，这里只是结尾部分。）\n<<<" in clipped.content
+    system, asked = build_messages(
+        ACTIONS["docs"], Passage("The refund policy", "", ""), instruction="退货期限是多久？"
+    )
+    assert system.content.startswith(PROMPTS["zh_CN"].system)
+    assert asked.content == "你的回答会插在用户文字中以下内容之后：\n<<<\nThe refund policy\n>>>\n\n退货期限是多久？"
+
+
+def test_translate_names_the_language_in_the_prompts_language() -> None:
+    _, user = build_messages(ACTIONS["translate"], CHINESE_PASSAGE, language="English")
+    assert "把选段翻译成英语，" in user.content and "English" not in user.content
+    _, user = build_messages(ACTIONS["translate"], PASSAGE, language="日语")  # picked from the Chinese list
+    assert "Translate the passage into Japanese." in user.content
+    _, user = build_messages(ACTIONS["translate"], CHINESE_PASSAGE, language=" Klingon ")  # typed in
+    assert "把选段翻译成Klingon，" in user.content
+
+
+def test_clean_result_drops_a_chinese_preamble_and_quotes() -> None:
+    assert clean_result("以下是改写后的段落：\n您的包裹晚到了。") == "您的包裹晚到了。"
+    assert clean_result("好的，以下是修改后的文字：\n\n“您的包裹晚到了。”") == "您的包裹晚到了。"
+    assert clean_result("「包裹到了。」") == "包裹到了。"
+    assert clean_result("注意：这一行就是答案。") == "注意：这一行就是答案。"
+    dialogue = "“好，”她说，“走吧。”"
+    assert clean_result(dialogue) == dialogue  # its own quotes, not ones around the answer
+    assert clean_result("'It's late.'") == "It's late."
