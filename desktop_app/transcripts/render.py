@@ -109,31 +109,41 @@ def transcript_text(transcripts: Sequence[Transcript]) -> str:
     return "\n\n".join(parts)
 
 
-def _markdown() -> MarkdownIt:
+def _markdown(dark: bool = False) -> MarkdownIt:
     # html=False: raw HTML in a message is shown as text, never run as markup.
-    md = MarkdownIt("commonmark", {"html": False, "linkify": False, "highlight": _highlight_code}).enable("table")
+    highlight_code = _highlight_dark if dark else _highlight_code
+    md = MarkdownIt("commonmark", {"html": False, "linkify": False, "highlight": highlight_code}).enable("table")
     md.enable("strikethrough")
     return md
 
 
-def _highlight_code(code: str, language: str, _attrs: str) -> str:
+def _highlight_code(code: str, language: str, _attrs: str, dark: bool = False) -> str:
     try:
         lexer = get_lexer_by_name(language) if language else TextLexer()
     except ClassNotFound:
         lexer = TextLexer()
     # Inline styles, so the file needs no stylesheet; Pygments escapes the code. Starting
     # with <pre> tells markdown-it not to wrap it in a second one.
-    spans = highlight(code, lexer, HtmlFormatter(noclasses=True, nowrap=True, style="default"))
-    return f'<pre style="background: #f6f8fa; color: #1f2328; padding: 8px">{spans}</pre>'
+    style, colours = ("monokai", "background: #1a1b1f; color: #e6e7ea") if dark else ("default", LIGHT_CODE)
+    spans = highlight(code, lexer, HtmlFormatter(noclasses=True, nowrap=True, style=style))
+    return f'<pre style="{colours}; padding: 8px">{spans}</pre>'
+
+
+LIGHT_CODE = "background: #f6f8fa; color: #1f2328"
+
+
+def _highlight_dark(code: str, language: str, attrs: str) -> str:
+    return _highlight_code(code, language, attrs, dark=True)
 
 
 CodeHeader = Callable[[int, str], str]
 
 
-def markdown_to_html(text: str, code_header: CodeHeader | None = None) -> str:
+def markdown_to_html(text: str, code_header: CodeHeader | None = None, dark: bool = False) -> str:
     """HTML for Markdown text. `code_header(index, language)`, when given, is put before
-    each code block (the chat view uses it for the blocks' Copy links)."""
-    md = _markdown()
+    each code block (the chat view uses it for the blocks' Copy links); `dark`: code is
+    coloured for a dark background."""
+    md = _markdown(dark)
     if code_header is not None:
         counter = itertools.count()
         for rule in ("fence", "code_block"):

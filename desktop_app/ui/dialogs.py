@@ -14,21 +14,26 @@ class RefusedDatabaseDialog(QMessageBox):
     kept, renamed), open the data folder, or quit."""
 
     def __init__(self, error: Exception, path: Path, too_new: bool, parent: QWidget | None = None) -> None:
-        super().__init__(QMessageBox.Icon.Critical, "Inkwell cannot open your chats", str(error), parent=parent)
+        super().__init__(QMessageBox.Icon.Critical, "", str(error), parent=parent)
+        self.setWindowTitle(self.tr("Inkwell cannot open your chats"))
         if too_new:
             self.setInformativeText(
-                "This file was written by a newer version of Inkwell: install that version to use it. "
-                "Or start with a new, empty database; the old file is kept, renamed, in the data folder."
+                self.tr(
+                    "This file was written by a newer version of Inkwell: install that version to use it. "
+                    "Or start with a new, empty database; the old file is kept, renamed, in the data folder."
+                )
             )
         else:
             self.setInformativeText(
-                "Inkwell has not changed the file. You can start with a new, empty database: the old "
-                "file is kept, renamed, in the data folder, so nothing in it is lost and it can be "
-                "repaired later (for example with sqlite3's .recover)."
+                self.tr(
+                    "Inkwell has not changed the file. You can start with a new, empty database: the old "
+                    "file is kept, renamed, in the data folder, so nothing in it is lost and it can be "
+                    "repaired later (for example with sqlite3's .recover)."
+                )
             )
-        self.start_new_button = self.addButton("Start a new database", QMessageBox.ButtonRole.AcceptRole)
-        self.open_folder_button = self.addButton("Open the data folder", QMessageBox.ButtonRole.ActionRole)
-        self.quit_button = self.addButton("Quit", QMessageBox.ButtonRole.RejectRole)
+        self.start_new_button = self.addButton(self.tr("Start a new database"), QMessageBox.ButtonRole.AcceptRole)
+        self.open_folder_button = self.addButton(self.tr("Open the data folder"), QMessageBox.ButtonRole.ActionRole)
+        self.quit_button = self.addButton(self.tr("Quit"), QMessageBox.ButtonRole.RejectRole)
         self.setDefaultButton(self.quit_button)
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QLocale, Qt, Signal, Slot
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QComboBox,
@@ -32,24 +32,22 @@ from PySide6.QtWidgets import (
 from desktop_app.session.documents import IndexReport, Progress
 from desktop_app.session.retrieval import Retriever
 from desktop_app.store import Store
-from desktop_app.store.documents import DEFAULT_COLLECTION
 from desktop_app.ui.library_indexer import LibraryIndexer
 from desktop_app.ui.status import StatusReporter, reports_problems
 
 log = logging.getLogger(__name__)
 
-FILE_FILTER = (
-    "Documents (*.pdf *.docx *.odt *.epub *.rtf *.md *.markdown *.txt *.html *.htm *.rst *.csv *.json *.py *.js *.ts);;"
-    "All files (*)"
+DOCUMENT_PATTERNS = (
+    "*.pdf *.docx *.odt *.epub *.rtf *.md *.markdown *.txt *.html *.htm *.rst *.csv *.json *.py *.js *.ts"
 )
+
+# The first collection's suggested name (the store's own default is "Documents").
+DEFAULT_COLLECTION_LABEL = QT_TRANSLATE_NOOP("DocumentsDialog", "Documents")
 
 
 def human_size(size: int) -> str:
-    if size < 1000:
-        return f"{size} B"
-    if size < 1_000_000:
-        return f"{size / 1000:.0f} KB"
-    return f"{size / 1e6:.1f} MB"
+    """A size in the window's locale, in SI units (kB, MB) as file managers show them."""
+    return QLocale().formattedDataSize(size, 1 if size >= 1_000_000 else 0, QLocale.DataSizeFormat.DataSizeSIFormat)
 
 
 class DocumentsDialog(QDialog):
@@ -67,38 +65,40 @@ class DocumentsDialog(QDialog):
     ) -> None:
         super().__init__(parent)
         self.search = search or Retriever(store)  # says how the library is searched
-        self.setWindowTitle("Documents")
+        self.setWindowTitle(self.tr("Documents"))
         self.setAcceptDrops(True)
         self.resize(860, 500)
         self.store = store
         self.reporter = reporter
         self.collections = QListWidget()
-        self.collections.setAccessibleName("Collections")
+        self.collections.setAccessibleName(self.tr("Collections"))
         self.files = QTreeWidget()
-        self.files.setAccessibleName("Files in the collection")
-        self.files.setHeaderLabels(["File", "Size", "State", "Folder"])
+        self.files.setAccessibleName(self.tr("Files in the collection"))
+        self.files.setHeaderLabels([self.tr("File"), self.tr("Size"), self.tr("State"), self.tr("Folder")])
         self.files.setRootIsDecorated(False)
         self.files.setSelectionMode(QTreeWidget.SelectionMode.ExtendedSelection)
         self.target = QComboBox()
         self.target.setEditable(True)
-        self.target.setAccessibleName("Add to the collection")
-        self.target.setToolTip("Type a new name to start a collection")
-        self.add_files_button = QPushButton("Add files…")
-        self.add_folder_button = QPushButton("Add a folder…")
-        self.remove_button = QPushButton("Remove")
-        self.remove_button.setToolTip("Forget the chosen files (they stay on disk)")
-        self.refresh_button = QPushButton("Read changes")
-        self.refresh_button.setToolTip("Read again the files that changed on disk")
+        self.target.setAccessibleName(self.tr("Add to the collection"))
+        self.target.setToolTip(self.tr("Type a new name to start a collection"))
+        self.add_files_button = QPushButton(self.tr("Add files…"))
+        self.add_folder_button = QPushButton(self.tr("Add a folder…"))
+        self.remove_button = QPushButton(self.tr("Remove"))
+        self.remove_button.setToolTip(self.tr("Forget the chosen files (they stay on disk)"))
+        self.refresh_button = QPushButton(self.tr("Read changes"))
+        self.refresh_button.setToolTip(self.tr("Read again the files that changed on disk"))
         self.progress = QProgressBar()
-        self.progress.setAccessibleName("Indexing progress")
-        self.progress_label = QLabel("Drop files or folders here, or use the buttons. Files are read where they are.")
+        self.progress.setAccessibleName(self.tr("Indexing progress"))
+        self.progress_label = QLabel(
+            self.tr("Drop files or folders here, or use the buttons. Files are read where they are.")
+        )
         self.progress_label.setWordWrap(True)
         self.search_label = QLabel()
         self.search_label.setWordWrap(True)
         self.search_label.setToolTip(
-            "Importing a sentence-embedding model (Model › Models…, Import a folder) adds search by meaning"
+            self.tr("Importing a sentence-embedding model (Model › Models…, Import a folder) adds search by meaning")
         )
-        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button = QPushButton(self.tr("Cancel"))
         self.cancel_button.hide()
         self.progress.hide()
         split = QSplitter()
@@ -106,7 +106,7 @@ class DocumentsDialog(QDialog):
         split.addWidget(self.files)
         split.setSizes([220, 640])
         adding = QHBoxLayout()
-        adding.addWidget(QLabel("Collection:"))
+        adding.addWidget(QLabel(self.tr("Collection:")))
         adding.addWidget(self.target, 1)
         for button in (self.add_files_button, self.add_folder_button, self.remove_button, self.refresh_button):
             adding.addWidget(button)
@@ -143,9 +143,16 @@ class DocumentsDialog(QDialog):
         current = self.collection_name()
         self.collections.clear()
         names = []
+        locale = QLocale()
         for c in self.store.documents.collections():
-            failed = f", {c['failed']} not read" if c["failed"] else ""
-            item = QListWidgetItem(f"{c['name']}\n{c['documents']} files{failed}, {human_size(c['bytes'])}")
+            files, size = locale.toString(c["documents"]), human_size(c["bytes"])
+            if c["failed"]:
+                counts = self.tr("{files} files, {failed} not read, {size}").format(
+                    files=files, failed=locale.toString(c["failed"]), size=size
+                )
+            else:
+                counts = self.tr("{files} files, {size}").format(files=files, size=size)
+            item = QListWidgetItem(f"{c['name']}\n{counts}")
             item.setData(Qt.ItemDataRole.UserRole, c["name"])
             self.collections.addItem(item)
             names.append(c["name"])
@@ -155,14 +162,19 @@ class DocumentsDialog(QDialog):
             self.collections.setCurrentRow(0)
         typed = self.target.currentText()
         self.target.clear()
-        self.target.addItems(names or [DEFAULT_COLLECTION])
-        self.target.setCurrentText(typed or (current or (names[0] if names else DEFAULT_COLLECTION)))
-        self.search_label.setText(f"Search: {self.search.describe()}")
+        first = self.default_collection()
+        self.target.addItems(names or [first])
+        self.target.setCurrentText(typed or (current or (names[0] if names else first)))
+        self.search_label.setText(self.tr("Search: {how}").format(how=self.search.describe()))
         self._show_files()
 
     def collection_name(self) -> str | None:
         item = self.collections.currentItem()
         return str(item.data(Qt.ItemDataRole.UserRole)) if item is not None else None
+
+    def default_collection(self) -> str:
+        """The first collection's suggested name, in the window's language ("Documents")."""
+        return self.tr(DEFAULT_COLLECTION_LABEL)
 
     def _show_files(self) -> None:
         self.files.clear()
@@ -170,8 +182,7 @@ class DocumentsDialog(QDialog):
         if name is None:
             return
         for d in self.store.documents.documents(name):
-            passages = f"{d.chunks} passage{'s' if d.chunks != 1 else ''}"
-            state = {"indexed": passages, "pending": "Waiting to be read"}.get(d.status, f"Not read: {d.reason}")
+            state = self._state(d.status, d.chunks, d.reason)
             path = Path(d.path)
             item = QTreeWidgetItem([path.name, human_size(d.size), state, str(path.parent)])
             item.setData(0, Qt.ItemDataRole.UserRole, d.path)
@@ -181,6 +192,15 @@ class DocumentsDialog(QDialog):
         for column in (0, 1, 2):
             self.files.resizeColumnToContents(column)
         self.files.setColumnWidth(2, min(self.files.columnWidth(2), 420))  # a long reason: its tooltip
+
+    def _state(self, status: str, passages: int, reason: str) -> str:
+        """A file's state as its row shows it."""
+        if status == "indexed":
+            text = self.tr("{count} passage") if passages == 1 else self.tr("{count} passages")
+            return text.format(count=QLocale().toString(passages))
+        if status == "pending":
+            return self.tr("Waiting to be read")
+        return self.tr("Not read: {reason}").format(reason=reason)
 
     @Slot(object, object)
     def _on_collections_current_changed(self, current: QListWidgetItem | None, _previous: object) -> None:
@@ -193,9 +213,15 @@ class DocumentsDialog(QDialog):
     def ask_paths(self, folder: bool) -> list[Path]:
         """The platform's Open dialog (tests replace it)."""
         if folder:
-            chosen = QFileDialog.getExistingDirectory(self, "Add a folder to the library", str(Path.home()))
+            chosen = QFileDialog.getExistingDirectory(self, self.tr("Add a folder to the library"), str(Path.home()))
             return [Path(chosen)] if chosen else []
-        files, _ = QFileDialog.getOpenFileNames(self, "Add files to the library", str(Path.home()), FILE_FILTER)
+        filters = ";;".join(
+            (
+                self.tr("Documents ({patterns})").format(patterns=DOCUMENT_PATTERNS),
+                self.tr("All files ({patterns})").format(patterns="*"),
+            )
+        )
+        files, _ = QFileDialog.getOpenFileNames(self, self.tr("Add files to the library"), str(Path.home()), filters)
         return [Path(f) for f in files]
 
     @Slot()
@@ -211,11 +237,11 @@ class DocumentsDialog(QDialog):
         if paths is not None and not paths:
             return
         if self.library.busy:
-            self.reporter.show("Wait for the files being read, or cancel them.", 3000)
+            self.reporter.show(self.tr("Wait for the files being read, or cancel them."), 3000)
             return
-        collection = " ".join(self.target.currentText().split()) or DEFAULT_COLLECTION
+        collection = " ".join(self.target.currentText().split()) or self.default_collection()
         self._set_indexing(True)
-        self.progress_label.setText("Reading…")
+        self.progress_label.setText(self.tr("Reading…"))
         self.library.index(paths, collection)
 
     @property
@@ -231,34 +257,49 @@ class DocumentsDialog(QDialog):
     @Slot(object)
     def _on_library_progressed(self, p: Progress) -> None:
         self._set_indexing(True)
+        locale = QLocale()
         if p.phase == "embedding":
             self.progress.setRange(0, max(p.passages_total, 1))
             self.progress.setValue(p.passages_done)
             self.progress_label.setText(
-                f"Embedding passages for search by meaning: {p.passages_done:,} of {p.passages_total:,}"
+                self.tr("Embedding passages for search by meaning: {done} of {total}").format(
+                    done=locale.toString(p.passages_done), total=locale.toString(p.passages_total)
+                )
             )
             return
         self.progress.setRange(0, max(p.files_total, 1))
         self.progress.setValue(p.files_done)
         name = Path(p.path).name if p.path else ""
-        self.progress_label.setText(
-            f"{p.files_done} of {p.files_total} files, {p.bytes_done / 1e6:.1f} of {p.bytes_total / 1e6:.1f} MB"
-            + (f": {name}" if name else "")
+        counts = self.tr("{done} of {total} files, {bytes_done} of {bytes_total}").format(
+            done=locale.toString(p.files_done),
+            total=locale.toString(p.files_total),
+            bytes_done=human_size(p.bytes_done),
+            bytes_total=human_size(p.bytes_total),
         )
+        self.progress_label.setText(self.tr("{counts}: {name}").format(counts=counts, name=name) if name else counts)
 
     @Slot(object)
     def _on_library_done(self, report: IndexReport) -> None:
         self._set_indexing(False)
-        parts = [f"{report.added} added", f"{report.updated} updated", f"{report.unchanged} unchanged"]
+        n = QLocale().toString
+        parts = [
+            self.tr("{count} added").format(count=n(report.added)),
+            self.tr("{count} updated").format(count=n(report.updated)),
+            self.tr("{count} unchanged").format(count=n(report.unchanged)),
+        ]
         if report.failed:
-            parts.append(f"{len(report.failed)} not read (see their state)")
+            parts.append(self.tr("{count} not read (see their state)").format(count=n(len(report.failed))))
         if report.skipped:
-            parts.append(f"{report.skipped} of other types skipped")
+            parts.append(self.tr("{count} of other types skipped").format(count=n(report.skipped)))
         if report.embedded:
-            parts.append(f"{report.embedded:,} passages embedded")
+            parts.append(self.tr("{count} passages embedded").format(count=n(report.embedded)))
         if report.embedding_problem:
             parts.append(report.embedding_problem.rstrip("."))
-        self.progress_label.setText(("Cancelled: " if report.cancelled else "Done: ") + ", ".join(parts) + ".")
+        summary = self.tr(", ", "between the parts of a list").join(parts)
+        if report.cancelled:
+            self.progress_label.setText(self.tr("Cancelled: {summary}.").format(summary=summary))
+        else:
+            self.progress_label.setText(self.tr("Done: {summary}.").format(summary=summary))
         self.reload()
         self.library_changed.emit()
 
@@ -269,7 +310,7 @@ class DocumentsDialog(QDialog):
         self.reload()
 
     @Slot()
-    @reports_problems("Could not remove the files")
+    @reports_problems(QT_TRANSLATE_NOOP("Problems", "Could not remove the files"))
     def _on_remove_clicked(self) -> None:
         name = self.collection_name()
         chosen = [str(item.data(0, Qt.ItemDataRole.UserRole)) for item in self.files.selectedItems()]
@@ -277,20 +318,29 @@ class DocumentsDialog(QDialog):
             return
         if not chosen:
             if not self.confirm(
-                f"Remove the collection {name}?", "Chats stop answering from it. The files stay on disk."
+                self.tr("Remove the collection {name}?").format(name=name),
+                self.tr("Chats stop answering from it. The files stay on disk."),
             ):
                 return
             removed = self.store.documents.remove_collection(name)
-            self.progress_label.setText(f"Removed the collection {name} ({removed} files; they stay on disk).")
+            self.progress_label.setText(
+                self.tr("Removed the collection {name} ({count} files; they stay on disk).").format(
+                    name=name, count=QLocale().toString(removed)
+                )
+            )
         else:
             removed = sum(self.store.documents.remove(path, name) for path in chosen)
-            self.progress_label.setText(f"Removed {removed} file{'s' if removed != 1 else ''} (they stay on disk).")
+            if removed == 1:
+                text = self.tr("Removed {count} file (they stay on disk).")
+            else:
+                text = self.tr("Removed {count} files (they stay on disk).")
+            self.progress_label.setText(text.format(count=QLocale().toString(removed)))
         self.reload()
         self.library_changed.emit()
 
     def confirm(self, question: str, detail: str) -> bool:
         """Yes or no (tests replace it)."""
-        answer = QMessageBox.question(self, "Documents", f"{question}\n\n{detail}")
+        answer = QMessageBox.question(self, self.tr("Documents"), f"{question}\n\n{detail}")
         return answer == QMessageBox.StandardButton.Yes
 
     # ---- drag and drop ----

@@ -131,4 +131,4 @@ class QtScheduler(QObject):
         if info is not None:
             self.model_loaded.emit(info)
         else:
-            self.model_failed.emit(failure or "The model could not be loaded.")
+            self.model_failed.emit(failure or self.tr("The model could not be loaded."))

@@ -58,7 +58,8 @@ class IndexWorker(QObject):
             return
         except Exception:  # shown as a message; the details go to the log
             log.exception("Indexing documents failed")
-            self.failed.emit("Indexing stopped because of an unexpected error (see the log).")
+            # tr() on this thread is fine: QCoreApplication.translate is thread-safe.
+            self.failed.emit(self.tr("Indexing stopped because of an unexpected error (see the log)."))
             return
         self.done.emit(report)
 

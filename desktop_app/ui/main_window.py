@@ -4,10 +4,23 @@ the wiring between the panes. The panes do the work."""
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
+from datetime import datetime, timezone
 from typing import Any
 
-from PySide6.QtCore import QSettings, Qt, QTimer, QUrl, Signal, Slot
-from PySide6.QtGui import QCloseEvent, QDesktopServices
+from PySide6.QtCore import (
+    QT_TRANSLATE_NOOP,
+    QCoreApplication,
+    QEvent,
+    QLocale,
+    QSettings,
+    Qt,
+    QTimer,
+    QUrl,
+    Signal,
+    Slot,
+)
+from PySide6.QtGui import QCloseEvent, QDesktopServices, QGuiApplication
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
@@ -18,18 +31,23 @@ from PySide6.QtWidgets import (
     QStackedWidget,
 )
 
+from desktop_app.core.errors import UserError
 from desktop_app.session.chat import ChatSession
 from desktop_app.session.retrieval import Retriever
 from desktop_app.session.settings import AppSettings, ServerSettings, api_key
 from desktop_app.store import Store
+from desktop_app.store.ids import parse_iso
 from desktop_app.ui.chat.chat_pane import ChatPane
 from desktop_app.ui.chat.conversation_list import ConversationListPane
 from desktop_app.ui.documents_dialog import DocumentsDialog
 from desktop_app.ui.generation import QtScheduler
+from desktop_app.ui.icons import icon
 from desktop_app.ui.library_indexer import LibraryIndexer
 from desktop_app.ui.menus import SHORTCUTS, WindowActions
+from desktop_app.ui.model_picker import ModelPickerWidget
 from desktop_app.ui.model_status import ModelStatus
 from desktop_app.ui.models_dialog import ModelsDialog
+from desktop_app.ui.notifier import LONG_REPLY_S, Notifier
 from desktop_app.ui.server_status import ApiServerControl
 from desktop_app.ui.services import WindowServices
 from desktop_app.ui.settings_dialog import SettingsDialog
@@ -77,12 +95,22 @@ class MainWindow(QMainWindow):
         self.model_status = ModelStatus(scheduler, self.store, self.services, self.reporter, self)
         self.api_server = ApiServerControl(scheduler.scheduler, self.services.start_api_server, self)
         self._dock_was_visible = False
+        self._closed = False  # the store may be closed after this: nothing reads it then
         self.models_dialog: ModelsDialog | None = None
         self.documents_dialog: DocumentsDialog | None = None
         # The document library's indexing: paused while the model writes a reply.
         self.library = LibraryIndexer(store, lambda: self.scheduler.busy, self, self.services.model_registry)
         self._build()
         self.menu_actions = WindowActions(self, self.settings_dock, self.list_pane)
+        servers = self.services.servers
+        self.model_picker = ModelPickerWidget(
+            self.services.list_models,
+            self._model_setting,
+            (lambda setting: servers.split_ref(setting) is not None) if servers is not None else (lambda _s: False),
+            self,
+        )
+        self.menu_actions.mode_bar.addWidget(self.model_picker)
+        self.notifier = Notifier(self)
         self._connect_signals()
         self._restore_window_state()
         self.list_pane.refresh()
@@ -97,7 +125,7 @@ class MainWindow(QMainWindow):
         self.modes.addWidget(self.splitter)
         self.modes.addWidget(self.writing_pane)
         self.setCentralWidget(self.modes)
-        self.settings_dock = QDockWidget("Chat settings", self)
+        self.settings_dock = QDockWidget(self.tr("Chat settings"), self)
         self.settings_dock.setObjectName("chat-settings")
         self.settings_dock.setWidget(self.chat_pane.settings_pane)
         self.settings_dock.setAllowedAreas(Qt.DockWidgetArea.LeftDockWidgetArea | Qt.DockWidgetArea.RightDockWidgetArea)
@@ -146,6 +174,11 @@ class MainWindow(QMainWindow):
         self.transfer.chats_imported.connect(chats.refresh)
         self.model_status.engine_changed.connect(chat.set_engine_info)
         self.model_status.engine_changed.connect(writing.on_engine_changed)
+        self.model_status.model_unavailable.connect(lambda _text: chat.welcome.set_engine_info(None, failed=True))
+        self.model_picker.model_chosen.connect(self._on_model_picker_model_chosen)
+        chat.reply_finished.connect(self._on_chat_pane_reply_finished)
+        writing.suggestion_ready.connect(self._on_writing_pane_suggestion_ready)
+        QGuiApplication.styleHints().colorSchemeChanged.connect(self._on_color_scheme_changed)
 
     def _restore_window_state(self) -> None:
         if self.qsettings is None:
@@ -159,14 +192,30 @@ class MainWindow(QMainWindow):
             if value is not None:
                 restore(value)
 
+    def _restore_place(self) -> None:
+        """Open the chat and the mode the user left (a chat since deleted is skipped)."""
+        if self.qsettings is None:
+            return
+        last = self.qsettings.value("chat/last")
+        if isinstance(last, str) and last:
+            try:
+                conversation = self.store.conversations.get(last)
+            except UserError:
+                conversation = None
+            if conversation is not None and conversation.deleted_at is None and not conversation.archived:
+                self.chat_pane.open_conversation(last)
+        if self.qsettings.value("window/mode") == "writing":
+            self.show_writing_mode()
+
     def start(self) -> None:
         """Load the model in the background, or, when none is prepared, offer to prepare it;
         serve the API if the settings say so."""
+        self._restore_place()
         self.model_status.start()
         self.apply_server_settings()
         self.library.refresh()  # what changed on disk since the last run, then watched
 
-    @reports_problems("The local API server could not start")
+    @reports_problems(QT_TRANSLATE_NOOP("Problems", "The local API server could not start"))
     def apply_server_settings(self) -> None:
         settings = ServerSettings.load(self.store)
         key = api_key(self.store) if settings.enabled else self.api_server.key
@@ -175,9 +224,11 @@ class MainWindow(QMainWindow):
     @Slot(str)
     def show_database_damage(self, text: str) -> None:
         self.reporter.problem(
-            "Your database is damaged",
-            f"{text}\n\nExport what you need now (File › Export all chats), then quit and run "
-            "`inkwell database set-aside` to start a new database; the old file is kept.",
+            self.tr("Your database is damaged"),
+            self.tr(
+                "{problem}\n\nExport what you need now (File › Export all chats), then quit and run "
+                "`inkwell database set-aside` to start a new database; the old file is kept."
+            ).format(problem=text),
         )
 
     # ---- chats and drafts ----
@@ -189,25 +240,33 @@ class MainWindow(QMainWindow):
             [self.chat_pane.conversation_id] if self.chat_pane.conversation_id else []
         )
         if not ids:
-            self.reporter.show("Open or select a chat to export.")
+            self.reporter.show(self.tr("Open or select a chat to export."))
             return
-        title = self.store.conversations.get(ids[0]).title if len(ids) == 1 else f"{len(ids)} chats"
-        self.transfer.export_chats(ids, title or "Chat")
+        title = (
+            self.store.conversations.get(ids[0]).title
+            if len(ids) == 1
+            else self.tr("{count} chats").format(count=QLocale().toString(len(ids)))
+        )
+        self.transfer.export_chats(ids, title or self.tr("Chat"))
 
     @Slot(str)
-    @reports_problems("Could not add to the draft")
+    @reports_problems(QT_TRANSLATE_NOOP("Problems", "Could not add to the draft"))
     def _on_chat_pane_to_draft_requested(self, text: str) -> None:
         draft_id, accepted = self.ask_for_draft()
         if accepted:
             draft_id = self.writing_pane.append_to_draft(draft_id, text)
             title = self.store.drafts.get(draft_id).title
-            self.reporter.show(f"Added to the draft “{title}” (Ctrl+2 opens the writing mode).", 6000)
+            self.reporter.show(
+                self.tr("Added to the draft “{title}” (Ctrl+2 opens the writing mode).").format(title=title), 6000
+            )
 
     def ask_for_draft(self) -> tuple[str | None, bool]:
         """Which draft gets a chat reply: (draft id or None for a new one, accepted)."""
         drafts = self.store.drafts.all()
-        choices = ["A new draft", *[d.title for d in drafts]]
-        choice, ok = QInputDialog.getItem(self, "Send to draft", "Add the reply to the end of:", choices, 0, False)
+        choices = [self.tr("A new draft"), *[d.title for d in drafts]]
+        choice, ok = QInputDialog.getItem(
+            self, self.tr("Send to draft"), self.tr("Add the reply to the end of:"), choices, 0, False
+        )
         if not ok:
             return None, False
         index = choices.index(choice)
@@ -220,7 +279,7 @@ class MainWindow(QMainWindow):
         self.chat_pane.new_chat()
         quoted = "\n".join(f"> {line}" for line in text.strip().splitlines())
         composer = self.chat_pane.composer
-        composer.setPlainText(f"About this passage from my draft:\n\n{quoted}\n\n")
+        composer.setPlainText(self.tr("About this passage from my draft:") + f"\n\n{quoted}\n\n")
         composer.moveCursor(composer.textCursor().MoveOperation.End)
         composer.setFocus()
 
@@ -248,7 +307,7 @@ class MainWindow(QMainWindow):
     # ---- settings and help ----
 
     @Slot()
-    @reports_problems("Could not save the settings")
+    @reports_problems(QT_TRANSLATE_NOOP("Problems", "Could not save the settings"))
     def open_settings(self) -> None:
         current = AppSettings.load(self.store)
         server, key = ServerSettings.load(self.store), api_key(self.store)
@@ -269,6 +328,7 @@ class MainWindow(QMainWindow):
             apply_appearance(app, chosen.theme, chosen.font_size)
         if (chosen.model, chosen.provider) != (current.model, current.provider):
             self.model_status.reload()
+        self.model_picker.refresh()
         if self.chat_pane.conversation_id is None:
             self.chat_pane.load_settings_pane()  # a new chat starts from the new defaults
 
@@ -301,6 +361,42 @@ class MainWindow(QMainWindow):
     @Slot(str)
     def _on_models_dialog_model_chosen(self, _model_id: str) -> None:
         self.model_status.reload()
+        self.model_picker.refresh()
+
+    def _model_setting(self) -> str:
+        """The model in use: the setting, or the default model when it names none."""
+        return AppSettings.load(self.store).model or self.services.default_model_id(None) or ""
+
+    @Slot(str)
+    @reports_problems(QT_TRANSLATE_NOOP("Problems", "Could not switch the model"))
+    def _on_model_picker_model_chosen(self, setting: str) -> None:
+        replace(AppSettings.load(self.store), model=setting).save(self.store)
+        self.model_status.reload()
+
+    # ---- notifications and the look ----
+
+    @Slot(str)
+    def _on_chat_pane_reply_finished(self, message_id: str) -> None:
+        """Tell the user a long reply is ready when they are in another window."""
+        if not self.notifier.in_background():
+            return
+        message = self.store.conversations.message(message_id)
+        waited = (datetime.now(timezone.utc) - parse_iso(message.created)).total_seconds()
+        if waited >= LONG_REPLY_S:
+            title = self.store.conversations.get(message.conversation_id).title or self.tr("New chat")
+            self.notifier.notify(self.tr("Inkwell's reply is ready"), title)
+
+    @Slot()
+    def _on_writing_pane_suggestion_ready(self) -> None:
+        self.notifier.notify(self.tr("The co-writer's suggestion is ready"), self.tr("Review it in the writing mode."))
+
+    @Slot()
+    def _on_color_scheme_changed(self) -> None:
+        """The desktop switched between light and dark: follow it if the theme says so."""
+        settings = AppSettings.load(self.store)
+        app = QApplication.instance()
+        if settings.theme == "system" and isinstance(app, QApplication):
+            apply_appearance(app, settings.theme, settings.font_size)
 
     @Slot()
     def _on_models_dialog_search_model_changed(self) -> None:
@@ -320,24 +416,39 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def _on_shortcuts_action_triggered(self) -> None:
-        rows = "".join(f"<tr><td><b>{keys}</b></td><td>{what}</td></tr>" for keys, what in SHORTCUTS)
-        QMessageBox.information(self, "Keyboard shortcuts", f"<table cellpadding='3'>{rows}</table>")
+        def tr(text: str) -> str:
+            return QCoreApplication.translate("Shortcuts", text)
+
+        rows = "".join(f"<tr><td><b>{tr(keys)}</b></td><td>{tr(what)}</td></tr>" for keys, what in SHORTCUTS)
+        QMessageBox.information(self, self.tr("Keyboard shortcuts"), f"<table cellpadding='3'>{rows}</table>")
 
     @Slot()
     def _on_about_action_triggered(self) -> None:
         from desktop_app import __version__
 
-        QMessageBox.about(
-            self,
-            "About Inkwell",
-            f"<h3>Inkwell {__version__}</h3><p>A private assistant for chat and writing. "
-            "The model runs on this computer; nothing you write leaves it.</p>"
-            f"<p>Your chats are kept in {self.services.data_folder}.</p>",
+        what = self.tr(
+            "A private assistant for chat and writing. The model runs on this computer; nothing you write leaves it."
         )
+        where = self.tr("Your chats are kept in {folder}.").format(folder=self.services.data_folder)
+        QMessageBox.about(self, self.tr("About Inkwell"), f"<h3>Inkwell {__version__}</h3><p>{what}</p><p>{where}</p>")
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange and not self._closed:
+            self._refresh_icons()  # drawn in the new theme's colours
+
+    def _refresh_icons(self) -> None:
+        self.menu_actions.chat_mode.setIcon(icon("chat"))
+        self.menu_actions.writing_mode.setIcon(icon("writing"))
+        self.chat_pane.stop_button.setIcon(icon("stop"))
+        self.chat_pane.welcome.refresh_icons()
+        self.chat_pane.chat_view.action_bar.refresh_icons()
+        self.model_picker.refresh()
 
     # ---- closing ----
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        self._closed = True
         self.chat_pane.shutdown()  # a reply being written keeps what it has
         self.library.shutdown()  # indexing stops between two files
         self.writing_pane.shutdown()
@@ -349,4 +460,9 @@ class MainWindow(QMainWindow):
             self.qsettings.setValue("window/geometry", self.saveGeometry())
             self.qsettings.setValue("window/splitter", self.splitter.saveState())
             self.qsettings.setValue("window/state", self.saveState())
+            self.qsettings.setValue(
+                "window/mode", "writing" if self.modes.currentWidget() is self.writing_pane else "chat"
+            )
+            self.qsettings.setValue("chat/last", self.chat_pane.conversation_id or "")
+        self.notifier.hide()
         super().closeEvent(event)

@@ -4,32 +4,52 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QDockWidget, QMainWindow, QToolBar
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QSizePolicy, QToolBar, QWidget
 
 from desktop_app.ui.chat.conversation_list import ConversationListPane
+from desktop_app.ui.icons import icon
 
+# Shown translated: QCoreApplication.translate("Shortcuts", text).
 SHORTCUTS = [
-    ("Ctrl+N", "New chat"),
-    ("Ctrl+K or Ctrl+F", "Search chats"),
-    ("Ctrl+PgDown / Ctrl+PgUp", "Next / previous chat"),
-    ("↑ ↓ in the list, Enter", "Move between chats, then type a message"),
-    ("Enter / Shift+Enter", "Send / new line"),
-    ("Esc", "Stop the reply"),
-    ("F2", "Rename the chat"),
-    ("Delete", "Move the chat to the trash"),
-    ("F9", "Show or hide the chat settings"),
-    ("Ctrl+1 / Ctrl+2", "Chat / writing mode"),
-    ("Ctrl+Shift+P", "Writing: the co-writer's commands"),
-    ("Ctrl+Shift+Enter", "Writing: continue from the cursor"),
-    ("Ctrl+F, Ctrl+H", "Writing: find and replace"),
-    ("Ctrl+Shift+M", "Writing: Markdown preview"),
-    ("Ctrl+E / Ctrl+Shift+E", "Export the chat / all chats"),
-    ("Ctrl+I", "Import chats"),
-    ("Ctrl+Shift+L / Ctrl+Shift+O", "Models / import a model you have"),
-    ("Ctrl+Shift+D", "Documents: the files chats answer from"),
-    ("Ctrl+,", "Settings"),
+    (QT_TRANSLATE_NOOP("Shortcuts", "Ctrl+N"), QT_TRANSLATE_NOOP("Shortcuts", "New chat")),
+    (QT_TRANSLATE_NOOP("Shortcuts", "Ctrl+K or Ctrl+F"), QT_TRANSLATE_NOOP("Shortcuts", "Search chats")),
+    (QT_TRANSLATE_NOOP("Shortcuts", "Ctrl+PgDown / Ctrl+PgUp"), QT_TRANSLATE_NOOP("Shortcuts", "Next / previous chat")),
+    (
+        QT_TRANSLATE_NOOP("Shortcuts", "↑ ↓ in the list, Enter"),
+        QT_TRANSLATE_NOOP("Shortcuts", "Move between chats, then type a message"),
+    ),
+    (QT_TRANSLATE_NOOP("Shortcuts", "Enter / Shift+Enter"), QT_TRANSLATE_NOOP("Shortcuts", "Send / new line")),
+    (QT_TRANSLATE_NOOP("Shortcuts", "Esc"), QT_TRANSLATE_NOOP("Shortcuts", "Stop the reply")),
+    (QT_TRANSLATE_NOOP("Shortcuts", "F2"), QT_TRANSLATE_NOOP("Shortcuts", "Rename the chat")),
+    (QT_TRANSLATE_NOOP("Shortcuts", "Delete"), QT_TRANSLATE_NOOP("Shortcuts", "Move the chat to the trash")),
+    (QT_TRANSLATE_NOOP("Shortcuts", "F9"), QT_TRANSLATE_NOOP("Shortcuts", "Show or hide the chat settings")),
+    (QT_TRANSLATE_NOOP("Shortcuts", "Ctrl+1 / Ctrl+2"), QT_TRANSLATE_NOOP("Shortcuts", "Chat / writing mode")),
+    (
+        QT_TRANSLATE_NOOP("Shortcuts", "Ctrl+Shift+P"),
+        QT_TRANSLATE_NOOP("Shortcuts", "Writing: the co-writer's commands"),
+    ),
+    (
+        QT_TRANSLATE_NOOP("Shortcuts", "Ctrl+Shift+Enter"),
+        QT_TRANSLATE_NOOP("Shortcuts", "Writing: continue from the cursor"),
+    ),
+    (QT_TRANSLATE_NOOP("Shortcuts", "Ctrl+F, Ctrl+H"), QT_TRANSLATE_NOOP("Shortcuts", "Writing: find and replace")),
+    (QT_TRANSLATE_NOOP("Shortcuts", "Ctrl+Shift+M"), QT_TRANSLATE_NOOP("Shortcuts", "Writing: Markdown preview")),
+    (
+        QT_TRANSLATE_NOOP("Shortcuts", "Ctrl+E / Ctrl+Shift+E"),
+        QT_TRANSLATE_NOOP("Shortcuts", "Export the chat / all chats"),
+    ),
+    (QT_TRANSLATE_NOOP("Shortcuts", "Ctrl+I"), QT_TRANSLATE_NOOP("Shortcuts", "Import chats")),
+    (
+        QT_TRANSLATE_NOOP("Shortcuts", "Ctrl+Shift+L / Ctrl+Shift+O"),
+        QT_TRANSLATE_NOOP("Shortcuts", "Models / import a model you have"),
+    ),
+    (
+        QT_TRANSLATE_NOOP("Shortcuts", "Ctrl+Shift+D"),
+        QT_TRANSLATE_NOOP("Shortcuts", "Documents: the files chats answer from"),
+    ),
+    (QT_TRANSLATE_NOOP("Shortcuts", "Ctrl+,"), QT_TRANSLATE_NOOP("Shortcuts", "Settings")),
 ]
 
 
@@ -40,64 +60,78 @@ class WindowActions:
         self.window = window
 
         def action(text: str, shortcut: Any = None) -> QAction:
-            made = QAction(text, window)
+            made = QAction(QCoreApplication.translate("WindowActions", text), window)
             if shortcut is not None:
                 made.setShortcuts(shortcut if isinstance(shortcut, list) else [QKeySequence(shortcut)])
             return made
 
-        self.new = action("&New chat", QKeySequence.StandardKey.New)
-        self.import_chats = action("&Import chats…", "Ctrl+I")
-        self.export = action("&Export chat…", "Ctrl+E")
-        self.export_all = action("Export &all chats…", "Ctrl+Shift+E")
-        self.settings = action("&Settings…", [QKeySequence("Ctrl+,"), QKeySequence.StandardKey.Preferences])
+        self.new = action(QT_TRANSLATE_NOOP("WindowActions", "&New chat"), QKeySequence.StandardKey.New)
+        self.import_chats = action(QT_TRANSLATE_NOOP("WindowActions", "&Import chats…"), "Ctrl+I")
+        self.export = action(QT_TRANSLATE_NOOP("WindowActions", "&Export chat…"), "Ctrl+E")
+        self.export_all = action(QT_TRANSLATE_NOOP("WindowActions", "Export &all chats…"), "Ctrl+Shift+E")
+        self.settings = action(
+            QT_TRANSLATE_NOOP("WindowActions", "&Settings…"),
+            [QKeySequence("Ctrl+,"), QKeySequence.StandardKey.Preferences],
+        )
         self.settings.setMenuRole(QAction.MenuRole.PreferencesRole)
-        self.quit = action("&Quit", QKeySequence.StandardKey.Quit)
-        self.search = action("&Search", [QKeySequence("Ctrl+K"), QKeySequence(QKeySequence.StandardKey.Find)])
-        self.next = action("Next chat", "Ctrl+PgDown")
-        self.previous = action("Previous chat", "Ctrl+PgUp")
+        self.quit = action(QT_TRANSLATE_NOOP("WindowActions", "&Quit"), QKeySequence.StandardKey.Quit)
+        self.search = action(
+            QT_TRANSLATE_NOOP("WindowActions", "&Search"),
+            [QKeySequence("Ctrl+K"), QKeySequence(QKeySequence.StandardKey.Find)],
+        )
+        self.next = action(QT_TRANSLATE_NOOP("WindowActions", "Next chat"), "Ctrl+PgDown")
+        self.previous = action(QT_TRANSLATE_NOOP("WindowActions", "Previous chat"), "Ctrl+PgUp")
         self.pane = settings_dock.toggleViewAction()
-        self.pane.setText("Chat settings &panel")
+        self.pane.setText(QCoreApplication.translate("WindowActions", "Chat settings &panel"))
         self.pane.setShortcut(QKeySequence("F9"))
-        self.prepare = action("&Prepare the default model…")
-        self.models = action("&Models…", "Ctrl+Shift+L")
-        self.import_model = action("&Import a model…", "Ctrl+Shift+O")
-        self.documents = action("&Documents…", "Ctrl+Shift+D")
-        self.data_folder = action("Open the &data folder")
-        self.shortcuts = action("&Keyboard shortcuts", QKeySequence.StandardKey.HelpContents)
-        self.about = action("&About Inkwell")
-        self.chat_mode = action("&Chat", "Ctrl+1")
-        self.writing_mode = action("&Writing", "Ctrl+2")
+        self.prepare = action(QT_TRANSLATE_NOOP("WindowActions", "&Prepare the default model…"))
+        self.models = action(QT_TRANSLATE_NOOP("WindowActions", "&Models…"), "Ctrl+Shift+L")
+        self.import_model = action(QT_TRANSLATE_NOOP("WindowActions", "&Import a model…"), "Ctrl+Shift+O")
+        self.documents = action(QT_TRANSLATE_NOOP("WindowActions", "&Documents…"), "Ctrl+Shift+D")
+        self.data_folder = action(QT_TRANSLATE_NOOP("WindowActions", "Open the &data folder"))
+        self.shortcuts = action(
+            QT_TRANSLATE_NOOP("WindowActions", "&Keyboard shortcuts"), QKeySequence.StandardKey.HelpContents
+        )
+        self.about = action(QT_TRANSLATE_NOOP("WindowActions", "&About Inkwell"))
+        self.chat_mode = action(QT_TRANSLATE_NOOP("WindowActions", "&Chat"), "Ctrl+1")
+        self.writing_mode = action(QT_TRANSLATE_NOOP("WindowActions", "&Writing"), "Ctrl+2")
         for mode in (self.chat_mode, self.writing_mode):
             mode.setCheckable(True)
         self.chat_mode.setChecked(True)
-        mode_bar = QToolBar("Mode")
+        self.chat_mode.setIcon(icon("chat"))
+        self.writing_mode.setIcon(icon("writing"))
+        self.mode_bar = mode_bar = QToolBar(QCoreApplication.translate("WindowActions", "Mode"))
         mode_bar.setObjectName("mode-bar")
         mode_bar.setMovable(False)
+        mode_bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         mode_bar.addActions([self.chat_mode, self.writing_mode])
+        spacer = QWidget()
+        spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        mode_bar.addWidget(spacer)  # the window puts the model picker after it, on the right
         window.addToolBar(Qt.ToolBarArea.TopToolBarArea, mode_bar)
 
         menus = window.menuBar()
-        file_menu = menus.addMenu("&File")
+        file_menu = menus.addMenu(QCoreApplication.translate("WindowActions", "&File"))
         file_menu.addActions([self.new, self.import_chats, self.export, self.export_all])
         file_menu.addSeparator()
         file_menu.addAction(self.settings)
         file_menu.addSeparator()
         file_menu.addAction(self.quit)
-        chat_menu = menus.addMenu("&Chat")
+        chat_menu = menus.addMenu(QCoreApplication.translate("WindowActions", "&Chat"))
         chat_menu.addActions([self.search, self.next, self.previous])
         chat_menu.addSeparator()
         chat_menu.addAction(self.documents)
         chat_menu.addSeparator()
         chat_menu.addActions([chats.rename_action, chats.pin_action, chats.archive_action, chats.delete_action])
-        view_menu = menus.addMenu("&View")
+        view_menu = menus.addMenu(QCoreApplication.translate("WindowActions", "&View"))
         view_menu.addActions([self.chat_mode, self.writing_mode])
         view_menu.addSeparator()
         view_menu.addAction(self.pane)
-        model_menu = menus.addMenu("&Model")
+        model_menu = menus.addMenu(QCoreApplication.translate("WindowActions", "&Model"))
         model_menu.addActions([self.models, self.import_model])
         model_menu.addSeparator()
         model_menu.addAction(self.prepare)
-        help_menu = menus.addMenu("&Help")
+        help_menu = menus.addMenu(QCoreApplication.translate("WindowActions", "&Help"))
         help_menu.addActions([self.shortcuts, self.data_folder, self.about])
         # Window-wide shortcuts work even when the menu bar is hidden (some desktops do).
         window.addActions([self.new, self.search, self.next, self.previous, self.chat_mode, self.writing_mode])

@@ -36,7 +36,7 @@ class ModelStatus(QObject):
         self.window = window
         self.engine_info: EngineInfo | None = None
         self.first_run_dialog: FirstRunDialog | None = None
-        self.label = QLabel("Loading the model…")
+        self.label = QLabel(self.tr("Loading the model…"))
         scheduler.model_loaded.connect(self._on_scheduler_model_loaded)
         scheduler.model_failed.connect(self._on_scheduler_model_failed)
 
@@ -45,7 +45,7 @@ class ModelStatus(QObject):
         if self.ensure_remote_consent():
             self.reload()  # the loader was built before the user allowed the server
         elif not self.services.list_models() and self.services.prepare_default_model is not None:
-            self.label.setText("No model prepared")
+            self.label.setText(self.tr("No model prepared"))
             self.offer_preparation()
         else:
             self.scheduler.start()
@@ -53,7 +53,7 @@ class ModelStatus(QObject):
     @Slot()
     def offer_preparation(self) -> None:
         if self.services.prepare_default_model is None:
-            self.reporter.problem("Preparing models", "This build of Inkwell cannot prepare models.")
+            self.reporter.problem(self.tr("Preparing models"), self.tr("This build of Inkwell cannot prepare models."))
             return
         dialog = FirstRunDialog(self.services.prepare_default_model, self.window)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
@@ -68,7 +68,7 @@ class ModelStatus(QObject):
 
     @Slot()
     def _on_first_run_dialog_accepted(self) -> None:
-        self.reporter.show("The model is ready.", 5000)
+        self.reporter.show(self.tr("The model is ready."), 5000)
         self.reload()
 
     def reload(self) -> None:
@@ -81,7 +81,7 @@ class ModelStatus(QObject):
             self.scheduler.reload(self.services.engine_factory(chosen.model, chosen.provider))
         self.engine_info = None
         self.engine_changed.emit(None)
-        self.label.setText("Loading the model…")
+        self.label.setText(self.tr("Loading the model…"))
 
     def ensure_remote_consent(self) -> bool:
         """When the settings name a remote model whose server was never allowed, ask once;
@@ -91,7 +91,7 @@ class ModelStatus(QObject):
         if servers is None or found is None or found[0].consented:
             return False
         if not self.ask_remote_consent(found[0].name, found[0].host):
-            self.reporter.show(f"Nothing was sent to {found[0].host}.", 8000)
+            self.reporter.show(self.tr("Nothing was sent to {host}.").format(host=found[0].host), 8000)
             return False
         servers.allow(found[0].name)
         return True
@@ -100,21 +100,27 @@ class ModelStatus(QObject):
         """Ask before the first use of a server (tests replace it)."""
         answer = QMessageBox.question(
             self.window,
-            "Use a model server",
-            f"The model you chose runs on {name} ({host}).\n\nThe text of your chats and drafts that use it "
-            f"will be sent to {host}. Inkwell asks this once per server.\n\nAllow it?",
+            self.tr("Use a model server"),
+            self.tr(
+                "The model you chose runs on {name} ({host}).\n\nThe text of your chats and drafts that use it "
+                "will be sent to {host}. Inkwell asks this once per server.\n\nAllow it?"
+            ).format(name=name, host=host),
         )
         return answer == QMessageBox.StandardButton.Yes
 
     @Slot(object)
     def _on_scheduler_model_loaded(self, info: EngineInfo) -> None:
         self.engine_info = info
-        text = f"{info.model_name} ({info.quantization}) on {info.provider}"
+        text = self.tr("{model} ({quantization}) on {provider}").format(
+            model=info.model_name, quantization=info.quantization, provider=info.provider
+        )
         if info.base_model:
-            text += " · base model: it continues text"
+            text += self.tr(" · base model: it continues text")
         if info.gpu_idle:  # say it plainly: a GPU owner expects it to be used
-            text += " · your NVIDIA GPU is not used (hover for why)"
-            self.reporter.show(f"Your NVIDIA GPU is not used: {info.provider_reason}", 15_000)
+            text += self.tr(" · your NVIDIA GPU is not used (hover for why)")
+            self.reporter.show(
+                self.tr("Your NVIDIA GPU is not used: {reason}").format(reason=info.provider_reason), 15_000
+            )
         self.label.setText(text)
         self.label.setToolTip(info.provider_reason)
         self.engine_changed.emit(info)
@@ -124,9 +130,9 @@ class ModelStatus(QObject):
     def _on_scheduler_model_failed(self, text: str) -> None:
         self.engine_info = None
         self.engine_changed.emit(None)
-        self.label.setText("No model loaded")
+        self.label.setText(self.tr("No model loaded"))
         self.model_unavailable.emit(text)
         self.reporter.problem(
-            "The model could not be loaded",
-            f"{text}\n\nChoose another model or run on the CPU in Settings (Ctrl+,).",
+            self.tr("The model could not be loaded"),
+            self.tr("{reason}\n\nChoose another model or run on the CPU in Settings (Ctrl+,).").format(reason=text),
         )

@@ -7,7 +7,7 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QLocale, Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -31,11 +31,6 @@ from desktop_app.ui.first_run import PreparationDialog
 from desktop_app.ui.services import WindowServices
 from desktop_app.ui.status import StatusReporter, reports_problems
 
-IMPORT_EXPLANATION = (
-    "<h3>Import {name}</h3><p>Inkwell converts the model once into a form it runs fast on this "
-    "computer. The file itself is not changed, and nothing is downloaded.</p><p>{size}</p>"
-)
-
 
 class ModelsDialog(QDialog):
     """Lists the models; the window reloads the model when `model_chosen` says so."""
@@ -47,7 +42,7 @@ class ModelsDialog(QDialog):
         self, store: Store, services: WindowServices, reporter: StatusReporter, parent: QWidget | None = None
     ) -> None:
         super().__init__(parent)
-        self.setWindowTitle("Models")
+        self.setWindowTitle(self.tr("Models"))
         self.resize(820, 480)
         self.store = store
         self.services = services
@@ -55,18 +50,18 @@ class ModelsDialog(QDialog):
         self.models: list[InstalledModel] = []
         self.remote: list[ModelChoice] = []  # after the local models in the list
         self.list = QListWidget()
-        self.list.setAccessibleName("Models")
+        self.list.setAccessibleName(self.tr("Models"))
         self.details = QTextBrowser()
-        self.details.setAccessibleName("Model details")
-        self.use_button = QPushButton("Use this model")
-        self.delete_button = QPushButton("Delete…")
-        self.import_button = QPushButton("Import a GGUF file…")
-        self.import_folder_button = QPushButton("Import a folder…")
+        self.details.setAccessibleName(self.tr("Model details"))
+        self.use_button = QPushButton(self.tr("Use this model"))
+        self.delete_button = QPushButton(self.tr("Delete…"))
+        self.import_button = QPushButton(self.tr("Import a GGUF file…"))
+        self.import_folder_button = QPushButton(self.tr("Import a folder…"))
         for button, name in (
-            (self.use_button, "Use this model"),
-            (self.delete_button, "Delete the model"),
-            (self.import_button, "Import a GGUF file"),
-            (self.import_folder_button, "Import a Hugging Face folder"),
+            (self.use_button, self.tr("Use this model")),
+            (self.delete_button, self.tr("Delete the model")),
+            (self.import_button, self.tr("Import a GGUF file")),
+            (self.import_folder_button, self.tr("Import a Hugging Face folder")),
         ):
             button.setAccessibleName(name)
         split = QSplitter()
@@ -118,9 +113,12 @@ class ModelsDialog(QDialog):
         rows = [(m.id, m.manifest.name) for m in self.models] + [(c.id, c.label) for c in self.remote]
         searching = self._search_model()
         for model_id, name in rows:
-            mark = " (in use)" if model_id == in_use else ""
-            mark = " (searches documents)" if model_id == searching else mark
-            item = QListWidgetItem(f"{name}{mark}\n   {model_id}")
+            label = name
+            if model_id == searching:
+                label = self.tr("{name} (searches documents)").format(name=name)
+            elif model_id == in_use:
+                label = self.tr("{name} (in use)").format(name=name)
+            item = QListWidgetItem(f"{label}\n   {model_id}")
             item.setData(Qt.ItemDataRole.UserRole, model_id)
             self.list.addItem(item)
         wanted = select or current or in_use
@@ -128,8 +126,14 @@ class ModelsDialog(QDialog):
         self.list.setCurrentRow(ids.index(wanted) if wanted in ids else (0 if ids else -1))
         if not self.models and not self.remote:
             self.details.setHtml(
-                "<p>No model is prepared yet. Import a GGUF file you have, or prepare "
-                "the default model (Model › Prepare the default model).</p>"
+                "<p>{}</p>".format(
+                    html.escape(
+                        self.tr(
+                            "No model is prepared yet. Import a GGUF file you have, or prepare "
+                            "the default model (Model › Prepare the default model)."
+                        )
+                    )
+                )
             )
         self._update_buttons()
 
@@ -158,10 +162,10 @@ class ModelsDialog(QDialog):
         chosen = self.selected_id()
         model = self.selected()
         if model is not None and model.manifest.kind == EMBEDDING:
-            self.use_button.setText("Use for document search")
+            self.use_button.setText(self.tr("Use for document search"))
             self.use_button.setEnabled(model.id != self._search_model())
         else:
-            self.use_button.setText("Use this model")
+            self.use_button.setText(self.tr("Use this model"))
             self.use_button.setEnabled(chosen is not None and chosen != self._in_use())
         self.delete_button.setEnabled(self.selected() is not None)  # a server's model is removed with the server
         can_import = self.services.import_model is not None
@@ -174,11 +178,18 @@ class ModelsDialog(QDialog):
         found = self.services.servers.split_ref(remote.id) if remote and self.services.servers else None
         if found is not None:
             server, name = found
+            where = html.escape(
+                self.tr(
+                    "On the model server {server} ({url}). While you use it, what you write in chats and drafts "
+                    "is sent to that server, which writes the replies."
+                )
+            ).format(server=f"<b>{html.escape(server.name)}</b>", url=html.escape(server.url))
             self.details.setHtml(
-                f"<h3>{html.escape(name)}</h3><p>On the model server <b>{html.escape(server.name)}</b> "
-                f"({html.escape(server.url)}). While you use it, what you write in chats and drafts is "
-                "sent to that server, which writes the replies.</p><p>Settings › Model servers adds and "
-                "removes servers.</p>"
+                "<h3>{}</h3><p>{}</p><p>{}</p>".format(
+                    html.escape(name),
+                    where,
+                    html.escape(self.tr("Settings › Model servers adds and removes servers.")),
+                )
             )
         if model is not None:
             rows = "".join(
@@ -189,7 +200,7 @@ class ModelsDialog(QDialog):
         self._update_buttons()
 
     @Slot()
-    @reports_problems("Could not change the model")
+    @reports_problems(QT_TRANSLATE_NOOP("Problems", "Could not change the model"))
     def use_selected(self) -> None:
         chosen = self.selected_id()
         if chosen is None:
@@ -205,7 +216,7 @@ class ModelsDialog(QDialog):
         self.model_chosen.emit(chosen)
 
     @Slot()
-    @reports_problems("Could not delete the model")
+    @reports_problems(QT_TRANSLATE_NOOP("Problems", "Could not delete the model"))
     def delete_selected(self) -> None:
         model = self.selected()
         if model is None or not self.confirm_delete(model):
@@ -216,7 +227,9 @@ class ModelsDialog(QDialog):
         if split_model_setting(AppSettings.load(self.store).model)[0] == model.id:
             self.store.settings.set("model", "")
         self.refresh()
-        self.reporter.show(f"Deleted {model.manifest.name}. Its source file, if any, is untouched.", 6000)
+        self.reporter.show(
+            self.tr("Deleted {name}. Its source file, if any, is untouched.").format(name=model.manifest.name), 6000
+        )
         if in_use:
             self.model_chosen.emit(self._default() or "")
         if searching:
@@ -226,9 +239,10 @@ class ModelsDialog(QDialog):
         """Ask before deleting (tests replace it)."""
         answer = QMessageBox.question(
             self,
-            "Delete the model",
-            f"Delete {model.manifest.name} ({model.size_bytes / 1e6:,.0f} MB)? "
-            "The file it was made from is not touched; you can import it again.",
+            self.tr("Delete the model"),
+            self.tr(
+                "Delete {name} ({size})? The file it was made from is not touched; you can import it again."
+            ).format(name=model.manifest.name, size=data_size(model.size_bytes)),
         )
         return answer == QMessageBox.StandardButton.Yes
 
@@ -237,10 +251,16 @@ class ModelsDialog(QDialog):
     def ask_import_path(self, folder: bool) -> str:
         """The file or folder to import, "" when cancelled (tests replace it)."""
         if folder:
-            return QFileDialog.getExistingDirectory(self, "Import a Hugging Face model folder", str(Path.home()))
-        path, _ = QFileDialog.getOpenFileName(
-            self, "Import a GGUF model", str(Path.home()), "GGUF models (*.gguf);;All files (*)"
+            return QFileDialog.getExistingDirectory(
+                self, self.tr("Import a Hugging Face model folder"), str(Path.home())
+            )
+        filters = ";;".join(
+            (
+                self.tr("GGUF models ({patterns})").format(patterns="*.gguf"),
+                self.tr("All files ({patterns})").format(patterns="*"),
+            )
         )
+        path, _ = QFileDialog.getOpenFileName(self, self.tr("Import a GGUF model"), str(Path.home()), filters)
         return str(path)
 
     @Slot()
@@ -265,9 +285,18 @@ class ModelsDialog(QDialog):
         dialog = PreparationDialog(
             prepare,
             self,
-            title="Import a model",
-            explanation=IMPORT_EXPLANATION.format(name=html.escape(source.name), size=html.escape(size)),
-            start_text="Import",
+            title=self.tr("Import a model"),
+            explanation="<h3>{}</h3><p>{}</p><p>{}</p>".format(
+                html.escape(self.tr("Import {name}").format(name=source.name)),
+                html.escape(
+                    self.tr(
+                        "Inkwell converts the model once into a form it runs fast on this computer. "
+                        "The file itself is not changed, and nothing is downloaded."
+                    )
+                ),
+                html.escape(size),
+            ),
+            start_text=self.tr("Import"),
         )
         self.import_dialog = dialog
         dialog.start()
@@ -277,16 +306,25 @@ class ModelsDialog(QDialog):
             model = self.selected()
             if model is not None and model.manifest.kind == EMBEDDING:
                 if self._search_model() == model.id:
-                    self.reporter.show(f"Imported {source.name}: your documents are searched by meaning too.", 8000)
+                    text = self.tr("Imported {name}: your documents are searched by meaning too.")
+                    self.reporter.show(text.format(name=source.name), 8000)
                     self.search_model_changed.emit()
                 else:
-                    self.reporter.show(f"Imported {source.name}. “Use for document search” switches to it.", 8000)
+                    text = self.tr("Imported {name}. “Use for document search” switches to it.")
+                    self.reporter.show(text.format(name=source.name), 8000)
             else:
-                self.reporter.show(f"Imported {source.name}. “Use this model” switches to it.", 8000)
+                self.reporter.show(
+                    self.tr("Imported {name}. “Use this model” switches to it.").format(name=source.name), 8000
+                )
 
     def run_dialog(self, dialog: QDialog) -> bool:
         """Show a modal dialog; True if accepted (tests replace it)."""
         return bool(dialog.exec())
+
+
+def data_size(size: int) -> str:
+    """A model's size in the window's locale: megabytes whole, gigabytes to two places."""
+    return QLocale().formattedDataSize(size, 2 if size >= 1e9 else 0, QLocale.DataSizeFormat.DataSizeSIFormat)
 
 
 def _size_text(path: Path) -> str:
@@ -294,4 +332,4 @@ def _size_text(path: Path) -> str:
         size = path.stat().st_size if path.is_file() else sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
     except OSError:
         return ""
-    return f"{path.name}: {size / 1e9:.2f} GB" if size >= 1e9 else f"{path.name}: {size / 1e6:.0f} MB"
+    return QCoreApplication.translate("ModelsDialog", "{name}: {size}").format(name=path.name, size=data_size(size))

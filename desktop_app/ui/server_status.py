@@ -7,7 +7,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtCore import QLocale, QObject, Signal, Slot
 from PySide6.QtWidgets import QLabel, QWidget
 
 from desktop_app.core.errors import UserError
@@ -33,7 +33,7 @@ class ApiServerControl(QObject):
         self.settings: ServerSettings | None = None
         self.key = ""
         self.label = QLabel()
-        self.label.setAccessibleName("API server")
+        self.label.setAccessibleName(self.tr("API server"))
         self.label.hide()
         self.requests_counted.connect(self._on_requests_counted)
 
@@ -70,9 +70,10 @@ class ApiServerControl(QObject):
     def _show(self, count: int) -> None:
         if self.server is None:
             return
-        plural = "" if count == 1 else "s"
-        self.label.setText(f"API: {self.server.url} · {count} request{plural}")
-        self.label.setToolTip("The local API server answers other programs (Settings › Local API server).")
+        # Two strings, not a plural suffix: languages form plurals differently (Chinese has none).
+        text = self.tr("API: {url} · {count} request") if count == 1 else self.tr("API: {url} · {count} requests")
+        self.label.setText(text.format(url=self.server.url, count=QLocale().toString(count)))
+        self.label.setToolTip(self.tr("The local API server answers other programs (Settings › Local API server)."))
         self.label.show()
 
     @Slot(int)

@@ -3,7 +3,7 @@ server's API key is kept (the system keyring, or a private file)."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Slot
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Slot
 from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
@@ -19,42 +19,44 @@ from PySide6.QtWidgets import (
 from desktop_app.core.errors import UserError
 from desktop_app.session.servers import ServerRegistry
 
-EXPLANATION = (
+EXPLANATION = QT_TRANSLATE_NOOP(
+    "ModelServersWidget",
     "Models on these servers are offered as SERVER:MODEL beside the ones on this computer. "
     "Text you send to such a model goes to that server; Inkwell asks once before the first use. "
-    "With no server here, Inkwell opens no network connection."
+    "With no server here, Inkwell opens no network connection.",
 )
 
 
 class ModelServersWidget(QGroupBox):
     def __init__(self, servers: ServerRegistry, parent: QWidget | None = None) -> None:
-        super().__init__("Model servers", parent)
+        super().__init__(parent)
+        self.setTitle(self.tr("Model servers"))
         self.servers = servers
         self.list = QListWidget()
-        self.list.setAccessibleName("Model servers")
+        self.list.setAccessibleName(self.tr("Model servers"))
         self.list.setMaximumHeight(110)
         self.name_edit = QLineEdit()
         self.name_edit.setPlaceholderText("gpu-box")
-        self.name_edit.setAccessibleName("Server name")
+        self.name_edit.setAccessibleName(self.tr("Server name"))
         self.url_edit = QLineEdit()
         self.url_edit.setPlaceholderText("http://192.168.1.20:8000/v1")
-        self.url_edit.setAccessibleName("Server address")
+        self.url_edit.setAccessibleName(self.tr("Server address"))
         self.key_edit = QLineEdit()
         self.key_edit.setEchoMode(QLineEdit.EchoMode.Password)
-        self.key_edit.setPlaceholderText("optional")
-        self.key_edit.setAccessibleName("API key")
-        self.add_button = QPushButton("Add server")
-        self.remove_button = QPushButton("Remove")
+        self.key_edit.setPlaceholderText(self.tr("optional"))
+        self.key_edit.setAccessibleName(self.tr("API key"))
+        self.add_button = QPushButton(self.tr("Add server"))
+        self.remove_button = QPushButton(self.tr("Remove"))
         self.message = QLabel("")
         self.message.setWordWrap(True)
-        explanation = QLabel(EXPLANATION)
+        explanation = QLabel(QCoreApplication.translate("ModelServersWidget", EXPLANATION))
         explanation.setWordWrap(True)
-        self.key_place = QLabel(f"API keys are kept in {servers.keys.describe()}.")
+        self.key_place = QLabel(self.tr("API keys are kept in {place}.").format(place=servers.keys.describe()))
         self.key_place.setWordWrap(True)
         form = QFormLayout()
-        form.addRow("Name", self.name_edit)
-        form.addRow("Address", self.url_edit)
-        form.addRow("API key", self.key_edit)
+        form.addRow(self.tr("Name"), self.name_edit)
+        form.addRow(self.tr("Address"), self.url_edit)
+        form.addRow(self.tr("API key"), self.key_edit)
         row = QHBoxLayout()
         row.addStretch(1)
         row.addWidget(self.remove_button)
@@ -74,8 +76,12 @@ class ModelServersWidget(QGroupBox):
     def refresh(self) -> None:
         self.list.clear()
         for server in self.servers.list():
-            allowed = "allowed" if server.consented else "asks before first use"
-            self.list.addItem(f"{server.name} — {server.url} — key: {self.servers.key_place(server)}; {allowed}")
+            allowed = self.tr("allowed") if server.consented else self.tr("asks before first use")
+            self.list.addItem(
+                self.tr("{name} — {url} — key: {place}; {allowed}").format(
+                    name=server.name, url=server.url, place=self.servers.key_place(server), allowed=allowed
+                )
+            )
         self.remove_button.setEnabled(False)
 
     @Slot(int)
@@ -94,7 +100,7 @@ class ModelServersWidget(QGroupBox):
         self.key_edit.clear()
         self.name_edit.clear()
         self.url_edit.clear()
-        self.message.setText(f"Added {server.name}: its models are listed as {server.name}:MODEL.")
+        self.message.setText(self.tr("Added {name}: its models are listed as {name}:MODEL.").format(name=server.name))
         self.refresh()
 
     @Slot()
@@ -103,5 +109,5 @@ class ModelServersWidget(QGroupBox):
         names = [s.name for s in self.servers.list()]
         if 0 <= row < len(names):
             self.servers.remove(names[row])
-            self.message.setText(f"Removed {names[row]} and its key.")
+            self.message.setText(self.tr("Removed {name} and its key.").format(name=names[row]))
             self.refresh()

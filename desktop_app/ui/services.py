@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from PySide6.QtCore import QCoreApplication
+
 from desktop_app.core.presets import DraftTemplate, Preset
 from desktop_app.models.registry import InstalledModel, ModelRegistry
 from desktop_app.session.servers import ServerRegistry
@@ -36,7 +38,10 @@ class WindowServices:
     # Remote model servers (Settings › Model servers, and the consent asked before first use).
     servers: ServerRegistry | None = None
     data_folder: Path = field(default_factory=Path.home)
-    log_hint: str = "Details are in the log."
+    # Already translated: made when the services are, after the language is installed.
+    log_hint: str = field(
+        default_factory=lambda: QCoreApplication.translate("WindowServices", "Details are in the log.")
+    )
     # The local API server: (scheduler, ServerSettings, key, on_request(count)) -> a running
     # server with .url, .requests_served and .stop(); None where the app has none (tests).
     # (scheduler, settings, key, on_request(count), on_saved(conversation id)) -> the server

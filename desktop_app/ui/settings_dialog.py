@@ -1,11 +1,11 @@
-"""The settings dialog: model, provider, theme, font size, data folder, default generation,
-the local API server and model servers."""
+"""The settings dialog: model, provider, theme, language, font size, data folder, default
+generation, the local API server and model servers."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QUrl, Slot
+from PySide6.QtCore import QCoreApplication, Qt, QUrl, Slot
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QComboBox,
@@ -27,6 +27,7 @@ from desktop_app.session.servers import ServerRegistry
 from desktop_app.session.settings import (
     DEFAULT_FONT_SIZE,
     FONT_SIZES,
+    LANGUAGE_CHOICES,
     PROVIDERS,
     THEMES,
     AppSettings,
@@ -50,43 +51,50 @@ class SettingsDialog(QDialog):
         servers: ServerRegistry | None = None,
     ) -> None:
         super().__init__(parent)
-        self.setWindowTitle("Settings")
+        self.setWindowTitle(self.tr("Settings"))
+        self.current = current
         self.data_folder = data_folder
         self.model_box = QComboBox()
-        self.model_box.setAccessibleName("Model")
+        self.model_box.setAccessibleName(self.tr("Model"))
         for model in models:
             self.model_box.addItem(model.label, model.id)
         if not models:
-            self.model_box.addItem("No model is prepared", "")
+            self.model_box.addItem(self.tr("No model is prepared"), "")
         index = self.model_box.findData(current.model)
         if index < 0 and current.model:  # e.g. a server's model not heard from yet: kept, not replaced
             self.model_box.addItem(current.model, current.model)
             index = self.model_box.count() - 1
         self.model_box.setCurrentIndex(max(index, 0))
-        self.provider_box = self._combo("Provider", PROVIDERS, current.provider)
-        self.theme_box = self._combo("Theme", THEMES, current.theme)
+        self.provider_box = self._combo(self.tr("Provider"), PROVIDERS, current.provider)
+        self.theme_box = self._combo(self.tr("Theme"), THEMES, current.theme)
+        self.language_box = self._combo(self.tr("Language"), LANGUAGE_CHOICES, current.language)
+        self.language_note = QLabel(self.tr("A new language shows after Inkwell restarts."))
+        self.language_note.setVisible(False)
+        self.language_box.currentIndexChanged.connect(self._on_language_box_changed)
         self.font_size = QSpinBox()
         self.font_size.setRange(FONT_SIZES.start, FONT_SIZES.stop - 1)
-        self.font_size.setSuffix(" pt")
+        self.font_size.setSuffix(self.tr(" pt"))
         self.font_size.setValue(current.font_size)
-        self.font_size.setAccessibleName("Font size")
+        self.font_size.setAccessibleName(self.tr("Font size"))
         folder_label = QLabel(str(data_folder))
         folder_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.open_folder_button = QPushButton("Open")
-        self.open_folder_button.setAccessibleName("Open the data folder")
+        self.open_folder_button = QPushButton(self.tr("Open"))
+        self.open_folder_button.setAccessibleName(self.tr("Open the data folder"))
         folder_row = QHBoxLayout()
         folder_row.addWidget(folder_label, 1)
         folder_row.addWidget(self.open_folder_button)
 
         general = QFormLayout()
-        general.addRow("&Model", self.model_box)
-        general.addRow("&Run on", self.provider_box)
-        general.addRow("&Theme", self.theme_box)
-        general.addRow("&Font size", self.font_size)
-        general.addRow("Data folder", folder_row)
+        general.addRow(self.tr("&Model"), self.model_box)
+        general.addRow(self.tr("&Run on"), self.provider_box)
+        general.addRow(self.tr("&Theme"), self.theme_box)
+        general.addRow(self.tr("&Language"), self.language_box)
+        general.addRow("", self.language_note)
+        general.addRow(self.tr("&Font size"), self.font_size)
+        general.addRow(self.tr("Data folder"), folder_row)
         self.generation_form = GenerationForm()
         self.generation_form.set_settings(current.generation)
-        defaults = QGroupBox("Defaults for new chats")
+        defaults = QGroupBox(self.tr("Defaults for new chats"))
         QVBoxLayout(defaults).addWidget(self.generation_form)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok
@@ -112,14 +120,14 @@ class SettingsDialog(QDialog):
         box = QComboBox()
         box.setAccessibleName(name)
         for key, label in choices.items():
-            box.addItem(label, key)
+            box.addItem(QCoreApplication.translate("Settings", label), key)
         box.setCurrentIndex(max(box.findData(current), 0))
         return box
 
     def accept(self) -> None:
         problem = self.server_group.validate()
         if problem is not None:  # a bad CORS origin: say so and keep the dialog open
-            QMessageBox.warning(self, "Settings", problem)
+            QMessageBox.warning(self, self.tr("Settings"), problem)
             return
         super().accept()
 
@@ -133,6 +141,7 @@ class SettingsDialog(QDialog):
             self.theme_box.currentData(),
             self.font_size.value(),
             self.generation_form.settings(),
+            self.language_box.currentData(),
         )
 
     @Slot()
@@ -141,6 +150,10 @@ class SettingsDialog(QDialog):
         self.theme_box.setCurrentIndex(self.theme_box.findData("system"))
         self.font_size.setValue(DEFAULT_FONT_SIZE)
         self.provider_box.setCurrentIndex(self.provider_box.findData("auto"))
+
+    @Slot()
+    def _on_language_box_changed(self) -> None:
+        self.language_note.setVisible(self.language_box.currentData() != self.current.language)
 
     @Slot()
     def _on_open_folder_clicked(self) -> None:

@@ -1,5 +1,9 @@
 """One way for every pane to tell the user something: a status message, a message with an
-Undo button, or a problem in a non-blocking box (never a traceback)."""
+Undo button, or a problem in a non-blocking box (never a traceback).
+
+Callers pass text already translated; the titles given to `reports_problems` are fixed at
+import time, before a translator is installed, so they are marked with
+`QT_TRANSLATE_NOOP("Problems", "…")` (PROBLEMS) and translated here, when it is shown."""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QObject, Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import QMessageBox, QPushButton, QStatusBar, QWidget
 
 from desktop_app.core.errors import UserError
@@ -16,6 +20,7 @@ from desktop_app.core.errors import UserError
 log = logging.getLogger(__name__)
 
 UNDO_MS = 10_000
+PROBLEMS = "Problems"  # the translation context of the titles given to reports_problems
 
 
 class StatusReporter(QObject):
@@ -29,8 +34,8 @@ class StatusReporter(QObject):
         self.parent_window = parent_window
         self.log_hint = log_hint
         self.problem_box: QMessageBox | None = None
-        self.undo_button = QPushButton("Undo")
-        self.undo_button.setAccessibleName("Undo delete")
+        self.undo_button = QPushButton(self.tr("Undo"))
+        self.undo_button.setAccessibleName(self.tr("Undo delete"))
         self.undo_button.hide()
         self._undo: Callable[[], None] | None = None
         self._undo_timer = QTimer(self)
@@ -55,7 +60,7 @@ class StatusReporter(QObject):
         self.undo_button.hide()
         self.status_bar.clearMessage()
         if undo is not None:
-            self.guard("Could not undo", undo)
+            self.guard(self.tr("Could not undo"), undo)
 
     def problem(self, title: str, text: str) -> None:
         """A readable message, never a traceback; non-blocking so streaming goes on."""
@@ -68,7 +73,7 @@ class StatusReporter(QObject):
 
     def unexpected(self, title: str) -> None:
         """A bug: logged by the caller with its traceback, shown as "something went wrong"."""
-        self.problem(title, f"Something unexpected went wrong. {self.log_hint}")
+        self.problem(title, self.tr("Something unexpected went wrong. {log_hint}").format(log_hint=self.log_hint))
 
     def guard(self, title: str, action: Callable[[], Any]) -> Any:
         """Run `action`; a UserError becomes a message with its hint, a bug "something went
@@ -88,12 +93,14 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 def reports_problems(title: str) -> Callable[[F], F]:
     """For a method of an object with a `reporter`: a slot never fails silently or with a
-    traceback."""
+    traceback. `title` is marked with QT_TRANSLATE_NOOP("Problems", …) and translated when the
+    method runs (the language is chosen after the modules are imported)."""
 
     def decorate(method: F) -> F:
         @functools.wraps(method)
         def run(self: Any, *args: Any, **kwargs: Any) -> Any:
-            return self.reporter.guard(title, lambda: method(self, *args, **kwargs))
+            shown = QCoreApplication.translate(PROBLEMS, title)
+            return self.reporter.guard(shown, lambda: method(self, *args, **kwargs))
 
         return run  # type: ignore[return-value]
 

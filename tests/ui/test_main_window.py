@@ -7,6 +7,7 @@ from PySide6.QtCore import Qt
 
 from desktop_app.core.errors import UserError
 from desktop_app.store import Store
+from desktop_app.ui.chat.message_actions import MessageAction
 from tests.ui.conftest import FakeEngine, ask_and_wait, click_action, conversations_with, select, titles
 
 
@@ -145,10 +146,21 @@ def test_regenerate_makes_a_second_version_and_the_switcher_moves_between_them(
     engine = FakeEngine()
     window = make_window(lambda: engine)
     first = ask_and_wait(qtbot, window, "Hello")
-    assert "Regenerate" in window.chat_pane.chat_view.toPlainText()
+    window.show()
+    qtbot.waitExposed(window)
+    view = window.chat_pane.chat_view
+    qtbot.mouseMove(view.viewport(), view.cursorRect(view.document().find("Paris")).center())
+    bar = view.action_bar  # the reply's actions appear over it, under the pointer
+    assert bar.isVisible() and bar.message_id == first
+    assert set(bar.buttons) == {
+        MessageAction.COPY,
+        MessageAction.REGENERATE,
+        MessageAction.TO_DRAFT,
+        MessageAction.DELETE,
+    }
     engine.tokens = ["Another ", "answer."]
     with qtbot.waitSignal(window.reply_finished, timeout=10_000) as finished:
-        click_action(qtbot, window, "regenerate", first)
+        qtbot.mouseClick(bar.buttons[MessageAction.REGENERATE], Qt.MouseButton.LeftButton)
     second = finished.args[0]
     assert [m.content for m in store.conversations.siblings(first)] == ["Paris is the capital.", "Another answer."]
     text = window.chat_pane.chat_view.toPlainText()

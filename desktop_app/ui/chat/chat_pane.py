@@ -1,17 +1,17 @@
-"""The open conversation: the transcript, the message box, the reply as it streams, the
-actions under each message, and the chat's own settings panel."""
+"""The open conversation: the welcome page or the transcript, the message box, the reply as
+it streams, the actions on each message, and the chat's own settings panel."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
 
-from PySide6.QtCore import QTimer, Signal, Slot
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QSize, QTimer, Signal, Slot
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QHBoxLayout, QInputDialog, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QInputDialog, QLabel, QPushButton, QStackedWidget, QVBoxLayout, QWidget
 
-from desktop_app.core.budget import estimate_tokens, prompt_budget
 from desktop_app.core.errors import UserError
+from desktop_app.core.i18n import translate
 from desktop_app.core.presets import Preset
 from desktop_app.engine import Finished, PromptPrepared, TextChunk
 from desktop_app.session.chat import BASE_MODEL_NOTE, ChatSession, ModelRef, Turn
@@ -19,18 +19,19 @@ from desktop_app.session.scheduler import EngineInfo, Source
 from desktop_app.transcripts.render import code_blocks
 from desktop_app.ui.chat.chat_view import ChatView
 from desktop_app.ui.chat.composer import ComposerWidget
+from desktop_app.ui.chat.length_meter import LengthMeter
 from desktop_app.ui.chat.message_actions import MessageAction, MessageRequest
 from desktop_app.ui.chat.settings_pane import ConversationSettingsPane
 from desktop_app.ui.chat.sources import SourcesButton, show_passage
+from desktop_app.ui.chat.welcome import WelcomeWidget
 from desktop_app.ui.generation import QtHandle, QtScheduler
+from desktop_app.ui.icons import icon
 from desktop_app.ui.status import StatusReporter, reports_problems
 
 log = logging.getLogger(__name__)
 
 # The view is re-rendered at most this often while tokens arrive (20 per second).
 RENDER_INTERVAL_MS = 50
-# Counting a very long paste's tokens exactly would hold up typing; above this, estimate.
-EXACT_COUNT_MAX_CHARS = 200_000
 
 
 class ChatPane(QWidget):
@@ -90,47 +91,51 @@ class ChatPane(QWidget):
     def _build(self, presets: tuple[Preset, ...]) -> None:
         self.chat_view = ChatView()
         self.chat_view.sources_of = self.store.documents.sources
+        self.welcome = WelcomeWidget()
+        self.pages = QStackedWidget()  # the welcome page for a new chat, else the transcript
+        self.pages.setObjectName("chat-area")
+        self.pages.addWidget(self.welcome)
+        self.pages.addWidget(self.chat_view)
         self.composer = ComposerWidget()
         self.sources_button = SourcesButton(self.store)
-        self.token_label = QLabel("")
-        self.token_label.setAccessibleName("Message length")
-        self.send_button = QPushButton("Send")
-        self.stop_button = QPushButton("Stop")
-        self.send_button.setAccessibleName("Send")
-        self.stop_button.setAccessibleName("Stop")
-        self.send_button.setToolTip("Send (Enter)")
-        self.stop_button.setToolTip("Stop the reply (Esc)")
+        # Shown by the window: the chat's settings in a dock, speed and context in the status bar.
+        self.settings_pane = ConversationSettingsPane(presets)
+        self.length_meter = LengthMeter(lambda: self.settings_pane.generation_settings().max_new_tokens, self)
+        self.token_label = self.length_meter.token_label
+        self.context_meter = self.length_meter.context_meter
+        self.send_button = QPushButton(icon("send", "#ffffff"), self.tr("Send"))
+        self.stop_button = QPushButton(icon("stop"), self.tr("Stop"))
+        self.send_button.setObjectName("send-button")
+        self.stop_button.setObjectName("stop-button")
+        for button in (self.send_button, self.stop_button):
+            button.setIconSize(QSize(16, 16))
+        self.send_button.setAccessibleName(self.tr("Send"))
+        self.stop_button.setAccessibleName(self.tr("Stop"))
+        self.send_button.setToolTip(self.tr("Send (Enter)"))
+        self.stop_button.setToolTip(self.tr("Stop the reply (Esc)"))
         buttons = QVBoxLayout()
         buttons.addWidget(self.send_button)
         buttons.addWidget(self.stop_button)
         bottom = QHBoxLayout()
         bottom.addWidget(self.composer, 1)
         bottom.addLayout(buttons)
-        self.notice_label = QLabel(BASE_MODEL_NOTE)
+        self.notice_label = QLabel(translate("ChatSession", BASE_MODEL_NOTE))
         self.notice_label.setWordWrap(True)
-        self.notice_label.setAccessibleName("About this model")
+        self.notice_label.setAccessibleName(self.tr("About this model"))
         self.notice_label.hide()
         layout = QVBoxLayout(self)
-        layout.addWidget(self.chat_view, 1)
+        layout.addWidget(self.pages, 1)
         layout.addWidget(self.notice_label)
         layout.addLayout(bottom)
         self.remote_label = QLabel("")  # privacy made visible: where the chat's text goes
-        self.remote_label.setAccessibleName("Where your text goes")
+        self.remote_label.setAccessibleName(self.tr("Where your text goes"))
         self.remote_label.hide()
         under = QHBoxLayout()
         under.addWidget(self.sources_button)
         under.addWidget(self.token_label, 1)
         under.addWidget(self.remote_label)
         layout.addLayout(under)
-        # Shown by the window: the chat's settings in a dock, speed and context in the status bar.
-        self.settings_pane = ConversationSettingsPane(presets)
         self.speed_label = QLabel("")
-        self.context_meter = QProgressBar()
-        self.context_meter.setAccessibleName("Context used")
-        self.context_meter.setMaximumWidth(140)
-        self.context_meter.setFormat("context %p%")
-        self.context_meter.setRange(0, 1)
-        self.context_meter.setValue(0)
 
     def _connect_signals(self) -> None:
         self.send_button.clicked.connect(self.send)
@@ -142,6 +147,8 @@ class ChatPane(QWidget):
         self._count_timer.timeout.connect(self.update_token_count)
         self._render_timer.timeout.connect(self._render_stream)
         self.chat_view.action_requested.connect(self._on_chat_view_action_requested)
+        self.welcome.suggestion_chosen.connect(self._on_welcome_suggestion_chosen)
+        self.composer.drop_refused.connect(lambda text: self.reporter.show(text, 6000))
         self.settings_pane.changed.connect(self._on_settings_pane_changed)
         self.settings_pane.save_as_default_requested.connect(self._on_settings_pane_save_as_default)
         self._pane_save_timer.timeout.connect(self.save_settings_pane)
@@ -153,15 +160,15 @@ class ChatPane(QWidget):
         self.notice_label.setVisible(info is not None and info.base_model)
         remote = info is not None and info.provider_name.startswith("remote:")
         self.remote_label.setVisible(remote)
-        self.remote_label.setText(f"🌐 Your messages in this chat are sent to {info.provider}" if remote else "")
-        if info is not None:
-            self.context_meter.setRange(0, info.context_length)
-        self._show_context_used()
+        sent_to = self.tr("🌐 Your messages in this chat are sent to {server}")
+        self.remote_label.setText(sent_to.format(server=info.provider) if info is not None and remote else "")
+        self.length_meter.set_engine_info(info)
+        self.welcome.set_engine_info(info)
         self.update_token_count()
 
     def _model(self) -> ModelRef:
         if self.engine_info is None:
-            raise UserError("The model is not loaded yet; try again in a moment.")
+            raise UserError(self.tr("The model is not loaded yet; try again in a moment."))
         self.sources_button.check_remote(self.engine_info)  # passages to a remote server: asked first
         return ModelRef.of(self.engine_info)
 
@@ -171,7 +178,7 @@ class ChatPane(QWidget):
 
     # ---- opening conversations ----
 
-    @reports_problems("Could not open the chat")
+    @reports_problems(QT_TRANSLATE_NOOP("Problems", "Could not open the chat"))
     def open_conversation(self, conversation_id: str, switch_to: str | None = None) -> None:
         if conversation_id == self.conversation_id and switch_to is None:
             return
@@ -201,6 +208,7 @@ class ChatPane(QWidget):
             self._stop_and_detach()
             self.conversation_id = None
             self.chat_view.show_messages([])
+            self.pages.setCurrentWidget(self.welcome)
             self.load_settings_pane()
             self.conversation_changed.emit(None)
 
@@ -213,12 +221,13 @@ class ChatPane(QWidget):
             view = self.session.branch_view(self.conversation_id, leaf_id)
             self.chat_view.show_messages(view.messages, view.branches, include)
             self._context_used = view.context_used
+        self.pages.setCurrentWidget(self.chat_view if self.chat_view.shown_count else self.welcome)
         self._show_context_used()
 
     # ---- sending and streaming ----
 
     @Slot()
-    @reports_problems("Could not send the message")
+    @reports_problems(QT_TRANSLATE_NOOP("Problems", "Could not send the message"))
     def send(self) -> None:
         text = self.composer.toPlainText().strip()
         if not text or self.generating:
@@ -236,6 +245,7 @@ class ChatPane(QWidget):
             self.save_settings_pane()
         user, turn = self.session.send(self.conversation_id, text, model)
         self.composer.clear()
+        self.pages.setCurrentWidget(self.chat_view)
         self.chat_view.append_message(user)  # not a full re-render: long chats stay quick
         self._start(turn)
 
@@ -256,7 +266,8 @@ class ChatPane(QWidget):
         handle.failed.connect(self._on_handle_failed)
         waiting_for = self.scheduler.waiting_for(handle)
         if waiting_for is not None:
-            self.reporter.show(f"Waiting for {waiting_for.description} to finish; your reply starts right after.", 0)
+            waiting = self.tr("Waiting for {what} to finish; your reply starts right after.")
+            self.reporter.show(waiting.format(what=waiting_for.description), 0)
         self._set_generating(True)
         self.conversations_changed.emit()
 
@@ -290,14 +301,15 @@ class ChatPane(QWidget):
             turn.record(prepared)
             if shown and prepared.dropped_messages:
                 n = prepared.dropped_messages
-                self.reporter.show(
-                    f"The {n} oldest message{'s were' if n != 1 else ' was'} left out of this reply's prompt: "
-                    "the chat is longer than the model's context window.",
-                    10_000,
+                left_out = (
+                    self.tr("The oldest message was left out of this reply's prompt: ")
+                    if n == 1
+                    else self.tr("The {count} oldest messages were left out of this reply's prompt: ").format(count=n)
                 )
+                self.reporter.show(left_out + self.tr("the chat is longer than the model's context window."), 10_000)
 
     @Slot(int, str)
-    @reports_problems("Could not save the reply")
+    @reports_problems(QT_TRANSLATE_NOOP("Problems", "Could not save the reply"))
     def _on_handle_text(self, index: int, text: str) -> None:
         turn, shown = self._sender_turn()
         if turn is None:
@@ -322,7 +334,7 @@ class ChatPane(QWidget):
         except UserError as exc:
             if shown:
                 self._finish_request()
-            self.reporter.problem("Could not save the reply", str(exc))
+            self.reporter.problem(self.tr("Could not save the reply"), str(exc))
             return
         if not shown:
             return
@@ -333,7 +345,7 @@ class ChatPane(QWidget):
         stats = finished.stats
         self._context_used = stats.prompt_tokens + stats.generated_tokens
         self._show_context_used()
-        self.speed_label.setText(f"{stats.tokens_per_s:.0f} tokens/s")
+        self.speed_label.setText(self.tr("{speed} tokens/s").format(speed=f"{stats.tokens_per_s:.0f}"))
         self._finish_request()
         self.reply_finished.emit(message.id)
 
@@ -348,7 +360,7 @@ class ChatPane(QWidget):
             return
         self.chat_view.end_stream()
         self._finish_request()
-        self.reporter.problem("Inkwell could not answer", text)
+        self.reporter.problem(self.tr("Inkwell could not answer"), text)
 
     def _finish_request(self) -> None:
         self.turn = None
@@ -371,13 +383,20 @@ class ChatPane(QWidget):
         self._turns.clear()
         self.turn = self.handle = None
 
-    # ---- the actions under each message ----
+    @Slot(str)
+    def _on_welcome_suggestion_chosen(self, text: str) -> None:
+        """Start the message with the suggestion's words; the user adds the rest."""
+        self.composer.setPlainText(text)
+        self.composer.moveCursor(self.composer.textCursor().MoveOperation.End)
+        self.composer.setFocus()
+
+    # ---- the actions on each message ----
 
     @Slot(object)
-    @reports_problems("Could not do that")
+    @reports_problems(QT_TRANSLATE_NOOP("Problems", "Could not do that"))
     def _on_chat_view_action_requested(self, request: MessageRequest) -> None:
         if request.action.changes_the_chat and self.generating:
-            self.reporter.show("Wait for the reply to finish, or stop it first.", 3000)
+            self.reporter.show(self.tr("Wait for the reply to finish, or stop it first."), 3000)
             return
         self._handlers[request.action](request)
 
@@ -387,7 +406,7 @@ class ChatPane(QWidget):
             blocks = code_blocks(text)
             text = blocks[request.block] if request.block is not None and request.block < len(blocks) else ""
         QGuiApplication.clipboard().setText(text)
-        self.reporter.show("Copied.", 2000)
+        self.reporter.show(self.tr("Copied."), 2000)
 
     def _to_draft(self, request: MessageRequest) -> None:
         self.to_draft_requested.emit(self.store.conversations.message(request.message_id).content)
@@ -413,7 +432,7 @@ class ChatPane(QWidget):
     def _edit(self, request: MessageRequest) -> None:
         model = self._model()
         old = self.store.conversations.message(request.message_id).content
-        text, accepted = self.ask_for_text("Edit message", old)
+        text, accepted = self.ask_for_text(self.tr("Edit message"), old)
         if not accepted:
             return
         turn = self.session.edit(request.message_id, text, model)
@@ -424,44 +443,17 @@ class ChatPane(QWidget):
     def ask_for_text(self, title: str, text: str) -> tuple[str, bool]:
         """A dialog to edit a message (tests replace it)."""
         return QInputDialog.getMultiLineText(
-            self, title, "Your message (a new version is kept beside the old one):", text
+            self, title, self.tr("Your message (a new version is kept beside the old one):"), text
         )
 
     # ---- length and context ----
 
     def _show_context_used(self) -> None:
-        if self.engine_info is None:
-            return
-        length = self.engine_info.context_length
-        self.context_meter.setValue(min(self._context_used, length))
-        self.context_meter.setToolTip(f"{self._context_used:,} of {length:,} tokens of context used by this chat")
+        self.length_meter.set_context_used(self._context_used)
 
     @Slot()
     def update_token_count(self) -> None:
-        """The message's length in tokens against what the context window has left."""
-        text = self.composer.toPlainText()
-        if not text.strip() or self.engine_info is None:
-            self.token_label.setText("")
-            return
-        about = ""
-        if len(text) > EXACT_COUNT_MAX_CHARS:
-            count, about = estimate_tokens(text), "about "
-        else:
-            count = self.engine_info.count_tokens(text)
-        length = self.engine_info.context_length
-        budget = prompt_budget(length, self.settings_pane.generation_settings().max_new_tokens)
-        summary = f"{about}{count:,} tokens · {self._context_used + count:,} of {length:,} in context"
-        if count > budget:
-            self.token_label.setText(
-                f"<span style='color:#cf222e'>{summary}: too long for this model; "
-                "shorten it or split it into parts</span>"
-            )
-        elif self._context_used + count > budget:
-            self.token_label.setText(
-                f"<span style='color:#9a6700'>{summary}: the oldest messages will be left out</span>"
-            )
-        else:
-            self.token_label.setText(summary)
+        self.length_meter.update(self.composer.toPlainText())
 
     # ---- the chat's settings panel ----
 
@@ -475,7 +467,7 @@ class ChatPane(QWidget):
             self.settings_pane.load(conversation.system_prompt, self.session.settings_for(conversation.settings))
 
     @Slot()
-    @reports_problems("Could not save the chat's settings")
+    @reports_problems(QT_TRANSLATE_NOOP("Problems", "Could not save the chat's settings"))
     def save_settings_pane(self) -> None:
         """Write the panel's values to the open chat (a new chat gets them when created)."""
         if not self._pane_dirty:
@@ -494,7 +486,7 @@ class ChatPane(QWidget):
         self.update_token_count()
 
     @Slot()
-    @reports_problems("Could not save the defaults")
+    @reports_problems(QT_TRANSLATE_NOOP("Problems", "Could not save the defaults"))
     def _on_settings_pane_save_as_default(self) -> None:
         self.store.settings.set("generation", self.settings_pane.generation_settings().to_dict())
-        self.reporter.show("New chats will start with these settings.")
+        self.reporter.show(self.tr("New chats will start with these settings."))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from PySide6.QtCore import QPoint, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QPoint, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QLineEdit, QListWidgetItem, QMenu, QPushButton, QVBoxLayout, QWidget
 
@@ -32,13 +32,13 @@ class ConversationListPane(QWidget):
         self.store = store
         self.reporter = reporter
         self.current_id: str | None = None  # the open conversation, highlighted in the list
-        self.new_button = QPushButton("New chat")
-        self.new_button.setAccessibleName("New chat")
-        self.new_button.setToolTip("New chat (Ctrl+N)")
+        self.new_button = QPushButton(self.tr("New chat"))
+        self.new_button.setAccessibleName(self.tr("New chat"))
+        self.new_button.setToolTip(self.tr("New chat (Ctrl+N)"))
         self.search_box = QLineEdit()
-        self.search_box.setPlaceholderText("Search chats (Ctrl+K)")
+        self.search_box.setPlaceholderText(self.tr("Search chats (Ctrl+K)"))
         self.search_box.setClearButtonEnabled(True)
-        self.search_box.setAccessibleName("Search chats")
+        self.search_box.setAccessibleName(self.tr("Search chats"))
         self.sidebar = ConversationListWidget()
         layout = QVBoxLayout(self)
         layout.addWidget(self.new_button)
@@ -48,11 +48,11 @@ class ConversationListPane(QWidget):
         self._search_timer.setSingleShot(True)
         self._search_timer.setInterval(SEARCH_DELAY_MS)
 
-        self.rename_action = self._action("Rename", Qt.Key.Key_F2)
-        self.delete_action = self._action("Delete", QKeySequence.StandardKey.Delete)
-        self.pin_action = self._action("Pin")
-        self.archive_action = self._action("Archive")
-        self.export_action = self._action("Export…")
+        self.rename_action = self._action(self.tr("Rename"), Qt.Key.Key_F2)
+        self.delete_action = self._action(self.tr("Delete"), QKeySequence.StandardKey.Delete)
+        self.pin_action = self._action(self.tr("Pin"))
+        self.archive_action = self._action(self.tr("Archive"))
+        self.export_action = self._action(self.tr("Export…"))
         self.sidebar.addActions([self.rename_action, self.delete_action])
         self._connect_signals()
 
@@ -135,7 +135,7 @@ class ConversationListPane(QWidget):
         if conversation_id is None:
             return
         pinned = self.store.conversations.get(conversation_id).pinned
-        self.pin_action.setText("Unpin" if pinned else "Pin")
+        self.pin_action.setText(self.tr("Unpin") if pinned else self.tr("Pin"))
         menu = QMenu(self.sidebar)
         menu.addActions([self.rename_action, self.pin_action, self.archive_action])
         menu.addSeparator()
@@ -152,7 +152,7 @@ class ConversationListPane(QWidget):
             self.sidebar.editItem(item)
 
     @Slot(QListWidgetItem)
-    @reports_problems("Could not rename the chat")
+    @reports_problems(QT_TRANSLATE_NOOP("Problems", "Could not rename the chat"))
     def _on_sidebar_item_changed(self, item: QListWidgetItem) -> None:
         conversation_id = self.sidebar.conversation_id_of(item)
         if conversation_id is None:
@@ -163,7 +163,7 @@ class ConversationListPane(QWidget):
         QTimer.singleShot(0, self.refresh)  # not while the list is still in its edit
 
     @Slot()
-    @reports_problems("Could not pin the chat")
+    @reports_problems(QT_TRANSLATE_NOOP("Problems", "Could not pin the chat"))
     def toggle_pin_current(self) -> None:
         conversation_id = self._chosen()
         if conversation_id is not None:
@@ -172,17 +172,17 @@ class ConversationListPane(QWidget):
             self.refresh()
 
     @Slot()
-    @reports_problems("Could not archive the chat")
+    @reports_problems(QT_TRANSLATE_NOOP("Problems", "Could not archive the chat"))
     def archive_current(self) -> None:
         conversation_id = self._chosen()
         if conversation_id is not None:
             self.store.conversations.set_archived(conversation_id, True)
             self.removed.emit(conversation_id)
             self.refresh()
-            self.reporter.show("Archived.", 3000)
+            self.reporter.show(self.tr("Archived."), 3000)
 
     @Slot()
-    @reports_problems("Could not delete the chat")
+    @reports_problems(QT_TRANSLATE_NOOP("Problems", "Could not delete the chat"))
     def delete_current(self) -> None:
         """To the trash (kept 30 days), with an Undo button for the next few seconds."""
         conversation_id = self._chosen()
@@ -191,7 +191,7 @@ class ConversationListPane(QWidget):
         self.removed.emit(conversation_id)  # first: a reply being written there stops
         self.store.conversations.delete(conversation_id)
         self.refresh()
-        self.reporter.offer_undo("Chat moved to the trash.", lambda: self._restore(conversation_id))
+        self.reporter.offer_undo(self.tr("Chat moved to the trash."), lambda: self._restore(conversation_id))
 
     def _restore(self, conversation_id: str) -> None:
         self.store.conversations.restore(conversation_id)

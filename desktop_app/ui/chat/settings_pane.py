@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from PySide6.QtCore import Signal, Slot
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Signal, Slot
 from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
@@ -32,21 +32,29 @@ class GenerationForm(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._base = GenerationSettings()
-        self.temperature = self._double(0.0, 2.0, 0.05, "Temperature", "0 always picks the likeliest word (greedy)")
-        self.top_p = self._double(0.05, 1.0, 0.05, "Top-p", "Sample only from the likeliest words that add up to this")
-        self.repetition_penalty = self._double(0.5, 2.0, 0.05, "Repetition penalty", "Above 1 discourages repeats")
-        self.top_k = self._int(0, 1000, "Top-k", "Sample only from this many words (0: no limit)")
-        self.max_new_tokens = self._int(1, 32_768, "Max new tokens", "The longest reply, in tokens")
-        self.seed = self._int(NO_SEED, 2**31 - 1, "Seed", "The same seed and settings give the same reply")
-        self.seed.setSpecialValueText("Random")
+        self.temperature = self._double(
+            0.0, 2.0, 0.05, self.tr("Temperature"), self.tr("0 always picks the likeliest word (greedy)")
+        )
+        self.top_p = self._double(
+            0.05, 1.0, 0.05, self.tr("Top-p"), self.tr("Sample only from the likeliest words that add up to this")
+        )
+        self.repetition_penalty = self._double(
+            0.5, 2.0, 0.05, self.tr("Repetition penalty"), self.tr("Above 1 discourages repeats")
+        )
+        self.top_k = self._int(0, 1000, self.tr("Top-k"), self.tr("Sample only from this many words (0: no limit)"))
+        self.max_new_tokens = self._int(1, 32_768, self.tr("Max new tokens"), self.tr("The longest reply, in tokens"))
+        self.seed = self._int(
+            NO_SEED, 2**31 - 1, self.tr("Seed"), self.tr("The same seed and settings give the same reply")
+        )
+        self.seed.setSpecialValueText(self.tr("Random"))
         layout = QFormLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addRow("&Temperature", self.temperature)
-        layout.addRow("Top-&p", self.top_p)
-        layout.addRow("Top-&k", self.top_k)
-        layout.addRow("&Repetition penalty", self.repetition_penalty)
-        layout.addRow("&Max new tokens", self.max_new_tokens)
-        layout.addRow("&Seed", self.seed)
+        layout.addRow(self.tr("&Temperature"), self.temperature)
+        layout.addRow(self.tr("Top-&p"), self.top_p)
+        layout.addRow(self.tr("Top-&k"), self.top_k)
+        layout.addRow(self.tr("&Repetition penalty"), self.repetition_penalty)
+        layout.addRow(self.tr("&Max new tokens"), self.max_new_tokens)
+        layout.addRow(self.tr("&Seed"), self.seed)
         for box in (self.temperature, self.top_p, self.repetition_penalty):
             box.valueChanged.connect(self.changed)
         for spin in (self.top_k, self.max_new_tokens, self.seed):
@@ -105,33 +113,33 @@ class ConversationSettingsPane(QWidget):
     changed = Signal()
     save_as_default_requested = Signal()
 
-    CUSTOM = "Custom"
+    CUSTOM = QT_TRANSLATE_NOOP("ConversationSettingsPane", "Custom")  # the preset box's first item
 
     def __init__(self, presets: tuple[Preset, ...], parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.presets = presets
         self.preset_box = QComboBox()
-        self.preset_box.setAccessibleName("Preset")
-        self.preset_box.addItem(self.CUSTOM)
+        self.preset_box.setAccessibleName(self.tr("Preset"))
+        self.preset_box.addItem(QCoreApplication.translate("ConversationSettingsPane", self.CUSTOM))
         for preset in presets:
-            self.preset_box.addItem(preset.name, preset.id)
+            self.preset_box.addItem(preset.name, preset.id)  # named in the window's language by core/
         self.system_prompt = QPlainTextEdit()
-        self.system_prompt.setAccessibleName("System prompt")
-        self.system_prompt.setPlaceholderText("How the assistant should behave in this chat (optional)")
+        self.system_prompt.setAccessibleName(self.tr("System prompt"))
+        self.system_prompt.setPlaceholderText(self.tr("How the assistant should behave in this chat (optional)"))
         self.system_prompt.setTabChangesFocus(True)
         self.form = GenerationForm()
-        self.default_button = QPushButton("Save as default")
-        self.default_button.setAccessibleName("Save these settings as the default for new chats")
-        self.default_button.setToolTip("New chats start with these settings")
+        self.default_button = QPushButton(self.tr("Save as default"))
+        self.default_button.setAccessibleName(self.tr("Save these settings as the default for new chats"))
+        self.default_button.setToolTip(self.tr("New chats start with these settings"))
         layout = QVBoxLayout(self)
-        layout.addWidget(QLabel("<b>This chat</b>"))
+        layout.addWidget(QLabel("<b>{}</b>".format(self.tr("This chat"))))
         preset_row = QHBoxLayout()
-        preset_label = QLabel("Pre&set")
+        preset_label = QLabel(self.tr("Pre&set"))
         preset_label.setBuddy(self.preset_box)
         preset_row.addWidget(preset_label)
         preset_row.addWidget(self.preset_box, 1)
         layout.addLayout(preset_row)
-        prompt_label = QLabel("S&ystem prompt")
+        prompt_label = QLabel(self.tr("S&ystem prompt"))
         prompt_label.setBuddy(self.system_prompt)
         layout.addWidget(prompt_label)
         layout.addWidget(self.system_prompt, 1)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 from datetime import date, datetime
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSize, Qt
+from PySide6.QtCore import QCoreApplication, QDate, QLocale, QModelIndex, QPersistentModelIndex, QSize, Qt
 from PySide6.QtGui import QAbstractTextDocumentLayout, QFont, QKeyEvent, QPainter, QPalette, QTextDocument
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -74,23 +74,24 @@ class HitDelegate(QStyledItemDelegate):
 
 
 def date_group(updated: str, today: date) -> str:
-    """The heading a conversation last changed at `updated` (UTC ISO) goes under."""
+    """The heading a conversation last changed at `updated` (UTC ISO) goes under, in the
+    window's language; months and years as the locale writes them."""
     try:
         day = datetime.fromisoformat(updated.replace("Z", "+00:00")).astimezone().date()
     except ValueError:
-        return "Older"
+        return QCoreApplication.translate("ConversationListWidget", "Older")
     age = (today - day).days
     if age <= 0:
-        return "Today"
+        return QCoreApplication.translate("ConversationListWidget", "Today")
     if age == 1:
-        return "Yesterday"
+        return QCoreApplication.translate("ConversationListWidget", "Yesterday")
     if age < 7:
-        return "Previous 7 days"
+        return QCoreApplication.translate("ConversationListWidget", "Previous 7 days")
     if age < 30:
-        return "Previous 30 days"
+        return QCoreApplication.translate("ConversationListWidget", "Previous 30 days")
     if day.year == today.year:
-        return day.strftime("%B")
-    return str(day.year)
+        return QLocale().standaloneMonthName(day.month)
+    return QLocale().toString(QDate(day.year, 1, 1), "yyyy")  # no group separator: "2025", not "2,025"
 
 
 class ConversationListWidget(QListWidget):
@@ -99,7 +100,7 @@ class ConversationListWidget(QListWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setAccessibleName("Conversations")
+        self.setAccessibleName(self.tr("Conversations"))
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.setWordWrap(True)
@@ -110,14 +111,15 @@ class ConversationListWidget(QListWidget):
         self.blockSignals(True)
         self.clear()
         heading = None
+        untitled = self.tr("New chat")
         for conversation in conversations:
-            group = "Pinned" if conversation.pinned else date_group(conversation.updated, today)
+            group = self.tr("Pinned") if conversation.pinned else date_group(conversation.updated, today)
             if group != heading:
                 self._add_heading(group)
                 heading = group
-            item = QListWidgetItem(("📌 " if conversation.pinned else "") + (conversation.title or "New chat"))
+            item = QListWidgetItem(("📌 " if conversation.pinned else "") + (conversation.title or untitled))
             item.setData(CONVERSATION_ROLE, conversation.id)
-            item.setToolTip(conversation.title or "New chat")
+            item.setToolTip(conversation.title or untitled)
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsEditable)
             self.addItem(item)
             if conversation.id == current_id:
@@ -127,18 +129,19 @@ class ConversationListWidget(QListWidget):
     def show_hits(self, hits: list[SearchHit]) -> None:
         self.blockSignals(True)
         self.clear()
+        untitled = self.tr("New chat")
         for hit in hits:
             if hit.conversation_id is None:
                 continue  # drafts are found from the writing mode
             snippet = hit.plain_snippet("", "")
-            item = QListWidgetItem(f"{hit.title or 'New chat'}\n   {snippet}")
+            item = QListWidgetItem(f"{hit.title or untitled}\n   {snippet}")
             item.setData(CONVERSATION_ROLE, hit.conversation_id)
             item.setData(MESSAGE_ROLE, hit.message_id)
-            item.setData(HTML_ROLE, hit_html(hit.title or "New chat", hit.snippet, hit.MARK_START, hit.MARK_END))
+            item.setData(HTML_ROLE, hit_html(hit.title or untitled, hit.snippet, hit.MARK_START, hit.MARK_END))
             item.setToolTip(snippet)
             self.addItem(item)
         if self.count() == 0:
-            self._add_heading("No matches")
+            self._add_heading(self.tr("No matches"))
         self.blockSignals(False)
 
     def _add_heading(self, text: str) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QUrl, Signal, Slot
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QLocale, Qt, QUrl, Signal, Slot
 from PySide6.QtGui import QAction, QDesktopServices
 from PySide6.QtWidgets import QMenu, QMessageBox, QToolButton, QWidget
 
@@ -15,7 +15,7 @@ from desktop_app.core.records import Passage
 from desktop_app.session.scheduler import EngineInfo
 from desktop_app.store import Store
 
-NONE_TEXT = "Sources: none"
+NONE_TEXT = QT_TRANSLATE_NOOP("SourcesButton", "Sources: none")
 REMOTE_DOCUMENTS_KEY = "documents_remote_allowed"  # ["collection@base URL", ...] the user allowed
 
 
@@ -32,8 +32,8 @@ class SourcesButton(QToolButton):
         self.conversation_id: str | None = None
         self._pending: list[str] = []
         self.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
-        self.setAccessibleName("Sources")
-        self.setToolTip("Answer from your own documents: choose the collections this chat reads")
+        self.setAccessibleName(self.tr("Sources"))
+        self.setToolTip(self.tr("Answer from your own documents: choose the collections this chat reads"))
         self.setMenu(QMenu(self))
         self.menu().aboutToShow.connect(self._on_menu_about_to_show)
         self.set_conversation(None)
@@ -70,9 +70,11 @@ class SourcesButton(QToolButton):
             return
         if not self.ask_remote(", ".join(asked), info.provider):
             raise UserError(
-                "Not sent: this chat answers from your documents, and you chose not to send their passages "
-                f"to {info.provider}.",
-                hint="Choose a local model, or untick the collections under Sources.",
+                self.tr(
+                    "Not sent: this chat answers from your documents, and you chose not to send their passages "
+                    "to {provider}."
+                ).format(provider=info.provider),
+                hint=self.tr("Choose a local model, or untick the collections under Sources."),
             )
         self.store.settings.set(REMOTE_DOCUMENTS_KEY, sorted(allowed | {f"{name}@{host}" for name in asked}))
 
@@ -80,9 +82,11 @@ class SourcesButton(QToolButton):
         """Yes or no (tests replace it)."""
         answer = QMessageBox.question(
             self,
-            "Send passages from your documents?",
-            f"This chat answers from your documents ({collections}), and its model runs on {where}. "
-            "Passages from those documents will be sent there with your messages.\n\nSend them?",
+            self.tr("Send passages from your documents?"),
+            self.tr(
+                "This chat answers from your documents ({collections}), and its model runs on {where}. "
+                "Passages from those documents will be sent there with your messages.\n\nSend them?"
+            ).format(collections=collections, where=where),
         )
         return answer == QMessageBox.StandardButton.Yes
 
@@ -93,9 +97,12 @@ class SourcesButton(QToolButton):
 
     def _show(self) -> None:
         names = self.attached
-        self.setText(
-            NONE_TEXT if not names else f"Sources: {names[0]}" if len(names) == 1 else f"Sources: {len(names)}"
-        )
+        if not names:
+            self.setText(QCoreApplication.translate("SourcesButton", NONE_TEXT))
+        elif len(names) == 1:
+            self.setText(self.tr("Sources: {name}").format(name=names[0]))
+        else:
+            self.setText(self.tr("Sources: {count}").format(count=QLocale().toString(len(names))))
 
     @Slot()
     def _on_menu_about_to_show(self) -> None:
@@ -104,16 +111,17 @@ class SourcesButton(QToolButton):
         attached = set(self.attached)
         collections = self.store.documents.collections()
         for c in collections:
-            action = QAction(f"{c['name']} ({c['documents']} files)", menu)
+            text = self.tr("{name} ({count} files)").format(name=c["name"], count=QLocale().toString(c["documents"]))
+            action = QAction(text, menu)
             action.setCheckable(True)
             action.setChecked(c["name"] in attached)
             action.toggled.connect(lambda on, name=c["name"]: self.toggle(name, on))
             menu.addAction(action)
         if not collections:
-            empty = menu.addAction("No documents yet")
+            empty = menu.addAction(self.tr("No documents yet"))
             empty.setEnabled(False)
         menu.addSeparator()
-        menu.addAction("Manage documents…", self.manage_requested.emit)
+        menu.addAction(self.tr("Manage documents…"), self.manage_requested.emit)
 
     def toggle(self, name: str, on: bool) -> None:
         names = [n for n in self.attached if n != name] + ([name] if on else [])
@@ -136,16 +144,19 @@ def file_url(passage: Passage) -> QUrl:
 def show_passage(parent: QWidget, number: int, passage: Passage) -> QMessageBox:
     """The cited passage as the reply was given it, and Open the file (at its page)."""
     box = QMessageBox(parent)
-    box.setWindowTitle(f"Source [{number}]")
+    # The number is the citation marker as the reply writes it ("[2]"), so it stays as digits.
+    box.setWindowTitle(QCoreApplication.translate("SourcesButton", "Source [{number}]").format(number=number))
     box.setTextFormat(Qt.TextFormat.RichText)
     box.setText(f"<b>[{number}] {html.escape(passage.label)}</b>")
     box.setInformativeText(html.escape(passage.text).replace("\n", "<br>"))
-    open_button = box.addButton("Open the file", QMessageBox.ButtonRole.ActionRole)
+    open_button = box.addButton(
+        QCoreApplication.translate("SourcesButton", "Open the file"), QMessageBox.ButtonRole.ActionRole
+    )
     box.addButton(QMessageBox.StandardButton.Close)
     exists = Path(passage.path).exists()
     open_button.setEnabled(exists)
     if not exists:
-        open_button.setToolTip("The file is no longer where it was")
+        open_button.setToolTip(QCoreApplication.translate("SourcesButton", "The file is no longer where it was"))
     open_button.clicked.connect(lambda: QDesktopServices.openUrl(file_url(passage)))
     box.open()
     return box

@@ -7,12 +7,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from PySide6.QtCore import QObject, QTimer, Signal, Slot
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QObject, QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QKeySequence, QTextCursor
 from PySide6.QtWidgets import QInputDialog, QMenu, QToolBar, QToolButton, QWidget
 
 from desktop_app.core.cowriter import ACTIONS, LANGUAGES, REWRITES, cite_as_footnotes, clean_result
 from desktop_app.core.errors import UserError
+from desktop_app.core.i18n import translate
 from desktop_app.engine import Finished
 from desktop_app.session.cowriter import COWRITER_SETTINGS, CowriterRequest, cowriter_request
 from desktop_app.session.grounding import ground
@@ -26,7 +27,15 @@ from desktop_app.ui.writing.suggestion_panel import SuggestionPane
 # The suggestion pane is re-rendered at most this often while text arrives (20 per second).
 RENDER_INTERVAL_MS = 50
 TOOLBAR_ACTIONS = ("grammar", "summarise", "bullets", "translate", "custom", "docs")  # after Continue and Rewrite
-ALL_COLLECTIONS = "All my documents"
+ALL_COLLECTIONS = QT_TRANSLATE_NOOP("CowriterController", "All my documents")
+# The Rewrite menu's entries, named without the menu's own word (the full labels are their tooltips).
+REWRITE_NAMES = {
+    "clearer": QT_TRANSLATE_NOOP("CowriterController", "Clearer"),
+    "shorter": QT_TRANSLATE_NOOP("CowriterController", "Shorter"),
+    "longer": QT_TRANSLATE_NOOP("CowriterController", "Longer"),
+    "formal": QT_TRANSLATE_NOOP("CowriterController", "More formal"),
+    "friendly": QT_TRANSLATE_NOOP("CowriterController", "Friendlier"),
+}
 DOCS_CONTEXT_TOKENS = 400  # of the draft, before the cursor, beside the sources
 
 
@@ -96,15 +105,15 @@ class CowriterController(QObject):
         self.actions = {action_id: self._action(action_id) for action_id in ACTIONS}
         self.continue_action = self.actions["continue"]
         self.continue_action.setShortcut(QKeySequence("Ctrl+Shift+Return"))
-        self.versions_action = QAction("Three versions", self)
-        self.versions_action.setToolTip("Rewrite the selection three ways and pick one")
+        self.versions_action = QAction(self.tr("Three versions"), self)
+        self.versions_action.setToolTip(self.tr("Rewrite the selection three ways and pick one"))
         self._connect_signals()
 
     def _action(self, action_id: str) -> QAction:
-        spec = ACTIONS[action_id]
-        label = spec.label.removeprefix("Rewrite: ").capitalize() if action_id in REWRITES else spec.label
-        action = QAction(label, self)
-        action.setToolTip(spec.label)
+        label = translate("CoWriter", ACTIONS[action_id].label)
+        short = REWRITE_NAMES.get(action_id)
+        action = QAction(QCoreApplication.translate("CowriterController", short) if short else label, self)
+        action.setToolTip(label)
         action.triggered.connect(lambda _checked=False, a=action_id: self.run_action(a))
         return action
 
@@ -122,8 +131,8 @@ class CowriterController(QObject):
         all before `before`."""
         toolbar.insertAction(before, self.continue_action)
         rewrite_button = QToolButton()
-        rewrite_button.setText("Rewrite")
-        rewrite_button.setAccessibleName("Rewrite")
+        rewrite_button.setText(self.tr("Rewrite"))
+        rewrite_button.setAccessibleName(self.tr("Rewrite"))
         rewrite_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         rewrite_menu = QMenu(rewrite_button)
         rewrite_menu.addActions([self.actions[action_id] for action_id in REWRITES])
@@ -139,8 +148,8 @@ class CowriterController(QObject):
 
     def commands(self) -> list[tuple[str, Callable[[], None]]]:
         """For the command palette: every action by its full name, then Three versions."""
-        commands = [(ACTIONS[a].label, self._runner(a)) for a in ACTIONS]
-        commands.append(("Three versions (rewrite: clearer)", self._runner("clearer", versions=3)))
+        commands = [(translate("CoWriter", ACTIONS[a].label), self._runner(a)) for a in ACTIONS]
+        commands.append((self.tr("Three versions (rewrite: clearer)"), self._runner("clearer", versions=3)))
         return commands
 
     def _runner(self, action_id: str, versions: int = 1) -> Callable[[], None]:
@@ -153,45 +162,58 @@ class CowriterController(QObject):
     # ---- asking ----
 
     def ask_language(self) -> tuple[str, bool]:
-        return QInputDialog.getItem(self.dialog_parent, "Translate", "Into which language?", list(LANGUAGES), 0, True)
+        """The language to translate into, by its English name (what the prompt is built from);
+        a name the user typed instead of picking one is returned as typed."""
+        english = {translate("CoWriter", name): name for name in LANGUAGES}  # shown name -> English
+        choice, ok = QInputDialog.getItem(
+            self.dialog_parent, self.tr("Translate"), self.tr("Into which language?"), list(english), 0, True
+        )
+        return english.get(choice, choice), ok
 
     def ask_instruction(self, suggested: str) -> tuple[str, bool]:
         return QInputDialog.getText(
-            self.dialog_parent, "Ask about the selection", "What should the co-writer do?", text=suggested
+            self.dialog_parent,
+            self.tr("Ask about the selection"),
+            self.tr("What should the co-writer do?"),
+            text=suggested,
         )
 
     def ask_documents(self) -> tuple[str, list[str]]:
         """The question and the collections to answer it from (("", []) when cancelled)."""
         names = [c["name"] for c in self.editor_pane.store.documents.collections()]
         if not names:
-            raise UserError("There are no documents yet.", hint="Add some with Chat › Documents… (Ctrl+Shift+D).")
-        question, ok = QInputDialog.getText(self.dialog_parent, "Ask about my documents", "What do you want to know?")
+            raise UserError(
+                self.tr("There are no documents yet."), hint=self.tr("Add some with Chat › Documents… (Ctrl+Shift+D).")
+            )
+        title = self.tr("Ask about my documents")
+        question, ok = QInputDialog.getText(self.dialog_parent, title, self.tr("What do you want to know?"))
         if not ok or not question.strip():
             return "", []
         if len(names) == 1:
             return question, names
+        everything = QCoreApplication.translate("CowriterController", ALL_COLLECTIONS)
         choice, ok = QInputDialog.getItem(
-            self.dialog_parent, "Ask about my documents", "From which documents?", [ALL_COLLECTIONS, *names], 0, False
+            self.dialog_parent, title, self.tr("From which documents?"), [everything, *names], 0, False
         )
-        return (question, names if choice == ALL_COLLECTIONS else [choice]) if ok else ("", [])
+        return (question, names if choice == everything else [choice]) if ok else ("", [])
 
     def run_action(self, action_id: str, language: str = "", instruction: str = "", versions: int = 1) -> None:
         """Ask the model; the answer streams into the suggestion pane, never into the text."""
         try:
             self._run_action(action_id, language, instruction, versions)
         except UserError as exc:
-            self.reporter.problem(ACTIONS[action_id].label, str(exc))
+            self.reporter.problem(translate("CoWriter", ACTIONS[action_id].label), str(exc))
 
     def _run_action(self, action_id: str, language: str, instruction: str, versions: int) -> None:
         action = ACTIONS[action_id]
         info = self.engine_info()
         draft_id = self.editor_pane.draft_id
         if draft_id is None:
-            raise UserError("Open or create a draft first.")
+            raise UserError(self.tr("Open or create a draft first."))
         if info is None:
-            raise UserError("The model is not loaded yet; try again in a moment.")
+            raise UserError(self.tr("The model is not loaded yet; try again in a moment."))
         if self.suggestion is not None and not self.suggestion.done:
-            raise UserError("The co-writer is still writing a suggestion; wait for it, or reject it first.")
+            raise UserError(self.tr("The co-writer is still writing a suggestion; wait for it, or reject it first."))
         if action_id == "translate" and not language:
             language, ok = self.ask_language()
             if not ok:
@@ -239,12 +261,29 @@ class CowriterController(QObject):
         handle.failed.connect(self._on_handle_failed)
         handle.started.connect(self._on_handle_started)
         self.editor.setReadOnly(True)  # positions must not move under the suggestion
-        clipped = " (with the nearby text as context)" if request.clipped else ""
+        heading = translate("CoWriter", action.label)
+        if request.clipped:
+            heading = self.tr("{action} (with the nearby text as context)").format(action=heading)
+        self._writing_label = self.tr("{action}: writing…").format(action=heading)
         waiting_for = self.scheduler.waiting_for(handle)
-        waiting = f"waiting for {waiting_for.description} to finish…" if waiting_for is not None else "writing…"
-        self._writing_label = f"{action.label}{clipped}: writing…"
-        self.suggestion_pane.begin(f"{action.label}{clipped}: {waiting}", versions)
+        message = (
+            self.tr("{action}: waiting for {other} to finish…").format(
+                action=heading, other=self._describe(waiting_for)
+            )
+            if waiting_for is not None
+            else self._writing_label
+        )
+        self.suggestion_pane.begin(message, versions)
         self._render_suggestion()
+
+    def _describe(self, source: Source) -> str:
+        """Whose request the co-writer waits behind, as the waiting message names it."""
+        names = {
+            Source.CHAT: self.tr("a chat reply"),
+            Source.COWRITER: self.tr("the co-writer"),
+            Source.API: self.tr("another program's request"),
+        }
+        return names.get(source, source.description)
 
     # ---- the answer as it streams ----
 
@@ -291,7 +330,7 @@ class CowriterController(QObject):
     def _on_handle_failed(self, text: str) -> None:
         if self._current(self.sender()) is not None:
             self.reject_suggestion()
-            self.reporter.problem("The co-writer could not answer", text)
+            self.reporter.problem(self.tr("The co-writer could not answer"), text)
 
     # ---- accept, reject, try again ----
 
@@ -323,7 +362,7 @@ class CowriterController(QObject):
         self.editor.setTextCursor(cursor)
         self._close()
         self.editor_pane.save()
-        self.reporter.show("Change accepted (Ctrl+Z undoes it).", 4000)
+        self.reporter.show(self.tr("Change accepted (Ctrl+Z undoes it)."), 4000)
 
     @Slot()
     def reject_suggestion(self) -> None:

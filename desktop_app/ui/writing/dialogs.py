@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
+from PySide6.QtCore import QDateTime, QLocale, Qt
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -25,13 +27,13 @@ class CommandPaletteDialog(QDialog):
 
     def __init__(self, commands: list[tuple[str, Callable[[], None]]], parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setWindowTitle("Commands")
+        self.setWindowTitle(self.tr("Commands"))
         self.commands = commands
         self.filter = QLineEdit()
-        self.filter.setPlaceholderText("Type a command…")
-        self.filter.setAccessibleName("Command filter")
+        self.filter.setPlaceholderText(self.tr("Type a command…"))
+        self.filter.setAccessibleName(self.tr("Command filter"))
         self.list = QListWidget()
-        self.list.setAccessibleName("Commands")
+        self.list.setAccessibleName(self.tr("Commands"))
         layout = QVBoxLayout(self)
         layout.addWidget(self.filter)
         layout.addWidget(self.list)
@@ -60,34 +62,39 @@ class RevisionDialog(QDialog):
 
     def __init__(self, store: Store, draft_id: str, current: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setWindowTitle("Draft history")
+        self.setWindowTitle(self.tr("Draft history"))
         self.resize(820, 520)
         self.store = store
         self.current = current
         self.revisions = store.drafts.revisions(draft_id)
         self.list = QListWidget()
-        self.list.setAccessibleName("Revisions")
+        self.list.setAccessibleName(self.tr("Revisions"))
+        locale = QLocale()
         for revision in self.revisions:
-            words = len(revision.body.split())
-            self.list.addItem(f"{revision.created[:19].replace('T', ' ')} UTC · {words} words")
+            words = locale.toString(len(revision.body.split()))
+            self.list.addItem(
+                self.tr("{time} · {words} words").format(time=revision_time(revision.created), words=words)
+            )
         self.view = QTextBrowser()
-        self.view.setAccessibleName("Changes since this revision")
+        self.view.setAccessibleName(self.tr("Changes since this revision"))
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
-        self.restore_button = self.buttons.addButton("Restore this version", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.restore_button = self.buttons.addButton(
+            self.tr("Restore this version"), QDialogButtonBox.ButtonRole.AcceptRole
+        )
         self.restore_button.setEnabled(False)
         split = QSplitter()
         split.addWidget(self.list)
         split.addWidget(self.view)
         split.setSizes([260, 560])
         layout = QVBoxLayout(self)
-        layout.addWidget(QLabel("Deleted text is struck through; text added since is underlined."))
+        layout.addWidget(QLabel(self.tr("Deleted text is struck through; text added since is underlined.")))
         layout.addWidget(split, 1)
         layout.addWidget(self.buttons)
         self.list.currentRowChanged.connect(self._on_list_current_row_changed)
         self.buttons.rejected.connect(self.reject)
         self.restore_button.clicked.connect(self.accept)
         if not self.revisions:
-            self.view.setPlainText("No earlier versions yet: they are kept as you write.")
+            self.view.setPlainText(self.tr("No earlier versions yet: they are kept as you write."))
 
     def _on_list_current_row_changed(self, row: int) -> None:
         self.restore_button.setEnabled(row >= 0)
@@ -97,3 +104,14 @@ class RevisionDialog(QDialog):
     def chosen_revision_id(self) -> str | None:
         row = self.list.currentRow()
         return self.revisions[row].id if row >= 0 else None
+
+
+def revision_time(created: str) -> str:
+    """A revision's time (stored as UTC ISO 8601) in local time, in the locale's short date and
+    time format with the seconds added: revisions are only seconds apart."""
+    moment = QDateTime.fromString(created, Qt.DateFormat.ISODateWithMs).toLocalTime()
+    locale = QLocale()
+    short = locale.dateTimeFormat(QLocale.FormatType.ShortFormat)
+    if "s" not in short:  # after the minutes, with the locale's separator ("h:mm", "H.mm"); none if quoted
+        short = re.sub(r"([Hh]{1,2})([^\w']*)(mm)", r"\1\2\3\2ss", short, count=1)
+    return locale.toString(moment, short)

@@ -48,28 +48,29 @@ class DraftListPane(QWidget):
         self.reporter = reporter
         self.open_draft = open_draft
         self.search_box = QLineEdit()
-        self.search_box.setPlaceholderText("Search drafts")
+        self.search_box.setPlaceholderText(self.tr("Search drafts"))
         self.search_box.setClearButtonEnabled(True)
-        self.search_box.setAccessibleName("Search drafts")
+        self.search_box.setAccessibleName(self.tr("Search drafts"))
         self.new_button = QToolButton()
-        self.new_button.setText("New draft")
-        self.new_button.setAccessibleName("New draft")
+        self.new_button.setText(self.tr("New draft"))
+        self.new_button.setAccessibleName(self.tr("New draft"))
         self.new_button.setPopupMode(QToolButton.ToolButtonPopupMode.MenuButtonPopup)
         self.template_menu = QMenu(self.new_button)
         for template in self.templates:
-            self.template_menu.addAction(f"From template: {template.name}").setData(template.id)
+            label = self.tr("From template: {name}").format(name=template.name)
+            self.template_menu.addAction(label).setData(template.id)
         self.new_button.setMenu(self.template_menu)
         self.list = QListWidget()
-        self.list.setAccessibleName("Drafts")
+        self.list.setAccessibleName(self.tr("Drafts"))
         self.list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         layout = QVBoxLayout(self)
         layout.addWidget(self.new_button)
         layout.addWidget(self.search_box)
         layout.addWidget(self.list)
-        self.rename_action = QAction("Rename", self.list)
-        self.duplicate_action = QAction("Duplicate", self.list)
-        self.export_action = QAction("Export…", self.list)
-        self.delete_action = QAction("Delete", self.list)
+        self.rename_action = QAction(self.tr("Rename"), self.list)
+        self.duplicate_action = QAction(self.tr("Duplicate"), self.list)
+        self.export_action = QAction(self.tr("Export…"), self.list)
+        self.delete_action = QAction(self.tr("Delete"), self.list)
         self.delete_action.setShortcut(QKeySequence.StandardKey.Delete)
         self.delete_action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
         self.list.addAction(self.delete_action)
@@ -134,7 +135,12 @@ class DraftListPane(QWidget):
         self.created.emit(draft.id, template.instruction if template is not None else "")
         self.refresh()
         if template is not None:
-            self.reporter.show(f"Fill in the [brackets], or ask the co-writer: “{template.instruction}”", 10_000)
+            self.reporter.show(
+                self.tr("Fill in the [brackets], or ask the co-writer: “{instruction}”").format(
+                    instruction=template.instruction
+                ),
+                10_000,
+            )
 
     @Slot()
     def duplicate_current(self) -> None:
@@ -155,7 +161,7 @@ class DraftListPane(QWidget):
         self.store.drafts.delete(draft_id)
         self.removed.emit(draft_id)
         self.refresh()
-        self.reporter.offer_undo("Draft moved to the trash.", lambda: self._restore(draft_id))
+        self.reporter.offer_undo(self.tr("Draft moved to the trash."), lambda: self._restore(draft_id))
 
     def _restore(self, draft_id: str) -> None:
         self.store.drafts.restore(draft_id)

@@ -7,7 +7,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QLocale, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QKeySequence, QTextCursor, QTextDocument
 from PySide6.QtWidgets import (
     QDialog,
@@ -70,29 +70,29 @@ class DraftEditorPane(QWidget):
 
     def _build(self) -> None:
         self.title_edit = QLineEdit()
-        self.title_edit.setAccessibleName("Draft title")
-        self.title_edit.setPlaceholderText("Title")
+        self.title_edit.setAccessibleName(self.tr("Draft title"))
+        self.title_edit.setPlaceholderText(self.tr("Title"))
         self.editor = QPlainTextEdit()
-        self.editor.setAccessibleName("Draft text")
-        self.editor.setPlaceholderText("Write here. Markdown works: # headings, **bold**, - lists.")
+        self.editor.setAccessibleName(self.tr("Draft text"))
+        self.editor.setPlaceholderText(self.tr("Write here. Markdown works: # headings, **bold**, - lists."))
         self.preview = QTextBrowser()
-        self.preview.setAccessibleName("Preview")
+        self.preview.setAccessibleName(self.tr("Preview"))
         self.preview.setOpenExternalLinks(False)
         self.editor_stack = QStackedWidget()
         self.editor_stack.addWidget(self.editor)
         self.editor_stack.addWidget(self.preview)
         self.counts_label = QLabel("")
-        self.counts_label.setAccessibleName("Word count")
+        self.counts_label.setAccessibleName(self.tr("Word count"))
 
         self.find_box = QLineEdit()
-        self.find_box.setPlaceholderText("Find")
-        self.find_box.setAccessibleName("Find")
+        self.find_box.setPlaceholderText(self.tr("Find"))
+        self.find_box.setAccessibleName(self.tr("Find"))
         self.replace_box = QLineEdit()
-        self.replace_box.setPlaceholderText("Replace with")
-        self.replace_box.setAccessibleName("Replace with")
-        self.find_next_button = QPushButton("Next")
-        self.replace_button = QPushButton("Replace")
-        self.replace_all_button = QPushButton("Replace all")
+        self.replace_box.setPlaceholderText(self.tr("Replace with"))
+        self.replace_box.setAccessibleName(self.tr("Replace with"))
+        self.find_next_button = QPushButton(self.tr("Next"))
+        self.replace_button = QPushButton(self.tr("Replace"))
+        self.replace_all_button = QPushButton(self.tr("Replace all"))
         self.find_bar = QWidget()
         find_layout = QHBoxLayout(self.find_bar)
         find_layout.setContentsMargins(0, 0, 0, 0)
@@ -106,15 +106,15 @@ class DraftEditorPane(QWidget):
             find_layout.addWidget(widget)
         self.find_bar.hide()
 
-        self.toolbar = QToolBar("Co-writer")
-        self.preview_action = QAction("Preview", self)
+        self.toolbar = QToolBar(self.tr("Co-writer"))
+        self.preview_action = QAction(self.tr("Preview"), self)
         self.preview_action.setCheckable(True)
         self.preview_action.setShortcut(QKeySequence("Ctrl+Shift+M"))
-        self.find_action = QAction("Find", self)
+        self.find_action = QAction(self.tr("Find"), self)
         self.find_action.setShortcuts([QKeySequence("Ctrl+F"), QKeySequence("Ctrl+H")])
-        self.history_action = QAction("History", self)
-        self.export_action = QAction("Export…", self)
-        self.print_action = QAction("Print…", self)
+        self.history_action = QAction(self.tr("History"), self)
+        self.export_action = QAction(self.tr("Export…"), self)
+        self.print_action = QAction(self.tr("Print…"), self)
         self.print_action.setShortcut(QKeySequence.StandardKey.Print)
         self.toolbar.addActions(
             [self.preview_action, self.find_action, self.history_action, self.export_action, self.print_action]
@@ -172,7 +172,7 @@ class DraftEditorPane(QWidget):
             self._render_preview()
 
     def current_draft_title(self) -> str:
-        return self.title_edit.text().strip() or "Untitled draft"
+        return self.title_edit.text().strip() or self.tr("Untitled draft")
 
     @Slot()
     def edit_title(self) -> None:
@@ -197,7 +197,7 @@ class DraftEditorPane(QWidget):
             before = self.store.drafts.get(self.draft_id)
             saved = self.store.drafts.save(self.draft_id, body=self.editor.toPlainText(), title=self.title_edit.text())
         except UserError as exc:
-            self.reporter.problem("Could not save the draft", str(exc))
+            self.reporter.problem(self.tr("Could not save the draft"), str(exc))
             self._autosave.start()  # try again shortly; the text is still in the editor
             return
         if saved.title != before.title:
@@ -207,9 +207,21 @@ class DraftEditorPane(QWidget):
         text = self.editor.toPlainText()
         words = len(text.split())
         info = self.engine_info()
-        tokens = f" · {info.count_tokens(text):,} tokens" if info is not None and text else ""
         minutes = math.ceil(words / READING_WORDS_PER_MINUTE) if words else 0
-        self.counts_label.setText(f"{words:,} words · {len(text):,} characters{tokens} · {minutes} min read")
+        tokens = info.count_tokens(text) if info is not None and text else None
+        if tokens is not None:
+            line = self.tr("{words} words · {characters} characters · {tokens} tokens · {minutes} min read")
+        else:
+            line = self.tr("{words} words · {characters} characters · {minutes} min read")
+        locale = QLocale()
+        self.counts_label.setText(
+            line.format(
+                words=locale.toString(words),
+                characters=locale.toString(len(text)),
+                tokens=locale.toString(tokens or 0),
+                minutes=locale.toString(minutes),
+            )
+        )
 
     @Slot(bool)
     def _on_preview_action_toggled(self, on: bool) -> None:
@@ -241,7 +253,7 @@ class DraftEditorPane(QWidget):
         self.editor.moveCursor(QTextCursor.MoveOperation.Start)  # wrap around
         found = self.editor.find(needle)
         if not found:
-            self.reporter.show(f"“{needle}” is not in this draft.", 3000)
+            self.reporter.show(self.tr("“{text}” is not in this draft.").format(text=needle), 3000)
         return found
 
     @Slot()
@@ -265,7 +277,8 @@ class DraftEditorPane(QWidget):
             count += 1
             finder = self.editor.document().find(needle, finder, QTextDocument.FindFlag.FindCaseSensitively)
         cursor.endEditBlock()
-        self.reporter.show(f"Replaced {count} time{'s' if count != 1 else ''}.", 3000)
+        replaced = self.tr("Replaced {count} time.") if count == 1 else self.tr("Replaced {count} times.")
+        self.reporter.show(replaced.format(count=QLocale().toString(count)), 3000)
         return count
 
     # ---- history, export, print ----
@@ -296,7 +309,7 @@ class DraftEditorPane(QWidget):
         self.title_edit.setText(restored.title)
         self.save()
         self.listing_changed.emit()
-        self.reporter.show("The earlier version is back; the text it replaced is kept in the history.", 5000)
+        self.reporter.show(self.tr("The earlier version is back; the text it replaced is kept in the history."), 5000)
 
     @Slot()
     def export_draft(self) -> None:

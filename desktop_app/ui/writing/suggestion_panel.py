@@ -4,7 +4,7 @@ co-writer's controller decides what the buttons do."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QLocale, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QTextBrowser, QVBoxLayout, QWidget
 
 from desktop_app.core.textdiff import diff_html, word_diff
@@ -23,18 +23,20 @@ class SuggestionPane(QWidget):
         super().__init__(parent)
         self.label = QLabel("")
         self.view = QTextBrowser()
-        self.view.setAccessibleName("Suggestion")
-        self.accept_button = QPushButton("Accept")
-        self.reject_button = QPushButton("Reject")
-        self.again_button = QPushButton("Try again")
+        self.view.setAccessibleName(self.tr("Suggestion"))
+        self.accept_button = QPushButton(self.tr("Accept"))
+        self.reject_button = QPushButton(self.tr("Reject"))
+        self.again_button = QPushButton(self.tr("Try again"))
         self.version_views: list[QTextBrowser] = []
         self.version_buttons: list[QPushButton] = []
         versions = QHBoxLayout()
+        locale = QLocale()
         for index in range(MAX_VERSIONS):
+            number = locale.toString(index + 1)
             column = QVBoxLayout()
             view = QTextBrowser()
-            view.setAccessibleName(f"Version {index + 1}")
-            button = QPushButton(f"Use version {index + 1}")
+            view.setAccessibleName(self.tr("Version {number}").format(number=number))
+            button = QPushButton(self.tr("Use version {number}").format(number=number))
             column.addWidget(view, 1)
             column.addWidget(button)
             versions.addLayout(column)
@@ -86,7 +88,9 @@ class SuggestionPane(QWidget):
         """The final (cleaned) versions are shown: say so, and offer what makes sense."""
         empty = not any(texts)
         self.label.setText(
-            "The model wrote nothing; try again." if empty else "Accept the change, reject it, or try again."
+            self.tr("The model wrote nothing; try again.")
+            if empty
+            else self.tr("Accept the change, reject it, or try again.")
         )
         self.accept_button.setEnabled(not empty and len(texts) == 1)
         for button, text in zip(self.version_buttons, texts, strict=False):

@@ -50,7 +50,7 @@ class WritingPane(QWidget):
         self.cowriter = CowriterController(
             self.editor_pane, self.suggestion_pane, scheduler, reporter, engine_info, self, library
         )
-        self.palette_action = QAction("Commands…", self)
+        self.palette_action = QAction(self.tr("Commands…"), self)
         self.palette_action.setShortcut(QKeySequence("Ctrl+Shift+P"))
         self._build()
         self._connect_signals()
@@ -135,8 +135,8 @@ class WritingPane(QWidget):
     def _on_editor_context_menu(self, position: QPoint) -> None:
         menu = self.editor.createStandardContextMenu()
         menu.addSeparator()
-        menu.addMenu("Co-writer").addActions(self.cowriter.menu_actions())
-        discuss = menu.addAction("Discuss in chat")
+        menu.addMenu(self.tr("Co-writer")).addActions(self.cowriter.menu_actions())
+        discuss = menu.addAction(self.tr("Discuss in chat"))
         discuss.setEnabled(self.editor.textCursor().hasSelection())
         discuss.triggered.connect(self.discuss_selection)
         menu.exec(self.editor.viewport().mapToGlobal(position))
@@ -150,7 +150,10 @@ class WritingPane(QWidget):
     @Slot()
     def open_palette(self) -> None:
         commands = self.cowriter.commands()
-        commands += [("Find and replace", self.editor_pane.show_find_bar), ("History", self.editor_pane.show_history)]
+        commands += [
+            (self.tr("Find and replace"), self.editor_pane.show_find_bar),
+            (self.tr("History"), self.editor_pane.show_history),
+        ]
         dialog = CommandPaletteDialog(commands, self)
         if dialog.exec():
             chosen = dialog.chosen()
@@ -163,7 +166,7 @@ class WritingPane(QWidget):
         """Add text at the end of a draft (a new one when draft_id is None); its id."""
         self.editor_pane.save()
         if draft_id is None:
-            draft_id = self.store.drafts.create("From chat", text).id
+            draft_id = self.store.drafts.create(self.tr("From chat"), text).id
         else:
             body = self.store.drafts.get(draft_id).body
             self.store.drafts.save(draft_id, body=(body.rstrip() + "\n\n" if body.strip() else "") + text)

@@ -1,0 +1,2514 @@
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
+<TS version="2.1" language="zh_CN">
+<context>
+    <name>ApiServerControl</name>
+    <message>
+        <source>API server</source>
+        <translation>API 服务器</translation>
+    </message>
+    <message>
+        <source>API: {url} · {count} request</source>
+        <translation>API：{url} · {count} 个请求</translation>
+    </message>
+    <message>
+        <source>API: {url} · {count} requests</source>
+        <translation>API：{url} · {count} 个请求</translation>
+    </message>
+    <message>
+        <source>The local API server answers other programs (Settings › Local API server).</source>
+        <translation>本地 API 服务器可响应其他程序的请求（设置 › 本地 API 服务器）。</translation>
+    </message>
+</context>
+<context>
+    <name>App</name>
+    <message>
+        <source>{model} on {server} (remote: {host})</source>
+        <translation>{model}，运行于 {server}（远程：{host}）</translation>
+    </message>
+    <message>
+        <source>Details are in the log: {path}</source>
+        <translation>详细信息见日志：{path}</translation>
+    </message>
+    <message>
+        <source>Inkwell cannot start</source>
+        <translation>Inkwell 无法启动</translation>
+    </message>
+    <message>
+        <source>Something went wrong</source>
+        <translation>出错了</translation>
+    </message>
+    <message>
+        <source>Inkwell met an unexpected error.</source>
+        <translation>Inkwell 遇到了意外错误。</translation>
+    </message>
+</context>
+<context>
+    <name>ChatPane</name>
+    <message>
+        <source>Send</source>
+        <translation>发送</translation>
+    </message>
+    <message>
+        <source>Stop</source>
+        <translation>停止</translation>
+    </message>
+    <message>
+        <source>Send (Enter)</source>
+        <translation>发送（Enter）</translation>
+    </message>
+    <message>
+        <source>Stop the reply (Esc)</source>
+        <translation>停止回复（Esc）</translation>
+    </message>
+    <message>
+        <source>About this model</source>
+        <translation>关于此模型</translation>
+    </message>
+    <message>
+        <source>Where your text goes</source>
+        <translation>你的文字会发往何处</translation>
+    </message>
+    <message>
+        <source>🌐 Your messages in this chat are sent to {server}</source>
+        <translation>此对话中的消息会发送到 {server}</translation>
+    </message>
+    <message>
+        <source>The model is not loaded yet; try again in a moment.</source>
+        <translation>模型尚未加载，请稍后再试。</translation>
+    </message>
+    <message>
+        <source>Waiting for {what} to finish; your reply starts right after.</source>
+        <translation>正在等待{what}结束，随后会立即开始生成回复。</translation>
+    </message>
+    <message>
+        <source>The oldest message was left out of this reply&apos;s prompt: </source>
+        <translation>最早的一条消息未放入本次回复的提示词：</translation>
+    </message>
+    <message>
+        <source>The {count} oldest messages were left out of this reply&apos;s prompt: </source>
+        <translation>最早的 {count} 条消息未放入本次回复的提示词：</translation>
+    </message>
+    <message>
+        <source>the chat is longer than the model&apos;s context window.</source>
+        <translation>对话长度超出了模型的上下文窗口。</translation>
+    </message>
+    <message>
+        <source>Could not save the reply</source>
+        <translation>无法保存回复</translation>
+    </message>
+    <message>
+        <source>{speed} tokens/s</source>
+        <translation>{speed} token/s</translation>
+    </message>
+    <message>
+        <source>Inkwell could not answer</source>
+        <translation>Inkwell 无法回复</translation>
+    </message>
+    <message>
+        <source>Wait for the reply to finish, or stop it first.</source>
+        <translation>请等待回复完成，或先停止回复。</translation>
+    </message>
+    <message>
+        <source>Copied.</source>
+        <translation>已复制。</translation>
+    </message>
+    <message>
+        <source>Edit message</source>
+        <translation>编辑消息</translation>
+    </message>
+    <message>
+        <source>Your message (a new version is kept beside the old one):</source>
+        <translation>你的消息（新版本会与旧版本并存）：</translation>
+    </message>
+    <message>
+        <source>New chats will start with these settings.</source>
+        <translation>新对话将使用这些设置。</translation>
+    </message>
+</context>
+<context>
+    <name>ChatSession</name>
+    <message>
+        <source>This is a base model: it continues text rather than answering it. The chat is given to it as a transcript to continue, so its replies may wander; Continue writing in the writing mode suits it best.</source>
+        <translation>这是一个基础模型：它会接着续写文本，而不是回答问题。对话会作为一份记录交给它续写，因此回复可能会跑题；它最适合在写作模式中配合“继续写作”使用。</translation>
+    </message>
+</context>
+<context>
+    <name>ChatView</name>
+    <message>
+        <source>You</source>
+        <translation>你</translation>
+    </message>
+    <message>
+        <source>Inkwell</source>
+        <translation>Inkwell</translation>
+    </message>
+    <message>
+        <source>System</source>
+        <translation>系统</translation>
+    </message>
+    <message>
+        <source>(interrupted)</source>
+        <translation>（已中断）</translation>
+    </message>
+    <message>
+        <source>(stopped)</source>
+        <translation>（已停止）</translation>
+    </message>
+    <message>
+        <source>(failed)</source>
+        <translation>（失败）</translation>
+    </message>
+    <message>
+        <source>code</source>
+        <translation>代码</translation>
+    </message>
+    <message>
+        <source>Copy</source>
+        <translation>复制</translation>
+    </message>
+    <message>
+        <source>Sources:</source>
+        <translation>来源：</translation>
+    </message>
+    <message>
+        <source>Thinking</source>
+        <translation>思考中</translation>
+    </message>
+    <message>
+        <source>Conversation</source>
+        <translation>对话</translation>
+    </message>
+    <message>
+        <source>Show {count} earlier messages</source>
+        <translation>显示更早的 {count} 条消息</translation>
+    </message>
+    <message>
+        <source>Show 1 earlier message</source>
+        <translation>显示更早的 1 条消息</translation>
+    </message>
+    <message>
+        <source>({count} not shown)</source>
+        <translation>（{count} 条未显示）</translation>
+    </message>
+</context>
+<context>
+    <name>CoWriter</name>
+    <message>
+        <source>Continue writing</source>
+        <translation>继续写作</translation>
+    </message>
+    <message>
+        <source>Rewrite: clearer</source>
+        <translation>改写：更清晰</translation>
+    </message>
+    <message>
+        <source>Rewrite: shorter</source>
+        <translation>改写：更简短</translation>
+    </message>
+    <message>
+        <source>Rewrite: longer</source>
+        <translation>改写：更详细</translation>
+    </message>
+    <message>
+        <source>Rewrite: more formal</source>
+        <translation>改写：更正式</translation>
+    </message>
+    <message>
+        <source>Rewrite: friendlier</source>
+        <translation>改写：更友好</translation>
+    </message>
+    <message>
+        <source>Fix grammar and spelling</source>
+        <translation>修正语法和拼写</translation>
+    </message>
+    <message>
+        <source>Summarise</source>
+        <translation>总结</translation>
+    </message>
+    <message>
+        <source>Make a bulleted list</source>
+        <translation>整理成要点列表</translation>
+    </message>
+    <message>
+        <source>Translate</source>
+        <translation>翻译</translation>
+    </message>
+    <message>
+        <source>Ask about selection</source>
+        <translation>就选中内容提问</translation>
+    </message>
+    <message>
+        <source>Ask about my documents</source>
+        <translation>就我的文档提问</translation>
+    </message>
+    <message>
+        <source>English</source>
+        <translation>英语</translation>
+    </message>
+    <message>
+        <source>French</source>
+        <translation>法语</translation>
+    </message>
+    <message>
+        <source>German</source>
+        <translation>德语</translation>
+    </message>
+    <message>
+        <source>Spanish</source>
+        <translation>西班牙语</translation>
+    </message>
+    <message>
+        <source>Italian</source>
+        <translation>意大利语</translation>
+    </message>
+    <message>
+        <source>Portuguese</source>
+        <translation>葡萄牙语</translation>
+    </message>
+    <message>
+        <source>Dutch</source>
+        <translation>荷兰语</translation>
+    </message>
+    <message>
+        <source>Chinese</source>
+        <translation>中文</translation>
+    </message>
+    <message>
+        <source>Japanese</source>
+        <translation>日语</translation>
+    </message>
+    <message>
+        <source>Choose a language to translate into.</source>
+        <translation>请选择要译成的语言。</translation>
+    </message>
+    <message>
+        <source>Write what you want to know or change about the selection.</source>
+        <translation>写下你想就选中内容了解什么，或想如何修改。</translation>
+    </message>
+    <message>
+        <source>Write what you want to know from your documents.</source>
+        <translation>写下你想从文档中了解什么。</translation>
+    </message>
+    <message>
+        <source>There is no text before the cursor to continue from.</source>
+        <translation>光标前没有可供续写的文字。</translation>
+    </message>
+    <message>
+        <source>Select the text to work on first.</source>
+        <translation>请先选中要处理的文字。</translation>
+    </message>
+    <message>
+        <source>The selection is too long for the model: it needs about {needed} tokens and {budget} fit in its context window.</source>
+        <translation>选中内容对模型来说太长：大约需要 {needed} 个 token，而其上下文窗口只能容纳 {budget} 个。</translation>
+    </message>
+    <message>
+        <source>Select a shorter part (a few paragraphs) and try again.</source>
+        <translation>请选中较短的一部分（几段即可）后重试。</translation>
+    </message>
+    <message>
+        <source>Choose the documents to answer from.</source>
+        <translation>请选择用来回答的文档。</translation>
+    </message>
+    <message>
+        <source>This model is a base model: it continues text, and cannot do “{action}”.</source>
+        <translation>此模型是基础模型：它只会续写文本，无法执行“{action}”。</translation>
+    </message>
+    <message>
+        <source>Use Continue writing, or choose an instruct (chat) model in Settings.</source>
+        <translation>请使用“继续写作”，或在设置中选择指令（对话）模型。</translation>
+    </message>
+</context>
+<context>
+    <name>CommandPaletteDialog</name>
+    <message>
+        <source>Commands</source>
+        <translation>命令</translation>
+    </message>
+    <message>
+        <source>Type a command…</source>
+        <translation>输入命令…</translation>
+    </message>
+    <message>
+        <source>Command filter</source>
+        <translation>命令筛选</translation>
+    </message>
+</context>
+<context>
+    <name>ComposerWidget</name>
+    <message>
+        <source>Message Inkwell (Enter sends, Shift+Enter for a new line; drop a text file to quote it)</source>
+        <translation>给 Inkwell 发消息（Enter 发送，Shift+Enter 换行；拖入文本文件可引用其内容）</translation>
+    </message>
+    <message>
+        <source>Message</source>
+        <translation>消息</translation>
+    </message>
+    <message>
+        <source>“{name}” is too large to quote (over 512 KB). Add it in Documents instead.</source>
+        <translation>“{name}”太大，无法引用（超过 512 KB）。请改为在“文档”中添加。</translation>
+    </message>
+    <message>
+        <source>“{name}” is not a text file, so it can&apos;t be quoted.</source>
+        <translation>“{name}”不是文本文件，无法引用。</translation>
+    </message>
+    <message>
+        <source>“{name}” could not be read.</source>
+        <translation>无法读取“{name}”。</translation>
+    </message>
+</context>
+<context>
+    <name>ConversationListPane</name>
+    <message>
+        <source>New chat</source>
+        <translation>新建对话</translation>
+    </message>
+    <message>
+        <source>New chat (Ctrl+N)</source>
+        <translation>新建对话（Ctrl+N）</translation>
+    </message>
+    <message>
+        <source>Search chats (Ctrl+K)</source>
+        <translation>搜索对话（Ctrl+K）</translation>
+    </message>
+    <message>
+        <source>Search chats</source>
+        <translation>搜索对话</translation>
+    </message>
+    <message>
+        <source>Rename</source>
+        <translation>重命名</translation>
+    </message>
+    <message>
+        <source>Delete</source>
+        <translation>删除</translation>
+    </message>
+    <message>
+        <source>Pin</source>
+        <translation>置顶</translation>
+    </message>
+    <message>
+        <source>Archive</source>
+        <translation>归档</translation>
+    </message>
+    <message>
+        <source>Export…</source>
+        <translation>导出…</translation>
+    </message>
+    <message>
+        <source>Unpin</source>
+        <translation>取消置顶</translation>
+    </message>
+    <message>
+        <source>Archived.</source>
+        <translation>已归档。</translation>
+    </message>
+    <message>
+        <source>Chat moved to the trash.</source>
+        <translation>对话已移到回收站。</translation>
+    </message>
+</context>
+<context>
+    <name>ConversationListWidget</name>
+    <message>
+        <source>Older</source>
+        <translation>更早</translation>
+    </message>
+    <message>
+        <source>Today</source>
+        <translation>今天</translation>
+    </message>
+    <message>
+        <source>Yesterday</source>
+        <translation>昨天</translation>
+    </message>
+    <message>
+        <source>Previous 7 days</source>
+        <translation>过去 7 天</translation>
+    </message>
+    <message>
+        <source>Previous 30 days</source>
+        <translation>过去 30 天</translation>
+    </message>
+    <message>
+        <source>Conversations</source>
+        <translation>对话列表</translation>
+    </message>
+    <message>
+        <source>New chat</source>
+        <translation>新对话</translation>
+    </message>
+    <message>
+        <source>Pinned</source>
+        <translation>已置顶</translation>
+    </message>
+    <message>
+        <source>No matches</source>
+        <translation>无匹配结果</translation>
+    </message>
+</context>
+<context>
+    <name>ConversationSettingsPane</name>
+    <message>
+        <source>Custom</source>
+        <translation>自定义</translation>
+    </message>
+    <message>
+        <source>Preset</source>
+        <translation>预设</translation>
+    </message>
+    <message>
+        <source>System prompt</source>
+        <translation>系统提示词</translation>
+    </message>
+    <message>
+        <source>How the assistant should behave in this chat (optional)</source>
+        <translation>助手在此对话中应如何表现（可选）</translation>
+    </message>
+    <message>
+        <source>Save as default</source>
+        <translation>设为默认</translation>
+    </message>
+    <message>
+        <source>Save these settings as the default for new chats</source>
+        <translation>将这些设置保存为新对话的默认设置</translation>
+    </message>
+    <message>
+        <source>New chats start with these settings</source>
+        <translation>新对话将使用这些设置</translation>
+    </message>
+    <message>
+        <source>This chat</source>
+        <translation>此对话</translation>
+    </message>
+    <message>
+        <source>Pre&amp;set</source>
+        <translation>预设(&amp;S)</translation>
+    </message>
+    <message>
+        <source>S&amp;ystem prompt</source>
+        <translation>系统提示词(&amp;Y)</translation>
+    </message>
+</context>
+<context>
+    <name>CowriterController</name>
+    <message>
+        <source>All my documents</source>
+        <translation>我的全部文档</translation>
+    </message>
+    <message>
+        <source>Clearer</source>
+        <translation>更清晰</translation>
+    </message>
+    <message>
+        <source>Shorter</source>
+        <translation>更简短</translation>
+    </message>
+    <message>
+        <source>Longer</source>
+        <translation>更详细</translation>
+    </message>
+    <message>
+        <source>More formal</source>
+        <translation>更正式</translation>
+    </message>
+    <message>
+        <source>Friendlier</source>
+        <translation>更友好</translation>
+    </message>
+    <message>
+        <source>Three versions</source>
+        <translation>三个版本</translation>
+    </message>
+    <message>
+        <source>Rewrite the selection three ways and pick one</source>
+        <translation>用三种方式改写选中内容，从中挑选一个</translation>
+    </message>
+    <message>
+        <source>Rewrite</source>
+        <translation>改写</translation>
+    </message>
+    <message>
+        <source>Three versions (rewrite: clearer)</source>
+        <translation>三个版本（改写：更清晰）</translation>
+    </message>
+    <message>
+        <source>Translate</source>
+        <translation>翻译</translation>
+    </message>
+    <message>
+        <source>Into which language?</source>
+        <translation>翻译成哪种语言？</translation>
+    </message>
+    <message>
+        <source>Ask about the selection</source>
+        <translation>就选中内容提问</translation>
+    </message>
+    <message>
+        <source>What should the co-writer do?</source>
+        <translation>希望写作助手做什么？</translation>
+    </message>
+    <message>
+        <source>There are no documents yet.</source>
+        <translation>还没有文档。</translation>
+    </message>
+    <message>
+        <source>Add some with Chat › Documents… (Ctrl+Shift+D).</source>
+        <translation>可在“对话 › 文档…”（Ctrl+Shift+D）中添加。</translation>
+    </message>
+    <message>
+        <source>Ask about my documents</source>
+        <translation>就我的文档提问</translation>
+    </message>
+    <message>
+        <source>What do you want to know?</source>
+        <translation>你想了解什么？</translation>
+    </message>
+    <message>
+        <source>From which documents?</source>
+        <translation>从哪些文档中查找？</translation>
+    </message>
+    <message>
+        <source>Open or create a draft first.</source>
+        <translation>请先打开或新建一份草稿。</translation>
+    </message>
+    <message>
+        <source>The model is not loaded yet; try again in a moment.</source>
+        <translation>模型尚未加载，请稍后再试。</translation>
+    </message>
+    <message>
+        <source>The co-writer is still writing a suggestion; wait for it, or reject it first.</source>
+        <translation>写作助手仍在撰写建议；请等它完成，或先拒绝该建议。</translation>
+    </message>
+    <message>
+        <source>{action} (with the nearby text as context)</source>
+        <translation>{action}（以附近的文字作为上下文）</translation>
+    </message>
+    <message>
+        <source>{action}: writing…</source>
+        <translation>{action}：正在撰写…</translation>
+    </message>
+    <message>
+        <source>{action}: waiting for {other} to finish…</source>
+        <translation>{action}：正在等待{other}结束…</translation>
+    </message>
+    <message>
+        <source>a chat reply</source>
+        <translation>一条对话回复</translation>
+    </message>
+    <message>
+        <source>the co-writer</source>
+        <translation>写作助手</translation>
+    </message>
+    <message>
+        <source>another program&apos;s request</source>
+        <translation>另一个程序的请求</translation>
+    </message>
+    <message>
+        <source>The co-writer could not answer</source>
+        <translation>写作助手无法回应</translation>
+    </message>
+    <message>
+        <source>Change accepted (Ctrl+Z undoes it).</source>
+        <translation>已接受修改（按 Ctrl+Z 可撤销）。</translation>
+    </message>
+</context>
+<context>
+    <name>DocumentsDialog</name>
+    <message>
+        <source>Documents</source>
+        <translation>文档</translation>
+    </message>
+    <message>
+        <source>Collections</source>
+        <translation>文档集</translation>
+    </message>
+    <message>
+        <source>Files in the collection</source>
+        <translation>文档集中的文件</translation>
+    </message>
+    <message>
+        <source>File</source>
+        <translation>文件</translation>
+    </message>
+    <message>
+        <source>Size</source>
+        <translation>大小</translation>
+    </message>
+    <message>
+        <source>State</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <source>Folder</source>
+        <translation>文件夹</translation>
+    </message>
+    <message>
+        <source>Add to the collection</source>
+        <translation>添加到文档集</translation>
+    </message>
+    <message>
+        <source>Type a new name to start a collection</source>
+        <translation>输入新名称以创建文档集</translation>
+    </message>
+    <message>
+        <source>Add files…</source>
+        <translation>添加文件…</translation>
+    </message>
+    <message>
+        <source>Add a folder…</source>
+        <translation>添加文件夹…</translation>
+    </message>
+    <message>
+        <source>Remove</source>
+        <translation>移除</translation>
+    </message>
+    <message>
+        <source>Forget the chosen files (they stay on disk)</source>
+        <translation>移除所选文件（文件仍保留在磁盘上）</translation>
+    </message>
+    <message>
+        <source>Read changes</source>
+        <translation>读取更改</translation>
+    </message>
+    <message>
+        <source>Read again the files that changed on disk</source>
+        <translation>重新读取磁盘上已更改的文件</translation>
+    </message>
+    <message>
+        <source>Indexing progress</source>
+        <translation>索引进度</translation>
+    </message>
+    <message>
+        <source>Drop files or folders here, or use the buttons. Files are read where they are.</source>
+        <translation>将文件或文件夹拖到这里，或使用按钮添加。文件会从原位置读取。</translation>
+    </message>
+    <message>
+        <source>Importing a sentence-embedding model (Model › Models…, Import a folder) adds search by meaning</source>
+        <translation>导入句子嵌入模型（模型 › 模型管理…，导入文件夹）后即可按语义搜索</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <source>Collection:</source>
+        <translation>文档集：</translation>
+    </message>
+    <message>
+        <source>{files} files, {failed} not read, {size}</source>
+        <translation>{files} 个文件，{failed} 个未读取，{size}</translation>
+    </message>
+    <message>
+        <source>{files} files, {size}</source>
+        <translation>{files} 个文件，{size}</translation>
+    </message>
+    <message>
+        <source>Search: {how}</source>
+        <translation>搜索方式：{how}</translation>
+    </message>
+    <message>
+        <source>{count} passage</source>
+        <translation>{count} 个段落</translation>
+    </message>
+    <message>
+        <source>{count} passages</source>
+        <translation>{count} 个段落</translation>
+    </message>
+    <message>
+        <source>Waiting to be read</source>
+        <translation>等待读取</translation>
+    </message>
+    <message>
+        <source>Not read: {reason}</source>
+        <translation>未读取：{reason}</translation>
+    </message>
+    <message>
+        <source>Add a folder to the library</source>
+        <translation>将文件夹添加到文档库</translation>
+    </message>
+    <message>
+        <source>Documents ({patterns})</source>
+        <translation>文档 ({patterns})</translation>
+    </message>
+    <message>
+        <source>All files ({patterns})</source>
+        <translation>所有文件 ({patterns})</translation>
+    </message>
+    <message>
+        <source>Add files to the library</source>
+        <translation>将文件添加到文档库</translation>
+    </message>
+    <message>
+        <source>Wait for the files being read, or cancel them.</source>
+        <translation>请等待正在读取的文件完成，或取消读取。</translation>
+    </message>
+    <message>
+        <source>Reading…</source>
+        <translation>正在读取…</translation>
+    </message>
+    <message>
+        <source>Embedding passages for search by meaning: {done} of {total}</source>
+        <translation>正在为语义搜索嵌入段落：{done} / {total}</translation>
+    </message>
+    <message>
+        <source>{done} of {total} files, {bytes_done} of {bytes_total}</source>
+        <translation>文件 {done} / {total}，{bytes_done} / {bytes_total}</translation>
+    </message>
+    <message>
+        <source>{counts}: {name}</source>
+        <translation>{counts}：{name}</translation>
+    </message>
+    <message>
+        <source>{count} added</source>
+        <translation>新增 {count} 个</translation>
+    </message>
+    <message>
+        <source>{count} updated</source>
+        <translation>更新 {count} 个</translation>
+    </message>
+    <message>
+        <source>{count} unchanged</source>
+        <translation>{count} 个未变</translation>
+    </message>
+    <message>
+        <source>{count} not read (see their state)</source>
+        <translation>{count} 个未读取（见其状态）</translation>
+    </message>
+    <message>
+        <source>{count} of other types skipped</source>
+        <translation>跳过 {count} 个其他类型的文件</translation>
+    </message>
+    <message>
+        <source>{count} passages embedded</source>
+        <translation>已嵌入 {count} 个段落</translation>
+    </message>
+    <message>
+        <source>, </source>
+        <comment>between the parts of a list</comment>
+        <translation>，</translation>
+    </message>
+    <message>
+        <source>Cancelled: {summary}.</source>
+        <translation>已取消：{summary}。</translation>
+    </message>
+    <message>
+        <source>Done: {summary}.</source>
+        <translation>已完成：{summary}。</translation>
+    </message>
+    <message>
+        <source>Remove the collection {name}?</source>
+        <translation>要移除文档集 {name} 吗？</translation>
+    </message>
+    <message>
+        <source>Chats stop answering from it. The files stay on disk.</source>
+        <translation>对话将不再根据它回答。文件仍保留在磁盘上。</translation>
+    </message>
+    <message>
+        <source>Removed the collection {name} ({count} files; they stay on disk).</source>
+        <translation>已移除文档集 {name}（{count} 个文件，仍保留在磁盘上）。</translation>
+    </message>
+    <message>
+        <source>Removed {count} file (they stay on disk).</source>
+        <translation>已移除 {count} 个文件（仍保留在磁盘上）。</translation>
+    </message>
+    <message>
+        <source>Removed {count} files (they stay on disk).</source>
+        <translation>已移除 {count} 个文件（仍保留在磁盘上）。</translation>
+    </message>
+</context>
+<context>
+    <name>DraftEditorPane</name>
+    <message>
+        <source>Draft title</source>
+        <translation>草稿标题</translation>
+    </message>
+    <message>
+        <source>Title</source>
+        <translation>标题</translation>
+    </message>
+    <message>
+        <source>Draft text</source>
+        <translation>草稿正文</translation>
+    </message>
+    <message>
+        <source>Write here. Markdown works: # headings, **bold**, - lists.</source>
+        <translation>在这里写作。支持 Markdown：# 标题、**粗体**、- 列表。</translation>
+    </message>
+    <message>
+        <source>Preview</source>
+        <translation>预览</translation>
+    </message>
+    <message>
+        <source>Word count</source>
+        <translation>字数统计</translation>
+    </message>
+    <message>
+        <source>Find</source>
+        <translation>查找</translation>
+    </message>
+    <message>
+        <source>Replace with</source>
+        <translation>替换为</translation>
+    </message>
+    <message>
+        <source>Next</source>
+        <translation>下一个</translation>
+    </message>
+    <message>
+        <source>Replace</source>
+        <translation>替换</translation>
+    </message>
+    <message>
+        <source>Replace all</source>
+        <translation>全部替换</translation>
+    </message>
+    <message>
+        <source>Co-writer</source>
+        <translation>写作助手</translation>
+    </message>
+    <message>
+        <source>History</source>
+        <translation>历史记录</translation>
+    </message>
+    <message>
+        <source>Export…</source>
+        <translation>导出…</translation>
+    </message>
+    <message>
+        <source>Print…</source>
+        <translation>打印…</translation>
+    </message>
+    <message>
+        <source>Untitled draft</source>
+        <translation>无标题草稿</translation>
+    </message>
+    <message>
+        <source>Could not save the draft</source>
+        <translation>无法保存草稿</translation>
+    </message>
+    <message>
+        <source>{words} words · {characters} characters · {tokens} tokens · {minutes} min read</source>
+        <translation>{words} 词 · {characters} 字符 · {tokens} token · 阅读约 {minutes} 分钟</translation>
+    </message>
+    <message>
+        <source>{words} words · {characters} characters · {minutes} min read</source>
+        <translation>{words} 词 · {characters} 字符 · 阅读约 {minutes} 分钟</translation>
+    </message>
+    <message>
+        <source>“{text}” is not in this draft.</source>
+        <translation>此草稿中没有“{text}”。</translation>
+    </message>
+    <message>
+        <source>Replaced {count} time.</source>
+        <translation>已替换 {count} 处。</translation>
+    </message>
+    <message>
+        <source>Replaced {count} times.</source>
+        <translation>已替换 {count} 处。</translation>
+    </message>
+    <message>
+        <source>The earlier version is back; the text it replaced is kept in the history.</source>
+        <translation>已恢复较早的版本；被替换的文字保留在历史记录中。</translation>
+    </message>
+</context>
+<context>
+    <name>DraftListPane</name>
+    <message>
+        <source>Search drafts</source>
+        <translation>搜索草稿</translation>
+    </message>
+    <message>
+        <source>New draft</source>
+        <translation>新建草稿</translation>
+    </message>
+    <message>
+        <source>From template: {name}</source>
+        <translation>从模板新建：{name}</translation>
+    </message>
+    <message>
+        <source>Drafts</source>
+        <translation>草稿</translation>
+    </message>
+    <message>
+        <source>Rename</source>
+        <translation>重命名</translation>
+    </message>
+    <message>
+        <source>Duplicate</source>
+        <translation>创建副本</translation>
+    </message>
+    <message>
+        <source>Export…</source>
+        <translation>导出…</translation>
+    </message>
+    <message>
+        <source>Delete</source>
+        <translation>删除</translation>
+    </message>
+    <message>
+        <source>Fill in the [brackets], or ask the co-writer: “{instruction}”</source>
+        <translation>填写方括号中的内容，或让写作助手帮忙：“{instruction}”</translation>
+    </message>
+    <message>
+        <source>Draft moved to the trash.</source>
+        <translation>草稿已移到回收站。</translation>
+    </message>
+</context>
+<context>
+    <name>GenerationForm</name>
+    <message>
+        <source>Temperature</source>
+        <translation>温度</translation>
+    </message>
+    <message>
+        <source>0 always picks the likeliest word (greedy)</source>
+        <translation>为 0 时总是选择可能性最大的词（贪心）</translation>
+    </message>
+    <message>
+        <source>Top-p</source>
+        <translation>Top-p 采样</translation>
+    </message>
+    <message>
+        <source>Sample only from the likeliest words that add up to this</source>
+        <translation>只从累计概率达到此值的最可能的词中采样</translation>
+    </message>
+    <message>
+        <source>Repetition penalty</source>
+        <translation>重复惩罚</translation>
+    </message>
+    <message>
+        <source>Above 1 discourages repeats</source>
+        <translation>大于 1 时抑制重复</translation>
+    </message>
+    <message>
+        <source>Top-k</source>
+        <translation>Top-k 采样</translation>
+    </message>
+    <message>
+        <source>Sample only from this many words (0: no limit)</source>
+        <translation>只从这么多个最可能的词中采样（0：不限制）</translation>
+    </message>
+    <message>
+        <source>Max new tokens</source>
+        <translation>最大生成 token 数</translation>
+    </message>
+    <message>
+        <source>The longest reply, in tokens</source>
+        <translation>回复的最大长度（以 token 计）</translation>
+    </message>
+    <message>
+        <source>Seed</source>
+        <translation>随机种子</translation>
+    </message>
+    <message>
+        <source>The same seed and settings give the same reply</source>
+        <translation>相同的种子和设置会得到相同的回复</translation>
+    </message>
+    <message>
+        <source>Random</source>
+        <translation>随机</translation>
+    </message>
+    <message>
+        <source>&amp;Temperature</source>
+        <translation>温度(&amp;T)</translation>
+    </message>
+    <message>
+        <source>Top-&amp;p</source>
+        <translation>Top-p 采样(&amp;P)</translation>
+    </message>
+    <message>
+        <source>Top-&amp;k</source>
+        <translation>Top-k 采样(&amp;K)</translation>
+    </message>
+    <message>
+        <source>&amp;Repetition penalty</source>
+        <translation>重复惩罚(&amp;R)</translation>
+    </message>
+    <message>
+        <source>&amp;Max new tokens</source>
+        <translation>最大生成 token 数(&amp;M)</translation>
+    </message>
+    <message>
+        <source>&amp;Seed</source>
+        <translation>随机种子(&amp;S)</translation>
+    </message>
+</context>
+<context>
+    <name>IndexWorker</name>
+    <message>
+        <source>Indexing stopped because of an unexpected error (see the log).</source>
+        <translation>索引因意外错误而停止（详见日志）。</translation>
+    </message>
+</context>
+<context>
+    <name>LengthMeter</name>
+    <message>
+        <source>Message length</source>
+        <translation>消息长度</translation>
+    </message>
+    <message>
+        <source>Context used</source>
+        <translation>已用上下文</translation>
+    </message>
+    <message>
+        <source>context %p%</source>
+        <translation>上下文 %p%</translation>
+    </message>
+    <message>
+        <source>{used} of {length} tokens of context used by this chat</source>
+        <translation>此对话已使用 {used} / {length} 个上下文 token</translation>
+    </message>
+    <message>
+        <source>about {count} tokens · {total} of {length} in context</source>
+        <translation>约 {count} 个 token · 上下文 {total} / {length}</translation>
+    </message>
+    <message>
+        <source>{count} tokens · {total} of {length} in context</source>
+        <translation>{count} 个 token · 上下文 {total} / {length}</translation>
+    </message>
+    <message>
+        <source>{summary}: too long for this model; shorten it or split it into parts</source>
+        <translation>{summary}：超出此模型的长度限制，请缩短或拆分成几部分</translation>
+    </message>
+    <message>
+        <source>{summary}: the oldest messages will be left out</source>
+        <translation>{summary}：最早的消息将被略去</translation>
+    </message>
+</context>
+<context>
+    <name>MainWindow</name>
+    <message>
+        <source>Chat settings</source>
+        <translation>对话设置</translation>
+    </message>
+    <message>
+        <source>Your database is damaged</source>
+        <translation>你的数据库已损坏</translation>
+    </message>
+    <message>
+        <source>{problem}
+
+Export what you need now (File › Export all chats), then quit and run `inkwell database set-aside` to start a new database; the old file is kept.</source>
+        <translation>{problem}
+
+请立即导出你需要的内容（文件 › 导出全部对话），然后退出并运行 `inkwell database set-aside` 以新建数据库；旧文件会被保留。</translation>
+    </message>
+    <message>
+        <source>Open or select a chat to export.</source>
+        <translation>请打开或选择要导出的对话。</translation>
+    </message>
+    <message>
+        <source>{count} chats</source>
+        <translation>{count} 个对话</translation>
+    </message>
+    <message>
+        <source>Chat</source>
+        <translation>对话</translation>
+    </message>
+    <message>
+        <source>Added to the draft “{title}” (Ctrl+2 opens the writing mode).</source>
+        <translation>已添加到草稿“{title}”（按 Ctrl+2 打开写作模式）。</translation>
+    </message>
+    <message>
+        <source>A new draft</source>
+        <translation>新草稿</translation>
+    </message>
+    <message>
+        <source>Send to draft</source>
+        <translation>发送到草稿</translation>
+    </message>
+    <message>
+        <source>Add the reply to the end of:</source>
+        <translation>将回复添加到以下草稿的末尾：</translation>
+    </message>
+    <message>
+        <source>About this passage from my draft:</source>
+        <translation>关于我草稿中的这段文字：</translation>
+    </message>
+    <message>
+        <source>New chat</source>
+        <translation>新对话</translation>
+    </message>
+    <message>
+        <source>Inkwell&apos;s reply is ready</source>
+        <translation>Inkwell 的回复已生成</translation>
+    </message>
+    <message>
+        <source>The co-writer&apos;s suggestion is ready</source>
+        <translation>写作助手的建议已生成</translation>
+    </message>
+    <message>
+        <source>Review it in the writing mode.</source>
+        <translation>请在写作模式中查看。</translation>
+    </message>
+    <message>
+        <source>Keyboard shortcuts</source>
+        <translation>键盘快捷键</translation>
+    </message>
+    <message>
+        <source>A private assistant for chat and writing. The model runs on this computer; nothing you write leaves it.</source>
+        <translation>一款私密的对话与写作助手。模型在这台电脑上运行，你写的任何内容都不会离开这台电脑。</translation>
+    </message>
+    <message>
+        <source>Your chats are kept in {folder}.</source>
+        <translation>你的对话保存在 {folder}。</translation>
+    </message>
+    <message>
+        <source>About Inkwell</source>
+        <translation>关于 Inkwell</translation>
+    </message>
+</context>
+<context>
+    <name>MessageActionBar</name>
+    <message>
+        <source>Copy</source>
+        <translation>复制</translation>
+    </message>
+    <message>
+        <source>Edit</source>
+        <translation>编辑</translation>
+    </message>
+    <message>
+        <source>Regenerate</source>
+        <translation>重新生成</translation>
+    </message>
+    <message>
+        <source>Send to a draft</source>
+        <translation>发送到草稿</translation>
+    </message>
+    <message>
+        <source>Delete</source>
+        <translation>删除</translation>
+    </message>
+    <message>
+        <source>Message actions</source>
+        <translation>消息操作</translation>
+    </message>
+</context>
+<context>
+    <name>ModelDetails</name>
+    <message>
+        <source>Architecture</source>
+        <translation>架构</translation>
+    </message>
+    <message>
+        <source>Parameters</source>
+        <translation>参数量</translation>
+    </message>
+    <message>
+        <source>{count} billion</source>
+        <translation>{count}B（十亿）</translation>
+    </message>
+    <message>
+        <source>Tensors by type</source>
+        <translation>各类型张量</translation>
+    </message>
+    <message>
+        <source>Runs as</source>
+        <translation>运行格式</translation>
+    </message>
+    <message>
+        <source>Context</source>
+        <translation>上下文</translation>
+    </message>
+    <message>
+        <source>{count} tokens</source>
+        <translation>{count} 个 token</translation>
+    </message>
+    <message>
+        <source>base model: it continues text</source>
+        <translation>基础模型：只会续写文本</translation>
+    </message>
+    <message>
+        <source>follows a chat template</source>
+        <translation>使用对话模板</translation>
+    </message>
+    <message>
+        <source>Chat</source>
+        <translation>对话</translation>
+    </message>
+    <message>
+        <source>Size on disk</source>
+        <translation>磁盘占用</translation>
+    </message>
+    <message>
+        <source>Made from</source>
+        <translation>原始文件</translation>
+    </message>
+    <message>
+        <source>Source sha256</source>
+        <translation>源文件 sha256</translation>
+    </message>
+    <message>
+        <source>Folder</source>
+        <translation>文件夹</translation>
+    </message>
+    <message>
+        <source>Used for</source>
+        <translation>用途</translation>
+    </message>
+    <message>
+        <source>searching your documents by meaning, beside their words</source>
+        <translation>除关键词外，还按语义搜索你的文档</translation>
+    </message>
+    <message>
+        <source>Vector size</source>
+        <translation>向量维度</translation>
+    </message>
+    <message>
+        <source>Pooling</source>
+        <translation>池化方式</translation>
+    </message>
+    <message>
+        <source>Longest passage read</source>
+        <translation>可读取的最长段落</translation>
+    </message>
+    <message>
+        <source>fastest</source>
+        <translation>最快</translation>
+    </message>
+    <message>
+        <source>closest to the original weights</source>
+        <translation>最接近原始权重</translation>
+    </message>
+    <message>
+        <source>{quantization} weights</source>
+        <translation>{quantization} 权重</translation>
+    </message>
+</context>
+<context>
+    <name>ModelPickerWidget</name>
+    <message>
+        <source>Model</source>
+        <translation>模型</translation>
+    </message>
+    <message>
+        <source>The model that writes the replies</source>
+        <translation>生成回复的模型</translation>
+    </message>
+    <message>
+        <source>No model is installed</source>
+        <translation>未安装模型</translation>
+    </message>
+</context>
+<context>
+    <name>ModelServersWidget</name>
+    <message>
+        <source>Models on these servers are offered as SERVER:MODEL beside the ones on this computer. Text you send to such a model goes to that server; Inkwell asks once before the first use. With no server here, Inkwell opens no network connection.</source>
+        <translation>这些服务器上的模型会以“服务器:模型”的形式与本机模型一同列出。你发给这类模型的文字会发送到对应的服务器；首次使用前 Inkwell 会询问一次。此处没有服务器时，Inkwell 不会建立任何网络连接。</translation>
+    </message>
+    <message>
+        <source>Model servers</source>
+        <translation>模型服务器</translation>
+    </message>
+    <message>
+        <source>Server name</source>
+        <translation>服务器名称</translation>
+    </message>
+    <message>
+        <source>Server address</source>
+        <translation>服务器地址</translation>
+    </message>
+    <message>
+        <source>optional</source>
+        <translation>可选</translation>
+    </message>
+    <message>
+        <source>API key</source>
+        <translation>API 密钥</translation>
+    </message>
+    <message>
+        <source>Add server</source>
+        <translation>添加服务器</translation>
+    </message>
+    <message>
+        <source>Remove</source>
+        <translation>移除</translation>
+    </message>
+    <message>
+        <source>API keys are kept in {place}.</source>
+        <translation>API 密钥保存位置：{place}。</translation>
+    </message>
+    <message>
+        <source>Name</source>
+        <translation>名称</translation>
+    </message>
+    <message>
+        <source>Address</source>
+        <translation>地址</translation>
+    </message>
+    <message>
+        <source>allowed</source>
+        <translation>已允许</translation>
+    </message>
+    <message>
+        <source>asks before first use</source>
+        <translation>首次使用前询问</translation>
+    </message>
+    <message>
+        <source>{name} — {url} — key: {place}; {allowed}</source>
+        <translation>{name} — {url} — 密钥：{place}；{allowed}</translation>
+    </message>
+    <message>
+        <source>Added {name}: its models are listed as {name}:MODEL.</source>
+        <translation>已添加 {name}：其模型显示为“{name}:模型”。</translation>
+    </message>
+    <message>
+        <source>Removed {name} and its key.</source>
+        <translation>已移除 {name} 及其密钥。</translation>
+    </message>
+</context>
+<context>
+    <name>ModelStatus</name>
+    <message>
+        <source>Loading the model…</source>
+        <translation>正在加载模型…</translation>
+    </message>
+    <message>
+        <source>No model prepared</source>
+        <translation>未准备模型</translation>
+    </message>
+    <message>
+        <source>Preparing models</source>
+        <translation>正在准备模型</translation>
+    </message>
+    <message>
+        <source>This build of Inkwell cannot prepare models.</source>
+        <translation>此版本的 Inkwell 无法准备模型。</translation>
+    </message>
+    <message>
+        <source>The model is ready.</source>
+        <translation>模型已就绪。</translation>
+    </message>
+    <message>
+        <source>Nothing was sent to {host}.</source>
+        <translation>没有向 {host} 发送任何内容。</translation>
+    </message>
+    <message>
+        <source>Use a model server</source>
+        <translation>使用模型服务器</translation>
+    </message>
+    <message>
+        <source>The model you chose runs on {name} ({host}).
+
+The text of your chats and drafts that use it will be sent to {host}. Inkwell asks this once per server.
+
+Allow it?</source>
+        <translation>你选择的模型运行在 {name}（{host}）上。
+
+使用该模型的对话和草稿，其文字会发送到 {host}。每个服务器 Inkwell 只询问一次。
+
+是否允许？</translation>
+    </message>
+    <message>
+        <source>{model} ({quantization}) on {provider}</source>
+        <translation>{model}（{quantization}），运行于 {provider}</translation>
+    </message>
+    <message>
+        <source> · base model: it continues text</source>
+        <translation> · 基础模型：只会续写文本</translation>
+    </message>
+    <message>
+        <source> · your NVIDIA GPU is not used (hover for why)</source>
+        <translation> · 未使用你的 NVIDIA GPU（悬停查看原因）</translation>
+    </message>
+    <message>
+        <source>Your NVIDIA GPU is not used: {reason}</source>
+        <translation>未使用你的 NVIDIA GPU：{reason}</translation>
+    </message>
+    <message>
+        <source>No model loaded</source>
+        <translation>未加载模型</translation>
+    </message>
+    <message>
+        <source>The model could not be loaded</source>
+        <translation>无法加载模型</translation>
+    </message>
+    <message>
+        <source>{reason}
+
+Choose another model or run on the CPU in Settings (Ctrl+,).</source>
+        <translation>{reason}
+
+请选择其他模型，或在设置（Ctrl+,）中改为在 CPU 上运行。</translation>
+    </message>
+</context>
+<context>
+    <name>ModelsDialog</name>
+    <message>
+        <source>Models</source>
+        <translation>模型管理</translation>
+    </message>
+    <message>
+        <source>Model details</source>
+        <translation>模型详情</translation>
+    </message>
+    <message>
+        <source>Use this model</source>
+        <translation>使用此模型</translation>
+    </message>
+    <message>
+        <source>Delete…</source>
+        <translation>删除…</translation>
+    </message>
+    <message>
+        <source>Import a GGUF file…</source>
+        <translation>导入 GGUF 文件…</translation>
+    </message>
+    <message>
+        <source>Import a folder…</source>
+        <translation>导入文件夹…</translation>
+    </message>
+    <message>
+        <source>Delete the model</source>
+        <translation>删除模型</translation>
+    </message>
+    <message>
+        <source>Import a GGUF file</source>
+        <translation>导入 GGUF 文件</translation>
+    </message>
+    <message>
+        <source>Import a Hugging Face folder</source>
+        <translation>导入 Hugging Face 文件夹</translation>
+    </message>
+    <message>
+        <source>{name} (searches documents)</source>
+        <translation>{name}（用于文档搜索）</translation>
+    </message>
+    <message>
+        <source>{name} (in use)</source>
+        <translation>{name}（使用中）</translation>
+    </message>
+    <message>
+        <source>No model is prepared yet. Import a GGUF file you have, or prepare the default model (Model › Prepare the default model).</source>
+        <translation>还没有准备好的模型。请导入你已有的 GGUF 文件，或准备默认模型（模型 › 准备默认模型）。</translation>
+    </message>
+    <message>
+        <source>Use for document search</source>
+        <translation>用于文档搜索</translation>
+    </message>
+    <message>
+        <source>On the model server {server} ({url}). While you use it, what you write in chats and drafts is sent to that server, which writes the replies.</source>
+        <translation>位于模型服务器 {server}（{url}）上。使用它时，你在对话和草稿中写的内容会发送到该服务器，由它生成回复。</translation>
+    </message>
+    <message>
+        <source>Settings › Model servers adds and removes servers.</source>
+        <translation>可在“设置 › 模型服务器”中添加或移除服务器。</translation>
+    </message>
+    <message>
+        <source>Deleted {name}. Its source file, if any, is untouched.</source>
+        <translation>已删除 {name}。其源文件（如有）不受影响。</translation>
+    </message>
+    <message>
+        <source>Delete {name} ({size})? The file it was made from is not touched; you can import it again.</source>
+        <translation>要删除 {name}（{size}）吗？生成它的原始文件不受影响，你可以再次导入。</translation>
+    </message>
+    <message>
+        <source>Import a Hugging Face model folder</source>
+        <translation>导入 Hugging Face 模型文件夹</translation>
+    </message>
+    <message>
+        <source>GGUF models ({patterns})</source>
+        <translation>GGUF 模型 ({patterns})</translation>
+    </message>
+    <message>
+        <source>All files ({patterns})</source>
+        <translation>所有文件 ({patterns})</translation>
+    </message>
+    <message>
+        <source>Import a GGUF model</source>
+        <translation>导入 GGUF 模型</translation>
+    </message>
+    <message>
+        <source>Import a model</source>
+        <translation>导入模型</translation>
+    </message>
+    <message>
+        <source>Import {name}</source>
+        <translation>导入 {name}</translation>
+    </message>
+    <message>
+        <source>Inkwell converts the model once into a form it runs fast on this computer. The file itself is not changed, and nothing is downloaded.</source>
+        <translation>Inkwell 会将模型转换一次，转成能在这台电脑上快速运行的格式。原文件不会被修改，也不会下载任何内容。</translation>
+    </message>
+    <message>
+        <source>Import</source>
+        <translation>导入</translation>
+    </message>
+    <message>
+        <source>Imported {name}: your documents are searched by meaning too.</source>
+        <translation>已导入 {name}：现在也会按语义搜索你的文档。</translation>
+    </message>
+    <message>
+        <source>Imported {name}. “Use for document search” switches to it.</source>
+        <translation>已导入 {name}。点击“用于文档搜索”即可切换到它。</translation>
+    </message>
+    <message>
+        <source>Imported {name}. “Use this model” switches to it.</source>
+        <translation>已导入 {name}。点击“使用此模型”即可切换到它。</translation>
+    </message>
+    <message>
+        <source>{name}: {size}</source>
+        <translation>{name}：{size}</translation>
+    </message>
+</context>
+<context>
+    <name>PreparationDialog</name>
+    <message>
+        <source>Prepare the model</source>
+        <translation>准备模型</translation>
+    </message>
+    <message>
+        <source>Preparation progress</source>
+        <translation>准备进度</translation>
+    </message>
+    <message>
+        <source>Not now</source>
+        <translation>以后再说</translation>
+    </message>
+    <message>
+        <source>Welcome to Inkwell</source>
+        <translation>欢迎使用 Inkwell</translation>
+    </message>
+    <message>
+        <source>Inkwell writes with a language model that runs on this computer, so your text never leaves it. No model is ready yet.</source>
+        <translation>Inkwell 使用在这台电脑上运行的语言模型来写作，因此你的文字不会离开这台电脑。目前还没有可用的模型。</translation>
+    </message>
+    <message>
+        <source>Inkwell can prepare its default model, SmolLM2-135M-Instruct, from the copy installed with it: it is converted once for fast use here, which takes a few minutes. Nothing is downloaded.</source>
+        <translation>Inkwell 可以用随程序安装的副本准备默认模型 SmolLM2-135M-Instruct：只需转换一次，即可在本机快速运行，耗时几分钟。不会下载任何内容。</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <source>Starting…</source>
+        <translation>正在启动…</translation>
+    </message>
+    <message>
+        <source>Preparing the model failed because of an unexpected error (see the log).</source>
+        <translation>因意外错误，模型准备失败（详见日志）。</translation>
+    </message>
+    <message>
+        <source>Step {step} of {total}: {message}</source>
+        <translation>第 {step} 步，共 {total} 步：{message}</translation>
+    </message>
+    <message>
+        <source>Try again</source>
+        <translation>重试</translation>
+    </message>
+    <message>
+        <source>Cancelling after the current step…</source>
+        <translation>将在当前步骤完成后取消…</translation>
+    </message>
+</context>
+<context>
+    <name>Problems</name>
+    <message>
+        <source>Could not open the chat</source>
+        <translation>无法打开对话</translation>
+    </message>
+    <message>
+        <source>Could not send the message</source>
+        <translation>无法发送消息</translation>
+    </message>
+    <message>
+        <source>Could not save the reply</source>
+        <translation>无法保存回复</translation>
+    </message>
+    <message>
+        <source>Could not do that</source>
+        <translation>无法完成此操作</translation>
+    </message>
+    <message>
+        <source>Could not save the chat&apos;s settings</source>
+        <translation>无法保存对话设置</translation>
+    </message>
+    <message>
+        <source>Could not save the defaults</source>
+        <translation>无法保存默认设置</translation>
+    </message>
+    <message>
+        <source>Could not rename the chat</source>
+        <translation>无法重命名对话</translation>
+    </message>
+    <message>
+        <source>Could not pin the chat</source>
+        <translation>无法置顶对话</translation>
+    </message>
+    <message>
+        <source>Could not archive the chat</source>
+        <translation>无法归档对话</translation>
+    </message>
+    <message>
+        <source>Could not delete the chat</source>
+        <translation>无法删除对话</translation>
+    </message>
+    <message>
+        <source>Could not remove the files</source>
+        <translation>无法移除文件</translation>
+    </message>
+    <message>
+        <source>The local API server could not start</source>
+        <translation>本地 API 服务器无法启动</translation>
+    </message>
+    <message>
+        <source>Could not add to the draft</source>
+        <translation>无法添加到草稿</translation>
+    </message>
+    <message>
+        <source>Could not save the settings</source>
+        <translation>无法保存设置</translation>
+    </message>
+    <message>
+        <source>Could not switch the model</source>
+        <translation>无法切换模型</translation>
+    </message>
+    <message>
+        <source>Could not change the model</source>
+        <translation>无法更改模型</translation>
+    </message>
+    <message>
+        <source>Could not delete the model</source>
+        <translation>无法删除模型</translation>
+    </message>
+    <message>
+        <source>Could not export</source>
+        <translation>无法导出</translation>
+    </message>
+    <message>
+        <source>Could not export the draft</source>
+        <translation>无法导出草稿</translation>
+    </message>
+    <message>
+        <source>Could not import</source>
+        <translation>无法导入</translation>
+    </message>
+</context>
+<context>
+    <name>QtScheduler</name>
+    <message>
+        <source>The model could not be loaded.</source>
+        <translation>无法加载模型。</translation>
+    </message>
+</context>
+<context>
+    <name>RefusedDatabaseDialog</name>
+    <message>
+        <source>Inkwell cannot open your chats</source>
+        <translation>Inkwell 无法打开你的对话</translation>
+    </message>
+    <message>
+        <source>This file was written by a newer version of Inkwell: install that version to use it. Or start with a new, empty database; the old file is kept, renamed, in the data folder.</source>
+        <translation>此文件由更新版本的 Inkwell 写入：请安装该版本来使用它。你也可以新建一个空数据库；旧文件会重命名后保留在数据文件夹中。</translation>
+    </message>
+    <message>
+        <source>Inkwell has not changed the file. You can start with a new, empty database: the old file is kept, renamed, in the data folder, so nothing in it is lost and it can be repaired later (for example with sqlite3&apos;s .recover).</source>
+        <translation>Inkwell 没有改动该文件。你可以新建一个空数据库：旧文件会重命名后保留在数据文件夹中，其中的内容不会丢失，以后还可以修复（例如使用 sqlite3 的 .recover）。</translation>
+    </message>
+    <message>
+        <source>Start a new database</source>
+        <translation>新建数据库</translation>
+    </message>
+    <message>
+        <source>Open the data folder</source>
+        <translation>打开数据文件夹</translation>
+    </message>
+    <message>
+        <source>Quit</source>
+        <translation>退出</translation>
+    </message>
+</context>
+<context>
+    <name>Retriever</name>
+    <message>
+        <source>By words (BM25).</source>
+        <translation>按关键词（BM25）。</translation>
+    </message>
+    <message>
+        <source>By words (BM25) and meaning ({model}); {left} of {total} passages still to embed.</source>
+        <translation>按关键词（BM25）和语义（{model}）；{total} 个段落中还有 {left} 个待嵌入。</translation>
+    </message>
+    <message>
+        <source>By words (BM25) and meaning ({model}).</source>
+        <translation>按关键词（BM25）和语义（{model}）。</translation>
+    </message>
+</context>
+<context>
+    <name>RevisionDialog</name>
+    <message>
+        <source>Draft history</source>
+        <translation>草稿历史记录</translation>
+    </message>
+    <message>
+        <source>Revisions</source>
+        <translation>修订版本</translation>
+    </message>
+    <message>
+        <source>{time} · {words} words</source>
+        <translation>{time} · {words} 词</translation>
+    </message>
+    <message>
+        <source>Changes since this revision</source>
+        <translation>此版本之后的更改</translation>
+    </message>
+    <message>
+        <source>Restore this version</source>
+        <translation>恢复此版本</translation>
+    </message>
+    <message>
+        <source>Deleted text is struck through; text added since is underlined.</source>
+        <translation>删除的文字带删除线；之后新增的文字带下划线。</translation>
+    </message>
+    <message>
+        <source>No earlier versions yet: they are kept as you write.</source>
+        <translation>还没有较早的版本：写作时会自动保留。</translation>
+    </message>
+</context>
+<context>
+    <name>ServerSettingsGroup</name>
+    <message>
+        <source>Other computers on your network will be able to reach the server. Anyone who has the key can use the model, and the connection is not encrypted.</source>
+        <translation>你网络中的其他电脑将能够访问该服务器。任何持有密钥的人都可以使用该模型，且连接未加密。</translation>
+    </message>
+    <message>
+        <source>Local API server</source>
+        <translation>本地 API 服务器</translation>
+    </message>
+    <message>
+        <source>Serve an OpenAI-compatible API to other programs on this computer</source>
+        <translation>为这台电脑上的其他程序提供 OpenAI 兼容的 API</translation>
+    </message>
+    <message>
+        <source>Server port</source>
+        <translation>服务器端口</translation>
+    </message>
+    <message>
+        <source>Allow other computers on the network</source>
+        <translation>允许网络中的其他电脑访问</translation>
+    </message>
+    <message>
+        <source>API key</source>
+        <translation>API 密钥</translation>
+    </message>
+    <message>
+        <source>Copy</source>
+        <translation>复制</translation>
+    </message>
+    <message>
+        <source>Copy the API key</source>
+        <translation>复制 API 密钥</translation>
+    </message>
+    <message>
+        <source>Regenerate</source>
+        <translation>重新生成</translation>
+    </message>
+    <message>
+        <source>Regenerate the API key</source>
+        <translation>重新生成 API 密钥</translation>
+    </message>
+    <message>
+        <source>none (web pages cannot call the server)</source>
+        <translation>无（网页无法调用该服务器）</translation>
+    </message>
+    <message>
+        <source>CORS origins</source>
+        <translation>CORS 源</translation>
+    </message>
+    <message>
+        <source>Save API requests to the chat history</source>
+        <translation>将 API 请求保存到对话记录</translation>
+    </message>
+    <message>
+        <source>&amp;Port</source>
+        <translation>端口(&amp;P)</translation>
+    </message>
+    <message>
+        <source>API &amp;key</source>
+        <translation>API 密钥(&amp;K)</translation>
+    </message>
+    <message>
+        <source>&amp;Web origins allowed (CORS)</source>
+        <translation>允许的网页源（CORS）(&amp;W)</translation>
+    </message>
+</context>
+<context>
+    <name>Settings</name>
+    <message>
+        <source>Automatic (the NVIDIA GPU when it can be used)</source>
+        <translation>自动（可用时使用 NVIDIA GPU）</translation>
+    </message>
+    <message>
+        <source>CPU</source>
+        <translation>CPU</translation>
+    </message>
+    <message>
+        <source>NVIDIA GPU (CUDA)</source>
+        <translation>NVIDIA GPU (CUDA)</translation>
+    </message>
+    <message>
+        <source>Follow the system</source>
+        <translation>跟随系统</translation>
+    </message>
+    <message>
+        <source>Light</source>
+        <translation>浅色</translation>
+    </message>
+    <message>
+        <source>Dark</source>
+        <translation>深色</translation>
+    </message>
+</context>
+<context>
+    <name>SettingsDialog</name>
+    <message>
+        <source>Settings</source>
+        <translation>设置</translation>
+    </message>
+    <message>
+        <source>Model</source>
+        <translation>模型</translation>
+    </message>
+    <message>
+        <source>No model is prepared</source>
+        <translation>未准备模型</translation>
+    </message>
+    <message>
+        <source>Provider</source>
+        <translation>运行设备</translation>
+    </message>
+    <message>
+        <source>Theme</source>
+        <translation>主题</translation>
+    </message>
+    <message>
+        <source>Language</source>
+        <translation>语言</translation>
+    </message>
+    <message>
+        <source>A new language shows after Inkwell restarts.</source>
+        <translation>更改的语言将在 Inkwell 重启后生效。</translation>
+    </message>
+    <message>
+        <source> pt</source>
+        <translation> pt</translation>
+    </message>
+    <message>
+        <source>Font size</source>
+        <translation>字号</translation>
+    </message>
+    <message>
+        <source>Open</source>
+        <translation>打开</translation>
+    </message>
+    <message>
+        <source>Open the data folder</source>
+        <translation>打开数据文件夹</translation>
+    </message>
+    <message>
+        <source>&amp;Model</source>
+        <translation>模型(&amp;M)</translation>
+    </message>
+    <message>
+        <source>&amp;Run on</source>
+        <translation>运行设备(&amp;R)</translation>
+    </message>
+    <message>
+        <source>&amp;Theme</source>
+        <translation>主题(&amp;T)</translation>
+    </message>
+    <message>
+        <source>&amp;Language</source>
+        <translation>语言(&amp;L)</translation>
+    </message>
+    <message>
+        <source>&amp;Font size</source>
+        <translation>字号(&amp;F)</translation>
+    </message>
+    <message>
+        <source>Data folder</source>
+        <translation>数据文件夹</translation>
+    </message>
+    <message>
+        <source>Defaults for new chats</source>
+        <translation>新对话的默认设置</translation>
+    </message>
+</context>
+<context>
+    <name>Shortcuts</name>
+    <message>
+        <source>Ctrl+N</source>
+        <translation>Ctrl+N</translation>
+    </message>
+    <message>
+        <source>New chat</source>
+        <translation>新建对话</translation>
+    </message>
+    <message>
+        <source>Ctrl+K or Ctrl+F</source>
+        <translation>Ctrl+K 或 Ctrl+F</translation>
+    </message>
+    <message>
+        <source>Search chats</source>
+        <translation>搜索对话</translation>
+    </message>
+    <message>
+        <source>Ctrl+PgDown / Ctrl+PgUp</source>
+        <translation>Ctrl+PgDown / Ctrl+PgUp</translation>
+    </message>
+    <message>
+        <source>Next / previous chat</source>
+        <translation>下一个 / 上一个对话</translation>
+    </message>
+    <message>
+        <source>↑ ↓ in the list, Enter</source>
+        <translation>列表中按 ↑ ↓，再按 Enter</translation>
+    </message>
+    <message>
+        <source>Move between chats, then type a message</source>
+        <translation>在对话间切换，然后输入消息</translation>
+    </message>
+    <message>
+        <source>Enter / Shift+Enter</source>
+        <translation>Enter / Shift+Enter</translation>
+    </message>
+    <message>
+        <source>Send / new line</source>
+        <translation>发送 / 换行</translation>
+    </message>
+    <message>
+        <source>Esc</source>
+        <translation>Esc</translation>
+    </message>
+    <message>
+        <source>Stop the reply</source>
+        <translation>停止回复</translation>
+    </message>
+    <message>
+        <source>F2</source>
+        <translation>F2</translation>
+    </message>
+    <message>
+        <source>Rename the chat</source>
+        <translation>重命名对话</translation>
+    </message>
+    <message>
+        <source>Delete</source>
+        <translation>Delete</translation>
+    </message>
+    <message>
+        <source>Move the chat to the trash</source>
+        <translation>将对话移到回收站</translation>
+    </message>
+    <message>
+        <source>F9</source>
+        <translation>F9</translation>
+    </message>
+    <message>
+        <source>Show or hide the chat settings</source>
+        <translation>显示或隐藏对话设置</translation>
+    </message>
+    <message>
+        <source>Ctrl+1 / Ctrl+2</source>
+        <translation>Ctrl+1 / Ctrl+2</translation>
+    </message>
+    <message>
+        <source>Chat / writing mode</source>
+        <translation>对话模式 / 写作模式</translation>
+    </message>
+    <message>
+        <source>Ctrl+Shift+P</source>
+        <translation>Ctrl+Shift+P</translation>
+    </message>
+    <message>
+        <source>Writing: the co-writer&apos;s commands</source>
+        <translation>写作：写作助手命令</translation>
+    </message>
+    <message>
+        <source>Ctrl+Shift+Enter</source>
+        <translation>Ctrl+Shift+Enter</translation>
+    </message>
+    <message>
+        <source>Writing: continue from the cursor</source>
+        <translation>写作：从光标处续写</translation>
+    </message>
+    <message>
+        <source>Ctrl+F, Ctrl+H</source>
+        <translation>Ctrl+F、Ctrl+H</translation>
+    </message>
+    <message>
+        <source>Writing: find and replace</source>
+        <translation>写作：查找和替换</translation>
+    </message>
+    <message>
+        <source>Ctrl+Shift+M</source>
+        <translation>Ctrl+Shift+M</translation>
+    </message>
+    <message>
+        <source>Writing: Markdown preview</source>
+        <translation>写作：Markdown 预览</translation>
+    </message>
+    <message>
+        <source>Ctrl+E / Ctrl+Shift+E</source>
+        <translation>Ctrl+E / Ctrl+Shift+E</translation>
+    </message>
+    <message>
+        <source>Export the chat / all chats</source>
+        <translation>导出当前对话 / 全部对话</translation>
+    </message>
+    <message>
+        <source>Ctrl+I</source>
+        <translation>Ctrl+I</translation>
+    </message>
+    <message>
+        <source>Import chats</source>
+        <translation>导入对话</translation>
+    </message>
+    <message>
+        <source>Ctrl+Shift+L / Ctrl+Shift+O</source>
+        <translation>Ctrl+Shift+L / Ctrl+Shift+O</translation>
+    </message>
+    <message>
+        <source>Models / import a model you have</source>
+        <translation>模型管理 / 导入已有模型</translation>
+    </message>
+    <message>
+        <source>Ctrl+Shift+D</source>
+        <translation>Ctrl+Shift+D</translation>
+    </message>
+    <message>
+        <source>Documents: the files chats answer from</source>
+        <translation>文档：对话回答时参考的文件</translation>
+    </message>
+    <message>
+        <source>Ctrl+,</source>
+        <translation>Ctrl+,</translation>
+    </message>
+    <message>
+        <source>Settings</source>
+        <translation>设置</translation>
+    </message>
+</context>
+<context>
+    <name>SourcesButton</name>
+    <message>
+        <source>Sources: none</source>
+        <translation>来源：无</translation>
+    </message>
+    <message>
+        <source>Sources</source>
+        <translation>来源</translation>
+    </message>
+    <message>
+        <source>Answer from your own documents: choose the collections this chat reads</source>
+        <translation>根据你自己的文档回答：选择此对话要读取的文档集</translation>
+    </message>
+    <message>
+        <source>Not sent: this chat answers from your documents, and you chose not to send their passages to {provider}.</source>
+        <translation>未发送：此对话根据你的文档回答，而你选择了不将其中的段落发送到 {provider}。</translation>
+    </message>
+    <message>
+        <source>Choose a local model, or untick the collections under Sources.</source>
+        <translation>请选择本地模型，或在“来源”中取消勾选文档集。</translation>
+    </message>
+    <message>
+        <source>Send passages from your documents?</source>
+        <translation>要发送文档中的段落吗？</translation>
+    </message>
+    <message>
+        <source>This chat answers from your documents ({collections}), and its model runs on {where}. Passages from those documents will be sent there with your messages.
+
+Send them?</source>
+        <translation>此对话根据你的文档（{collections}）回答，而它的模型运行在 {where} 上。这些文档中的段落会随你的消息一起发送到那里。
+
+要发送吗？</translation>
+    </message>
+    <message>
+        <source>Sources: {name}</source>
+        <translation>来源：{name}</translation>
+    </message>
+    <message>
+        <source>Sources: {count}</source>
+        <translation>来源：{count} 个</translation>
+    </message>
+    <message>
+        <source>{name} ({count} files)</source>
+        <translation>{name}（{count} 个文件）</translation>
+    </message>
+    <message>
+        <source>No documents yet</source>
+        <translation>还没有文档</translation>
+    </message>
+    <message>
+        <source>Manage documents…</source>
+        <translation>管理文档…</translation>
+    </message>
+    <message>
+        <source>Source [{number}]</source>
+        <translation>来源 [{number}]</translation>
+    </message>
+    <message>
+        <source>Open the file</source>
+        <translation>打开文件</translation>
+    </message>
+    <message>
+        <source>The file is no longer where it was</source>
+        <translation>文件已不在原来的位置</translation>
+    </message>
+</context>
+<context>
+    <name>StatusReporter</name>
+    <message>
+        <source>Undo</source>
+        <translation>撤销</translation>
+    </message>
+    <message>
+        <source>Undo delete</source>
+        <translation>撤销删除</translation>
+    </message>
+    <message>
+        <source>Could not undo</source>
+        <translation>无法撤销</translation>
+    </message>
+    <message>
+        <source>Something unexpected went wrong. {log_hint}</source>
+        <translation>发生了意外错误。{log_hint}</translation>
+    </message>
+</context>
+<context>
+    <name>SuggestionPane</name>
+    <message>
+        <source>Suggestion</source>
+        <translation>建议</translation>
+    </message>
+    <message>
+        <source>Accept</source>
+        <translation>接受</translation>
+    </message>
+    <message>
+        <source>Reject</source>
+        <translation>拒绝</translation>
+    </message>
+    <message>
+        <source>Try again</source>
+        <translation>重试</translation>
+    </message>
+    <message>
+        <source>Version {number}</source>
+        <translation>版本 {number}</translation>
+    </message>
+    <message>
+        <source>Use version {number}</source>
+        <translation>使用版本 {number}</translation>
+    </message>
+    <message>
+        <source>The model wrote nothing; try again.</source>
+        <translation>模型没有写出任何内容，请重试。</translation>
+    </message>
+    <message>
+        <source>Accept the change, reject it, or try again.</source>
+        <translation>你可以接受修改、拒绝修改，或重试。</translation>
+    </message>
+</context>
+<context>
+    <name>TransferController</name>
+    <message>
+        <source>Markdown</source>
+        <translation>Markdown</translation>
+    </message>
+    <message>
+        <source>Plain text</source>
+        <translation>纯文本</translation>
+    </message>
+    <message>
+        <source>Web page</source>
+        <translation>网页</translation>
+    </message>
+    <message>
+        <source>PDF</source>
+        <translation>PDF</translation>
+    </message>
+    <message>
+        <source>Inkwell transcript, for import</source>
+        <translation>Inkwell 对话记录（用于导入）</translation>
+    </message>
+    <message>
+        <source>OpenDocument text</source>
+        <translation>OpenDocument 文本</translation>
+    </message>
+    <message>
+        <source>Word document</source>
+        <translation>Word 文档</translation>
+    </message>
+    <message>
+        <source>Chat</source>
+        <translation>对话</translation>
+    </message>
+    <message>
+        <source>Export</source>
+        <translation>导出</translation>
+    </message>
+    <message>
+        <source>Exported {count} chat to {path}.</source>
+        <translation>已将 {count} 个对话导出到 {path}。</translation>
+    </message>
+    <message>
+        <source>Exported {count} chats to {path}.</source>
+        <translation>已将 {count} 个对话导出到 {path}。</translation>
+    </message>
+    <message>
+        <source>There are no chats to export yet.</source>
+        <translation>还没有可导出的对话。</translation>
+    </message>
+    <message>
+        <source>Inkwell chats</source>
+        <translation>Inkwell 对话</translation>
+    </message>
+    <message>
+        <source>Draft</source>
+        <translation>草稿</translation>
+    </message>
+    <message>
+        <source>Export draft</source>
+        <translation>导出草稿</translation>
+    </message>
+    <message>
+        <source>Exported to {path}.</source>
+        <translation>已导出到 {path}。</translation>
+    </message>
+    <message>
+        <source>Inkwell or ChatGPT export ({patterns})</source>
+        <translation>Inkwell 或 ChatGPT 导出文件 ({patterns})</translation>
+    </message>
+    <message>
+        <source>All files ({patterns})</source>
+        <translation>所有文件 ({patterns})</translation>
+    </message>
+    <message>
+        <source>Import chats</source>
+        <translation>导入对话</translation>
+    </message>
+</context>
+<context>
+    <name>WelcomeWidget</name>
+    <message>
+        <source>New chat</source>
+        <translation>新对话</translation>
+    </message>
+    <message>
+        <source>What shall we write today?</source>
+        <translation>今天想写点什么？</translation>
+    </message>
+    <message>
+        <source>A private assistant for replies, summaries and drafts. What you write stays on this computer.</source>
+        <translation>一款私密的助手，帮你写回复、做总结、起草稿。你写的内容只留在这台电脑上。</translation>
+    </message>
+    <message>
+        <source>Loading the model…</source>
+        <translation>正在加载模型…</translation>
+    </message>
+    <message>
+        <source>The model and where it runs</source>
+        <translation>模型及其运行位置</translation>
+    </message>
+    <message>
+        <source>Reply to a customer</source>
+        <translation>回复客户</translation>
+    </message>
+    <message>
+        <source>Write a friendly, professional reply to this customer message:
+
+</source>
+        <translation>请帮我给这条客户留言写一段友好、专业的回复：
+
+</translation>
+    </message>
+    <message>
+        <source>Summarise a text</source>
+        <translation>总结文字</translation>
+    </message>
+    <message>
+        <source>Summarise the main points of this text in a few sentences:
+
+</source>
+        <translation>请用几句话总结这段文字的要点：
+
+</translation>
+    </message>
+    <message>
+        <source>Explain like a tutor</source>
+        <translation>像老师一样讲解</translation>
+    </message>
+    <message>
+        <source>Explain this step by step, like a patient tutor, with an example: </source>
+        <translation>请像一位耐心的老师一样，一步步讲解下面的内容，并举个例子：</translation>
+    </message>
+    <message>
+        <source>Translate</source>
+        <translation>翻译</translation>
+    </message>
+    <message>
+        <source>Translate this text into English, keeping its tone:
+
+</source>
+        <translation>将这段文字翻译成英文，保持原有语气：
+
+</translation>
+    </message>
+    <message>
+        <source>Draft an email</source>
+        <translation>起草邮件</translation>
+    </message>
+    <message>
+        <source>Draft a short, polite email to </source>
+        <translation>请帮我起草一封简短、礼貌的邮件，写给</translation>
+    </message>
+    <message>
+        <source>No model is loaded</source>
+        <translation>未加载模型</translation>
+    </message>
+    <message>
+        <source>runs on {server}: your messages are sent there</source>
+        <translation>运行在 {server} 上：你的消息会发送到那里</translation>
+    </message>
+    <message>
+        <source>runs on this computer ({device})</source>
+        <translation>在这台电脑上运行（{device}）</translation>
+    </message>
+</context>
+<context>
+    <name>WindowActions</name>
+    <message>
+        <source>&amp;New chat</source>
+        <translation>新建对话(&amp;N)</translation>
+    </message>
+    <message>
+        <source>&amp;Import chats…</source>
+        <translation>导入对话(&amp;I)…</translation>
+    </message>
+    <message>
+        <source>&amp;Export chat…</source>
+        <translation>导出对话(&amp;E)…</translation>
+    </message>
+    <message>
+        <source>Export &amp;all chats…</source>
+        <translation>导出全部对话(&amp;A)…</translation>
+    </message>
+    <message>
+        <source>&amp;Settings…</source>
+        <translation>设置(&amp;S)…</translation>
+    </message>
+    <message>
+        <source>&amp;Quit</source>
+        <translation>退出(&amp;Q)</translation>
+    </message>
+    <message>
+        <source>&amp;Search</source>
+        <translation>搜索(&amp;S)</translation>
+    </message>
+    <message>
+        <source>Next chat</source>
+        <translation>下一个对话</translation>
+    </message>
+    <message>
+        <source>Previous chat</source>
+        <translation>上一个对话</translation>
+    </message>
+    <message>
+        <source>Chat settings &amp;panel</source>
+        <translation>对话设置面板(&amp;P)</translation>
+    </message>
+    <message>
+        <source>&amp;Prepare the default model…</source>
+        <translation>准备默认模型(&amp;P)…</translation>
+    </message>
+    <message>
+        <source>&amp;Models…</source>
+        <translation>模型管理(&amp;M)…</translation>
+    </message>
+    <message>
+        <source>&amp;Import a model…</source>
+        <translation>导入模型(&amp;I)…</translation>
+    </message>
+    <message>
+        <source>&amp;Documents…</source>
+        <translation>文档(&amp;D)…</translation>
+    </message>
+    <message>
+        <source>Open the &amp;data folder</source>
+        <translation>打开数据文件夹(&amp;D)</translation>
+    </message>
+    <message>
+        <source>&amp;Keyboard shortcuts</source>
+        <translation>键盘快捷键(&amp;K)</translation>
+    </message>
+    <message>
+        <source>&amp;About Inkwell</source>
+        <translation>关于 Inkwell(&amp;A)</translation>
+    </message>
+    <message>
+        <source>&amp;Chat</source>
+        <translation>对话(&amp;C)</translation>
+    </message>
+    <message>
+        <source>&amp;Writing</source>
+        <translation>写作(&amp;W)</translation>
+    </message>
+    <message>
+        <source>Mode</source>
+        <translation>模式</translation>
+    </message>
+    <message>
+        <source>&amp;File</source>
+        <translation>文件(&amp;F)</translation>
+    </message>
+    <message>
+        <source>&amp;View</source>
+        <translation>视图(&amp;V)</translation>
+    </message>
+    <message>
+        <source>&amp;Model</source>
+        <translation>模型(&amp;M)</translation>
+    </message>
+    <message>
+        <source>&amp;Help</source>
+        <translation>帮助(&amp;H)</translation>
+    </message>
+</context>
+<context>
+    <name>WindowServices</name>
+    <message>
+        <source>Details are in the log.</source>
+        <translation>详细信息见日志。</translation>
+    </message>
+</context>
+<context>
+    <name>WritingPane</name>
+    <message>
+        <source>Commands…</source>
+        <translation>命令…</translation>
+    </message>
+    <message>
+        <source>Co-writer</source>
+        <translation>写作助手</translation>
+    </message>
+    <message>
+        <source>Discuss in chat</source>
+        <translation>在对话中讨论</translation>
+    </message>
+    <message>
+        <source>Find and replace</source>
+        <translation>查找和替换</translation>
+    </message>
+    <message>
+        <source>History</source>
+        <translation>历史记录</translation>
+    </message>
+    <message>
+        <source>From chat</source>
+        <translation>来自对话</translation>
+    </message>
+</context>
+</TS>
