@@ -68,7 +68,22 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     with tempfile.TemporaryDirectory(prefix="inkwell-shots-") as folder:
         os.environ["INKWELL_DATA_DIR"] = folder
-        return _shoot(Path(folder))
+        code = _shoot(Path(folder))
+    return code or _welcome_pages()
+
+
+README_FROM_REFERENCES = ("welcome-en-light@1x.png", "welcome-zh_CN-light@1x.png", "chat-zh_CN-dark@1x.png")
+
+
+def _welcome_pages() -> int:
+    """The welcome page in English and Chinese, and a Chinese chat, for the README."""
+    import shutil
+
+    with tempfile.TemporaryDirectory(prefix="inkwell-shots-") as folder:
+        code = _references(Path(folder))
+        for name in README_FROM_REFERENCES:
+            shutil.copy(Path(folder) / name, OUT / name.replace("@1x", ""))
+    return code
 
 
 def _references(out: Path) -> int:

@@ -152,6 +152,19 @@ def test_the_self_test_passes_with_no_network(frozen_app: Path, tmp_path: Path) 
     assert "Paris" in done.stdout
 
 
+def test_the_installed_app_speaks_chinese_from_its_bundled_translation(frozen_app: Path, tmp_path: Path) -> None:
+    resources = frozen_app / "_internal" / "resources"
+    assert (resources / "translations" / "inkwell_zh_CN.qm").is_file()
+    assert (resources / "fonts" / "InkwellFallbackSC.otf").is_file()
+    assert list((frozen_app / "_internal" / "PySide6" / "Qt" / "translations").glob("qtbase_zh_CN.qm"))
+    env = new_account(tmp_path) | {"LANG": "zh_CN.UTF-8", "LANGUAGE": "zh_CN"}  # the system's language
+    done = subprocess.run(
+        [str(frozen_app / "Inkwell"), "--self-test"], env=env, capture_output=True, text=True, timeout=600
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "运行于 CPU" in done.stdout  # the status bar's text, as the self-test reports it
+
+
 def test_the_first_start_on_a_new_account_makes_a_private_data_folder_and_loads_the_model(
     frozen_app: Path, tmp_path: Path
 ) -> None:
