@@ -7,6 +7,7 @@ from enum import Enum
 from typing import Any
 
 from desktop_app.core.errors import UserError
+from desktop_app.core.i18n import marked, translate
 
 
 class FinishReason(str, Enum):
@@ -47,22 +48,26 @@ class GenerationSettings:
 
     def __post_init__(self) -> None:
         checks = [
-            (self.max_new_tokens >= 1, "max new tokens must be at least 1"),
-            (self.temperature >= 0, "temperature cannot be negative"),
-            (self.top_k >= 0, "top-k cannot be negative"),
-            (0 < self.top_p <= 1, "top-p must be in (0, 1]"),
-            (0 <= self.min_p < 1, "min-p must be in [0, 1)"),
-            (self.repetition_penalty > 0, "repetition penalty must be positive"),
-            (self.repetition_window >= 0, "repetition window cannot be negative"),
-            (self.no_repeat_ngram_size >= 0, "no-repeat n-gram size cannot be negative"),
-            (1 <= self.num_alternatives <= 8, "alternatives must be between 1 and 8"),
-            (self.seed is None or self.seed >= 0, "seed cannot be negative"),
-            (-2 <= self.presence_penalty <= 2, "presence penalty must be between -2 and 2"),
-            (-2 <= self.frequency_penalty <= 2, "frequency penalty must be between -2 and 2"),
+            (self.max_new_tokens >= 1, marked("Errors", "max new tokens must be at least 1")),
+            (self.temperature >= 0, marked("Errors", "temperature cannot be negative")),
+            (self.top_k >= 0, marked("Errors", "top-k cannot be negative")),
+            (0 < self.top_p <= 1, marked("Errors", "top-p must be in (0, 1]")),
+            (0 <= self.min_p < 1, marked("Errors", "min-p must be in [0, 1)")),
+            (self.repetition_penalty > 0, marked("Errors", "repetition penalty must be positive")),
+            (self.repetition_window >= 0, marked("Errors", "repetition window cannot be negative")),
+            (self.no_repeat_ngram_size >= 0, marked("Errors", "no-repeat n-gram size cannot be negative")),
+            (1 <= self.num_alternatives <= 8, marked("Errors", "alternatives must be between 1 and 8")),
+            (self.seed is None or self.seed >= 0, marked("Errors", "seed cannot be negative")),
+            (-2 <= self.presence_penalty <= 2, marked("Errors", "presence penalty must be between -2 and 2")),
+            (-2 <= self.frequency_penalty <= 2, marked("Errors", "frequency penalty must be between -2 and 2")),
         ]
         for ok, message in checks:
             if not ok:
-                raise UserError(f"Invalid generation setting: {message}.")
+                raise UserError(
+                    translate("Errors", "Invalid generation setting: {message}.").format(
+                        message=translate("Errors", message)
+                    )
+                )
 
     @property
     def greedy(self) -> bool:

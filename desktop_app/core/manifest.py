@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from desktop_app.core.errors import UserError
+from desktop_app.core.i18n import translate
 
 MANIFEST_NAME = "manifest.json"
 FORMAT_VERSION = 1
@@ -81,20 +82,28 @@ class ModelManifest:
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
-            raise UserError(f"{directory} is not a prepared model: it has no {MANIFEST_NAME}.") from None
+            raise UserError(
+                translate("Errors", "{directory} is not a prepared model: it has no {file}.").format(
+                    directory=directory, file=MANIFEST_NAME
+                )
+            ) from None
         except (OSError, ValueError) as exc:
-            raise UserError(f"The model manifest {path} cannot be read: {exc}.") from None
+            raise UserError(
+                translate("Errors", "The model manifest {path} cannot be read: {error}.").format(path=path, error=exc)
+            ) from None
         return cls.from_dict(data, path)
 
     @classmethod
     def from_dict(cls, data: Any, where: Path | str = "manifest") -> ModelManifest:
         if not isinstance(data, dict):
-            raise UserError(f"The model manifest {where} is not a JSON object.")
+            raise UserError(translate("Errors", "The model manifest {where} is not a JSON object.").format(where=where))
         version = data.get("format_version", FORMAT_VERSION)
         if not isinstance(version, int) or version > FORMAT_VERSION:
             raise UserError(
-                f"The model manifest {where} was written by a newer Inkwell (format {version}).",
-                hint="Update Inkwell, or prepare the model again with this version.",
+                translate(
+                    "Errors", "The model manifest {where} was written by a newer Inkwell (format {version})."
+                ).format(where=where, version=version),
+                hint=translate("Errors", "Update Inkwell, or prepare the model again with this version."),
             )
         try:
             variants = tuple(
@@ -123,4 +132,8 @@ class ModelManifest:
                 extra=dict(data.get("extra", {})),
             )
         except (KeyError, TypeError, ValueError) as exc:
-            raise UserError(f"The model manifest {where} is incomplete or malformed ({exc!r}).") from None
+            raise UserError(
+                translate("Errors", "The model manifest {where} is incomplete or malformed ({error}).").format(
+                    where=where, error=repr(exc)
+                )
+            ) from None

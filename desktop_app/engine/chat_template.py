@@ -13,6 +13,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from desktop_app.core.chat import ChatMessage
 from desktop_app.core.errors import UserError
+from desktop_app.core.i18n import translate
 
 # For models that ship without a template: a neutral transcript format.
 FALLBACK_TEMPLATE = (
@@ -42,7 +43,9 @@ def _compile(source: str) -> Any:
     try:
         return env.from_string(source)
     except TemplateError as exc:
-        raise UserError(f"The model's chat template is invalid: {exc}.") from None
+        raise UserError(
+            translate("Errors", "The model's chat template is invalid: {error}.").format(error=exc)
+        ) from None
 
 
 class ChatTemplate:
@@ -64,4 +67,6 @@ class ChatTemplate:
                 )
             )
         except TemplateError as exc:
-            raise UserError(f"The model's chat template refused this conversation: {exc}.") from None
+            raise UserError(
+                translate("Errors", "The model's chat template refused this conversation: {error}.").format(error=exc)
+            ) from None

@@ -21,6 +21,7 @@ import llguidance.numpy
 import numpy as np
 
 from desktop_app.core.errors import UserError
+from desktop_app.core.i18n import translate
 from desktop_app.engine.tokenizer import Tokenizer
 from desktop_app.engine.vocabulary import TokenBytes, token_bytes
 
@@ -64,7 +65,9 @@ class GrammarConstraints:
         vocabulary = token_bytes(tokenizer)
         stops = [token for token in stop_token_ids if 0 <= token < len(vocabulary)]
         if not stops:
-            raise UserError("JSON output is not available for this model: it declares no end-of-reply token.")
+            raise UserError(
+                translate("Errors", "JSON output is not available for this model: it declares no end-of-reply token.")
+            )
         view = _VocabularyView(tokenizer.without_prefix_space(), vocabulary, stops[0])
         self.vocab_size = len(vocabulary)
         self._tokenizer = llguidance.LLTokenizer(llguidance.TokenizerWrapper(view), eos_token=stops)
@@ -73,7 +76,11 @@ class GrammarConstraints:
         """Check `grammar` against this vocabulary; the result makes a fresh constraint per call."""
         prototype = llguidance.LLMatcher(self._tokenizer, grammar, log_level=0)
         if prototype.is_error():
-            raise UserError(f"Invalid response_format: the schema cannot be enforced: {prototype.get_error()}")
+            raise UserError(
+                translate("Errors", "Invalid response_format: the schema cannot be enforced: {error}").format(
+                    error=prototype.get_error()
+                )
+            )
 
         def fresh() -> TokenConstraint:
             return LLGuidanceConstraint(prototype.deep_copy(), self.vocab_size)
@@ -98,7 +105,9 @@ class LLGuidanceConstraint:
         width = min(self._vocab_size, logits.shape[-1])
         allow[:width] = bits[:width].view(bool)
         if not allow.any():
-            raise UserError("The response_format's schema cannot be satisfied: no text can match it.")
+            raise UserError(
+                translate("Errors", "The response_format's schema cannot be satisfied: no text can match it.")
+            )
         return np.where(allow, logits, np.float32(-np.inf)).astype(logits.dtype, copy=False)
 
     def advance(self, token: int) -> None:

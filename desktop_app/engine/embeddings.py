@@ -18,6 +18,7 @@ import onnxruntime as ort
 from tokenizers import Tokenizer
 
 from desktop_app.core.errors import UserError
+from desktop_app.core.i18n import translate
 from desktop_app.core.manifest import ModelManifest
 
 log = logging.getLogger(__name__)
@@ -44,7 +45,11 @@ class Embedder:
         self.name = manifest.name
         self.pooling = str(extra.get("pooling", "mean"))
         if self.pooling not in POOLINGS:
-            raise UserError(f"The embedding model {manifest.id} pools its tokens by {self.pooling!r}, unknown here.")
+            raise UserError(
+                translate("Errors", "The embedding model {model} pools its tokens by {pooling}, unknown here.").format(
+                    model=manifest.id, pooling=repr(self.pooling)
+                )
+            )
         self.dimensions = int(extra.get("dimensions", 0))
         self.max_tokens = int(manifest.context_length)
         self.query_prefix = str(extra.get("query_prefix", ""))
@@ -54,8 +59,10 @@ class Embedder:
             self.tokenizer = Tokenizer.from_file(str(directory / "tokenizer.json"))
         except Exception as exc:
             raise UserError(
-                f"The embedding model {manifest.id} has a tokenizer that cannot be read: {str(exc)[:200]}",
-                hint="Import it again with: inkwell models import FOLDER",
+                translate("Errors", "The embedding model {model} has a tokenizer that cannot be read: {error}").format(
+                    model=manifest.id, error=str(exc)[:200]
+                ),
+                hint=translate("Errors", "Import it again with: inkwell models import FOLDER"),
             ) from None
         self.tokenizer.no_padding()
         self.tokenizer.enable_truncation(self.max_tokens)
@@ -72,12 +79,16 @@ class Embedder:
             )
         except Exception as exc:
             raise UserError(
-                f"The embedding model {manifest.id} cannot be loaded: {str(exc).strip()[:300]}",
-                hint="Import it again with: inkwell models import FOLDER",
+                translate("Errors", "The embedding model {model} cannot be loaded: {error}").format(
+                    model=manifest.id, error=str(exc).strip()[:300]
+                ),
+                hint=translate("Errors", "Import it again with: inkwell models import FOLDER"),
             ) from None
         self.inputs = {i.name for i in self.session.get_inputs()}
         if "input_ids" not in self.inputs:
-            raise UserError(f"The embedding model {manifest.id} has no input_ids input.")
+            raise UserError(
+                translate("Errors", "The embedding model {model} has no input_ids input.").format(model=manifest.id)
+            )
 
     def embed(self, texts: Sequence[str], query: bool = False) -> np.ndarray:
         """One unit vector per text (float32, rows in the order of `texts`). Questions take

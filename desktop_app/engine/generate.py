@@ -17,6 +17,7 @@ from desktop_app.core.budget import prompt_budget
 from desktop_app.core.chat import ChatMessage
 from desktop_app.core.errors import ContextOverflowError, UserError
 from desktop_app.core.generation import FinishReason, GenerationSettings, GenerationStats
+from desktop_app.core.i18n import translate
 from desktop_app.core.manifest import ModelManifest, ModelVariant
 from desktop_app.engine.chat_template import ChatTemplate
 from desktop_app.engine.constraints import GrammarConstraints, TokenConstraint
@@ -54,7 +55,7 @@ class GenerationRequest:
 
     def __post_init__(self) -> None:
         if self.prompt is None and not self.messages:
-            raise UserError("Nothing to answer: the request has no messages and no prompt.")
+            raise UserError(translate("Errors", "Nothing to answer: the request has no messages and no prompt."))
         response_format_grammar(self.response_format)
 
 
@@ -183,9 +184,12 @@ class Engine:
 
     def _overflow(self, needed: int, budget: int) -> ContextOverflowError:
         return ContextOverflowError(
-            f"This message is too long for the model: it needs {needed} tokens, and the model's "
-            f"context window of {self.context_length} tokens leaves {budget} for the prompt.",
-            hint="Shorten the text, or lower 'max new tokens' to leave more room for the prompt.",
+            translate(
+                "Errors",
+                "This message is too long for the model: it needs {needed} tokens, and the model's context "
+                "window of {context_length} tokens leaves {budget} for the prompt.",
+            ).format(needed=needed, context_length=self.context_length, budget=budget),
+            hint=translate("Errors", "Shorten the text, or lower 'max new tokens' to leave more room for the prompt."),
         )
 
     def generate(self, request: GenerationRequest, cancel: threading.Event | None = None) -> Iterator[Event]:
@@ -327,7 +331,12 @@ def choose_variant(manifest: ModelManifest, provider: str, quantization: str | N
         found = manifest.variant(quantization)
         if found is None:
             have = ", ".join(v.quantization for v in manifest.variants)
-            raise UserError(f"Model {manifest.id} has no {quantization} variant.", hint=f"It has: {have}.")
+            raise UserError(
+                translate("Errors", "Model {model} has no {quantization} variant.").format(
+                    model=manifest.id, quantization=quantization
+                ),
+                hint=translate("Errors", "It has: {have}.").format(have=have),
+            )
         return found
     for variant in manifest.variants:
         if provider in variant.providers:

@@ -15,6 +15,7 @@ import numpy as np
 import onnxruntime as ort
 
 from desktop_app.core.errors import UserError
+from desktop_app.core.i18n import translate
 from desktop_app.engine.providers import (
     ORT_NAMES,
     ProviderReport,
@@ -148,7 +149,8 @@ class OnnxCausalLM:
     ) -> None:
         if not path.is_file():
             raise UserError(
-                f"The model file {path} is missing.", hint="Prepare the model again: inkwell models prepare"
+                translate("Errors", "The model file {path} is missing.").format(path=path),
+                hint=translate("Errors", "Prepare the model again: inkwell models prepare"),
             )
         self.path = path
         self.session, self.provider = self._open(path, provider, threads)
@@ -197,7 +199,10 @@ class OnnxCausalLM:
                 "(install them system-wide, or pip install onnxruntime-gpu[cuda,cudnn])"
             )
         if request == "cuda":
-            raise UserError(f"CUDA cannot be used: {why_not}.", hint="Choose the CPU or automatic provider instead.")
+            raise UserError(
+                translate("Errors", "CUDA cannot be used: {reason}.").format(reason=why_not),
+                hint=translate("Errors", "Choose the CPU or automatic provider instead."),
+            )
         # A user with an NVIDIA GPU should hear that it is idle; without one it is no news.
         level = logging.WARNING if nvidia_gpu_present() else logging.INFO
         log.log(level, "Running on the CPU: %s", why_not)
@@ -209,25 +214,45 @@ class OnnxCausalLM:
             return ort.InferenceSession(str(path), sess_options=options, providers=providers)
         except Exception as exc:
             raise UserError(
-                f"The model {path.name} cannot be loaded by ONNX Runtime: {str(exc).strip()[:400]}",
-                hint="The file may be damaged or from an unsupported exporter; prepare or import it again.",
+                translate("Errors", "The model {file} cannot be loaded by ONNX Runtime: {error}").format(
+                    file=path.name, error=str(exc).strip()[:400]
+                ),
+                hint=translate(
+                    "Errors", "The file may be damaged or from an unsupported exporter; prepare or import it again."
+                ),
             ) from None
 
     def _read_kv_spec(self) -> KVSpec:
         past = [i for i in self.session.get_inputs() if i.name.startswith(PAST_PREFIX)]
         outputs = {o.name for o in self.session.get_outputs()}
         if not past:
-            raise UserError(f"{self.path.name} has no KV cache inputs; export it with past key values.")
+            raise UserError(
+                translate("Errors", "{file} has no KV cache inputs; export it with past key values.").format(
+                    file=self.path.name
+                )
+            )
         presents = tuple(PRESENT_PREFIX + p.name[len(PAST_PREFIX) :] for p in past)
         missing = [name for name in presents if name not in outputs]
         if missing:
-            raise UserError(f"{self.path.name} lacks the KV cache outputs {missing[:2]}.")
+            raise UserError(
+                translate("Errors", "{file} lacks the KV cache outputs {names}.").format(
+                    file=self.path.name, names=missing[:2]
+                )
+            )
         shape = past[0].shape  # [batch, heads, past_len, head_dim]
         if len(shape) != 4 or not isinstance(shape[1], int) or not isinstance(shape[3], int):
-            raise UserError(f"{self.path.name} has a KV cache layout Inkwell does not know: {shape}.")
+            raise UserError(
+                translate("Errors", "{file} has a KV cache layout Inkwell does not know: {shape}.").format(
+                    file=self.path.name, shape=shape
+                )
+            )
         dtype = _DTYPES.get(past[0].type)
         if dtype is None:
-            raise UserError(f"{self.path.name} has a KV cache of type {past[0].type}, which Inkwell does not support.")
+            raise UserError(
+                translate("Errors", "{file} has a KV cache of type {type}, which Inkwell does not support.").format(
+                    file=self.path.name, type=past[0].type
+                )
+            )
         return KVSpec(tuple(p.name for p in past), presents, shape[1], shape[3], dtype)
 
     def reserve(self, cache: AnyKVCache, positions: int) -> None:

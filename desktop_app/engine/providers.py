@@ -18,6 +18,7 @@ from typing import Literal
 import onnxruntime as ort
 
 from desktop_app.core.errors import UserError
+from desktop_app.core.i18n import translate
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +43,10 @@ class ProviderReport:
 
 def validate_request(request: str) -> ProviderRequest:
     if request not in PROVIDER_CHOICES:
-        raise UserError(f"Unknown provider {request!r}.", hint="Choose auto, cpu or cuda.")
+        raise UserError(
+            translate("Errors", "Unknown provider {request}.").format(request=repr(request)),
+            hint=translate("Errors", "Choose auto, cpu or cuda."),
+        )
     return request  # type: ignore[return-value]
 
 

@@ -18,6 +18,7 @@ from typing import Any
 import llguidance
 
 from desktop_app.core.errors import UserError
+from desktop_app.core.i18n import translate
 
 RESPONSE_FORMAT_TYPES = ("text", "json_object", "json_schema")
 _NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")  # what OpenAI accepts as a schema's name
@@ -30,8 +31,11 @@ _LAYOUT: dict[str, Any] = {"whitespace_flexible": False, "item_separator": ", ",
 
 def _bad(message: str) -> UserError:
     return UserError(
-        f"Invalid response_format: {message}",
-        hint='Use {"type": "json_object"}, or {"type": "json_schema", "json_schema": {"name": ..., "schema": {...}}}.',
+        message,
+        hint=translate(
+            "Errors",
+            'Use {"type": "json_object"}, or {"type": "json_schema", "json_schema": {"name": ..., "schema": {...}}}.',
+        ),
     )
 
 
@@ -40,26 +44,48 @@ def response_format_schema(response_format: dict[str, Any] | None) -> tuple[dict
     if response_format is None:
         return None
     if not isinstance(response_format, dict):
-        raise _bad(f"it must be an object, not {type(response_format).__name__}.")
+        raise _bad(
+            translate("Errors", "Invalid response_format: it must be an object, not {kind}.").format(
+                kind=type(response_format).__name__
+            )
+        )
     kind = response_format.get("type")
     if kind not in RESPONSE_FORMAT_TYPES:
-        raise _bad(f"type must be one of {', '.join(RESPONSE_FORMAT_TYPES)} (got {kind!r}).")
+        raise _bad(
+            translate("Errors", "Invalid response_format: type must be one of {types} (got {kind}).").format(
+                types=", ".join(RESPONSE_FORMAT_TYPES), kind=repr(kind)
+            )
+        )
     if kind == "text":
         return None
     if kind == "json_object":
         return {"type": "object"}, True
     spec = response_format.get("json_schema")
     if not isinstance(spec, dict):
-        raise _bad('type "json_schema" needs a "json_schema" object with a name and a schema.')
+        raise _bad(
+            translate(
+                "Errors",
+                'Invalid response_format: type "json_schema" needs a "json_schema" object with a name and a schema.',
+            )
+        )
     name = spec.get("name")
     if not isinstance(name, str) or not _NAME.fullmatch(name):
-        raise _bad("json_schema.name must be 1 to 64 letters, digits, underscores or dashes.")
+        raise _bad(
+            translate(
+                "Errors",
+                "Invalid response_format: json_schema.name must be 1 to 64 letters, digits, underscores or dashes.",
+            )
+        )
     schema = spec.get("schema", {"type": "object"})
     if not isinstance(schema, dict):
-        raise _bad(f"json_schema.schema must be a JSON Schema object, not {type(schema).__name__}.")
+        raise _bad(
+            translate(
+                "Errors", "Invalid response_format: json_schema.schema must be a JSON Schema object, not {kind}."
+            ).format(kind=type(schema).__name__)
+        )
     strict = spec.get("strict", False)
     if strict is not None and not isinstance(strict, bool):
-        raise _bad("json_schema.strict must be true or false.")
+        raise _bad(translate("Errors", "Invalid response_format: json_schema.strict must be true or false."))
     return schema, bool(strict)
 
 
@@ -76,8 +102,12 @@ def response_format_grammar(response_format: dict[str, Any] | None) -> str | Non
             overrides=overrides,  # type: ignore[arg-type]  # the stub's TypedDict wants every key Optional
         )
     except (ValueError, TypeError) as exc:
-        raise _bad(f"the schema cannot be read: {exc}") from None
+        raise _bad(
+            translate("Errors", "Invalid response_format: the schema cannot be read: {error}").format(error=exc)
+        ) from None
     error = llguidance.LLMatcher.validate_grammar(grammar)
     if error:
-        raise _bad(f"the schema cannot be enforced: {error}")
+        raise _bad(
+            translate("Errors", "Invalid response_format: the schema cannot be enforced: {error}").format(error=error)
+        )
     return grammar

@@ -10,6 +10,7 @@ from typing import Any
 from tokenizers import Tokenizer as _HFTokenizer
 
 from desktop_app.core.errors import UserError
+from desktop_app.core.i18n import translate
 
 REPLACEMENT_CHAR = "\ufffd"
 
@@ -19,7 +20,9 @@ class Tokenizer:
         try:
             self._tok = _HFTokenizer.from_file(str(path))
         except Exception as exc:
-            raise UserError(f"The tokenizer {path} cannot be loaded: {exc}.") from None
+            raise UserError(
+                translate("Errors", "The tokenizer {path} cannot be loaded: {error}.").format(path=path, error=exc)
+            ) from None
         # The chat template writes special tokens as text; they must map to their ids.
         self._tok.no_truncation()
         self._tok.no_padding()

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from desktop_app.core.errors import UserError
+from desktop_app.core.i18n import translate
 from desktop_app.engine.tokenizer import Tokenizer
 
 _BYTE_PIECE = re.compile(r"<0x([0-9A-Fa-f]{2})>")
@@ -79,7 +80,9 @@ def _identity(value: str | bytes) -> str | bytes:
 def decoder_steps(config: dict[str, Any] | None) -> list[Step]:
     """The per-token part of a tokenizer.json decoder; UserError for one that has no bytes."""
     if config is None:
-        raise UserError("This model's tokenizer has no decoder, so its tokens cannot be matched to JSON text.")
+        raise UserError(
+            translate("Errors", "This model's tokenizer has no decoder, so its tokens cannot be matched to JSON text.")
+        )
     kind = config.get("type")
     if kind == "Sequence":
         return [step for inner in config.get("decoders", []) for step in decoder_steps(inner)]
@@ -96,8 +99,11 @@ def decoder_steps(config: dict[str, Any] | None) -> list[Step]:
         # space): neither changes what one token stands for in the middle of a reply.
         return [_identity]
     raise UserError(
-        f"JSON output is not available for this model: its tokenizer's decoder ({kind}) does not map tokens to "
-        "bytes. Byte-level BPE and SentencePiece vocabularies are supported."
+        translate(
+            "Errors",
+            "JSON output is not available for this model: its tokenizer's decoder ({kind}) does not map "
+            "tokens to bytes. Byte-level BPE and SentencePiece vocabularies are supported.",
+        ).format(kind=kind)
     )
 
 

@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from desktop_app.core.errors import UserError
+from desktop_app.core.i18n import translate
 
 # llama.cpp's default context when a file does not say, and the cap Inkwell puts on what a
 # file allows: the KV cache of a long context costs memory that a desktop rarely has to spare.
@@ -99,8 +100,10 @@ def architecture_of(name: str) -> Architecture:
     found = ARCHITECTURES.get(name)
     if found is None:
         raise UserError(
-            f"Inkwell cannot import GGUF models of the {name!r} architecture yet.",
-            hint=f"Supported: {', '.join(sorted(ARCHITECTURES))}.",
+            translate("Errors", "Inkwell cannot import GGUF models of the {name} architecture yet.").format(
+                name=repr(name)
+            ),
+            hint=translate("Errors", "Supported: {names}.").format(names=", ".join(sorted(ARCHITECTURES))),
         )
     return found
 
@@ -150,7 +153,11 @@ def shape_of(arch: Architecture, fields: Mapping[str, Any], vocab: int) -> Shape
     def get(key: str, default: Any = None) -> Any:
         value = fields.get(f"{prefix}.{key}", default)
         if value is None:
-            raise UserError(f"The GGUF file lacks the metadata {prefix}.{key}, which the model needs.")
+            raise UserError(
+                translate("Errors", "The GGUF file lacks the metadata {prefix}.{key}, which the model needs.").format(
+                    prefix=prefix, key=key
+                )
+            )
         return value
 
     heads = _first(get("attention.head_count"))
@@ -158,7 +165,11 @@ def shape_of(arch: Architecture, fields: Mapping[str, Any], vocab: int) -> Shape
     head_dim = int(get("attention.key_length", hidden // max(heads, 1)))
     scaling = str(fields.get(f"{prefix}.rope.scaling.type", "none"))
     if scaling not in ("none", "linear"):
-        raise UserError(f"This model's rope scaling ({scaling}) is not supported by Inkwell's GGUF import yet.")
+        raise UserError(
+            translate(
+                "Errors", "This model's rope scaling ({scaling}) is not supported by Inkwell's GGUF import yet."
+            ).format(scaling=scaling)
+        )
     factor = float(fields.get(f"{prefix}.rope.scaling.factor", 1.0) or 1.0) if scaling == "linear" else 1.0
     file_context = int(fields.get(f"{prefix}.context_length", 4096))
     window, local_base = 0, None
@@ -194,9 +205,13 @@ def shape_of(arch: Architecture, fields: Mapping[str, Any], vocab: int) -> Shape
         original_context=int(fields.get(f"{prefix}.rope.scaling.original_context_length", 0) or 0) or file_context,
     )
     if min(shape.layers, shape.hidden, shape.heads, shape.kv_heads, shape.head_dim, shape.vocab) <= 0:
-        raise UserError(f"The GGUF file's metadata gives impossible sizes: {shape}.")
+        raise UserError(
+            translate("Errors", "The GGUF file's metadata gives impossible sizes: {shape}.").format(shape=shape)
+        )
     if shape.heads % shape.kv_heads or shape.rotary_dim > shape.head_dim or shape.rotary_dim % 2:
-        raise UserError(f"The GGUF file's attention sizes do not fit together: {shape}.")
+        raise UserError(
+            translate("Errors", "The GGUF file's attention sizes do not fit together: {shape}.").format(shape=shape)
+        )
     return shape
 
 
@@ -220,6 +235,10 @@ def _first(value: Any) -> int:
     """A per-layer array (some files give one value a layer) or a plain number."""
     if isinstance(value, list | tuple):
         if len(set(value)) != 1:
-            raise UserError("Models whose layers differ in size are not supported by Inkwell's GGUF import yet.")
+            raise UserError(
+                translate(
+                    "Errors", "Models whose layers differ in size are not supported by Inkwell's GGUF import yet."
+                )
+            )
         value = value[0]
     return int(value)

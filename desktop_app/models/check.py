@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from desktop_app.core.errors import UserError
+from desktop_app.core.i18n import translate
 from desktop_app.core.paths import resources_dir
 from desktop_app.engine import load_engine
 from desktop_app.models.registry import InstalledModel
@@ -121,7 +122,7 @@ class CheckReport:
 def source_gguf(model: InstalledModel, override: Path | None) -> Path | None:
     if override is not None:
         if not override.is_file():
-            raise UserError(f"There is no file {override}.")
+            raise UserError(translate("Errors", "There is no file {path}.").format(path=override))
         return override
     source = model.manifest.source
     path = source.get("path")
@@ -143,7 +144,7 @@ def check_model(
     token_texts = [engine.encode_prompt(t)[:limit] for t in texts if t.strip()]
     token_texts = [ids for ids in token_texts if len(ids) > 1]
     if not token_texts:
-        raise UserError("The text is too short to measure: it needs at least two tokens.")
+        raise UserError(translate("Errors", "The text is too short to measure: it needs at least two tokens."))
     ours = engine_scores(engine, token_texts)
     theirs: Scores | None = None
     source = source_gguf(model, gguf)

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from desktop_app.core.errors import UserError
+from desktop_app.core.i18n import marked, translate
 from desktop_app.core.manifest import ModelManifest, ModelVariant
 from desktop_app.engine.embeddings import Embedder
 from desktop_app.models.export import export_onnx, run_tool, tool_versions
@@ -56,7 +57,7 @@ def read_json(path: Path) -> dict[str, Any]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise UserError(f"{path} cannot be read: {exc}.") from None
+        raise UserError(translate("Errors", "{path} cannot be read: {error}.").format(path=path, error=exc)) from None
     return data if isinstance(data, dict) else {}
 
 
@@ -84,8 +85,12 @@ def sentence_settings(folder: Path) -> dict[str, Any]:
         kind = str(module.get("type", ""))
         if kind.endswith(".Dense"):
             raise UserError(
-                f"{folder.name} adds a dense layer after pooling, which Inkwell does not run yet.",
-                hint="Models such as all-MiniLM-L6-v2, bge-small-en-v1.5 and multilingual-e5-small work.",
+                translate(
+                    "Errors", "{folder} adds a dense layer after pooling, which Inkwell does not run yet."
+                ).format(folder=folder.name),
+                hint=translate(
+                    "Errors", "Models such as all-MiniLM-L6-v2, bge-small-en-v1.5 and multilingual-e5-small work."
+                ),
             )
         if kind.endswith(".Pooling"):
             pool = read_json(folder / str(module.get("path", "1_Pooling")) / "config.json")
@@ -94,7 +99,11 @@ def sentence_settings(folder: Path) -> dict[str, Any]:
             elif pool.get("pooling_mode_max_tokens") and not pool.get("pooling_mode_mean_tokens"):
                 pooling = "max"
             elif pool.get("pooling_mode_lasttoken") or pool.get("pooling_mode_weightedmean_tokens"):
-                raise UserError(f"{folder.name} pools its tokens in a way Inkwell does not run yet.")
+                raise UserError(
+                    translate("Errors", "{folder} pools its tokens in a way Inkwell does not run yet.").format(
+                        folder=folder.name
+                    )
+                )
     limits = [int(config.get("max_position_embeddings") or 512)]
     sentence = read_json(folder / "sentence_bert_config.json")
     if sentence.get("max_seq_length"):
@@ -127,17 +136,26 @@ def prepare_embedding(
 
     destination = output_root / model_id
     with workspace(output_root, model_id) as work:
-        advance(f"Exporting {source.label} for feature extraction")
+        advance(translate("Preparation", "Exporting {model} for feature extraction").format(model=source.label))
         export_dir = work / "export"
         # the hidden states for feature extraction; the pooling is the Embedder's
-        run_tool("export the embedding model", lambda: export_onnx(source.path, export_dir, "feature-extraction"))
+        run_tool(
+            marked("Errors", "export the embedding model"),
+            lambda: export_onnx(source.path, export_dir, "feature-extraction"),
+        )
         if not (export_dir / "tokenizer.json").is_file():
-            raise UserError(f"{source.label} has no fast tokenizer (tokenizer.json), which Inkwell needs.")
-        advance("Making the 8-bit variant")
+            raise UserError(
+                translate("Errors", "{label} has no fast tokenizer (tokenizer.json), which Inkwell needs.").format(
+                    label=source.label
+                )
+            )
+        advance(translate("Preparation", "Making the 8-bit variant"))
         final = work / "final"
         final.mkdir()
-        variant, agreement = run_tool("make the 8-bit variant", lambda: _variant(export_dir, final, settings))
-        advance("Writing the manifest")
+        variant, agreement = run_tool(
+            marked("Errors", "make the 8-bit variant"), lambda: _variant(export_dir, final, settings)
+        )
+        advance(translate("Preparation", "Writing the manifest"))
         for extra in ("tokenizer.json", "tokenizer_config.json", "config.json", "special_tokens_map.json"):
             if (export_dir / extra).is_file():
                 shutil.copy2(export_dir / extra, final / extra)
@@ -164,9 +182,9 @@ def prepare_embedding(
         )  # fmt: skip
         manifest.write(final)
         fsync_tree(final)
-        advance("Installing")
+        advance(translate("Preparation", "Installing"))
         install(final, destination)
-    progress(total, total, f"Ready: {model_id}")
+    progress(total, total, translate("Preparation", "Ready: {model}").format(model=model_id))
     return destination
 
 
@@ -184,7 +202,7 @@ def _variant(export_dir: Path, final: Path, settings: dict[str, Any]) -> tuple[M
 
     exported = export_dir / "model.onnx"
     if not exported.is_file():
-        raise UserError("The exporter wrote no model.onnx.")
+        raise UserError(translate("Errors", "The exporter wrote no model.onnx."))
     large = sum(f.stat().st_size for f in export_dir.iterdir() if f.is_file()) > LARGE_GRAPH_BYTES
     candidate = final / "model.q8.onnx"
     logging.disable(logging.WARNING)  # its advice to pre-process goes to the root logger, for every user

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from desktop_app.core.errors import UserError
+from desktop_app.core.i18n import marked, translate
 from desktop_app.core.manifest import ModelVariant
 from desktop_app.core.paths import user_models_dir
 from desktop_app.engine.onnx_model import AnyKVCache, KVCache, OnnxCausalLM
@@ -50,18 +51,21 @@ def require_export_extra(kind: str = "hf") -> None:
         return
     if kind == "gguf":
         raise UserError(
-            "Importing GGUF files needs the onnx package, which is not installed.",
-            hint="Install it with: pip install onnx   (make run does this)",
+            translate("Errors", "Importing GGUF files needs the onnx package, which is not installed."),
+            hint=translate("Errors", "Install it with: pip install onnx   (make run does this)"),
         )
-    hint = "Install them with: pip install 'inkwell[export]'   (make run does this)"
+    hint = translate("Errors", "Install them with: pip install 'inkwell[export]'   (make run does this)")
     if getattr(sys, "frozen", False):
-        hint = (
+        hint = translate(
+            "Errors",
             "The installed app imports GGUF files (the files LM Studio, Ollama and Jan use); "
             "Hugging Face folders need Inkwell from source. Prepare the model there, then copy "
-            f"the prepared model's folder into {user_models_dir()}."
-        )
+            "the prepared model's folder into {folder}.",
+        ).format(folder=user_models_dir())
     raise UserError(
-        f"Preparing models needs the export tools, which are not installed (missing: {', '.join(missing)}).",
+        translate(
+            "Errors", "Preparing models needs the export tools, which are not installed (missing: {missing})."
+        ).format(missing=", ".join(missing)),
         hint=hint,
     )
 
@@ -107,18 +111,25 @@ def export_onnx(hf_folder: Path, target: Path, task: str = "text-generation-with
     )
 
 
-def run_tool(what: str, action: Callable[[], Any]) -> Any:
+def run_tool(what: str, action: Callable[[], Any], **values: object) -> Any:
+    """`action()`, its failure a UserError that says Inkwell could not do `what` (marked for
+    translation under "Errors", with {placeholders} filled from `values`)."""
     try:
         return action()
     except (UserError, OSError, MemoryError, KeyboardInterrupt):
         raise
     except Exception as exc:
-        log.exception("Could not %s", what)
+        log.exception("Could not %s", what.format(**values))
         first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
         raise UserError(
-            f"Inkwell could not {what}: {first_line}",
-            hint="The model may be corrupt, or of an architecture the exporter does not support "
-            "(Llama-family models, Qwen2 and Phi-3 are known to work).",
+            translate("Errors", "Inkwell could not {what}: {first_line}").format(
+                what=translate("Errors", what).format(**values), first_line=first_line
+            ),
+            hint=translate(
+                "Errors",
+                "The model may be corrupt, or of an architecture the exporter does not support "
+                "(Llama-family models, Qwen2 and Phi-3 are known to work).",
+            ),
         ) from exc
 
 
@@ -129,7 +140,11 @@ def build_variants(
 
     exported = sorted(export_dir.glob("*.onnx"))
     if len(exported) != 1:
-        raise UserError(f"The exporter wrote {len(exported)} ONNX files where one was expected.")
+        raise UserError(
+            translate("Errors", "The exporter wrote {count} ONNX files where one was expected.").format(
+                count=len(exported)
+            )
+        )
     base = onnx.load(str(exported[0]))
     untied = untie_output_projection(base)
     log.info("Untied %d output projection(s) from the embeddings", untied)
@@ -138,8 +153,12 @@ def build_variants(
         log.info("The output projection is not a plain MatMul; logits stay per position")
     variants = []
     for quantization in quantizations:
-        advance(f"Making the {quantization} variant")
-        model = run_tool(f"make the {quantization} variant", functools.partial(quantize, base, quantization))
+        advance(translate("Preparation", "Making the {quantization} variant").format(quantization=quantization))
+        model = run_tool(
+            marked("Errors", "make the {quantization} variant"),
+            functools.partial(quantize, base, quantization),
+            quantization=quantization,
+        )
         target = final / f"model.{quantization}.onnx"
         data = final / f"{target.name}.data"
         # Weights beside the graph: ONNX Runtime maps them instead of keeping a parsed copy.

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from desktop_app.core.errors import UserError
+from desktop_app.core.i18n import translate
 from desktop_app.models.ggml_types import GGML_QUANT_SIZES, GGMLQuantizationType
 
 Q = GGMLQuantizationType
@@ -99,12 +100,19 @@ def require_supported(qtype: GGMLQuantizationType | int, name: str | None = None
     known = _known(qtype)
     if known is not None and (known in _HOMES or known in FLOAT_TYPES):
         return known
-    label = known.name if known is not None else _RETIRED.get(int(qtype), f"type {int(qtype)}")
-    where = f" (tensor {name})" if name else ""
+    label = (
+        known.name
+        if known is not None
+        else _RETIRED.get(int(qtype)) or translate("Errors", "type {code}").format(code=int(qtype))
+    )
     supported = ", ".join(t.name for t in (*sorted(FLOAT_TYPES), *_HOMES))
     raise UserError(
-        f"Inkwell cannot import {label} weights yet{where}.",
-        hint=f"Choose a GGUF whose weights are {supported}: for example a Q4_K_M, Q5_K_M, Q6_K or Q8_0 file.",
+        translate("Errors", "Inkwell cannot import {label} weights yet (tensor {name}).").format(label=label, name=name)
+        if name
+        else translate("Errors", "Inkwell cannot import {label} weights yet.").format(label=label),
+        hint=translate(
+            "Errors", "Choose a GGUF whose weights are {supported}: for example a Q4_K_M, Q5_K_M, Q6_K or Q8_0 file."
+        ).format(supported=supported),
     )
 
 

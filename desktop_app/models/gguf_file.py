@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from desktop_app.core.errors import UserError
+from desktop_app.core.i18n import marked, translate
 from desktop_app.models.ggml_types import GGML_QUANT_SIZES, GGMLQuantizationType
 
 # Rows are read in chunks of about this many bytes of the file.
@@ -39,7 +40,7 @@ _TOKENIZER_ARRAYS = (
 # GGUF value types: struct formats of the numeric ones; 7 is bool, 8 string, 9 array
 _NUMBERS = {0: "B", 1: "b", 2: "H", 3: "h", 4: "I", 5: "i", 6: "f", 10: "Q", 11: "q", 12: "d"}
 _BOOL, _STRING, _ARRAY = 7, 8, 9
-_DAMAGED = "The file may be incomplete (download it again) or damaged."
+_DAMAGED = marked("Errors", "The file may be incomplete (download it again) or damaged.")
 
 
 @dataclass(frozen=True)
@@ -74,14 +75,20 @@ class _Header:
         try:
             (value,) = struct.unpack_from("<" + fmt, self.buffer, self.at)
         except struct.error:
-            raise UserError(f"{self.name} is truncated: its header ends early.", hint=_DAMAGED) from None
+            raise UserError(
+                translate("Errors", "{file} is truncated: its header ends early.").format(file=self.name),
+                hint=translate("Errors", _DAMAGED),
+            ) from None
         self.at += struct.calcsize("<" + fmt)
         return value
 
     def string(self) -> str:
         size = self.take("Q")
         if self.at + size > len(self.buffer):
-            raise UserError(f"{self.name} is truncated: its header ends early.", hint=_DAMAGED)
+            raise UserError(
+                translate("Errors", "{file} is truncated: its header ends early.").format(file=self.name),
+                hint=translate("Errors", _DAMAGED),
+            )
         raw = bytes(self.buffer[self.at : self.at + size])
         self.at += size
         return raw.decode("utf-8", errors="replace")
@@ -99,12 +106,18 @@ class _Header:
                 dtype = np.dtype("<" + _NUMBERS[inner])
                 end = self.at + count * dtype.itemsize
                 if end > len(self.buffer):
-                    raise UserError(f"{self.name} is truncated: its header ends early.", hint=_DAMAGED)
+                    raise UserError(
+                        translate("Errors", "{file} is truncated: its header ends early.").format(file=self.name),
+                        hint=translate("Errors", _DAMAGED),
+                    )
                 values = np.frombuffer(self.buffer, dtype, count, self.at).tolist()
                 self.at = end
                 return values
             return [self.value(inner) for _ in range(count)]
-        raise UserError(f"{self.name} has metadata of an unknown kind ({kind}).", hint=_DAMAGED)
+        raise UserError(
+            translate("Errors", "{file} has metadata of an unknown kind ({kind}).").format(file=self.name, kind=kind),
+            hint=translate("Errors", _DAMAGED),
+        )
 
 
 class GGUFFile:
@@ -115,14 +128,24 @@ class GGUFFile:
             try:
                 self._map = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
             except ValueError:  # an empty file
-                raise UserError(f"{path.name} is empty.", hint=_DAMAGED) from None
+                raise UserError(
+                    translate("Errors", "{file} is empty.").format(file=path.name), hint=translate("Errors", _DAMAGED)
+                ) from None
         header = _Header(self._map, path.name)
         if bytes(self._map[:4]) != b"GGUF":
-            raise UserError(f"{path.name} is not a GGUF file (it does not start with the GGUF signature).")
+            raise UserError(
+                translate("Errors", "{file} is not a GGUF file (it does not start with the GGUF signature).").format(
+                    file=path.name
+                )
+            )
         header.at = 4
         version = header.take("I")
         if version not in (2, 3):
-            raise UserError(f"{path.name} is GGUF version {version}, which Inkwell cannot read (2 and 3 it can).")
+            raise UserError(
+                translate(
+                    "Errors", "{file} is GGUF version {version}, which Inkwell cannot read (2 and 3 it can)."
+                ).format(file=path.name, version=version)
+            )
         tensor_count, field_count = header.take("Q"), header.take("Q")
         self.fields: dict[str, Any] = {}
         for _ in range(field_count):
@@ -135,7 +158,12 @@ class GGUFFile:
             described.append((name, dims, header.take("I"), header.take("Q")))
         alignment = self.fields.get("general.alignment", 32)
         if not isinstance(alignment, int) or alignment <= 0 or alignment & (alignment - 1):
-            raise UserError(f"{path.name} gives an impossible alignment ({alignment}).", hint=_DAMAGED)
+            raise UserError(
+                translate("Errors", "{file} gives an impossible alignment ({alignment}).").format(
+                    file=path.name, alignment=alignment
+                ),
+                hint=translate("Errors", _DAMAGED),
+            )
         start = -(-header.at // alignment) * alignment
         self._data = np.frombuffer(self._map, np.uint8)
         self.tensors: dict[str, TensorInfo] = {}
@@ -144,18 +172,32 @@ class GGUFFile:
                 qtype = GGMLQuantizationType(code)
             except ValueError:
                 raise UserError(
-                    f"{path.name} holds tensors of an unknown GGUF type ({code}), such as {name}.",
-                    hint="The file may come from a newer llama.cpp than Inkwell knows, or be damaged.",
+                    translate(
+                        "Errors", "{file} holds tensors of an unknown GGUF type ({code}), such as {name}."
+                    ).format(file=path.name, code=code, name=name),
+                    hint=translate(
+                        "Errors", "The file may come from a newer llama.cpp than Inkwell knows, or be damaged."
+                    ),
                 ) from None
             block, size = GGML_QUANT_SIZES[qtype]
             dims = tuple(int(d) for d in reversed(ggml_dims)) or (1,)
             if any(d <= 0 for d in dims) or dims[-1] % block:
-                raise UserError(f"Tensor {name} of {path.name} has an impossible shape {list(dims)}.", hint=_DAMAGED)
+                raise UserError(
+                    translate("Errors", "Tensor {name} of {file} has an impossible shape {shape}.").format(
+                        name=name, file=path.name, shape=list(dims)
+                    ),
+                    hint=translate("Errors", _DAMAGED),
+                )
             count = int(np.prod(dims, dtype=np.int64))
             n_bytes = count // block * size
             at = start + offset
             if at + n_bytes > len(self._map):
-                raise UserError(f"{path.name} is truncated: tensor {name} runs past its end.", hint=_DAMAGED)
+                raise UserError(
+                    translate("Errors", "{file} is truncated: tensor {name} runs past its end.").format(
+                        file=path.name, name=name
+                    ),
+                    hint=translate("Errors", _DAMAGED),
+                )
             raw = self._data[at : at + n_bytes].reshape(max(1, count // dims[-1]), -1)
             float_type = {"F32": np.float32, "F16": np.float16}.get(qtype.name)
             data = raw.view(float_type) if float_type is not None else raw
@@ -167,9 +209,11 @@ class GGUFFile:
         for (_, end, name), following in itertools.pairwise(spans):
             if following[0] < end:
                 raise UserError(
-                    f"{self.path.name} is inconsistent: tensor {name} overlaps {following[2]} "
-                    "(their sizes disagree with their shapes).",
-                    hint=_DAMAGED,
+                    translate(
+                        "Errors",
+                        "{file} is inconsistent: tensor {name} overlaps {other} (their sizes disagree with their shapes).",
+                    ).format(file=self.path.name, name=name, other=following[2]),
+                    hint=translate("Errors", _DAMAGED),
                 )
 
     @property

@@ -17,6 +17,7 @@ from typing import Any, cast
 import numpy as np
 
 from desktop_app.core.errors import UserError
+from desktop_app.core.i18n import translate
 from desktop_app.models.architectures import Architecture, Shape, is_local_layer, rope_tables
 from desktop_app.models.gguf_file import GGUFFile, TensorInfo
 from desktop_app.models.gguf_weights import APPROXIMATE_BLOCK, Embedding, Product, WeightWriter
@@ -50,7 +51,11 @@ class GraphBuilder:
     def tensor(self, name: str, required: bool = True) -> TensorInfo | None:
         found = self.source.tensors.get(name)
         if found is None and required:
-            raise UserError(f"The GGUF file lacks the tensor {name}, which a {self.arch.name} model needs.")
+            raise UserError(
+                translate(
+                    "Errors", "The GGUF file lacks the tensor {name}, which a {architecture} model needs."
+                ).format(name=name, architecture=self.arch.name)
+            )
         if found is not None:
             self.used.add(name)
         return found
@@ -76,8 +81,10 @@ class GraphBuilder:
     def check_shape(self, tensor: TensorInfo, dims: tuple[int, ...]) -> None:
         if tensor.dims != dims and not (len(dims) == 1 and tensor.dims == (1, dims[0])):
             raise UserError(
-                f"Tensor {tensor.name} has shape {list(tensor.dims)} where the metadata implies {list(dims)}.",
-                hint="The file may be damaged, or its metadata does not match its tensors.",
+                translate("Errors", "Tensor {name} has shape {shape} where the metadata implies {expected}.").format(
+                    name=tensor.name, shape=list(tensor.dims), expected=list(dims)
+                ),
+                hint=translate("Errors", "The file may be damaged, or its metadata does not match its tensors."),
             )
 
     def vector(self, name: str, size: int) -> str:
@@ -207,8 +214,13 @@ class GraphBuilder:
         unused = sorted(set(self.source.tensors) - self.used)
         if unused:
             raise UserError(
-                f"The GGUF file has tensors a {self.arch.name} model is not known to use: {', '.join(unused[:4])}.",
-                hint="Inkwell refuses to guess what they do; this variant of the architecture is not supported yet.",
+                translate(
+                    "Errors", "The GGUF file has tensors a {architecture} model is not known to use: {names}."
+                ).format(architecture=self.arch.name, names=", ".join(unused[:4])),
+                hint=translate(
+                    "Errors",
+                    "Inkwell refuses to guess what they do; this variant of the architecture is not supported yet.",
+                ),
             )
         graph = helper.make_graph(self.nodes, "inkwell_gguf", inputs, outputs, self.writer.initializers)
         return helper.make_model(

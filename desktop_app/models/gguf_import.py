@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from desktop_app.core.errors import UserError
+from desktop_app.core.i18n import translate
 from desktop_app.core.manifest import ModelManifest, ModelVariant
 from desktop_app.models.architectures import CONTEXT_CAP, architecture_of, shape_of
 from desktop_app.models.gguf_file import GGUFFile, TensorInfo
@@ -57,11 +58,17 @@ def import_gguf(
     gguf = GGUFFile(source.path)
     arch_name = gguf.field("general.architecture")
     if not isinstance(arch_name, str):
-        raise UserError(f"{source.path.name} does not say its architecture (general.architecture).")
+        raise UserError(
+            translate("Errors", "{file} does not say its architecture (general.architecture).").format(
+                file=source.path.name
+            )
+        )
     arch = architecture_of(arch_name)
     embedding = gguf.tensors.get("token_embd.weight")
     if embedding is None:
-        raise UserError(f"{source.path.name} has no token embedding (token_embd.weight).")
+        raise UserError(
+            translate("Errors", "{file} has no token embedding (token_embd.weight).").format(file=source.path.name)
+        )
     shape = shape_of(arch, gguf.scalar_fields(), embedding.rows)
     context_note = f"the file's context, capped at {CONTEXT_CAP} tokens to bound the KV cache"
     if "rope_factors_short.weight" in gguf.tensors:
@@ -74,7 +81,7 @@ def import_gguf(
         )
     total = len(gguf.tensors) + 2
     special, template = write_tokenizer(gguf, folder)
-    progress(1, total, "Read the tokenizer")
+    progress(1, total, translate("Preparation", "Read the tokenizer"))
 
     done = [0, 0]  # tensors, bytes
     started = reported = time.perf_counter()
@@ -82,14 +89,20 @@ def import_gguf(
     def on_tensor(tensor: TensorInfo) -> None:
         nonlocal reported
         if cancel is not None and cancel.is_set():
-            raise PreparationCancelled("Model preparation was cancelled; nothing was installed.")
+            raise PreparationCancelled(translate("Errors", "Model preparation was cancelled; nothing was installed."))
         done[0] += 1
         done[1] += tensor.n_bytes
         now = time.perf_counter()
         if now - reported >= REPORT_EVERY_S or done[0] == len(gguf.tensors):  # a line a tensor floods a terminal
             reported = now
             rate = done[1] / 1e6 / max(now - started, 1e-6)
-            progress(1 + done[0], total, f"Converted tensor {done[0]} of {len(gguf.tensors)} ({rate:.0f} MB/s)")
+            progress(
+                1 + done[0],
+                total,
+                translate("Preparation", "Converted tensor {done} of {count} ({rate} MB/s)").format(
+                    done=done[0], count=len(gguf.tensors), rate=f"{rate:.0f}"
+                ),
+            )
 
     target = folder / f"model.{VARIANT}.onnx"
     data = folder / f"{target.name}.data"
@@ -146,7 +159,7 @@ def import_gguf(
         },
     )
     manifest.write(folder)
-    progress(total, total, "Wrote the manifest")
+    progress(total, total, translate("Preparation", "Wrote the manifest"))
     return manifest
 
 

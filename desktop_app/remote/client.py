@@ -26,6 +26,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from desktop_app.core.errors import UserError
+from desktop_app.core.i18n import translate
 
 log = logging.getLogger(__name__)
 
@@ -75,13 +76,17 @@ def normalize_base_url(url: str) -> str:
     parts = urlsplit(text)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise UserError(
-            f"{url!r} is not a server address.",
-            hint="Give the server's base URL, e.g. http://192.168.1.20:8000 or https://api.example.com/v1.",
+            translate("Errors", "{url} is not a server address.").format(url=repr(url)),
+            hint=translate(
+                "Errors", "Give the server's base URL, e.g. http://192.168.1.20:8000 or https://api.example.com/v1."
+            ),
         )
     if parts.query or parts.fragment or parts.username or parts.password:
         raise UserError(
-            f"{url!r} carries a query, a fragment or a password; give the plain base URL.",
-            hint="An API key goes in an environment variable: --api-key-env VAR.",
+            translate("Errors", "{url} carries a query, a fragment or a password; give the plain base URL.").format(
+                url=repr(url)
+            ),
+            hint=translate("Errors", "An API key goes in an environment variable: --api-key-env VAR."),
         )
     return text if text.endswith("/v1") else f"{text}/v1"
 
@@ -144,8 +149,12 @@ class RemoteClient:
                 return [m for m in data if isinstance(m, dict) and isinstance(m.get("id"), str)]
             except (ValueError, KeyError, TypeError):
                 raise UserError(
-                    f"{self.name} ({self.host}) answered /v1/models with something that is not a model list.",
-                    hint="Check that the URL is an OpenAI-compatible API (it usually ends in /v1).",
+                    translate(
+                        "Errors", "{name} ({host}) answered /v1/models with something that is not a model list."
+                    ).format(name=self.name, host=self.host),
+                    hint=translate(
+                        "Errors", "Check that the URL is an OpenAI-compatible API (it usually ends in /v1)."
+                    ),
                 ) from None
 
     # ---- completions ----
@@ -237,75 +246,116 @@ class RemoteClient:
         where = f"{self.name} ({self.host})"
         if _is_tls_error(exc):
             return UserError(
-                f"The secure connection to {where} failed: {_tls_reason(exc)}.",
-                hint="Check the server's certificate (it must be valid for this host name and trusted by this "
-                "computer), or use an http:// address for a server on your own network.",
+                translate("Errors", "The secure connection to {where} failed: {reason}.").format(
+                    where=where, reason=_tls_reason(exc)
+                ),
+                hint=translate(
+                    "Errors",
+                    "Check the server's certificate (it must be valid for this host name and trusted by this "
+                    "computer), or use an http:// address for a server on your own network.",
+                ),
             )
         if isinstance(exc, httpx.ConnectTimeout):
             return UserError(
-                f"{where} did not answer within {self.timeouts.connect_s:.0f} s.",
-                hint="Check that the server is running and reachable from this computer.",
+                translate("Errors", "{where} did not answer within {seconds} s.").format(
+                    where=where, seconds=f"{self.timeouts.connect_s:.0f}"
+                ),
+                hint=translate("Errors", "Check that the server is running and reachable from this computer."),
             )
         if isinstance(exc, httpx.TimeoutException):
             return UserError(
-                f"{where} stopped answering (nothing for {timeout_s:.0f} s).",
-                hint="The server may be overloaded or the model still loading; try again later.",
+                translate("Errors", "{where} stopped answering (nothing for {seconds} s).").format(
+                    where=where, seconds=f"{timeout_s:.0f}"
+                ),
+                hint=translate("Errors", "The server may be overloaded or the model still loading; try again later."),
             )
         if isinstance(exc, httpx.ConnectError):
             return UserError(
-                f"Inkwell could not connect to {where}.",
-                hint="Check that the server is running and that the address (inkwell servers list) is right.",
+                translate("Errors", "Inkwell could not connect to {where}.").format(where=where),
+                hint=translate(
+                    "Errors", "Check that the server is running and that the address (inkwell servers list) is right."
+                ),
             )
         return UserError(
-            f"The connection to {where} failed ({type(exc).__name__}).",
-            hint="Check the server and the network, then try again.",
+            translate("Errors", "The connection to {where} failed ({kind}).").format(
+                where=where, kind=type(exc).__name__
+            ),
+            hint=translate("Errors", "Check the server and the network, then try again."),
         )
 
     def _status_error(self, status: int, text: str, headers: httpx.Headers, model: str | None) -> UserError:
         where = f"{self.name} ({self.host})"
         said = _error_text(_json_or_none(text)) or text.strip()[:200]
-        said_part = f" The server said: {said}" if said else ""
+        said_part = " " + translate("Errors", "The server said: {said}").format(said=said) if said else ""
         if status == 401:
             if not self._api_key:
                 return UserError(
-                    f"{where} needs an API key.{said_part}",
-                    hint=f"Add the server again with its key: inkwell servers add {self.name} URL --api-key-env VAR "
-                    "(or in Settings › Model servers).",
+                    translate("Errors", "{where} needs an API key.{said_part}").format(
+                        where=where, said_part=said_part
+                    ),
+                    hint=translate(
+                        "Errors",
+                        "Add the server again with its key: inkwell servers add {name} URL --api-key-env VAR (or in "
+                        "Settings › Model servers).",
+                    ).format(name=self.name),
                 )
             return UserError(
-                f"{where} refused the API key.{said_part}",
-                hint="Check the key, then add the server again with the right one (inkwell servers add).",
+                translate("Errors", "{where} refused the API key.{said_part}").format(where=where, said_part=said_part),
+                hint=translate(
+                    "Errors", "Check the key, then add the server again with the right one (inkwell servers add)."
+                ),
             )
         if status == 403:
             return UserError(
-                f"{where} does not allow this key to do that.{said_part}",
-                hint="Check the key's permissions on the server, or use another model.",
+                translate("Errors", "{where} does not allow this key to do that.{said_part}").format(
+                    where=where, said_part=said_part
+                ),
+                hint=translate("Errors", "Check the key's permissions on the server, or use another model."),
             )
         if status == 404:
-            what = f"the model {model!r}" if model else "this address"
+            what = (
+                translate("Errors", "the model {model}").format(model=repr(model))
+                if model
+                else translate("Errors", "this address")
+            )
             return UserError(
-                f"{where} does not know {what} (404).{said_part}",
-                hint="Check the model's name (inkwell models list) and that the server's URL is its API base "
-                "(usually ending in /v1).",
+                translate("Errors", "{where} does not know {what} (404).{said_part}").format(
+                    where=where, what=what, said_part=said_part
+                ),
+                hint=translate(
+                    "Errors",
+                    "Check the model's name (inkwell models list) and that the server's URL is its API base "
+                    "(usually ending in /v1).",
+                ),
             )
         if status == 429:
             return UserError(
-                f"{where} is limiting requests (429) and still refused after waiting.{said_part}",
-                hint="Wait a minute and try again, or check your plan's limits with the provider.",
+                translate(
+                    "Errors", "{where} is limiting requests (429) and still refused after waiting.{said_part}"
+                ).format(where=where, said_part=said_part),
+                hint=translate("Errors", "Wait a minute and try again, or check your plan's limits with the provider."),
             )
         if status == 503:
             return UserError(
-                f"{where} is unavailable (503) and still was after waiting.{said_part}",
-                hint="The server may be starting or overloaded; try again later.",
+                translate("Errors", "{where} is unavailable (503) and still was after waiting.{said_part}").format(
+                    where=where, said_part=said_part
+                ),
+                hint=translate("Errors", "The server may be starting or overloaded; try again later."),
             )
         if status >= 500:
             return UserError(
-                f"{where} had an error of its own ({status}).{said_part}",
-                hint="Try again; if it keeps happening, the server's log says why.",
+                translate("Errors", "{where} had an error of its own ({status}).{said_part}").format(
+                    where=where, status=status, said_part=said_part
+                ),
+                hint=translate("Errors", "Try again; if it keeps happening, the server's log says why."),
             )
         return UserError(
-            f"{where} refused the request ({status}).{said_part}",
-            hint="A prompt longer than the server's context is a common cause: start a new chat or shorten it.",
+            translate("Errors", "{where} refused the request ({status}).{said_part}").format(
+                where=where, status=status, said_part=said_part
+            ),
+            hint=translate(
+                "Errors", "A prompt longer than the server's context is a common cause: start a new chat or shorten it."
+            ),
         )
 
 
@@ -360,11 +410,11 @@ def _is_tls_error(exc: BaseException) -> bool:
 def _tls_reason(exc: BaseException) -> str:
     text = str(exc)
     for needle, reason in (
-        ("CERTIFICATE_VERIFY_FAILED", "its certificate is not trusted"),
-        ("certificate has expired", "its certificate has expired"),
-        ("Hostname mismatch", "its certificate is for another host name"),
-        ("WRONG_VERSION_NUMBER", "it does not speak TLS on this port (try http://)"),
+        ("CERTIFICATE_VERIFY_FAILED", translate("Errors", "its certificate is not trusted")),
+        ("certificate has expired", translate("Errors", "its certificate has expired")),
+        ("Hostname mismatch", translate("Errors", "its certificate is for another host name")),
+        ("WRONG_VERSION_NUMBER", translate("Errors", "it does not speak TLS on this port (try http://)")),
     ):
         if needle.lower() in text.lower():
             return reason
-    return text[:200] or "a TLS error"
+    return text[:200] or translate("Errors", "a TLS error")

@@ -19,6 +19,7 @@ from typing import Any
 from desktop_app.core.budget import estimate_tokens
 from desktop_app.core.errors import UserError
 from desktop_app.core.generation import FinishReason, GenerationStats
+from desktop_app.core.i18n import translate
 from desktop_app.engine.events import Event, Finished, PromptPrepared, TextChunk
 from desktop_app.engine.generate import GenerationRequest
 from desktop_app.engine.stops import StopSequenceFilter
@@ -160,8 +161,10 @@ class RemoteEngine:
         text = "".join(parts)
         if end.interrupted and not text and not end.cancelled:
             raise UserError(
-                f"{self.client.name} ({self.client.host}) broke off before writing anything ({end.detail}).",
-                hint="Check the server (its log says why), then try again.",
+                translate("Errors", "{name} ({host}) broke off before writing anything ({detail}).").format(
+                    name=self.client.name, host=self.client.host, detail=end.detail
+                ),
+                hint=translate("Errors", "Check the server (its log says why), then try again."),
             )
         if end.interrupted:
             log.warning("%s broke off mid-reply (%s); the partial reply is kept", self.client.name, end.detail)

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from desktop_app.core.errors import UserError
+from desktop_app.core.i18n import translate
 
 log = logging.getLogger(__name__)
 
@@ -84,8 +85,10 @@ class KeyStore:
                 return str(value) if value is not None else None
             except Exception as exc:
                 raise UserError(
-                    f"The system keyring would not give the API key of {server} ({type(exc).__name__}).",
-                    hint="Unlock the keyring, or add the server again.",
+                    translate("Errors", "The system keyring would not give the API key of {server} ({kind}).").format(
+                        server=server, kind=type(exc).__name__
+                    ),
+                    hint=translate("Errors", "Unlock the keyring, or add the server again."),
                 ) from None
         if kind == FILE:
             return self._read_file().get(server)
@@ -111,7 +114,9 @@ class KeyStore:
         except FileNotFoundError:
             return {}
         except (OSError, ValueError) as exc:
-            raise UserError(f"The key file {self.file} cannot be read: {exc}.") from None
+            raise UserError(
+                translate("Errors", "The key file {file} cannot be read: {error}.").format(file=self.file, error=exc)
+            ) from None
         return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
 
     def _write_file(self, keys: dict[str, str]) -> None:
@@ -128,4 +133,8 @@ class KeyStore:
         except OSError as exc:
             with contextlib.suppress(OSError):
                 os.unlink(temporary)
-            raise UserError(f"The key file {self.file} could not be written: {exc}.") from None
+            raise UserError(
+                translate("Errors", "The key file {file} could not be written: {error}.").format(
+                    file=self.file, error=exc
+                )
+            ) from None

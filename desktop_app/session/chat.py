@@ -19,7 +19,7 @@ from desktop_app.core.budget import estimate_tokens
 from desktop_app.core.chat import ChatMessage
 from desktop_app.core.errors import UserError
 from desktop_app.core.generation import GenerationSettings
-from desktop_app.core.i18n import marked
+from desktop_app.core.i18n import marked, translate
 from desktop_app.core.records import Conversation, Message
 from desktop_app.engine import Finished, GenerationRequest, PromptPrepared, TextChunk
 from desktop_app.session.grounding import Grounding, cited, ground, standalone_query
@@ -209,7 +209,7 @@ class ChatSession:
         """The user's message at the end of the current branch, and the turn that answers it."""
         text = text.strip()
         if not text:
-            raise UserError("The message is empty.")
+            raise UserError(translate("Errors", "The message is empty."))
         user = self.store.conversations.add_message(conversation_id, "user", text)
         try:
             return user, self.reply_to(conversation_id, user.id, model)
@@ -221,7 +221,7 @@ class ChatSession:
         """Another version of a reply, beside the old one."""
         message = self.store.conversations.message(message_id)
         if message.role != "assistant" or message.parent_id is None:
-            raise UserError("Only a reply can be written again.")
+            raise UserError(translate("Errors", "Only a reply can be written again."))
         return self.reply_to(message.conversation_id, message.parent_id, model)
 
     def edit(self, message_id: str, text: str, model: ModelRef) -> Turn | None:

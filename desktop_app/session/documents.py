@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from desktop_app.core.errors import UserError
+from desktop_app.core.i18n import translate
 from desktop_app.documents import SUPPORTED, ExtractionFailed, chunk_blocks, extract, kind_of
 from desktop_app.documents.extract import MAX_FILE_BYTES
 from desktop_app.session.retrieval import Retriever
@@ -89,7 +90,7 @@ class DocumentIndexer:
         for given in paths:
             path = Path(given).expanduser()
             if not path.exists():
-                raise UserError(f"There is no file or folder {path}.")
+                raise UserError(translate("Errors", "There is no file or folder {path}.").format(path=path))
             if path.is_dir():
                 folders.append(path.resolve())
                 found = list(_walk(path, skip=self.store.path.parent.resolve()))

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from desktop_app.core.citations import cited_numbers
 from desktop_app.core.errors import UserError
+from desktop_app.core.i18n import translate
 from desktop_app.core.records import Passage
 from desktop_app.session.retrieval import Retriever
 from desktop_app.store.words import query_words
@@ -64,8 +65,8 @@ def ground(
     overhead = count_tokens(f"{INSTRUCTIONS}\n\nSources:\n\n") + 4
     if room <= overhead:
         raise UserError(
-            "There is no room in the model's context for passages from your documents.",
-            hint="Ask for a shorter reply (max tokens), or start a new conversation.",
+            translate("Errors", "There is no room in the model's context for passages from your documents."),
+            hint=translate("Errors", "Ask for a shorter reply (max tokens), or start a new conversation."),
         )
     documents = library.store.documents
     passages, characters = documents.size(collections)
@@ -86,9 +87,14 @@ def ground(
         used += cost
     if ranked and not chosen:
         raise UserError(
-            f"The model's context ({context_length} tokens) has no room for a passage from your documents "
-            "beside this conversation.",
-            hint="Start a new conversation, ask for a shorter reply, or use a model with a longer context.",
+            translate(
+                "Errors",
+                "The model's context ({context_length} tokens) has no room for a passage from your documents "
+                "beside this conversation.",
+            ).format(context_length=context_length),
+            hint=translate(
+                "Errors", "Start a new conversation, ask for a shorter reply, or use a model with a longer context."
+            ),
         )
     return Grounding(tuple(chosen), whole=False)
 

@@ -27,6 +27,7 @@ from typing import Any, Protocol
 
 from desktop_app.core.budget import estimate_tokens
 from desktop_app.core.errors import ContextOverflowError, UserError
+from desktop_app.core.i18n import translate
 from desktop_app.engine import Finished, GenerationRequest
 from desktop_app.engine.batch import BatchDecoder, BatchSequence, open_batch_decoder
 from desktop_app.engine.providers import nvidia_gpu_present
@@ -180,9 +181,9 @@ class Scheduler:
         """Block until the model is loaded; UserError with the reason if it failed."""
         with self._lock:
             if not self._lock.wait_for(lambda: self._info is not None or self._failure is not None, timeout_s):
-                raise UserError("The model did not load in time.")
+                raise UserError(translate("Errors", "The model did not load in time."))
             if self._info is None:
-                raise UserError(self._failure or "The model could not be loaded.")
+                raise UserError(self._failure or translate("Errors", "The model could not be loaded."))
             return self._info
 
     # ---- requests ----
@@ -197,7 +198,7 @@ class Scheduler:
         handle = GenerationHandle(next(self._ids), request, source, listener)
         with self._lock:
             if self._stopping:
-                raise UserError("Inkwell is closing; the request was not started.")
+                raise UserError(translate("Errors", "Inkwell is closing; the request was not started."))
             heapq.heappush(self._queue, _Entry(source.priority, next(self._order), handle))
             self._lock.notify_all()
         return handle
@@ -278,7 +279,7 @@ class Scheduler:
                 with self._lock:
                     self._running = None
         for entry in pending:
-            entry.handle._emit(Failed("Inkwell closed before this request could run."))
+            entry.handle._emit(Failed(translate("Errors", "Inkwell closed before this request could run.")))
         self._engine = self._batch = None
 
     def _ready_to_run(self) -> bool:
@@ -351,7 +352,7 @@ class Scheduler:
         with self._lock:
             del self._members[handle]
         if sequence.first is None:
-            handle._emit(Failed("The model wrote nothing (see the log)."))
+            handle._emit(Failed(translate("Errors", "The model wrote nothing (see the log).")))
         else:
             handle._emit(Completed(sequence.first))
 
@@ -359,7 +360,7 @@ class Scheduler:
         with self._lock:
             members, self._members = self._members, {}
         for handle in members:
-            handle._emit(Failed("Something went wrong while writing the reply (see the log)."))
+            handle._emit(Failed(translate("Errors", "Something went wrong while writing the reply (see the log).")))
         self._batch = self._open_batch(self._engine) if self._engine is not None else None
 
     def _open_batch(self, engine: LoadedEngine) -> BatchDecoder | None:
@@ -413,7 +414,7 @@ class Scheduler:
         job._emit(Started())
         engine = self._engine
         if engine is None:
-            job._emit(Failed(self._failure or "The model is not loaded yet."))
+            job._emit(Failed(self._failure or translate("Errors", "The model is not loaded yet.")))
             return
         first: Finished | None = None
         try:
@@ -425,7 +426,7 @@ class Scheduler:
             job._emit(_failed(exc, "Generation failed"))
             return
         if first is None:
-            job._emit(Failed("The model wrote nothing (see the log)."))
+            job._emit(Failed(translate("Errors", "The model wrote nothing (see the log).")))
             log.error("The engine finished without a result for version 0")
             return
         job._emit(Completed(first))
@@ -439,4 +440,4 @@ def _failed(exc: Exception, what: str) -> Failed:
     if isinstance(exc, UserError):
         return Failed(str(exc))
     log.exception(what)
-    return Failed("Something went wrong while writing the reply (see the log).")
+    return Failed(translate("Errors", "Something went wrong while writing the reply (see the log)."))

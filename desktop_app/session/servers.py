@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from desktop_app.core.errors import UserError
+from desktop_app.core.i18n import translate
 from desktop_app.core.paths import data_dir
 from desktop_app.remote.client import RemoteClient, Timeouts, host_of, normalize_base_url
 from desktop_app.remote.engine import REF_SEPARATOR, RemoteEngine, context_of, remote_ref
@@ -83,16 +84,22 @@ class ServerRegistry:
     def get(self, name: str) -> Server:
         found = next((s for s in self.list() if s.name == name), None)
         if found is None:
-            have = ", ".join(s.name for s in self.list()) or "none"
-            raise UserError(f"There is no model server called {name!r}.", hint=f"Servers added: {have}.")
+            have = ", ".join(s.name for s in self.list()) or translate("Errors", "none")
+            raise UserError(
+                translate("Errors", "There is no model server called {name}.").format(name=repr(name)),
+                hint=translate("Errors", "Servers added: {names}.").format(names=have),
+            )
         return found
 
     def add(self, name: str, url: str, api_key: str | None = None, consented: bool = False) -> Server:
         """Add (or replace) a server. `api_key` goes to the KeyStore; the database keeps only where."""
         if not NAME_PATTERN.match(name):
             raise UserError(
-                f"{name!r} cannot name a server.",
-                hint="Use letters, digits, '-', '_' or '.', up to 40 characters (no ':', which separates the model).",
+                translate("Errors", "{name} cannot name a server.").format(name=repr(name)),
+                hint=translate(
+                    "Errors",
+                    "Use letters, digits, '-', '_' or '.', up to 40 characters (no ':', which separates the model).",
+                ),
             )
         base = normalize_base_url(url)
         storage = self.keys.set(name, api_key) if api_key else None
@@ -142,8 +149,10 @@ class ServerRegistry:
 
             def refuse() -> RemoteEngine:
                 raise UserError(
-                    f"Inkwell has not been allowed to send your text to {server.host} yet.",
-                    hint="Choose the model again in Settings or Models to allow it.",
+                    translate("Errors", "Inkwell has not been allowed to send your text to {host} yet.").format(
+                        host=server.host
+                    ),
+                    hint=translate("Errors", "Choose the model again in Settings or Models to allow it."),
                 )
 
             return refuse
@@ -153,8 +162,12 @@ class ServerRegistry:
             found = next((m for m in client.models(self.timeouts.read_s) if m["id"] == model), None)
             if found is None:
                 raise UserError(
-                    f"{server.name} ({server.host}) has no model called {model!r}.",
-                    hint=f"Its models are listed by: inkwell models list (they are named {server.name}:MODEL).",
+                    translate("Errors", "{name} ({host}) has no model called {model}.").format(
+                        name=server.name, host=server.host, model=repr(model)
+                    ),
+                    hint=translate(
+                        "Errors", "Its models are listed by: inkwell models list (they are named {name}:MODEL)."
+                    ).format(name=server.name),
                 )
             return RemoteEngine(client, model, context_of(found))
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from desktop_app.core.errors import UserError
 from desktop_app.core.generation import GenerationSettings
-from desktop_app.core.i18n import marked
+from desktop_app.core.i18n import marked, translate
 from desktop_app.store import Store
 
 # The labels are shown translated: translate("Settings", label).
@@ -41,14 +41,20 @@ class ModelChoice:
 
 def _check_model(value: Any) -> str:
     if not isinstance(value, str):
-        raise UserError("The model must be a model id (see: inkwell models list), or empty for the default.")
+        raise UserError(
+            translate("Errors", "The model must be a model id (see: inkwell models list), or empty for the default.")
+        )
     return value
 
 
 def _check_choice(name: str, choices: dict[str, str]) -> Any:
     def check(value: Any) -> str:
         if value not in choices:
-            raise UserError(f"The {name} must be one of: {', '.join(choices)}.")
+            raise UserError(
+                translate("Errors", "The {name} must be one of: {choices}.").format(
+                    name=name, choices=", ".join(choices)
+                )
+            )
         return str(value)
 
     return check
@@ -56,17 +62,23 @@ def _check_choice(name: str, choices: dict[str, str]) -> Any:
 
 def _check_font_size(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value not in FONT_SIZES:
-        raise UserError(f"The font size must be a whole number from {FONT_SIZES.start} to {FONT_SIZES.stop - 1}.")
+        raise UserError(
+            translate("Errors", "The font size must be a whole number from {low} to {high}.").format(
+                low=FONT_SIZES.start, high=FONT_SIZES.stop - 1
+            )
+        )
     return value
 
 
 def _check_generation(value: Any) -> dict[str, Any]:
     if not isinstance(value, dict):
-        raise UserError('The generation defaults must be a JSON object, e.g. {"temperature": 0.7}.')
+        raise UserError(
+            translate("Errors", 'The generation defaults must be a JSON object, e.g. {"temperature": 0.7}.')
+        )
     try:
         return GenerationSettings.from_dict(GenerationSettings().to_dict() | value).to_dict()
     except (TypeError, ValueError) as exc:
-        raise UserError(f"Invalid generation setting: {exc}.") from exc
+        raise UserError(translate("Errors", "Invalid generation setting: {error}.").format(error=exc)) from exc
 
 
 # The local API server (desktop_app.server): off until switched on, loopback only unless
@@ -78,7 +90,7 @@ _ORIGIN = re.compile(r"^https?://[A-Za-z0-9.\-\[\]:]+$")
 def _check_bool(name: str) -> Any:
     def check(value: Any) -> bool:
         if not isinstance(value, bool):
-            raise UserError(f"The {name} setting must be true or false.")
+            raise UserError(translate("Errors", "The {name} setting must be true or false.").format(name=name))
         return value
 
     return check
@@ -86,7 +98,7 @@ def _check_bool(name: str) -> Any:
 
 def _check_port(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 65535:
-        raise UserError("The server port must be a whole number from 1 to 65535.")
+        raise UserError(translate("Errors", "The server port must be a whole number from 1 to 65535."))
     return value
 
 
@@ -94,18 +106,21 @@ def _check_origins(value: Any) -> list[str]:
     if isinstance(value, str):
         value = [part for part in re.split(r"[\s,]+", value) if part]
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise UserError('The CORS origins must be a list of origins, e.g. ["http://localhost:3000"].')
+        raise UserError(
+            translate("Errors", 'The CORS origins must be a list of origins, e.g. ["http://localhost:3000"].')
+        )
     bad = [v for v in value if not _ORIGIN.match(v.rstrip("/"))]
     if bad:
         raise UserError(
-            f"Not an origin: {bad[0]!r}.", hint="An origin is a scheme and a host, e.g. http://localhost:3000."
+            translate("Errors", "Not an origin: {origin}.").format(origin=repr(bad[0])),
+            hint=translate("Errors", "An origin is a scheme and a host, e.g. http://localhost:3000."),
         )
     return [v.rstrip("/") for v in value]
 
 
 def _check_api_key(value: Any) -> str:
     if not isinstance(value, str) or len(value) < 16 or any(c.isspace() for c in value):
-        raise UserError("The API key must be at least 16 characters, without spaces.")
+        raise UserError(translate("Errors", "The API key must be at least 16 characters, without spaces."))
     return value
 
 
@@ -129,7 +144,10 @@ def validate_setting(key: str, value: Any) -> Any:
     """The value to store for `key`, or a UserError saying what is allowed."""
     check = VALIDATORS.get(key)
     if check is None:
-        raise UserError(f"There is no setting called {key!r}.", hint=f"The settings are: {', '.join(VALIDATORS)}.")
+        raise UserError(
+            translate("Errors", "There is no setting called {key}.").format(key=repr(key)),
+            hint=translate("Errors", "The settings are: {keys}.").format(keys=", ".join(VALIDATORS)),
+        )
     return check(value)
 
 

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from desktop_app.core.errors import UserError
 from desktop_app.core.generation import FinishReason, GenerationStats
+from desktop_app.core.i18n import translate
 from desktop_app.core.records import Conversation, Message
 from desktop_app.store.ids import new_id, now_iso, trash_cutoff
 
@@ -115,7 +116,11 @@ class ConversationRepository:
     def get(self, conversation_id: str) -> Conversation:
         rows = self.store.query(f"SELECT {CONVERSATION_FIELDS} FROM conversations WHERE id = ?", (conversation_id,))
         if not rows:
-            raise UserError(f"There is no conversation {conversation_id}.")
+            raise UserError(
+                translate("Errors", "There is no conversation {conversation_id}.").format(
+                    conversation_id=conversation_id
+                )
+            )
         return row_to_conversation(rows[0])
 
     def all(self, archived: bool = False, limit: int | None = None, offset: int = 0) -> list[Conversation]:
@@ -150,7 +155,7 @@ class ConversationRepository:
     def rename(self, conversation_id: str, title: str) -> Conversation:
         title = " ".join(title.split())
         if not title:
-            raise UserError("A conversation's title cannot be empty.")
+            raise UserError(translate("Errors", "A conversation's title cannot be empty."))
         return self._update(conversation_id, touch=False, title=title, title_is_auto=0)
 
     def set_pinned(self, conversation_id: str, pinned: bool) -> Conversation:
@@ -258,7 +263,7 @@ class ConversationRepository:
     def message(self, message_id: str) -> Message:
         rows = self.store.query(f"SELECT {MESSAGE_FIELDS} FROM messages WHERE id = ?", (message_id,))
         if not rows:
-            raise UserError(f"There is no message {message_id}.")
+            raise UserError(translate("Errors", "There is no message {message_id}.").format(message_id=message_id))
         return row_to_message(rows[0])
 
     def messages(self, conversation_id: str) -> list[Message]:
@@ -279,7 +284,7 @@ class ConversationRepository:
             return []
         by_id = {m.id: m for m in self.messages(conversation_id)}
         if leaf not in by_id:
-            raise UserError(f"The message {leaf} is not in this conversation.")
+            raise UserError(translate("Errors", "The message {leaf} is not in this conversation.").format(leaf=leaf))
         branch: list[Message] = []
         current: str | None = leaf
         while current is not None and current in by_id and len(branch) <= len(by_id):
@@ -309,7 +314,7 @@ class ConversationRepository:
         conversation = self.get(conversation_id)
         parent = conversation.current_leaf_id if parent_id is CurrentLeaf.CURRENT else parent_id
         if parent is not None and self.message(str(parent)).conversation_id != conversation_id:
-            raise UserError("That message belongs to another conversation.")
+            raise UserError(translate("Errors", "That message belongs to another conversation."))
         unknown = set(meta) - set(REPLY_META)
         if unknown:
             raise TypeError(f"unknown message fields: {sorted(unknown)}")

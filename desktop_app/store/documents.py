@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from desktop_app.core.errors import UserError
+from desktop_app.core.i18n import translate
 from desktop_app.core.records import LibraryDocument, Passage
 from desktop_app.documents import Chunk
 from desktop_app.store.ids import new_id, now_iso
@@ -57,12 +58,15 @@ class DocumentRepository:
     def collection_id(self, name: str, create: bool = False) -> str:
         name = " ".join(name.split())
         if not name:
-            raise UserError("A collection needs a name.")
+            raise UserError(translate("Errors", "A collection needs a name."))
         rows = self.store.query("SELECT id FROM doc_collections WHERE name = ?", (name,))
         if rows:
             return str(rows[0]["id"])
         if not create:
-            raise UserError(f"There is no collection named {name!r}.", hint="`inkwell docs list` shows them.")
+            raise UserError(
+                translate("Errors", "There is no collection named {name}.").format(name=repr(name)),
+                hint=translate("Errors", "`inkwell docs list` shows them."),
+            )
         collection_id = new_id()
         with self.store.transaction():
             self.store.conn.execute(

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
 from desktop_app.core.errors import UserError
+from desktop_app.core.i18n import translate
 from desktop_app.core.records import Draft, DraftRevision
 from desktop_app.store.ids import new_id, now_iso, parse_iso, trash_cutoff
 
@@ -36,7 +37,7 @@ class DraftRepository:
     def get(self, draft_id: str) -> Draft:
         rows = self.store.query(f"SELECT {DRAFT_FIELDS} FROM drafts WHERE id = ?", (draft_id,))
         if not rows:
-            raise UserError(f"There is no draft {draft_id}.")
+            raise UserError(translate("Errors", "There is no draft {draft_id}.").format(draft_id=draft_id))
         return Draft(**rows[0])
 
     def all(self) -> list[Draft]:
@@ -69,7 +70,7 @@ class DraftRepository:
 
     def rename(self, draft_id: str, title: str) -> Draft:
         if not title.strip():
-            raise UserError("A draft's title cannot be empty.")
+            raise UserError(translate("Errors", "A draft's title cannot be empty."))
         return self.save(draft_id, title=title)
 
     def _revision_due(self, draft_id: str) -> bool:
@@ -105,7 +106,7 @@ class DraftRepository:
             "SELECT id, draft_id, title, body, created FROM draft_revisions WHERE id = ?", (revision_id,)
         )
         if not rows:
-            raise UserError(f"There is no revision {revision_id}.")
+            raise UserError(translate("Errors", "There is no revision {revision_id}.").format(revision_id=revision_id))
         revision = DraftRevision(**rows[0])
         current = self.get(revision.draft_id)
         with self.store.transaction():

@@ -6,6 +6,7 @@ import json
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from desktop_app.core.errors import UserError
+from desktop_app.core.i18n import translate
 
 if TYPE_CHECKING:
     from desktop_app.store.db import Store
@@ -42,7 +43,11 @@ class SettingsRepository:
         try:
             encoded = json.dumps(value)
         except TypeError:
-            raise UserError(f"The setting {key} cannot store a {type(value).__name__}.") from None
+            raise UserError(
+                translate("Errors", "The setting {key} cannot store a {kind}.").format(
+                    key=key, kind=type(value).__name__
+                )
+            ) from None
         with self.store.transaction():
             self.store.conn.execute(
                 "INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",

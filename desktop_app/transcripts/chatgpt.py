@@ -13,6 +13,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from desktop_app.core.i18n import translate
 from desktop_app.core.records import Conversation, Message
 from desktop_app.store.db import Store
 from desktop_app.store.ids import new_id, now_iso
@@ -46,7 +47,9 @@ def _text_of(message: dict[str, Any], where: str) -> tuple[str | None, int]:
 
 def import_chatgpt(store: Store, path: Path) -> ImportReport:
     data = read_json_file(path)
-    conversations = need(data, list, "the file (ChatGPT's conversations.json is a list of conversations)")
+    conversations = need(
+        data, list, translate("Errors", "the file (ChatGPT's conversations.json is a list of conversations)")
+    )
     planned = [_plan(c, f"conversations[{i}]") for i, c in enumerate(conversations)]
     ids, count, skipped = [], 0, 0
     with store.transaction():
@@ -119,11 +122,14 @@ def _walk(mapping: dict[str, Any], where: str) -> list[str]:
     while stack:
         node_id = stack.pop()
         if node_id in seen:
-            raise reject(f"{where}.mapping", f"node {node_id} is reachable twice (the tree has a cycle)")
+            raise reject(
+                f"{where}.mapping",
+                translate("Errors", "node {node} is reachable twice (the tree has a cycle)").format(node=node_id),
+            )
         seen.add(node_id)
         order.append(node_id)
         children = need(mapping[node_id].get("children", []), list, f"{where}.mapping[{json.dumps(node_id)}].children")
         stack.extend(reversed([c for c in children if c in mapping]))
     if len(seen) != len(mapping):
-        raise reject(f"{where}.mapping", "some messages are not connected to the conversation")
+        raise reject(f"{where}.mapping", translate("Errors", "some messages are not connected to the conversation"))
     return order

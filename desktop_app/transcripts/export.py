@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Protocol
 
 from desktop_app.core.errors import UserError
+from desktop_app.core.i18n import translate
 from desktop_app.store.db import Store
 from desktop_app.transcripts import CONVERSATION_FORMATS, DRAFT_FORMATS
 from desktop_app.transcripts.docx_writer import markdown_to_docx
@@ -36,9 +37,12 @@ def write_atomically(path: Path, data: bytes, overwrite: bool = False) -> None:
     """Write to a temporary file beside `path`, flush it to disk, then rename it into place."""
     path = path.expanduser()
     if path.exists() and not overwrite:
-        raise UserError(f"{path} already exists.", hint="Choose another name, or allow replacing it (--force).")
+        raise UserError(
+            translate("Errors", "{path} already exists.").format(path=path),
+            hint=translate("Errors", "Choose another name, or allow replacing it (--force)."),
+        )
     if not path.parent.is_dir():
-        raise UserError(f"The folder {path.parent} does not exist.")
+        raise UserError(translate("Errors", "The folder {folder} does not exist.").format(folder=path.parent))
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
     try:
         with os.fdopen(handle, "wb") as stream:
@@ -49,12 +53,18 @@ def write_atomically(path: Path, data: bytes, overwrite: bool = False) -> None:
     except OSError as exc:
         with contextlib.suppress(OSError):
             os.unlink(temporary)
-        raise UserError(f"Could not write {path}: {exc.strerror or exc}.") from None
+        raise UserError(
+            translate("Errors", "Could not write {path}: {error}.").format(path=path, error=exc.strerror or exc)
+        ) from None
 
 
 def _needs_writer(writer: RichDocumentWriter | None, fmt: str) -> RichDocumentWriter:
     if writer is None:
-        raise UserError(f"Exporting to {fmt.upper()} needs Qt's document engine, which is not available here.")
+        raise UserError(
+            translate(
+                "Errors", "Exporting to {format} needs Qt's document engine, which is not available here."
+            ).format(format=fmt.upper())
+        )
     return writer
 
 
@@ -63,10 +73,11 @@ def conversations_bytes(
 ) -> bytes:
     if fmt not in CONVERSATION_FORMATS:
         raise UserError(
-            f"Conversations cannot be exported as {fmt!r}.", hint=f"Choose one of: {', '.join(CONVERSATION_FORMATS)}."
+            translate("Errors", "Conversations cannot be exported as {fmt}.").format(fmt=repr(fmt)),
+            hint=translate("Errors", "Choose one of: {choices}.").format(choices=", ".join(CONVERSATION_FORMATS)),
         )
     if not conversation_ids:
-        raise UserError("No conversations to export.")
+        raise UserError(translate("Errors", "No conversations to export."))
     if fmt == "json":
         return export_json(store, conversation_ids).encode("utf-8")
     transcripts = []
@@ -85,7 +96,10 @@ def conversations_bytes(
 
 def draft_bytes(store: Store, draft_id: str, fmt: str, writer: RichDocumentWriter | None = None) -> bytes:
     if fmt not in DRAFT_FORMATS:
-        raise UserError(f"Drafts cannot be exported as {fmt!r}.", hint=f"Choose one of: {', '.join(DRAFT_FORMATS)}.")
+        raise UserError(
+            translate("Errors", "Drafts cannot be exported as {fmt}.").format(fmt=repr(fmt)),
+            hint=translate("Errors", "Choose one of: {choices}.").format(choices=", ".join(DRAFT_FORMATS)),
+        )
     draft = store.drafts.get(draft_id)
     renderers: dict[str, Callable[[], bytes]] = {
         "md": lambda: draft_markdown(draft).encode("utf-8"),
@@ -103,7 +117,8 @@ def format_from_path(path: Path, allowed: Sequence[str]) -> str:
     suffix = {"markdown": "md", "htm": "html", "text": "txt"}.get(suffix, suffix)
     if suffix not in allowed:
         raise UserError(
-            f"Cannot tell the format from {path.name!r}.", hint=f"Use --format with one of: {', '.join(allowed)}."
+            translate("Errors", "Cannot tell the format from {file}.").format(file=repr(path.name)),
+            hint=translate("Errors", "Use --format with one of: {choices}.").format(choices=", ".join(allowed)),
         )
     return suffix
 
@@ -123,7 +138,9 @@ def export_target(path_text: str, chosen_filter: str, filters: dict[str, str]) -
     fmt = next((f for f, label in filters.items() if label == chosen_filter), None)
     if fmt is None:
         raise UserError(
-            f"Inkwell cannot tell which format to write for {path.name}.",
-            hint=f"End the name with one of: {', '.join('.' + f for f in filters)}.",
+            translate("Errors", "Inkwell cannot tell which format to write for {file}.").format(file=path.name),
+            hint=translate("Errors", "End the name with one of: {suffixes}.").format(
+                suffixes=", ".join("." + f for f in filters)
+            ),
         )
     return path.with_name(f"{path.name}.{fmt}"), fmt

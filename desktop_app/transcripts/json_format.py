@@ -37,6 +37,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from desktop_app.core.i18n import translate
 from desktop_app.core.records import Conversation, Message, Passage
 from desktop_app.store.db import Store
 from desktop_app.transcripts.validate import ImportRejected, need, need_text, read_json_file, reject
@@ -102,13 +103,19 @@ def import_json(store: Store, path: Path) -> list[str]:
     Conversations whose ids already exist are imported as copies with new ids.
     """
     document = read_json_file(path)
-    need(document, dict, "the file")
+    need(document, dict, translate("Errors", "the file"))
     if document.get("format") != FORMAT:
-        raise reject("format", f'this is not an Inkwell transcript (expected "{FORMAT}")')
+        raise reject(
+            "format",
+            translate("Errors", 'this is not an Inkwell transcript (expected "{format}")').format(format=FORMAT),
+        )
     version = need(document.get("version"), int, "version")
     if version > VERSION:
         raise ImportRejected(
-            f"{path.name} was written by a newer Inkwell (transcript version {version}); update Inkwell to import it."
+            translate(
+                "Errors",
+                "{file} was written by a newer Inkwell (transcript version {version}); update Inkwell to import it.",
+            ).format(file=path.name, version=version)
         )
     conversations = need(document.get("conversations"), list, "conversations")
     parsed = [_parse_conversation(c, f"conversations[{i}]") for i, c in enumerate(conversations)]

