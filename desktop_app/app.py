@@ -179,6 +179,17 @@ def run_gui(provider: str | None = None) -> int:
     if problem:
         log.error("%s", problem)  # started from the menu, the log is where it can be read
         raise UserError(problem, hint="Meanwhile, `inkwell chat` works in the terminal.")
+    from PySide6.QtWidgets import QApplication
+
+    from desktop_app.core.paths import data_dir
+    from desktop_app.ui.single_instance import SingleInstance, raise_window
+
+    qt_app = QApplication.instance() or QApplication(sys.argv[:1])  # _build() takes this one
+    instance = SingleInstance(data_dir(), qt_app)
+    if not instance.claim():  # one window per data folder: the first one is raised instead
+        print("Inkwell is already open; its window was raised.", file=sys.stderr)
+        return 0
+    qt_app.aboutToQuit.connect(instance.release)
     try:
         app, store, _controller, window = _build(provider)
     except UserError as exc:
@@ -189,6 +200,7 @@ def run_gui(provider: str | None = None) -> int:
         QMessageBox.critical(None, QCoreApplication.translate("App", "Inkwell cannot start"), str(exc))
         raise
     _report_unexpected_errors(window)
+    instance.activation_requested.connect(lambda _argv: raise_window(window))
     window.show()
     window.start()  # the model loads in the background once the window shows
     checker = check_large_database_in_background(store.path, window)

@@ -41,6 +41,10 @@ KEEP_BACKUPS = 5
 # only and the app runs check_integrity() in the background.
 FULL_CHECK_MAX_BYTES = 128 * 1024 * 1024
 TRASH_DAYS = 30
+# How long a write waits for another connection's (another process's: a second `inkwell`
+# command, the window) write transaction to end before it fails with "database is locked".
+BUSY_TIMEOUT_S = 5.0
+ANALYSIS_LIMIT = 1000  # rows per index that PRAGMA optimize reads (SQLite's advice: 100 to 1000)
 
 
 class DiskFull(UserError):
@@ -200,8 +204,88 @@ class Store:
 
     def close(self) -> None:
         with contextlib.suppress(sqlite3.Error):
-            self.conn.execute("PRAGMA optimize")
+            if _has_statistics(self.conn):  # never made here: see _migrate
+                # A bounded analysis, so that it never holds the write lock for long while
+                # another process (the window, an `inkwell` command) waits to write.
+                self.conn.execute(f"PRAGMA analysis_limit = {ANALYSIS_LIMIT}")
+                self.conn.execute("PRAGMA optimize")
         self.conn.close()
+
+
+def _use_wal(conn: sqlite3.Connection) -> None:
+    """Switch the database to WAL (a new one; the file remembers it), so that readers and
+    one writer at a time never block each other.
+
+    Two processes creating the database at once (two `inkwell` commands on a first run) can
+    each hold the lock the other needs to switch; SQLite then refuses at once, whatever the
+    busy timeout, rather than deadlock. The one refused has let go of its lock by then, so
+    trying again soon succeeds.
+    """
+    deadline = time.monotonic() + BUSY_TIMEOUT_S
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    try:
+        conn = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_S)
+    except sqlite3.Error as exc:
+        raise DatabaseRefused(f"The database {path} cannot be opened: {exc}.") from None
+    _private(path)
+    _use_wal(conn)
+    conn.execute("PRAGMA synchronous = FULL")
+    conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+    words.register(conn)  # the passages' full-text index calls it (CJK text)
+    return conn
+
+
+def _has_statistics(conn: sqlite3.Connection) -> bool:
+    return conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'").fetchone() is not None
+
+
+def _migrate(store: Store) -> None:
+    """Apply the pending migrations, backing the file up first if it holds anything.
+
+    All of it runs in one write transaction that looks again at what is applied once it
+    holds the lock: two processes opening the database at once (two `inkwell` commands on a
+    first run or after an upgrade, or one beside the window) would otherwise both migrate
+    it, or back it up half-migrated. Each migration is a savepoint with its bookkeeping row.
+    """
+    conn, path = store.conn, store.path
+    with store.transaction():
+        applied = _applied_migrations(conn)
+        pending = [m for m in MIGRATIONS if m.__name__ not in applied]
+        has_schema = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] > 0
+        if pending and has_schema:  # a new file has nothing to keep
+            if path.stat().st_size > FULL_CHECK_MAX_BYTES:
+                check_integrity(path)  # never migrate a damaged file, however large
+            with contextlib.closing(sqlite3.connect(path, timeout=BUSY_TIMEOUT_S)) as source:
+                # A connection of its own: SQLite will not back up from one that holds the
+                # write lock. It reads the file as it is now, and no one else can write.
+                saved = backup(source, path, f"before-{pending[0].__name__}")
+            log.info("Backed up %s to %s before migrating", path, saved)
+        if pending:
+            conn.execute("CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied TEXT NOT NULL)")
+        for migration in pending:
+            with store.transaction():
+                migration(conn)
+                conn.execute(
+                    "INSERT INTO schema_migrations (name, applied) VALUES (?, ?)", (migration.__name__, now_iso())
+                )
+            log.info("Applied migration %s", migration.__name__)
+        if not _has_statistics(conn):
+            # The query planner's statistics table, made here with the schema (analysing the
+            # tiny schema_migrations makes it) rather than by the first PRAGMA optimize: making
+            # it changes the schema, and a schema change while another process prepares a
+            # statement that fires the full-text triggers fails there with "no such table".
+            conn.execute("ANALYZE schema_migrations")
 
 
 def open_store(path: Path | None = None) -> Store:
@@ -209,33 +293,15 @@ def open_store(path: Path | None = None) -> Store:
     path = path or default_db_path()
     ensure_private_dir(path.parent)
     applied = inspect(path)
-    existed = path.exists() and path.stat().st_size > 0
+    store = Store(_connect(path), path)
     try:
-        conn = sqlite3.connect(path, isolation_level=None, timeout=5.0)
-    except sqlite3.Error as exc:
-        raise DatabaseRefused(f"The database {path} cannot be opened: {exc}.") from None
-    _private(path)
-    conn.execute("PRAGMA journal_mode = WAL")
-    conn.execute("PRAGMA synchronous = FULL")
-    conn.execute("PRAGMA foreign_keys = ON")
-    conn.execute("PRAGMA busy_timeout = 5000")
-    words.register(conn)  # the passages' full-text index calls it (CJK text)
-    store = Store(conn, path)
-    pending = [m for m in MIGRATIONS if m.__name__ not in applied]
-    if pending and existed:
-        if path.stat().st_size > FULL_CHECK_MAX_BYTES:
-            check_integrity(path)  # never migrate a damaged file, however large
-        saved = backup(conn, path, f"before-{pending[0].__name__}")
-        log.info("Backed up %s to %s before migrating", path, saved)
-    if pending:
-        conn.execute("CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied TEXT NOT NULL)")
-    for migration in pending:
-        with store.transaction():
-            migration(conn)
-            conn.execute("INSERT INTO schema_migrations (name, applied) VALUES (?, ?)", (migration.__name__, now_iso()))
-        log.info("Applied migration %s", migration.__name__)
-    _private(path)
-    store.conversations.recover_interrupted()
-    store.conversations.empty_trash(older_than_days=TRASH_DAYS)
-    store.drafts.empty_trash(older_than_days=TRASH_DAYS)
+        if any(m.__name__ not in applied for m in MIGRATIONS) or not _has_statistics(store.conn):
+            _migrate(store)
+        _private(path)
+        store.conversations.recover_interrupted()
+        store.conversations.empty_trash(older_than_days=TRASH_DAYS)
+        store.drafts.empty_trash(older_than_days=TRASH_DAYS)
+    except BaseException:
+        store.conn.close()
+        raise
     return store
