@@ -48,9 +48,14 @@ def _build(
     app.setOrganizationName("Inkwell")
     app.setApplicationDisplayName("Inkwell")
     _set_window_icon(app)
+    # The system's language for what may be asked before the settings can be read (a damaged
+    # database), then the one the settings choose, before any window's text is made.
+    chosen = os.environ.get("INKWELL_LANGUAGE")
+    install_language(app, chosen or "system")
     store = open_store_asking(app if interactive else None)
     settings = AppSettings.load(store)
-    install_language(app, os.environ.get("INKWELL_LANGUAGE") or settings.language)  # before any text is made
+    if not chosen and settings.language != "system":
+        install_language(app, settings.language)
     registry = default_registry()
     servers = server_registry(store)
 
@@ -186,18 +191,19 @@ def run_gui(provider: str | None = None) -> int:
 
     qt_app = QApplication.instance() or QApplication(sys.argv[:1])  # _build() takes this one
     instance = SingleInstance(data_dir(), qt_app)
-    if not instance.claim():  # one window per data folder: the first one is raised instead
+    try:
+        first = instance.claim()
+    except UserError as exc:  # another one holds the folder but does not answer
+        _show_start_problem(exc)
+        raise
+    if not first:  # one window per data folder: the first one is raised instead
         print("Inkwell is already open; its window was raised.", file=sys.stderr)
         return 0
     qt_app.aboutToQuit.connect(instance.release)
     try:
         app, store, _controller, window = _build(provider)
     except UserError as exc:
-        from PySide6.QtCore import QCoreApplication
-        from PySide6.QtWidgets import QApplication, QMessageBox
-
-        _ = QApplication.instance() or QApplication(sys.argv[:1])
-        QMessageBox.critical(None, QCoreApplication.translate("App", "Inkwell cannot start"), str(exc))
+        _show_start_problem(exc)
         raise
     _report_unexpected_errors(window)
     instance.activation_requested.connect(lambda _argv: raise_window(window))
@@ -209,6 +215,15 @@ def run_gui(provider: str | None = None) -> int:
         checker.join(timeout=5)
     store.close()
     return code
+
+
+def _show_start_problem(exc: UserError) -> None:
+    """Started from the desktop's menu, a message box is the only place a user sees why."""
+    from PySide6.QtCore import QCoreApplication
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    _ = QApplication.instance() or QApplication(sys.argv[:1])
+    QMessageBox.critical(None, QCoreApplication.translate("App", "Inkwell cannot start"), str(exc))
 
 
 def _report_unexpected_errors(window: Any) -> None:
@@ -227,7 +242,9 @@ def _report_unexpected_errors(window: Any) -> None:
         else:
             window.reporter.problem(
                 QCoreApplication.translate("App", "Something went wrong"),
-                QCoreApplication.translate("App", "Inkwell met an unexpected error.") + f" {window.services.log_hint}",
+                QCoreApplication.translate("App", "Inkwell met an unexpected error. {log_hint}").format(
+                    log_hint=window.services.log_hint
+                ),
             )
 
     sys.excepthook = hook

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from enum import Enum
 
+from desktop_app.core.i18n import translate
 from desktop_app.engine import Finished, GenerationRequest, PromptPrepared, TextChunk
 
 
@@ -25,7 +26,12 @@ class Source(str, Enum):
 
     @property
     def description(self) -> str:
-        return {"chat": "a chat reply", "cowriter": "the co-writer", "api": "another program's request"}[self.value]
+        """Who the model is busy with, in the window's language."""
+        return {
+            "chat": translate("Source", "a chat reply"),
+            "cowriter": translate("Source", "the co-writer"),
+            "api": translate("Source", "another program's request"),
+        }[self.value]
 
 
 # Events a handle reports beyond the engine's own (PromptPrepared, TextChunk, Finished).

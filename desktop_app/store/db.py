@@ -18,6 +18,7 @@ from typing import Any
 import sqlite_utils
 
 from desktop_app.core.errors import UserError
+from desktop_app.core.i18n import translate
 from desktop_app.core.paths import data_dir, ensure_private_dir
 from desktop_app.store import words
 
@@ -99,8 +100,10 @@ def inspect(path: Path) -> list[str]:
     newer = [name for name in applied if name not in known]
     if newer:
         raise DatabaseTooNew(
-            f"The database {path} was written by a newer version of Inkwell (it has {newer[-1]}).",
-            hint="Install that version again to use it; this one has not changed the file.",
+            translate(
+                "Errors", "The database {path} was written by a newer version of Inkwell (it has {migration})."
+            ).format(path=path, migration=newer[-1]),
+            hint=translate("Errors", "Install that version again to use it; this one has not changed the file."),
         )
     return applied
 
@@ -108,7 +111,8 @@ def inspect(path: Path) -> list[str]:
 def _quick_check(conn: sqlite3.Connection, path: Path) -> None:
     result = conn.execute("PRAGMA quick_check").fetchone()
     if result is None or result[0] != "ok":
-        raise _corrupt(path, f"the integrity check failed ({result[0] if result else 'no answer'})")
+        found = result[0] if result else "no answer"
+        raise _corrupt(path, translate("Errors", "the integrity check failed ({found})").format(found=found))
 
 
 def check_integrity(path: Path) -> None:
@@ -122,8 +126,12 @@ def check_integrity(path: Path) -> None:
 
 def _corrupt(path: Path, why: str) -> DatabaseCorrupt:
     return DatabaseCorrupt(
-        f"The database {path} is damaged: {why}. It has not been changed.",
-        hint="Restore it from a backup (the backups folder beside it), or set it aside and start a new one.",
+        translate("Errors", "The database {path} is damaged: {why}. It has not been changed.").format(
+            path=path, why=why
+        ),
+        hint=translate(
+            "Errors", "Restore it from a backup (the backups folder beside it), or set it aside and start a new one."
+        ),
     )
 
 
@@ -188,8 +196,8 @@ class Store:
                 self.conn.execute(f"RELEASE s{depth}")
             if isinstance(exc, sqlite3.OperationalError) and "full" in str(exc):
                 raise DiskFull(
-                    "The disk is full, so the last change was not saved.",
-                    hint="Free some space, then try again; everything saved before is intact.",
+                    translate("Errors", "The disk is full, so the last change was not saved."),
+                    hint=translate("Errors", "Free some space, then try again; everything saved before is intact."),
                 ) from exc
             raise
         self._depth = depth

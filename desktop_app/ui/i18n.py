@@ -80,6 +80,12 @@ def install_language(app: QCoreApplication, choice: str = SYSTEM) -> str:
             if qt_own.load(f"qtbase_{language}", QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)):
                 app.installTranslator(qt_own)
                 _installed.append(qt_own)
-    QLocale.setDefault(QLocale(language) if language != "en" else QLocale.system())
+    system = QLocale.system()
+    if language != "en":
+        QLocale.setDefault(QLocale(language))
+    elif system.language() == QLocale.Language.English or choice != "en":
+        QLocale.setDefault(system)
+    else:  # English chosen on, say, a Chinese system: English words, the country's formats
+        QLocale.setDefault(QLocale(QLocale.Language.English, system.territory()))
     i18n.install(QCoreApplication.translate if language != "en" else None, language)
     return language

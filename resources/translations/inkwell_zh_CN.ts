@@ -39,8 +39,8 @@
         <translation>出错了</translation>
     </message>
     <message>
-        <source>Inkwell met an unexpected error.</source>
-        <translation>Inkwell 遇到了意外错误。</translation>
+        <source>Inkwell met an unexpected error. {log_hint}</source>
+        <translation>Inkwell 遇到了意外错误。{log_hint}</translation>
     </message>
 </context>
 <context>
@@ -82,16 +82,12 @@
         <translation>正在等待{what}结束，随后会立即开始生成回复。</translation>
     </message>
     <message>
-        <source>The oldest message was left out of this reply&apos;s prompt: </source>
-        <translation>最早的一条消息未放入本次回复的提示词：</translation>
+        <source>The oldest message was left out of this reply&apos;s prompt: the chat is longer than the model&apos;s context window.</source>
+        <translation>最早的一条消息没有放进这次回复的提示词：对话长度超出了模型的上下文窗口。</translation>
     </message>
     <message>
-        <source>The {count} oldest messages were left out of this reply&apos;s prompt: </source>
-        <translation>最早的 {count} 条消息未放入本次回复的提示词：</translation>
-    </message>
-    <message>
-        <source>the chat is longer than the model&apos;s context window.</source>
-        <translation>对话长度超出了模型的上下文窗口。</translation>
+        <source>The {count} oldest messages were left out of this reply&apos;s prompt: the chat is longer than the model&apos;s context window.</source>
+        <translation>最早的 {count} 条消息没有放进这次回复的提示词：对话长度超出了模型的上下文窗口。</translation>
     </message>
     <message>
         <source>Could not save the reply</source>
@@ -2045,6 +2041,34 @@
         <source>{first} or {second}</source>
         <translation>{first}或{second}</translation>
     </message>
+    <message>
+        <source>The database {path} was written by a newer version of Inkwell (it has {migration}).</source>
+        <translation>数据库 {path} 由更新版本的 Inkwell 写入（其中有 {migration}）。</translation>
+    </message>
+    <message>
+        <source>Install that version again to use it; this one has not changed the file.</source>
+        <translation>请重新安装那个版本来使用它；当前版本没有改动这个文件。</translation>
+    </message>
+    <message>
+        <source>the integrity check failed ({found})</source>
+        <translation>完整性检查未通过（{found}）</translation>
+    </message>
+    <message>
+        <source>The database {path} is damaged: {why}. It has not been changed.</source>
+        <translation>数据库 {path} 已损坏：{why}。文件没有被改动。</translation>
+    </message>
+    <message>
+        <source>Restore it from a backup (the backups folder beside it), or set it aside and start a new one.</source>
+        <translation>可以从备份（旁边的 backups 文件夹）恢复，或者把它移到一边，新建一个数据库。</translation>
+    </message>
+    <message>
+        <source>The disk is full, so the last change was not saved.</source>
+        <translation>磁盘已满，最后一次修改没有保存。</translation>
+    </message>
+    <message>
+        <source>Free some space, then try again; everything saved before is intact.</source>
+        <translation>请清理出一些空间后重试；之前保存的内容都完好无损。</translation>
+    </message>
 </context>
 <context>
     <name>GenerationForm</name>
@@ -3230,6 +3254,21 @@ Choose another model or run on the CPU in Settings (Ctrl+,).</source>
     </message>
 </context>
 <context>
+    <name>Source</name>
+    <message>
+        <source>a chat reply</source>
+        <translation>一条对话回复</translation>
+    </message>
+    <message>
+        <source>the co-writer</source>
+        <translation>写作助手</translation>
+    </message>
+    <message>
+        <source>another program&apos;s request</source>
+        <translation>其他程序的请求</translation>
+    </message>
+</context>
+<context>
     <name>SourcesButton</name>
     <message>
         <source>Sources: none</source>
@@ -3502,6 +3541,10 @@ Send them?</source>
     <message>
         <source>Draft a short, polite email to </source>
         <translation>请帮我起草一封简短、礼貌的邮件，写给</translation>
+    </message>
+    <message>
+        <source>A private assistant for replies, summaries and drafts.</source>
+        <translation>一款私密的助手，帮你写回复、做总结、起草稿。</translation>
     </message>
     <message>
         <source>No model is loaded</source>

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
-from PySide6.QtGui import QDropEvent, QPalette
+from PySide6.QtGui import QContextMenuEvent, QDropEvent, QPalette
 from PySide6.QtWidgets import QApplication, QWidget
 
 from desktop_app.session.settings import AppSettings, ModelChoice
@@ -130,6 +130,42 @@ def test_the_window_reopens_at_the_last_chat_and_mode(qtbot, make_window, store:
     third = make_window(FakeEngine)
     third.start()
     assert third.modes.currentWidget() is third.splitter
+
+
+def test_the_keyboard_reaches_the_actions_of_any_message(qtbot, make_window) -> None:  # type: ignore[no-untyped-def]
+    window = make_window(FakeEngine)
+    first = ask_and_wait(qtbot, window, "Hello")
+    last = ask_and_wait(qtbot, window, "Again")
+    window.show()
+    qtbot.waitExposed(window)
+    view = window.chat_pane.chat_view
+    view.setFocus()
+
+    def menu_for() -> str | None:
+        event = QContextMenuEvent(QContextMenuEvent.Reason.Keyboard, view.cursorRect().center())
+        message = view.menu_message(event)
+        return message.id if message is not None else None
+
+    qtbot.keyClick(view, Qt.Key.Key_End, Qt.KeyboardModifier.ControlModifier)
+    assert menu_for() == last  # the caret at the end: the last reply's actions
+    qtbot.keyClick(view, Qt.Key.Key_Home, Qt.KeyboardModifier.ControlModifier)
+    for _ in range(4):  # down past the first question to the first reply
+        qtbot.keyClick(view, Qt.Key.Key_Down)
+    assert menu_for() == first
+
+
+def test_the_floating_actions_never_outlive_the_message_they_were_for(qtbot, make_window, store: Store) -> None:  # type: ignore[no-untyped-def]
+    window = make_window(FakeEngine)
+    reply = ask_and_wait(qtbot, window, "Hello")
+    view = window.chat_pane.chat_view
+    view.action_bar.show_for(reply, "assistant")
+    window.chat_pane.new_chat()  # another chat: the bar must not act on the old one's reply
+    assert view.action_bar.message_id is None and view.action_bar.isHidden()
+    window.chat_pane.open_conversation(store.conversations.all()[0].id)
+    view.action_bar.show_for(reply, "assistant")
+    view.action_bar.show_for("x", "user")
+    view.action_bar.show_for(reply, "assistant")  # rebuilt for a reply: all four buttons fit
+    assert view.action_bar.sizeHint().width() >= sum(b.sizeHint().width() for b in view.action_bar.buttons.values())
 
 
 def test_every_new_control_has_an_accessible_name_and_takes_the_keyboard(qtbot, make_window) -> None:  # type: ignore[no-untyped-def]

@@ -29,7 +29,7 @@ from desktop_app.core import i18n
 from desktop_app.core.generation import GenerationSettings
 from desktop_app.session.settings import AppSettings, ModelChoice
 from desktop_app.store import Store
-from desktop_app.ui.i18n import install_language, resolve_language, translations_dir
+from desktop_app.ui.i18n import install_language, resolve_language
 from tests.ui.conftest import FakeEngine
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -151,6 +151,15 @@ def test_the_window_menus_and_dialogs_show_no_untranslated_text(
     for dialog in dialogs:
         texts += [*visible_texts(dialog)]
         dialog.close()
+    window.show_chat_mode()  # the transcript's own words: speakers, "Thinking", versions
+    window.chat_pane.composer.setPlainText("Hello")
+    with qtbot.waitSignal(window.reply_finished, timeout=10_000):
+        window.chat_pane.send()
+    transcript = window.chat_pane.chat_view.toPlainText()
+    assert "You" not in transcript and "Inkwell" in transcript
+    for menu in [window.chat_pane.chat_view.createStandardContextMenu(), window.list_pane.findChild(QMenu)]:
+        if menu is not None:
+            texts += [*menu_texts(menu)]
     shown = [(where, text) for where, text in texts if text and text.strip()]
     assert len(shown) > 150  # the walk really saw the window
     left = sorted({f"{where}: {text!r}" for where, text in shown if untranslated(text) and str(tmp_path) not in text})
@@ -170,8 +179,3 @@ def test_dates_and_numbers_follow_the_language(chinese: str) -> None:  # type: i
     assert QLocale().name() == "zh_CN"
     assert QLocale().toString(12345) == "12,345"
     assert "月" in QLocale().monthName(3)
-
-
-def test_the_qm_file_is_what_the_app_loads() -> None:
-    compile_translations()
-    assert (translations_dir() / "inkwell_zh_CN.qm").is_file()

@@ -59,6 +59,8 @@ class MessageActionBar(QFrame):
         if role != self.role or not self.buttons:
             self.role = role
             for button in self.buttons.values():
+                self._layout.removeWidget(button)
+                button.setParent(None)  # type: ignore[call-overload]
                 button.deleteLater()
             self.buttons.clear()
             for action, icon_name, label in actions_for(role):
@@ -71,6 +73,7 @@ class MessageActionBar(QFrame):
                 button.clicked.connect(lambda _=False, a=action: self._on_button_clicked(a))
                 self._layout.addWidget(button)
                 self.buttons[action] = button
+            self._layout.activate()
             self.adjustSize()
 
     def refresh_icons(self) -> None:

@@ -302,11 +302,17 @@ class ChatPane(QWidget):
             if shown and prepared.dropped_messages:
                 n = prepared.dropped_messages
                 left_out = (
-                    self.tr("The oldest message was left out of this reply's prompt: ")
+                    self.tr(
+                        "The oldest message was left out of this reply's prompt: "
+                        "the chat is longer than the model's context window."
+                    )
                     if n == 1
-                    else self.tr("The {count} oldest messages were left out of this reply's prompt: ").format(count=n)
+                    else self.tr(
+                        "The {count} oldest messages were left out of this reply's prompt: "
+                        "the chat is longer than the model's context window."
+                    ).format(count=n)
                 )
-                self.reporter.show(left_out + self.tr("the chat is longer than the model's context window."), 10_000)
+                self.reporter.show(left_out, 10_000)
 
     @Slot(int, str)
     @reports_problems(QT_TRANSLATE_NOOP("Problems", "Could not save the reply"))

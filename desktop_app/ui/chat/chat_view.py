@@ -7,7 +7,7 @@ import bisect
 import html
 from collections.abc import Callable, Sequence
 
-from PySide6.QtCore import QCoreApplication, QEvent, QPoint, QTimer, QUrl, Signal
+from PySide6.QtCore import QCoreApplication, QEvent, QPoint, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QContextMenuEvent, QDesktopServices, QMouseEvent, QResizeEvent, QTextCursor
 from PySide6.QtWidgets import QTextBrowser, QWidget
 
@@ -144,11 +144,14 @@ class ChatView(QTextBrowser):
         self._thinking.setInterval(THINKING_DOTS_MS)
         self._thinking.timeout.connect(self._on_thinking_timeout)
         self._dots = 0
+        self._restyle_pending = False
         self.sources_of: Callable[[str], Sequence[SourceRow]] = lambda _message_id: ()  # a reply's sources
         self.verticalScrollBar().valueChanged.connect(self._on_scrolled)
         self.action_bar = MessageActionBar(self.viewport())
         self.action_bar.action_requested.connect(self.action_requested)
         self.viewport().setMouseTracking(True)
+        # A caret the arrow keys move, so the Menu key reaches any message's actions.
+        self.setTextInteractionFlags(self.textInteractionFlags() | Qt.TextInteractionFlag.TextSelectableByKeyboard)
 
     @property
     def colours(self) -> Colours:
@@ -189,6 +192,7 @@ class ChatView(QTextBrowser):
         self.setHtml("".join(parts))
         self._apply_column()
         self._index_messages()
+        self._restyle_pending = False
 
     def _html(self, m: Message, branches: Branches | None = None) -> str:
         sources = self.sources_of(m.id) if m.role == "assistant" else ()
@@ -223,6 +227,7 @@ class ChatView(QTextBrowser):
         self._scroll_to_end()
 
     def begin_stream(self) -> None:
+        self.hide_action_bar()  # the message under it may be the one being replaced
         cursor = self.textCursor()
         cursor.movePosition(QTextCursor.MoveOperation.End)
         cursor.insertBlock()
@@ -278,6 +283,8 @@ class ChatView(QTextBrowser):
             cursor.removeSelectedText()
         self._stream_start = None
         self._index_messages()
+        if self._restyle_pending:  # the theme changed while the reply was written
+            self._rerender_in_place()
 
     # ---- the column and the messages' places ----
 
@@ -296,7 +303,9 @@ class ChatView(QTextBrowser):
             frame.setFrameFormat(fmt)
 
     def _index_messages(self) -> None:
-        """Where each message starts (its anchor's block), for the actions under the pointer."""
+        """Where each message starts (its anchor's block), for the actions under the pointer;
+        the floating actions go, since what they pointed at may have moved or gone."""
+        self.hide_action_bar()
         starts, ids = [], []
         block = self.document().begin()
         while block.isValid():
@@ -350,11 +359,25 @@ class ChatView(QTextBrowser):
         self._apply_column()
         self.action_bar.hide()
 
+    def hide_action_bar(self) -> None:
+        self.action_bar.hide()
+        self.action_bar.message_id = None
+
+    def menu_message(self, event: QContextMenuEvent) -> Message | None:
+        """The message a context menu is for: under the pointer, or from the keyboard, the one
+        at the caret (the arrow keys move it) when the caret is in view, else the last one in view."""
+        if event.reason() == QContextMenuEvent.Reason.Mouse:
+            return self.message_at(event.pos())
+        caret = self.cursorRect().center()
+        if self.viewport().rect().contains(caret):
+            return self.message_at(caret)
+        bottom = self.viewport().rect().bottomLeft() + QPoint(self.viewport().width() // 2, -8)
+        return self.message_at(bottom)
+
     def contextMenuEvent(self, event: QContextMenuEvent) -> None:
         """The usual Copy/Select all, then the message's own actions (the keyboard's way to them)."""
         menu = self.createStandardContextMenu(event.pos())
-        point = event.pos() if event.reason() == QContextMenuEvent.Reason.Mouse else self.cursorRect().center()
-        message = self.message_at(point)
+        message = self.menu_message(event)
         if message is not None:
             add_message_actions(menu, message.role, message.id, self.action_requested)
         menu.exec(event.globalPos())
@@ -362,9 +385,19 @@ class ChatView(QTextBrowser):
 
     def changeEvent(self, event: QEvent) -> None:
         super().changeEvent(event)
-        if event.type() == QEvent.Type.PaletteChange and self._stream_start is None and self._messages:
-            self._render()  # the new theme's colours
+        if event.type() == QEvent.Type.PaletteChange:
             self.action_bar.refresh_icons()
+            if self._stream_start is not None:
+                self._restyle_pending = True  # after the reply: re-rendering would cut it off
+            elif self._messages:
+                self._rerender_in_place()
+
+    def _rerender_in_place(self) -> None:
+        """Render again in the current theme's colours, keeping the reader's place."""
+        bar = self.verticalScrollBar()
+        from_bottom = bar.maximum() - bar.value()
+        self._render()
+        bar.setValue(bar.maximum() - from_bottom)
 
     def _scroll_to_end(self) -> None:
         bar = self.verticalScrollBar()

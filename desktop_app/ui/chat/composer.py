@@ -131,7 +131,7 @@ class ComposerWidget(QPlainTextEdit):
             except OSError:
                 self.drop_refused.emit(reasons["unreadable"].format(name=path.name))
                 continue
-            if cursor.position() > 0 and not self.toPlainText().endswith("\n"):
+            if cursor.block().text().strip():  # a quote starts on a line of its own
                 cursor.insertText("\n\n")
             cursor.insertText(quote(path.name, text))
         self.setTextCursor(cursor)

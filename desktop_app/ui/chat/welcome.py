@@ -22,9 +22,7 @@ class WelcomeWidget(QWidget):
         title = QLabel(self.tr("What shall we write today?"))
         title.setObjectName("welcome-title")
         title.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        subtitle = QLabel(
-            self.tr("A private assistant for replies, summaries and drafts. What you write stays on this computer.")
-        )
+        self.subtitle = subtitle = QLabel(self._purpose(remote=False))
         subtitle.setObjectName("welcome-subtitle")
         subtitle.setWordWrap(True)
         subtitle.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -93,6 +91,12 @@ class WelcomeWidget(QWidget):
             ("email", self.tr("Draft an email"), self.tr("Draft a short, polite email to ")),
         ]
 
+    def _purpose(self, remote: bool) -> str:
+        """What Inkwell is for, and where the text goes: it stays here unless a server runs the model."""
+        if remote:
+            return self.tr("A private assistant for replies, summaries and drafts.")
+        return self.tr("A private assistant for replies, summaries and drafts. What you write stays on this computer.")
+
     def refresh_icons(self) -> None:
         """Redraw the icons in the current theme's colours."""
         for button in self.suggestions:
@@ -104,7 +108,9 @@ class WelcomeWidget(QWidget):
         if info is None:
             self.model_label.setText(self.tr("No model is loaded") if failed else self.tr("Loading the model…"))
             return
-        if info.provider_name.startswith("remote:"):
+        remote = info.provider_name.startswith("remote:")
+        self.subtitle.setText(self._purpose(remote))
+        if remote:
             where = self.tr("runs on {server}: your messages are sent there").format(server=info.provider)
             self._place = "model"
         else:
