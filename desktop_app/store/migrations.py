@@ -230,4 +230,34 @@ def m004_cjk_words(db: sqlite3.Connection) -> None:
         db.execute(statement)
 
 
-MIGRATIONS: list[Migration] = [m001_initial, m002_documents, m003_doc_vectors, m004_cjk_words]
+def m005_cjk_chat_search(db: sqlite3.Connection) -> None:
+    """Chats and drafts in Chinese, Japanese and Korean become searchable by words, as the
+    documents are since m004: titles, messages and drafts go into their full-text indexes
+    through inkwell_words (runs of CJK characters as overlapping pairs), and what is there
+    already is indexed again."""
+    statements = []
+    for table, columns in (("conversations", ("title",)), ("messages", ("content",)), ("drafts", ("title", "body"))):
+        names = ", ".join(columns)
+        new = ", ".join(f"inkwell_words(new.{c})" for c in columns)
+        old = ", ".join(f"inkwell_words(old.{c})" for c in columns)
+        fts = f"{table}_fts"
+        statements += [
+            f"DROP TRIGGER {table}_fts_insert",
+            f"DROP TRIGGER {table}_fts_delete",
+            f"DROP TRIGGER {table}_fts_update",
+            f"CREATE TRIGGER {table}_fts_insert AFTER INSERT ON {table} BEGIN "
+            f"INSERT INTO {fts} (rowid, {names}) VALUES (new.n, {new}); END",
+            f"CREATE TRIGGER {table}_fts_delete AFTER DELETE ON {table} BEGIN "
+            f"INSERT INTO {fts} ({fts}, rowid, {names}) VALUES ('delete', old.n, {old}); END",
+            f"CREATE TRIGGER {table}_fts_update AFTER UPDATE OF {names} ON {table} BEGIN "
+            f"INSERT INTO {fts} ({fts}, rowid, {names}) VALUES ('delete', old.n, {old}); "
+            f"INSERT INTO {fts} (rowid, {names}) VALUES (new.n, {new}); END",
+            f"INSERT INTO {fts} ({fts}) VALUES ('delete-all')",
+            f"INSERT INTO {fts} (rowid, {names}) SELECT n, {', '.join(f'inkwell_words({c})' for c in columns)} "
+            f"FROM {table}",
+        ]
+    for statement in statements:
+        db.execute(statement)
+
+
+MIGRATIONS: list[Migration] = [m001_initial, m002_documents, m003_doc_vectors, m004_cjk_words, m005_cjk_chat_search]

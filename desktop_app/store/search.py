@@ -6,6 +6,7 @@ import re
 from typing import TYPE_CHECKING
 
 from desktop_app.core.records import SearchHit
+from desktop_app.store.words import CJK, spaced
 
 if TYPE_CHECKING:
     from desktop_app.store.db import Store
@@ -14,11 +15,12 @@ START, END = SearchHit.MARK_START, SearchHit.MARK_END
 
 
 def fts_query(text: str) -> str | None:
-    """The user's words as an FTS5 query: every word must match, the last as a prefix.
+    """The user's words as an FTS5 query: every word must match, the last as a prefix. Runs
+    of CJK characters are asked for as the overlapping pairs the index holds them as.
 
     Quoting each word keeps FTS5 syntax (AND, NEAR, *, quotes) from being interpreted.
     """
-    words = re.findall(r"\w+", text, flags=re.UNICODE)
+    words = re.findall(r"\w+", spaced(text) or "", flags=re.UNICODE)
     if not words:
         return None
     quoted = [f'"{w}"' for w in words]
@@ -30,6 +32,7 @@ def fts_query(text: str) -> str | None:
 # rank the newest CANDIDATES matches instead (FTS5 walks its index newest first cheaply).
 CANDIDATES = 1000
 SNIPPET_WORDS = 16
+SNIPPET_CHARS = 60  # for text in CJK scripts, which has no spaces between words
 
 
 def make_snippet(text: str, words: list[str], whole: bool = False) -> str:
@@ -40,9 +43,18 @@ def make_snippet(text: str, words: list[str], whole: bool = False) -> str:
     """
     if not words:
         return text if whole else " ".join(text.split()[:SNIPPET_WORDS])
-    alternatives = [re.escape(w) + (r"\w*" if i == len(words) - 1 else r"\b") for i, w in enumerate(words)]
-    pattern = re.compile(r"\b(?:" + "|".join(alternatives) + ")", re.IGNORECASE)
-    if not whole:
+    # A CJK word sits inside a run of characters with no spaces: no word boundaries around it.
+    alternatives = [
+        re.escape(w) if CJK.search(w) else r"\b" + re.escape(w) + (r"\w*" if i == len(words) - 1 else r"\b")
+        for i, w in enumerate(words)
+    ]
+    pattern = re.compile("|".join(alternatives), re.IGNORECASE)
+    if not whole and CJK.search(text):  # no spaces to count words by: characters around the match
+        first = pattern.search(text)
+        start = max(0, first.start() - SNIPPET_CHARS // 4) if first is not None else 0
+        part = text[start : start + SNIPPET_CHARS]
+        text = ("…" if start > 0 else "") + part + ("…" if start + SNIPPET_CHARS < len(text) else "")
+    elif not whole:
         first = pattern.search(text)
         tokens = text.split()
         if first is not None:

@@ -13,6 +13,7 @@ import pytest
 from desktop_app.store import open_store
 from desktop_app.store.db import DatabaseCorrupt, DatabaseTooNew, set_aside
 from desktop_app.store.migrations import MIGRATIONS
+from desktop_app.store.words import register
 
 EXPECTED_COLUMNS = {
     "conversations": {"n", "id", "title", "title_is_auto", "created", "updated", "pinned", "archived", "deleted_at",
@@ -46,6 +47,7 @@ def columns(conn: sqlite3.Connection, table: str) -> set[str]:
 def database_at(path: Path, applied: int) -> None:
     """A database as an older Inkwell left it: the first `applied` migrations, with some data."""
     conn = sqlite3.connect(path, isolation_level=None)
+    register(conn)  # the SQL function m004 and later index with, as open_db registers it
     conn.execute("CREATE TABLE schema_migrations (name TEXT PRIMARY KEY, applied TEXT NOT NULL)")
     for migration in MIGRATIONS[:applied]:
         migration(conn)

@@ -6,10 +6,11 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+from desktop_app.core.records import SearchHit
 from desktop_app.session.documents import DocumentIndexer
 from desktop_app.store import Store, open_store
 from desktop_app.store.migrations import MIGRATIONS
-from desktop_app.store.words import query_words, spaced
+from desktop_app.store.words import query_words, register, spaced
 
 POLICY_ZH = """# 客户政策
 
@@ -91,5 +92,50 @@ def test_passages_saved_before_the_migration_are_indexed_again(tmp_path: Path) -
         assert [p.path for p in store.documents.search("退款需要多久")] == ["/old.md"]
         assert [p.path for p in store.documents.search("几个工作日")] == ["/old.md"]
         assert list((tmp_path / "backups").glob("*before-m004_cjk_words.db"))
+    finally:
+        store.close()
+
+
+def test_chats_and_drafts_in_chinese_are_found_by_the_words_inside_their_sentences(tmp_path: Path) -> None:
+    store = open_store(tmp_path / "inkwell.db")
+    try:
+        chat = store.conversations.create("客户投诉")
+        store.conversations.add_message(chat.id, "user", "我想了解你们的退货政策，包裹已经寄出三天了。")
+        store.conversations.add_message(chat.id, "assistant", "Our returns policy allows 45 days.")
+        draft = store.drafts.create("回复王先生", "尊敬的王先生：感谢您的耐心等待，退款将在七个工作日内到账。")
+        kinds = {(h.kind, h.conversation_id or h.draft_id) for h in store.search.search("退货政策")}
+        assert ("message", chat.id) in kinds
+        assert [h.draft_id for h in store.search.search("工作日")] == [draft.id]
+        assert [h.conversation_id for h in store.search.search("投诉")] == [chat.id]  # a title
+        assert store.search.search("退") and store.search.search("寄出")  # one character: a prefix
+        assert store.search.search("退款政策") == []  # every pair must be there
+        hit = next(h for h in store.search.search("寄出") if h.kind == "message")
+        assert "寄出" in hit.snippet and hit.snippet.count(SearchHit.MARK_START) == 1
+        assert store.search.search("returns policy")  # English as before
+        store.drafts.save(draft.id, body="内容已改")  # the update trigger takes the old pairs out
+        assert store.search.search("工作日") == []
+        for table in ("conversations_fts", "messages_fts", "drafts_fts"):
+            store.conn.execute(f"INSERT INTO {table} ({table}) VALUES ('integrity-check')")
+    finally:
+        store.close()
+
+
+def test_chats_saved_before_the_migration_are_indexed_again(tmp_path: Path) -> None:
+    path = tmp_path / "inkwell.db"
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute("CREATE TABLE schema_migrations (name TEXT PRIMARY KEY, applied TEXT NOT NULL)")
+    register(conn)
+    for migration in MIGRATIONS[:4]:  # before m005: the chat indexes hold CJK runs whole
+        migration(conn)
+        conn.execute("INSERT INTO schema_migrations VALUES (?, '2026-01-01')", (migration.__name__,))
+    conn.execute("INSERT INTO conversations (id, title, created, updated) VALUES ('c', '旧对话', '2026', '2026')")
+    conn.execute(
+        "INSERT INTO messages (id, conversation_id, role, content, created) VALUES ('m', 'c', 'user', '请问退货政策是什么', '2026')"
+    )
+    conn.close()
+    store = open_store(path)
+    try:
+        assert [h.message_id for h in store.search.search("退货政策") if h.kind == "message"] == ["m"]
     finally:
         store.close()
