@@ -12,6 +12,27 @@ from collections.abc import Callable
 Migration = Callable[[sqlite3.Connection], None]
 
 
+# The full-text indexes of chats and drafts: (table, its indexed columns).
+CHAT_FTS = (("conversations", ("title",)), ("messages", ("content",)), ("drafts", ("title", "body")))
+
+
+def _fts_triggers(table: str, columns: tuple[str, ...], value: str) -> list[str]:
+    """The triggers that keep `table`'s external-content FTS5 index in step with it; `value`
+    wraps each column as it is indexed ("{}" as it is, "inkwell_words({})" as CJK pairs)."""
+    names, fts = ", ".join(columns), f"{table}_fts"
+    new = ", ".join(value.format(f"new.{c}") for c in columns)
+    old = ", ".join(value.format(f"old.{c}") for c in columns)
+    return [
+        f"CREATE TRIGGER {table}_fts_insert AFTER INSERT ON {table} BEGIN "
+        f"INSERT INTO {fts} (rowid, {names}) VALUES (new.n, {new}); END",
+        f"CREATE TRIGGER {table}_fts_delete AFTER DELETE ON {table} BEGIN "
+        f"INSERT INTO {fts} ({fts}, rowid, {names}) VALUES ('delete', old.n, {old}); END",
+        f"CREATE TRIGGER {table}_fts_update AFTER UPDATE OF {names} ON {table} BEGIN "
+        f"INSERT INTO {fts} ({fts}, rowid, {names}) VALUES ('delete', old.n, {old}); "
+        f"INSERT INTO {fts} (rowid, {names}) VALUES (new.n, {new}); END",
+    ]
+
+
 def m001_initial(db: sqlite3.Connection) -> None:
     # `n INTEGER PRIMARY KEY` gives each row a stable rowid for the FTS external content
     # (an implicit rowid may change on VACUUM); `id` is the sortable id everything uses.
@@ -82,21 +103,8 @@ def m001_initial(db: sqlite3.Connection) -> None:
         """CREATE VIRTUAL TABLE drafts_fts USING fts5 (
             title, body, content='drafts', content_rowid='n', tokenize='unicode61 remove_diacritics 2')""",
     ]
-    for table, columns in (("conversations", ("title",)), ("messages", ("content",)), ("drafts", ("title", "body"))):
-        names = ", ".join(columns)
-        new = ", ".join(f"new.{c}" for c in columns)
-        old = ", ".join(f"old.{c}" for c in columns)
-        fts = f"{table}_fts"
-        watched = ", ".join(columns)
-        statements += [
-            f"CREATE TRIGGER {table}_fts_insert AFTER INSERT ON {table} BEGIN "
-            f"INSERT INTO {fts} (rowid, {names}) VALUES (new.n, {new}); END",
-            f"CREATE TRIGGER {table}_fts_delete AFTER DELETE ON {table} BEGIN "
-            f"INSERT INTO {fts} ({fts}, rowid, {names}) VALUES ('delete', old.n, {old}); END",
-            f"CREATE TRIGGER {table}_fts_update AFTER UPDATE OF {watched} ON {table} BEGIN "
-            f"INSERT INTO {fts} ({fts}, rowid, {names}) VALUES ('delete', old.n, {old}); "
-            f"INSERT INTO {fts} (rowid, {names}) VALUES (new.n, {new}); END",
-        ]
+    for table, columns in CHAT_FTS:
+        statements += _fts_triggers(table, columns, "{}")
     for statement in statements:
         db.execute(statement)
 
@@ -236,25 +244,14 @@ def m005_cjk_chat_search(db: sqlite3.Connection) -> None:
     through inkwell_words (runs of CJK characters as overlapping pairs), and what is there
     already is indexed again."""
     statements = []
-    for table, columns in (("conversations", ("title",)), ("messages", ("content",)), ("drafts", ("title", "body"))):
-        names = ", ".join(columns)
-        new = ", ".join(f"inkwell_words(new.{c})" for c in columns)
-        old = ", ".join(f"inkwell_words(old.{c})" for c in columns)
+    for table, columns in CHAT_FTS:
         fts = f"{table}_fts"
+        statements += [f"DROP TRIGGER {table}_fts_{event}" for event in ("insert", "delete", "update")]
+        statements += _fts_triggers(table, columns, "inkwell_words({})")
         statements += [
-            f"DROP TRIGGER {table}_fts_insert",
-            f"DROP TRIGGER {table}_fts_delete",
-            f"DROP TRIGGER {table}_fts_update",
-            f"CREATE TRIGGER {table}_fts_insert AFTER INSERT ON {table} BEGIN "
-            f"INSERT INTO {fts} (rowid, {names}) VALUES (new.n, {new}); END",
-            f"CREATE TRIGGER {table}_fts_delete AFTER DELETE ON {table} BEGIN "
-            f"INSERT INTO {fts} ({fts}, rowid, {names}) VALUES ('delete', old.n, {old}); END",
-            f"CREATE TRIGGER {table}_fts_update AFTER UPDATE OF {names} ON {table} BEGIN "
-            f"INSERT INTO {fts} ({fts}, rowid, {names}) VALUES ('delete', old.n, {old}); "
-            f"INSERT INTO {fts} (rowid, {names}) VALUES (new.n, {new}); END",
             f"INSERT INTO {fts} ({fts}) VALUES ('delete-all')",
-            f"INSERT INTO {fts} (rowid, {names}) SELECT n, {', '.join(f'inkwell_words({c})' for c in columns)} "
-            f"FROM {table}",
+            f"INSERT INTO {fts} (rowid, {', '.join(columns)}) "
+            f"SELECT n, {', '.join(f'inkwell_words({c})' for c in columns)} FROM {table}",
         ]
     for statement in statements:
         db.execute(statement)
