@@ -25,18 +25,17 @@ from dataclasses import dataclass, field
 from time import perf_counter
 
 import numpy as np
-import onnxruntime as ort
 
 from desktop_app.core.generation import FinishReason
 from desktop_app.engine.constraints import TokenConstraint
 from desktop_app.engine.events import Event, Finished, PromptPrepared, TextChunk
 from desktop_app.engine.generate import PREFILL_CHUNK, Engine, GenerationRequest, PromptPlan
+from desktop_app.engine.kv_rows import KVRows
 from desktop_app.engine.onnx_model import common_prefix_length
 from desktop_app.engine.sampling import Sampler
 from desktop_app.engine.stops import StopSequenceFilter
 from desktop_app.engine.tokenizer import IncrementalDecoder
 
-GROWTH = 256  # the buffers' length grows in steps of this many positions
 KEEP_ASIDE_MIN = 32  # kept tokens a new prompt would erase that are worth a copy to a spare row
 
 
@@ -106,22 +105,14 @@ class BatchDecoder:
     the thread that owns the engine."""
 
     def __init__(self, engine: Engine, rows: int) -> None:
-        model = engine.model
         if rows < 1:
             raise ValueError("a batch needs at least one row")
         self.engine = engine
         self.rows = rows
-        self.capacity = 0
-        self._arrays: list[np.ndarray] = []
-        self._logits: np.ndarray | None = None
-        if model.logits_buffer is not None:
-            self._logits = np.empty((rows, 1, model.logits_buffer.shape[-1]), model.logits_buffer.dtype)
-        self._tokens: list[list[int]] = [[] for _ in range(rows)]  # valid KV of each row
+        self._kv = KVRows(engine.model, rows, engine.context_length)
+        self._tokens = self._kv.tokens  # valid KV of each row
         self._taken = [False] * rows
-        self._row_bindings: dict[int, ort.IOBinding] = {}
-        self._batch_bindings: dict[int, ort.IOBinding] = {}
         self._sequences: list[BatchSequence] = []
-        self._inputs = {i.name for i in model.session.get_inputs()}
 
     # ---- admission ----
 
@@ -162,7 +153,7 @@ class BatchDecoder:
         best = max(range(len(free)), key=lambda i: (shared[i], -free[i]))
         rows = free[: request.settings.num_alternatives]
         first = rows[0]
-        self._reserve(min(len(prompt) + request.settings.max_new_tokens, engine.context_length))
+        self._kv.reserve(min(len(prompt) + request.settings.max_new_tokens, engine.context_length))
         sequence = BatchSequence(request, cancel, plan, rows)
         sequence.make_constraint = make_constraint
         sequence.reused = sequence.position = shared[best]
@@ -230,7 +221,7 @@ class BatchDecoder:
             chunk = prompt[-1:]
         else:
             chunk = prompt[sequence.position : sequence.position + PREFILL_CHUNK]
-            logits = self._run_row(row, chunk)
+            logits = self._kv.run_row(row, chunk)
         sequence.position += len(chunk)
         if sequence.position < len(prompt):
             return len(chunk)
@@ -329,100 +320,24 @@ class BatchDecoder:
             self._copy_row(row, spare, len(self._tokens[row]))
 
     def _copy_row(self, source: int, target: int, length: int) -> None:
-        """The first `length` positions of `source` (KV and tokens) into `target`; `source`
-        keeps its own (a prefix a later prompt may reuse)."""
-        for array in self._arrays:
-            array[target, :, :length, :] = array[source, :, :length, :]
-        self._tokens[target] = self._tokens[source][:length]
+        self._kv.copy_row(source, target, length)
 
     def _release(self, rows: list[int]) -> None:
         for row in rows:
             self._taken[row] = False
 
-    def _reserve(self, positions: int) -> None:
-        """Room for `positions` in every row. The buffers grow (by doubling, in steps of
-        GROWTH) rather than start at the context length: GroupQueryAttention writes a row's
-        whole length when a prompt starts it, which would make every row resident."""
-        if positions <= self.capacity:
-            return
-        spec = self.engine.model.kv
-        capacity = max(positions, min(self.capacity * 2, self.engine.context_length))
-        capacity = min(-(-capacity // GROWTH) * GROWTH, max(self.engine.context_length, positions))
-        arrays: list[np.ndarray] = [
-            np.empty((self.rows, spec.heads, capacity, spec.head_dim), spec.dtype) for _ in spec.past_names
-        ]
-        for row, tokens in enumerate(self._tokens):
-            if tokens:
-                for new, old in zip(arrays, self._arrays, strict=True):
-                    new[row, :, : len(tokens), :] = old[row, :, : len(tokens), :]
-        self._arrays, self.capacity = arrays, capacity
-        self._row_bindings.clear()
-        self._batch_bindings.clear()
-
-    # ---- forward passes ----
-
-    def _run_row(self, row: int, token_ids: list[int]) -> np.ndarray:
-        """Run `token_ids` after the row's tokens, as a batch of one; the last logits."""
-        binding = self._row_bindings.get(row)
-        if binding is None:
-            binding = self._row_bindings[row] = self._bind(slice(row, row + 1))
-        start, n = len(self._tokens[row]), len(token_ids)
-        binding.bind_cpu_input("input_ids", np.asarray([token_ids], dtype=np.int64))
-        if "attention_mask" in self._inputs:
-            binding.bind_cpu_input("attention_mask", np.ones((1, start + n), dtype=np.int64))
-        if "position_ids" in self._inputs:
-            binding.bind_cpu_input("position_ids", np.arange(start, start + n, dtype=np.int64)[None, :])
-        logits = self._run(binding, slice(row, row + 1))
-        self._tokens[row].extend(token_ids)
-        return np.array(logits[0], dtype=np.float32)
-
     def _forward(self, running: list[_Alternative]) -> None:
         """One token for each running alternative, all rows below the highest in one pass.
         A free row in between runs a throwaway token just past its kept tokens."""
         width = max(alt.row for alt in running) + 1
-        tokens = np.zeros((width, 1), dtype=np.int64)
+        tokens = np.zeros(width, dtype=np.int64)
         for alt in running:
             assert alt.next_token is not None
-            tokens[alt.row, 0] = alt.next_token
-        lengths = np.array([len(self._tokens[row]) for row in range(width)], dtype=np.int64)
-        binding = self._batch_bindings.get(width)
-        if binding is None:
-            binding = self._batch_bindings[width] = self._bind(slice(0, width))
-        binding.bind_cpu_input("input_ids", tokens)
-        if "attention_mask" in self._inputs:
-            total = int(lengths.max()) + 1
-            mask = (np.arange(total)[None, :] <= lengths[:, None]).astype(np.int64)
-            binding.bind_cpu_input("attention_mask", mask)
-        if "position_ids" in self._inputs:
-            binding.bind_cpu_input("position_ids", lengths[:, None])
-        logits = self._run(binding, slice(0, width))
+            tokens[alt.row] = alt.next_token
+        logits = self._kv.forward(tokens, [alt.row for alt in running])
         for alt in running:
-            assert alt.next_token is not None
-            self._tokens[alt.row].append(alt.next_token)
             alt.next_token = None
             alt.logits = np.array(logits[alt.row], dtype=np.float32)
-
-    def _bind(self, rows: slice) -> ort.IOBinding:
-        model = self.engine.model
-        binding = model.session.io_binding()
-        if self._logits is None:
-            binding.bind_output(model.logits_name)
-        else:
-            view = self._logits[rows]
-            binding.bind_output(model.logits_name, "cpu", 0, view.dtype, list(view.shape), view.ctypes.data)
-        for past, present, array in zip(model.kv.past_names, model.kv.present_names, self._arrays, strict=True):
-            value = ort.OrtValue.ortvalue_from_numpy(array[rows])  # a view: shares the buffer
-            binding.bind_ortvalue_input(past, value)
-            binding.bind_ortvalue_output(present, value)
-        return binding
-
-    def _run(self, binding: ort.IOBinding, rows: slice) -> np.ndarray:
-        """Run; the last position's logits of each row, [rows, vocab]."""
-        self.engine.model.session.run_with_iobinding(binding)
-        if self._logits is not None:
-            return self._logits[rows, -1]
-        fresh: np.ndarray = binding.get_outputs()[0].numpy()
-        return fresh[:, -1]
 
 
 def open_batch_decoder(engine: object, rows: int) -> BatchDecoder | None:

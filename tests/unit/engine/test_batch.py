@@ -325,14 +325,14 @@ def test_a_kept_prompt_takes_no_forward_pass_of_its_own(engine) -> None:  # type
     for _ in range(3):
         batch.step()
     prefills = 0
-    run_row = batch._run_row
+    run_row = batch._kv.run_row
 
     def counted(row, token_ids):  # type: ignore[no-untyped-def]
         nonlocal prefills
         prefills += 1
         return run_row(row, token_ids)
 
-    batch._run_row = counted  # type: ignore[method-assign]
+    batch._kv.run_row = counted  # type: ignore[method-assign]
     again = ask(PROMPTS[3], temperature=0.9, top_k=0, seed=11, num_alternatives=2, max_new_tokens=10)
     joined = batch.add(again, threading.Event())
     prepared = joined.take_events()[0]

@@ -53,12 +53,12 @@ def test_a_lone_row_writes_exactly_what_engine_generate_writes(engine) -> None: 
 def test_rows_decoded_together_agree_with_each_alone(engine) -> None:  # type: ignore[no-untyped-def]
     forced = [next(e for e in engine.generate(chat(q, 30)) if isinstance(e, Finished)).text for q in QUESTIONS]
     batch = BatchDecoder(engine, len(QUESTIONS))
-    batch._reserve(256)  # what add() does for a request
+    batch._kv.reserve(256)  # what add() does for a request
     streams = []
     for row, (question, answer) in enumerate(zip(QUESTIONS, forced, strict=True)):
         prompt = engine.build_prompt(chat(question)).token_ids
         streams.append((prompt, engine.tokenizer.encode(answer)))
-        batch._run_row(row, prompt)
+        batch._kv.run_row(row, prompt)
     steps = min(len(answer) for _, answer in streams)
     assert steps >= 5
     together = np.zeros((len(streams), steps), dtype=np.int64)
