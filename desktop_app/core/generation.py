@@ -45,6 +45,16 @@ class GenerationSettings:
     # a token's logit falls by presence once it appears and by frequency for each time.
     presence_penalty: float = 0.0
     frequency_penalty: float = 0.0
+    # Beam search (num_beams > 1) keeps the num_beams likeliest texts at each step and returns
+    # the best num_alternatives of them (Hugging Face's num_return_sequences); it is
+    # deterministic, so the sampling knobs above are moot. length_penalty is the exponent of
+    # the length that a finished text's log-probability is divided by (> 0 favours longer
+    # texts); early_stopping is True (stop once num_beams texts have finished), False (stop
+    # when no running beam can do better, judged at the current length) or "never" (judged
+    # at the longest length), as in transformers.
+    num_beams: int = 1
+    length_penalty: float = 1.0
+    early_stopping: bool | str = False
 
     def __post_init__(self) -> None:
         checks = [
@@ -60,6 +70,16 @@ class GenerationSettings:
             (self.seed is None or self.seed >= 0, marked("Errors", "seed cannot be negative")),
             (-2 <= self.presence_penalty <= 2, marked("Errors", "presence penalty must be between -2 and 2")),
             (-2 <= self.frequency_penalty <= 2, marked("Errors", "frequency penalty must be between -2 and 2")),
+            (1 <= self.num_beams <= 16, marked("Errors", "beams must be between 1 and 16")),
+            (
+                self.num_beams == 1 or self.num_alternatives <= self.num_beams,
+                marked("Errors", "beam search returns at most as many texts as it has beams"),
+            ),
+            (-10 <= self.length_penalty <= 10, marked("Errors", "length penalty must be between -10 and 10")),
+            (
+                self.early_stopping in (True, False, "never"),
+                marked("Errors", "early stopping must be true, false or never"),
+            ),
         ]
         for ok, message in checks:
             if not ok:
@@ -72,6 +92,15 @@ class GenerationSettings:
     @property
     def greedy(self) -> bool:
         return self.temperature == 0
+
+    @property
+    def beam_search(self) -> bool:
+        return self.num_beams > 1
+
+    @property
+    def num_return_sequences(self) -> int:
+        """Transformers' name for the texts a beam search returns: the alternatives."""
+        return self.num_alternatives
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

@@ -289,7 +289,7 @@ class BatchDecoder:
         stats = Engine._stats(
             sequence.plan, alt.generated, alt.started, alt.first_at, perf_counter(), reason, alt.seed, sequence.reused
         )
-        sequence._emit(Finished(alt.index, "".join(alt.pieces), stats))
+        sequence._emit(Finished(alt.index, "".join(alt.pieces), stats, tuple(alt.generated)))
         self._release([alt.row])
         return False
 

@@ -27,11 +27,13 @@ class TextChunk:
 
 @dataclass(frozen=True)
 class Finished:
-    """Alternative `index` is complete; `text` is its whole text."""
+    """Alternative `index` is complete; `text` is its whole text and `token_ids` the
+    tokens it was decoded from (an end token not included)."""
 
     index: int
     text: str
     stats: GenerationStats
+    token_ids: tuple[int, ...] = ()
 
 
 Event = PromptPrepared | TextChunk | Finished

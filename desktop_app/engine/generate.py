@@ -19,6 +19,7 @@ from desktop_app.core.errors import ContextOverflowError, UserError
 from desktop_app.core.generation import FinishReason, GenerationSettings, GenerationStats
 from desktop_app.core.i18n import translate
 from desktop_app.core.manifest import ModelManifest, ModelVariant
+from desktop_app.engine.beam import BeamSearch
 from desktop_app.engine.chat_template import ChatTemplate
 from desktop_app.engine.constraints import GrammarConstraints, TokenConstraint
 from desktop_app.engine.events import Event, Finished, PromptPrepared, TextChunk
@@ -56,6 +57,11 @@ class GenerationRequest:
     def __post_init__(self) -> None:
         if self.prompt is None and not self.messages:
             raise UserError(translate("Errors", "Nothing to answer: the request has no messages and no prompt."))
+        if self.settings.beam_search and self.response_format is not None:
+            raise UserError(
+                translate("Errors", "Beam search cannot be combined with a JSON response format."),
+                hint=translate("Errors", "Use one beam, or leave out the response format."),
+            )
         response_format_grammar(self.response_format)
 
 
@@ -87,6 +93,7 @@ class Engine:
         if manifest.special_tokens.get("add_bos_token") is True and isinstance(bos, str):
             self._bos_id = tokenizer.token_to_id(bos)
         self._grammars: GrammarConstraints | None = None  # built on the first constrained request
+        self._beams = BeamSearch(model, tokenizer, self.stop_token_ids, manifest.context_length)
 
     def constraints(self, request: GenerationRequest) -> Callable[[], TokenConstraint] | None:
         """What makes a fresh constraint for each alternative of `request`; None for free text."""
@@ -198,6 +205,11 @@ class Engine:
         settings = request.settings
         cancel = cancel or threading.Event()
         plan = self.build_prompt(request)
+        if settings.beam_search:
+            yield from self._beams.run(
+                plan.token_ids, plan.dropped_messages, settings, self._cache, cancel, PREFILL_CHUNK
+            )
+            return
         make_constraint = self.constraints(request)
         prompt = plan.token_ids
         seed = settings.seed if settings.seed is not None else secrets.randbits(31)
@@ -296,9 +308,8 @@ class Engine:
                 yield TextChunk(tail, index)
         self._cache = cache
         finished_at = perf_counter()
-        yield Finished(
-            index, "".join(pieces), self._stats(plan, generated, started, first_at, finished_at, reason, seed, reused)
-        )
+        stats = self._stats(plan, generated, started, first_at, finished_at, reason, seed, reused)
+        yield Finished(index, "".join(pieces), stats, tuple(generated))
 
     @staticmethod
     def _stats(

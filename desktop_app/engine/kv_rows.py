@@ -67,6 +67,16 @@ class KVRows:
             array[target, :, :length, :] = array[source, :, :length, :]
         self.tokens[target] = self.tokens[source][:length]
 
+    def load_row(self, row: int, arrays: list[np.ndarray], tokens: list[int]) -> None:
+        """The row takes `tokens` and their KV from another cache's arrays ([1, heads, >=
+        len(tokens), head_dim] each): a prefix kept from an earlier request costs a copy,
+        not a prefill."""
+        n = len(tokens)
+        self.reserve(n)
+        for mine, theirs in zip(self._arrays, arrays, strict=True):
+            mine[row, :, :n, :] = theirs[0, :, :n, :]
+        self.tokens[row] = list(tokens)
+
     def gather(self, parents: np.ndarray, start: int) -> None:
         """Row i takes row parents[i]'s positions from `start` on (its tokens too): the rows
         share their first `start` positions, so only what follows is copied, and only for

@@ -296,3 +296,19 @@ class OnnxCausalLM:
         feed.update(zip(self.kv.past_names, cache.arrays, strict=True))
         outputs = self.session.run(self._output_names, feed)
         return outputs[0][0, -1].astype(np.float32, copy=False), KVCache(cache.tokens + token_ids, outputs[1:])
+
+    def forward_rows(
+        self, tokens: np.ndarray, arrays: list[np.ndarray], start: int
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """One token per row after `start` positions of past `arrays` ([rows, heads, start,
+        head_dim] each), for graphs that return a new present each step; the rows' last
+        logits [rows, vocab] and the new arrays."""
+        rows = len(tokens)
+        feed: dict[str, np.ndarray] = {"input_ids": np.asarray(tokens, dtype=np.int64).reshape(rows, 1)}
+        if self._has_attention_mask:
+            feed["attention_mask"] = np.ones((rows, start + 1), dtype=np.int64)
+        if self._has_position_ids:
+            feed["position_ids"] = np.full((rows, 1), start, dtype=np.int64)
+        feed.update(zip(self.kv.past_names, arrays, strict=True))
+        outputs = self.session.run(self._output_names, feed)
+        return outputs[0][:, -1].astype(np.float32, copy=False), list(outputs[1:])
