@@ -34,6 +34,8 @@ class Action:
     replaces: bool = True  # the result takes the selection's place; else it is inserted at the cursor
     needs_selection: bool = True
     temperature: float = 0.5  # low for corrections, higher for new writing
+    # One best text matters more than variety: beam search runs it when the setting allows.
+    precise: bool = False
 
 
 ACTIONS: dict[str, Action] = {
@@ -57,6 +59,7 @@ ACTIONS: dict[str, Action] = {
             "shorter",
             marked("CoWriter", "Rewrite: shorter"),
             "Rewrite the passage to be about half as long. Keep the key points.",
+            precise=True,
         ),
         Action(
             "longer",
@@ -78,6 +81,7 @@ ACTIONS: dict[str, Action] = {
             marked("CoWriter", "Fix grammar and spelling"),
             "Correct the grammar, spelling and punctuation of the passage. Change nothing else.",
             temperature=0.2,
+            precise=True,
         ),
         Action("summarise", marked("CoWriter", "Summarise"), "Summarise the passage in two or three sentences."),
         Action(
@@ -90,6 +94,7 @@ ACTIONS: dict[str, Action] = {
             marked("CoWriter", "Translate"),
             "Translate the passage into {language}. Keep its meaning and tone.",
             temperature=0.2,
+            precise=True,
         ),
         Action("custom", marked("CoWriter", "Ask about selection"), "{instruction}"),
         Action(

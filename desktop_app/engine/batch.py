@@ -126,8 +126,9 @@ class BatchDecoder:
         return len(self._sequences)
 
     def fits(self, request: GenerationRequest) -> bool:
-        """Whether the request can ever run here (its alternatives each need a row)."""
-        return request.settings.num_alternatives <= self.rows
+        """Whether the request can ever run here (its alternatives each need a row; a beam
+        search runs on its own rows, in Engine.generate)."""
+        return request.settings.num_alternatives <= self.rows and not request.settings.beam_search
 
     def can_add(self, request: GenerationRequest) -> bool:
         return request.settings.num_alternatives <= self.free_rows

@@ -198,9 +198,21 @@ def _settings(data: dict[str, Any], max_tokens: int, n: int) -> GenerationSettin
             num_alternatives=n,
             presence_penalty=_number(data, "presence_penalty", -2.0, 2.0, 0.0),
             frequency_penalty=_number(data, "frequency_penalty", -2.0, 2.0, 0.0),
+            # Beam search, as extra fields (transformers' and vLLM's names): the n best of num_beams.
+            num_beams=_integer(data, "num_beams", 1, 16) or 1,
+            length_penalty=_number(data, "length_penalty", -10.0, 10.0, 1.0),
+            early_stopping=_early_stopping(data),
+            no_repeat_ngram_size=_integer(data, "no_repeat_ngram_size", 0) or 0,
         )
     except UserError as exc:
         raise bad(exc.message, code="invalid_value") from None
+
+
+def _early_stopping(data: dict[str, Any]) -> bool | str:
+    value = data.get("early_stopping", False)
+    if value not in (True, False, "never") or not isinstance(value, (bool, str)):
+        raise bad("'early_stopping' must be true, false or \"never\".", "early_stopping", "invalid_value")
+    return value
 
 
 def _model(data: dict[str, Any]) -> str:
@@ -221,7 +233,10 @@ def _common(
     if max_tokens is None:
         max_tokens = _integer(data, "max_tokens", 1)
     settings = _settings(data, max_tokens or default_max_tokens, n)
-    return settings, stream, include_usage, _response_format(data)
+    response_format = _response_format(data)
+    if settings.beam_search and response_format is not None:
+        raise bad("Beam search ('num_beams' > 1) cannot be combined with 'response_format'.", "num_beams")
+    return settings, stream, include_usage, response_format
 
 
 # ---- the two endpoints ----

@@ -50,17 +50,22 @@ def cowriter_request(
     versions: int = 1,
     base_model: bool = False,
     grounding: Grounding | None = None,
+    beams: int = 1,
 ) -> CowriterRequest:
     """The request for `action_id` on the selection text[start:end] (Continue writes from
     `end`, the cursor). UserError when the selection is missing or too long. A base model
     (one that only continues text) gets the text before the cursor as it is, and can do
-    nothing else."""
+    nothing else. With `beams` above 1, the precise actions (Fix grammar, Shorten,
+    Translate) of one version search for the likeliest text with that many beams."""
     action = ACTIONS[action_id]
     if action.id == "continue":
         start = end  # continue from the cursor (the end of any selection)
     # Several versions need some randomness to differ; one version follows the action.
     temperature = max(action.temperature, 0.8) if versions > 1 else action.temperature
     settings = dataclasses.replace(COWRITER_SETTINGS, temperature=temperature, num_alternatives=versions)
+    if action.precise and versions == 1 and beams > 1:
+        # No penalty for repeats: a correction or a translation repeats much of its passage.
+        settings = dataclasses.replace(settings, num_beams=beams, temperature=0.0, repetition_penalty=1.0)
     budget = prompt_budget(context_length, settings.max_new_tokens)
     if base_model:
         return _continuation(action_id, text, end, count_tokens, budget, settings, versions)

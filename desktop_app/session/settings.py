@@ -29,6 +29,8 @@ THEMES = {
 LANGUAGE_CHOICES = {"system": marked("Settings", "Follow the system"), "en": "English", "zh_CN": "简体中文"}
 DEFAULT_FONT_SIZE = 11
 FONT_SIZES = range(8, 29)
+DEFAULT_COWRITER_BEAMS = 4
+MAX_COWRITER_BEAMS = 8
 
 
 @dataclass(frozen=True)
@@ -87,6 +89,16 @@ DEFAULT_SERVER_PORT = 8750
 _ORIGIN = re.compile(r"^https?://[A-Za-z0-9.\-\[\]:]+$")
 
 
+def _check_beams(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_COWRITER_BEAMS:
+        raise UserError(
+            translate("Errors", "The co-writer's beams must be a whole number from 1 to {most}.").format(
+                most=MAX_COWRITER_BEAMS
+            )
+        )
+    return value
+
+
 def _check_bool(name: str) -> Any:
     def check(value: Any) -> bool:
         if not isinstance(value, bool):
@@ -130,6 +142,7 @@ VALIDATORS = {
     "theme": _check_choice("theme", THEMES),
     "font_size": _check_font_size,
     "language": _check_choice("language", LANGUAGE_CHOICES),
+    "cowriter_beams": _check_beams,
     "generation": _check_generation,
     "server_enabled": _check_bool("server_enabled"),
     "server_port": _check_port,
@@ -168,6 +181,8 @@ class AppSettings:
     font_size: int
     generation: GenerationSettings
     language: str = "system"  # "system", "en" or "zh_CN"; applied at the next start
+    # Beams for the co-writer's Fix grammar, Shorten and Translate (1: sample and stream instead).
+    cowriter_beams: int = DEFAULT_COWRITER_BEAMS
 
     @classmethod
     def load(cls, store: Store) -> AppSettings:
@@ -186,6 +201,7 @@ class AppSettings:
             read("font_size", DEFAULT_FONT_SIZE),
             GenerationSettings.from_dict(read("generation", {}) or {}),
             read("language", "system"),
+            read("cowriter_beams", DEFAULT_COWRITER_BEAMS),
         )
 
     def save(self, store: Store) -> None:
@@ -196,6 +212,7 @@ class AppSettings:
             store.settings.set("font_size", self.font_size)
             store.settings.set("generation", self.generation.to_dict())
             store.settings.set("language", self.language)
+            store.settings.set("cowriter_beams", self.cowriter_beams)
 
 
 @dataclass(frozen=True)

@@ -25,9 +25,11 @@ from PySide6.QtWidgets import (
 from desktop_app.core.generation import GenerationSettings
 from desktop_app.session.servers import ServerRegistry
 from desktop_app.session.settings import (
+    DEFAULT_COWRITER_BEAMS,
     DEFAULT_FONT_SIZE,
     FONT_SIZES,
     LANGUAGE_CHOICES,
+    MAX_COWRITER_BEAMS,
     PROVIDERS,
     THEMES,
     AppSettings,
@@ -76,6 +78,14 @@ class SettingsDialog(QDialog):
         self.font_size.setSuffix(self.tr(" pt"))
         self.font_size.setValue(current.font_size)
         self.font_size.setAccessibleName(self.tr("Font size"))
+        self.cowriter_beams = QSpinBox()
+        self.cowriter_beams.setRange(1, MAX_COWRITER_BEAMS)
+        self.cowriter_beams.setSpecialValueText(self.tr("Off (write as it streams)"))
+        self.cowriter_beams.setValue(current.cowriter_beams)
+        self.cowriter_beams.setAccessibleName(self.tr("Beams for the co-writer's corrections"))
+        self.cowriter_beams.setToolTip(
+            self.tr("Fix grammar, Shorten and Translate search this many ways for the best text (slower)")
+        )
         folder_label = QLabel(str(data_folder))
         folder_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.open_folder_button = QPushButton(self.tr("Open"))
@@ -91,6 +101,7 @@ class SettingsDialog(QDialog):
         general.addRow(self.tr("&Language"), self.language_box)
         general.addRow("", self.language_note)
         general.addRow(self.tr("&Font size"), self.font_size)
+        general.addRow(self.tr("Co-writer &beams"), self.cowriter_beams)
         general.addRow(self.tr("Data folder"), folder_row)
         self.generation_form = GenerationForm()
         self.generation_form.set_settings(current.generation)
@@ -142,6 +153,7 @@ class SettingsDialog(QDialog):
             self.font_size.value(),
             self.generation_form.settings(),
             self.language_box.currentData(),
+            self.cowriter_beams.value(),
         )
 
     @Slot()
@@ -149,6 +161,7 @@ class SettingsDialog(QDialog):
         self.generation_form.set_settings(GenerationSettings())
         self.theme_box.setCurrentIndex(self.theme_box.findData("system"))
         self.font_size.setValue(DEFAULT_FONT_SIZE)
+        self.cowriter_beams.setValue(DEFAULT_COWRITER_BEAMS)
         self.provider_box.setCurrentIndex(self.provider_box.findData("auto"))
 
     @Slot()

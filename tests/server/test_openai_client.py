@@ -147,3 +147,31 @@ def test_a_json_schema_is_passed_as_the_client_sent_it(client: Any, running: Run
     schema = {"type": "json_schema", "json_schema": {"name": "city", "schema": {"type": "object"}}}
     client.chat.completions.create(model="fake-model", messages=HELLO, response_format=schema)
     assert running.engine.requests[-1].response_format == schema
+
+
+def test_beam_search_is_an_extra_field_of_the_request(client: Any, running: Running) -> None:
+    extra = {"num_beams": 4, "length_penalty": 0.5, "early_stopping": "never", "no_repeat_ngram_size": 2}
+    client.chat.completions.create(model="fake-model", messages=HELLO, n=2, extra_body=extra)
+    s = running.engine.requests[-1].settings
+    assert (s.num_beams, s.num_alternatives, s.length_penalty, s.early_stopping, s.no_repeat_ngram_size) == (
+        4,
+        2,
+        0.5,
+        "never",
+        2,
+    )
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {"num_beams": 2, "response_format": {"type": "json_object"}},
+        {"num_beams": 0},
+        {"num_beams": 2, "n": 3},
+        {"num_beams": 2, "early_stopping": "soon"},
+    ],
+)
+def test_a_beam_search_that_cannot_run_is_a_400(client: Any, running: Running, extra: dict[str, Any]) -> None:
+    with pytest.raises(openai.BadRequestError):
+        client.chat.completions.create(model="fake-model", messages=HELLO, extra_body=extra)
+    assert running.engine.requests == []

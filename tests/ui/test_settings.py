@@ -143,6 +143,22 @@ def test_the_settings_dialog_shows_the_data_folder_and_restores_defaults(qtbot, 
     assert (chosen.provider, chosen.theme, chosen.generation) == ("auto", "system", GenerationSettings())
 
 
+def test_beams_for_chats_and_for_the_cowriter_are_set_in_the_dialog(qtbot, tmp_path: Path, store: Store) -> None:  # type: ignore[no-untyped-def]
+    current = AppSettings("", "auto", "system", 11, GenerationSettings(num_beams=3), cowriter_beams=2)
+    dialog = SettingsDialog(current, [], tmp_path)
+    qtbot.addWidget(dialog)
+    assert dialog.generation_form.beams.value() == 3 and dialog.cowriter_beams.value() == 2
+    dialog.generation_form.beams.setValue(1)
+    assert dialog.generation_form.beams.text() == "Off"
+    dialog.cowriter_beams.setValue(5)
+    chosen = dialog.chosen()
+    assert (chosen.generation.num_beams, chosen.cowriter_beams) == (1, 5)
+    chosen.save(store)
+    assert AppSettings.load(store) == chosen
+    dialog.restore_button.click()
+    assert dialog.cowriter_beams.value() == 4
+
+
 def test_bad_stored_settings_fall_back_to_the_defaults(store: Store) -> None:
     store.settings.set("generation", {"temperature": -3})
     store.settings.set("theme", "purple")

@@ -143,6 +143,9 @@ def test_reject_leaves_the_text_and_try_again_asks_again(qtbot, writer) -> None:
     with qtbot.waitSignal(pane.suggestion_ready, timeout=10_000):
         pane.suggestion_pane.again_button.click()
     assert len(engine.requests) == 2 and engine.requests[1].messages == engine.requests[0].messages
+    # Fix grammar searches for the best text with the setting's beams; another try samples.
+    assert [r.settings.num_beams for r in engine.requests] == [4, 1]
+    assert engine.requests[1].settings.temperature > 0
     pane.suggestion_pane.reject_button.click()
     assert pane.editor.toPlainText() == "Fix this sentense please." and pane.cowriter.suggestion is None
 

@@ -47,6 +47,13 @@ class GenerationForm(QWidget):
             NO_SEED, 2**31 - 1, self.tr("Seed"), self.tr("The same seed and settings give the same reply")
         )
         self.seed.setSpecialValueText(self.tr("Random"))
+        self.beams = self._int(
+            1,
+            8,
+            self.tr("Beam search"),
+            self.tr("Keep this many likeliest replies at each word and give the best (slower; no streaming)"),
+        )
+        self.beams.setSpecialValueText(self.tr("Off"))
         layout = QFormLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addRow(self.tr("&Temperature"), self.temperature)
@@ -55,9 +62,10 @@ class GenerationForm(QWidget):
         layout.addRow(self.tr("&Repetition penalty"), self.repetition_penalty)
         layout.addRow(self.tr("&Max new tokens"), self.max_new_tokens)
         layout.addRow(self.tr("&Seed"), self.seed)
+        layout.addRow(self.tr("&Beam search"), self.beams)
         for box in (self.temperature, self.top_p, self.repetition_penalty):
             box.valueChanged.connect(self.changed)
-        for spin in (self.top_k, self.max_new_tokens, self.seed):
+        for spin in (self.top_k, self.max_new_tokens, self.seed, self.beams):
             spin.valueChanged.connect(self.changed)
 
     def _double(self, low: float, high: float, step: float, name: str, tip: str) -> QDoubleSpinBox:
@@ -78,7 +86,15 @@ class GenerationForm(QWidget):
 
     def set_settings(self, settings: GenerationSettings) -> None:
         self._base = settings
-        widgets = (self.temperature, self.top_p, self.repetition_penalty, self.top_k, self.max_new_tokens, self.seed)
+        widgets = (
+            self.temperature,
+            self.top_p,
+            self.repetition_penalty,
+            self.top_k,
+            self.max_new_tokens,
+            self.seed,
+            self.beams,
+        )
         for widget in widgets:
             widget.blockSignals(True)
         self.temperature.setValue(settings.temperature)
@@ -87,6 +103,7 @@ class GenerationForm(QWidget):
         self.top_k.setValue(settings.top_k)
         self.max_new_tokens.setValue(settings.max_new_tokens)
         self.seed.setValue(NO_SEED if settings.seed is None else settings.seed)
+        self.beams.setValue(settings.num_beams)
         for widget in widgets:
             widget.blockSignals(False)
 
@@ -100,6 +117,10 @@ class GenerationForm(QWidget):
             top_k=self.top_k.value(),
             max_new_tokens=self.max_new_tokens.value(),
             seed=None if self.seed.value() == NO_SEED else self.seed.value(),
+            num_beams=self.beams.value(),
+            num_alternatives=min(self._base.num_alternatives, self.beams.value())
+            if self.beams.value() > 1
+            else self._base.num_alternatives,
         )
 
 

@@ -19,6 +19,7 @@ from desktop_app.session.cowriter import COWRITER_SETTINGS, CowriterRequest, cow
 from desktop_app.session.grounding import ground
 from desktop_app.session.retrieval import Retriever
 from desktop_app.session.scheduler import EngineInfo, Source
+from desktop_app.session.settings import AppSettings
 from desktop_app.ui.generation import QtHandle, QtScheduler
 from desktop_app.ui.status import StatusReporter
 from desktop_app.ui.writing.editor import DraftEditorPane
@@ -197,14 +198,17 @@ class CowriterController(QObject):
         )
         return (question, names if choice == everything else [choice]) if ok else ("", [])
 
-    def run_action(self, action_id: str, language: str = "", instruction: str = "", versions: int = 1) -> None:
-        """Ask the model; the answer streams into the suggestion pane, never into the text."""
+    def run_action(
+        self, action_id: str, language: str = "", instruction: str = "", versions: int = 1, sample: bool = False
+    ) -> None:
+        """Ask the model; the answer streams into the suggestion pane, never into the text.
+        The precise actions search for the best text with beams (the setting) unless `sample`."""
         try:
-            self._run_action(action_id, language, instruction, versions)
+            self._run_action(action_id, language, instruction, versions, sample)
         except UserError as exc:
             self.reporter.problem(translate("CoWriter", ACTIONS[action_id].label), str(exc))
 
-    def _run_action(self, action_id: str, language: str, instruction: str, versions: int) -> None:
+    def _run_action(self, action_id: str, language: str, instruction: str, versions: int, sample: bool) -> None:
         action = ACTIONS[action_id]
         info = self.engine_info()
         draft_id = self.editor_pane.draft_id
@@ -252,6 +256,7 @@ class CowriterController(QObject):
             versions,
             info.base_model,
             grounding,
+            1 if sample else AppSettings.load(self.editor_pane.store).cowriter_beams,
         )
         self.editor_pane.save()
         handle = self.scheduler.submit(request.request, Source.COWRITER)
@@ -383,7 +388,8 @@ class CowriterController(QObject):
         cursor.setPosition(suggestion.end, QTextCursor.MoveMode.KeepAnchor)
         self.editor.setTextCursor(cursor)
         request = suggestion.request
-        self.run_action(request.action_id, request.language, request.instruction, request.versions)
+        # A beam search would find the same text again: another try samples.
+        self.run_action(request.action_id, request.language, request.instruction, request.versions, sample=True)
 
     def _close(self) -> None:
         self.suggestion = None

@@ -209,3 +209,11 @@ def test_the_default_model_in_fp32_equals_transformers(smollm2_gguf, tmp_path) -
         text = engine.template.render([ChatMessage("user", question)])
         prompt = engine.encode_prompt(text)
         assert ours(engine, text, settings) == theirs(model, prompt, settings, ends)
+
+
+def test_the_batch_leaves_beam_searches_to_the_engine(tiny_gguf_engine) -> None:  # type: ignore[no-untyped-def]
+    from desktop_app.engine.batch import BatchDecoder
+
+    batch = BatchDecoder(tiny_gguf_engine("F32"), 4)
+    assert batch.fits(GenerationRequest(prompt="x", settings=replace(BEAMS, num_beams=1)))
+    assert not batch.fits(GenerationRequest(prompt="x", settings=BEAMS))

@@ -67,3 +67,20 @@ def test_ask_about_my_documents_answers_from_the_sources_at_the_cursor() -> None
         cowriter_request("docs", text, 0, 0, len, 2048, instruction="x")
     with pytest.raises(UserError, match="know from your documents"):
         cowriter_request("docs", text, 0, 0, len, 2048, grounding=grounding)
+
+
+@pytest.mark.parametrize("action", ["grammar", "shorter", "translate"])
+def test_the_precise_actions_search_with_beams_when_asked(action: str) -> None:
+    made = cowriter_request(action, "Teh cat sat.", 0, 12, words, 2048, language="French", beams=4)
+    settings = made.request.settings
+    assert (settings.num_beams, settings.temperature, settings.repetition_penalty) == (4, 0.0, 1.0)
+    sampled = cowriter_request(action, "Teh cat sat.", 0, 12, words, 2048, language="French", beams=1)
+    assert sampled.request.settings.num_beams == 1 and sampled.request.settings.temperature > 0
+
+
+def test_other_actions_and_several_versions_sample_even_with_beams() -> None:
+    for action in ("clearer", "continue", "summarise", "friendly"):
+        made = cowriter_request(action, "Teh cat sat.", 0, 12, words, 2048, beams=4)
+        assert made.request.settings.num_beams == 1, action
+    three = cowriter_request("grammar", "Teh cat sat.", 0, 12, words, 2048, versions=3, beams=4)
+    assert three.request.settings.num_beams == 1 and three.request.settings.num_alternatives == 3

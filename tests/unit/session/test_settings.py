@@ -16,6 +16,8 @@ from desktop_app.store import Store
         ("theme", "dark", "dark"),
         ("font_size", "14", 14),
         ("model", "my-model:q8", "my-model:q8"),
+        ("cowriter_beams", "1", 1),
+        ("cowriter_beams", "6", 6),
     ],
 )
 def test_good_values_are_accepted(key: str, text: str, expected: object) -> None:
@@ -29,6 +31,9 @@ def test_good_values_are_accepted(key: str, text: str, expected: object) -> None
         ("theme", "purple", "system, light, dark"),
         ("font_size", 100, "8 to 28"),
         ("font_size", True, "whole number"),
+        ("cowriter_beams", 0, "1 to 8"),
+        ("cowriter_beams", 2.5, "1 to 8"),
+        ("generation", {"num_beams": 3, "num_alternatives": 4}, "beam"),
         ("generation", {"temperature": -1}, "temperature"),
         ("generation", "hot", "JSON object"),
         ("colour", "red", "no setting called"),
