@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import numpy as np
 import onnxruntime as ort
 
-from desktop_app.engine.onnx_model import OnnxCausalLM
+from desktop_app.engine.onnx_model import OnnxCausalLM, common_prefix_length
 
 GROWTH = 256  # the buffers' length grows in steps of this many positions
 
@@ -78,17 +78,24 @@ class KVRows:
         self.tokens[row] = list(tokens)
 
     def gather(self, parents: np.ndarray, start: int) -> None:
-        """Row i takes row parents[i]'s positions from `start` on (its tokens too): the rows
-        share their first `start` positions, so only what follows is copied, and only for
-        rows whose parent is another row."""
+        """Row i takes row parents[i]'s positions from `start` on (its tokens too). Rows
+        share their first `start` positions, and a row and its parent most often share
+        more (beams part late), so only the positions after the earliest point where a
+        moving row and its parent differ are copied, and only for rows whose parent is
+        another row."""
         moved = np.flatnonzero(parents != np.arange(len(parents)))
         if moved.size == 0:
             return
-        end = max(len(self.tokens[int(p)]) for p in parents)
-        sources = parents[moved]
-        for array in self._arrays:
-            array[moved, :, start:end, :] = array[sources, :, start:end, :]  # the right side is a copy
         old = [list(t) for t in self.tokens]
+        sources = parents[moved]
+        end = max(len(old[int(p)]) for p in sources)
+        same = min(
+            start + common_prefix_length(old[int(row)][start:], old[int(parent)][start:])
+            for row, parent in zip(moved, sources, strict=True)
+        )
+        if same < end:
+            for array in self._arrays:
+                array[moved, :, same:end, :] = array[sources, :, same:end, :]  # the right side is a copy
         for row, parent in zip(moved.tolist(), sources.tolist(), strict=True):
             self.tokens[row] = list(old[parent])
 
