@@ -26,11 +26,13 @@ from desktop_app.store import words
 from desktop_app.store.conversations import ConversationRepository
 from desktop_app.store.documents import DocumentRepository
 from desktop_app.store.drafts import DraftRepository
+from desktop_app.store.evaluations import EvaluationRepository
 from desktop_app.store.ids import now_iso
 from desktop_app.store.migrations import MIGRATIONS
 from desktop_app.store.search import SearchRepository
 from desktop_app.store.settings import SettingsRepository
 from desktop_app.store.vectors import VectorRepository
+from desktop_app.store.votes import VoteRepository
 
 log = logging.getLogger(__name__)
 
@@ -178,6 +180,8 @@ class Store:
         self.search = SearchRepository(self)
         self.documents = DocumentRepository(self)
         self.vectors = VectorRepository(self)
+        self.evaluations = EvaluationRepository(self)  # `inkwell eval` runs and results
+        self.votes = VoteRepository(self)  # Compare mode's comparisons and votes
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:

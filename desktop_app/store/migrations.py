@@ -257,4 +257,94 @@ def m005_cjk_chat_search(db: sqlite3.Connection) -> None:
         db.execute(statement)
 
 
-MIGRATIONS: list[Migration] = [m001_initial, m002_documents, m003_doc_vectors, m004_cjk_words, m005_cjk_chat_search]
+def m006_evaluation(db: sqlite3.Connection) -> None:
+    """`inkwell eval`: runs of a model (variant, provider, seed, settings as JSON) over a data
+    set (known by its sha256), and each item's output and scores. An item's result is
+    written when it is done, so an interrupted run keeps them and resumes after them; the
+    item itself is kept with it, so a report needs no data file."""
+    statements = [
+        """CREATE TABLE eval_runs (
+            n INTEGER PRIMARY KEY,
+            id TEXT NOT NULL UNIQUE,
+            name TEXT NOT NULL DEFAULT '',
+            created TEXT NOT NULL,
+            updated TEXT NOT NULL,
+            dataset_path TEXT NOT NULL,
+            dataset_sha256 TEXT NOT NULL,
+            item_count INTEGER NOT NULL,
+            model_id TEXT NOT NULL,
+            provider TEXT NOT NULL DEFAULT '',
+            quantization TEXT NOT NULL DEFAULT '',
+            seed INTEGER,
+            settings TEXT NOT NULL DEFAULT '{}',
+            status TEXT NOT NULL DEFAULT 'running' CHECK (status IN ('running', 'finished', 'interrupted')),
+            corpus_scores TEXT NOT NULL DEFAULT '{}',
+            metric_info TEXT NOT NULL DEFAULT '{}'
+        )""",
+        "CREATE INDEX eval_runs_by_identity ON eval_runs (dataset_sha256, model_id, quantization, status)",
+        """CREATE TABLE eval_results (
+            n INTEGER PRIMARY KEY,
+            run_id TEXT NOT NULL REFERENCES eval_runs (id) ON DELETE CASCADE,
+            item_id TEXT NOT NULL,
+            ord INTEGER NOT NULL,
+            item TEXT NOT NULL DEFAULT '{}',
+            output TEXT NOT NULL DEFAULT '',
+            scores TEXT NOT NULL DEFAULT '{}',
+            generated_tokens INTEGER,
+            tokens_per_s REAL,
+            ttft_ms REAL,
+            finish_reason TEXT,
+            error TEXT NOT NULL DEFAULT '',
+            created TEXT NOT NULL,
+            UNIQUE (run_id, item_id)
+        )""",
+    ]
+    for statement in statements:
+        db.execute(statement)
+
+
+def m007_compare_votes(db: sqlite3.Connection) -> None:
+    """Compare mode: two answers to one prompt shown blind as A (left) and B, who wrote each
+    (model, weights, provider, settings as JSON, the label the ratings group by), the random
+    draw that placed them, and the user's vote. No foreign key to the chat message a prompt
+    came from: deleting the chat keeps the vote."""
+    sides = "".join(
+        f"""
+            {side}_model_id TEXT NOT NULL,
+            {side}_quantization TEXT NOT NULL DEFAULT '',
+            {side}_provider TEXT NOT NULL DEFAULT '',
+            {side}_settings TEXT NOT NULL DEFAULT '{{}}',
+            {side}_label TEXT NOT NULL,"""
+        for side in "ab"
+    )
+    db.execute(
+        f"""CREATE TABLE comparisons (
+            n INTEGER PRIMARY KEY,
+            id TEXT NOT NULL UNIQUE,
+            created TEXT NOT NULL,
+            prompt TEXT NOT NULL,
+            system_prompt TEXT NOT NULL DEFAULT '',
+            source_message_id TEXT,{sides}
+            output_a TEXT NOT NULL,
+            output_b TEXT NOT NULL,
+            stats_a TEXT NOT NULL DEFAULT '{{}}',
+            stats_b TEXT NOT NULL DEFAULT '{{}}',
+            seed INTEGER NOT NULL,
+            draw REAL NOT NULL,
+            shown_left TEXT NOT NULL CHECK (shown_left IN ('first', 'second')),
+            vote TEXT CHECK (vote IN ('a', 'b', 'tie', 'both_bad')),
+            voted_at TEXT
+        )"""
+    )
+    db.execute("CREATE INDEX comparisons_by_created ON comparisons (created)")
+
+
+MIGRATIONS: list[Migration] = [
+    m001_initial,
+    m002_documents,
+    m003_doc_vectors,
+    m004_cjk_words,
+    m005_cjk_chat_search,
+    m006_evaluation,
+    m007_compare_votes,
+]
