@@ -7,6 +7,7 @@ inkwell models list|prepare|import
 inkwell serve                the OpenAI-compatible API server, headless
 inkwell servers add|list|remove   OpenAI-compatible model servers (models named SERVER:MODEL)
 inkwell docs add|list|remove|refresh|search   the document library
+inkwell eval run|list|show|compare   score models on a data set (BLEU, chrF, ROUGE) and compare runs
 """
 
 from __future__ import annotations
@@ -80,7 +81,14 @@ def _settings_args(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--no-repeat-ngram-size", type=int, default=defaults.no_repeat_ngram_size)
     group.add_argument("--seed", type=int, help="the same seed gives the same text")
     group.add_argument("--stop", action="append", default=[], help="stop sequence (repeatable)")
-    group.add_argument("-n", "--alternatives", type=int, default=1, help="how many versions to write")
+    group.add_argument(
+        "-n", "--alternatives", "--num-return-sequences", type=int, default=1, help="how many versions to write"
+    )
+    group.add_argument("--num-beams", type=int, default=1, help="beam search with this many beams (1: sample)")
+    group.add_argument("--length-penalty", type=float, default=1.0, help="beam search: > 0 favours longer texts")
+    group.add_argument(
+        "--early-stopping", choices=("true", "false", "never"), default="false", help="beam search: when to stop"
+    )
     _model_args(parser)
 
 
@@ -104,6 +112,9 @@ def _settings_from(args: argparse.Namespace) -> GenerationSettings:
         seed=args.seed,
         stop_sequences=tuple(args.stop),
         num_alternatives=args.alternatives,
+        num_beams=args.num_beams,
+        length_penalty=args.length_penalty,
+        early_stopping={"true": True, "false": False}.get(args.early_stopping, args.early_stopping),
     )
 
 
@@ -200,10 +211,11 @@ def build_parser() -> argparse.ArgumentParser:
     default.add_argument("id")
     delete = model_commands.add_parser("delete", help="delete a prepared model (its source file stays)")
     delete.add_argument("id")
-    from desktop_app import docs_commands, remote_commands
+    from desktop_app import docs_commands, eval_commands, remote_commands
 
     remote_commands.add_parser(commands)
     docs_commands.add_parser(commands)
+    eval_commands.add_parser(commands)
     return parser
 
 
@@ -247,6 +259,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         from desktop_app import docs_commands, remote_commands
 
         return docs_commands.run(args) if args.command == "docs" else remote_commands.run(args)
+    if args.command == "eval":
+        from desktop_app import eval_commands
+
+        return eval_commands.run(args)
     if args.command in ("chats", "export", "import", "drafts", "settings"):
         from desktop_app import library
         from desktop_app.qt_documents import write_rich  # PDF/ODT; loads Qt for library commands only
@@ -364,6 +380,7 @@ def _result_json(engine: Any, finished: Any, grounding: Any = None) -> dict[str,
         "tokens_per_s": round(stats.tokens_per_s, 2),
         "finish_reason": stats.finish_reason.value,
         "seed": stats.seed,
+        **{key: stats.extra[key] for key in ("num_beams", "beam_score") if key in stats.extra},
     }
 
 

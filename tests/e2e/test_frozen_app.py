@@ -237,6 +237,24 @@ def test_the_installed_app_imports_a_gguf_file_and_runs_it(frozen_app: Path, tmp
     assert asked.returncode == 0 and "Traceback" not in asked.stderr, asked.stdout + asked.stderr
 
 
+def test_the_installed_app_scores_the_shipped_evaluation_set(frozen_app: Path, tmp_path: Path) -> None:
+    """sacrebleu picks its tokenizer by name and rouge-score stems with nltk: both must be in
+    the bundle, with the metadata the report names their versions from."""
+    env = new_account(tmp_path)
+    done = subprocess.run(
+        offline([str(frozen_app / "Inkwell"), "eval", "run", "--limit", "2", "--max-new-tokens", "8", "--json"]),
+        env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stdout + done.stderr
+    report = json.loads(done.stdout)
+    [system] = report["systems"]
+    assert system["items_done"] == 2 and {"bleu", "chrf", "rougeL"} <= set(system["scores"])
+    assert "unknown" not in (report["metrics"]["rouge_score"], report["metrics"]["nltk"])
+    assert report["metrics"]["signatures"]["bleu"].endswith(
+        "tok:13a|smooth:exp|version:" + report["metrics"]["sacrebleu"]
+    )
+
+
 def test_install_puts_a_valid_menu_entry_and_uninstall_removes_it(frozen_app: Path, tmp_path: Path) -> None:
     env = new_account(tmp_path)
     home = Path(env["HOME"])

@@ -39,6 +39,19 @@ def test_ask_json_reports_text_and_stats(installed: Path, capsys: pytest.Capture
     assert result["generated_tokens"] <= 5
 
 
+def test_ask_with_beams_reports_the_best_texts(installed: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["ask", "Hello", "--json", "--max-new-tokens", "6", "--provider", "cpu", "--num-beams", "3"]
+    assert main(args) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["num_beams"] == 3 and isinstance(result["beam_score"], float)
+    assert main([*args, "--repetition-penalty", "1.0"]) == 0  # deterministic: the same text twice
+    again = json.loads(capsys.readouterr().out)
+    assert main([*args, "--repetition-penalty", "1.0"]) == 0
+    assert json.loads(capsys.readouterr().out)["text"] == again["text"]
+    assert main([*args[:-1], "2", "--num-return-sequences", "3"]) == 2  # more texts than beams
+    assert "beam" in capsys.readouterr().err
+
+
 def test_ask_streams_text_and_prints_stats_to_stderr(installed: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["ask", "Hello", "--max-new-tokens", "4", "--temperature", "0", "--provider", "cpu"]) == 0
     out, err = capsys.readouterr()
