@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QSplitter,
     QStackedWidget,
+    QWidget,
 )
 
 from desktop_app.core.errors import UserError
@@ -39,6 +40,7 @@ from desktop_app.store import Store
 from desktop_app.store.ids import parse_iso
 from desktop_app.ui.chat.chat_pane import ChatPane
 from desktop_app.ui.chat.conversation_list import ConversationListPane
+from desktop_app.ui.compare.mode import CompareMode
 from desktop_app.ui.documents_dialog import DocumentsDialog
 from desktop_app.ui.generation import QtScheduler
 from desktop_app.ui.icons import icon
@@ -110,6 +112,7 @@ class MainWindow(QMainWindow):
             self,
         )
         self.menu_actions.mode_bar.addWidget(self.model_picker)
+        self.compare = CompareMode(self)  # its page among the modes, its action, its own models
         self.notifier = Notifier(self)
         self._connect_signals()
         self._restore_window_state()
@@ -204,8 +207,11 @@ class MainWindow(QMainWindow):
                 conversation = None
             if conversation is not None and conversation.deleted_at is None and not conversation.archived:
                 self.chat_pane.open_conversation(last)
-        if self.qsettings.value("window/mode") == "writing":
+        mode = self.qsettings.value("window/mode")
+        if mode == "writing":
             self.show_writing_mode()
+        elif mode == "compare":
+            self.compare.show()
 
     def start(self) -> None:
         """Load the model in the background, or, when none is prepared, offer to prepare it;
@@ -285,22 +291,31 @@ class MainWindow(QMainWindow):
 
     # ---- modes ----
 
+    def leave_mode(self, to: QWidget) -> None:
+        """Before the mode `to` shows: the draft is saved, the chat settings go with the chat
+        (and come back with it), Compare's own models are unloaded."""
+        current = self.modes.currentWidget()
+        self.writing_pane.save()
+        if current is self.splitter and to is not self.splitter:
+            self._dock_was_visible = self.settings_dock.isVisibleTo(self)
+            self.settings_dock.hide()
+        elif current is not self.splitter and to is self.splitter and self._dock_was_visible:
+            self.settings_dock.show()  # the chat settings belong to the chat mode
+        if current is self.compare.pane and to is not current:
+            self.compare.leave()
+
     @Slot()
     def show_chat_mode(self) -> None:
-        self.writing_pane.save()
-        if self.modes.currentWidget() is self.writing_pane and self._dock_was_visible:
-            self.settings_dock.show()  # the chat settings belong to the chat mode
+        self.leave_mode(self.splitter)
         self.modes.setCurrentWidget(self.splitter)
-        self.menu_actions.show_mode(writing=False)
+        self.menu_actions.show_mode("chat")
         self.chat_pane.composer.setFocus()
 
     @Slot()
     def show_writing_mode(self) -> None:
-        if self.modes.currentWidget() is self.splitter:
-            self._dock_was_visible = self.settings_dock.isVisibleTo(self)
-            self.settings_dock.hide()
+        self.leave_mode(self.writing_pane)
         self.modes.setCurrentWidget(self.writing_pane)
-        self.menu_actions.show_mode(writing=True)
+        self.menu_actions.show_mode("writing")
         self.writing_pane.refresh_list()
         self.writing_pane.editor.setFocus()
 
@@ -438,8 +453,7 @@ class MainWindow(QMainWindow):
             self._refresh_icons()  # drawn in the new theme's colours
 
     def _refresh_icons(self) -> None:
-        self.menu_actions.chat_mode.setIcon(icon("chat"))
-        self.menu_actions.writing_mode.setIcon(icon("writing"))
+        self.menu_actions.refresh_icons()
         self.chat_pane.stop_button.setIcon(icon("stop"))
         self.chat_pane.welcome.refresh_icons()
         self.chat_pane.chat_view.action_bar.refresh_icons()
@@ -452,6 +466,7 @@ class MainWindow(QMainWindow):
         self.chat_pane.shutdown()  # a reply being written keeps what it has
         self.library.shutdown()  # indexing stops between two files
         self.writing_pane.shutdown()
+        self.compare.shutdown()  # its own models' threads stop and are waited for
         for timer in self.findChildren(QTimer):  # nothing may touch the store once it closes
             timer.stop()
         self.api_server.stop()  # its requests are cancelled before the scheduler stops
@@ -460,9 +475,8 @@ class MainWindow(QMainWindow):
             self.qsettings.setValue("window/geometry", self.saveGeometry())
             self.qsettings.setValue("window/splitter", self.splitter.saveState())
             self.qsettings.setValue("window/state", self.saveState())
-            self.qsettings.setValue(
-                "window/mode", "writing" if self.modes.currentWidget() is self.writing_pane else "chat"
-            )
+            modes = {self.writing_pane: "writing", self.compare.pane: "compare"}
+            self.qsettings.setValue("window/mode", modes.get(self.modes.currentWidget(), "chat"))
             self.qsettings.setValue("chat/last", self.chat_pane.conversation_id or "")
         self.notifier.hide()
         super().closeEvent(event)

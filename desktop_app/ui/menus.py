@@ -25,7 +25,10 @@ SHORTCUTS = [
     (QT_TRANSLATE_NOOP("Shortcuts", "F2"), QT_TRANSLATE_NOOP("Shortcuts", "Rename the chat")),
     (QT_TRANSLATE_NOOP("Shortcuts", "Delete"), QT_TRANSLATE_NOOP("Shortcuts", "Move the chat to the trash")),
     (QT_TRANSLATE_NOOP("Shortcuts", "F9"), QT_TRANSLATE_NOOP("Shortcuts", "Show or hide the chat settings")),
-    (QT_TRANSLATE_NOOP("Shortcuts", "Ctrl+1 / Ctrl+2"), QT_TRANSLATE_NOOP("Shortcuts", "Chat / writing mode")),
+    (
+        QT_TRANSLATE_NOOP("Shortcuts", "Ctrl+1 / Ctrl+2 / Ctrl+3"),
+        QT_TRANSLATE_NOOP("Shortcuts", "Chat / writing / compare mode"),
+    ),
     (
         QT_TRANSLATE_NOOP("Shortcuts", "Ctrl+Shift+P"),
         QT_TRANSLATE_NOOP("Shortcuts", "Writing: the co-writer's commands"),
@@ -95,16 +98,18 @@ class WindowActions:
         self.about = action(QT_TRANSLATE_NOOP("WindowActions", "&About Inkwell"))
         self.chat_mode = action(QT_TRANSLATE_NOOP("WindowActions", "&Chat"), "Ctrl+1")
         self.writing_mode = action(QT_TRANSLATE_NOOP("WindowActions", "&Writing"), "Ctrl+2")
-        for mode in (self.chat_mode, self.writing_mode):
+        # Two models or settings answer one prompt blind; the votes rank them.
+        self.compare_mode = action(QT_TRANSLATE_NOOP("WindowActions", "C&ompare"), "Ctrl+3")
+        self.modes = {"chat": self.chat_mode, "writing": self.writing_mode, "compare": self.compare_mode}
+        for mode in self.modes.values():
             mode.setCheckable(True)
         self.chat_mode.setChecked(True)
-        self.chat_mode.setIcon(icon("chat"))
-        self.writing_mode.setIcon(icon("writing"))
+        self.refresh_icons()
         self.mode_bar = mode_bar = QToolBar(QCoreApplication.translate("WindowActions", "Mode"))
         mode_bar.setObjectName("mode-bar")
         mode_bar.setMovable(False)
         mode_bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        mode_bar.addActions([self.chat_mode, self.writing_mode])
+        mode_bar.addActions(list(self.modes.values()))
         spacer = QWidget()
         spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         mode_bar.addWidget(spacer)  # the window puts the model picker after it, on the right
@@ -124,7 +129,7 @@ class WindowActions:
         chat_menu.addSeparator()
         chat_menu.addActions([chats.rename_action, chats.pin_action, chats.archive_action, chats.delete_action])
         view_menu = menus.addMenu(QCoreApplication.translate("WindowActions", "&View"))
-        view_menu.addActions([self.chat_mode, self.writing_mode])
+        view_menu.addActions(list(self.modes.values()))
         view_menu.addSeparator()
         view_menu.addAction(self.pane)
         model_menu = menus.addMenu(QCoreApplication.translate("WindowActions", "&Model"))
@@ -134,8 +139,13 @@ class WindowActions:
         help_menu = menus.addMenu(QCoreApplication.translate("WindowActions", "&Help"))
         help_menu.addActions([self.shortcuts, self.data_folder, self.about])
         # Window-wide shortcuts work even when the menu bar is hidden (some desktops do).
-        window.addActions([self.new, self.search, self.next, self.previous, self.chat_mode, self.writing_mode])
+        window.addActions([self.new, self.search, self.next, self.previous, *self.modes.values()])
 
-    def show_mode(self, writing: bool) -> None:
-        self.chat_mode.setChecked(not writing)
-        self.writing_mode.setChecked(writing)
+    def show_mode(self, mode: str) -> None:
+        """Check the action of `mode` ("chat", "writing" or "compare") alone."""
+        for name, action in self.modes.items():
+            action.setChecked(name == mode)
+
+    def refresh_icons(self) -> None:
+        for name, action in self.modes.items():
+            action.setIcon(icon(name))

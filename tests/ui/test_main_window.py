@@ -156,6 +156,7 @@ def test_regenerate_makes_a_second_version_and_the_switcher_moves_between_them(
         MessageAction.COPY,
         MessageAction.REGENERATE,
         MessageAction.TO_DRAFT,
+        MessageAction.COMPARE,
         MessageAction.DELETE,
     }
     engine.tokens = ["Another ", "answer."]

@@ -1,5 +1,6 @@
 """The icons that appear over a message under the pointer: copy, edit or regenerate, send to
-a draft, delete. The same actions are in the transcript's context menu for the keyboard."""
+a draft, send to Compare, delete. The same actions are in the transcript's context menu for
+the keyboard."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ def actions_for(role: str) -> list[tuple[MessageAction, str, str]]:
         rows.append(
             (MessageAction.TO_DRAFT, "draft", QCoreApplication.translate("MessageActionBar", "Send to a draft"))
         )
+    rows.append((MessageAction.COMPARE, "compare", QCoreApplication.translate("MessageActionBar", "Send to Compare")))
     rows.append((MessageAction.DELETE, "delete", QCoreApplication.translate("MessageActionBar", "Delete")))
     return rows
 

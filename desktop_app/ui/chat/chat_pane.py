@@ -41,6 +41,7 @@ class ChatPane(QWidget):
     conversation_changed = Signal(object)  # the open conversation's id, or None for a new chat
     conversations_changed = Signal()  # a title or an order may have changed: refresh the list
     to_draft_requested = Signal(str)  # a reply's text, to add to a draft
+    compare_requested = Signal(str)  # a message's id: its question goes to Compare mode
 
     def __init__(
         self,
@@ -77,6 +78,7 @@ class ChatPane(QWidget):
             MessageAction.REGENERATE: self._regenerate,
             MessageAction.EDIT: self._edit,
             MessageAction.SOURCE: self._show_source,
+            MessageAction.COMPARE: lambda request: self.compare_requested.emit(request.message_id),
         }
         self._connect_signals()
         self.load_settings_pane()

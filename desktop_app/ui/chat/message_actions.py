@@ -15,6 +15,7 @@ class MessageAction(str, Enum):
     DELETE = "delete"
     BRANCH = "branch"  # show another version of the message
     SOURCE = "source"  # show a cited passage (`block` is its number)
+    COMPARE = "compare"  # the question goes to Compare mode, for two models to answer
 
     @property
     def changes_the_chat(self) -> bool:

@@ -1,0 +1,1 @@
+"""Compare mode: two models or settings answer one prompt blind; the votes rank them."""
