@@ -2,6 +2,13 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="zh_CN">
 <context>
+    <name>AnswerPanel</name>
+    <message>
+        <source>Answer {letter}</source>
+        <translation>回答 {letter}</translation>
+    </message>
+</context>
+<context>
     <name>ApiServerControl</name>
     <message>
         <source>API server</source>
@@ -331,6 +338,155 @@
     </message>
 </context>
 <context>
+    <name>Compare</name>
+    <message>
+        <source>Default</source>
+        <translation>默认</translation>
+    </message>
+    <message>
+        <source>Precise (greedy)</source>
+        <translation>精确（贪心）</translation>
+    </message>
+    <message>
+        <source>Creative</source>
+        <translation>创意</translation>
+    </message>
+    <message>
+        <source>Beam search ×4</source>
+        <translation>束搜索 ×4</translation>
+    </message>
+</context>
+<context>
+    <name>ComparePane</name>
+    <message>
+        <source>Contestant 1</source>
+        <translation>参赛者 1</translation>
+    </message>
+    <message>
+        <source>Contestant 2</source>
+        <translation>参赛者 2</translation>
+    </message>
+    <message>
+        <source>A is better</source>
+        <translation>A 更好</translation>
+    </message>
+    <message>
+        <source>Tie</source>
+        <translation>平局</translation>
+    </message>
+    <message>
+        <source>B is better</source>
+        <translation>B 更好</translation>
+    </message>
+    <message>
+        <source>Both bad</source>
+        <translation>都不好</translation>
+    </message>
+    <message>
+        <source>Next</source>
+        <translation>下一题</translation>
+    </message>
+    <message>
+        <source>Clear the answers for another prompt</source>
+        <translation>清除回答，换一个提示词</translation>
+    </message>
+    <message>
+        <source>System prompt (optional)</source>
+        <translation>系统提示词（可选）</translation>
+    </message>
+    <message>
+        <source>System prompt</source>
+        <translation>系统提示词</translation>
+    </message>
+    <message>
+        <source>A prompt for both (Enter sends it to both, Shift+Enter for a new line)</source>
+        <translation>两边共用的提示词（Enter 同时发给两边，Shift+Enter 换行）</translation>
+    </message>
+    <message>
+        <source>Prompt</source>
+        <translation>提示词</translation>
+    </message>
+    <message>
+        <source>Compare</source>
+        <translation>比较</translation>
+    </message>
+    <message>
+        <source>Stop</source>
+        <translation>停止</translation>
+    </message>
+    <message>
+        <source>Ratings</source>
+        <translation>评分</translation>
+    </message>
+    <message>
+        <source>Loading the model…</source>
+        <translation>正在加载模型…</translation>
+    </message>
+    <message>
+        <source>Waiting for the model…</source>
+        <translation>正在等待模型…</translation>
+    </message>
+    <message>
+        <source>Writing…</source>
+        <translation>正在写…</translation>
+    </message>
+    <message>
+        <source>Stopped.</source>
+        <translation>已停止。</translation>
+    </message>
+    <message>
+        <source>{tokens} tokens · {speed} tokens/s</source>
+        <translation>{tokens} 个词元 · 每秒 {speed} 个词元</translation>
+    </message>
+    <message>
+        <source>This side could not answer: {reason}</source>
+        <translation>这一边无法回答：{reason}</translation>
+    </message>
+    <message>
+        <source>Stopped: unfinished answers are not voted on.</source>
+        <translation>已停止：未写完的回答不参与投票。</translation>
+    </message>
+    <message>
+        <source>No vote: {sides} could not answer, so the two cannot be compared.</source>
+        <translation>无法投票：{sides} 无法回答，两边无从比较。</translation>
+    </message>
+    <message>
+        <source>Could not save the comparison</source>
+        <translation>无法保存这次比较</translation>
+    </message>
+    <message>
+        <source>Which answer is better? The names show after your vote.</source>
+        <translation>哪个回答更好？投票后显示名称。</translation>
+    </message>
+    <message>
+        <source>You preferred A.</source>
+        <translation>你选择了 A。</translation>
+    </message>
+    <message>
+        <source>You preferred B.</source>
+        <translation>你选择了 B。</translation>
+    </message>
+    <message>
+        <source>You called it a tie.</source>
+        <translation>你判为平局。</translation>
+    </message>
+    <message>
+        <source>You found both bad.</source>
+        <translation>你认为两个都不好。</translation>
+    </message>
+    <message>
+        <source>Next clears them for another prompt.</source>
+        <translation>点“下一题”清除它们，换一个提示词。</translation>
+    </message>
+</context>
+<context>
+    <name>CompareRunner</name>
+    <message>
+        <source>Only the model in use can be compared here.</source>
+        <translation>这里只能比较正在使用的模型。</translation>
+    </message>
+</context>
+<context>
     <name>ComposerWidget</name>
     <message>
         <source>Message Inkwell (Enter sends, Shift+Enter for a new line; drop a text file to quote it)</source>
@@ -351,6 +507,57 @@
     <message>
         <source>“{name}” could not be read.</source>
         <translation>无法读取“{name}”。</translation>
+    </message>
+</context>
+<context>
+    <name>ContestantWidget</name>
+    <message>
+        <source>{contestant}: model</source>
+        <translation>{contestant}：模型</translation>
+    </message>
+    <message>
+        <source>The model in use</source>
+        <translation>正在使用的模型</translation>
+    </message>
+    <message>
+        <source>{contestant}: preset</source>
+        <translation>{contestant}：预设</translation>
+    </message>
+    <message>
+        <source>Custom</source>
+        <translation>自定义</translation>
+    </message>
+    <message>
+        <source>{contestant}: temperature</source>
+        <translation>{contestant}：温度</translation>
+    </message>
+    <message>
+        <source>0 always picks the likeliest word (greedy)</source>
+        <translation>0 总是选最可能的词（贪心）</translation>
+    </message>
+    <message>
+        <source>{contestant}: beams</source>
+        <translation>{contestant}：束数</translation>
+    </message>
+    <message>
+        <source>More than 1 searches that many texts at once and keeps the likeliest</source>
+        <translation>大于 1 时同时搜索这么多种文本，保留最可能的</translation>
+    </message>
+    <message>
+        <source>Model</source>
+        <translation>模型</translation>
+    </message>
+    <message>
+        <source>Preset</source>
+        <translation>预设</translation>
+    </message>
+    <message>
+        <source>Temperature</source>
+        <translation>温度</translation>
+    </message>
+    <message>
+        <source>Beams</source>
+        <translation>束数</translation>
     </message>
 </context>
 <context>
@@ -1002,6 +1209,22 @@
         <translation>频率惩罚必须在 -2 到 2 之间</translation>
     </message>
     <message>
+        <source>beams must be between 1 and 16</source>
+        <translation>束数必须在 1 到 16 之间</translation>
+    </message>
+    <message>
+        <source>beam search returns at most as many texts as it has beams</source>
+        <translation>束搜索返回的文本数不能多于束数</translation>
+    </message>
+    <message>
+        <source>length penalty must be between -10 and 10</source>
+        <translation>长度惩罚必须在 -10 到 10 之间</translation>
+    </message>
+    <message>
+        <source>early stopping must be true, false or never</source>
+        <translation>提前停止必须是 true、false 或 never</translation>
+    </message>
+    <message>
         <source>Invalid generation setting: {message}.</source>
         <translation>生成设置无效：{message}。</translation>
     </message>
@@ -1072,6 +1295,14 @@
     <message>
         <source>Nothing to answer: the request has no messages and no prompt.</source>
         <translation>没有可回答的内容：请求中既没有消息，也没有提示词。</translation>
+    </message>
+    <message>
+        <source>Beam search cannot be combined with a JSON response format.</source>
+        <translation>束搜索不能与 JSON 响应格式同时使用。</translation>
+    </message>
+    <message>
+        <source>Use one beam, or leave out the response format.</source>
+        <translation>请只用一束，或去掉响应格式。</translation>
     </message>
     <message>
         <source>This message is too long for the model: it needs {needed} tokens, and the model&apos;s context window of {context_length} tokens leaves {budget} for the prompt.</source>
@@ -1218,8 +1449,132 @@
         <translation>文本太短，无法测量：至少需要两个 token。</translation>
     </message>
     <message>
+        <source>--limit must be at least 1.</source>
+        <translation>--limit 至少为 1。</translation>
+    </message>
+    <message>
+        <source>Cannot read {file} as an evaluation data set.</source>
+        <translation>无法把 {file} 读作评测数据集。</translation>
+    </message>
+    <message>
+        <source>Use a .jsonl file (one JSON object a line) or a .csv file with a header row.</source>
+        <translation>请使用 .jsonl 文件（每行一个 JSON 对象）或带表头行的 .csv 文件。</translation>
+    </message>
+    <message>
+        <source>{file} is larger than an evaluation data set may be (64 MB).</source>
+        <translation>{file} 超过了评测数据集的大小上限（64 MB）。</translation>
+    </message>
+    <message>
         <source>{path} cannot be read: {error}.</source>
         <translation>无法读取 {path}：{error}。</translation>
+    </message>
+    <message>
+        <source>not UTF-8 text</source>
+        <translation>不是 UTF-8 文本</translation>
+    </message>
+    <message>
+        <source>the id {id} was already used on line {first}</source>
+        <translation>id {id} 已在第 {first} 行用过</translation>
+    </message>
+    <message>
+        <source>{file} has no items to evaluate.</source>
+        <translation>{file} 中没有可评测的条目。</translation>
+    </message>
+    <message>
+        <source>{file}, line {line}: {problem}. Nothing was run.</source>
+        <translation>{file}，第 {line} 行：{problem}。什么都没有运行。</translation>
+    </message>
+    <message>
+        <source>Fix that line (see README: inkwell eval) and run again.</source>
+        <translation>请修正那一行（见 README：inkwell eval）后再运行。</translation>
+    </message>
+    <message>
+        <source>not valid JSON ({error})</source>
+        <translation>不是有效的 JSON（{error}）</translation>
+    </message>
+    <message>
+        <source>expected a JSON object ({...})</source>
+        <translation>应为 JSON 对象（{...}）</translation>
+    </message>
+    <message>
+        <source>the column {column} appears twice</source>
+        <translation>列 {column} 出现了两次</translation>
+    </message>
+    <message>
+        <source>{cells} cells, but the header has {columns} columns</source>
+        <translation>有 {cells} 个单元格，但表头有 {columns} 列</translation>
+    </message>
+    <message>
+        <source>the {column} column is not valid JSON ({error})</source>
+        <translation>{column} 列不是有效的 JSON（{error}）</translation>
+    </message>
+    <message>
+        <source>give the references in one way: reference or reference_1..</source>
+        <translation>参考答案请只用一种写法：reference 或 reference_1..</translation>
+    </message>
+    <message>
+        <source>{field} must be text</source>
+        <translation>{field} 必须是文本</translation>
+    </message>
+    <message>
+        <source>id must be text or a whole number</source>
+        <translation>id 必须是文本或整数</translation>
+    </message>
+    <message>
+        <source>unknown task {task} (use one of: {tasks})</source>
+        <translation>未知任务 {task}（可用：{tasks}）</translation>
+    </message>
+    <message>
+        <source>give either a prompt or messages, not both</source>
+        <translation>请给出 prompt 或 messages，不要两者都给</translation>
+    </message>
+    <message>
+        <source>no prompt (or messages)</source>
+        <translation>没有 prompt（或 messages）</translation>
+    </message>
+    <message>
+        <source>a {task} item works on a text: give it a prompt, not messages</source>
+        <translation>{task} 条目处理的是一段文本：请给 prompt，而不是 messages</translation>
+    </message>
+    <message>
+        <source>an action is for rewrite items, not {task} items</source>
+        <translation>action 只用于 rewrite 条目，不用于 {task} 条目</translation>
+    </message>
+    <message>
+        <source>a summarise item takes no other action</source>
+        <translation>summarise 条目不接受其他 action</translation>
+    </message>
+    <message>
+        <source>unknown action {action} (use one of: {actions})</source>
+        <translation>未知操作 {action}（可用：{actions}）</translation>
+    </message>
+    <message>
+        <source>a translate item needs a language</source>
+        <translation>translate 条目需要指定语言</translation>
+    </message>
+    <message>
+        <source>messages must be a list of {role, content} objects</source>
+        <translation>messages 必须是由 {role, content} 对象组成的列表</translation>
+    </message>
+    <message>
+        <source>message {number} needs a role (system, user or assistant) and a text content</source>
+        <translation>第 {number} 条消息需要角色（system、user 或 assistant）和文本内容</translation>
+    </message>
+    <message>
+        <source>the last message must be the user&apos;s</source>
+        <translation>最后一条消息必须是用户的</translation>
+    </message>
+    <message>
+        <source>give either reference or references, not both</source>
+        <translation>请给出 reference 或 references，不要两者都给</translation>
+    </message>
+    <message>
+        <source>no reference text</source>
+        <translation>没有参考文本</translation>
+    </message>
+    <message>
+        <source>every reference must be a text that is not empty</source>
+        <translation>每个参考答案都必须是非空文本</translation>
     </message>
     <message>
         <source>{folder} adds a dense layer after pooling, which Inkwell does not run yet.</source>
@@ -1830,6 +2185,10 @@
         <translation>生成设置无效：{error}。</translation>
     </message>
     <message>
+        <source>The co-writer&apos;s beams must be a whole number from 1 to {most}.</source>
+        <translation>写作助手的束数必须是 1 到 {most} 之间的整数。</translation>
+    </message>
+    <message>
         <source>The {name} setting must be true or false.</source>
         <translation>设置 {name} 必须为 true 或 false。</translation>
     </message>
@@ -2069,6 +2428,113 @@
         <source>Free some space, then try again; everything saved before is intact.</source>
         <translation>请清理出一些空间后重试；之前保存的内容都完好无损。</translation>
     </message>
+    <message>
+        <source>The shipped data set {name} is missing from this installation ({path}).</source>
+        <translation>此安装中缺少自带的数据集 {name}（{path}）。</translation>
+    </message>
+    <message>
+        <source>--resume continues a run with its own model, variant and settings.</source>
+        <translation>--resume 会按该次运行自己的模型、变体和设置继续。</translation>
+    </message>
+    <message>
+        <source>Leave out --model, --quantization and the generation settings.</source>
+        <translation>请去掉 --model、--quantization 和生成设置。</translation>
+    </message>
+    <message>
+        <source>Write a prompt for the two models to answer.</source>
+        <translation>请写一个提示词，让两个模型回答。</translation>
+    </message>
+    <message>
+        <source>Only a question or a reply to one can be compared.</source>
+        <translation>只能比较一个问题或对它的回复。</translation>
+    </message>
+    <message>
+        <source>This is not a file of Inkwell&apos;s Compare votes.</source>
+        <translation>这不是 Inkwell 比较投票的文件。</translation>
+    </message>
+    <message>
+        <source>Votes export to JSON or CSV, not “{format}”.</source>
+        <translation>投票只能导出为 JSON 或 CSV，不能导出为“{format}”。</translation>
+    </message>
+    <message>
+        <source>The run {run} was made on another data set ({path}).</source>
+        <translation>运行 {run} 用的是另一个数据集（{path}）。</translation>
+    </message>
+    <message>
+        <source>Resume it with the same data file, unchanged.</source>
+        <translation>请用同一个数据文件（不作改动）继续。</translation>
+    </message>
+    <message>
+        <source>The run {run} covers {count} items, not {asked}.</source>
+        <translation>运行 {run} 包含 {count} 个条目，而不是 {asked} 个。</translation>
+    </message>
+    <message>
+        <source>Resume it with the same --limit as it was started with.</source>
+        <translation>请用开始时相同的 --limit 继续。</translation>
+    </message>
+    <message>
+        <source>The run {run} was made with {model} ({variant}), not {asked}.</source>
+        <translation>运行 {run} 用的是 {model}（{variant}），而不是 {asked}。</translation>
+    </message>
+    <message>
+        <source>The run {run} was made with other generation settings.</source>
+        <translation>运行 {run} 用的是另一套生成设置。</translation>
+    </message>
+    <message>
+        <source>The runs {first} and {other} were made on different data sets ({a} and {b}).</source>
+        <translation>运行 {first} 和 {other} 用的是不同的数据集（{a} 和 {b}）。</translation>
+    </message>
+    <message>
+        <source>Only runs on the same data set (the same file, unchanged) can be compared.</source>
+        <translation>只有在同一个数据集（同一个文件，未改动）上的运行才能比较。</translation>
+    </message>
+    <message>
+        <source>--resamples must be at least 1.</source>
+        <translation>--resamples 至少为 1。</translation>
+    </message>
+    <message>
+        <source>The runs {a} and {b} have no items done in common.</source>
+        <translation>运行 {a} 和 {b} 没有共同完成的条目。</translation>
+    </message>
+    <message>
+        <source>Finish them first (inkwell eval run --resume RUN).</source>
+        <translation>请先完成它们（inkwell eval run --resume RUN）。</translation>
+    </message>
+    <message>
+        <source>{run} is the start of {count} evaluation runs&apos; ids.</source>
+        <translation>{run} 是 {count} 个评测运行 id 的开头。</translation>
+    </message>
+    <message>
+        <source>Give more of the id (see: inkwell eval list).</source>
+        <translation>请多给出 id 的几位（见：inkwell eval list）。</translation>
+    </message>
+    <message>
+        <source>There is no evaluation run {run}.</source>
+        <translation>没有评测运行 {run}。</translation>
+    </message>
+    <message>
+        <source>See the runs with: inkwell eval list</source>
+        <translation>查看所有运行：inkwell eval list</translation>
+    </message>
+    <message>
+        <source>A vote is one of {votes}, not “{vote}”.</source>
+        <translation>投票只能是 {votes} 之一，而不是“{vote}”。</translation>
+    </message>
+    <message>
+        <source>The side shown on the left must be “first” or “second”.</source>
+        <translation>显示在左边的一侧必须是“first”或“second”。</translation>
+    </message>
+    <message>
+        <source>There is no comparison {comparison_id}.</source>
+        <translation>没有比较 {comparison_id}。</translation>
+    </message>
+</context>
+<context>
+    <name>Evaluation</name>
+    <message>
+        <source>A run is not finished: only the items both have are compared.</source>
+        <translation>有运行尚未完成：只比较两者都有的条目。</translation>
+    </message>
 </context>
 <context>
     <name>GenerationForm</name>
@@ -2125,6 +2591,18 @@
         <translation>随机</translation>
     </message>
     <message>
+        <source>Beam search</source>
+        <translation>束搜索</translation>
+    </message>
+    <message>
+        <source>Keep this many likeliest replies at each word and give the best (slower; no streaming)</source>
+        <translation>每个词都保留这么多个最可能的回复，给出最好的那个（较慢；不流式显示）</translation>
+    </message>
+    <message>
+        <source>Off</source>
+        <translation>关</translation>
+    </message>
+    <message>
         <source>&amp;Temperature</source>
         <translation>温度(&amp;T)</translation>
     </message>
@@ -2147,6 +2625,10 @@
     <message>
         <source>&amp;Seed</source>
         <translation>随机种子(&amp;S)</translation>
+    </message>
+    <message>
+        <source>&amp;Beam search</source>
+        <translation>束搜索(&amp;B)</translation>
     </message>
 </context>
 <context>
@@ -2291,6 +2773,10 @@ Export what you need now (File › Export all chats), then quit and run `inkwell
     <message>
         <source>Send to a draft</source>
         <translation>发送到草稿</translation>
+    </message>
+    <message>
+        <source>Send to Compare</source>
+        <translation>发送到比较</translation>
     </message>
     <message>
         <source>Delete</source>
@@ -2848,12 +3334,103 @@ Choose another model or run on the CPU in Settings (Ctrl+,).</source>
         <source>Could not import</source>
         <translation>无法导入</translation>
     </message>
+    <message>
+        <source>Could not send the message to Compare</source>
+        <translation>无法把消息发送到比较</translation>
+    </message>
+    <message>
+        <source>Could not start the comparison</source>
+        <translation>无法开始比较</translation>
+    </message>
+    <message>
+        <source>Could not save the vote</source>
+        <translation>无法保存投票</translation>
+    </message>
+    <message>
+        <source>Could not rank the votes</source>
+        <translation>无法为投票排名</translation>
+    </message>
+    <message>
+        <source>Could not export the votes</source>
+        <translation>无法导出投票</translation>
+    </message>
 </context>
 <context>
     <name>QtScheduler</name>
     <message>
         <source>The model could not be loaded.</source>
         <translation>无法加载模型。</translation>
+    </message>
+</context>
+<context>
+    <name>RatingsWidget</name>
+    <message>
+        <source>Ratings</source>
+        <translation>评分</translation>
+    </message>
+    <message>
+        <source>Rank</source>
+        <translation>名次</translation>
+    </message>
+    <message>
+        <source>Model and settings</source>
+        <translation>模型和设置</translation>
+    </message>
+    <message>
+        <source>Score</source>
+        <translation>得分</translation>
+    </message>
+    <message>
+        <source>95% interval</source>
+        <translation>95% 区间</translation>
+    </message>
+    <message>
+        <source>Votes</source>
+        <translation>票数</translation>
+    </message>
+    <message>
+        <source>Ranked by a Bradley–Terry model of the votes, on the Elo scale (1000 is average; 400 points more means ten times the odds of being preferred). A tie or “both bad” counts as half a win for each. The interval comes from {rounds} resamples of the votes.</source>
+        <translation>按投票的 Bradley–Terry 模型排名，采用 Elo 分制（1000 为平均；高 400 分表示被选中的几率高十倍）。平局或“都不好”各算半场胜利。区间来自对投票的 {rounds} 次重抽样。</translation>
+    </message>
+    <message>
+        <source>Export as JSON…</source>
+        <translation>导出为 JSON…</translation>
+    </message>
+    <message>
+        <source>Export as CSV…</source>
+        <translation>导出为 CSV…</translation>
+    </message>
+    <message>
+        <source>{votes} ({wins} won, {ties} tied, {losses} lost)</source>
+        <translation>{votes}（胜 {wins}，平 {ties}，负 {losses}）</translation>
+    </message>
+    <message>
+        <source>No votes yet: compare two answers and say which is better.</source>
+        <translation>还没有投票：比较两个回答，说出哪个更好。</translation>
+    </message>
+    <message>
+        <source>1 vote so far.</source>
+        <translation>目前 1 票。</translation>
+    </message>
+    <message>
+        <source>{count} votes so far.</source>
+        <translation>目前 {count} 票。</translation>
+    </message>
+    <message>
+        <source>Exported 1 vote to {path}.</source>
+        <translation>已将 1 票导出到 {path}。</translation>
+    </message>
+    <message>
+        <source>Exported {count} votes to {path}.</source>
+        <translation>已将 {count} 票导出到 {path}。</translation>
+    </message>
+    <message>
+        <source>Votes (*.{format})</source>
+        <translation>投票 (*.{format})</translation>
+    </message>
+    <message>
+        <source>Export the votes</source>
+        <translation>导出投票</translation>
     </message>
 </context>
 <context>
@@ -3062,6 +3639,18 @@ Choose another model or run on the CPU in Settings (Ctrl+,).</source>
         <translation>字号</translation>
     </message>
     <message>
+        <source>Off (write as it streams)</source>
+        <translation>关（边写边显示）</translation>
+    </message>
+    <message>
+        <source>Beams for the co-writer&apos;s corrections</source>
+        <translation>写作助手修改时使用的束数</translation>
+    </message>
+    <message>
+        <source>Fix grammar, Shorten and Translate search this many ways for the best text (slower)</source>
+        <translation>修正语法、缩短和翻译会搜索这么多种写法，找出最好的文本（较慢）</translation>
+    </message>
+    <message>
         <source>Open</source>
         <translation>打开</translation>
     </message>
@@ -3088,6 +3677,10 @@ Choose another model or run on the CPU in Settings (Ctrl+,).</source>
     <message>
         <source>&amp;Font size</source>
         <translation>字号(&amp;F)</translation>
+    </message>
+    <message>
+        <source>Co-writer &amp;beams</source>
+        <translation>写作助手束数(&amp;B)</translation>
     </message>
     <message>
         <source>Data folder</source>
@@ -3173,12 +3766,12 @@ Choose another model or run on the CPU in Settings (Ctrl+,).</source>
         <translation>显示或隐藏对话设置</translation>
     </message>
     <message>
-        <source>Ctrl+1 / Ctrl+2</source>
-        <translation>Ctrl+1 / Ctrl+2</translation>
+        <source>Ctrl+1 / Ctrl+2 / Ctrl+3</source>
+        <translation>Ctrl+1 / Ctrl+2 / Ctrl+3</translation>
     </message>
     <message>
-        <source>Chat / writing mode</source>
-        <translation>对话模式 / 写作模式</translation>
+        <source>Chat / writing / compare mode</source>
+        <translation>聊天 / 写作 / 比较模式</translation>
     </message>
     <message>
         <source>Ctrl+Shift+P</source>
@@ -3636,6 +4229,10 @@ Send them?</source>
     <message>
         <source>&amp;Writing</source>
         <translation>写作(&amp;W)</translation>
+    </message>
+    <message>
+        <source>C&amp;ompare</source>
+        <translation>比较(&amp;O)</translation>
     </message>
     <message>
         <source>Mode</source>

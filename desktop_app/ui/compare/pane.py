@@ -309,7 +309,7 @@ class ComparePane(QWidget):
         if state is None:
             return
         state.failure = message
-        self.panels[side].status.setText(self.tr("⚠ This side could not answer: {reason}").format(reason=message))
+        self.panels[side].status.setText(self.tr("This side could not answer: {reason}").format(reason=message))
         self._check_over()
 
     @Slot()
