@@ -19,10 +19,11 @@ class Source(str, Enum):
     CHAT = "chat"
     COWRITER = "cowriter"
     API = "api"
+    COMPARE = "compare"  # the window's Compare mode: the user waits for it as for a chat reply
 
     @property
     def priority(self) -> int:
-        return {"chat": 0, "cowriter": 1, "api": 2}[self.value]
+        return {"chat": 0, "compare": 0, "cowriter": 1, "api": 2}[self.value]
 
     @property
     def description(self) -> str:
@@ -31,6 +32,7 @@ class Source(str, Enum):
             "chat": translate("Source", "a chat reply"),
             "cowriter": translate("Source", "the co-writer"),
             "api": translate("Source", "another program's request"),
+            "compare": translate("Source", "a comparison"),
         }[self.value]
 
 

@@ -3860,6 +3860,10 @@ Choose another model or run on the CPU in Settings (Ctrl+,).</source>
         <source>another program&apos;s request</source>
         <translation>其他程序的请求</translation>
     </message>
+    <message>
+        <source>a comparison</source>
+        <translation>一次比较</translation>
+    </message>
 </context>
 <context>
     <name>SourcesButton</name>

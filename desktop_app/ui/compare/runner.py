@@ -52,7 +52,7 @@ class CompareRunner(QObject):
         return scheduler
 
     def submit(self, model: str, request: GenerationRequest) -> QtHandle:
-        return self.scheduler_for(model).submit(request, Source.CHAT)
+        return self.scheduler_for(model).submit(request, Source.COMPARE)
 
     def info(self, model: str) -> EngineInfo | None:
         """The loaded model that answers for `model` (None while it loads or if it failed)."""
