@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
@@ -111,6 +112,7 @@ def test_both_answers_stream_blind_and_the_vote_reveals_the_names_and_is_stored(
     text = shown_text(pane)
     assert "fake at temperature" in text
     assert stored.a.label not in text and stored.b.label not in text  # blind until the vote
+    assert "tokens/s" not in text  # speed tells models apart: shown after the vote
     assert pane.panels["a"].view.toPlainText() == stored.output_a and stored.output_a != stored.output_b
     assert all(b.isEnabled() for b in pane.vote_buttons.values())
     with qtbot.waitSignal(pane.voted, timeout=2000):
@@ -118,6 +120,7 @@ def test_both_answers_stream_blind_and_the_vote_reveals_the_names_and_is_stored(
     voted = store.votes.get(stored.id)
     assert voted.vote == "b" and voted.voted_at is not None
     assert stored.a.label in pane.panels["a"].title.text() and stored.b.label in pane.panels["b"].title.text()
+    assert "80 tokens/s" in pane.panels["a"].status.text()
     assert not any(b.isEnabled() for b in pane.vote_buttons.values())  # one vote per comparison
     qtbot.mouseClick(pane.next_button, Qt.MouseButton.LeftButton)
     assert pane.prompt.toPlainText() == "" and pane.panels["a"].view.toPlainText() == ""
@@ -157,7 +160,8 @@ def test_another_model_runs_on_its_own_scheduler_which_stops_when_compare_is_lef
     run_round(qtbot, pane)  # the model stays loaded between rounds
     assert len(others) == 1 and list(pane.runner.extra.values()) == [own]
     window.menu_actions.chat_mode.trigger()
-    assert pane.runner.extra == {} and not own.is_running
+    assert pane.runner.extra == {}
+    qtbot.waitUntil(lambda: not own.is_running and pane.runner.stopping == [], timeout=5000)
     window.menu_actions.compare_mode.trigger()
     run_round(qtbot, pane)
     [again] = pane.runner.extra.values()
@@ -276,3 +280,65 @@ def test_greedy_against_beam_search_on_a_real_tiny_model(qtbot, make_window, tin
         [finished] = [e for e in engine.generate(request) if isinstance(e, Finished)]
         assert written[contestant.record("tiny-llama", "fp32", "cpu").label] == finished.text  # as the engine writes it
     assert {stored.a.settings["num_beams"], stored.b.settings["num_beams"]} == {1, 4}
+
+
+class SlowEngine(SettingsEngine):
+    """Writes one side slowly, token by token, when told to."""
+
+    def __init__(self, gate: threading.Event, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(**kwargs)
+        self.gate = gate
+
+    def generate(self, request: GenerationRequest, cancel: threading.Event | None = None) -> Iterator[object]:
+        if request.settings.temperature == 0:  # the greedy side waits for the gate
+            self.requests.append(request)
+            yield PromptPrepared(10, 0, 0, self.context_length)
+            yield TextChunk("slow ")
+            self.gate.wait(10)
+            yield TextChunk("side.")
+            yield Finished(0, "slow side.", GenerationStats(10, 2, 5.0, 3.0, FinishReason.STOP_TOKEN, seed=1))
+            return
+        yield from super().generate(request, cancel)
+
+
+def test_nothing_tells_the_sides_apart_until_both_are_written(qtbot, comparing) -> None:  # type: ignore[no-untyped-def]
+    """One side done and the other still writing: both panels look alike and show no text."""
+    gate = threading.Event()
+    _window, pane, engine = comparing(engine=SlowEngine(gate))
+    pane.second.choose(preset=1)
+    pane.prompt.setPlainText("Why?")
+    qtbot.mouseClick(pane.send_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: len(engine.requests) == 2, timeout=5000)
+    qtbot.wait(100)
+    assert [panel.view.toPlainText() for panel in pane.panels.values()] == ["", ""]
+    assert pane.panels["a"].status.text() == pane.panels["b"].status.text() == "Writing both answers…"
+    with qtbot.waitSignal(pane.round_over, timeout=10_000):
+        gate.set()
+    assert sorted(panel.view.toPlainText() for panel in pane.panels.values()) == [
+        "fake at temperature 0.8.",
+        "slow side.",
+    ]
+
+
+def test_leaving_compare_while_a_model_loads_never_waits(qtbot, comparing) -> None:  # type: ignore[no-untyped-def]
+    loading = threading.Event()
+
+    def factory(setting: str, _provider: str):  # type: ignore[no-untyped-def]
+        def load() -> FakeEngine:
+            loading.wait(10)
+            return SettingsEngine(manifest=SimpleNamespace(id=setting, name="Other model"))
+
+        return load
+
+    window, pane, _ = comparing(
+        window_services=WindowServices(list_models=lambda: [ModelChoice("other", "Other")], engine_factory=factory)
+    )
+    pane.second.choose(model="other")
+    pane.prompt.setPlainText("Why?")
+    qtbot.mouseClick(pane.send_button, Qt.MouseButton.LeftButton)
+    [own] = pane.runner.extra.values()
+    started = time.monotonic()
+    window.menu_actions.chat_mode.trigger()
+    assert time.monotonic() - started < 1.0 and own.is_running and pane.runner.running == [own]
+    loading.set()  # the load returns; nothing may reach the window from it now
+    qtbot.waitUntil(lambda: pane.runner.running == [] and pane.runner.stopping == [], timeout=5000)

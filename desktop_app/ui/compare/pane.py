@@ -7,7 +7,7 @@ import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from PySide6.QtCore import QT_TRANSLATE_NOOP, QSize, QTimer, Signal, Slot
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QSize, Signal, Slot
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -35,7 +35,6 @@ from desktop_app.ui.generation import QtHandle
 from desktop_app.ui.icons import icon
 from desktop_app.ui.status import StatusReporter, reports_problems
 
-RENDER_INTERVAL_MS = 50
 SIDES = ("a", "b")
 
 
@@ -121,9 +120,6 @@ class ComparePane(QWidget):
         self.comparison_id: str | None = None  # the stored round, awaiting or holding its vote
         self.source_message_id: str | None = None  # the chat message the prompt came from
         self.stopped = False
-        self._render_timer = QTimer(self)
-        self._render_timer.setSingleShot(True)
-        self._render_timer.setInterval(RENDER_INTERVAL_MS)
         self._build()
         self._connect_signals()
         self._set_state()
@@ -201,7 +197,6 @@ class ComparePane(QWidget):
         self.next_button.clicked.connect(self.next_round)
         for vote, button in self.vote_buttons.items():
             button.clicked.connect(functools.partial(self.vote, vote))
-        self._render_timer.timeout.connect(self._render)
         self.tabs.currentChanged.connect(self._on_tabs_current_changed)
 
     # ---- what the window asks ----
@@ -269,40 +264,44 @@ class ComparePane(QWidget):
         handle.text.connect(functools.partial(self._on_handle_text, handle, side))
         handle.finished.connect(functools.partial(self._on_handle_finished, handle, side))
         handle.failed.connect(functools.partial(self._on_handle_failed, handle, side))
-        waiting = self.tr("Loading the model…") if self.runner.loading(model) else self.tr("Waiting for the model…")
-        self.panels[side].status.setText(waiting)
+        # The same words on both sides: which side loads a model, runs first or streams
+        # faster would tell the contestants apart.
+        self.panels[side].status.setText(self.tr("Writing both answers…"))
 
     def _current(self, handle: QtHandle, side: str) -> _Side | None:
         state = self.sides.get(side)
         return state if state is not None and state.handle is handle and not state.over else None
 
     def _on_handle_started(self, handle: QtHandle, side: str) -> None:
-        if self._current(handle, side) is not None:
-            self.panels[side].status.setText(self.tr("Writing…"))
+        pass  # nothing shown: when each side starts would tell them apart
 
     def _on_handle_text(self, handle: QtHandle, side: str, index: int, text: str) -> None:
+        """Kept, not shown: both texts appear together once both are written, so neither
+        the speed nor the way a side writes (a beam search's text comes whole) tells
+        which contestant it is."""
         state = self._current(handle, side)
         if state is not None and index == 0:
             state.text += text
-            if not self._render_timer.isActive():
-                self._render_timer.start()
 
     def _on_handle_finished(self, handle: QtHandle, side: str, finished: Finished) -> None:
         state = self._current(handle, side)
         if state is None:
             return
         state.finished, state.text = finished, finished.text
-        self.panels[side].show_text(state.text)  # a beam search sends its text only now
-        stats = finished.stats
-        if stats.finish_reason is FinishReason.CANCELLED:
+        if finished.stats.finish_reason is FinishReason.CANCELLED:
             self.panels[side].status.setText(self.tr("Stopped."))
-        else:
-            self.panels[side].status.setText(
-                self.tr("{tokens} tokens · {speed} tokens/s").format(
-                    tokens=stats.generated_tokens, speed=f"{stats.tokens_per_s:.0f}"
-                )
-            )
         self._check_over()
+
+    def _show_stats(self) -> None:
+        """After the vote: each side's length and speed (before it, they would name it)."""
+        for side, state in self.sides.items():
+            if state.finished is not None:
+                stats = state.finished.stats
+                self.panels[side].status.setText(
+                    self.tr("{tokens} tokens · {speed} tokens/s").format(
+                        tokens=stats.generated_tokens, speed=f"{stats.tokens_per_s:.0f}"
+                    )
+                )
 
     def _on_handle_failed(self, handle: QtHandle, side: str, message: str) -> None:
         state = self._current(handle, side)
@@ -320,8 +319,15 @@ class ComparePane(QWidget):
     def _check_over(self) -> None:
         if self.running or self.round is None:
             return
-        self._render_timer.stop()
         self._render()
+        for side, state in self.sides.items():
+            finished = state.finished
+            if (
+                state.failure is None
+                and finished is not None
+                and finished.stats.finish_reason is not FinishReason.CANCELLED
+            ):
+                self.panels[side].status.setText("")
         failed = [side.upper() for side in SIDES if self.sides[side].failure is not None]
         cut = self.stopped or any(
             s.finished is not None and s.finished.stats.finish_reason is FinishReason.CANCELLED
@@ -375,6 +381,7 @@ class ComparePane(QWidget):
         comparison = self.store.votes.vote(self.comparison_id, vote)
         self.panels["a"].reveal(comparison.a.label)
         self.panels["b"].reveal(comparison.b.label)
+        self._show_stats()
         said = {
             "a": self.tr("You preferred A."),
             "b": self.tr("You preferred B."),
@@ -401,7 +408,6 @@ class ComparePane(QWidget):
         self.source_message_id = None
 
     def _reset_answers(self) -> None:
-        self._render_timer.stop()
         self.round, self.sides, self.comparison_id = None, {}, None
         for panel in self.panels.values():
             panel.reset()
@@ -435,8 +441,10 @@ class ComparePane(QWidget):
         self.runner.release()
 
     def shutdown(self) -> None:
-        self._render_timer.stop()
-        self.leave()
+        """The window closes: the round stops and every other model's thread is waited for."""
+        self.stop()
+        self.detach()
+        self.runner.shutdown()
 
     @Slot(int)
     def _on_tabs_current_changed(self, _index: int) -> None:
