@@ -98,6 +98,13 @@ class RemoteEngine:
 
     def generate(self, request: GenerationRequest, cancel: threading.Event | None = None) -> Iterator[Event]:
         settings = request.settings
+        if settings.beam_search:  # OpenAI's API has no beams: they would be dropped without a word
+            raise UserError(
+                translate("Errors", "Beam search runs only with a model on this computer, not on {host}.").format(
+                    host=self.client.host
+                ),
+                hint=translate("Errors", "Choose one beam, or a model on this computer."),
+            )
         body: dict[str, Any]
         if request.prompt is not None:
             path, body = "/completions", {"prompt": request.prompt}

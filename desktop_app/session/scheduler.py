@@ -75,6 +75,11 @@ class EngineInfo:
     provider_name: str = "cpu"  # "cpu" or "cuda": what replies record
     base_model: bool = False  # it continues text; it was not trained to follow a chat
 
+    @property
+    def remote(self) -> bool:
+        """It runs on a model server (whose OpenAI API knows no beam search)."""
+        return self.provider_name.startswith("remote:")
+
 
 class LoadedEngine(Protocol):
     """The part of engine.Engine the scheduler uses (tests pass fakes)."""

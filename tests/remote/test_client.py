@@ -185,3 +185,11 @@ def test_cancel_closes_the_stream(fake_server: FakeServer) -> None:
 def test_models_lists_what_the_server_has(fake_server: FakeServer) -> None:
     models = RemoteClient("fake", fake_server.url).models()
     assert [m["id"] for m in models][:2] == ["ok", "dies"]
+
+
+def test_beam_search_is_refused_rather_than_dropped(fake_server: FakeServer) -> None:
+    """OpenAI's API has no beams: a server would write a plain reply labelled as a beam search."""
+    remote = engine(fake_server, "m")
+    with pytest.raises(UserError, match="Beam search runs only with a model on this computer"):
+        ask(remote, num_beams=4)
+    assert fake_server.requests == []

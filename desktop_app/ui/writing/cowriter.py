@@ -256,7 +256,7 @@ class CowriterController(QObject):
             versions,
             info.base_model,
             grounding,
-            1 if sample else AppSettings.load(self.editor_pane.store).cowriter_beams,
+            1 if sample or info.remote else AppSettings.load(self.editor_pane.store).cowriter_beams,
         )
         self.editor_pane.save()
         handle = self.scheduler.submit(request.request, Source.COWRITER)
