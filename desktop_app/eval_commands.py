@@ -89,6 +89,9 @@ def add_parser(commands: Any) -> None:
     run.add_argument("--limit", type=int, help="only the first N items")
     run.add_argument("--resume", metavar="RUN", help="continue this run (its own model and settings)")
     run.add_argument("--name", default="", help="a name for the run (default: the model and variant)")
+    run.add_argument(
+        "--fresh", action="store_true", help="new runs even where the same one is stored (to measure again)"
+    )
     _report_args(run)
     actions.add_parser("list", help="the stored runs, newest first").add_argument("--json", action="store_true")
     show = actions.add_parser("show", help="the report of stored runs, side by side")
@@ -153,7 +156,7 @@ def _run(store: Store, args: argparse.Namespace) -> int:
         progress.run_id = ""
         engine = loader(system.spec)
         try:
-            finished.append(runner.run(engine, system.settings, args.resume, args.name))
+            finished.append(runner.run(engine, system.settings, args.resume, args.name, args.fresh))
         except (KeyboardInterrupt, EvaluationInterrupted):
             progress.end()
             _interrupted(store, progress.run_id, finished, len(systems))

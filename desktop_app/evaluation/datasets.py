@@ -154,7 +154,8 @@ def _bad(file: str, line: int, why: str) -> UserError:
 
 
 def _jsonl_records(text: str, file: str) -> Iterator[tuple[int, dict[str, Any]]]:
-    for number, raw in enumerate(text.splitlines(), start=1):
+    # Lines end at \n only: U+2028 and its kin are legal, unescaped, inside JSON strings.
+    for number, raw in enumerate(text.split("\n"), start=1):
         if not raw.strip():
             continue
         try:

@@ -7,20 +7,16 @@ then renamed into place.
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import html
 import io
 import json
-import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from desktop_app.core.errors import UserError
-from desktop_app.core.i18n import translate
+from desktop_app.core.files import write_atomically
 from desktop_app.evaluation.metrics import ITEM_SCORES, METRICS, QUALITY, SPECS
 
 SPEED_COLUMNS = ("generated_tokens", "tokens_per_s", "ttft_ms", "finish_reason", "error")
@@ -180,29 +176,6 @@ def write_report(report: Report, path: Path, kind: str) -> Path:
         text = report_html(report)
     write_atomically(path, text.encode("utf-8"))
     return path
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write to a temporary file beside `path`, flush it to disk, then rename it into place:
-    an interruption leaves the old file (or none), never half of the new one."""
-    path = path.expanduser()
-    if not path.parent.is_dir():
-        raise UserError(translate("Errors", "The folder {folder} does not exist.").format(folder=path.parent))
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, path)
-    except BaseException as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        if isinstance(exc, OSError):
-            raise UserError(
-                translate("Errors", "Could not write {path}: {error}.").format(path=path, error=exc.strerror or exc)
-            ) from None
-        raise
 
 
 # ---- HTML ----

@@ -21,13 +21,13 @@ import numpy as np
 
 from desktop_app.core.chat import ChatMessage
 from desktop_app.core.errors import UserError
+from desktop_app.core.files import write_atomically
 from desktop_app.core.generation import GenerationSettings, GenerationStats
 from desktop_app.core.i18n import marked, translate
 from desktop_app.engine import GenerationRequest
 from desktop_app.store import Store
 from desktop_app.store.ids import now_iso
 from desktop_app.store.votes import Comparison, ContestantRecord, check_vote
-from desktop_app.transcripts.export import write_atomically
 
 CURRENT_MODEL = ""  # a contestant's model setting meaning "the model the window uses"
 EXPORT_FORMATS = ("json", "csv")
@@ -406,5 +406,5 @@ def export_votes(store: Store, path: Path, fmt: str | None = None) -> int:
     if fmt not in EXPORT_FORMATS:
         raise UserError(translate("Errors", "Votes export to JSON or CSV, not “{format}”.").format(format=fmt))
     voted = store.votes.all(voted_only=True)
-    write_atomically(path, votes_json(voted) if fmt == "json" else votes_csv(voted), overwrite=True)
+    write_atomically(path, votes_json(voted) if fmt == "json" else votes_csv(voted))
     return len(voted)

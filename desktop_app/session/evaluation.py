@@ -128,20 +128,32 @@ class EvaluationRunner:
         self.clock = clock
 
     def open_run(
-        self, engine: LoadedEngine, settings: GenerationSettings, resume: str | None = None, name: str = ""
+        self,
+        engine: LoadedEngine,
+        settings: GenerationSettings,
+        resume: str | None = None,
+        name: str = "",
+        fresh: bool = False,
     ) -> EvalRun:
-        """The run these settings continue: `resume` (checked to match), else the unfinished
-        run of the same data set, model, variant and settings, else a new one."""
+        """The run these settings continue: `resume` (checked to match), else the run of the
+        same data set, model, variant, settings and provider (an unfinished one first; a
+        finished one is reused as it is, so re-running several models after an interruption
+        generates nothing twice), else a new one; always a new one when `fresh`."""
         runs = self.store.evaluations
         model_id, quantization = str(engine.manifest.id), str(engine.variant.quantization)
         if resume is not None:
             run = runs.get(resume)
             self._check_resumable(run, model_id, quantization, settings)
             return run
-        found = runs.find_unfinished(
-            self.dataset.sha256, len(self.dataset.items), model_id, quantization, settings.to_dict()
+        found = runs.find_matching(
+            self.dataset.sha256,
+            len(self.dataset.items),
+            model_id,
+            quantization,
+            settings.to_dict(),
+            str(engine.provider.name),
         )
-        if found is not None:
+        if found is not None and not fresh:
             return found
         return runs.create_run(
             dataset_path=self.dataset.path,
@@ -182,12 +194,17 @@ class EvaluationRunner:
             )
 
     def run(
-        self, engine: LoadedEngine, settings: GenerationSettings, resume: str | None = None, name: str = ""
+        self,
+        engine: LoadedEngine,
+        settings: GenerationSettings,
+        resume: str | None = None,
+        name: str = "",
+        fresh: bool = False,
     ) -> EvalRun:
         """Generate every item the run has no result for, then score the run. On an
         interruption (Ctrl+C, `cancel`, a failure) the run is marked interrupted and keeps
         the items done; EvaluationInterrupted is raised when `cancel` stopped it."""
-        run = self.open_run(engine, settings, resume, name)
+        run = self.open_run(engine, settings, resume, name, fresh)
         runs = self.store.evaluations
         done = runs.done_items(run.id)
         items = self.dataset.items

@@ -161,14 +161,21 @@ class EvaluationRepository:
         """Every run, newest first."""
         return self._select("ORDER BY r.id DESC")
 
-    def find_unfinished(
-        self, dataset_sha256: str, item_count: int, model_id: str, quantization: str, settings: Mapping[str, Any]
+    def find_matching(
+        self,
+        dataset_sha256: str,
+        item_count: int,
+        model_id: str,
+        quantization: str,
+        settings: Mapping[str, Any],
+        provider: str,
     ) -> EvalRun | None:
-        """The newest run of exactly this data set, model, variant and settings that did not finish."""
+        """The newest run of exactly this data set, model, variant, settings and provider,
+        one that did not finish first (a finished one has nothing left to do)."""
         found = self._select(
             "WHERE r.dataset_sha256 = ? AND r.item_count = ? AND r.model_id = ? AND r.quantization = ? "
-            "AND r.settings = ? AND r.status != 'finished' ORDER BY r.id DESC LIMIT 1",
-            (dataset_sha256, item_count, model_id, quantization, settings_json(settings)),
+            "AND r.settings = ? AND r.provider = ? ORDER BY r.status = 'finished', r.id DESC LIMIT 1",
+            (dataset_sha256, item_count, model_id, quantization, settings_json(settings), provider),
         )
         return found[0] if found else None
 

@@ -3,14 +3,12 @@ file name and format a Save dialog's answer means."""
 
 from __future__ import annotations
 
-import contextlib
-import os
-import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Protocol
 
 from desktop_app.core.errors import UserError
+from desktop_app.core.files import write_atomically as write_file_atomically
 from desktop_app.core.i18n import translate
 from desktop_app.store.db import Store
 from desktop_app.transcripts import CONVERSATION_FORMATS, DRAFT_FORMATS
@@ -34,28 +32,14 @@ class RichDocumentWriter(Protocol):
 
 
 def write_atomically(path: Path, data: bytes, overwrite: bool = False) -> None:
-    """Write to a temporary file beside `path`, flush it to disk, then rename it into place."""
+    """Write the file whole or not at all (core.files), refusing to replace one unless asked."""
     path = path.expanduser()
     if path.exists() and not overwrite:
         raise UserError(
             translate("Errors", "{path} already exists.").format(path=path),
             hint=translate("Errors", "Choose another name, or allow replacing it (--force)."),
         )
-    if not path.parent.is_dir():
-        raise UserError(translate("Errors", "The folder {folder} does not exist.").format(folder=path.parent))
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, path)
-    except OSError as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise UserError(
-            translate("Errors", "Could not write {path}: {error}.").format(path=path, error=exc.strerror or exc)
-        ) from None
+    write_file_atomically(path, data)
 
 
 def _needs_writer(writer: RichDocumentWriter | None, fmt: str) -> RichDocumentWriter:

@@ -143,3 +143,11 @@ def test_bad_csv_and_bad_files(tmp_path: Path) -> None:
         load_dataset(tmp_path / "notes.txt")
     with pytest.raises(UserError, match="cannot be read"):
         load_dataset(tmp_path / "missing.jsonl")
+
+
+def test_a_line_separator_inside_a_json_string_is_text_not_a_line_end(tmp_path: Path) -> None:
+    path = tmp_path / "set.jsonl"
+    record = {"id": "a", "prompt": "one\u2028two\u2029three\x85four", "reference": "x"}
+    path.write_text(json.dumps(record, ensure_ascii=False) + "\r\n", encoding="utf-8")
+    [item] = load_dataset(path).items
+    assert item.prompt == "one\u2028two\u2029three\x85four"

@@ -96,8 +96,11 @@ def test_an_interrupted_run_resumes_without_repeating_an_item(store: Store, tiny
     assert set(resumed.corpus_scores) >= {"bleu", "chrf", "rouge1", "rouge2", "rougeL", "exact_match", "tokens_per_s"}
     assert resumed.metric_info["signatures"]["bleu"].startswith("nrefs:1|")
 
-    # Greedy and seeded: one uninterrupted run writes the same texts.
-    again = EvaluationRunner(store, data).run(Counting(tiny_engine), SETTINGS)
+    # Run again (as after an interrupted run of several models): the finished run is reused.
+    counted = Counting(tiny_engine)
+    assert EvaluationRunner(store, data).run(counted, SETTINGS).id == run.id and counted.requests == []
+    # Measured afresh (--fresh), greedy and seeded: one uninterrupted run writes the same texts.
+    again = EvaluationRunner(store, data).run(Counting(tiny_engine), SETTINGS, fresh=True)
     assert again.id != run.id
     assert [r.output for r in store.evaluations.results(again.id)] == [r.output for r in results]
     assert again.corpus_scores["bleu"] == resumed.corpus_scores["bleu"]

@@ -102,20 +102,26 @@ def test_a_result_is_committed_on_its_own(store: Store, tmp_path: Path) -> None:
     assert not store.conn.in_transaction
 
 
-def test_status_scores_and_the_unfinished_run_of_the_same_identity(store: Store) -> None:
+def test_status_scores_and_the_run_of_the_same_identity(store: Store) -> None:
     run = new_run(store)
-    finder = store.evaluations.find_unfinished
+
+    def finder(sha: str, count: int, model: str, variant: str, settings: dict, provider: str = "cpu"):  # type: ignore[no-untyped-def,type-arg]
+        return store.evaluations.find_matching(sha, count, model, variant, settings, provider)
+
     assert finder("abc", 3, "tiny", "q4", dict(reversed(list(SETTINGS.items())))).id == run.id  # key order is no matter
     assert finder("abc", 3, "tiny", "q4", {**SETTINGS, "num_beams": 4}) is None
     assert finder("other", 3, "tiny", "q4", SETTINGS) is None
     assert finder("abc", 2, "tiny", "q4", SETTINGS) is None
     assert finder("abc", 3, "tiny", "fp16", SETTINGS) is None
+    assert finder("abc", 3, "tiny", "q4", SETTINGS, provider="cuda") is None
     store.evaluations.set_status(run.id, "interrupted")
     assert finder("abc", 3, "tiny", "q4", SETTINGS).id == run.id
     store.evaluations.set_status(run.id, "finished", {"bleu": 30.0}, {"sacrebleu": "2"})
     done = store.evaluations.get(run.id)
     assert (done.status, done.corpus_scores, done.metric_info) == ("finished", {"bleu": 30.0}, {"sacrebleu": "2"})
-    assert finder("abc", 3, "tiny", "q4", SETTINGS) is None
+    assert finder("abc", 3, "tiny", "q4", SETTINGS).id == run.id  # finished: reused as it is
+    later = new_run(store)
+    assert finder("abc", 3, "tiny", "q4", SETTINGS).id == later.id  # an unfinished one goes first
     with pytest.raises(ValueError):
         store.evaluations.set_status(run.id, "paused")
 
