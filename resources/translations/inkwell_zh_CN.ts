@@ -419,16 +419,8 @@
         <translation>评分</translation>
     </message>
     <message>
-        <source>Loading the model…</source>
-        <translation>正在加载模型…</translation>
-    </message>
-    <message>
-        <source>Waiting for the model…</source>
-        <translation>正在等待模型…</translation>
-    </message>
-    <message>
-        <source>Writing…</source>
-        <translation>正在写…</translation>
+        <source>Writing both answers…</source>
+        <translation>正在写两个回答…</translation>
     </message>
     <message>
         <source>Stopped.</source>
@@ -2051,6 +2043,14 @@
     <message>
         <source>a TLS error</source>
         <translation>TLS 错误</translation>
+    </message>
+    <message>
+        <source>Beam search runs only with a model on this computer, not on {host}.</source>
+        <translation>束搜索只能在本机的模型上运行，不能在 {host} 上运行。</translation>
+    </message>
+    <message>
+        <source>Choose one beam, or a model on this computer.</source>
+        <translation>请选择一束，或选择本机上的模型。</translation>
     </message>
     <message>
         <source>{name} ({host}) broke off before writing anything ({detail}).</source>
