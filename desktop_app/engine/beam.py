@@ -92,7 +92,8 @@ class _SharedRows:
         self.kv.gather(parents, self.prompt_length)
 
     def step(self, tokens: np.ndarray) -> np.ndarray:
-        return np.array(self.kv.forward(tokens, range(self.beams)), dtype=np.float32)
+        # A view of the logits buffer, valid until the next step: the search has read it by then.
+        return self.kv.forward(tokens, range(self.beams)).astype(np.float32, copy=False)
 
 
 class _FreshRows:
@@ -153,6 +154,41 @@ def top_candidates(scores: np.ndarray, k: int) -> np.ndarray:
     return order
 
 
+def best_continuations(
+    logits: np.ndarray, scores: np.ndarray, banned: Sequence[np.ndarray | None], k: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The k best (beam, token) continuations, as flat indices into [beams, vocab], best
+    first, and their totals: the beam's score plus the token's log-probability (float32,
+    computed as log_softmax does), with each beam's `banned` tokens ruled out after the
+    softmax, as transformers' no-repeat n-gram processor does. Only the few candidates that
+    can be among the best have their totals made: the k-th best token of the first beam is a
+    floor for the k-th best overall."""
+    x = logits.astype(np.float32, copy=False)
+    beams, vocab = x.shape
+    top = x.max(axis=1, keepdims=True)
+    logsum = np.log(np.exp(x - top).sum(axis=1, keepdims=True))
+    if any(b is not None for b in banned):
+        x = x.copy()
+        for beam, tokens in enumerate(banned):
+            if tokens is not None:
+                x[beam, tokens] = -np.inf
+    # In logit space, row r's floor is where its total would equal row 0's k-th best (less a
+    # margin for rounding); the exact totals of those above it are then ranked.
+    thresholds = np.full((beams, 1), -np.inf, dtype=np.float32)  # everything, where no floor holds
+    if k <= vocab:
+        first = x[0]
+        kth = first[np.argpartition(-first, k - 1)[k - 1]]
+        floor_total = ((kth - top[0, 0]) - logsum[0, 0]) + scores[0]
+        if np.isfinite(floor_total):
+            margin = np.float32(1e-3) * (1 + abs(floor_total))
+            thresholds = (floor_total - margin) - scores[:, None] + logsum + top
+    flat = np.flatnonzero(x >= thresholds)
+    rows = flat // vocab
+    totals = ((x.ravel()[flat] - top[rows, 0]) - logsum[rows, 0]) + scores[rows]
+    order = np.lexsort((flat, -totals))[:k]
+    return flat[order], totals[order].astype(np.float32)
+
+
 class BeamSearch:
     """Beam search on one model; `run()` streams the same events as Engine.generate."""
 
@@ -211,13 +247,18 @@ class BeamSearch:
                     best, prompt, settings, started, first_at, FinishReason.CANCELLED, reused, steps
                 )
                 return
-            log_probs = log_softmax(step_logits)
-            for beam, generated in enumerate(running):
-                self._process(log_probs[beam], prompt, generated, settings)
-            totals = (log_probs + running_scores[:, None]).ravel()
-            vocab = log_probs.shape[1]
-            chosen = top_candidates(totals, keep)
-            parents, tokens, scores = chosen // vocab, chosen % vocab, totals[chosen]
+            vocab = step_logits.shape[1]
+            if settings.repetition_penalty != 1.0 or settings.presence_penalty or settings.frequency_penalty:
+                log_probs = log_softmax(step_logits)
+                for beam, generated in enumerate(running):
+                    self._process(log_probs[beam], prompt, generated, settings)
+                totals = (log_probs + running_scores[:, None]).ravel()
+                chosen = top_candidates(totals, keep)
+                scores = totals[chosen]
+            else:
+                banned = [self._banned(prompt, generated, settings) for generated in running]
+                chosen, scores = best_continuations(step_logits, running_scores, banned, keep)
+            parents, tokens = chosen // vocab, chosen % vocab
             last = steps + 1 >= limit
             ends = np.isin(tokens, self.end_tokens) | last
             if first_at is None:
@@ -253,6 +294,13 @@ class BeamSearch:
             rows.reorder(next_parents)
             step_logits = rows.step(next_tokens)
         yield from self._report(finished, prompt, settings, started, first_at, end_reason, reused, steps)
+
+    @staticmethod
+    def _banned(prompt: list[int], generated: list[int], settings: GenerationSettings) -> np.ndarray | None:
+        if not settings.no_repeat_ngram_size:
+            return None
+        banned = banned_ngram_tokens([*prompt, *generated], settings.no_repeat_ngram_size)
+        return np.fromiter(banned, dtype=np.int64, count=len(banned)) if banned else None
 
     @staticmethod
     def _process(row: np.ndarray, prompt: list[int], generated: list[int], settings: GenerationSettings) -> None:

@@ -32,6 +32,7 @@ class KVRows:
         self.context_length = context_length
         self.capacity = 0
         self.tokens: list[list[int]] = [[] for _ in range(rows)]  # valid KV of each row
+        self._block: np.ndarray = np.empty((0, rows, 0, 0, 0), np.float32)
         self._arrays: list[np.ndarray] = []
         self._logits: np.ndarray | None = None
         if model.logits_buffer is not None:
@@ -49,22 +50,21 @@ class KVRows:
         spec = self.model.kv
         capacity = max(positions, min(self.capacity * 2, self.context_length))
         capacity = min(-(-capacity // GROWTH) * GROWTH, max(self.context_length, positions))
-        arrays: list[np.ndarray] = [
-            np.empty((self.rows, spec.heads, capacity, spec.head_dim), spec.dtype) for _ in spec.past_names
-        ]
+        # One block for every past and present, [tensors, rows, heads, capacity, head_dim]:
+        # each tensor is a contiguous slice of it that binds alone, and a copy between rows
+        # (a beam taking its parent's positions) is one numpy operation for all of them.
+        block = np.empty((len(spec.past_names), self.rows, spec.heads, capacity, spec.head_dim), spec.dtype)
         for row, tokens in enumerate(self.tokens):
             if tokens:
-                for new, old in zip(arrays, self._arrays, strict=True):
-                    new[row, :, : len(tokens), :] = old[row, :, : len(tokens), :]
-        self._arrays, self.capacity = arrays, capacity
+                block[:, row, :, : len(tokens), :] = self._block[:, row, :, : len(tokens), :]
+        self._block, self._arrays, self.capacity = block, list(block), capacity
         self._row_bindings.clear()
         self._batch_bindings.clear()
 
     def copy_row(self, source: int, target: int, length: int) -> None:
         """The first `length` positions of `source` (KV and tokens) into `target`; `source`
         keeps its own (a prefix a later prompt may reuse)."""
-        for array in self._arrays:
-            array[target, :, :length, :] = array[source, :, :length, :]
+        self._block[:, target, :, :length, :] = self._block[:, source, :, :length, :]
         self.tokens[target] = self.tokens[source][:length]
 
     def load_row(self, row: int, arrays: list[np.ndarray], tokens: list[int]) -> None:
@@ -94,8 +94,7 @@ class KVRows:
             for row, parent in zip(moved, sources, strict=True)
         )
         if same < end:
-            for array in self._arrays:
-                array[moved, :, same:end, :] = array[sources, :, same:end, :]  # the right side is a copy
+            self._block[:, moved, :, same:end, :] = self._block[:, sources, :, same:end, :]  # the right side is a copy
         for row, parent in zip(moved.tolist(), sources.tolist(), strict=True):
             self.tokens[row] = list(old[parent])
 

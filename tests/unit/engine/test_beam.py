@@ -19,7 +19,7 @@ from desktop_app.core.chat import ChatMessage
 from desktop_app.core.errors import UserError
 from desktop_app.core.generation import FinishReason, GenerationSettings
 from desktop_app.engine import Finished, GenerationRequest, PromptPrepared
-from desktop_app.engine.beam import top_candidates
+from desktop_app.engine.beam import best_continuations, log_softmax, top_candidates
 
 PROMPTS = ["The quick brown fox", "Customer service replies should", "Paris is the capital of"]
 BEAMS = GenerationSettings(num_beams=4, temperature=0.0, repetition_penalty=1.0, max_new_tokens=12)
@@ -217,3 +217,29 @@ def test_the_batch_leaves_beam_searches_to_the_engine(tiny_gguf_engine) -> None:
     batch = BatchDecoder(tiny_gguf_engine("F32"), 4)
     assert batch.fits(GenerationRequest(prompt="x", settings=replace(BEAMS, num_beams=1)))
     assert not batch.fits(GenerationRequest(prompt="x", settings=BEAMS))
+
+
+def test_the_quick_ranking_equals_ranking_every_total() -> None:
+    """best_continuations ranks a few candidates above a floor; ranking every total of the
+    log-softmax gives the same continuations and totals, ties and banned tokens included."""
+    rng = np.random.default_rng(7)
+    for trial in range(300):
+        beams, vocab, k = int(rng.integers(1, 6)), int(rng.choice([3, 50, 5000])), 0
+        k = int(rng.integers(1, 2 * beams + 3))
+        logits = (rng.standard_normal((beams, vocab)) * rng.choice([0.1, 3.0, 20.0])).astype(np.float32)
+        if trial % 4 == 0:
+            logits = np.round(logits)  # ties
+        scores = (np.sort(rng.standard_normal(beams))[::-1] * 5).astype(np.float32)
+        banned = [
+            rng.choice(vocab, size=min(vocab - 1, 3), replace=False) if rng.random() < 0.5 else None
+            for _ in range(beams)
+        ]
+        full = log_softmax(logits)
+        for beam, tokens in enumerate(banned):
+            if tokens is not None:
+                full[beam, tokens] = -np.inf
+        totals = (full + scores[:, None]).ravel()
+        want = top_candidates(totals, k)
+        got, got_totals = best_continuations(logits, scores, banned, k)
+        assert got.tolist() == want.tolist(), trial
+        assert got_totals.tolist() == totals[want].tolist(), trial
