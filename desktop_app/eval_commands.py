@@ -164,13 +164,7 @@ def _run(store: Store, args: argparse.Namespace) -> int:
         finally:
             del engine
         progress.end()
-    report = report_for(store, [r.id for r in finished])
-    if args.json:
-        print(json.dumps(report_json(report), ensure_ascii=False, indent=2))
-    else:
-        _print_scores(report, sys.stdout)
-    _write_files(report, args)
-    return 0
+    return _report(report_for(store, [r.id for r in finished]), args)
 
 
 def _dataset(args: argparse.Namespace, resumed: EvalRun | None) -> EvalDataset:

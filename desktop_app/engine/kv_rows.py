@@ -53,7 +53,7 @@ class KVRows:
         # One block for every past and present, [tensors, rows, heads, capacity, head_dim]:
         # each tensor is a contiguous slice of it that binds alone, and a copy between rows
         # (a beam taking its parent's positions) is one numpy operation for all of them.
-        block = np.empty((len(spec.past_names), self.rows, spec.heads, capacity, spec.head_dim), spec.dtype)
+        block: np.ndarray = np.empty((len(spec.past_names), self.rows, spec.heads, capacity, spec.head_dim), spec.dtype)
         for row, tokens in enumerate(self.tokens):
             if tokens:
                 block[:, row, :, : len(tokens), :] = self._block[:, row, :, : len(tokens), :]
