@@ -32,9 +32,10 @@ CORPUS = [
 ] * 20
 
 
-@pytest.fixture(autouse=True, scope="session")
+@pytest.fixture(autouse=True)
 def us_english_numbers() -> None:
-    """The window shows numbers and dates in the user's locale; the tests read US English."""
+    """The window shows numbers and dates in the user's locale; the tests read US English.
+    Set before every test: one that builds the whole app installs the system's locale."""
     from PySide6.QtCore import QLocale
 
     QLocale.setDefault(QLocale("en_US"))
