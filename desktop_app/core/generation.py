@@ -20,6 +20,9 @@ class FinishReason(str, Enum):
     INTERRUPTED = "interrupted"
 
 
+THINKING_MODES = ("auto", "on", "off")
+
+
 @dataclass(frozen=True)
 class GenerationSettings:
     """How to pick tokens. Defaults follow llama.cpp's sampler defaults.
@@ -55,6 +58,13 @@ class GenerationSettings:
     num_beams: int = 1
     length_penalty: float = 1.0
     early_stopping: bool | str = False
+    # Thinking models (a template or vocabulary with think markers): "auto" leaves it to the
+    # model's template, "on" and "off" set its enable_thinking switch (without a switch, "off"
+    # closes the reasoning as soon as it opens). reasoning_budget caps the reasoning in
+    # tokens, after which the model is told to answer (llama.cpp's --reasoning-budget); -1
+    # is no cap, 0 no reasoning.
+    thinking: str = "auto"
+    reasoning_budget: int = -1
 
     def __post_init__(self) -> None:
         checks = [
@@ -80,6 +90,8 @@ class GenerationSettings:
                 self.early_stopping in (True, False, "never"),
                 marked("Errors", "early stopping must be true, false or never"),
             ),
+            (self.thinking in THINKING_MODES, marked("Errors", "thinking must be auto, on or off")),
+            (self.reasoning_budget >= -1, marked("Errors", "reasoning budget must be -1 (no cap) or more")),
         ]
         for ok, message in checks:
             if not ok:
@@ -92,6 +104,13 @@ class GenerationSettings:
     @property
     def greedy(self) -> bool:
         return self.temperature == 0
+
+    @property
+    def thinking_wanted(self) -> bool | None:
+        """Whether the model should think: None leaves it to the model."""
+        if self.thinking == "off" or self.reasoning_budget == 0:
+            return False
+        return True if self.thinking == "on" else None
 
     @property
     def beam_search(self) -> bool:
@@ -127,4 +146,6 @@ class GenerationStats:
     seed: int
     reused_prompt_tokens: int = 0
     dropped_messages: int = 0
+    reasoning_tokens: int = 0  # of generated_tokens, those of a thinking model's reasoning
+    reasoning_ms: float = 0.0  # from the first token to the end of the reasoning
     extra: dict[str, Any] = field(default_factory=dict)

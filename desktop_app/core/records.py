@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from desktop_app.core.chat import ToolCall
+
 MessageStatus = Literal["complete", "streaming", "interrupted", "cancelled", "failed"]
 
 
@@ -42,6 +44,43 @@ class Message:
     ttft_ms: float | None = None
     tokens_per_s: float | None = None
     finish_reason: str | None = None
+    reasoning: str = ""  # a thinking model's, apart from the answer in `content`
+    reasoning_ms: float | None = None
+    tool_uses: tuple[ToolUse, ...] = ()  # the tools the reply called, in order, with their results
+
+
+@dataclass(frozen=True)
+class ToolUse:
+    """A tool the model called while writing a reply, and what came back (`error`: the
+    result is an error message: the tool failed, timed out or was not allowed)."""
+
+    call: ToolCall
+    result: str
+    error: bool = False
+    server: str = ""  # the MCP server's name, or "builtin"
+    round: int = 0  # the model's turn that called it: calls of one round were asked for together
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.call.id,
+            "name": self.call.name,
+            "arguments": self.call.arguments,
+            "result": self.result,
+            "error": self.error,
+            "server": self.server,
+            "round": self.round,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ToolUse:
+        call = ToolCall(str(data.get("id", "")), str(data.get("name", "")), str(data.get("arguments", "")))
+        return cls(
+            call,
+            str(data.get("result", "")),
+            bool(data.get("error", False)),
+            str(data.get("server", "")),
+            int(data.get("round", 0)),
+        )
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@
 `Engine.generate()` streams events for one request.
 """
 
-from desktop_app.engine.events import Event, Finished, PromptPrepared, TextChunk
+from desktop_app.engine.events import Event, Finished, PromptPrepared, ReasoningChunk, TextChunk
 from desktop_app.engine.generate import Engine, GenerationRequest, load_engine
 
 # GenerationRequest.response_format (OpenAI's json_object / json_schema) is enforced by a
@@ -17,6 +17,7 @@ __all__ = [
     "Finished",
     "GenerationRequest",
     "PromptPrepared",
+    "ReasoningChunk",
     "TextChunk",
     "load_engine",
     "supports_response_format",

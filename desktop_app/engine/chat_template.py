@@ -57,13 +57,17 @@ class ChatTemplate:
         }
         self._template = _compile(self.source)
 
-    def render(self, messages: Sequence[ChatMessage], add_generation_prompt: bool = True) -> str:
+    def render(self, messages: Sequence[ChatMessage], add_generation_prompt: bool = True, **variables: Any) -> str:
+        """The prompt; `variables` are the template's own switches (`enable_thinking`,
+        `tools`), passed only when they are not None."""
+        extra = {name: value for name, value in variables.items() if value is not None}
         try:
             return str(
                 self._template.render(
                     messages=[m.as_dict() for m in messages],
                     add_generation_prompt=add_generation_prompt,
                     **self._tokens,
+                    **extra,
                 )
             )
         except TemplateError as exc:

@@ -26,14 +26,25 @@ class TextChunk:
 
 
 @dataclass(frozen=True)
+class ReasoningChunk:
+    """New reasoning of alternative `index` (a thinking model's, before its answer); the
+    markers around it are left out. Callers that do not show reasoning ignore it."""
+
+    text: str
+    index: int = 0
+
+
+@dataclass(frozen=True)
 class Finished:
-    """Alternative `index` is complete; `text` is its whole text and `token_ids` the
-    tokens it was decoded from (an end token not included)."""
+    """Alternative `index` is complete; `text` is its whole text (the answer, without the
+    reasoning, which is `reasoning`) and `token_ids` the tokens it was decoded from (an end
+    token not included)."""
 
     index: int
     text: str
     stats: GenerationStats
     token_ids: tuple[int, ...] = ()
+    reasoning: str = ""
 
 
-Event = PromptPrepared | TextChunk | Finished
+Event = PromptPrepared | TextChunk | ReasoningChunk | Finished

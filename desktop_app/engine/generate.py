@@ -22,8 +22,9 @@ from desktop_app.core.manifest import ModelManifest, ModelVariant
 from desktop_app.engine.beam import BeamSearch
 from desktop_app.engine.chat_template import ChatTemplate
 from desktop_app.engine.constraints import GrammarConstraints, TokenConstraint
-from desktop_app.engine.events import Event, Finished, PromptPrepared, TextChunk
+from desktop_app.engine.events import Event, Finished, PromptPrepared, ReasoningChunk, TextChunk
 from desktop_app.engine.onnx_model import AnyKVCache, OnnxCausalLM, common_prefix_length
+from desktop_app.engine.reasoning import ReasoningSplitter, ThinkingMarkers, thinking_syntax
 from desktop_app.engine.providers import ProviderReport, ProviderRequest, cuda_unavailable_reason, validate_request
 from desktop_app.engine.response_format import response_format_grammar
 from desktop_app.engine.sampling import Sampler
@@ -66,9 +67,20 @@ class GenerationRequest:
 
 
 @dataclass(frozen=True)
+class ReasoningPlan:
+    """A chat reply of a thinking model: its markers, whether the prompt left the reasoning
+    open, and its budget in tokens (-1: none)."""
+
+    markers: ThinkingMarkers
+    inside: bool
+    budget: int
+
+
+@dataclass(frozen=True)
 class PromptPlan:
     token_ids: list[int]
     dropped_messages: int
+    reasoning: ReasoningPlan | None = None
 
 
 class Engine:
@@ -92,6 +104,7 @@ class Engine:
         self._bos_id: int | None = None
         if manifest.special_tokens.get("add_bos_token") is True and isinstance(bos, str):
             self._bos_id = tokenizer.token_to_id(bos)
+        self.thinking = thinking_syntax(self.template.source, lambda text: tokenizer.token_to_id(text) is not None)
         self._grammars: GrammarConstraints | None = None  # built on the first constrained request
         self._beams = BeamSearch(model, tokenizer, self.stop_token_ids, manifest.context_length)
 
@@ -150,14 +163,15 @@ class Engine:
 
         system = [m for m in request.messages[:1] if m.role == "system"]
         turns = list(request.messages[len(system) :])
+        reasoning = self._reasoning_plan(request)
 
         def encode(dropped: int) -> list[int]:
-            return self.encode_prompt(self.template.render([*system, *turns[dropped:]]))
+            return self.encode_prompt(self._render([*system, *turns[dropped:]], request))
 
         ids = encode(0)
         if len(ids) <= budget:
             self._trim_anchor = None
-            return PromptPlan(ids, 0)
+            return PromptPlan(ids, 0, reasoning)
         # Keep the cut where the last request made it while that still fits: the prompt then
         # starts as before and only the new turns are prefilled (prefix reuse). A new cut
         # leaves headroom (TRIM_TARGET) so the next turns can keep it too.
@@ -165,7 +179,7 @@ class Engine:
             kept = turns.index(self._trim_anchor)
             candidate = encode(kept)
             if len(candidate) <= budget:
-                return PromptPlan(candidate, kept)
+                return PromptPlan(candidate, kept, reasoning)
         best = self._fewest_dropped(encode, len(turns), int(budget * TRIM_TARGET)) or self._fewest_dropped(
             encode, len(turns), budget
         )
@@ -173,7 +187,32 @@ class Engine:
             raise self._overflow(len(encode(max(len(turns) - 1, 0))), budget)
         log.info("Context full: dropped the %d oldest messages", best[0])
         self._trim_anchor = turns[best[0]]
-        return PromptPlan(best[1], best[0])
+        return PromptPlan(best[1], best[0], reasoning)
+
+    def _thinking_wanted(self, request: GenerationRequest) -> bool | None:
+        """Whether this reply may think (None: as the model's template decides). A reply held
+        to a grammar does not: its first token must already be the grammar's."""
+        if request.response_format is not None:
+            return False
+        return request.settings.thinking_wanted
+
+    def _render(self, messages: Sequence[ChatMessage], request: GenerationRequest) -> str:
+        """The chat as the template writes it, with its thinking switch set; a prompt that
+        opens the reasoning is closed again when the reply is not to think."""
+        syntax = self.thinking
+        wanted = self._thinking_wanted(request)
+        text = self.template.render(messages, enable_thinking=wanted if syntax and syntax.switch else None)
+        if syntax is not None and wanted is False and syntax.opens_in(text):
+            text = syntax.closed_prompt(text)
+        return text
+
+    def _reasoning_plan(self, request: GenerationRequest) -> ReasoningPlan | None:
+        if self.thinking is None:
+            return None
+        probe = self._render(request.messages[-1:], request)  # the generation prompt's end
+        wanted = self._thinking_wanted(request)
+        budget = 0 if wanted is False else request.settings.reasoning_budget
+        return ReasoningPlan(self.thinking.markers, self.thinking.opens_in(probe), budget)
 
     @staticmethod
     def _fewest_dropped(encode: Callable[[int], list[int]], turns: int, budget: int) -> tuple[int, list[int]] | None:
@@ -260,29 +299,41 @@ class Engine:
         sampler = Sampler(settings, seed, prompt_length=len(plan.token_ids))
         decoder = IncrementalDecoder(self.tokenizer)
         stops = StopSequenceFilter(settings.stop_sequences)
+        thinking = _Thinking(plan.reasoning, index) if plan.reasoning is not None else None
         history = list(plan.token_ids)
         generated: list[int] = []
         pieces: list[str] = []
+        forced: list[int] = []  # tokens written for the model: the close of a spent reasoning budget
         first_at: float | None = None
         reason = FinishReason.LENGTH
         while True:
             if cancel.is_set():
                 reason = FinishReason.CANCELLED
                 break
-            if constraint is not None:
-                logits = constraint.allowed(logits)
-            token = sampler(logits, history)
+            if forced:
+                token = forced.pop(0)
+            else:
+                if constraint is not None:
+                    logits = constraint.allowed(logits)
+                token = sampler(logits, history)
+                if constraint is not None and token not in self.stop_token_ids:
+                    constraint.advance(token)
             if first_at is None:
                 first_at = perf_counter()
             if token in self.stop_token_ids:
                 reason = FinishReason.STOP_TOKEN
                 break
-            if constraint is not None:
-                constraint.advance(token)
             generated.append(token)
             history.append(token)
             piece = stops.feed(decoder.push(token))
-            if piece:
+            if thinking is not None:
+                for event in thinking.split(piece):
+                    if isinstance(event, TextChunk):
+                        pieces.append(event.text)
+                    yield event
+                if thinking.spent() and not forced:
+                    forced = self.tokenizer.encode(thinking.close_text)
+            elif piece:
                 pieces.append(piece)
                 yield TextChunk(piece, index)
             if stops.stopped:
@@ -301,15 +352,22 @@ class Engine:
                 reason = FinishReason.CANCELLED
                 break
             logits, cache = self.model.forward([token], cache)
-        if reason is not FinishReason.STOP_SEQUENCE:
-            tail = stops.feed(decoder.flush()) + stops.flush()
-            if tail:
-                pieces.append(tail)
-                yield TextChunk(tail, index)
+        tail = stops.feed(decoder.flush()) + stops.flush() if reason is not FinishReason.STOP_SEQUENCE else ""
+        if thinking is not None:
+            for event in [*thinking.split(tail, token=False), *thinking.flush()]:
+                if isinstance(event, TextChunk):
+                    pieces.append(event.text)
+                yield event
+        elif tail:
+            pieces.append(tail)
+            yield TextChunk(tail, index)
         self._cache = cache
         finished_at = perf_counter()
         stats = self._stats(plan, generated, started, first_at, finished_at, reason, seed, reused)
-        yield Finished(index, "".join(pieces), stats, tuple(generated))
+        if thinking is not None:
+            stats = replace(stats, reasoning_tokens=thinking.tokens, reasoning_ms=thinking.elapsed_ms(finished_at))
+        reasoning = thinking.text if thinking is not None else ""
+        yield Finished(index, "".join(pieces), stats, tuple(generated), reasoning)
 
     @staticmethod
     def _stats(
@@ -335,6 +393,65 @@ class Engine:
             reused_prompt_tokens=reused,
             dropped_messages=plan.dropped_messages,
         )
+
+
+class _Thinking:
+    """One reply's reasoning: splits its text, counts its tokens against the budget."""
+
+    def __init__(self, plan: ReasoningPlan, index: int) -> None:
+        self.plan = plan
+        self.index = index
+        self.splitter = ReasoningSplitter(plan.markers, plan.inside)
+        self.tokens = 0
+        self._parts: list[str] = []
+        self._closing = False  # the forced close is on its way
+        self._began: float | None = None
+        self._ended: float | None = None
+        self.close_text = "\n" + plan.markers.close + "\n\n"
+
+    @property
+    def text(self) -> str:
+        return "".join(self._parts)
+
+    def split(self, piece: str, token: bool = True) -> list[ReasoningChunk | TextChunk]:
+        """The events of one token's text (or, not `token`, of the decoder's tail); the token
+        counts as reasoning when it came inside the reasoning, or opened it."""
+        now = perf_counter()
+        was_inside = self.splitter.reasoning
+        reasoning, answer = self.splitter.feed(piece) if piece else ("", "")
+        if token and (was_inside or self.splitter.reasoning):
+            self.tokens += 1
+            if self._began is None:
+                self._began = now
+        if self._began is not None and self._ended is None and self.splitter.answering:
+            self._ended = now
+        return self._events(reasoning, answer)
+
+    def flush(self) -> list[ReasoningChunk | TextChunk]:
+        return self._events(*self.splitter.flush())
+
+    def _events(self, reasoning: str, answer: str) -> list[ReasoningChunk | TextChunk]:
+        events: list[ReasoningChunk | TextChunk] = []
+        if reasoning:
+            self._parts.append(reasoning)
+            events.append(ReasoningChunk(reasoning, self.index))
+        if answer:
+            events.append(TextChunk(answer, self.index))
+        return events
+
+    def spent(self) -> bool:
+        """The budget is used up inside the reasoning: time to close it (once)."""
+        if self._closing or self.plan.budget < 0 or not self.splitter.reasoning:
+            return False
+        if self.tokens >= self.plan.budget:
+            self._closing = True
+            return True
+        return False
+
+    def elapsed_ms(self, now: float) -> float:
+        if self._began is None:
+            return 0.0
+        return ((self._ended or now) - self._began) * 1000
 
 
 def choose_variant(manifest: ModelManifest, provider: str, quantization: str | None = None) -> ModelVariant:

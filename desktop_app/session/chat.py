@@ -20,8 +20,8 @@ from desktop_app.core.chat import ChatMessage
 from desktop_app.core.errors import UserError
 from desktop_app.core.generation import GenerationSettings
 from desktop_app.core.i18n import marked, translate
-from desktop_app.core.records import Conversation, Message
-from desktop_app.engine import Finished, GenerationRequest, PromptPrepared, TextChunk
+from desktop_app.core.records import Conversation, Message, ToolUse
+from desktop_app.engine import Finished, GenerationRequest, PromptPrepared, ReasoningChunk, TextChunk
 from desktop_app.session.grounding import Grounding, cited, ground, standalone_query
 from desktop_app.session.retrieval import Retriever
 from desktop_app.session.scheduler import Failed
@@ -88,6 +88,24 @@ BASE_MODEL_NOTE = marked(
 )
 
 
+def as_chat(branch: Iterable[Message]) -> list[ChatMessage]:
+    """A stored branch as the model reads it: a reply's reasoning goes with it (the template
+    decides whether to show it again), and a reply that called tools becomes the rounds it
+    took: the calls, their results, then the answer."""
+    chat: list[ChatMessage] = []
+    for message in branch:
+        if message.role == "assistant" and message.tool_uses:
+            rounds: dict[int, list[ToolUse]] = {}
+            for use in message.tool_uses:
+                rounds.setdefault(use.round, []).append(use)
+            for uses in rounds.values():
+                chat.append(ChatMessage("assistant", "", tool_calls=tuple(use.call for use in uses)))
+                chat += [ChatMessage("tool", use.result, tool_call_id=use.call.id, name=use.call.name) for use in uses]
+        role = message.role if message.role in ("system", "user", "assistant") else "user"
+        chat.append(ChatMessage(role, message.content, reasoning=message.reasoning))  # type: ignore[arg-type]
+    return chat
+
+
 class Turn:
     """A reply being written: records the model's events into the store."""
 
@@ -127,6 +145,8 @@ class Turn:
             self.prepared = event
         elif isinstance(event, TextChunk) and event.index == 0:
             self.reply.append(event.text)  # saved at least once a second
+        elif isinstance(event, ReasoningChunk) and event.index == 0:
+            self.reply.append_reasoning(event.text)
         elif isinstance(event, Finished) and event.index == 0:
             self.message = self.reply.finish_with(event.stats)
             self._keep_sources()
@@ -242,7 +262,7 @@ class ChatSession:
         if model.base_model:
             settings = replace(settings, stop_sequences=(*settings.stop_sequences, *BASE_MODEL_STOPS))
         branch = conversations.path(conversation_id, parent_id)
-        history = [ChatMessage(m.role, m.content) for m in branch]  # type: ignore[arg-type]
+        history = as_chat(branch)
         reserve = settings.max_new_tokens + model.count_tokens(conversation.system_prompt)
         grounding = self._ground(conversation_id, history, model, reserve)
         system_prompt = "\n\n".join(

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from desktop_app.core.errors import UserError
 from desktop_app.core.generation import FinishReason, GenerationStats
 from desktop_app.core.i18n import translate
-from desktop_app.core.records import Conversation, Message
+from desktop_app.core.records import Conversation, Message, ToolUse
 from desktop_app.store.ids import new_id, now_iso, trash_cutoff
 
 if TYPE_CHECKING:
@@ -30,7 +30,7 @@ class CurrentLeaf(enum.Enum):
 
 MESSAGE_FIELDS = (
     "id, conversation_id, parent_id, role, content, created, status, model_id, provider, settings, seed, "
-    "prompt_tokens, generated_tokens, ttft_ms, tokens_per_s, finish_reason"
+    "prompt_tokens, generated_tokens, ttft_ms, tokens_per_s, finish_reason, reasoning, reasoning_ms, tool_calls"
 )
 CONVERSATION_FIELDS = (
     "id, title, created, updated, pinned, archived, deleted_at, system_prompt, model_id, settings, "
@@ -46,6 +46,9 @@ REPLY_META = (
     "ttft_ms",
     "tokens_per_s",
     "finish_reason",
+    "reasoning",
+    "reasoning_ms",
+    "tool_calls",
 )
 
 
@@ -78,7 +81,21 @@ def row_to_conversation(row: dict[str, Any]) -> Conversation:
 def row_to_message(row: dict[str, Any]) -> Message:
     values = dict(row)
     values["settings"] = json.loads(values["settings"]) if values.get("settings") else None
+    uses = json.loads(values.pop("tool_calls", None) or "[]")
+    values["tool_uses"] = tuple(ToolUse.from_dict(use) for use in uses if isinstance(use, dict))
+    values["reasoning"] = values.get("reasoning") or ""
     return Message(**values)
+
+
+def _encoded(values: dict[str, Any]) -> dict[str, Any]:
+    """Columns as stored: settings and tool calls as JSON."""
+    if isinstance(values.get("settings"), dict):
+        values["settings"] = json.dumps(values["settings"])
+    if isinstance(values.get("tool_calls"), list | tuple):
+        values["tool_calls"] = json.dumps(
+            [use.to_dict() if isinstance(use, ToolUse) else use for use in values["tool_calls"]], ensure_ascii=False
+        )
+    return values
 
 
 class ConversationRepository:
@@ -246,6 +263,8 @@ class ConversationRepository:
                 row["parent_id"] = mapping[message.parent_id] if message.parent_id else None
                 row["conversation_id"] = mapping[conversation.id]
                 row["settings"] = json.dumps(row["settings"]) if row["settings"] is not None else None
+                del row["tool_uses"]
+                row["tool_calls"] = json.dumps([use.to_dict() for use in message.tool_uses], ensure_ascii=False)
                 self._insert("messages", row)
             for message_id, rows in (sources or {}).items():
                 for source in rows:
@@ -318,8 +337,7 @@ class ConversationRepository:
         unknown = set(meta) - set(REPLY_META)
         if unknown:
             raise TypeError(f"unknown message fields: {sorted(unknown)}")
-        if isinstance(meta.get("settings"), dict):
-            meta["settings"] = json.dumps(meta["settings"])
+        meta = _encoded(meta)
         message_id = new_id()
         now = now_iso()
         columns = ["id", "conversation_id", "parent_id", "role", "content", "created", "status", *meta]
@@ -372,11 +390,9 @@ class ConversationRepository:
                 )
 
     def update_message(self, message_id: str, content: str | None = None, **meta: Any) -> None:
-        values: dict[str, Any] = dict(meta)
+        values: dict[str, Any] = _encoded(dict(meta))
         if content is not None:
             values["content"] = content
-        if isinstance(values.get("settings"), dict):
-            values["settings"] = json.dumps(values["settings"])
         if not values:
             return
         columns = ", ".join(f"{name} = ?" for name in values)
@@ -414,6 +430,8 @@ class StreamingReply:
         self.interval_s = interval_s
         self._clock = clock
         self._parts: list[str] = []
+        self._reasoning: list[str] = []
+        self.tool_uses: list[ToolUse] = []
         self._saved_at = clock()
         self._dirty = False
 
@@ -421,17 +439,37 @@ class StreamingReply:
     def text(self) -> str:
         return "".join(self._parts)
 
+    @property
+    def reasoning(self) -> str:
+        return "".join(self._reasoning)
+
     def append(self, piece: str) -> None:
         self._parts.append(piece)
+        self._changed()
+
+    def append_reasoning(self, piece: str) -> None:
+        self._reasoning.append(piece)
+        self._changed()
+
+    def add_tool_use(self, use: ToolUse) -> None:
+        """A tool call and its result: saved at once (a tool may have done something)."""
+        self.tool_uses.append(use)
+        self._dirty = True
+        self.checkpoint()
+
+    def _changed(self) -> None:
         self._dirty = True
         if self._clock() - self._saved_at >= self.interval_s:
             self.checkpoint()
 
     def checkpoint(self) -> None:
         if self._dirty:
-            self.repository.update_message(self.message_id, content=self.text)
+            self.repository.update_message(self.message_id, **self._columns())
             self._dirty = False
         self._saved_at = self._clock()
+
+    def _columns(self) -> dict[str, Any]:
+        return {"content": self.text, "reasoning": self.reasoning, "tool_calls": self.tool_uses}
 
     def finish_with(self, stats: GenerationStats) -> Message:
         """Complete (or, if it was stopped or cut off, cancel or interrupt) the reply with the
@@ -445,9 +483,10 @@ class StreamingReply:
             ttft_ms=stats.ttft_ms,
             tokens_per_s=stats.tokens_per_s,
             finish_reason=stats.finish_reason.value,
+            reasoning_ms=stats.reasoning_ms if stats.reasoning_tokens else None,
         )
 
     def finish(self, status: str = "complete", **stats: Any) -> Message:
-        self.repository.update_message(self.message_id, content=self.text, status=status, **stats)
+        self.repository.update_message(self.message_id, status=status, **self._columns(), **stats)
         self._dirty = False
         return self.repository.message(self.message_id)

@@ -339,6 +339,14 @@ def m007_compare_votes(db: sqlite3.Connection) -> None:
     db.execute("CREATE INDEX comparisons_by_created ON comparisons (created)")
 
 
+def m008_reasoning_and_tools(db: sqlite3.Connection) -> None:
+    """A thinking model's reasoning, kept apart from its answer (and how long it took), and
+    the tools a reply called: a JSON list of {id, name, arguments, result, error, server}."""
+    db.execute("ALTER TABLE messages ADD COLUMN reasoning TEXT NOT NULL DEFAULT ''")
+    db.execute("ALTER TABLE messages ADD COLUMN reasoning_ms REAL")
+    db.execute("ALTER TABLE messages ADD COLUMN tool_calls TEXT NOT NULL DEFAULT '[]'")
+
+
 MIGRATIONS: list[Migration] = [
     m001_initial,
     m002_documents,
@@ -347,4 +355,5 @@ MIGRATIONS: list[Migration] = [
     m005_cjk_chat_search,
     m006_evaluation,
     m007_compare_votes,
+    m008_reasoning_and_tools,
 ]

@@ -90,3 +90,31 @@ def test_a_chat_stored_with_bad_settings_falls_back_to_the_defaults(store: Store
     session = ChatSession(store, lambda: GenerationSettings(top_k=5))
     assert session.settings_for({"temperature": -3}).top_k == 5
     assert session.settings_for({"temperature": 0.1}).temperature == 0.1
+
+
+def test_reasoning_is_stored_apart_and_goes_back_with_its_answer(store: Store) -> None:
+    from dataclasses import replace
+
+    from desktop_app.engine import ReasoningChunk
+
+    session = ChatSession(store, GenerationSettings)
+    conversation = session.new_conversation("", GenerationSettings(), "tiny")
+    _, turn = session.send(conversation.id, "2 + 2?", MODEL)
+    stats = replace(GenerationStats(12, 9, 5.0, 50.0, FinishReason.STOP_TOKEN, seed=7), reasoning_tokens=6, reasoning_ms=120.0)
+    message = turn.run(
+        [
+            PromptPrepared(12, 0, 0, 128),
+            ReasoningChunk("Two and "),
+            ReasoningChunk("two."),
+            TextChunk("Four."),
+            Finished(0, "Four.", stats, reasoning="Two and two."),
+        ]
+    )
+    assert message is not None
+    assert (message.content, message.reasoning, message.reasoning_ms) == ("Four.", "Two and two.", 120.0)
+    stored = store.conversations.message(message.id)
+    assert (stored.content, stored.reasoning) == ("Four.", "Two and two.")
+    _, second = session.send(conversation.id, "And 3 + 3?", MODEL)
+    past = second.request.messages[1]
+    assert (past.content, past.reasoning) == ("Four.", "Two and two.")
+    assert past.as_dict()["reasoning_content"] == "Two and two."
