@@ -156,6 +156,9 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--format", choices=CONVERSATION_FORMATS, help="default: from the file name")
     export.add_argument("--out", type=Path, required=True)
     export.add_argument("--force", action="store_true", help="replace the file if it exists")
+    export.add_argument(
+        "--with-reasoning", action="store_true", help="include thinking models' reasoning (left out by default)"
+    )
 
     importing_chats = commands.add_parser("import", help="import Inkwell JSON or ChatGPT's conversations.json")
     importing_chats.add_argument("file", type=Path)

@@ -74,7 +74,7 @@ def _export(store: Store, args: argparse.Namespace, rich_writer: RichDocumentWri
         else args.ids
     )
     fmt = args.format or format_from_path(args.out, CONVERSATION_FORMATS)
-    data = conversations_bytes(store, ids, fmt, rich_writer)
+    data = conversations_bytes(store, ids, fmt, rich_writer, reasoning=args.with_reasoning)
     write_atomically(args.out, data, overwrite=args.force)
     print(f"Exported {len(ids)} conversation{'s' if len(ids) != 1 else ''} to {args.out}")
     return 0

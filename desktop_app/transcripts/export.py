@@ -53,8 +53,13 @@ def _needs_writer(writer: RichDocumentWriter | None, fmt: str) -> RichDocumentWr
 
 
 def conversations_bytes(
-    store: Store, conversation_ids: Sequence[str], fmt: str, writer: RichDocumentWriter | None = None
+    store: Store,
+    conversation_ids: Sequence[str],
+    fmt: str,
+    writer: RichDocumentWriter | None = None,
+    reasoning: bool = False,
 ) -> bytes:
+    """The export's bytes; a thinking model's reasoning is left out unless `reasoning`."""
     if fmt not in CONVERSATION_FORMATS:
         raise UserError(
             translate("Errors", "Conversations cannot be exported as {fmt}.").format(fmt=repr(fmt)),
@@ -63,12 +68,13 @@ def conversations_bytes(
     if not conversation_ids:
         raise UserError(translate("Errors", "No conversations to export."))
     if fmt == "json":
-        return export_json(store, conversation_ids).encode("utf-8")
+        return export_json(store, conversation_ids, reasoning).encode("utf-8")
     transcripts = []
     for cid in conversation_ids:
         path = store.conversations.path(cid)
         sources = {m.id: store.documents.sources(m.id) for m in path if m.role == "assistant"}
-        transcripts.append(Transcript(store.conversations.get(cid), path, {k: v for k, v in sources.items() if v}))
+        given = {k: v for k, v in sources.items() if v}
+        transcripts.append(Transcript(store.conversations.get(cid), path, given, reasoning))
     renderers: dict[str, Callable[[], bytes]] = {
         "md": lambda: transcript_markdown(transcripts).encode("utf-8"),
         "txt": lambda: transcript_text(transcripts).encode("utf-8"),

@@ -14,6 +14,8 @@
              "content": "...", "created": "...", "status": "complete", "model_id": null,
              "provider": null, "settings": null, "seed": null, "prompt_tokens": null,
              "generated_tokens": null, "ttft_ms": null, "tokens_per_s": null, "finish_reason": null,
+             "tool_calls": [{"id": "call_1", "name": "calculator", "arguments": "{\"expression\": \"2+2\"}",
+                             "result": "4", "error": false, "server": "builtin", "round": 0}],
              "sources": [{"number": 1, "path": "/home/me/manual.pdf", "collection": "Support",
                           "heading": "Setup", "text": "...", "page": 3, "page_end": 3,
                           "line_start": null, "line_end": null, "score": 4.2, "cited": true}]}
@@ -22,6 +24,8 @@
       ]
     }
 
+A thinking model's reasoning ("reasoning", "reasoning_ms") is written only when the user
+asks for it; "tool_calls" (absent when none) lists the tools a reply called, with results.
 A reply that answered from the user's documents lists the passages it was given under
 "sources" (absent otherwise), numbered as it cites them ([1], [2]); "cited" marks the ones it
 cited. Every message of every branch is included (parents before children), so exporting,
@@ -38,7 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from desktop_app.core.i18n import translate
-from desktop_app.core.records import Conversation, Message, Passage
+from desktop_app.core.records import Conversation, Message, Passage, ToolUse
 from desktop_app.store.db import Store
 from desktop_app.transcripts.validate import ImportRejected, need, need_text, read_json_file, reject
 
@@ -57,13 +61,20 @@ SOURCE_KEYS = ("number", "path", "collection", "heading", "text", "page", "page_
 
 
 def conversation_json(
-    conversation: Conversation, messages: Sequence[Message], sources: Callable[[str], list[SourceRow]] | None = None
+    conversation: Conversation,
+    messages: Sequence[Message],
+    sources: Callable[[str], list[SourceRow]] | None = None,
+    reasoning: bool = False,
 ) -> dict[str, Any]:
     data = {key: getattr(conversation, key) for key in CONVERSATION_KEYS}
     ordered = _parents_first(messages)
     data["messages"] = []
     for m in ordered:
-        item = {k: v for k, v in asdict(m).items() if k != "conversation_id"}
+        item = {k: v for k, v in asdict(m).items() if k not in ("conversation_id", "tool_uses")}
+        if not reasoning or not m.reasoning:
+            del item["reasoning"], item["reasoning_ms"]
+        if m.tool_uses:
+            item["tool_calls"] = [use.to_dict() for use in m.tool_uses]
         given = sources(m.id) if sources is not None and m.role == "assistant" else []
         if given:
             item["sources"] = [
@@ -88,9 +99,11 @@ def _parents_first(messages: Sequence[Message]) -> list[Message]:
     return ordered
 
 
-def export_json(store: Store, conversation_ids: Sequence[str]) -> str:
+def export_json(store: Store, conversation_ids: Sequence[str], reasoning: bool = False) -> str:
     conversations = [
-        conversation_json(store.conversations.get(cid), store.conversations.messages(cid), store.documents.sources)
+        conversation_json(
+            store.conversations.get(cid), store.conversations.messages(cid), store.documents.sources, reasoning
+        )
         for cid in conversation_ids
     ]
     document = {"format": FORMAT, "version": VERSION, "conversations": conversations}
@@ -169,6 +182,12 @@ def _parse_conversation(
             "ttft_ms": need(m.get("ttft_ms"), (int, float), f"{at}.ttft_ms", optional=True),
             "tokens_per_s": need(m.get("tokens_per_s"), (int, float), f"{at}.tokens_per_s", optional=True),
             "finish_reason": need(m.get("finish_reason"), str, f"{at}.finish_reason", optional=True),
+            "reasoning": need_text(m.get("reasoning", ""), f"{at}.reasoning"),
+            "reasoning_ms": need(m.get("reasoning_ms"), (int, float), f"{at}.reasoning_ms", optional=True),
+            "tool_uses": tuple(
+                ToolUse.from_dict(_parse_tool_call(x, f"{at}.tool_calls[{j}]"))
+                for j, x in enumerate(need(m.get("tool_calls", []), list, f"{at}.tool_calls"))
+            ),
         }
         if message["role"] not in ROLES:
             raise reject(f"{at}.role", f'expected one of {", ".join(ROLES)}, found "{message["role"]}"')
@@ -190,6 +209,19 @@ def _parse_conversation(
     if c["current_leaf_id"] is not None and c["current_leaf_id"] not in seen:
         raise reject(f"{where}.current_leaf_id", "no message has this id")
     return c, messages, sources
+
+
+def _parse_tool_call(data: Any, at: str) -> dict[str, Any]:
+    need(data, dict, at)
+    return {
+        "id": need(data.get("id", ""), str, f"{at}.id"),
+        "name": need(data.get("name"), str, f"{at}.name"),
+        "arguments": need_text(data.get("arguments", ""), f"{at}.arguments"),
+        "result": need_text(data.get("result", ""), f"{at}.result"),
+        "error": need(data.get("error", False), bool, f"{at}.error"),
+        "server": need(data.get("server", ""), str, f"{at}.server"),
+        "round": need(data.get("round", 0), int, f"{at}.round"),
+    }
 
 
 def _parse_source(data: Any, at: str) -> dict[str, Any]:

@@ -33,6 +33,16 @@ class Transcript:
     conversation: Conversation
     messages: Sequence[Message]
     sources: Mapping[str, Sequence[SourceRow]] = field(default_factory=dict)
+    reasoning: bool = False  # a thinking model's reasoning goes in too (asked for by the user)
+
+
+def _tool_lines(m: Message) -> list[str]:
+    """A reply's tool calls, one line each: name(arguments) → result."""
+    lines = []
+    for use in m.tool_uses:
+        result = use.result if len(use.result) <= 300 else use.result[:300] + "…"
+        lines.append(f"{use.call.name}({use.call.arguments}) → {'error: ' if use.error else ''}{result}")
+    return lines
 
 
 def _cited(t: Transcript, m: Message) -> list[SourceRow]:
@@ -85,7 +95,11 @@ def transcript_markdown(transcripts: Sequence[Transcript]) -> str:
             cited = _cited(t, m)
             number = next(replies)
             content = replace_citations(m.content, {n for n, _p, _c in cited}, _footnote_mark(number))
-            lines += [f"**{_speaker(m)}** · {_when(m.created)}", "", content, ""]
+            lines += [f"**{_speaker(m)}** · {_when(m.created)}", ""]
+            if t.reasoning and m.reasoning:
+                lines += ["<details><summary>Thinking</summary>", "", m.reasoning.strip(), "", "</details>", ""]
+            lines += [f"> Tool: `{line}`" for line in _tool_lines(m)] + ([""] if m.tool_uses else [])
+            lines += [content, ""]
             for n, passage, _c in cited:  # Markdown footnotes: rendered under the text by most readers
                 lines += [f'[^{number}-{n}]: {passage.label}: "{_snippet(passage)}"', ""]
         parts.append("\n".join(lines).rstrip() + "\n")
@@ -101,7 +115,11 @@ def transcript_text(transcripts: Sequence[Transcript]) -> str:
         if c.system_prompt:
             lines += [f"System prompt: {c.system_prompt}", ""]
         for m in t.messages:
-            lines += [f"{_speaker(m)} [{_when(m.created)}]:", m.content, ""]
+            lines.append(f"{_speaker(m)} [{_when(m.created)}]:")
+            if t.reasoning and m.reasoning:
+                lines += ["(Thinking)", m.reasoning.strip(), "(Answer)"]
+            lines += [f"Tool: {line}" for line in _tool_lines(m)]
+            lines += [m.content, ""]
             cited = _cited(t, m)
             if cited:
                 lines += ["Sources:", *(f"[{n}] {p.label}: {_snippet(p)}" for n, p, _c in cited), ""]
@@ -212,9 +230,15 @@ def transcript_html(transcripts: Sequence[Transcript]) -> str:
                 + "</li>"
                 for n, p, _c in cited
             )
+            thinking = (
+                f"<details><summary>Thinking</summary>{markdown_to_html(m.reasoning)}</details>"
+                if t.reasoning and m.reasoning
+                else ""
+            )
+            tools = "".join(f'<p class="meta">Tool: <code>{html.escape(line)}</code></p>' for line in _tool_lines(m))
             items.append(
                 f'<div class="message {role}"><div class="speaker">{html.escape(_speaker(m))} '
-                f'<span class="meta">{_when(m.created)}</span></div>\n{markdown_to_html(content)}'
+                f'<span class="meta">{_when(m.created)}</span></div>\n{thinking}{tools}{markdown_to_html(content)}'
                 + (f'<ol class="sources">{sources}</ol>' if sources else "")
                 + "</div>"
             )

@@ -192,3 +192,34 @@ def test_chatgpt_file_with_a_bad_node_changes_nothing(filled: Store, tmp_path: P
     with pytest.raises(ImportRejected, match=r"conversations\[1\]\.mapping\[\"x\"\]\.message\.author"):
         import_chatgpt(filled, path)
     assert dump(filled) == before
+
+
+def test_reasoning_is_exported_only_when_asked_and_tool_calls_always(store) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    from desktop_app.core.chat import ToolCall
+    from desktop_app.core.records import ToolUse
+    from desktop_app.transcripts.export import conversations_bytes
+    from desktop_app.transcripts.json_format import import_json
+
+    conversation = store.conversations.create(system_prompt="", model_id="tiny", settings={})
+    store.conversations.add_message(conversation.id, "user", "2 + 2?")
+    use = ToolUse(ToolCall("call_1", "calculator", '{"expression": "2+2"}'), "4", server="builtin")
+    store.conversations.add_message(
+        conversation.id, "assistant", "Four.", reasoning="Add them.", reasoning_ms=80.0, tool_calls=[use]
+    )
+    plain = conversations_bytes(store, [conversation.id], "md").decode()
+    assert "Four." in plain and "Add them." not in plain and "calculator" in plain
+    assert "Add them." in conversations_bytes(store, [conversation.id], "md", reasoning=True).decode()
+    assert "Add them." in conversations_bytes(store, [conversation.id], "txt", reasoning=True).decode()
+    assert "Add them." not in conversations_bytes(store, [conversation.id], "html").decode()
+    data = json.loads(conversations_bytes(store, [conversation.id], "json"))
+    reply = data["conversations"][0]["messages"][1]
+    assert "reasoning" not in reply and reply["tool_calls"][0]["result"] == "4"
+    full = conversations_bytes(store, [conversation.id], "json", reasoning=True)
+    assert json.loads(full)["conversations"][0]["messages"][1]["reasoning"] == "Add them."
+    path = store.path.parent / "t.json"
+    path.write_bytes(full)
+    [copy] = import_json(store, path)
+    again = store.conversations.path(copy)[-1]
+    assert (again.reasoning, again.tool_uses) == ("Add them.", (use,))
