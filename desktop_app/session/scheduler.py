@@ -74,11 +74,19 @@ class EngineInfo:
     gpu_idle: bool = False  # an NVIDIA GPU is here but the model runs on the CPU
     provider_name: str = "cpu"  # "cpu" or "cuda": what replies record
     base_model: bool = False  # it continues text; it was not trained to follow a chat
+    thinking: str = ""  # "switch": a thinking model whose template turns it on and off; "always"; "": none
 
     @property
     def remote(self) -> bool:
         """It runs on a model server (whose OpenAI API knows no beam search)."""
         return self.provider_name.startswith("remote:")
+
+
+def _thinking(syntax: Any) -> str:
+    """EngineInfo.thinking from the engine's ThinkingSyntax (or its absence)."""
+    if syntax is None:
+        return ""
+    return "switch" if syntax.switch else "always"
 
 
 class LoadedEngine(Protocol):
@@ -404,6 +412,7 @@ class Scheduler:
                 engine.provider.name == "cpu" and nvidia_gpu_present(),
                 engine.provider.name,
                 bool(getattr(engine.manifest, "is_base_model", False)),
+                _thinking(getattr(engine, "thinking", None)),
             ),
             None,
         )

@@ -12,7 +12,7 @@ import logging
 
 from PySide6.QtCore import QObject, Signal, Slot
 
-from desktop_app.engine import Finished, GenerationRequest, PromptPrepared, TextChunk
+from desktop_app.engine import Finished, GenerationRequest, PromptPrepared, ReasoningChunk, TextChunk
 from desktop_app.session.scheduler import (
     Completed,
     EngineFactory,
@@ -34,6 +34,7 @@ class QtHandle(QObject):
     started = Signal()  # it left the queue
     prepared = Signal(object)  # PromptPrepared: how long the prompt is, what was left out
     text = Signal(int, str)  # version index (0, 1, ...), new text
+    chunk = Signal(object)  # TextChunk or ReasoningChunk (a thinking model's reasoning), for who shows both
     version_finished = Signal(int, object)  # version index, Finished
     finished = Signal(object)  # Finished of version 0, after every version
     failed = Signal(str)  # a message for the user
@@ -65,6 +66,9 @@ class QtHandle(QObject):
             self.prepared.emit(event)
         elif isinstance(event, TextChunk):
             self.text.emit(event.index, event.text)
+            self.chunk.emit(event)
+        elif isinstance(event, ReasoningChunk):
+            self.chunk.emit(event)
         elif isinstance(event, Finished):
             self.version_finished.emit(event.index, event)
         elif isinstance(event, Completed):

@@ -132,3 +132,44 @@ def test_a_base_model_is_said_and_its_chat_stops_before_the_next_user_line(qtbot
     )
     ask_and_wait(qtbot, window, "Once upon a time")
     assert "\nUser:" in engine.requests[0].settings.stop_sequences
+
+
+def test_a_thinking_models_reasoning_streams_then_folds_and_opens_on_a_click(qtbot, make_window, store: Store) -> None:  # type: ignore[no-untyped-def]
+    from desktop_app.core.generation import FinishReason, GenerationStats
+    from desktop_app.engine import Finished, PromptPrepared, ReasoningChunk, TextChunk
+    from desktop_app.engine.reasoning import THINKING_MARKERS, ThinkingSyntax
+
+    class ThinkingEngine(FakeEngine):
+        thinking = ThinkingSyntax(THINKING_MARKERS[0], switch=True)
+
+        def generate(self, request, cancel=None):  # type: ignore[no-untyped-def]
+            self.requests.append(request)
+            yield PromptPrepared(10, 0, 0, self.context_length)
+            for piece in ("The user asks ", "for a capital. ", "France's is Paris."):
+                yield ReasoningChunk(piece)
+            yield TextChunk("Paris.")
+            stats = GenerationStats(10, 8, 5.0, 100.0, FinishReason.STOP_TOKEN, seed=1, reasoning_tokens=7, reasoning_ms=2400.0)
+            yield Finished(0, "Paris.", stats, reasoning="The user asks for a capital. France's is Paris.")
+
+    engine = ThinkingEngine()
+    window = make_window(lambda: engine)
+    form = window.chat_pane.settings_pane.form
+    assert form.thinking.isEnabled() and form.reasoning_budget.isEnabled()
+    form.thinking.setCurrentIndex(form.thinking.findData("off"))
+    reply_id = ask_and_wait(qtbot, window, "Capital of France?")
+    assert engine.requests[0].settings.thinking == "off"
+    reply = store.conversations.message(reply_id)
+    assert (reply.content, reply.reasoning) == ("Paris.", "The user asks for a capital. France's is Paris.")
+    view = window.chat_pane.chat_view
+    shown = view.toPlainText()
+    assert "Thought for 2 s · 9 words" in shown and "France's is Paris." not in shown and "Paris." in shown
+    click_action(qtbot, window, "reasoning", reply_id)
+    assert "France's is Paris." in view.toPlainText()
+    click_action(qtbot, window, "reasoning", reply_id)
+    assert "France's is Paris." not in view.toPlainText()
+    # While a reply thinks, its latest reasoning shows under "Thinking…"; then the answer.
+    view.update_stream("", reasoning="Hmm.\nLet me see.")
+    assert "Thinking…" in view.toPlainText() and "Let me see." in view.toPlainText()
+    view.update_stream("Done.", reasoning="Hmm.\nLet me see.")
+    assert "Thinking…" not in view.toPlainText() and "Done." in view.toPlainText()
+    view.end_stream()

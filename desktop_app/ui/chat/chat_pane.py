@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QHBoxLayout, QInputDialog, QLabel, QPushButton, QS
 from desktop_app.core.errors import UserError
 from desktop_app.core.i18n import translate
 from desktop_app.core.presets import Preset
-from desktop_app.engine import Finished, PromptPrepared, TextChunk
+from desktop_app.engine import Finished, PromptPrepared, ReasoningChunk, TextChunk
 from desktop_app.session.chat import BASE_MODEL_NOTE, ChatSession, ModelRef, Turn
 from desktop_app.session.scheduler import EngineInfo, Source
 from desktop_app.transcripts.render import code_blocks
@@ -164,8 +164,8 @@ class ChatPane(QWidget):
         self.remote_label.setVisible(remote)
         sent_to = self.tr("🌐 Your messages in this chat are sent to {server}")
         self.remote_label.setText(sent_to.format(server=info.provider) if info is not None and remote else "")
-        self.length_meter.set_engine_info(info)
-        self.welcome.set_engine_info(info)
+        for part in (self.length_meter, self.welcome, self.settings_pane):
+            part.set_engine_info(info)
         self.update_token_count()
 
     def _model(self) -> ModelRef:
@@ -263,7 +263,7 @@ class ChatPane(QWidget):
         self._turns[handle] = turn
         handle.started.connect(self._on_handle_started)
         handle.prepared.connect(self._on_handle_prepared)
-        handle.text.connect(self._on_handle_text)
+        handle.chunk.connect(self._on_handle_chunk)
         handle.finished.connect(self._on_handle_finished)
         handle.failed.connect(self._on_handle_failed)
         waiting_for = self.scheduler.waiting_for(handle)
@@ -316,20 +316,20 @@ class ChatPane(QWidget):
                 )
                 self.reporter.show(left_out, 10_000)
 
-    @Slot(int, str)
+    @Slot(object)
     @reports_problems(QT_TRANSLATE_NOOP("Problems", "Could not save the reply"))
-    def _on_handle_text(self, index: int, text: str) -> None:
+    def _on_handle_chunk(self, chunk: TextChunk | ReasoningChunk) -> None:
         turn, shown = self._sender_turn()
         if turn is None:
             return
-        turn.record(TextChunk(text, index))  # saved at least once a second
+        turn.record(chunk)  # saved at least once a second
         if shown and not self._render_timer.isActive():
             self._render_timer.start()
 
     @Slot()
     def _render_stream(self) -> None:
         if self.turn is not None:
-            self.chat_view.update_stream(self.turn.text)
+            self.chat_view.update_stream(self.turn.text, reasoning=self.turn.reply.reasoning)
 
     @Slot(object)
     def _on_handle_finished(self, finished: Finished) -> None:

@@ -83,6 +83,39 @@ def _footer(message_id: str, branches: Branches | None, cited: Sequence[SourceRo
     return f"<p style='margin:4px 0 0 0; font-size:small; color:{colours.muted}'>{' &nbsp; '.join(parts)}</p>"
 
 
+def reasoning_html(
+    reasoning: str, ms: float | None, message_id: str | None, expanded: bool, colours: Colours, live: bool = False
+) -> str:
+    """A reply's reasoning: while it streams, "Thinking…" over its latest lines; after, one
+    folded line with its length and time that opens (and closes) on a click."""
+    tr = QCoreApplication.translate
+    style = f"color:{colours.muted}; font-size:small"
+    if live:
+        tail = "\n".join(reasoning.strip().splitlines()[-3:])[-400:]
+        return (
+            f"<p style='margin:0 0 6px 0; {style}'><i>{html.escape(tr('ChatView', 'Thinking…'))}</i><br>"
+            f"{html.escape(tail).replace(chr(10), '<br>')}</p>"
+        )
+    words = len(reasoning.split())
+    label = (
+        tr("ChatView", "Thought for {seconds} s · {words} words").format(seconds=f"{ms / 1000:.0f}", words=words)
+        if ms
+        else tr("ChatView", "Thought · {words} words").format(words=words)
+    )
+    arrow = "▾" if expanded else "▸"
+    head = html.escape(f"{arrow} {label}")
+    if message_id is not None:
+        head = f"<a href='{ACTION_SCHEME}:reasoning/{message_id}' style='{style}; text-decoration:none'>{head}</a>"
+    body = ""
+    if expanded:
+        body = (
+            f"<table width='100%' cellspacing='0' cellpadding='6' style='margin:2px 0 6px 0'><tr>"
+            f"<td bgcolor='{colours.soft}'><span style='{style}'>"
+            f"{html.escape(reasoning.strip()).replace(chr(10), '<br>')}</span></td></tr></table>"
+        )
+    return f"<p style='margin:0 0 6px 0; {style}'>{head}</p>{body}"
+
+
 def message_html(
     role: str,
     content: str,
@@ -91,7 +124,9 @@ def message_html(
     branches: Branches | None = None,
     sources: Sequence[SourceRow] = (),
     colours: Colours = LIGHT,
+    thinking: str = "",
 ) -> str:
+    """A message; `thinking` is its reasoning's HTML (reasoning_html), shown above the answer."""
     speaker = html.escape(_speaker(role, status))
     anchor = f"<a name='m-{message_id}'></a>" if message_id else ""
     cited = [row for row in sources if row[2]]
@@ -112,7 +147,7 @@ def message_html(
             f"<table width='100%' cellspacing='0' cellpadding='10' bgcolor='{colours.soft}' style='margin-top:18px'>"
             f"<tr><td>{title}{body}{footer}</td></tr></table>"
         )
-    return f"<div style='margin-top:18px'>{title}{body}{footer}</div>"
+    return f"<div style='margin-top:18px'>{title}{thinking}{body}{footer}</div>"
 
 
 def thinking_html(dots: int, colours: Colours = LIGHT) -> str:
@@ -145,6 +180,7 @@ class ChatView(QTextBrowser):
         self._thinking.timeout.connect(self._on_thinking_timeout)
         self._dots = 0
         self._restyle_pending = False
+        self._open_reasoning: set[str] = set()  # replies whose reasoning the user unfolded
         self.sources_of: Callable[[str], Sequence[SourceRow]] = lambda _message_id: ()  # a reply's sources
         self.verticalScrollBar().valueChanged.connect(self._on_scrolled)
         self.action_bar = MessageActionBar(self.viewport())
@@ -196,7 +232,16 @@ class ChatView(QTextBrowser):
 
     def _html(self, m: Message, branches: Branches | None = None) -> str:
         sources = self.sources_of(m.id) if m.role == "assistant" else ()
-        return message_html(m.role, m.content, m.status, m.id, branches, sources, self.colours)
+        thinking = ""
+        if m.reasoning:
+            thinking = reasoning_html(m.reasoning, m.reasoning_ms, m.id, m.id in self._open_reasoning, self.colours)
+        return message_html(m.role, m.content, m.status, m.id, branches, sources, self.colours, thinking)
+
+    def toggle_reasoning(self, message_id: str) -> None:
+        """Unfold (or fold) a reply's reasoning, keeping the reader's place."""
+        self._open_reasoning ^= {message_id}
+        if self._stream_start is None:
+            self._rerender_in_place()
 
     @property
     def shown_count(self) -> int:
@@ -234,14 +279,15 @@ class ChatView(QTextBrowser):
         self._stream_start = cursor.position()
         self._follow = True
 
-    def update_stream(self, text: str, status: str = "complete") -> None:
+    def update_stream(self, text: str, status: str = "complete", reasoning: str = "") -> None:
         """Re-render just the reply being written (the rest of the transcript stays); before
-        its first word, a "Thinking…" that moves."""
+        its first word, a "Thinking…" that moves, or the reasoning as it comes."""
         if self._stream_start is None:
             self.begin_stream()
-        if text:
+        if text or reasoning:
             self._thinking.stop()
-            self._replace_stream(message_html("assistant", text, status, colours=self.colours))
+            thinking = reasoning_html(reasoning, None, None, False, self.colours, live=not text) if reasoning else ""
+            self._replace_stream(message_html("assistant", text, status, colours=self.colours, thinking=thinking))
         else:
             self._dots = 0
             self._replace_stream(thinking_html(self._dots, self.colours))
@@ -412,6 +458,9 @@ class ChatView(QTextBrowser):
         if url.scheme() == ACTION_SCHEME:
             if url.path().startswith("more/"):
                 self.show_earlier()
+                return
+            if url.path().startswith("reasoning/"):
+                self.toggle_reasoning(url.path().removeprefix("reasoning/"))
                 return
             request = MessageRequest.parse(url.path())
             if request is not None:

@@ -20,8 +20,10 @@ from PySide6.QtWidgets import (
 
 from desktop_app.core.generation import GenerationSettings
 from desktop_app.core.presets import Preset
+from desktop_app.session.scheduler import EngineInfo
 
 NO_SEED = -1  # the seed box's "Random" value
+NO_BUDGET = -1  # the thinking budget's "No limit"
 
 
 class GenerationForm(QWidget):
@@ -54,6 +56,18 @@ class GenerationForm(QWidget):
             self.tr("Keep this many likeliest replies at each word and give the best (slower; no streaming)"),
         )
         self.beams.setSpecialValueText(self.tr("Off"))
+        self.thinking = QComboBox()
+        self.thinking.setAccessibleName(self.tr("Thinking"))
+        for mode, label in (("auto", self.tr("Model's default")), ("on", self.tr("On")), ("off", self.tr("Off"))):
+            self.thinking.addItem(label, mode)
+        self.reasoning_budget = self._int(
+            NO_BUDGET,
+            32_768,
+            self.tr("Thinking budget"),
+            self.tr("After this many tokens of thinking, the model is told to answer"),
+        )
+        self.reasoning_budget.setSpecialValueText(self.tr("No limit"))
+        self.set_thinking("")
         layout = QFormLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addRow(self.tr("&Temperature"), self.temperature)
@@ -63,6 +77,10 @@ class GenerationForm(QWidget):
         layout.addRow(self.tr("&Max new tokens"), self.max_new_tokens)
         layout.addRow(self.tr("&Seed"), self.seed)
         layout.addRow(self.tr("&Beam search"), self.beams)
+        layout.addRow(self.tr("T&hinking"), self.thinking)
+        layout.addRow(self.tr("Thinking bu&dget"), self.reasoning_budget)
+        self.thinking.currentIndexChanged.connect(self.changed)
+        self.reasoning_budget.valueChanged.connect(self.changed)
         for box in (self.temperature, self.top_p, self.repetition_penalty):
             box.valueChanged.connect(self.changed)
         for spin in (self.top_k, self.max_new_tokens, self.seed, self.beams):
@@ -84,6 +102,18 @@ class GenerationForm(QWidget):
         box.setToolTip(tip)
         return box
 
+    def set_thinking(self, thinking: str) -> None:
+        """What the model allows: "switch" (its template turns thinking on and off),
+        "always" (it thinks; only the budget applies, and Off closes it at once), or ""."""
+        tips = {
+            "switch": self.tr("Whether the model thinks before it answers (its template's switch)"),
+            "always": self.tr("This model always thinks; Off stops its thinking as soon as it starts"),
+            "": self.tr("The loaded model does not think before answering"),
+        }
+        self.thinking.setEnabled(bool(thinking))
+        self.reasoning_budget.setEnabled(bool(thinking))
+        self.thinking.setToolTip(tips.get(thinking, tips[""]))
+
     def set_settings(self, settings: GenerationSettings) -> None:
         self._base = settings
         widgets = (
@@ -94,6 +124,8 @@ class GenerationForm(QWidget):
             self.max_new_tokens,
             self.seed,
             self.beams,
+            self.thinking,
+            self.reasoning_budget,
         )
         for widget in widgets:
             widget.blockSignals(True)
@@ -104,6 +136,8 @@ class GenerationForm(QWidget):
         self.max_new_tokens.setValue(settings.max_new_tokens)
         self.seed.setValue(NO_SEED if settings.seed is None else settings.seed)
         self.beams.setValue(settings.num_beams)
+        self.thinking.setCurrentIndex(max(0, self.thinking.findData(settings.thinking)))
+        self.reasoning_budget.setValue(settings.reasoning_budget)
         for widget in widgets:
             widget.blockSignals(False)
 
@@ -118,6 +152,8 @@ class GenerationForm(QWidget):
             max_new_tokens=self.max_new_tokens.value(),
             seed=None if self.seed.value() == NO_SEED else self.seed.value(),
             num_beams=self.beams.value(),
+            thinking=self.thinking.currentData() or "auto",
+            reasoning_budget=self.reasoning_budget.value(),
             num_alternatives=min(self._base.num_alternatives, self.beams.value())
             if self.beams.value() > 1
             else self._base.num_alternatives,
@@ -177,6 +213,9 @@ class ConversationSettingsPane(QWidget):
         self.system_prompt.blockSignals(False)
         self.form.set_settings(settings)
         self._show_matching_preset()
+
+    def set_engine_info(self, info: EngineInfo | None) -> None:
+        self.form.set_thinking(info.thinking if info is not None else "")
 
     def generation_settings(self) -> GenerationSettings:
         return self.form.settings()
