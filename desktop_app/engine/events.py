@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from desktop_app.core.chat import ToolCall
 from desktop_app.core.generation import GenerationStats
 
 
@@ -37,14 +38,15 @@ class ReasoningChunk:
 @dataclass(frozen=True)
 class Finished:
     """Alternative `index` is complete; `text` is its whole text (the answer, without the
-    reasoning, which is `reasoning`) and `token_ids` the tokens it was decoded from (an end
-    token not included)."""
+    reasoning, which is `reasoning`, and without the calls' text, read into `tool_calls`)
+    and `token_ids` the tokens it was decoded from (an end token not included)."""
 
     index: int
     text: str
     stats: GenerationStats
     token_ids: tuple[int, ...] = ()
     reasoning: str = ""
+    tool_calls: tuple[ToolCall, ...] = ()  # the functions the model called (the request had tools)
 
 
 Event = PromptPrepared | TextChunk | ReasoningChunk | Finished

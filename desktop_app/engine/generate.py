@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from desktop_app.core.budget import prompt_budget
-from desktop_app.core.chat import ChatMessage
+from desktop_app.core.chat import ChatMessage, ToolCall
 from desktop_app.core.errors import ContextOverflowError, UserError
 from desktop_app.core.generation import FinishReason, GenerationSettings, GenerationStats
 from desktop_app.core.i18n import translate
@@ -30,6 +30,15 @@ from desktop_app.engine.response_format import response_format_grammar
 from desktop_app.engine.sampling import Sampler
 from desktop_app.engine.stops import StopSequenceFilter
 from desktop_app.engine.tokenizer import IncrementalDecoder, Tokenizer
+from desktop_app.engine.tool_calls import (
+    ToolCallFormat,
+    ToolCallStream,
+    call_grammar,
+    check_tool_choice,
+    check_tools,
+    plain_history,
+    tool_call_format,
+)
 
 log = logging.getLogger(__name__)
 
@@ -54,8 +63,20 @@ class GenerationRequest:
     settings: GenerationSettings = field(default_factory=GenerationSettings)
     prompt: str | None = None
     response_format: dict[str, Any] | None = None
+    # OpenAI's tools ({"type": "function", "function": {...}}) and tool_choice ("auto",
+    # "none", "required" or {"type": "function", "function": {"name": ...}}); checked and
+    # normalised here (tool_choice becomes "auto", "none", "required" or the name).
+    tools: tuple[dict[str, Any], ...] = ()
+    tool_choice: Any = None
+    parallel_tool_calls: bool = True  # several calls in one reply
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "tools", check_tools(list(self.tools)))
+        object.__setattr__(self, "tool_choice", check_tool_choice(self.tool_choice, self.tools))
+        if self.calls_tools and (self.prompt is not None or self.settings.beam_search or self.response_format):
+            raise UserError(
+                translate("Errors", "Tools can be given only to a chat, without beam search or a response format.")
+            )
         if self.prompt is None and not self.messages:
             raise UserError(translate("Errors", "Nothing to answer: the request has no messages and no prompt."))
         if self.settings.beam_search and self.response_format is not None:
@@ -64,6 +85,16 @@ class GenerationRequest:
                 hint=translate("Errors", "Use one beam, or leave out the response format."),
             )
         response_format_grammar(self.response_format)
+
+    @property
+    def calls_tools(self) -> bool:
+        """The model is given tools and may (or must) call them."""
+        return bool(self.tools) and self.tool_choice != "none"
+
+    @property
+    def must_call(self) -> bool:
+        """A call is required (any tool, or the one named): the whole reply is held to it."""
+        return self.calls_tools and self.tool_choice != "auto"
 
 
 @dataclass(frozen=True)
@@ -109,15 +140,25 @@ class Engine:
         self._beams = BeamSearch(model, tokenizer, self.stop_token_ids, manifest.context_length)
 
     def constraints(self, request: GenerationRequest) -> Callable[[], TokenConstraint] | None:
-        """What makes a fresh constraint for each alternative of `request`; None for free text."""
+        """What makes a fresh constraint for each alternative of `request`; None for free text
+        (or for calls the model may choose to make: those are held from their marker on)."""
+        if request.must_call:
+            fmt = self.tool_format[0]
+            return self.compile(call_grammar(fmt, request.tools, request.tool_choice, False, request.parallel_tool_calls))
         grammar = response_format_grammar(request.response_format)
-        if grammar is None:
-            return None
+        return self.compile(grammar) if grammar is not None else None
+
+    def compile(self, grammar: str) -> Callable[[], TokenConstraint]:
         if self._grammars is None:
             started = perf_counter()
             self._grammars = GrammarConstraints(self.tokenizer, sorted(self.stop_token_ids))
             log.info("Grammar constraints ready for %s in %.2f s", self.manifest.id, perf_counter() - started)
         return self._grammars.compile(grammar)
+
+    @property
+    def tool_format(self) -> tuple[ToolCallFormat, bool]:
+        """How the model writes a call, and whether its template writes the tools itself."""
+        return tool_call_format(self.template.source)
 
     @property
     def provider(self) -> ProviderReport:
@@ -192,7 +233,7 @@ class Engine:
     def _thinking_wanted(self, request: GenerationRequest) -> bool | None:
         """Whether this reply may think (None: as the model's template decides). A reply held
         to a grammar does not: its first token must already be the grammar's."""
-        if request.response_format is not None:
+        if request.response_format is not None or request.must_call:
             return False
         return request.settings.thinking_wanted
 
@@ -201,7 +242,10 @@ class Engine:
         opens the reasoning is closed again when the reply is not to think."""
         syntax = self.thinking
         wanted = self._thinking_wanted(request)
-        text = self.template.render(messages, enable_thinking=wanted if syntax and syntax.switch else None)
+        tools = list(request.tools) if request.calls_tools else None
+        if not self.tool_format[1] and (tools or any(m.role == "tool" or m.tool_calls for m in messages)):
+            messages, tools = plain_history(messages, tools or ()), None  # a template with no place for tools
+        text = self.template.render(messages, enable_thinking=wanted if syntax and syntax.switch else None, tools=tools)
         if syntax is not None and wanted is False and syntax.opens_in(text):
             text = syntax.closed_prompt(text)
         return text
@@ -280,7 +324,7 @@ class Engine:
                 started = perf_counter()
             constraint = make_constraint() if make_constraint is not None else None
             yield from self._decode(
-                index, plan, logits, cache, settings, seed + index, cancel, started, reused, constraint
+                index, plan, logits, cache, settings, seed + index, cancel, started, reused, constraint, request
             )
 
     def _decode(
@@ -295,8 +339,11 @@ class Engine:
         started: float,
         reused: int,
         constraint: TokenConstraint | None = None,
+        request: GenerationRequest | None = None,
     ) -> Iterator[Event]:
         sampler = Sampler(settings, seed, prompt_length=len(plan.token_ids))
+        calls = ToolCallStream(self.tool_format[0]) if request is not None and request.calls_tools else None
+        lazy = calls is not None and request is not None and not request.must_call and bool(calls.fmt.start)
         decoder = IncrementalDecoder(self.tokenizer)
         stops = StopSequenceFilter(settings.stop_sequences)
         thinking = _Thinking(plan.reasoning, index) if plan.reasoning is not None else None
@@ -326,16 +373,18 @@ class Engine:
             generated.append(token)
             history.append(token)
             piece = stops.feed(decoder.push(token))
-            if thinking is not None:
-                for event in thinking.split(piece):
-                    if isinstance(event, TextChunk):
-                        pieces.append(event.text)
-                    yield event
-                if thinking.spent() and not forced:
-                    forced = self.tokenizer.encode(thinking.close_text)
-            elif piece:
-                pieces.append(piece)
-                yield TextChunk(piece, index)
+            events = thinking.split(piece) if thinking is not None else [TextChunk(piece, index)]
+            for event in _shown(events, calls):
+                if isinstance(event, TextChunk):
+                    pieces.append(event.text)
+                yield event
+            if thinking is not None and thinking.spent() and not forced:
+                forced = self.tokenizer.encode(thinking.close_text)
+            if lazy and calls is not None and calls.opened and constraint is None and not calls.after_marker.strip():
+                # The model opened a call: from here on it is held to the tools' schemas.
+                assert request is not None
+                grammar = call_grammar(calls.fmt, request.tools, request.tool_choice, True, request.parallel_tool_calls)
+                constraint = self.compile(grammar)()
             if stops.stopped:
                 reason = FinishReason.STOP_SEQUENCE
                 break
@@ -353,21 +402,24 @@ class Engine:
                 break
             logits, cache = self.model.forward([token], cache)
         tail = stops.feed(decoder.flush()) + stops.flush() if reason is not FinishReason.STOP_SEQUENCE else ""
-        if thinking is not None:
-            for event in [*thinking.split(tail, token=False), *thinking.flush()]:
-                if isinstance(event, TextChunk):
-                    pieces.append(event.text)
-                yield event
-        elif tail:
-            pieces.append(tail)
-            yield TextChunk(tail, index)
+        ends = [*thinking.split(tail, token=False), *thinking.flush()] if thinking is not None else [TextChunk(tail, index)]
+        for event in _shown(ends, calls):
+            if isinstance(event, TextChunk):
+                pieces.append(event.text)
+            yield event
+        tool_calls: tuple[ToolCall, ...] = ()
+        if calls is not None:
+            rest, tool_calls = calls.finish()
+            if rest:
+                pieces.append(rest)
+                yield TextChunk(rest, index)
         self._cache = cache
         finished_at = perf_counter()
         stats = self._stats(plan, generated, started, first_at, finished_at, reason, seed, reused)
         if thinking is not None:
             stats = replace(stats, reasoning_tokens=thinking.tokens, reasoning_ms=thinking.elapsed_ms(finished_at))
         reasoning = thinking.text if thinking is not None else ""
-        yield Finished(index, "".join(pieces), stats, tuple(generated), reasoning)
+        yield Finished(index, "".join(pieces), stats, tuple(generated), reasoning, tool_calls)
 
     @staticmethod
     def _stats(
@@ -393,6 +445,17 @@ class Engine:
             reused_prompt_tokens=reused,
             dropped_messages=plan.dropped_messages,
         )
+
+
+def _shown(events: Sequence[ReasoningChunk | TextChunk], calls: ToolCallStream | None) -> Iterator[Event]:
+    """The events as the reply shows them: empty text dropped, the calls' text held back."""
+    for event in events:
+        if isinstance(event, TextChunk):
+            text = calls.feed(event.text) if calls is not None else event.text
+            if text:
+                yield TextChunk(text, event.index)
+        elif event.text:
+            yield event
 
 
 class _Thinking:
