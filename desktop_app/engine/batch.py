@@ -28,13 +28,12 @@ import numpy as np
 
 from desktop_app.core.generation import FinishReason
 from desktop_app.engine.constraints import TokenConstraint
-from desktop_app.engine.events import Event, Finished, PromptPrepared, TextChunk
+from desktop_app.engine.events import Event, Finished, PromptPrepared
 from desktop_app.engine.generate import PREFILL_CHUNK, Engine, GenerationRequest, PromptPlan
 from desktop_app.engine.kv_rows import KVRows
 from desktop_app.engine.onnx_model import common_prefix_length
+from desktop_app.engine.reply import ReplyText
 from desktop_app.engine.sampling import Sampler
-from desktop_app.engine.stops import StopSequenceFilter
-from desktop_app.engine.tokenizer import IncrementalDecoder
 
 KEEP_ASIDE_MIN = 32  # kept tokens a new prompt would erase that are worth a copy to a spare row
 
@@ -46,17 +45,14 @@ class _Alternative:
     index: int
     row: int
     sampler: Sampler
-    decoder: IncrementalDecoder
-    stops: StopSequenceFilter
+    reply: ReplyText  # its text, reasoning and tool calls, and its grammar (fresh per alternative)
     history: list[int]
     logits: np.ndarray | None  # None while its prompt's last token waits for the forward pass
     started: float
     seed: int
     generated: list[int] = field(default_factory=list)
-    pieces: list[str] = field(default_factory=list)
     first_at: float | None = None
     next_token: int | None = None  # sampled, to be run by the next forward
-    constraint: TokenConstraint | None = None  # the response_format's grammar, fresh per alternative
 
 
 class BatchSequence:
@@ -231,18 +227,17 @@ class BatchDecoder:
             self._copy_row(row, other, length)
         for index, alt_row in enumerate(sequence.rows):
             started = sequence.started if index == 0 else perf_counter()
+            constraint = sequence.make_constraint() if sequence.make_constraint is not None else None
             alt = _Alternative(
                 index,
                 alt_row,
                 Sampler(settings, sequence.seed + index, prompt_length=len(prompt)),
-                IncrementalDecoder(self.engine.tokenizer),
-                StopSequenceFilter(settings.stop_sequences),
+                self.engine.reply_text(sequence.request, sequence.plan, index, constraint),
                 list(prompt),
                 logits if index == 0 or logits is None else logits.copy(),
                 started,
                 sequence.seed + index,
                 next_token=prompt[-1] if logits is None else None,
-                constraint=sequence.make_constraint() if sequence.make_constraint is not None else None,
             )
             sequence.alternatives.append(alt)
         return len(chunk)
@@ -256,24 +251,19 @@ class BatchDecoder:
         elif alt.logits is None:
             return True  # its prompt's last token runs in the coming forward pass
         else:
-            logits = alt.logits if alt.constraint is None else alt.constraint.allowed(alt.logits)
-            token = alt.sampler(logits, alt.history)
+            token = alt.reply.pick(alt.logits, alt.sampler, alt.history)
             if alt.first_at is None:
                 alt.first_at = perf_counter()
             if token in self.engine.stop_token_ids:
                 reason = FinishReason.STOP_TOKEN
             else:
-                if alt.constraint is not None:
-                    alt.constraint.advance(token)
                 alt.generated.append(token)
                 alt.history.append(token)
-                piece = alt.stops.feed(alt.decoder.push(token))
-                if piece:
-                    alt.pieces.append(piece)
-                    sequence._emit(TextChunk(piece, alt.index))
-                if alt.stops.stopped:
+                for event in alt.reply.accept(token):
+                    sequence._emit(event)
+                if alt.reply.stopped:
                     reason = FinishReason.STOP_SEQUENCE
-                elif alt.constraint is not None and alt.constraint.done:  # the JSON is complete
+                elif alt.reply.complete:  # the grammar is complete
                     reason = FinishReason.STOP_TOKEN
                 elif len(alt.generated) >= settings.max_new_tokens:
                     reason = FinishReason.LENGTH
@@ -282,15 +272,12 @@ class BatchDecoder:
                 else:
                     alt.next_token = token
                     return True
-        if reason is not FinishReason.STOP_SEQUENCE:
-            tail = alt.stops.feed(alt.decoder.flush()) + alt.stops.flush()
-            if tail:
-                alt.pieces.append(tail)
-                sequence._emit(TextChunk(tail, alt.index))
+        for event in alt.reply.end():
+            sequence._emit(event)
         stats = Engine._stats(
             sequence.plan, alt.generated, alt.started, alt.first_at, perf_counter(), reason, alt.seed, sequence.reused
         )
-        sequence._emit(Finished(alt.index, "".join(alt.pieces), stats, tuple(alt.generated)))
+        sequence._emit(alt.reply.finished(stats, alt.generated))
         self._release([alt.row])
         return False
 

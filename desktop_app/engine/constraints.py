@@ -66,7 +66,10 @@ class GrammarConstraints:
         stops = [token for token in stop_token_ids if 0 <= token < len(vocabulary)]
         if not stops:
             raise UserError(
-                translate("Errors", "JSON output is not available for this model: it declares no end-of-reply token.")
+                translate(
+                    "Errors",
+                    "JSON output and tool calls are not available for this model: it declares no end-of-reply token.",
+                )
             )
         view = _VocabularyView(tokenizer.without_prefix_space(), vocabulary, stops[0])
         self.vocab_size = len(vocabulary)

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from desktop_app.core.budget import prompt_budget
-from desktop_app.core.chat import ChatMessage, ToolCall
+from desktop_app.core.chat import ChatMessage
 from desktop_app.core.errors import ContextOverflowError, UserError
 from desktop_app.core.generation import FinishReason, GenerationSettings, GenerationStats
 from desktop_app.core.i18n import translate
@@ -22,14 +22,14 @@ from desktop_app.core.manifest import ModelManifest, ModelVariant
 from desktop_app.engine.beam import BeamSearch
 from desktop_app.engine.chat_template import ChatTemplate
 from desktop_app.engine.constraints import GrammarConstraints, TokenConstraint
-from desktop_app.engine.events import Event, Finished, PromptPrepared, ReasoningChunk, TextChunk
+from desktop_app.engine.events import Event, Finished, PromptPrepared
 from desktop_app.engine.onnx_model import AnyKVCache, OnnxCausalLM, common_prefix_length
-from desktop_app.engine.reasoning import ReasoningSplitter, ThinkingMarkers, thinking_syntax
 from desktop_app.engine.providers import ProviderReport, ProviderRequest, cuda_unavailable_reason, validate_request
+from desktop_app.engine.reasoning import thinking_syntax
+from desktop_app.engine.reply import ReasoningPlan, ReplyText
 from desktop_app.engine.response_format import response_format_grammar
 from desktop_app.engine.sampling import Sampler
-from desktop_app.engine.stops import StopSequenceFilter
-from desktop_app.engine.tokenizer import IncrementalDecoder, Tokenizer
+from desktop_app.engine.tokenizer import Tokenizer
 from desktop_app.engine.tool_calls import (
     ToolCallFormat,
     ToolCallStream,
@@ -98,16 +98,6 @@ class GenerationRequest:
 
 
 @dataclass(frozen=True)
-class ReasoningPlan:
-    """A chat reply of a thinking model: its markers, whether the prompt left the reasoning
-    open, and its budget in tokens (-1: none)."""
-
-    markers: ThinkingMarkers
-    inside: bool
-    budget: int
-
-
-@dataclass(frozen=True)
 class PromptPlan:
     token_ids: list[int]
     dropped_messages: int
@@ -144,7 +134,9 @@ class Engine:
         (or for calls the model may choose to make: those are held from their marker on)."""
         if request.must_call:
             fmt = self.tool_format[0]
-            return self.compile(call_grammar(fmt, request.tools, request.tool_choice, False, request.parallel_tool_calls))
+            return self.compile(
+                call_grammar(fmt, request.tools, request.tool_choice, False, request.parallel_tool_calls)
+            )
         grammar = response_format_grammar(request.response_format)
         return self.compile(grammar) if grammar is not None else None
 
@@ -327,6 +319,20 @@ class Engine:
                 index, plan, logits, cache, settings, seed + index, cancel, started, reused, constraint, request
             )
 
+    def reply_text(
+        self, request: GenerationRequest, plan: PromptPlan, index: int, constraint: TokenConstraint | None
+    ) -> ReplyText:
+        """What turns alternative `index`'s tokens into its events (shared with the batch)."""
+        calls, open_calls = None, None
+        if request.calls_tools:
+            fmt = self.tool_format[0]
+            calls = ToolCallStream(fmt)
+            if not request.must_call and fmt.start:  # held to the schemas once the model opens a call
+                grammar = call_grammar(fmt, request.tools, request.tool_choice, True, request.parallel_tool_calls)
+                open_calls = lambda: self.compile(grammar)()  # noqa: E731
+        stops = request.settings.stop_sequences
+        return ReplyText(self.tokenizer, stops, index, plan.reasoning, constraint, calls, open_calls)
+
     def _decode(
         self,
         index: int,
@@ -338,33 +344,20 @@ class Engine:
         cancel: threading.Event,
         started: float,
         reused: int,
-        constraint: TokenConstraint | None = None,
-        request: GenerationRequest | None = None,
+        constraint: TokenConstraint | None,
+        request: GenerationRequest,
     ) -> Iterator[Event]:
         sampler = Sampler(settings, seed, prompt_length=len(plan.token_ids))
-        calls = ToolCallStream(self.tool_format[0]) if request is not None and request.calls_tools else None
-        lazy = calls is not None and request is not None and not request.must_call and bool(calls.fmt.start)
-        decoder = IncrementalDecoder(self.tokenizer)
-        stops = StopSequenceFilter(settings.stop_sequences)
-        thinking = _Thinking(plan.reasoning, index) if plan.reasoning is not None else None
+        reply = self.reply_text(request, plan, index, constraint)
         history = list(plan.token_ids)
         generated: list[int] = []
-        pieces: list[str] = []
-        forced: list[int] = []  # tokens written for the model: the close of a spent reasoning budget
         first_at: float | None = None
         reason = FinishReason.LENGTH
         while True:
             if cancel.is_set():
                 reason = FinishReason.CANCELLED
                 break
-            if forced:
-                token = forced.pop(0)
-            else:
-                if constraint is not None:
-                    logits = constraint.allowed(logits)
-                token = sampler(logits, history)
-                if constraint is not None and token not in self.stop_token_ids:
-                    constraint.advance(token)
+            token = reply.pick(logits, sampler, history)
             if first_at is None:
                 first_at = perf_counter()
             if token in self.stop_token_ids:
@@ -372,23 +365,11 @@ class Engine:
                 break
             generated.append(token)
             history.append(token)
-            piece = stops.feed(decoder.push(token))
-            events = thinking.split(piece) if thinking is not None else [TextChunk(piece, index)]
-            for event in _shown(events, calls):
-                if isinstance(event, TextChunk):
-                    pieces.append(event.text)
-                yield event
-            if thinking is not None and thinking.spent() and not forced:
-                forced = self.tokenizer.encode(thinking.close_text)
-            if lazy and calls is not None and calls.opened and constraint is None and not calls.after_marker.strip():
-                # The model opened a call: from here on it is held to the tools' schemas.
-                assert request is not None
-                grammar = call_grammar(calls.fmt, request.tools, request.tool_choice, True, request.parallel_tool_calls)
-                constraint = self.compile(grammar)()
-            if stops.stopped:
+            yield from reply.accept(token)
+            if reply.stopped:
                 reason = FinishReason.STOP_SEQUENCE
                 break
-            if constraint is not None and constraint.done:  # the JSON is complete: only the end may follow
+            if reply.complete:  # the grammar is complete: only the end may follow
                 reason = FinishReason.STOP_TOKEN
                 break
             if len(generated) >= settings.max_new_tokens:
@@ -401,25 +382,10 @@ class Engine:
                 reason = FinishReason.CANCELLED
                 break
             logits, cache = self.model.forward([token], cache)
-        tail = stops.feed(decoder.flush()) + stops.flush() if reason is not FinishReason.STOP_SEQUENCE else ""
-        ends = [*thinking.split(tail, token=False), *thinking.flush()] if thinking is not None else [TextChunk(tail, index)]
-        for event in _shown(ends, calls):
-            if isinstance(event, TextChunk):
-                pieces.append(event.text)
-            yield event
-        tool_calls: tuple[ToolCall, ...] = ()
-        if calls is not None:
-            rest, tool_calls = calls.finish()
-            if rest:
-                pieces.append(rest)
-                yield TextChunk(rest, index)
+        yield from reply.end()
         self._cache = cache
-        finished_at = perf_counter()
-        stats = self._stats(plan, generated, started, first_at, finished_at, reason, seed, reused)
-        if thinking is not None:
-            stats = replace(stats, reasoning_tokens=thinking.tokens, reasoning_ms=thinking.elapsed_ms(finished_at))
-        reasoning = thinking.text if thinking is not None else ""
-        yield Finished(index, "".join(pieces), stats, tuple(generated), reasoning, tool_calls)
+        stats = self._stats(plan, generated, started, first_at, perf_counter(), reason, seed, reused)
+        yield reply.finished(stats, generated)
 
     @staticmethod
     def _stats(
@@ -445,76 +411,6 @@ class Engine:
             reused_prompt_tokens=reused,
             dropped_messages=plan.dropped_messages,
         )
-
-
-def _shown(events: Sequence[ReasoningChunk | TextChunk], calls: ToolCallStream | None) -> Iterator[Event]:
-    """The events as the reply shows them: empty text dropped, the calls' text held back."""
-    for event in events:
-        if isinstance(event, TextChunk):
-            text = calls.feed(event.text) if calls is not None else event.text
-            if text:
-                yield TextChunk(text, event.index)
-        elif event.text:
-            yield event
-
-
-class _Thinking:
-    """One reply's reasoning: splits its text, counts its tokens against the budget."""
-
-    def __init__(self, plan: ReasoningPlan, index: int) -> None:
-        self.plan = plan
-        self.index = index
-        self.splitter = ReasoningSplitter(plan.markers, plan.inside)
-        self.tokens = 0
-        self._parts: list[str] = []
-        self._closing = False  # the forced close is on its way
-        self._began: float | None = None
-        self._ended: float | None = None
-        self.close_text = "\n" + plan.markers.close + "\n\n"
-
-    @property
-    def text(self) -> str:
-        return "".join(self._parts)
-
-    def split(self, piece: str, token: bool = True) -> list[ReasoningChunk | TextChunk]:
-        """The events of one token's text (or, not `token`, of the decoder's tail); the token
-        counts as reasoning when it came inside the reasoning, or opened it."""
-        now = perf_counter()
-        was_inside = self.splitter.reasoning
-        reasoning, answer = self.splitter.feed(piece) if piece else ("", "")
-        if token and (was_inside or self.splitter.reasoning):
-            self.tokens += 1
-            if self._began is None:
-                self._began = now
-        if self._began is not None and self._ended is None and self.splitter.answering:
-            self._ended = now
-        return self._events(reasoning, answer)
-
-    def flush(self) -> list[ReasoningChunk | TextChunk]:
-        return self._events(*self.splitter.flush())
-
-    def _events(self, reasoning: str, answer: str) -> list[ReasoningChunk | TextChunk]:
-        events: list[ReasoningChunk | TextChunk] = []
-        if reasoning:
-            self._parts.append(reasoning)
-            events.append(ReasoningChunk(reasoning, self.index))
-        if answer:
-            events.append(TextChunk(answer, self.index))
-        return events
-
-    def spent(self) -> bool:
-        """The budget is used up inside the reasoning: time to close it (once)."""
-        if self._closing or self.plan.budget < 0 or not self.splitter.reasoning:
-            return False
-        if self.tokens >= self.plan.budget:
-            self._closing = True
-            return True
-        return False
-
-    def elapsed_ms(self, now: float) -> float:
-        if self._began is None:
-            return 0.0
-        return ((self._ended or now) - self._began) * 1000
 
 
 def choose_variant(manifest: ModelManifest, provider: str, quantization: str | None = None) -> ModelVariant:

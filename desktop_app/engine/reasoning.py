@@ -67,7 +67,9 @@ def _from_template(template: str) -> ThinkingSyntax | None:
     return None
 
 
-def thinking_syntax(template: str | None, is_token: Callable[[str], bool] = lambda _text: False) -> ThinkingSyntax | None:
+def thinking_syntax(
+    template: str | None, is_token: Callable[[str], bool] = lambda _text: False
+) -> ThinkingSyntax | None:
     """The model's thinking syntax: from its chat template, else from its vocabulary (a
     single token for both markers says the model was trained to think); None when it does
     not think."""

@@ -85,32 +85,44 @@ def check_tools(tools: Any) -> tuple[dict[str, Any], ...]:
     for i, tool in enumerate(tools):
         function = tool.get("function") if isinstance(tool, dict) else None
         if not isinstance(tool, dict) or tool.get("type") != "function" or not isinstance(function, dict):
-            raise _bad(translate("Errors", 'Invalid tools[{index}]: it must be {{"type": "function", "function": {{...}}}}.').format(index=i))
+            raise _bad(
+                translate(
+                    "Errors", 'Invalid tools[{index}]: it must be {{"type": "function", "function": {{...}}}}.'
+                ).format(index=i)
+            )
         name = function.get("name")
         if not isinstance(name, str) or not _NAME.fullmatch(name):
             raise _bad(
-                translate("Errors", "Invalid tools[{index}]: the name must be 1 to 64 letters, digits, underscores or dashes.").format(index=i)
+                translate(
+                    "Errors", "Invalid tools[{index}]: the name must be 1 to 64 letters, digits, underscores or dashes."
+                ).format(index=i)
             )
         if name in names:
             raise _bad(translate("Errors", "Invalid tools: {name} is given twice.").format(name=name))
         names.add(name)
         parameters = function.get("parameters", {"type": "object", "properties": {}})
         if not isinstance(parameters, dict):
-            raise _bad(translate("Errors", "Invalid tools[{index}]: parameters must be a JSON Schema object.").format(index=i))
+            raise _bad(
+                translate("Errors", "Invalid tools[{index}]: parameters must be a JSON Schema object.").format(index=i)
+            )
         error = llguidance.LLMatcher.validate_grammar(_schema_grammar(parameters))
         if error:
             raise _bad(
-                translate("Errors", "Invalid tools[{index}]: the parameters' schema cannot be enforced: {error}").format(index=i, error=error)
+                translate(
+                    "Errors", "Invalid tools[{index}]: the parameters' schema cannot be enforced: {error}"
+                ).format(index=i, error=error)
             )
         description = function.get("description", "")
         if not isinstance(description, str):
             raise _bad(translate("Errors", "Invalid tools[{index}]: the description must be text.").format(index=i))
-        checked.append({"type": "function", "function": {"name": name, "description": description, "parameters": parameters}})
+        checked.append(
+            {"type": "function", "function": {"name": name, "description": description, "parameters": parameters}}
+        )
     return tuple(checked)
 
 
 def check_tool_choice(choice: Any, tools: Sequence[dict[str, Any]]) -> str:
-    """"auto", "none", "required", or the one function's name that must be called."""
+    """ "auto", "none", "required", or the one function's name that must be called."""
     if choice is None:
         return "auto" if tools else "none"
     if choice in ("auto", "none", "required"):
@@ -167,10 +179,8 @@ def call_grammar(
     rules = ["body: %json " + json.dumps({**body, "x-guidance": _LAYOUT})]
     start, end = json.dumps(fmt.start), json.dumps(fmt.end) if fmt.end else None
     closed = f'"\\n"? body "\\n"? {end}' if end else "body"
-    if fmt.start and not fmt.as_list and only is None and parallel:  # parallel calls: one block after another
-        more = f'("\\n"? {start} {closed})*'
-    else:
-        more = ""
+    parallel_blocks = fmt.start and not fmt.as_list and only is None and parallel  # one block after another
+    more = f'("\\n"? {start} {closed})*' if parallel_blocks else ""
     first = closed if opened else (f"{start} {closed}" if fmt.start else closed)
     rules.insert(0, f"start: {first} {more}".rstrip())
     return llguidance.grammar_from("lark", "\n".join(rules))
@@ -220,7 +230,11 @@ class ToolCallStream:
             self.opened = True
             return shown
         keep = next(
-            (n for n in range(min(len(self.fmt.start) - 1, len(self._held)), 0, -1) if self.fmt.start.startswith(self._held[-n:])),
+            (
+                n
+                for n in range(min(len(self.fmt.start) - 1, len(self._held)), 0, -1)
+                if self.fmt.start.startswith(self._held[-n:])
+            ),
             0,
         )
         shown, self._held = self._held[: len(self._held) - keep], self._held[len(self._held) - keep :]
@@ -246,15 +260,22 @@ def parse_calls(fmt: ToolCallFormat, text: str) -> tuple[tuple[ToolCall, ...], s
     """The calls in `text` (from the opening marker on), and what of it is not a call that
     can be read (a call cut short, or text that only looked like one), to show as text."""
     body = text.strip()
-    if fmt.start and not fmt.as_list:  # one block per call: each stands or falls alone
+    if fmt.start and fmt.end and not fmt.as_list:  # one block per call: each stands or falls alone
         calls: list[ToolCall] = []
-        blocks = [fmt.start + part for part in body.split(fmt.start) if part.strip()]
-        for number, block in enumerate(blocks):
-            found = _read(fmt, block)
+        position = 0
+        while True:
+            rest = body[position:]
+            begin = len(rest) - len(rest.lstrip())
+            stop = rest.find(fmt.end, begin)
+            found = (
+                _read(fmt, rest[begin : stop + len(fmt.end)])
+                if rest.startswith(fmt.start, begin) and stop >= 0
+                else None
+            )
             if found is None:
-                return tuple(calls), "".join(blocks[number:])
+                return tuple(calls), rest.strip()
             calls += found
-        return tuple(calls), ""
+            position += stop + len(fmt.end)
     found = _read(fmt, body)
     return (tuple(found), "") if found else ((), text)
 

@@ -23,7 +23,7 @@ from typing import Any, Protocol
 
 import desktop_app.engine
 from desktop_app.core.errors import UserError
-from desktop_app.engine import Finished, GenerationRequest, PromptPrepared, TextChunk
+from desktop_app.engine import Finished, GenerationRequest, PromptPrepared, ReasoningChunk, TextChunk
 from desktop_app.server.protocol import ApiCall, ApiError, bad, parse_chat, parse_completion, parse_json
 from desktop_app.server.relay import StreamRelay, chunk_encoder, sse
 from desktop_app.server.responses import Shapes, model_object, usage
@@ -481,7 +481,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.log_request(200)
         relay.open()
         for event in relay.events():
-            if isinstance(event, TextChunk | Finished):  # on a socket the relay may not write to
+            if isinstance(event, TextChunk | ReasoningChunk | Finished):  # on a socket the relay may not write to
                 self._write(relay.encode(event))
             elif isinstance(event, Failed):
                 self._write_event(ApiError(500, event.message, error_type="server_error").body())

@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from desktop_app.core.chat import ChatMessage, Role
+from desktop_app.core.chat import ChatMessage, Role, ToolCall
 from desktop_app.core.errors import UserError
 from desktop_app.core.generation import GenerationSettings
 from desktop_app.engine import GenerationRequest
@@ -131,12 +131,16 @@ def _refuse_unsupported(data: dict[str, Any]) -> None:
         raise bad("'logprobs' is not supported by this server.", "logprobs", "unsupported_parameter")
     if data.get("top_logprobs") is not None:
         raise bad("'top_logprobs' is not supported by this server.", "top_logprobs", "unsupported_parameter")
-    for name in ("tools", "functions"):
-        if data.get(name):
-            raise bad(f"'{name}' (tool calling) is not supported by this server.", name, "unsupported_parameter")
-    for name in ("tool_choice", "function_call"):
-        if data.get(name) not in (None, "none"):
-            raise bad(f"'{name}' (tool calling) is not supported by this server.", name, "unsupported_parameter")
+    if data.get("functions"):
+        raise bad(
+            "'functions' is OpenAI's old form of tools; send 'tools' instead.", "functions", "unsupported_parameter"
+        )
+    if data.get("function_call") not in (None, "none"):
+        raise bad(
+            "'function_call' is OpenAI's old form; send 'tool_choice' instead.",
+            "function_call",
+            "unsupported_parameter",
+        )
     modalities = data.get("modalities")
     if modalities is not None and modalities != ["text"]:
         raise bad("Only text output is supported ('modalities').", "modalities", "unsupported_parameter")
@@ -203,9 +207,41 @@ def _settings(data: dict[str, Any], max_tokens: int, n: int) -> GenerationSettin
             length_penalty=_number(data, "length_penalty", -10.0, 10.0, 1.0),
             early_stopping=_early_stopping(data),
             no_repeat_ngram_size=_integer(data, "no_repeat_ngram_size", 0) or 0,
+            # Thinking models: chat_template_kwargs.enable_thinking (vLLM's and llama.cpp's
+            # way to set the template's switch) and a reasoning budget in tokens (-1: none).
+            thinking=_thinking(data),
+            reasoning_budget=_budget(data),
         )
     except UserError as exc:
         raise bad(exc.message, code="invalid_value") from None
+
+
+def _budget(data: dict[str, Any]) -> int:
+    value = _integer(data, "reasoning_budget", -1)
+    return -1 if value is None else value
+
+
+def _thinking(data: dict[str, Any]) -> str:
+    kwargs = data.get("chat_template_kwargs")
+    if kwargs is None:
+        return "auto"
+    if not isinstance(kwargs, dict):
+        raise bad("'chat_template_kwargs' must be an object.", "chat_template_kwargs", "invalid_type")
+    unknown = set(kwargs) - {"enable_thinking"}
+    if unknown:
+        raise bad(
+            f"'chat_template_kwargs' may only set enable_thinking here (not {', '.join(sorted(unknown))}).",
+            "chat_template_kwargs",
+            "unsupported_parameter",
+        )
+    value = kwargs.get("enable_thinking")
+    if value is None:
+        return "auto"
+    if not isinstance(value, bool):
+        raise bad(
+            "'chat_template_kwargs.enable_thinking' must be true or false.", "chat_template_kwargs", "invalid_type"
+        )
+    return "on" if value else "off"
 
 
 def _early_stopping(data: dict[str, Any]) -> bool | str:
@@ -241,13 +277,21 @@ def _common(
 
 # ---- the two endpoints ----
 
-_ROLES: dict[str, Role] = {"system": "system", "developer": "system", "user": "user", "assistant": "assistant"}
+_ROLES: dict[str, Role] = {
+    "system": "system",
+    "developer": "system",
+    "user": "user",
+    "assistant": "assistant",
+    "tool": "tool",
+}
 
 
 def _content(message: dict[str, Any], where: str) -> str:
     content = message.get("content")
     if isinstance(content, str):
         return content
+    if content is None and (message.get("tool_calls") or message.get("role") == "assistant"):
+        return ""  # an assistant turn that only called tools
     if isinstance(content, list):
         texts = []
         for part in content:
@@ -269,11 +313,51 @@ def _messages(data: dict[str, Any]) -> tuple[ChatMessage, ...]:
         if not isinstance(message, dict):
             raise bad(f"{where} must be an object.", "messages", "invalid_type")
         role = message.get("role")
-        if role in ("tool", "function") or message.get("tool_calls"):
-            raise bad(f"{where}: tool messages are not supported by this server.", "messages", "unsupported_parameter")
         if not isinstance(role, str) or role not in _ROLES:
-            raise bad(f"{where}: 'role' must be system, developer, user or assistant.", "messages", "invalid_value")
-        result.append(ChatMessage(_ROLES[role], _content(message, where)))
+            raise bad(
+                f"{where}: 'role' must be system, developer, user, assistant or tool.", "messages", "invalid_value"
+            )
+        reasoning = message.get("reasoning_content") or ""
+        if not isinstance(reasoning, str):
+            raise bad(f"{where}: 'reasoning_content' must be a string.", "messages", "invalid_type")
+        calls = _tool_calls(message, where) if role == "assistant" else ()
+        call_id = message.get("tool_call_id")
+        if role == "tool" and not isinstance(call_id, str):
+            raise bad(f"{where}: a tool message needs the 'tool_call_id' it answers.", "messages", "invalid_value")
+        name = message.get("name") if role == "tool" and isinstance(message.get("name"), str) else None
+        content = _content(message, where)
+        result.append(ChatMessage(_ROLES[role], content, reasoning, calls, call_id if role == "tool" else None, name))
+    known = {call.id: call.name for m in result for call in m.tool_calls}
+    result = [
+        ChatMessage(
+            m.role, m.content, m.reasoning, m.tool_calls, m.tool_call_id, m.name or known.get(m.tool_call_id or "")
+        )
+        if m.role == "tool"
+        else m
+        for m in result
+    ]
+    return tuple(result)
+
+
+def _tool_calls(message: dict[str, Any], where: str) -> tuple[ToolCall, ...]:
+    calls = message.get("tool_calls") or []
+    if not isinstance(calls, list):
+        raise bad(f"{where}: 'tool_calls' must be a list.", "messages", "invalid_type")
+    result = []
+    for j, call in enumerate(calls):
+        function = call.get("function") if isinstance(call, dict) else None
+        if (
+            not isinstance(function, dict)
+            or not isinstance(function.get("name"), str)
+            or not isinstance(function.get("arguments", ""), str)
+            or not isinstance(call.get("id", ""), str)
+        ):
+            raise bad(
+                f'{where}.tool_calls[{j}] must be {{"id", "type": "function", "function": {{"name", "arguments": a JSON string}}}}.',
+                "messages",
+                "invalid_value",
+            )
+        result.append(ToolCall(call.get("id", ""), function["name"], function.get("arguments", "")))
     return tuple(result)
 
 
@@ -282,7 +366,20 @@ def parse_chat(data: dict[str, Any], default_max_tokens: int) -> ApiCall:
     model = _model(data)
     messages = _messages(data)
     settings, stream, include_usage, response_format = _common(data, default_max_tokens)
-    request = _request(messages=messages, settings=settings, response_format=response_format)
+    tools = data.get("tools")
+    if tools is not None and not isinstance(tools, list):
+        raise bad("'tools' must be a list of tools.", "tools", "invalid_type")
+    parallel = data.get("parallel_tool_calls", True)
+    if not isinstance(parallel, bool):
+        raise bad("'parallel_tool_calls' must be true or false.", "parallel_tool_calls", "invalid_type")
+    request = _request(
+        messages=messages,
+        settings=settings,
+        response_format=response_format,
+        tools=tuple(tools or ()),
+        tool_choice=data.get("tool_choice"),
+        parallel_tool_calls=parallel,
+    )
     return ApiCall("chat", model, request, stream, include_usage)
 
 
@@ -306,5 +403,5 @@ def _request(**fields: Any) -> GenerationRequest:
     try:
         return GenerationRequest(**fields)
     except UserError as exc:
-        param = "response_format" if "response_format" in exc.message else None
+        param = next((p for p in ("response_format", "tool_choice", "tools") if p in exc.message), None)
         raise bad(exc.message, param, "invalid_value") from None

@@ -24,7 +24,7 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from desktop_app.engine import Finished, PromptPrepared, TextChunk
+from desktop_app.engine import Finished, PromptPrepared, ReasoningChunk, TextChunk
 from desktop_app.server.protocol import ApiCall
 from desktop_app.server.responses import Shapes, finish_reason
 from desktop_app.session.handles import Completed, Failed, GenerationHandle, HandleEvent, Started
@@ -59,7 +59,7 @@ class StreamRelay:
 
     def put(self, event: HandleEvent) -> None:
         with self._lock:
-            if not (self._accepted and isinstance(event, TextChunk | Finished)):
+            if not (self._accepted and isinstance(event, TextChunk | ReasoningChunk | Finished)):
                 self._events.append(event)
                 if isinstance(event, PromptPrepared) and not event.dropped_messages and self._direct is not None:
                     self._accepted = True  # the HTTP thread reads it when it next wakes
@@ -159,16 +159,22 @@ def chunk_encoder(call: ApiCall, shapes: Shapes, results: list[Finished]) -> Enc
     with_usage = call.include_usage
 
     def encode(event: HandleEvent) -> bytes:
-        index = event.index if isinstance(event, TextChunk | Finished) else 0
+        index = event.index if isinstance(event, TextChunk | ReasoningChunk | Finished) else 0
         data = b""
         if index not in opened and call.kind == "chat":
             data += sse(shapes.chunk(index, "", first=True, with_usage=with_usage))
         opened.add(index)
         if isinstance(event, TextChunk):
             return data + sse(shapes.chunk(index, event.text, with_usage=with_usage))
+        if isinstance(event, ReasoningChunk):
+            if call.kind != "chat":
+                return data
+            return data + sse(shapes.chunk(index, None, with_usage=with_usage, delta={"reasoning_content": event.text}))
         assert isinstance(event, Finished)
         results.append(event)
-        reason = finish_reason(event.stats.finish_reason)
+        for piece in shapes.tool_call_chunks(index, event, with_usage):
+            data += sse(piece)
+        reason = finish_reason(event.stats.finish_reason, bool(event.tool_calls))
         text = None if call.kind == "chat" else ""
         return data + sse(shapes.chunk(index, text, finish=reason, with_usage=with_usage))
 

@@ -20,8 +20,8 @@ _FINISH = {
 }
 
 
-def finish_reason(reason: FinishReason) -> str:
-    return _FINISH[reason]
+def finish_reason(reason: FinishReason, tool_calls: bool = False) -> str:
+    return "tool_calls" if tool_calls else _FINISH[reason]
 
 
 def usage(prompt_tokens: int, completion_tokens: int, cached_tokens: int) -> dict[str, Any]:
@@ -53,9 +53,14 @@ class Shapes:
     def whole(self, results: Sequence[Finished], usage_: dict[str, Any]) -> dict[str, Any]:
         choices: list[dict[str, Any]] = []
         for finished in sorted(results, key=lambda f: f.index):
-            reason = finish_reason(finished.stats.finish_reason)
+            reason = finish_reason(finished.stats.finish_reason, bool(finished.tool_calls))
             if self.kind == "chat":
-                message = {"role": "assistant", "content": finished.text, "refusal": None}
+                message: dict[str, Any] = {"role": "assistant", "content": finished.text, "refusal": None}
+                if finished.reasoning:
+                    message["reasoning_content"] = finished.reasoning
+                if finished.tool_calls:
+                    message["content"] = finished.text or None
+                    message["tool_calls"] = [call.as_openai() for call in finished.tool_calls]
                 choices.append({"index": finished.index, "message": message, "logprobs": None, "finish_reason": reason})
             else:
                 choices.append(
@@ -65,12 +70,19 @@ class Shapes:
         return self._head(object_name) | {"system_fingerprint": None, "choices": choices, "usage": usage_}
 
     def chunk(
-        self, index: int, text: str | None, *, first: bool = False, finish: str | None = None, with_usage: bool = False
+        self,
+        index: int,
+        text: str | None,
+        *,
+        first: bool = False,
+        finish: str | None = None,
+        with_usage: bool = False,
+        delta: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         """One streamed piece of choice `index`: `first` opens a chat choice with its role;
-        `finish` closes it."""
+        `finish` closes it; `delta` is a chat delta's other fields (reasoning, tool calls)."""
         if self.kind == "chat":
-            delta: dict[str, Any] = {}
+            delta = dict(delta or {})
             if first:
                 delta["role"] = "assistant"
             if text is not None:
@@ -83,6 +95,22 @@ class Shapes:
         if with_usage:
             body["usage"] = None  # every chunk has it, null until the last one (OpenAI's rule)
         return body
+
+    def tool_call_chunks(self, index: int, finished: Finished, with_usage: bool = False) -> list[dict[str, Any]]:
+        """A reply's calls as OpenAI streams them: per call, its id and name, then its
+        arguments (the official client joins the pieces by their index)."""
+        chunks = []
+        for number, call in enumerate(finished.tool_calls):
+            head = {
+                "index": number,
+                "id": call.id,
+                "type": "function",
+                "function": {"name": call.name, "arguments": ""},
+            }
+            chunks.append(self.chunk(index, None, with_usage=with_usage, delta={"tool_calls": [head]}))
+            arguments = {"index": number, "function": {"arguments": call.arguments}}
+            chunks.append(self.chunk(index, None, with_usage=with_usage, delta={"tool_calls": [arguments]}))
+        return chunks
 
     def usage_chunk(self, usage_: dict[str, Any]) -> dict[str, Any]:
         """The last chunk of a stream with include_usage: no choices, the usage."""

@@ -63,11 +63,13 @@ def test_a_growing_conversation_reuses_the_cached_prefix(client: Any) -> None:
     assert cached < second.usage.prompt_tokens
 
 
+# Strings are bounded: sampled at temperature 1, a 135M model can ramble inside an open
+# string until max_tokens (it did on an AVX-512 machine whose kernels round differently).
 CITY = {
     "type": "object",
     "properties": {
-        "city": {"type": "string"},
-        "country": {"type": "string"},
+        "city": {"type": "string", "maxLength": 40},
+        "country": {"type": "string", "maxLength": 40},
         "population": {"type": "integer", "minimum": 0},
         "size": {"enum": ["small", "medium", "large"]},
     },
@@ -99,3 +101,63 @@ def test_json_schema_output_validates_streamed_and_whole(client: Any) -> None:
     streamed = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
     jsonschema.validate(json.loads(streamed), CITY)
     assert [c.choices[0].finish_reason for c in chunks if c.choices and c.choices[0].finish_reason] == ["stop"]
+
+
+WEATHER = {
+    "type": "function",
+    "function": {
+        "name": "get_weather",
+        "description": "The current weather in a city",
+        "parameters": {
+            "type": "object",
+            "properties": {"city": {"type": "string"}, "unit": {"type": "string", "enum": ["celsius", "fahrenheit"]}},
+            "required": ["city", "unit"],
+            "additionalProperties": False,
+        },
+    },
+}
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_the_small_default_model_calls_a_required_tool_correctly(client: Any, stream: bool) -> None:
+    import json
+
+    import jsonschema
+
+    ask = {
+        "model": MODEL_ID,
+        "messages": [{"role": "user", "content": "What is the weather like in Paris today?"}],
+        "tools": [WEATHER],
+        "tool_choice": "required",
+        "temperature": 0,
+        "max_tokens": 80,
+        "parallel_tool_calls": False,
+    }
+    if stream:
+        with client.chat.completions.stream(**ask) as events:
+            reply = events.get_final_completion()
+    else:
+        reply = client.chat.completions.create(**ask)
+    choice = reply.choices[0]
+    assert choice.finish_reason == "tool_calls"
+    [call] = choice.message.tool_calls
+    arguments = json.loads(call.function.arguments)
+    jsonschema.validate(arguments, WEATHER["function"]["parameters"])
+    assert call.function.name == "get_weather" and "paris" in arguments["city"].lower()
+
+
+def test_the_result_goes_back_and_the_model_answers_with_it(client: Any) -> None:
+    messages: list[dict[str, Any]] = [{"role": "user", "content": "What is the weather like in Paris today?"}]
+    first = client.chat.completions.create(
+        model=MODEL_ID, messages=messages, tools=[WEATHER], tool_choice="required", temperature=0, max_tokens=80
+    )
+    call = first.choices[0].message.tool_calls[0]
+    messages += [
+        first.choices[0].message.model_dump(exclude_none=True),
+        {"role": "tool", "tool_call_id": call.id, "content": '{"temperature": 31, "sky": "sunny"}'},
+    ]
+    answer = client.chat.completions.create(
+        model=MODEL_ID, messages=messages, tools=[WEATHER], tool_choice="none", temperature=0, max_tokens=40
+    )
+    assert answer.choices[0].finish_reason in ("stop", "length") and not answer.choices[0].message.tool_calls
+    assert "31" in answer.choices[0].message.content or "sunny" in answer.choices[0].message.content.lower()

@@ -86,8 +86,28 @@ def test_malformed_json_is_400(running: Running) -> None:
         ({"stream_options": {"include_usage": True}}, "stream_options"),
         ({"logit_bias": {"50256": -100}}, "logit_bias"),
         ({"logprobs": True}, "logprobs"),
-        ({"tools": [{"type": "function", "function": {"name": "f"}}]}, "tools"),
-        ({"messages": [{"role": "tool", "content": "42", "tool_call_id": "a"}]}, "messages"),
+        # Tools: malformed ones and a choice that does not fit them are the client's error.
+        ({"tools": {"type": "function"}}, "tools"),
+        ({"tools": [{"type": "function", "function": {"name": "no spaces"}}]}, "tools"),
+        ({"tools": [{"type": "function", "function": {"name": "f", "parameters": {"type": "nonsense"}}}]}, "tools"),
+        ({"tools": [{"type": "function", "function": {"name": "f"}}], "tool_choice": "always"}, "tool_choice"),
+        (
+            {
+                "tools": [{"type": "function", "function": {"name": "f"}}],
+                "tool_choice": {"type": "function", "function": {"name": "g"}},
+            },
+            "tool_choice",
+        ),
+        ({"tool_choice": "required"}, "tool_choice"),
+        ({"parallel_tool_calls": "yes"}, "parallel_tool_calls"),
+        ({"functions": [{"name": "f"}]}, "functions"),
+        ({"messages": [{"role": "tool", "content": "42"}]}, "messages"),
+        (
+            {"messages": [{"role": "assistant", "content": None, "tool_calls": [{"id": "a", "function": {}}]}]},
+            "messages",
+        ),
+        ({"chat_template_kwargs": {"enable_thinking": "yes"}}, "chat_template_kwargs"),
+        ({"reasoning_budget": -2}, "reasoning_budget"),
         ({"response_format": {"type": "yaml"}}, "response_format"),
         # A schema the grammar library cannot enforce (an unsatisfiable range)
         (

@@ -175,3 +175,103 @@ def test_a_beam_search_that_cannot_run_is_a_400(client: Any, running: Running, e
     with pytest.raises(openai.BadRequestError):
         client.chat.completions.create(model="fake-model", messages=HELLO, extra_body=extra)
     assert running.engine.requests == []
+
+
+class ThinkingToolEngine:
+    """A fake thinking model that reasons, says a word, then calls two functions."""
+
+    def __init__(self, base: Any) -> None:
+        self.base = base
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.base, name)
+
+    def generate(self, request: Any, cancel: Any = None) -> Any:
+        from desktop_app.core.chat import ToolCall
+        from desktop_app.core.generation import FinishReason, GenerationStats
+        from desktop_app.engine import Finished, PromptPrepared, ReasoningChunk, TextChunk
+
+        self.base.requests.append(request)
+        yield PromptPrepared(8, 0, 0, 64)
+        yield ReasoningChunk("They want ")
+        yield ReasoningChunk("the weather.")
+        yield TextChunk("Checking.")
+        calls = (
+            ToolCall("abcdefgh1", "get_weather", '{"city": "Paris"}'),
+            ToolCall("abcdefgh2", "get_weather", '{"city": "Lyon"}'),
+        )
+        stats = GenerationStats(8, 20, 5.0, 100.0, FinishReason.STOP_TOKEN, seed=1, reasoning_tokens=4)
+        yield Finished(0, "Checking.", stats, reasoning="They want the weather.", tool_calls=calls)
+
+
+WEATHER_TOOL = {
+    "type": "function",
+    "function": {
+        "name": "get_weather",
+        "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
+    },
+}
+
+
+def test_reasoning_and_tool_calls_reach_the_official_client_whole_and_streamed(
+    start_server: Any, fake_engine: Any
+) -> None:
+    running = start_server(engine=ThinkingToolEngine(fake_engine))
+    with openai.OpenAI(base_url=running.base_url, api_key="test-key-0123456789abcdef", max_retries=0) as client:
+        ask = {
+            "model": "fake-model",
+            "messages": HELLO,
+            "tools": [WEATHER_TOOL],
+            "tool_choice": "auto",
+            "extra_body": {"reasoning_budget": 100, "chat_template_kwargs": {"enable_thinking": True}},
+        }
+        whole = client.chat.completions.create(**ask)
+        message = whole.choices[0].message
+        assert whole.choices[0].finish_reason == "tool_calls" and message.content == "Checking."
+        assert [(c.function.name, c.function.arguments) for c in message.tool_calls] == [
+            ("get_weather", '{"city": "Paris"}'),
+            ("get_weather", '{"city": "Lyon"}'),
+        ]
+        assert message.model_extra["reasoning_content"] == "They want the weather."
+        request = fake_engine.requests[-1]
+        assert request.settings.reasoning_budget == 100 and request.settings.thinking == "on"
+        assert request.tool_choice == "auto" and request.tools[0]["function"]["name"] == "get_weather"
+
+        stream = list(client.chat.completions.create(**ask, stream=True))
+        reasoning = "".join((c.choices[0].delta.model_extra or {}).get("reasoning_content") or "" for c in stream)
+        content = "".join(c.choices[0].delta.content or "" for c in stream)
+        assert (reasoning, content) == ("They want the weather.", "Checking.")
+        assert stream[-1].choices[0].finish_reason == "tool_calls"
+        # The client's own helper assembles the streamed calls.
+        with client.chat.completions.stream(**ask) as events:
+            final = events.get_final_completion()
+        calls = final.choices[0].message.tool_calls
+        assert [(c.id, c.function.name, c.function.arguments) for c in calls] == [
+            ("abcdefgh1", "get_weather", '{"city": "Paris"}'),
+            ("abcdefgh2", "get_weather", '{"city": "Lyon"}'),
+        ]
+
+
+def test_tool_results_and_past_reasoning_reach_the_model(client: Any, running: Running) -> None:
+    client.chat.completions.create(
+        model="fake-model",
+        messages=[
+            *HELLO,
+            {
+                "role": "assistant",
+                "content": None,
+                "reasoning_content": "Look it up.",
+                "tool_calls": [
+                    {"id": "call_1", "type": "function", "function": {"name": "get_weather", "arguments": "{}"}}
+                ],
+            },
+            {"role": "tool", "tool_call_id": "call_1", "content": "Sunny"},
+        ],
+        tools=[WEATHER_TOOL],
+        tool_choice="none",
+    )
+    request = running.engine.requests[-1]
+    assistant, result = request.messages[1], request.messages[2]
+    assert (assistant.content, assistant.reasoning, assistant.tool_calls[0].name) == ("", "Look it up.", "get_weather")
+    assert (result.role, result.content, result.tool_call_id, result.name) == ("tool", "Sunny", "call_1", "get_weather")
+    assert request.tool_choice == "none" and not request.calls_tools

@@ -148,7 +148,9 @@ def test_a_thinking_models_reasoning_streams_then_folds_and_opens_on_a_click(qtb
             for piece in ("The user asks ", "for a capital. ", "France's is Paris."):
                 yield ReasoningChunk(piece)
             yield TextChunk("Paris.")
-            stats = GenerationStats(10, 8, 5.0, 100.0, FinishReason.STOP_TOKEN, seed=1, reasoning_tokens=7, reasoning_ms=2400.0)
+            stats = GenerationStats(
+                10, 8, 5.0, 100.0, FinishReason.STOP_TOKEN, seed=1, reasoning_tokens=7, reasoning_ms=2400.0
+            )
             yield Finished(0, "Paris.", stats, reasoning="The user asks for a capital. France's is Paris.")
 
     engine = ThinkingEngine()

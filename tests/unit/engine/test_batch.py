@@ -358,3 +358,33 @@ def test_an_unrelated_prompt_moves_a_kept_prompt_aside_rather_than_erase_it(engi
     events = drain(batch, [other, again])
     assert finished(events[1])[0].text == alone(engine, kept)[0].text
     assert finished(events[0])[0].text == alone(engine, ask(PROMPTS[1], max_new_tokens=20))[0].text
+
+
+def test_reasoning_budgets_and_tool_calls_come_out_of_a_row_as_out_of_the_engine(tiny_gguf_engine) -> None:  # type: ignore[no-untyped-def]
+    from desktop_app.core.chat import ChatMessage
+    from desktop_app.engine.chat_template import ChatTemplate
+    from desktop_app.engine.reasoning import thinking_syntax
+
+    engine = tiny_gguf_engine("F32")  # with its stop token: the grammar's end of reply
+    source = "{# tools <tool_call> #}{% for m in messages %}{{ m['content'] }}{% endfor %}<think>\n"
+    engine.template, engine.thinking = ChatTemplate(source, {}), thinking_syntax(source)
+    tool = {"type": "function", "function": {"name": "f", "parameters": {"type": "object", "properties": {}}}}
+    chat = (ChatMessage("user", "Hi"),)
+    thinking = GenerationRequest(messages=chat, settings=replace(GREEDY, reasoning_budget=4, max_new_tokens=20))
+    calling = GenerationRequest(
+        messages=chat, settings=replace(GREEDY, max_new_tokens=60), tools=(tool,), tool_choice="required"
+    )
+    batch = BatchDecoder(engine, 2)
+    sequences = [batch.add(thinking, threading.Event()), batch.add(calling, threading.Event())]
+    events = drain(batch, sequences)
+    [reasoned], [called] = finished(events[0]), finished(events[1])
+    [reasoned_alone], [called_alone] = alone(engine, thinking), alone(engine, calling)
+    assert (reasoned.reasoning, reasoned.text, reasoned.token_ids) == (
+        reasoned_alone.reasoning,
+        reasoned_alone.text,
+        reasoned_alone.token_ids,
+    )
+    assert reasoned.stats.reasoning_tokens == reasoned_alone.stats.reasoning_tokens
+    # (a random model's near ties may break apart in a batch: each call is checked, not compared)
+    for done in (called, called_alone):
+        assert [(c.name, c.arguments) for c in done.tool_calls] == [("f", "{}")], done

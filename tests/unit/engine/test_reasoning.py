@@ -108,7 +108,13 @@ def test_the_budget_closes_the_reasoning_and_the_model_answers(tiny_engine) -> N
     engine = use_template(tiny_engine, OPEN_TEMPLATE)
     free = next(e for e in engine.generate(ask(GREEDY)) if isinstance(e, Finished))
     budget = 5
-    done = next(e for e in engine.generate(ask(GenerationSettings(**{**GREEDY.to_dict(), "reasoning_budget": budget, "stop_sequences": ()}))) if isinstance(e, Finished))
+    done = next(
+        e
+        for e in engine.generate(
+            ask(GenerationSettings(**{**GREEDY.to_dict(), "reasoning_budget": budget, "stop_sequences": ()}))
+        )
+        if isinstance(e, Finished)
+    )
     close = engine.tokenizer.encode("\n</think>\n\n")
     # The first `budget` tokens are the model's own (as without a budget), then the close.
     assert done.token_ids[:budget] == free.token_ids[:budget]

@@ -134,7 +134,9 @@ def test_a_template_without_tools_gets_them_in_the_system_prompt_and_calls_as_te
     ]
     plain = plain_history(messages, check_tools([ADD]))
     assert plain[0].content.startswith("Be brief.\n\nYou can call functions") and '"name": "add"' in plain[0].content
-    assert plain[2] == ChatMessage("assistant", '<tool_call>\n{"name": "add", "arguments": {"a": 1, "b": 2}}\n</tool_call>')
+    assert plain[2] == ChatMessage(
+        "assistant", '<tool_call>\n{"name": "add", "arguments": {"a": 1, "b": 2}}\n</tool_call>'
+    )
     assert plain[3] == ChatMessage("user", "<tool_response>\n3\n</tool_response>")
 
 

@@ -100,7 +100,9 @@ def test_reasoning_is_stored_apart_and_goes_back_with_its_answer(store: Store) -
     session = ChatSession(store, GenerationSettings)
     conversation = session.new_conversation("", GenerationSettings(), "tiny")
     _, turn = session.send(conversation.id, "2 + 2?", MODEL)
-    stats = replace(GenerationStats(12, 9, 5.0, 50.0, FinishReason.STOP_TOKEN, seed=7), reasoning_tokens=6, reasoning_ms=120.0)
+    stats = replace(
+        GenerationStats(12, 9, 5.0, 50.0, FinishReason.STOP_TOKEN, seed=7), reasoning_tokens=6, reasoning_ms=120.0
+    )
     message = turn.run(
         [
             PromptPrepared(12, 0, 0, 128),
