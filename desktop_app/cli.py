@@ -133,6 +133,13 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--json", action="store_true", help="print one JSON object instead of streaming")
     ask.add_argument("--raw", action="store_true", help="continue the text as it is, with no chat template")
     ask.add_argument("--docs", action="append", metavar="COLLECTION", help="answer from this document collection")
+    ask.add_argument(
+        "--tools",
+        metavar="NAME[,NAME]",
+        help="let the model call these tool servers' tools (see: inkwell mcp list), or built-in tools "
+        "(current_time, calculator, search_documents; 'builtin' for all): naming them allows them",
+    )
+    ask.add_argument("--tool-choice", choices=("auto", "required", "none"), default="auto")
     _settings_args(ask)
 
     chat = commands.add_parser("chat", help="a conversation in the terminal (saved like the window's)")
@@ -214,9 +221,10 @@ def build_parser() -> argparse.ArgumentParser:
     default.add_argument("id")
     delete = model_commands.add_parser("delete", help="delete a prepared model (its source file stays)")
     delete.add_argument("id")
-    from desktop_app import docs_commands, eval_commands, remote_commands
+    from desktop_app import docs_commands, eval_commands, mcp_commands, remote_commands
 
     remote_commands.add_parser(commands)
+    mcp_commands.add_parser(commands)
     docs_commands.add_parser(commands)
     eval_commands.add_parser(commands)
     return parser
@@ -266,6 +274,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         from desktop_app import eval_commands
 
         return eval_commands.run(args)
+    if args.command == "mcp":
+        from desktop_app import mcp_commands
+
+        return mcp_commands.run(args)
     if args.command in ("chats", "export", "import", "drafts", "settings"):
         from desktop_app import library
         from desktop_app.qt_documents import write_rich  # PDF/ODT; loads Qt for library commands only
@@ -330,28 +342,39 @@ def _ask(args: argparse.Namespace) -> int:
         finally:
             store.close()
     if args.raw:
-        if args.system or grounding:
-            raise UserError("--raw continues the text as it is, so it takes no --system prompt or --docs.")
+        if args.system or grounding or args.tools:
+            raise UserError("--raw continues the text as it is, so it takes no --system prompt, --docs or --tools.")
         request = GenerationRequest(prompt=prompt, settings=settings)
     else:
         system = "\n\n".join(s for s in (args.system, grounding.system_prompt() if grounding else "") if s)
         messages = ([ChatMessage("system", system)] if system else []) + [ChatMessage("user", prompt)]
         request = GenerationRequest(messages=tuple(messages), settings=settings)
-    results: list[Finished] = []
     shown = -1
-    for event in engine.generate(request):
+
+    def show(event: object) -> None:
+        nonlocal shown
         if isinstance(event, TextChunk) and not args.json:
             if settings.num_alternatives > 1 and event.index != shown:
                 shown = event.index
                 sys.stdout.write(f"--- version {event.index + 1} ---\n")
             sys.stdout.write(event.text)
             sys.stdout.flush()
-        elif isinstance(event, Finished):
-            results.append(event)
-            if not args.json:
-                sys.stdout.write("\n")
+        elif isinstance(event, Finished) and not args.json and (event.text or not event.tool_calls):
+            sys.stdout.write("\n")
+
+    uses: list[Any] = []
+    if args.tools:
+        results, uses = _ask_with_tools(args, engine, request, show)
+    else:
+        results = []
+        for event in engine.generate(request):
+            show(event)
+            if isinstance(event, Finished):
+                results.append(event)
     if args.json:
         payload = [_result_json(engine, r, grounding) for r in results]
+        if args.tools:
+            payload[0]["tool_calls"] = [use.to_dict() for use in uses]
         print(json.dumps(payload[0] if len(payload) == 1 else {"alternatives": payload}, ensure_ascii=False))
     else:
         last = results[-1].stats
@@ -363,6 +386,47 @@ def _ask(args: argparse.Namespace) -> int:
     return 0
 
 
+def _ask_with_tools(
+    args: argparse.Namespace, engine: Any, request: Any, show: Callable[[object], None]
+) -> tuple[list[Any], list[Any]]:
+    """`ask --tools`: the rounds of calls until the model answers (tools/, session/tools.py)."""
+    from dataclasses import replace
+
+    from desktop_app.mcp_commands import ask_toolbox
+    from desktop_app.models.registry import default_registry
+    from desktop_app.session.retrieval import Retriever, passages_text
+    from desktop_app.session.tools import answer_with_tools
+    from desktop_app.store import open_store
+
+    if request.settings.num_alternatives > 1 or request.settings.beam_search:
+        raise UserError("--tools writes one reply: it takes no --alternatives or --num-beams.")
+    store = open_store()
+    try:
+        library = Retriever(store, default_registry())
+        names = [name.strip() for name in args.tools.split(",") if name.strip()]
+        toolbox, runner, _problems = ask_toolbox(
+            store, names, lambda query: passages_text(library.search(query, limit=5))
+        )
+        if not toolbox:
+            raise UserError("None of the tools named could be reached, so there is nothing to call.")
+        request = replace(request, tools=toolbox.definitions(), tool_choice=args.tool_choice)
+
+        def report(made: list[Any]) -> None:
+            if not args.json:
+                for use in made:
+                    outcome = "error: " if use.error else ""
+                    print(
+                        f"[tool {use.call.name}({use.call.arguments}) → {outcome}{use.result[:200]}]", file=sys.stderr
+                    )
+
+        finished, uses = answer_with_tools(request, engine.generate, runner, show, report)
+    finally:
+        store.close()
+    if finished is None:
+        raise UserError("The model did not answer.")
+    return [finished], uses
+
+
 def _result_json(engine: Any, finished: Any, grounding: Any = None) -> dict[str, Any]:
     stats = finished.stats
     sources = {}
@@ -370,9 +434,11 @@ def _result_json(engine: Any, finished: Any, grounding: Any = None) -> dict[str,
         from desktop_app.session.grounding import source_json
 
         sources = {"sources": source_json(grounding, finished.text)}
+    reasoning = {"reasoning": finished.reasoning} if finished.reasoning else {}
     return {
         **sources,
         "text": finished.text,
+        **reasoning,
         "model": engine.manifest.id,
         "quantization": engine.variant.quantization,
         "provider": engine.provider.name,

@@ -32,6 +32,7 @@ from desktop_app.core.errors import UserError
 from desktop_app.core.i18n import translate
 
 _NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")  # OpenAI's rule for a function's name
+MAX_PARALLEL = 8  # calls in one reply: a small model may otherwise repeat a call until the reply is full
 # The grammar writes JSON as json.dumps spaces it (see response_format.py).
 _LAYOUT = {"whitespace_flexible": False, "item_separator": ", ", "key_separator": ": "}
 
@@ -174,13 +175,13 @@ def call_grammar(
     only = None if choice in ("auto", "required") else choice
     call = _call_schema(fmt, tools, only)
     body = {"type": "array", "items": call, "minItems": 1} if fmt.as_list else call
-    if (only is not None or not parallel) and fmt.as_list:
-        body["maxItems"] = 1
+    if fmt.as_list:
+        body["maxItems"] = 1 if only is not None or not parallel else MAX_PARALLEL
     rules = ["body: %json " + json.dumps({**body, "x-guidance": _LAYOUT})]
     start, end = json.dumps(fmt.start), json.dumps(fmt.end) if fmt.end else None
     closed = f'"\\n"? body "\\n"? {end}' if end else "body"
     parallel_blocks = fmt.start and not fmt.as_list and only is None and parallel  # one block after another
-    more = f'("\\n"? {start} {closed})*' if parallel_blocks else ""
+    more = f'("\\n"? {start} {closed})~0..{MAX_PARALLEL - 1}' if parallel_blocks else ""
     first = closed if opened else (f"{start} {closed}" if fmt.start else closed)
     rules.insert(0, f"start: {first} {more}".rstrip())
     return llguidance.grammar_from("lark", "\n".join(rules))

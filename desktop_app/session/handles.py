@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 from desktop_app.core.i18n import translate
-from desktop_app.engine import Finished, GenerationRequest, PromptPrepared, TextChunk
+from desktop_app.engine import Finished, GenerationRequest, PromptPrepared, ReasoningChunk, TextChunk
 
 
 class Source(str, Enum):
@@ -61,7 +61,7 @@ class Failed:
 CONTEXT_LENGTH_EXCEEDED = "context_length_exceeded"
 
 
-HandleEvent = Started | PromptPrepared | TextChunk | Finished | Completed | Failed
+HandleEvent = Started | PromptPrepared | TextChunk | ReasoningChunk | Finished | Completed | Failed
 _END = (Completed, Failed)
 
 

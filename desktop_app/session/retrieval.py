@@ -134,3 +134,8 @@ def fuse(words: Sequence[Passage], meaning: Sequence[int], store: Store, limit: 
     known = {p.chunk: p for p in words}
     known.update(store.vectors.passages([n for n in best if n not in known]))
     return [replace(known[n], score=scores[n]) for n in best if n in known]
+
+
+def passages_text(passages: Sequence[Passage]) -> str:
+    """Passages as a tool's result: each with its label (file, where, heading), numbered."""
+    return "\n\n".join(f"[{n}] {p.label}\n{p.text}" for n, p in enumerate(passages, 1))
