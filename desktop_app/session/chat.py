@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from desktop_app.core.budget import estimate_tokens
-from desktop_app.core.chat import ChatMessage
+from desktop_app.core.chat import ChatMessage, ToolCall
 from desktop_app.core.errors import UserError
 from desktop_app.core.generation import GenerationSettings
 from desktop_app.core.i18n import marked, translate
@@ -25,9 +25,11 @@ from desktop_app.engine import Finished, GenerationRequest, PromptPrepared, Reas
 from desktop_app.session.grounding import Grounding, cited, ground, standalone_query
 from desktop_app.session.retrieval import Retriever
 from desktop_app.session.scheduler import Failed
+from desktop_app.session.tools import next_request
 from desktop_app.store import Store
 from desktop_app.store.conversations import StreamingReply
 from desktop_app.store.documents import DocumentRepository
+from desktop_app.tools.toolbox import Toolbox
 
 log = logging.getLogger(__name__)
 
@@ -116,14 +118,19 @@ class Turn:
         reply: StreamingReply,
         grounding: Grounding | None = None,
         documents: DocumentRepository | None = None,
+        toolbox: Toolbox | None = None,
     ) -> None:
         self.conversation_id = conversation_id
         self.request = request
         self.reply = reply
         self.grounding = grounding  # the sources the reply was given, numbered for citing
         self._documents = documents
+        self.toolbox = toolbox  # the tools the model was offered (None: none)
         self.prepared: PromptPrepared | None = None
         self.message: Message | None = None  # the saved reply, once it is over
+        self.calls: tuple[ToolCall, ...] = ()  # the model asked for these: run them, then go_on()
+        self.round = 0
+        self._asked: Finished | None = None
 
     @property
     def message_id(self) -> str:
@@ -148,8 +155,24 @@ class Turn:
         elif isinstance(event, ReasoningChunk) and event.index == 0:
             self.reply.append_reasoning(event.text)
         elif isinstance(event, Finished) and event.index == 0:
+            if event.tool_calls and self.toolbox is not None:
+                self.calls, self._asked = event.tool_calls, event  # the reply goes on after the calls
+                return
             self.message = self.reply.finish_with(event.stats)
             self._keep_sources()
+
+    def go_on(self, uses: Sequence[ToolUse]) -> GenerationRequest:
+        """The calls ran (or were refused): keep them with the reply, and the request that
+        gives the model their results."""
+        assert self._asked is not None and not self.over
+        for use in uses:
+            self.reply.add_tool_use(use)
+        if self.reply.text.strip():
+            self.reply.append("\n\n")
+        self.request = next_request(self.request, self._asked, uses, self.round)
+        self.round += 1
+        self.calls, self._asked = (), None
+        return self.request
 
     def _keep_sources(self) -> None:
         """The reply's sources, with the ones it cited marked, stored beside it."""
@@ -200,10 +223,12 @@ class ChatSession:
         store: Store,
         default_settings: Callable[[], GenerationSettings],
         library: Retriever | None = None,
+        tools: Callable[[], Toolbox | None] | None = None,
     ) -> None:
         self.store = store
         self.default_settings = default_settings
         self.library = library or Retriever(store)  # what answers from the documents searches
+        self.tools = tools  # the tools the user turned on and allowed, offered in every chat
 
     # ---- settings ----
 
@@ -269,7 +294,9 @@ class ChatSession:
             text for text in (conversation.system_prompt, grounding.system_prompt() if grounding else "") if text
         )
         system = [ChatMessage("system", system_prompt)] if system_prompt else []
-        request = GenerationRequest(messages=tuple(system + history), settings=settings)
+        toolbox = self.tools() if self.tools is not None and not model.base_model and not settings.beam_search else None
+        tools = toolbox.definitions() if toolbox else ()
+        request = GenerationRequest(messages=tuple(system + history), settings=settings, tools=tools)
         reply = conversations.start_reply(
             conversation_id,
             parent_id,
@@ -277,7 +304,7 @@ class ChatSession:
             provider=model.provider,
             settings=settings.to_dict(),
         )
-        return Turn(conversation_id, request, reply, grounding, self.store.documents)
+        return Turn(conversation_id, request, reply, grounding, self.store.documents, toolbox or None)
 
     def _ground(
         self, conversation_id: str, history: list[ChatMessage], model: ModelRef, reserved: int

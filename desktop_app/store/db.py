@@ -317,3 +317,10 @@ def open_store(path: Path | None = None) -> Store:
         store.conn.close()
         raise
     return store
+
+
+def another_connection(store: Store) -> Store:
+    """A second connection to an open store's database, for another thread (a tool's
+    search of the documents): no migration, no recovery of replies being written (the
+    first connection's replies are still streaming)."""
+    return Store(_connect(store.path), store.path)

@@ -55,6 +55,8 @@ from desktop_app.ui.services import WindowServices
 from desktop_app.ui.settings_dialog import SettingsDialog
 from desktop_app.ui.status import StatusReporter, reports_problems
 from desktop_app.ui.theme import apply_appearance
+from desktop_app.ui.tool_catalog import ToolCatalog
+from desktop_app.ui.tools_dialog import ToolsDialog
 from desktop_app.ui.transfer import TransferController
 from desktop_app.ui.writing.writing_pane import WritingPane
 
@@ -82,9 +84,14 @@ class MainWindow(QMainWindow):
         self.transfer = TransferController(store, self.reporter, self)
         # The library's search: by words, and by meaning where an embedding model is installed.
         self.retriever = Retriever(store, self.services.model_registry)
-        self.session = ChatSession(store, lambda: AppSettings.load(store).generation, self.retriever)
+        # The tools the chats offer (Settings › Tools): listed in the background, run with consent.
+        self.tools = ToolCatalog(store, self.retriever, self)
+        self.session = ChatSession(
+            store, lambda: AppSettings.load(store).generation, self.retriever, self.tools.toolbox
+        )
         self.list_pane = ConversationListPane(store, self.reporter)
         self.chat_pane = ChatPane(self.session, scheduler, self.reporter, self.services.presets)
+        self.chat_pane.tools = self.tools
         self.writing_pane = WritingPane(
             store,
             scheduler,
@@ -155,6 +162,9 @@ class MainWindow(QMainWindow):
         a.prepare.triggered.connect(self.model_status.offer_preparation)
         a.models.triggered.connect(self.open_models)
         a.documents.triggered.connect(self.open_documents)
+        a.tools.triggered.connect(lambda: ToolsDialog(self.tools, self).exec())
+        self.tools.calls_done.connect(chat.continue_after_tools)
+        self.tools.refresh()  # the built-ins at once, the servers' tools in the background
         chat.sources_button.manage_requested.connect(self.open_documents)
         self.api_server.conversation_saved.connect(lambda _id: chats.refresh())  # an API request saved
         a.import_model.triggered.connect(self.import_model)
@@ -345,7 +355,7 @@ class MainWindow(QMainWindow):
             self.model_status.reload()
         self.model_picker.refresh()
         if self.chat_pane.conversation_id is None:
-            self.chat_pane.load_settings_pane()  # a new chat starts from the new defaults
+            self.chat_pane.keeper.load()  # a new chat starts from the new defaults
 
     @Slot()
     def open_models(self) -> ModelsDialog:

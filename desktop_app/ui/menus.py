@@ -91,6 +91,7 @@ class WindowActions:
         self.models = action(QT_TRANSLATE_NOOP("WindowActions", "&Models…"), "Ctrl+Shift+L")
         self.import_model = action(QT_TRANSLATE_NOOP("WindowActions", "&Import a model…"), "Ctrl+Shift+O")
         self.documents = action(QT_TRANSLATE_NOOP("WindowActions", "&Documents…"), "Ctrl+Shift+D")
+        self.tools = action(QT_TRANSLATE_NOOP("WindowActions", "&Tools…"))
         self.data_folder = action(QT_TRANSLATE_NOOP("WindowActions", "Open the &data folder"))
         self.shortcuts = action(
             QT_TRANSLATE_NOOP("WindowActions", "&Keyboard shortcuts"), QKeySequence.StandardKey.HelpContents
@@ -119,7 +120,7 @@ class WindowActions:
         file_menu = menus.addMenu(QCoreApplication.translate("WindowActions", "&File"))
         file_menu.addActions([self.new, self.import_chats, self.export, self.export_all])
         file_menu.addSeparator()
-        file_menu.addAction(self.settings)
+        file_menu.addActions([self.settings, self.tools])
         file_menu.addSeparator()
         file_menu.addAction(self.quit)
         chat_menu = menus.addMenu(QCoreApplication.translate("WindowActions", "&Chat"))

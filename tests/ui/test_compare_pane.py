@@ -240,7 +240,7 @@ def test_send_to_compare_from_a_chat_message_fills_the_prompt_and_switches(qtbot
     window, pane, _ = comparing()
     window.menu_actions.chat_mode.trigger()
     window.chat_pane.settings_pane.load("Answer in one line.", window.chat_pane.settings_pane.generation_settings())
-    window.chat_pane._on_settings_pane_changed()
+    window.chat_pane.settings_pane.changed.emit()
     reply = ask_and_wait(qtbot, window, "What is the capital of France?")
     question = store.conversations.message(reply).parent_id
     assert store.conversations.get(store.conversations.message(reply).conversation_id).system_prompt == (

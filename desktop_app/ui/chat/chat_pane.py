@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QHBoxLayout, QInputDialog, QLabel, QPushButton, QS
 from desktop_app.core.errors import UserError
 from desktop_app.core.i18n import translate
 from desktop_app.core.presets import Preset
+from desktop_app.core.records import ToolUse
 from desktop_app.engine import Finished, PromptPrepared, ReasoningChunk, TextChunk
 from desktop_app.session.chat import BASE_MODEL_NOTE, ChatSession, ModelRef, Turn
 from desktop_app.session.scheduler import EngineInfo, Source
@@ -21,12 +22,14 @@ from desktop_app.ui.chat.chat_view import ChatView
 from desktop_app.ui.chat.composer import ComposerWidget
 from desktop_app.ui.chat.length_meter import LengthMeter
 from desktop_app.ui.chat.message_actions import MessageAction, MessageRequest
+from desktop_app.ui.chat.settings_keeper import SettingsKeeper
 from desktop_app.ui.chat.settings_pane import ConversationSettingsPane
 from desktop_app.ui.chat.sources import SourcesButton, show_passage
 from desktop_app.ui.chat.welcome import WelcomeWidget
 from desktop_app.ui.generation import QtHandle, QtScheduler
 from desktop_app.ui.icons import icon
 from desktop_app.ui.status import StatusReporter, reports_problems
+from desktop_app.ui.tool_catalog import ToolCatalog
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +60,7 @@ class ChatPane(QWidget):
         self.scheduler = scheduler
         self.reporter = reporter
         self.engine_info: EngineInfo | None = None
+        self.tools: ToolCatalog | None = None  # runs the calls of replies that call tools
         self.conversation_id: str | None = None
         self.turn: Turn | None = None  # the reply shown as it streams
         self.handle: QtHandle | None = None  # its request
@@ -64,10 +68,8 @@ class ChatPane(QWidget):
         # still recorded when its last event arrives.
         self._turns: dict[QtHandle, Turn] = {}
         self._context_used = 0
-        self._pane_dirty = False
         self._render_timer = self._timer(RENDER_INTERVAL_MS)
         self._count_timer = self._timer(250)
-        self._pane_save_timer = self._timer(400)
         self._build(presets)
         self._handlers: dict[MessageAction, Callable[[MessageRequest], None]] = {
             MessageAction.COPY: self._copy,
@@ -81,7 +83,7 @@ class ChatPane(QWidget):
             MessageAction.COMPARE: lambda request: self.compare_requested.emit(request.message_id),
         }
         self._connect_signals()
-        self.load_settings_pane()
+        self.keeper.load()
         self._set_generating(False)
 
     def _timer(self, interval_ms: int) -> QTimer:
@@ -102,6 +104,9 @@ class ChatPane(QWidget):
         self.sources_button = SourcesButton(self.store)
         # Shown by the window: the chat's settings in a dock, speed and context in the status bar.
         self.settings_pane = ConversationSettingsPane(presets)
+        self.keeper = SettingsKeeper(
+            self.settings_pane, self.session, self.reporter, lambda: self.conversation_id, self
+        )
         self.length_meter = LengthMeter(lambda: self.settings_pane.generation_settings().max_new_tokens, self)
         self.token_label = self.length_meter.token_label
         self.context_meter = self.length_meter.context_meter
@@ -151,9 +156,7 @@ class ChatPane(QWidget):
         self.chat_view.action_requested.connect(self._on_chat_view_action_requested)
         self.welcome.suggestion_chosen.connect(self._on_welcome_suggestion_chosen)
         self.composer.drop_refused.connect(lambda text: self.reporter.show(text, 6000))
-        self.settings_pane.changed.connect(self._on_settings_pane_changed)
-        self.settings_pane.save_as_default_requested.connect(self._on_settings_pane_save_as_default)
-        self._pane_save_timer.timeout.connect(self.save_settings_pane)
+        self.settings_pane.changed.connect(self.update_token_count)
 
     # ---- the model ----
 
@@ -185,22 +188,22 @@ class ChatPane(QWidget):
         if conversation_id == self.conversation_id and switch_to is None:
             return
         self._stop_and_detach()
-        self.save_settings_pane()
+        self.keeper.save()
         self.conversation_id = conversation_id
         if switch_to is not None:
             self.store.conversations.switch_branch(switch_to)
         self.show_branch(include=switch_to)
         if switch_to is not None:
             self.chat_view.scroll_to_message(switch_to)
-        self.load_settings_pane()
+        self.keeper.load()
         self.conversation_changed.emit(conversation_id)
 
     def new_chat(self) -> None:
         self._stop_and_detach()
-        self.save_settings_pane()
+        self.keeper.save()
         self.conversation_id = None
         self.show_branch()
-        self.load_settings_pane()
+        self.keeper.load()
         self.conversation_changed.emit(None)
         self.composer.setFocus()
 
@@ -211,7 +214,7 @@ class ChatPane(QWidget):
             self.conversation_id = None
             self.chat_view.show_messages([])
             self.pages.setCurrentWidget(self.welcome)
-            self.load_settings_pane()
+            self.keeper.load()
             self.conversation_changed.emit(None)
 
     def show_branch(self, leaf_id: str | None = None, include: str | None = None) -> None:
@@ -244,21 +247,23 @@ class ChatPane(QWidget):
             self.sources_button.attach_pending(conversation.id)
             self.conversation_changed.emit(conversation.id)
         else:
-            self.save_settings_pane()
+            self.keeper.save()
         user, turn = self.session.send(self.conversation_id, text, model)
         self.composer.clear()
         self.pages.setCurrentWidget(self.chat_view)
         self.chat_view.append_message(user)  # not a full re-render: long chats stay quick
         self._start(turn)
 
-    def _start(self, turn: Turn) -> None:
+    def _start(self, turn: Turn, going_on: bool = False) -> None:
+        """Submit the turn's request (`going_on`: its next round, after its tool calls)."""
         try:
             handle = self.scheduler.submit(turn.request, Source.CHAT)
         except UserError:
             turn.fail()  # the reply's row is there already: say it never came
             raise
-        self.chat_view.begin_stream()
-        self.chat_view.update_stream("")
+        if not going_on:
+            self.chat_view.begin_stream()
+            self.chat_view.update_stream("")
         self.turn, self.handle = turn, handle
         self._turns[handle] = turn
         handle.started.connect(self._on_handle_started)
@@ -275,7 +280,9 @@ class ChatPane(QWidget):
 
     @Slot()
     def stop(self) -> None:
-        if self.handle is not None:
+        if self.turn is not None and self.turn.calls:  # stopped while its tools run: it ends here
+            self._end_calling(self.turn)
+        elif self.handle is not None:
             self.handle.cancel()
 
     def _stop_and_detach(self) -> None:
@@ -329,7 +336,8 @@ class ChatPane(QWidget):
     @Slot()
     def _render_stream(self) -> None:
         if self.turn is not None:
-            self.chat_view.update_stream(self.turn.text, reasoning=self.turn.reply.reasoning)
+            reply = self.turn.reply
+            self.chat_view.update_stream(reply.text, reasoning=reply.reasoning, tools=reply.tool_uses)
 
     @Slot(object)
     def _on_handle_finished(self, finished: Finished) -> None:
@@ -344,6 +352,12 @@ class ChatPane(QWidget):
                 self._finish_request()
             self.reporter.problem(self.tr("Could not save the reply"), str(exc))
             return
+        if turn.calls and shown and self.tools is not None:  # the model called tools: it goes on after them
+            self.reporter.show(self.tr("Calling {tool}…").format(tool=", ".join(c.name for c in turn.calls)), 0)
+            self.tools.run_calls(turn, self)
+            return
+        if turn.calls:
+            turn.abandon()  # (a chat no longer shown asks no consent)
         if not shown:
             return
         message = turn.message
@@ -370,6 +384,19 @@ class ChatPane(QWidget):
         self._finish_request()
         self.reporter.problem(self.tr("Inkwell could not answer"), text)
 
+    @Slot(object, object)
+    def continue_after_tools(self, turn: Turn, uses: list[ToolUse]) -> None:
+        if turn is self.turn and turn.calls and not turn.over:
+            self.reporter.status_bar.clearMessage()
+            turn.go_on(uses)
+            self._render_stream()
+            self._start(turn, going_on=True)
+
+    def _end_calling(self, turn: Turn) -> None:
+        turn.abandon()
+        self.chat_view.end_stream(turn.message, self.session.branches_of(turn.message_id) if turn.message else None)
+        self._finish_request()
+
     def _finish_request(self) -> None:
         self.turn = None
         self.handle = None
@@ -382,8 +409,8 @@ class ChatPane(QWidget):
 
     def shutdown(self) -> None:
         """Closing: save the panel; a reply being written keeps what it has, marked stopped."""
-        self.save_settings_pane()
-        for timer in (self._render_timer, self._count_timer, self._pane_save_timer):
+        self.keeper.save()
+        for timer in (self._render_timer, self._count_timer, self.keeper.timer):
             timer.stop()
         for handle, turn in self._turns.items():
             turn.abandon()
@@ -462,39 +489,3 @@ class ChatPane(QWidget):
     @Slot()
     def update_token_count(self) -> None:
         self.length_meter.update(self.composer.toPlainText())
-
-    # ---- the chat's settings panel ----
-
-    def load_settings_pane(self) -> None:
-        self._pane_save_timer.stop()
-        self._pane_dirty = False
-        if self.conversation_id is None:
-            self.settings_pane.load("", self.session.default_settings())
-        else:
-            conversation = self.store.conversations.get(self.conversation_id)
-            self.settings_pane.load(conversation.system_prompt, self.session.settings_for(conversation.settings))
-
-    @Slot()
-    @reports_problems(QT_TRANSLATE_NOOP("Problems", "Could not save the chat's settings"))
-    def save_settings_pane(self) -> None:
-        """Write the panel's values to the open chat (a new chat gets them when created)."""
-        if not self._pane_dirty:
-            return
-        self._pane_dirty = False
-        self._pane_save_timer.stop()
-        if self.conversation_id is not None:
-            self.session.configure(
-                self.conversation_id, self.settings_pane.system_prompt_text(), self.settings_pane.generation_settings()
-            )
-
-    @Slot()
-    def _on_settings_pane_changed(self) -> None:
-        self._pane_dirty = True
-        self._pane_save_timer.start()
-        self.update_token_count()
-
-    @Slot()
-    @reports_problems(QT_TRANSLATE_NOOP("Problems", "Could not save the defaults"))
-    def _on_settings_pane_save_as_default(self) -> None:
-        self.store.settings.set("generation", self.settings_pane.generation_settings().to_dict())
-        self.reporter.show(self.tr("New chats will start with these settings."))

@@ -12,14 +12,14 @@ from PySide6.QtGui import QContextMenuEvent, QDesktopServices, QMouseEvent, QRes
 from PySide6.QtWidgets import QTextBrowser, QWidget
 
 from desktop_app.core.citations import replace_citations
-from desktop_app.core.records import Message
+from desktop_app.core.records import Message, ToolUse
 from desktop_app.session.chat import Branches
 from desktop_app.transcripts.render import CodeHeader, SourceRow, markdown_to_html
 from desktop_app.ui.chat.action_bar import MessageActionBar, add_message_actions
+from desktop_app.ui.chat.folds import ACTION_SCHEME, reasoning_html, tools_html
 from desktop_app.ui.chat.message_actions import MessageAction, MessageRequest
 from desktop_app.ui.theme import LIGHT, Colours, colours_for
 
-ACTION_SCHEME = "inkwell"
 # Opening a chat renders its last messages only (2,000 would take about two seconds);
 # a link at the top shows the earlier ones, a page at a time.
 PAGE_SIZE = 100
@@ -81,39 +81,6 @@ def _footer(message_id: str, branches: Branches | None, cited: Sequence[SourceRo
     if not parts:
         return ""
     return f"<p style='margin:4px 0 0 0; font-size:small; color:{colours.muted}'>{' &nbsp; '.join(parts)}</p>"
-
-
-def reasoning_html(
-    reasoning: str, ms: float | None, message_id: str | None, expanded: bool, colours: Colours, live: bool = False
-) -> str:
-    """A reply's reasoning: while it streams, "Thinking…" over its latest lines; after, one
-    folded line with its length and time that opens (and closes) on a click."""
-    tr = QCoreApplication.translate
-    style = f"color:{colours.muted}; font-size:small"
-    if live:
-        tail = "\n".join(reasoning.strip().splitlines()[-3:])[-400:]
-        return (
-            f"<p style='margin:0 0 6px 0; {style}'><i>{html.escape(tr('ChatView', 'Thinking…'))}</i><br>"
-            f"{html.escape(tail).replace(chr(10), '<br>')}</p>"
-        )
-    words = len(reasoning.split())
-    label = (
-        tr("ChatView", "Thought for {seconds} s · {words} words").format(seconds=f"{ms / 1000:.0f}", words=words)
-        if ms
-        else tr("ChatView", "Thought · {words} words").format(words=words)
-    )
-    arrow = "▾" if expanded else "▸"
-    head = html.escape(f"{arrow} {label}")
-    if message_id is not None:
-        head = f"<a href='{ACTION_SCHEME}:reasoning/{message_id}' style='{style}; text-decoration:none'>{head}</a>"
-    body = ""
-    if expanded:
-        body = (
-            f"<table width='100%' cellspacing='0' cellpadding='6' style='margin:2px 0 6px 0'><tr>"
-            f"<td bgcolor='{colours.soft}'><span style='{style}'>"
-            f"{html.escape(reasoning.strip()).replace(chr(10), '<br>')}</span></td></tr></table>"
-        )
-    return f"<p style='margin:0 0 6px 0; {style}'>{head}</p>{body}"
 
 
 def message_html(
@@ -235,11 +202,13 @@ class ChatView(QTextBrowser):
         thinking = ""
         if m.reasoning:
             thinking = reasoning_html(m.reasoning, m.reasoning_ms, m.id, m.id in self._open_reasoning, self.colours)
+        thinking += tools_html(m.tool_uses, m.id, self._open_reasoning, self.colours)
         return message_html(m.role, m.content, m.status, m.id, branches, sources, self.colours, thinking)
 
-    def toggle_reasoning(self, message_id: str) -> None:
-        """Unfold (or fold) a reply's reasoning, keeping the reader's place."""
-        self._open_reasoning ^= {message_id}
+    def toggle_reasoning(self, key: str) -> None:
+        """Unfold (or fold) a reply's reasoning (`key`: its id) or one of its tool calls
+        (`id/number`), keeping the reader's place."""
+        self._open_reasoning ^= {key}
         if self._stream_start is None:
             self._rerender_in_place()
 
@@ -279,14 +248,18 @@ class ChatView(QTextBrowser):
         self._stream_start = cursor.position()
         self._follow = True
 
-    def update_stream(self, text: str, status: str = "complete", reasoning: str = "") -> None:
+    def update_stream(
+        self, text: str, status: str = "complete", reasoning: str = "", tools: Sequence[ToolUse] = ()
+    ) -> None:
         """Re-render just the reply being written (the rest of the transcript stays); before
-        its first word, a "Thinking…" that moves, or the reasoning as it comes."""
+        its first word, a "Thinking…" that moves, or the reasoning as it comes, and the
+        tools it called so far."""
         if self._stream_start is None:
             self.begin_stream()
-        if text or reasoning:
+        if text or reasoning or tools:
             self._thinking.stop()
             thinking = reasoning_html(reasoning, None, None, False, self.colours, live=not text) if reasoning else ""
+            thinking += tools_html(tools, None, set(), self.colours)
             self._replace_stream(message_html("assistant", text, status, colours=self.colours, thinking=thinking))
         else:
             self._dots = 0
@@ -459,9 +432,10 @@ class ChatView(QTextBrowser):
             if url.path().startswith("more/"):
                 self.show_earlier()
                 return
-            if url.path().startswith("reasoning/"):
-                self.toggle_reasoning(url.path().removeprefix("reasoning/"))
-                return
+            for fold in ("reasoning/", "tool/"):
+                if url.path().startswith(fold):
+                    self.toggle_reasoning(url.path().removeprefix(fold))
+                    return
             request = MessageRequest.parse(url.path())
             if request is not None:
                 self.action_requested.emit(request)

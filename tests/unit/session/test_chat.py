@@ -120,3 +120,31 @@ def test_reasoning_is_stored_apart_and_goes_back_with_its_answer(store: Store) -
     past = second.request.messages[1]
     assert (past.content, past.reasoning) == ("Four.", "Two and two.")
     assert past.as_dict()["reasoning_content"] == "Two and two."
+
+
+def test_a_reply_that_calls_tools_goes_on_after_them_and_keeps_them(store: Store) -> None:
+    from desktop_app.core.chat import ToolCall
+    from desktop_app.session.tools import ToolRunner
+    from desktop_app.tools.builtin import CALCULATOR
+    from desktop_app.tools.toolbox import Toolbox
+
+    toolbox = Toolbox([CALCULATOR])
+    session = ChatSession(store, GenerationSettings, tools=lambda: toolbox)
+    conversation = session.new_conversation("", GenerationSettings(), "tiny")
+    _, turn = session.send(conversation.id, "What is 6 * 7?", MODEL)
+    assert [t["function"]["name"] for t in turn.request.tools] == ["calculator"]
+    stats = GenerationStats(12, 9, 5.0, 50.0, FinishReason.STOP_TOKEN, seed=7)
+    call = ToolCall("c1", "calculator", '{"expression": "6 * 7"}')
+    turn.record(PromptPrepared(12, 0, 0, 128))
+    turn.record(TextChunk("Let me see."))
+    turn.record(Finished(0, "Let me see.", stats, tool_calls=(call,)))
+    assert turn.calls == (call,) and not turn.over
+    request = turn.go_on(ToolRunner(toolbox, lambda _key: "allow").run(turn.calls))
+    assert [m.role for m in request.messages] == ["user", "assistant", "tool"] and request.messages[2].content == "42"
+    message = turn.run([PromptPrepared(20, 0, 12, 128), TextChunk("It is 42."), Finished(0, "It is 42.", stats)])
+    assert message is not None and message.content == "Let me see.\n\nIt is 42."
+    stored = store.conversations.message(message.id)
+    assert [(u.call.name, u.result, u.server) for u in stored.tool_uses] == [("calculator", "42", "builtin")]
+    _, later = session.send(conversation.id, "Thanks!", MODEL)
+    assert [m.role for m in later.request.messages] == ["user", "assistant", "tool", "assistant", "user"]
+    assert later.request.messages[1].tool_calls[0].name == "calculator"
