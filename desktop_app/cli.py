@@ -89,6 +89,15 @@ def _settings_args(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--early-stopping", choices=("true", "false", "never"), default="false", help="beam search: when to stop"
     )
+    group.add_argument(
+        "--thinking", choices=("auto", "on", "off"), default="auto", help="thinking models: the template's switch"
+    )
+    group.add_argument(
+        "--reasoning-budget",
+        type=int,
+        default=-1,
+        help="thinking models: tokens of reasoning before the answer (-1: no cap)",
+    )
     _model_args(parser)
 
 
@@ -115,6 +124,8 @@ def _settings_from(args: argparse.Namespace) -> GenerationSettings:
         num_beams=args.num_beams,
         length_penalty=args.length_penalty,
         early_stopping={"true": True, "false": False}.get(args.early_stopping, args.early_stopping),
+        thinking=args.thinking,
+        reasoning_budget=args.reasoning_budget,
     )
 
 
@@ -320,7 +331,7 @@ def _loader(args: argparse.Namespace, store: Any = None) -> Callable[[], Any]:
 
 
 def _ask(args: argparse.Namespace) -> int:
-    from desktop_app.engine import Finished, GenerationRequest, TextChunk
+    from desktop_app.engine import Finished, GenerationRequest, ReasoningChunk, TextChunk
 
     prompt = sys.stdin.read() if args.prompt == "-" else args.prompt
     if not prompt.strip():
@@ -359,6 +370,9 @@ def _ask(args: argparse.Namespace) -> int:
                 sys.stdout.write(f"--- version {event.index + 1} ---\n")
             sys.stdout.write(event.text)
             sys.stdout.flush()
+        elif isinstance(event, ReasoningChunk) and not args.json:  # the thinking, apart from the answer
+            sys.stderr.write(event.text)
+            sys.stderr.flush()
         elif isinstance(event, Finished) and not args.json and (event.text or not event.tool_calls):
             sys.stdout.write("\n")
 

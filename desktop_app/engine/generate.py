@@ -245,7 +245,10 @@ class Engine:
     def _reasoning_plan(self, request: GenerationRequest) -> ReasoningPlan | None:
         if self.thinking is None:
             return None
-        probe = self._render(request.messages[-1:], request)  # the generation prompt's end
+        try:
+            probe = self._render(request.messages[-1:], request)  # the generation prompt's end
+        except UserError:  # a template that wants the whole chat (its turns in order)
+            probe = self._render(request.messages, request)
         wanted = self._thinking_wanted(request)
         budget = 0 if wanted is False else request.settings.reasoning_budget
         return ReasoningPlan(self.thinking.markers, self.thinking.opens_in(probe), budget)

@@ -14,7 +14,9 @@ import queue
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
+from desktop_app.core.records import ToolUse
 from desktop_app.engine import Finished, GenerationRequest
 from desktop_app.store import Store
 
@@ -84,8 +86,15 @@ def save_api_request(
     settings = request.settings.to_dict()
     conversation = conversations.create(system_prompt=system, model_id=model_id, settings=settings)
     parent: str | None = None
+    results_of = {m.tool_call_id: m.content for m in messages if m.role == "tool"}
     for message in messages:
-        parent = conversations.add_message(conversation.id, message.role, message.content).id
+        if message.role == "tool":  # kept with the call it answers (below)
+            continue
+        uses = [ToolUse(call, results_of.get(call.id, ""), server="client") for call in message.tool_calls]
+        extra: dict[str, Any] = {"tool_calls": uses} if uses else {}
+        if message.reasoning:
+            extra["reasoning"] = message.reasoning
+        parent = conversations.add_message(conversation.id, message.role, message.content, **extra).id
     if request.prompt is not None:  # a text completion: its prompt is what the client wrote
         parent = conversations.add_message(conversation.id, "user", request.prompt).id
     for finished in sorted(results, key=lambda f: f.index):
@@ -93,5 +102,8 @@ def save_api_request(
             conversation.id, parent_id=parent, model_id=model_id, provider=provider, settings=settings
         )
         reply.append(finished.text)
+        reply.append_reasoning(finished.reasoning)
+        for call in finished.tool_calls:  # the client runs them: their results come in its next request
+            reply.tool_uses.append(ToolUse(call, "", server="client"))
         reply.finish_with(finished.stats)
     return conversation.id

@@ -294,7 +294,10 @@ class ChatSession:
             text for text in (conversation.system_prompt, grounding.system_prompt() if grounding else "") if text
         )
         system = [ChatMessage("system", system_prompt)] if system_prompt else []
-        toolbox = self.tools() if self.tools is not None and not model.base_model and not settings.beam_search else None
+        # Tools for a local model that follows a chat (a model server's API is not told of them).
+        local = not model.provider.startswith("remote:")
+        offered = self.tools is not None and local and not model.base_model and not settings.beam_search
+        toolbox = self.tools() if offered and self.tools is not None else None
         tools = toolbox.definitions() if toolbox else ()
         request = GenerationRequest(messages=tuple(system + history), settings=settings, tools=tools)
         reply = conversations.start_reply(

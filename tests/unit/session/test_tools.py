@@ -115,3 +115,25 @@ def test_a_model_that_keeps_calling_must_answer_after_the_last_round() -> None:
     request = GenerationRequest(messages=(ChatMessage("user", "?"),), tools=runner.toolbox.definitions())
     last, uses = answer_with_tools(request, generate, runner)
     assert last is not None and last.text == "Done." and len(uses) == MAX_ROUNDS and len(seen) == MAX_ROUNDS + 1
+
+
+def test_an_api_exchange_with_tool_calls_and_reasoning_is_saved_whole(store: Store) -> None:
+    from desktop_app.session.api_history import save_api_request
+
+    call = ToolCall("c1", "get_weather", '{"city": "Paris"}')
+    request = GenerationRequest(
+        messages=(
+            ChatMessage("user", "Weather?"),
+            ChatMessage("assistant", "", reasoning="Look it up.", tool_calls=(call,)),
+            ChatMessage("tool", "Sunny", tool_call_id="c1", name="get_weather"),
+        ),
+        tools=({"type": "function", "function": {"name": "get_weather"}},),
+    )
+    again = ToolCall("c2", "get_weather", '{"city": "Lyon"}')
+    stats = GenerationStats(5, 3, 1.0, 10.0, FinishReason.STOP_TOKEN, seed=1, reasoning_tokens=2)
+    reply = Finished(0, "And Lyon?", stats, reasoning="Now Lyon.", tool_calls=(again,))
+    conversation_id = save_api_request(store, request, "m", "cpu", [reply])
+    saved = store.conversations.path(conversation_id)
+    assert [m.role for m in saved] == ["user", "assistant", "assistant"]
+    assert saved[1].reasoning == "Look it up." and saved[1].tool_uses[0].result == "Sunny"
+    assert (saved[2].content, saved[2].reasoning, saved[2].tool_uses[0].call) == ("And Lyon?", "Now Lyon.", again)
