@@ -101,6 +101,10 @@
         <translation>无法保存回复</translation>
     </message>
     <message>
+        <source>Calling {tool}…</source>
+        <translation>正在调用 {tool}…</translation>
+    </message>
+    <message>
         <source>{speed} tokens/s</source>
         <translation>{speed} token/s</translation>
     </message>
@@ -123,10 +127,6 @@
     <message>
         <source>Your message (a new version is kept beside the old one):</source>
         <translation>你的消息（新版本会与旧版本并存）：</translation>
-    </message>
-    <message>
-        <source>New chats will start with these settings.</source>
-        <translation>新对话将使用这些设置。</translation>
     </message>
 </context>
 <context>
@@ -193,6 +193,38 @@
     <message>
         <source>({count} not shown)</source>
         <translation>（{count} 条未显示）</translation>
+    </message>
+    <message>
+        <source>Thought for {seconds} s · {words} words</source>
+        <translation>思考了 {seconds} 秒 · {words} 个词</translation>
+    </message>
+    <message>
+        <source>Thought · {words} words</source>
+        <translation>思考 · {words} 个词</translation>
+    </message>
+    <message>
+        <source>failed</source>
+        <translation>失败</translation>
+    </message>
+    <message>
+        <source>done</source>
+        <translation>完成</translation>
+    </message>
+    <message>
+        <source>built in</source>
+        <translation>内置</translation>
+    </message>
+    <message>
+        <source>Called {tool} ({where}): {outcome}</source>
+        <translation>调用了 {tool}（{where}）：{outcome}</translation>
+    </message>
+    <message>
+        <source>Arguments:</source>
+        <translation>参数：</translation>
+    </message>
+    <message>
+        <source>Result:</source>
+        <translation>结果：</translation>
     </message>
 </context>
 <context>
@@ -1217,6 +1249,14 @@
         <translation>提前停止必须是 true、false 或 never</translation>
     </message>
     <message>
+        <source>thinking must be auto, on or off</source>
+        <translation>思考只能是 auto、on 或 off</translation>
+    </message>
+    <message>
+        <source>reasoning budget must be -1 (no cap) or more</source>
+        <translation>思考预算必须为 -1（不限）或更大</translation>
+    </message>
+    <message>
         <source>Invalid generation setting: {message}.</source>
         <translation>生成设置无效：{message}。</translation>
     </message>
@@ -1253,8 +1293,8 @@
         <translation>模型的对话模板拒绝了此对话：{error}。</translation>
     </message>
     <message>
-        <source>JSON output is not available for this model: it declares no end-of-reply token.</source>
-        <translation>此模型无法输出 JSON：它没有声明回复结束 token。</translation>
+        <source>JSON output and tool calls are not available for this model: it declares no end-of-reply token.</source>
+        <translation>此模型无法输出 JSON 或调用工具：它没有声明回复结束 token。</translation>
     </message>
     <message>
         <source>Invalid response_format: the schema cannot be enforced: {error}</source>
@@ -1283,6 +1323,10 @@
     <message>
         <source>The embedding model {model} has no input_ids input.</source>
         <translation>嵌入模型 {model} 没有 input_ids 输入。</translation>
+    </message>
+    <message>
+        <source>Tools can be given only to a chat, without beam search or a response format.</source>
+        <translation>只有对话才能使用工具，且不能同时使用束搜索或响应格式。</translation>
     </message>
     <message>
         <source>Nothing to answer: the request has no messages and no prompt.</source>
@@ -2528,6 +2572,98 @@
         <source>There is no comparison {comparison_id}.</source>
         <translation>没有比较 {comparison_id}。</translation>
     </message>
+    <message>
+        <source>Tools are OpenAI&apos;s: {example}.</source>
+        <translation>工具采用 OpenAI 的格式：{example}。</translation>
+    </message>
+    <message>
+        <source>Invalid tools: a list of tools is expected.</source>
+        <translation>tools 无效：需要一个工具列表。</translation>
+    </message>
+    <message>
+        <source>Invalid tools[{index}]: it must be {{&quot;type&quot;: &quot;function&quot;, &quot;function&quot;: {{...}}}}.</source>
+        <translation>tools[{index}] 无效：必须是 {{&quot;type&quot;: &quot;function&quot;, &quot;function&quot;: {{...}}}}。</translation>
+    </message>
+    <message>
+        <source>Invalid tools[{index}]: the name must be 1 to 64 letters, digits, underscores or dashes.</source>
+        <translation>tools[{index}] 无效：名称必须是 1 到 64 个字母、数字、下划线或连字符。</translation>
+    </message>
+    <message>
+        <source>Invalid tools: {name} is given twice.</source>
+        <translation>tools 无效：{name} 出现了两次。</translation>
+    </message>
+    <message>
+        <source>Invalid tools[{index}]: parameters must be a JSON Schema object.</source>
+        <translation>tools[{index}] 无效：parameters 必须是 JSON Schema 对象。</translation>
+    </message>
+    <message>
+        <source>Invalid tools[{index}]: the parameters&apos; schema cannot be enforced: {error}</source>
+        <translation>tools[{index}] 无效：无法强制执行参数的 schema：{error}</translation>
+    </message>
+    <message>
+        <source>Invalid tools[{index}]: the description must be text.</source>
+        <translation>tools[{index}] 无效：description 必须是文本。</translation>
+    </message>
+    <message>
+        <source>Invalid tool_choice: {choice} needs tools.</source>
+        <translation>tool_choice 无效：{choice} 需要提供工具。</translation>
+    </message>
+    <message>
+        <source>Invalid tool_choice: use &quot;auto&quot;, &quot;none&quot;, &quot;required&quot; or {{&quot;type&quot;: &quot;function&quot;, &quot;function&quot;: {{&quot;name&quot;: ...}}}}.</source>
+        <translation>tool_choice 无效：请使用 &quot;auto&quot;、&quot;none&quot;、&quot;required&quot; 或 {{&quot;type&quot;: &quot;function&quot;, &quot;function&quot;: {{&quot;name&quot;: ...}}}}。</translation>
+    </message>
+    <message>
+        <source>Invalid tool_choice: there is no tool named {name}.</source>
+        <translation>tool_choice 无效：没有名为 {name} 的工具。</translation>
+    </message>
+    <message>
+        <source>There is a tool server named {name} already.</source>
+        <translation>已经有名为 {name} 的工具服务器。</translation>
+    </message>
+    <message>
+        <source>Choose another name, or remove that server first.</source>
+        <translation>请换一个名称，或先移除那个服务器。</translation>
+    </message>
+    <message>
+        <source>There is no tool server named {name}.</source>
+        <translation>没有名为 {name} 的工具服务器。</translation>
+    </message>
+    <message>
+        <source>There is no built-in tool named {name}.</source>
+        <translation>没有名为 {name} 的内置工具。</translation>
+    </message>
+    <message>
+        <source>A tool server&apos;s name must be 1 to 40 letters, digits, dashes or underscores.</source>
+        <translation>工具服务器的名称必须是 1 到 40 个字母、数字、连字符或下划线。</translation>
+    </message>
+    <message>
+        <source>A tool server is either a command or a URL.</source>
+        <translation>工具服务器要么是一条命令，要么是一个网址。</translation>
+    </message>
+    <message>
+        <source>A tool server&apos;s URL must start with http:// or https://.</source>
+        <translation>工具服务器的网址必须以 http:// 或 https:// 开头。</translation>
+    </message>
+    <message>
+        <source>The tool server {name} could not start: {command} was not found or cannot run.</source>
+        <translation>工具服务器 {name} 无法启动：找不到 {command} 或无法运行。</translation>
+    </message>
+    <message>
+        <source>The tool server {name} did not answer within {seconds} s.</source>
+        <translation>工具服务器 {name} 在 {seconds} 秒内没有响应。</translation>
+    </message>
+    <message>
+        <source>The tool server {name} stopped unexpectedly{said}.</source>
+        <translation>工具服务器 {name} 意外停止{said}。</translation>
+    </message>
+    <message>
+        <source>The tool server {name} could not be reached at {url}.</source>
+        <translation>无法在 {url} 连接到工具服务器 {name}。</translation>
+    </message>
+    <message>
+        <source>The tool server {name} failed: {error}{said}.</source>
+        <translation>工具服务器 {name} 出错：{error}{said}。</translation>
+    </message>
 </context>
 <context>
     <name>Evaluation</name>
@@ -2603,6 +2739,30 @@
         <translation>关</translation>
     </message>
     <message>
+        <source>Thinking</source>
+        <translation>思考</translation>
+    </message>
+    <message>
+        <source>Model&apos;s default</source>
+        <translation>模型默认</translation>
+    </message>
+    <message>
+        <source>On</source>
+        <translation>开</translation>
+    </message>
+    <message>
+        <source>Thinking budget</source>
+        <translation>思考预算</translation>
+    </message>
+    <message>
+        <source>After this many tokens of thinking, the model is told to answer</source>
+        <translation>思考达到这么多 token 后，模型会被要求给出回答</translation>
+    </message>
+    <message>
+        <source>No limit</source>
+        <translation>不限</translation>
+    </message>
+    <message>
         <source>&amp;Temperature</source>
         <translation>温度(&amp;T)</translation>
     </message>
@@ -2629,6 +2789,26 @@
     <message>
         <source>&amp;Beam search</source>
         <translation>束搜索(&amp;B)</translation>
+    </message>
+    <message>
+        <source>T&amp;hinking</source>
+        <translation>思考(&amp;H)</translation>
+    </message>
+    <message>
+        <source>Thinking bu&amp;dget</source>
+        <translation>思考预算(&amp;D)</translation>
+    </message>
+    <message>
+        <source>Whether the model thinks before it answers (its template&apos;s switch)</source>
+        <translation>模型在回答前是否先思考（其模板的开关）</translation>
+    </message>
+    <message>
+        <source>This model always thinks; Off stops its thinking as soon as it starts</source>
+        <translation>此模型总是先思考；“关”会在思考一开始就让它停止</translation>
+    </message>
+    <message>
+        <source>The loaded model does not think before answering</source>
+        <translation>当前加载的模型在回答前不思考</translation>
     </message>
 </context>
 <context>
@@ -3692,6 +3872,13 @@ Choose another model or run on the CPU in Settings (Ctrl+,).</source>
     </message>
 </context>
 <context>
+    <name>SettingsKeeper</name>
+    <message>
+        <source>New chats will start with these settings.</source>
+        <translation>新对话将使用这些设置。</translation>
+    </message>
+</context>
+<context>
     <name>Shortcuts</name>
     <message>
         <source>Ctrl+N</source>
@@ -3987,6 +4174,144 @@ Send them?</source>
     </message>
 </context>
 <context>
+    <name>ToolCatalog</name>
+    <message>
+        <source>a built-in tool</source>
+        <translation>内置工具</translation>
+    </message>
+    <message>
+        <source>the tool server {name}</source>
+        <translation>工具服务器 {name}</translation>
+    </message>
+    <message>
+        <source>Allow this tool?</source>
+        <translation>允许使用此工具吗？</translation>
+    </message>
+    <message>
+        <source>The model wants to call {tool} ({where}).</source>
+        <translation>模型想要调用 {tool}（{where}）。</translation>
+    </message>
+    <message>
+        <source>With these arguments:</source>
+        <translation>参数如下：</translation>
+    </message>
+    <message>
+        <source>Allow</source>
+        <translation>允许</translation>
+    </message>
+    <message>
+        <source>Always allow</source>
+        <translation>始终允许</translation>
+    </message>
+    <message>
+        <source>Don&apos;t allow</source>
+        <translation>不允许</translation>
+    </message>
+</context>
+<context>
+    <name>ToolsDialog</name>
+    <message>
+        <source>Models can call the tools of the MCP servers you add here. A server is a program Inkwell starts on this computer exactly as you write it, or an address. No tool runs without your consent: each one asks every time unless you allow it always, or never offers it at all. Nothing reaches the network unless you add a server that does.</source>
+        <translation>模型可以调用您在此添加的 MCP 服务器提供的工具。服务器是 Inkwell 按您写下的原样在这台电脑上启动的程序，或是一个地址。未经您的同意，任何工具都不会运行：每个工具每次都会询问，除非您设为始终允许，或设为从不提供。除非您添加了会联网的服务器，否则不会有任何内容发送到网络。</translation>
+    </message>
+    <message>
+        <source>Ask each time</source>
+        <translation>每次询问</translation>
+    </message>
+    <message>
+        <source>Always allow</source>
+        <translation>始终允许</translation>
+    </message>
+    <message>
+        <source>Never</source>
+        <translation>从不</translation>
+    </message>
+    <message>
+        <source>Tools</source>
+        <translation>工具</translation>
+    </message>
+    <message>
+        <source>Server and tool</source>
+        <translation>服务器和工具</translation>
+    </message>
+    <message>
+        <source>Permission</source>
+        <translation>权限</translation>
+    </message>
+    <message>
+        <source>Tool servers and their tools</source>
+        <translation>工具服务器及其工具</translation>
+    </message>
+    <message>
+        <source>Server name</source>
+        <translation>服务器名称</translation>
+    </message>
+    <message>
+        <source>Command or address</source>
+        <translation>命令或地址</translation>
+    </message>
+    <message>
+        <source>The command that starts the server, or its http(s):// address</source>
+        <translation>启动服务器的命令，或其 http(s):// 地址</translation>
+    </message>
+    <message>
+        <source>Add server</source>
+        <translation>添加服务器</translation>
+    </message>
+    <message>
+        <source>Remove server</source>
+        <translation>移除服务器</translation>
+    </message>
+    <message>
+        <source>&amp;Name</source>
+        <translation>名称(&amp;N)</translation>
+    </message>
+    <message>
+        <source>&amp;Command or address</source>
+        <translation>命令或地址(&amp;C)</translation>
+    </message>
+    <message>
+        <source>Tool servers</source>
+        <translation>工具服务器</translation>
+    </message>
+    <message>
+        <source>Built-in tools</source>
+        <translation>内置工具</translation>
+    </message>
+    <message>
+        <source>The date and time</source>
+        <translation>日期和时间</translation>
+    </message>
+    <message>
+        <source>A calculator</source>
+        <translation>计算器</translation>
+    </message>
+    <message>
+        <source>Search my documents</source>
+        <translation>搜索我的文档</translation>
+    </message>
+    <message>
+        <source>Asking the servers for their tools…</source>
+        <translation>正在向服务器询问其工具…</translation>
+    </message>
+    <message>
+        <source>No tools</source>
+        <translation>没有工具</translation>
+    </message>
+    <message>
+        <source>Permission of {tool}</source>
+        <translation>{tool} 的权限</translation>
+    </message>
+    <message>
+        <source>The command cannot be read: {error}.</source>
+        <translation>无法读取该命令：{error}。</translation>
+    </message>
+    <message>
+        <source>Choose a server in the list first.</source>
+        <translation>请先在列表中选择一个服务器。</translation>
+    </message>
+</context>
+<context>
     <name>TransferController</name>
     <message>
         <source>Markdown</source>
@@ -4213,6 +4538,10 @@ Send them?</source>
     <message>
         <source>&amp;Documents…</source>
         <translation>文档(&amp;D)…</translation>
+    </message>
+    <message>
+        <source>&amp;Tools…</source>
+        <translation>工具(&amp;T)…</translation>
     </message>
     <message>
         <source>Open the &amp;data folder</source>

@@ -19,19 +19,20 @@ def reasoning_html(
 ) -> str:
     """A reply's reasoning: while it streams, "Thinking…" over its latest lines; after, one
     folded line with its length and time that opens (and closes) on a click."""
-    tr = QCoreApplication.translate
     style = f"color:{colours.muted}; font-size:small"
     if live:
         tail = "\n".join(reasoning.strip().splitlines()[-3:])[-400:]
         return (
-            f"<p style='margin:0 0 6px 0; {style}'><i>{html.escape(tr('ChatView', 'Thinking…'))}</i><br>"
+            f"<p style='margin:0 0 6px 0; {style}'><i>{html.escape(QCoreApplication.translate('ChatView', 'Thinking…'))}</i><br>"
             f"{html.escape(tail).replace(chr(10), '<br>')}</p>"
         )
     words = len(reasoning.split())
     label = (
-        tr("ChatView", "Thought for {seconds} s · {words} words").format(seconds=f"{ms / 1000:.0f}", words=words)
+        QCoreApplication.translate("ChatView", "Thought for {seconds} s · {words} words").format(
+            seconds=f"{ms / 1000:.0f}", words=words
+        )
         if ms
-        else tr("ChatView", "Thought · {words} words").format(words=words)
+        else QCoreApplication.translate("ChatView", "Thought · {words} words").format(words=words)
     )
     arrow = "▾" if expanded else "▸"
     head = html.escape(f"{arrow} {label}")
@@ -50,14 +51,17 @@ def reasoning_html(
 def tools_html(uses: Sequence[ToolUse], message_id: str | None, opened: set[str], colours: Colours) -> str:
     """A reply's tool calls as folded cards: the tool and how it went; a click opens the
     arguments and the result."""
-    tr = QCoreApplication.translate
     style = f"color:{colours.muted}; font-size:small"
     parts = []
     for number, use in enumerate(uses):
         key = f"{message_id}/{number}"
-        outcome = tr("ChatView", "failed") if use.error else tr("ChatView", "done")
-        where = tr("ChatView", "built in") if use.server == "builtin" else use.server
-        label = tr("ChatView", "Called {tool} ({where}): {outcome}").format(
+        outcome = (
+            QCoreApplication.translate("ChatView", "failed")
+            if use.error
+            else QCoreApplication.translate("ChatView", "done")
+        )
+        where = QCoreApplication.translate("ChatView", "built in") if use.server == "builtin" else use.server
+        label = QCoreApplication.translate("ChatView", "Called {tool} ({where}): {outcome}").format(
             tool=use.call.name, where=where, outcome=outcome
         )
         head = html.escape(f"{'▾' if key in opened else '▸'} {label}")
@@ -67,9 +71,9 @@ def tools_html(uses: Sequence[ToolUse], message_id: str | None, opened: set[str]
         if key in opened:
             result = use.result if len(use.result) <= 4000 else use.result[:4000] + "…"
             body = (
-                html.escape(tr("ChatView", "Arguments:"))
+                html.escape(QCoreApplication.translate("ChatView", "Arguments:"))
                 + f"<br><code>{html.escape(use.call.arguments)}</code><br>"
-                + html.escape(tr("ChatView", "Result:"))
+                + html.escape(QCoreApplication.translate("ChatView", "Result:"))
                 + "<br>"
                 + html.escape(result).replace("\n", "<br>")
             )
