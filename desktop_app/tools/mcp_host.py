@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 import tempfile
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -143,8 +144,23 @@ def _transport(server: McpServer, errors: TextIO) -> Any:
     if server.url is not None:
         return server.url
     command, *args = server.command
-    parameters = StdioServerParameters(command=command, args=args, env=dict(os.environ))
+    parameters = StdioServerParameters(command=command, args=args, env=user_environment())
     return stdio_client(parameters, errlog=errors)
+
+
+def user_environment() -> dict[str, str]:
+    """The user's environment, for the programs they named. Inside the installed app the
+    bundle's folder is first on the library path (PyInstaller saves the user's own as
+    *_ORIG): a server started with it would load the bundle's libraries, not its own."""
+    environment = dict(os.environ)
+    if getattr(sys, "frozen", False):
+        for name in ("LD_LIBRARY_PATH", "DYLD_LIBRARY_PATH", "LIBPATH"):
+            original = environment.pop(f"{name}_ORIG", None)
+            if original is not None:
+                environment[name] = original
+            else:
+                environment.pop(name, None)
+    return environment
 
 
 def _leaf(exc: BaseException) -> BaseException:

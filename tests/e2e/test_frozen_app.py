@@ -289,3 +289,22 @@ def test_install_puts_a_valid_menu_entry_and_uninstall_removes_it(frozen_app: Pa
     )
     assert removed.returncode == 0, removed.stderr
     assert not entry.exists() and not app.exists() and not (home / ".local" / "bin" / "inkwell").exists()
+
+
+def test_the_installed_app_lists_and_calls_an_mcp_servers_tools(frozen_app: Path, tmp_path: Path) -> None:
+    """The MCP SDK frozen: a stdio server (the tests' own, run by this Python) is listed and
+    a built-in tool runs, with no network."""
+    env = new_account(tmp_path)
+    app = str(frozen_app / "Inkwell")
+    server = str(ROOT / "tests" / "unit" / "tools" / "mcp_server.py")
+    env_with_sdk = env | {"PYTHONPATH": os.pathsep.join(sys.path)}  # the server is this Python's, with its SDK
+    added = subprocess.run(
+        [app, "mcp", "add", "demo", "--", sys.executable, server], env=env, capture_output=True, text=True
+    )
+    assert added.returncode == 0, added.stderr
+    listed = subprocess.run(
+        offline([app, "mcp", "list", "--json"]), env=env_with_sdk, capture_output=True, text=True, timeout=120
+    )
+    assert listed.returncode == 0 and "Traceback" not in listed.stderr, listed.stderr
+    [demo] = json.loads(listed.stdout)["servers"]
+    assert [tool["name"] for tool in demo["tools"]] == ["add", "refuse", "nap", "crash"], demo

@@ -90,3 +90,16 @@ def test_the_other_built_ins() -> None:
         "About refunds"
     )
     assert run_builtin("search_documents", {"query": "x"}).error  # no library given
+
+
+def test_a_server_started_by_the_installed_app_gets_the_users_library_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    from desktop_app.tools.mcp_host import user_environment
+
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    monkeypatch.setenv("LD_LIBRARY_PATH", "/opt/Inkwell/_internal")
+    monkeypatch.setenv("LD_LIBRARY_PATH_ORIG", "/usr/local/lib")
+    monkeypatch.setenv("DYLD_LIBRARY_PATH", "/Applications/Inkwell.app")
+    monkeypatch.delenv("DYLD_LIBRARY_PATH_ORIG", raising=False)
+    environment = user_environment()
+    assert environment["LD_LIBRARY_PATH"] == "/usr/local/lib" and "LD_LIBRARY_PATH_ORIG" not in environment
+    assert "DYLD_LIBRARY_PATH" not in environment
