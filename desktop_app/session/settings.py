@@ -143,6 +143,7 @@ VALIDATORS = {
     "font_size": _check_font_size,
     "language": _check_choice("language", LANGUAGE_CHOICES),
     "cowriter_beams": _check_beams,
+    "export_reasoning": _check_bool("export_reasoning"),
     "generation": _check_generation,
     "server_enabled": _check_bool("server_enabled"),
     "server_port": _check_port,
@@ -183,6 +184,7 @@ class AppSettings:
     language: str = "system"  # "system", "en" or "zh_CN"; applied at the next start
     # Beams for the co-writer's Fix grammar, Shorten and Translate (1: sample and stream instead).
     cowriter_beams: int = DEFAULT_COWRITER_BEAMS
+    export_reasoning: bool = False  # exports carry thinking models' reasoning (left out unless asked)
 
     @classmethod
     def load(cls, store: Store) -> AppSettings:
@@ -202,6 +204,7 @@ class AppSettings:
             GenerationSettings.from_dict(read("generation", {}) or {}),
             read("language", "system"),
             read("cowriter_beams", DEFAULT_COWRITER_BEAMS),
+            read("export_reasoning", False),
         )
 
     def save(self, store: Store) -> None:
@@ -213,6 +216,7 @@ class AppSettings:
             store.settings.set("generation", self.generation.to_dict())
             store.settings.set("language", self.language)
             store.settings.set("cowriter_beams", self.cowriter_beams)
+            store.settings.set("export_reasoning", self.export_reasoning)
 
 
 @dataclass(frozen=True)

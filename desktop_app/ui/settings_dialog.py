@@ -8,6 +8,7 @@ from pathlib import Path
 from PySide6.QtCore import QCoreApplication, Qt, QUrl, Slot
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -86,6 +87,8 @@ class SettingsDialog(QDialog):
         self.cowriter_beams.setToolTip(
             self.tr("Fix grammar, Shorten and Translate search this many ways for the best text (slower)")
         )
+        self.export_reasoning = QCheckBox(self.tr("Include thinking models' reasoning in exports"))
+        self.export_reasoning.setChecked(current.export_reasoning)
         folder_label = QLabel(str(data_folder))
         folder_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.open_folder_button = QPushButton(self.tr("Open"))
@@ -102,6 +105,7 @@ class SettingsDialog(QDialog):
         general.addRow("", self.language_note)
         general.addRow(self.tr("&Font size"), self.font_size)
         general.addRow(self.tr("Co-writer &beams"), self.cowriter_beams)
+        general.addRow(self.tr("Exports"), self.export_reasoning)
         general.addRow(self.tr("Data folder"), folder_row)
         self.generation_form = GenerationForm()
         self.generation_form.set_settings(current.generation)
@@ -154,6 +158,7 @@ class SettingsDialog(QDialog):
             self.generation_form.settings(),
             self.language_box.currentData(),
             self.cowriter_beams.value(),
+            self.export_reasoning.isChecked(),
         )
 
     @Slot()

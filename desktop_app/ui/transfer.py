@@ -9,6 +9,7 @@ from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QLocale, QObject
 from PySide6.QtWidgets import QApplication, QFileDialog, QWidget
 
 from desktop_app.qt_documents import write_rich
+from desktop_app.session.settings import AppSettings
 from desktop_app.store import Store
 from desktop_app.transcripts import CONVERSATION_FORMATS, DRAFT_FORMATS
 from desktop_app.transcripts.export import (
@@ -89,7 +90,7 @@ class TransferController(QObject):
             self.tr("Export"),
             suggested,
             CHAT_FILTERS,
-            lambda fmt: conversations_bytes(self.store, ids, fmt, write_rich),
+            lambda fmt: conversations_bytes(self.store, ids, fmt, write_rich, self._with_reasoning()),
         )
         if path is not None:
             if len(ids) == 1:
@@ -97,6 +98,10 @@ class TransferController(QObject):
             else:
                 text = self.tr("Exported {count} chats to {path}.")
             self.reporter.show(text.format(count=QLocale().toString(len(ids)), path=path), 6000)
+
+    def _with_reasoning(self) -> bool:
+        """Settings › Exports: whether thinking models' reasoning goes into exports."""
+        return AppSettings.load(self.store).export_reasoning
 
     def export_all_chats(self) -> None:
         conversations = self.store.conversations

@@ -3831,6 +3831,10 @@ Choose another model or run on the CPU in Settings (Ctrl+,).</source>
         <translation>修正语法、缩短和翻译会搜索这么多种写法，找出最好的文本（较慢）</translation>
     </message>
     <message>
+        <source>Include thinking models&apos; reasoning in exports</source>
+        <translation>导出时包含思考模型的思考过程</translation>
+    </message>
+    <message>
         <source>Open</source>
         <translation>打开</translation>
     </message>
@@ -3861,6 +3865,10 @@ Choose another model or run on the CPU in Settings (Ctrl+,).</source>
     <message>
         <source>Co-writer &amp;beams</source>
         <translation>写作助手束数(&amp;B)</translation>
+    </message>
+    <message>
+        <source>Exports</source>
+        <translation>导出</translation>
     </message>
     <message>
         <source>Data folder</source>

@@ -159,6 +159,28 @@ def test_beams_for_chats_and_for_the_cowriter_are_set_in_the_dialog(qtbot, tmp_p
     assert dialog.cowriter_beams.value() == 4
 
 
+def test_reasoning_goes_into_window_exports_only_when_the_setting_says(qtbot, tmp_path: Path, store: Store) -> None:  # type: ignore[no-untyped-def]
+    from desktop_app.ui.status import StatusReporter
+    from desktop_app.ui.transfer import TransferController
+
+    dialog = SettingsDialog(AppSettings("", "auto", "system", 11, GenerationSettings()), [], tmp_path)
+    qtbot.addWidget(dialog)
+    assert not dialog.export_reasoning.isChecked()
+    conversation = store.conversations.create(system_prompt="", model_id="m", settings={})
+    store.conversations.add_message(conversation.id, "user", "Hi")
+    store.conversations.add_message(conversation.id, "assistant", "Hello.", reasoning="Greet back.")
+    saved: list[bytes] = []
+    from PySide6.QtWidgets import QStatusBar
+
+    transfer = TransferController(store, StatusReporter(QStatusBar(), dialog, ""), dialog)
+    transfer._save = lambda _title, _name, _filters, make: saved.append(make("md")) or None  # type: ignore[method-assign]
+    transfer.export_chats([conversation.id], "Hi")
+    dialog.export_reasoning.setChecked(True)
+    dialog.chosen().save(store)
+    transfer.export_chats([conversation.id], "Hi")
+    assert b"Greet back." not in saved[0] and b"Greet back." in saved[1]
+
+
 def test_bad_stored_settings_fall_back_to_the_defaults(store: Store) -> None:
     store.settings.set("generation", {"temperature": -3})
     store.settings.set("theme", "purple")
