@@ -73,6 +73,7 @@ class BatchSequence:
         self.finished: dict[int, Finished] = {}
         self._events: list[Event] = []
         self.make_constraint: Callable[[], TokenConstraint] | None = None
+        self.open_calls: Callable[[], TokenConstraint] | None = None  # the grammar of calls the model opens
 
     @property
     def prefilling(self) -> bool:
@@ -137,6 +138,7 @@ class BatchDecoder:
             raise ValueError("not enough free rows for this request")
         engine = self.engine
         make_constraint = engine.constraints(request)  # a schema it cannot enforce: UserError, no row taken
+        open_calls = engine.opened_calls(request)
         anchor = engine._trim_anchor  # a chat's cut stays where the chat made it
         try:
             plan = engine.build_prompt(request)
@@ -153,6 +155,7 @@ class BatchDecoder:
         self._kv.reserve(min(len(prompt) + request.settings.max_new_tokens, engine.context_length))
         sequence = BatchSequence(request, cancel, plan, rows)
         sequence.make_constraint = make_constraint
+        sequence.open_calls = open_calls
         sequence.reused = sequence.position = shared[best]
         if len(self._tokens[first]) - shared[0] > KEEP_ASIDE_MIN:  # (first is free[0])
             self._keep_aside(first, [*rows, free[best]])
@@ -232,7 +235,7 @@ class BatchDecoder:
                 index,
                 alt_row,
                 Sampler(settings, sequence.seed + index, prompt_length=len(prompt)),
-                self.engine.reply_text(sequence.request, sequence.plan, index, constraint),
+                self.engine.reply_text(sequence.request, sequence.plan, index, constraint, sequence.open_calls),
                 list(prompt),
                 logits if index == 0 or logits is None else logits.copy(),
                 started,
@@ -272,7 +275,7 @@ class BatchDecoder:
                 else:
                     alt.next_token = token
                     return True
-        for event in alt.reply.end():
+        for event in alt.reply.end(reason):
             sequence._emit(event)
         stats = Engine._stats(
             sequence.plan, alt.generated, alt.started, alt.first_at, perf_counter(), reason, alt.seed, sequence.reused

@@ -25,12 +25,13 @@ from desktop_app.engine.constraints import GrammarConstraints, TokenConstraint
 from desktop_app.engine.events import Event, Finished, PromptPrepared
 from desktop_app.engine.onnx_model import AnyKVCache, OnnxCausalLM, common_prefix_length
 from desktop_app.engine.providers import ProviderReport, ProviderRequest, cuda_unavailable_reason, validate_request
-from desktop_app.engine.reasoning import thinking_syntax
+from desktop_app.engine.reasoning import THINKING_MARKERS, thinking_syntax
 from desktop_app.engine.reply import ReasoningPlan, ReplyText
 from desktop_app.engine.response_format import response_format_grammar
 from desktop_app.engine.sampling import Sampler
 from desktop_app.engine.tokenizer import Tokenizer
 from desktop_app.engine.tool_calls import (
+    TOOL_CALL_FORMATS,
     ToolCallFormat,
     ToolCallStream,
     call_grammar,
@@ -104,6 +105,19 @@ class PromptPlan:
     reasoning: ReasoningPlan | None = None
 
 
+def marker_tokens(tokenizer: Tokenizer) -> dict[int, str]:
+    """Special tokens that are thinking or tool-call markers, by id: the detokenizer leaves
+    special tokens out of the text, the splitters must still see these."""
+    texts = {m for fmt in TOOL_CALL_FORMATS for m in (fmt.start, fmt.end) if m}
+    texts |= {m for markers in THINKING_MARKERS for m in (markers.open, markers.close)}
+    found = {}
+    for text in sorted(texts):
+        token = tokenizer.token_to_id(text)
+        if token is not None and tokenizer.decode([token]) == "":
+            found[token] = text
+    return found
+
+
 class Engine:
     """A loaded model ready to generate. Not thread-safe: use it from one thread."""
 
@@ -126,6 +140,7 @@ class Engine:
         if manifest.special_tokens.get("add_bos_token") is True and isinstance(bos, str):
             self._bos_id = tokenizer.token_to_id(bos)
         self.thinking = thinking_syntax(self.template.source, lambda text: tokenizer.token_to_id(text) is not None)
+        self.marker_tokens = marker_tokens(tokenizer)
         self._grammars: GrammarConstraints | None = None  # built on the first constrained request
         self._beams = BeamSearch(model, tokenizer, self.stop_token_ids, manifest.context_length)
 
@@ -225,8 +240,8 @@ class Engine:
     def _thinking_wanted(self, request: GenerationRequest) -> bool | None:
         """Whether this reply may think (None: as the model's template decides). A reply held
         to a grammar does not: its first token must already be the grammar's."""
-        if request.response_format is not None or request.must_call:
-            return False
+        if request.response_format is not None or request.must_call or request.settings.beam_search:
+            return False  # a grammar's first token, or beams (whose texts are not split), come without thinking
         return request.settings.thinking_wanted
 
     def _render(self, messages: Sequence[ChatMessage], request: GenerationRequest) -> str:
@@ -289,6 +304,7 @@ class Engine:
             )
             return
         make_constraint = self.constraints(request)
+        open_calls = self.opened_calls(request)
         prompt = plan.token_ids
         seed = settings.seed if settings.seed is not None else secrets.randbits(31)
 
@@ -319,22 +335,42 @@ class Engine:
                 started = perf_counter()
             constraint = make_constraint() if make_constraint is not None else None
             yield from self._decode(
-                index, plan, logits, cache, settings, seed + index, cancel, started, reused, constraint, request
+                index,
+                plan,
+                logits,
+                cache,
+                settings,
+                seed + index,
+                cancel,
+                started,
+                reused,
+                constraint,
+                request,
+                open_calls,
             )
 
+    def opened_calls(self, request: GenerationRequest) -> Callable[[], TokenConstraint] | None:
+        """The grammar of calls the model opens itself (tool_choice auto), compiled before any
+        token is written (a problem with it is then the request's, not the reply's)."""
+        fmt = self.tool_format[0]
+        if not request.calls_tools or request.must_call or not fmt.start or not self.stop_token_ids:
+            return None  # (a model with no end token cannot be held to a grammar: its calls are read as written)
+        return self.compile(call_grammar(fmt, request.tools, request.tool_choice, True, request.parallel_tool_calls))
+
     def reply_text(
-        self, request: GenerationRequest, plan: PromptPlan, index: int, constraint: TokenConstraint | None
+        self,
+        request: GenerationRequest,
+        plan: PromptPlan,
+        index: int,
+        constraint: TokenConstraint | None,
+        open_calls: Callable[[], TokenConstraint] | None = None,
     ) -> ReplyText:
         """What turns alternative `index`'s tokens into its events (shared with the batch)."""
-        calls, open_calls = None, None
-        if request.calls_tools:
-            fmt = self.tool_format[0]
-            calls = ToolCallStream(fmt)
-            if not request.must_call and fmt.start:  # held to the schemas once the model opens a call
-                grammar = call_grammar(fmt, request.tools, request.tool_choice, True, request.parallel_tool_calls)
-                open_calls = lambda: self.compile(grammar)()  # noqa: E731
+        names = {tool["function"]["name"] for tool in request.tools}
+        calls = ToolCallStream(self.tool_format[0], names) if request.calls_tools else None
         stops = request.settings.stop_sequences
-        return ReplyText(self.tokenizer, stops, index, plan.reasoning, constraint, calls, open_calls)
+        markers = self.marker_tokens
+        return ReplyText(self.tokenizer, stops, index, plan.reasoning, constraint, calls, open_calls, markers)
 
     def _decode(
         self,
@@ -349,9 +385,10 @@ class Engine:
         reused: int,
         constraint: TokenConstraint | None,
         request: GenerationRequest,
+        open_calls: Callable[[], TokenConstraint] | None = None,
     ) -> Iterator[Event]:
         sampler = Sampler(settings, seed, prompt_length=len(plan.token_ids))
-        reply = self.reply_text(request, plan, index, constraint)
+        reply = self.reply_text(request, plan, index, constraint, open_calls)
         history = list(plan.token_ids)
         generated: list[int] = []
         first_at: float | None = None
@@ -385,7 +422,7 @@ class Engine:
                 reason = FinishReason.CANCELLED
                 break
             logits, cache = self.model.forward([token], cache)
-        yield from reply.end()
+        yield from reply.end(reason)
         self._cache = cache
         stats = self._stats(plan, generated, started, first_at, perf_counter(), reason, seed, reused)
         yield reply.finished(stats, generated)

@@ -17,7 +17,7 @@ from time import perf_counter
 import numpy as np
 
 from desktop_app.core.chat import ToolCall
-from desktop_app.core.generation import GenerationStats
+from desktop_app.core.generation import FinishReason, GenerationStats
 from desktop_app.engine.constraints import TokenConstraint
 from desktop_app.engine.events import Event, Finished, ReasoningChunk, TextChunk
 from desktop_app.engine.reasoning import ReasoningSplitter, ThinkingMarkers
@@ -50,6 +50,7 @@ class ReplyText:
         constraint: TokenConstraint | None = None,
         calls: ToolCallStream | None = None,
         open_calls: Callable[[], TokenConstraint] | None = None,
+        markers: dict[int, str] | None = None,
     ) -> None:
         self.index = index
         self.constraint = constraint
@@ -62,6 +63,10 @@ class ReplyText:
         self._forced: list[int] = []  # tokens written for the model: the close of a spent reasoning budget
         self._picked_forced = False
         self._pieces: list[str] = []
+        # Special tokens that are markers (Mistral's [TOOL_CALLS], Magistral's [THINK]): the
+        # detokenizer leaves special tokens out, the splitters need to see them.
+        self._markers = markers or {}
+        self._reason: FinishReason | None = None
 
     def pick(self, logits: np.ndarray, sampler: Sampler, history: Sequence[int]) -> int:
         """The next token: one the engine writes, or the sampler's under the grammar."""
@@ -76,7 +81,7 @@ class ReplyText:
         """`token` (not an end token) is the reply's next: the events of its text."""
         if self.constraint is not None and not self._picked_forced:
             self.constraint.advance(token)
-        piece = self._stops.feed(self._decoder.push(token))
+        piece = self._stops.feed(self._decoder.push(token) + self._markers.get(token, ""))
         thinking = self._thinking
         events = self._shown(thinking.split(piece) if thinking is not None else [TextChunk(piece, self.index)])
         if thinking is not None and thinking.spent() and not self._forced:
@@ -98,8 +103,10 @@ class ReplyText:
         """The grammar is complete: only the end may follow."""
         return self.constraint is not None and self.constraint.done
 
-    def end(self) -> list[Event]:
-        """The reply is over: what the detokenizer, the stop filter and the splitters held."""
+    def end(self, reason: FinishReason) -> list[Event]:
+        """The reply is over (for `reason`): what the detokenizer, the stop filter and the
+        splitters held. Whole calls count unless the user stopped the reply."""
+        self._reason = reason
         tail = "" if self._stops.stopped else self._stops.feed(self._decoder.flush()) + self._stops.flush()
         thinking = self._thinking
         events = self._shown(
@@ -108,7 +115,11 @@ class ReplyText:
             else [TextChunk(tail, self.index)]
         )
         if self._calls is not None:
-            rest, self._tool_calls = self._calls.finish()
+            rest, calls = self._calls.finish()
+            if reason is not FinishReason.CANCELLED:  # stopped by the user: no call of it runs
+                self._tool_calls = calls
+            if calls:
+                rest = ""  # a call cut short after whole ones: markup, not text
             if rest:
                 self._pieces.append(rest)
                 events.append(TextChunk(rest, self.index))

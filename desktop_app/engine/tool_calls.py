@@ -137,7 +137,7 @@ def check_tool_choice(choice: Any, tools: Sequence[dict[str, Any]]) -> str:
             translate(
                 "Errors",
                 'Invalid tool_choice: use "auto", "none", "required" or {{"type": "function", "function": {{"name": ...}}}}.',
-            )
+            ).format()
         )
     if name not in {t["function"]["name"] for t in tools}:
         raise _bad(translate("Errors", "Invalid tool_choice: there is no tool named {name}.").format(name=name))
@@ -194,8 +194,9 @@ class ToolCallStream:
     """Between the model's answer and the reply shown: text before a call goes on, the
     calls' text is kept back and read at the end."""
 
-    def __init__(self, fmt: ToolCallFormat) -> None:
+    def __init__(self, fmt: ToolCallFormat, names: set[str] | None = None) -> None:
         self.fmt = fmt
+        self.names = names  # the tools offered: a bare JSON reply naming another is an answer
         self._held = ""
         self._calls = ""  # the text from the opening marker on
         self.opened = False  # the model began its calls
@@ -248,6 +249,8 @@ class ToolCallStream:
         if not self.opened:
             return tail, ()
         calls, unread = parse_calls(self.fmt, self._calls)
+        if not self.fmt.start and self.names is not None and any(c.name not in self.names for c in calls):
+            return tail + self._calls, ()  # JSON that names no tool offered: the model's answer
         return tail + unread, calls
 
 

@@ -110,7 +110,13 @@ class RemoteEngine:
             path, body = "/completions", {"prompt": request.prompt}
             prompt_text = request.prompt
         else:
-            path, body = "/chat/completions", {"messages": [m.as_dict() for m in request.messages]}
+            # Text turns only: a server is not told of the reasoning or the tool rounds of a
+            # chat that began on a local model (OpenAI's shapes for them differ from templates').
+            messages = [{"role": m.role, "content": m.content} for m in request.messages if m.role != "tool"]
+            path, body = (
+                "/chat/completions",
+                {"messages": [m for m in messages if m["content"] or m["role"] != "assistant"]},
+            )
             prompt_text = "\n".join(m.content for m in request.messages)
         body = {
             **body,

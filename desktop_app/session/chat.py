@@ -157,6 +157,7 @@ class Turn:
         elif isinstance(event, Finished) and event.index == 0:
             if event.tool_calls and self.toolbox is not None:
                 self.calls, self._asked = event.tool_calls, event  # the reply goes on after the calls
+                self.reply.checkpoint()  # what it wrote so far is saved before any tool runs
                 return
             self.message = self.reply.finish_with(event.stats)
             self._keep_sources()
@@ -169,6 +170,8 @@ class Turn:
             self.reply.add_tool_use(use)
         if self.reply.text.strip():
             self.reply.append("\n\n")
+        if self.reply.reasoning.strip():
+            self.reply.append_reasoning("\n\n")
         self.request = next_request(self.request, self._asked, uses, self.round)
         self.round += 1
         self.calls, self._asked = (), None

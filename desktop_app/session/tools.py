@@ -18,6 +18,7 @@ from desktop_app.core.errors import UserError
 from desktop_app.core.i18n import translate
 from desktop_app.core.records import ToolUse
 from desktop_app.engine import Finished, GenerationRequest
+from desktop_app.engine.tool_calls import check_tools
 from desktop_app.store import Store
 from desktop_app.tools.builtin import BUILTIN, BUILTIN_TOOLS
 from desktop_app.tools.mcp_host import McpServer, ToolInfo, list_tools
@@ -112,9 +113,21 @@ def catalog(
     problems = []
     for server in servers:
         try:
-            tools += lister(server)
+            listed = lister(server)
         except UserError as exc:
             problems.append(exc.message)
+            continue
+        for tool in listed:
+            try:  # a schema the grammar cannot enforce: that tool is left out, not every chat
+                check_tools([tool.definition("tool")])
+            except UserError as exc:
+                problems.append(
+                    translate("Errors", "The tool {name} of {server} is left out: {reason}").format(
+                        name=tool.name, server=server.name, reason=exc.message.split("\n")[0]
+                    )
+                )
+                continue
+            tools.append(tool)
     return Catalog(tuple(tools), tuple(servers), tuple(problems))
 
 

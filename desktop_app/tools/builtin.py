@@ -70,7 +70,7 @@ _FUNCTIONS: dict[str, Callable[..., Any]] = {
     "ceil": math.ceil,
 }
 _CONSTANTS = {"pi": math.pi, "e": math.e}
-_MAX_POWER = 10_000  # 9 ** 9 ** 9 would take the computer down
+_MAX_BITS = 100_000  # a result larger than this (9 ** 9 ** 9, say) would take the computer down
 
 
 def calculate(expression: str) -> float | int:
@@ -94,8 +94,10 @@ def _value(node: ast.AST) -> Any:
         return _OPERATORS[type(node.op)](_value(node.operand))
     if isinstance(node, ast.BinOp) and type(node.op) in _OPERATORS:
         left, right = _value(node.left), _value(node.right)
-        if isinstance(node.op, ast.Pow) and abs(right) > _MAX_POWER:
-            raise ValueError("the power is too large")
+        if isinstance(node.op, ast.Pow) and _bits(left) * abs(right) > _MAX_BITS:
+            raise ValueError("the result is too large")
+        if isinstance(node.op, ast.Mult) and _bits(left) + _bits(right) > _MAX_BITS:
+            raise ValueError("the result is too large")
         try:
             return _OPERATORS[type(node.op)](left, right)
         except ZeroDivisionError:
@@ -110,6 +112,13 @@ def _value(node: ast.AST) -> Any:
     raise ValueError(f"{ast.unparse(node)!r} is not arithmetic")
 
 
+def _bits(value: Any) -> float:
+    """About how many bits a number's magnitude takes."""
+    if isinstance(value, int):
+        return max(abs(value).bit_length(), 1)
+    return 64.0  # a float cannot grow past its range (it overflows, which is caught)
+
+
 def run_builtin(name: str, arguments: dict[str, Any], search: Callable[[str], str] | None = None) -> ToolResult:
     """Run a built-in tool; errors come back as error results."""
     if name == CURRENT_TIME.name:
@@ -122,6 +131,8 @@ def run_builtin(name: str, arguments: dict[str, Any], search: Callable[[str], st
             return ToolResult(f"Cannot calculate: {exc}.", error=True)
         if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
             value = int(value)
+        if isinstance(value, int) and value.bit_length() > 3_000:  # more digits than are worth writing out
+            return ToolResult(f"a number of about {int(value.bit_length() * 0.30103) + 1} digits")
         return ToolResult(str(value))
     if name == SEARCH_DOCUMENTS.name and search is not None:
         return ToolResult(search(str(arguments.get("query", ""))) or "Nothing in the user's documents matches.")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -11,6 +12,8 @@ from typing import Any
 from desktop_app.core.chat import ToolCall
 from desktop_app.tools.builtin import BUILTIN, run_builtin
 from desktop_app.tools.mcp_host import CALL_TIMEOUT_S, McpServer, ToolInfo, ToolResult, call_tool
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -47,9 +50,15 @@ class Toolbox:
         for info in tools:
             counts[_safe(info.name)] = counts.get(_safe(info.name), 0) + 1
         self.entries: list[ToolEntry] = []
+        taken: set[str] = set()
         for info in tools:
             name = _safe(info.name) if counts[_safe(info.name)] == 1 else _safe(f"{info.server}__{info.name}")
-            self.entries.append(ToolEntry(name, info, by_name.get(info.server)))
+            unique, number = name, 2
+            while unique in taken:  # names that only differed in characters a name cannot have
+                unique = f"{name[:60]}_{number}"
+                number += 1
+            taken.add(unique)
+            self.entries.append(ToolEntry(unique, info, by_name.get(info.server)))
         self._search = search
         self.timeout_s = timeout_s
 
@@ -73,6 +82,10 @@ class Toolbox:
             return ToolResult(f"The arguments are not valid JSON: {call.arguments}", error=True)
         if not isinstance(arguments, dict):
             return ToolResult("The arguments must be a JSON object.", error=True)
-        if entry.info.server == BUILTIN or entry.server is None:
-            return run_builtin(entry.info.name, arguments, self._search)
-        return call_tool(entry.server, entry.info.name, arguments, self.timeout_s)
+        try:
+            if entry.info.server == BUILTIN or entry.server is None:
+                return run_builtin(entry.info.name, arguments, self._search)
+            return call_tool(entry.server, entry.info.name, arguments, self.timeout_s)
+        except Exception as exc:  # a tool's failure is the model's to hear of, never the reply's end
+            log.exception("The tool %s failed", call.name)
+            return ToolResult(f"The tool {call.name} failed: {exc or type(exc).__name__}", error=True)

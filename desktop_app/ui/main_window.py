@@ -162,7 +162,7 @@ class MainWindow(QMainWindow):
         a.prepare.triggered.connect(self.model_status.offer_preparation)
         a.models.triggered.connect(self.open_models)
         a.documents.triggered.connect(self.open_documents)
-        a.tools.triggered.connect(lambda: ToolsDialog(self.tools, self).exec())
+        a.tools.triggered.connect(lambda: ToolsDialog(self.tools, self).open())
         self.tools.calls_done.connect(chat.continue_after_tools)
         self.tools.refresh()  # the built-ins at once, the servers' tools in the background
         chat.sources_button.manage_requested.connect(self.open_documents)

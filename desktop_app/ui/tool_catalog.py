@@ -93,9 +93,16 @@ class ToolCatalog(QObject):
                 permissions = {e.key: self.settings.permission(e.key) for e in turn.toolbox.entries}  # "always"
         runner = ToolRunner(turn.toolbox, permissions.__getitem__, lambda _entry, call: allowed.get(call.id, False))
         calls, round_ = turn.calls, turn.round
-        threading.Thread(
-            target=lambda: self._ran.emit(turn, runner.run(calls, round_)), name="tool-calls", daemon=True
-        ).start()
+
+        def work() -> None:
+            try:
+                uses = runner.run(calls, round_)
+            except Exception as exc:  # (the toolbox reports a tool's failure itself: this is a bug)
+                log.exception("Running the tool calls failed")
+                uses = [ToolUse(call, f"The call could not be made: {exc}", True, "", round_) for call in calls]
+            self._ran.emit(turn, uses)  # always: the reply waits for it
+
+        threading.Thread(target=work, name="tool-calls", daemon=True).start()
 
     @Slot(object, object)
     def _on_ran(self, turn: Turn, uses: Sequence[ToolUse]) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import shlex
 
-from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Slot
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt, Slot
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -46,6 +46,7 @@ PERMISSION_LABELS = {
 class ToolsDialog(QDialog):
     def __init__(self, catalog: ToolCatalog, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)  # (closed, it lets go of the catalog's signal)
         self.setWindowTitle(self.tr("Tools"))
         self.resize(640, 560)
         self.catalog = catalog

@@ -385,6 +385,7 @@ class ChatPane(QWidget):
         self.reporter.problem(self.tr("Inkwell could not answer"), text)
 
     @Slot(object, object)
+    @reports_problems(QT_TRANSLATE_NOOP("Problems", "Could not go on after the tools"))
     def continue_after_tools(self, turn: Turn, uses: list[ToolUse]) -> None:
         if turn is self.turn and turn.calls and not turn.over:
             self.reporter.status_bar.clearMessage()
@@ -415,6 +416,8 @@ class ChatPane(QWidget):
         for handle, turn in self._turns.items():
             turn.abandon()
             handle.cancel()
+        if self.turn is not None:
+            self.turn.abandon()  # (its tools were running: it has no handle any more)
         self._turns.clear()
         self.turn = self.handle = None
 

@@ -10,7 +10,7 @@ import pytest
 
 from desktop_app.core.chat import ChatMessage, ToolCall
 from desktop_app.core.errors import UserError
-from desktop_app.core.generation import GenerationSettings
+from desktop_app.core.generation import FinishReason, GenerationSettings, GenerationStats
 from desktop_app.engine import Finished, GenerationRequest, TextChunk
 from desktop_app.engine import generate as generate_module
 from desktop_app.engine.chat_template import ChatTemplate
@@ -244,3 +244,52 @@ def test_tools_are_refused_where_they_cannot_be_given() -> None:
         GenerationRequest(prompt="Once", tools=(ADD,))
     with pytest.raises(UserError, match="only to a chat"):
         GenerationRequest(messages=(ChatMessage("user", "q"),), tools=(ADD,), response_format={"type": "json_object"})
+
+
+def char_tokenizer():  # type: ignore[no-untyped-def]
+    """One token per character, and two special tokens that are markers."""
+    from tokenizers import AddedToken, decoders, models, pre_tokenizers
+    from tokenizers import Tokenizer as HFTokenizer
+
+    from desktop_app.engine.tokenizer import Tokenizer
+
+    vocabulary = {chr(c): i for i, c in enumerate(range(32, 127))} | {"\n": 95}
+    hf = HFTokenizer(models.WordLevel(vocabulary, unk_token="?"))
+    hf.pre_tokenizer = pre_tokenizers.Split("", "isolated")
+    hf.decoder = decoders.Fuse()
+    hf.add_special_tokens([AddedToken("[TOOL_CALLS]", special=True), AddedToken("[THINK]", special=True)])
+    return Tokenizer._wrap(hf)
+
+
+def test_markers_that_are_special_tokens_reach_the_splitters() -> None:
+    """Mistral's [TOOL_CALLS] and Magistral's [THINK] are special tokens: the detokenizer
+    leaves them out of the text, so the engine writes them back for the splitters."""
+    from desktop_app.engine.generate import marker_tokens
+    from desktop_app.engine.reply import ReplyText
+
+    tokenizer = char_tokenizer()
+    markers = marker_tokens(tokenizer)
+    assert set(markers.values()) == {"[TOOL_CALLS]", "[THINK]"}
+    reply = ReplyText(tokenizer, (), 0, calls=ToolCallStream(FORMATS["mistral"], {"add"}), markers=markers)
+    ids = [tokenizer.token_to_id("[TOOL_CALLS]"), *tokenizer.encode('[{"name": "add", "arguments": {"a": 1}}]')]
+    shown = [e for token in ids for e in reply.accept(token)] + reply.end(FinishReason.STOP_TOKEN)
+    assert shown == []  # nothing of the call is shown as text
+    done = reply.finished(GenerationStats(1, len(ids), 1.0, 1.0, FinishReason.STOP_TOKEN, seed=1), ids)
+    assert [(c.name, c.arguments) for c in done.tool_calls] == [("add", '{"a": 1}')]
+
+
+def test_calls_of_a_reply_the_user_stopped_are_not_run_and_a_cut_call_is_not_text() -> None:
+    from desktop_app.engine.reply import ReplyText
+
+    tokenizer = char_tokenizer()
+    text = '<tool_call>\n{"name": "add", "arguments": {}}\n</tool_call>\n<tool_call>\n{"na'
+    for reason, expected in (
+        (FinishReason.CANCELLED, ()),
+        (FinishReason.LENGTH, ("add",)),
+        (FinishReason.STOP_TOKEN, ("add",)),
+    ):
+        reply = ReplyText(tokenizer, (), 0, calls=ToolCallStream(HERMES, {"add"}))
+        shown = [e for token in tokenizer.encode(text) for e in reply.accept(token)] + reply.end(reason)
+        done = reply.finished(GenerationStats(1, 1, 1.0, 1.0, reason, seed=1), [])
+        assert tuple(c.name for c in done.tool_calls) == expected
+        assert shown == []  # the partial second call is markup, never text
