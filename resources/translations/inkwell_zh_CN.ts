@@ -2633,6 +2633,10 @@
         <translation>没有名为 {name} 的内置工具。</translation>
     </message>
     <message>
+        <source>The tool {name} of {server} is left out: {reason}</source>
+        <translation>{server} 的工具 {name} 未被提供：{reason}</translation>
+    </message>
+    <message>
         <source>A tool server&apos;s name must be 1 to 40 letters, digits, dashes or underscores.</source>
         <translation>工具服务器的名称必须是 1 到 40 个字母、数字、连字符或下划线。</translation>
     </message>
@@ -3445,6 +3449,10 @@ Choose another model or run on the CPU in Settings (Ctrl+,).</source>
     <message>
         <source>Could not save the reply</source>
         <translation>无法保存回复</translation>
+    </message>
+    <message>
+        <source>Could not go on after the tools</source>
+        <translation>调用工具后无法继续</translation>
     </message>
     <message>
         <source>Could not do that</source>

@@ -137,3 +137,16 @@ def test_an_api_exchange_with_tool_calls_and_reasoning_is_saved_whole(store: Sto
     assert [m.role for m in saved] == ["user", "assistant", "assistant"]
     assert saved[1].reasoning == "Look it up." and saved[1].tool_uses[0].result == "Sunny"
     assert (saved[2].content, saved[2].reasoning, saved[2].tool_uses[0].call) == ("And Lyon?", "Now Lyon.", again)
+
+
+def test_a_tool_whose_schema_cannot_be_enforced_is_left_out_with_its_reason() -> None:
+    from desktop_app.tools.mcp_host import ToolInfo
+
+    good = ToolInfo("odd", "fine", "", {"type": "object", "properties": {"a": {"type": "integer"}}})
+    bad = ToolInfo("odd", "broken", "", {"type": "integer", "minimum": 5, "maximum": 1})
+    found = catalog([McpServer("odd", ("x",))], lister=lambda _server: [good, bad])
+    assert [t.name for t in found.tools] == ["fine"]
+    assert len(found.problems) == 1 and "broken of odd is left out" in found.problems[0]
+    # Names a model may not use are made safe, and stay apart.
+    toolbox = Toolbox([ToolInfo("a", "x.y", ""), ToolInfo("a", "x_y", "")])
+    assert [e.name for e in toolbox.entries] == ["a__x_y", "a__x_y_2"]
