@@ -1,5 +1,6 @@
-"""A small MCP tool server written with the official SDK, for the tests (stdio): run as
-`python tests/unit/tools/mcp_server.py`. `--broken` exits before the handshake."""
+"""A small MCP tool server written with the official SDK, for the tests: run as
+`python tests/unit/tools/mcp_server.py` (stdio), or with `--http PORT` (streamable HTTP on
+127.0.0.1). `--broken` exits before the handshake."""
 
 from __future__ import annotations
 
@@ -41,4 +42,7 @@ def crash() -> str:
 if __name__ == "__main__":
     if "--broken" in sys.argv:
         sys.exit("this server is broken on purpose")
-    server.run()
+    if "--http" in sys.argv:
+        server.run("streamable-http", host="127.0.0.1", port=int(sys.argv[sys.argv.index("--http") + 1]))
+    else:
+        server.run()

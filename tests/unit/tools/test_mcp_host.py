@@ -103,3 +103,42 @@ def test_a_server_started_by_the_installed_app_gets_the_users_library_path(monke
     environment = user_environment()
     assert environment["LD_LIBRARY_PATH"] == "/usr/local/lib" and "LD_LIBRARY_PATH_ORIG" not in environment
     assert "DYLD_LIBRARY_PATH" not in environment
+
+
+@pytest.fixture
+def http_server():  # type: ignore[no-untyped-def]
+    """The test server over streamable HTTP on loopback, stopped at the end."""
+    import socket
+    import subprocess
+    import time
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = subprocess.Popen(
+        [sys.executable, SERVER, "--http", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            with socket.socket() as attempt:
+                if attempt.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.1)
+        yield McpServer("web", url=f"http://127.0.0.1:{port}/mcp")
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:  # still in the sleeping tool: no graceful end to wait for
+            process.kill()
+            process.wait(timeout=10)
+
+
+def test_a_streamable_http_server_lists_and_answers_too(http_server: McpServer) -> None:
+    assert [tool.name for tool in list_tools(http_server)] == ["add", "refuse", "nap", "crash"]
+    assert call_tool(http_server, "add", {"a": 40, "b": 2}).text == "42"
+    refused = call_tool(http_server, "refuse", {"reason": "over HTTP"})
+    assert refused.error and "refused: over HTTP" in refused.text
+    slow = call_tool(http_server, "nap", {"seconds": 30}, timeout_s=1)
+    assert slow.error and "did not answer within 1 s" in slow.text
