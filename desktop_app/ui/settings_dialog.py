@@ -109,6 +109,7 @@ class SettingsDialog(QDialog):
         general.addRow(self.tr("Data folder"), folder_row)
         self.generation_form = GenerationForm()
         self.generation_form.set_settings(current.generation)
+        self.generation_form.set_thinking("any")  # defaults for whichever model runs
         defaults = QGroupBox(self.tr("Defaults for new chats"))
         QVBoxLayout(defaults).addWidget(self.generation_form)
         buttons = QDialogButtonBox(

@@ -2811,6 +2811,10 @@
         <translation>此模型总是先思考；“关”会在思考一开始就让它停止</translation>
     </message>
     <message>
+        <source>For models that think before they answer</source>
+        <translation>适用于回答前会先思考的模型</translation>
+    </message>
+    <message>
         <source>The loaded model does not think before answering</source>
         <translation>当前加载的模型在回答前不思考</translation>
     </message>

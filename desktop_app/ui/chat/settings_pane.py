@@ -104,10 +104,12 @@ class GenerationForm(QWidget):
 
     def set_thinking(self, thinking: str) -> None:
         """What the model allows: "switch" (its template turns thinking on and off),
-        "always" (it thinks; only the budget applies, and Off closes it at once), or ""."""
+        "always" (it thinks; only the budget applies, and Off closes it at once), "" (it does
+        not think), or "any" (defaults for whichever model runs)."""
         tips = {
             "switch": self.tr("Whether the model thinks before it answers (its template's switch)"),
             "always": self.tr("This model always thinks; Off stops its thinking as soon as it starts"),
+            "any": self.tr("For models that think before they answer"),
             "": self.tr("The loaded model does not think before answering"),
         }
         self.thinking.setEnabled(bool(thinking))
