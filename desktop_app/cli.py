@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from desktop_app import __version__
-from desktop_app.core.chat import ChatMessage
 from desktop_app.core.errors import UserError
 from desktop_app.core.generation import GenerationSettings
 from desktop_app.transcripts import CONVERSATION_FORMATS, DRAFT_FORMATS
@@ -270,7 +269,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "ask":
-        return _ask(args)
+        from desktop_app import ask_command
+
+        return ask_command.run(args, _settings_from(args), _loader(args))
     if args.command == "models":
         return _models(args)
     if args.command == "database":
@@ -328,143 +329,6 @@ def _loader(args: argparse.Namespace, store: Any = None) -> Callable[[], Any]:
     model = default_registry().get(args.model or preferred_model)
     quantization = args.quantization or (None if args.model else preferred_weights)
     return lambda: load_engine(model.directory, provider or "auto", quantization, args.threads)
-
-
-def _ask(args: argparse.Namespace) -> int:
-    from desktop_app.engine import Finished, GenerationRequest, ReasoningChunk, TextChunk
-
-    prompt = sys.stdin.read() if args.prompt == "-" else args.prompt
-    if not prompt.strip():
-        raise UserError("The prompt is empty.")
-    settings = _settings_from(args)
-    engine = _loader(args)()
-    grounding = None
-    if args.docs:
-        from desktop_app.models.registry import default_registry
-        from desktop_app.session.grounding import ground
-        from desktop_app.session.retrieval import Retriever
-        from desktop_app.store import open_store
-
-        store = open_store()
-        try:
-            reserve = engine.count_tokens(prompt) + engine.count_tokens(args.system or "") + settings.max_new_tokens
-            library = Retriever(store, default_registry())
-            grounding = ground(library, prompt, args.docs, engine.context_length, engine.count_tokens, reserve)
-        finally:
-            store.close()
-    if args.raw:
-        if args.system or grounding or args.tools:
-            raise UserError("--raw continues the text as it is, so it takes no --system prompt, --docs or --tools.")
-        request = GenerationRequest(prompt=prompt, settings=settings)
-    else:
-        system = "\n\n".join(s for s in (args.system, grounding.system_prompt() if grounding else "") if s)
-        messages = ([ChatMessage("system", system)] if system else []) + [ChatMessage("user", prompt)]
-        request = GenerationRequest(messages=tuple(messages), settings=settings)
-    shown = -1
-
-    def show(event: object) -> None:
-        nonlocal shown
-        if isinstance(event, TextChunk) and not args.json:
-            if settings.num_alternatives > 1 and event.index != shown:
-                shown = event.index
-                sys.stdout.write(f"--- version {event.index + 1} ---\n")
-            sys.stdout.write(event.text)
-            sys.stdout.flush()
-        elif isinstance(event, ReasoningChunk) and not args.json:  # the thinking, apart from the answer
-            sys.stderr.write(event.text)
-            sys.stderr.flush()
-        elif isinstance(event, Finished) and not args.json and (event.text or not event.tool_calls):
-            sys.stdout.write("\n")
-
-    uses: list[Any] = []
-    if args.tools:
-        results, uses = _ask_with_tools(args, engine, request, show)
-    else:
-        results = []
-        for event in engine.generate(request):
-            show(event)
-            if isinstance(event, Finished):
-                results.append(event)
-    if args.json:
-        payload = [_result_json(engine, r, grounding) for r in results]
-        if args.tools:
-            payload[0]["tool_calls"] = [use.to_dict() for use in uses]
-        print(json.dumps(payload[0] if len(payload) == 1 else {"alternatives": payload}, ensure_ascii=False))
-    else:
-        last = results[-1].stats
-        print(
-            f"[{last.generated_tokens} tokens, {last.tokens_per_s:.1f} tokens/s, first token {last.ttft_ms:.0f} ms, "
-            f"{engine.provider.label}, {last.finish_reason.value}]",
-            file=sys.stderr,
-        )
-    return 0
-
-
-def _ask_with_tools(
-    args: argparse.Namespace, engine: Any, request: Any, show: Callable[[object], None]
-) -> tuple[list[Any], list[Any]]:
-    """`ask --tools`: the rounds of calls until the model answers (tools/, session/tools.py)."""
-    from dataclasses import replace
-
-    from desktop_app.mcp_commands import ask_toolbox
-    from desktop_app.models.registry import default_registry
-    from desktop_app.session.retrieval import Retriever, passages_text
-    from desktop_app.session.tools import answer_with_tools
-    from desktop_app.store import open_store
-
-    if request.settings.num_alternatives > 1 or request.settings.beam_search:
-        raise UserError("--tools writes one reply: it takes no --alternatives or --num-beams.")
-    store = open_store()
-    try:
-        library = Retriever(store, default_registry())
-        names = [name.strip() for name in args.tools.split(",") if name.strip()]
-        toolbox, runner, _problems = ask_toolbox(
-            store, names, lambda query: passages_text(library.search(query, limit=5))
-        )
-        if not toolbox:
-            raise UserError("None of the tools named could be reached, so there is nothing to call.")
-        request = replace(request, tools=toolbox.definitions(), tool_choice=args.tool_choice)
-
-        def report(made: list[Any]) -> None:
-            if not args.json:
-                for use in made:
-                    outcome = "error: " if use.error else ""
-                    print(
-                        f"[tool {use.call.name}({use.call.arguments}) → {outcome}{use.result[:200]}]", file=sys.stderr
-                    )
-
-        finished, uses = answer_with_tools(request, engine.generate, runner, show, report)
-    finally:
-        store.close()
-    if finished is None:
-        raise UserError("The model did not answer.")
-    return [finished], uses
-
-
-def _result_json(engine: Any, finished: Any, grounding: Any = None) -> dict[str, Any]:
-    stats = finished.stats
-    sources = {}
-    if grounding is not None:
-        from desktop_app.session.grounding import source_json
-
-        sources = {"sources": source_json(grounding, finished.text)}
-    reasoning = {"reasoning": finished.reasoning} if finished.reasoning else {}
-    return {
-        **sources,
-        "text": finished.text,
-        **reasoning,
-        "model": engine.manifest.id,
-        "quantization": engine.variant.quantization,
-        "provider": engine.provider.name,
-        "provider_reason": engine.provider.reason,
-        "prompt_tokens": stats.prompt_tokens,
-        "generated_tokens": stats.generated_tokens,
-        "ttft_ms": round(stats.ttft_ms, 2),
-        "tokens_per_s": round(stats.tokens_per_s, 2),
-        "finish_reason": stats.finish_reason.value,
-        "seed": stats.seed,
-        **{key: stats.extra[key] for key in ("num_beams", "beam_score") if key in stats.extra},
-    }
 
 
 def _chat(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:

@@ -1,21 +1,17 @@
-"""The `inkwell mcp add | list | remove` commands, and the tools of `inkwell ask --tools`.
-
-On the command line, naming a server (or a built-in tool) in `ask --tools` is the user's
-consent to run its tools for that one command; the window asks per tool."""
+"""The `inkwell mcp add | list | remove` commands: the MCP servers whose tools `inkwell ask
+--tools` and the window may call (ask_command.py picks the ones a command names)."""
 
 from __future__ import annotations
 
 import argparse
 import json
-import sys
 from typing import Any
 
 from desktop_app.core.errors import UserError
-from desktop_app.session.tools import ToolRunner, ToolSettings, catalog
-from desktop_app.store import Store, open_store
-from desktop_app.tools.builtin import BUILTIN, BUILTIN_TOOLS
+from desktop_app.session.tools import ToolSettings, catalog
+from desktop_app.store import open_store
+from desktop_app.tools.builtin import BUILTIN_TOOLS
 from desktop_app.tools.mcp_host import McpServer
-from desktop_app.tools.toolbox import Toolbox
 
 
 def add_parser(commands: Any) -> None:
@@ -108,27 +104,3 @@ def _list(settings: ToolSettings, as_json: bool) -> int:
     for tool in builtins:
         print(f"    {tool['name']:24} [{'on' if tool['on'] else 'off'}] {tool['description']}")
     return 0
-
-
-def ask_toolbox(store: Store, names: list[str], search: Any = None) -> tuple[Toolbox, ToolRunner, list[str]]:
-    """The tools `ask --tools NAME,...` names (servers, built-in tools, or "builtin" for all
-    of them): naming them is the consent. Also the problems of servers that did not list."""
-    settings = ToolSettings(store)
-    servers = {server.name: server for server in settings.servers()}
-    builtin_names = {tool.name for tool in BUILTIN_TOOLS}
-    chosen_servers, chosen_builtins = [], []
-    for name in names:
-        if name == BUILTIN:
-            chosen_builtins += sorted(builtin_names)
-        elif name in builtin_names:
-            chosen_builtins.append(name)
-        elif name in servers:
-            chosen_servers.append(servers[name])
-        else:
-            known = ", ".join([*servers, *sorted(builtin_names), BUILTIN])
-            raise UserError(f"There is no tool server or built-in tool named {name}.", hint=f"Known: {known}.")
-    found = catalog(chosen_servers, chosen_builtins)
-    for problem in found.problems:
-        print(f"inkwell: {problem}", file=sys.stderr)
-    toolbox = Toolbox(found.tools, found.servers, search)
-    return toolbox, ToolRunner(toolbox, lambda _key: "allow"), list(found.problems)

@@ -25,13 +25,12 @@ from desktop_app.engine.constraints import GrammarConstraints, TokenConstraint
 from desktop_app.engine.events import Event, Finished, PromptPrepared
 from desktop_app.engine.onnx_model import AnyKVCache, OnnxCausalLM, common_prefix_length
 from desktop_app.engine.providers import ProviderReport, ProviderRequest, cuda_unavailable_reason, validate_request
-from desktop_app.engine.reasoning import THINKING_MARKERS, thinking_syntax
-from desktop_app.engine.reply import ReasoningPlan, ReplyText
+from desktop_app.engine.reasoning import thinking_syntax
+from desktop_app.engine.reply import ReasoningPlan, ReplyText, marker_tokens
 from desktop_app.engine.response_format import response_format_grammar
 from desktop_app.engine.sampling import Sampler
 from desktop_app.engine.tokenizer import Tokenizer
 from desktop_app.engine.tool_calls import (
-    TOOL_CALL_FORMATS,
     ToolCallFormat,
     ToolCallStream,
     call_grammar,
@@ -103,19 +102,6 @@ class PromptPlan:
     token_ids: list[int]
     dropped_messages: int
     reasoning: ReasoningPlan | None = None
-
-
-def marker_tokens(tokenizer: Tokenizer) -> dict[int, str]:
-    """Special tokens that are thinking or tool-call markers, by id: the detokenizer leaves
-    special tokens out of the text, the splitters must still see these."""
-    texts = {m for fmt in TOOL_CALL_FORMATS for m in (fmt.start, fmt.end) if m}
-    texts |= {m for markers in THINKING_MARKERS for m in (markers.open, markers.close)}
-    found = {}
-    for text in sorted(texts):
-        token = tokenizer.token_to_id(text)
-        if token is not None and tokenizer.decode([token]) == "":
-            found[token] = text
-    return found
 
 
 class Engine:

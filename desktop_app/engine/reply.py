@@ -20,11 +20,11 @@ from desktop_app.core.chat import ToolCall
 from desktop_app.core.generation import FinishReason, GenerationStats
 from desktop_app.engine.constraints import TokenConstraint
 from desktop_app.engine.events import Event, Finished, ReasoningChunk, TextChunk
-from desktop_app.engine.reasoning import ReasoningSplitter, ThinkingMarkers
+from desktop_app.engine.reasoning import THINKING_MARKERS, ReasoningSplitter, ThinkingMarkers
 from desktop_app.engine.sampling import Sampler
 from desktop_app.engine.stops import StopSequenceFilter
 from desktop_app.engine.tokenizer import IncrementalDecoder, Tokenizer
-from desktop_app.engine.tool_calls import ToolCallStream
+from desktop_app.engine.tool_calls import TOOL_CALL_FORMATS, ToolCallStream
 
 
 @dataclass(frozen=True)
@@ -206,3 +206,16 @@ class _Thinking:
         if self._began is None:
             return 0.0
         return ((self._ended or now) - self._began) * 1000
+
+
+def marker_tokens(tokenizer: Tokenizer) -> dict[int, str]:
+    """Special tokens that are thinking or tool-call markers, by id: the detokenizer leaves
+    special tokens out of the text, the splitters must still see these."""
+    texts = {m for fmt in TOOL_CALL_FORMATS for m in (fmt.start, fmt.end) if m}
+    texts |= {m for markers in THINKING_MARKERS for m in (markers.open, markers.close)}
+    found = {}
+    for text in sorted(texts):
+        token = tokenizer.token_to_id(text)
+        if token is not None and tokenizer.decode([token]) == "":
+            found[token] = text
+    return found

@@ -264,8 +264,7 @@ def char_tokenizer():  # type: ignore[no-untyped-def]
 def test_markers_that_are_special_tokens_reach_the_splitters() -> None:
     """Mistral's [TOOL_CALLS] and Magistral's [THINK] are special tokens: the detokenizer
     leaves them out of the text, so the engine writes them back for the splitters."""
-    from desktop_app.engine.generate import marker_tokens
-    from desktop_app.engine.reply import ReplyText
+    from desktop_app.engine.reply import ReplyText, marker_tokens
 
     tokenizer = char_tokenizer()
     markers = marker_tokens(tokenizer)
