@@ -66,7 +66,7 @@ class ReplyText:
         # Special tokens that are markers (Mistral's [TOOL_CALLS], Magistral's [THINK]): the
         # detokenizer leaves special tokens out, the splitters need to see them.
         self._markers = markers or {}
-        self._reason: FinishReason | None = None
+        self._tool_calls: tuple[ToolCall, ...] = ()  # read at the end
 
     def pick(self, logits: np.ndarray, sampler: Sampler, history: Sequence[int]) -> int:
         """The next token: one the engine writes, or the sampler's under the grammar."""
@@ -106,7 +106,6 @@ class ReplyText:
     def end(self, reason: FinishReason) -> list[Event]:
         """The reply is over (for `reason`): what the detokenizer, the stop filter and the
         splitters held. Whole calls count unless the user stopped the reply."""
-        self._reason = reason
         tail = "" if self._stops.stopped else self._stops.feed(self._decoder.flush()) + self._stops.flush()
         thinking = self._thinking
         events = self._shown(
@@ -124,8 +123,6 @@ class ReplyText:
                 self._pieces.append(rest)
                 events.append(TextChunk(rest, self.index))
         return events
-
-    _tool_calls: tuple[ToolCall, ...] = ()
 
     def finished(self, stats: GenerationStats, generated: Sequence[int]) -> Finished:
         """The alternative's Finished (after end())."""
