@@ -9,6 +9,7 @@ import json
 import logging
 import threading
 from collections.abc import Sequence
+from typing import Any
 
 from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtWidgets import QMessageBox, QWidget
@@ -23,6 +24,14 @@ from desktop_app.store.db import another_connection
 from desktop_app.tools.toolbox import Toolbox, ToolEntry
 
 log = logging.getLogger(__name__)
+
+
+def _tell(signal: Any, *values: object) -> None:
+    """Emit from a worker thread; the window may have closed meanwhile (then no one listens)."""
+    try:
+        signal.emit(*values)
+    except RuntimeError:  # "Signal source has been deleted": the catalog went with the window
+        log.info("A tool thread finished after its window closed")
 
 
 class ToolCatalog(QObject):
@@ -52,7 +61,7 @@ class ToolCatalog(QObject):
             self.changed.emit(self.current)
             return
         threading.Thread(
-            target=lambda: self._listed.emit(catalog(servers, builtins), generation), name="tool-listing", daemon=True
+            target=lambda: _tell(self._listed, catalog(servers, builtins), generation), name="tool-listing", daemon=True
         ).start()
 
     @Slot(object, int)
@@ -100,7 +109,7 @@ class ToolCatalog(QObject):
             except Exception as exc:  # (the toolbox reports a tool's failure itself: this is a bug)
                 log.exception("Running the tool calls failed")
                 uses = [ToolUse(call, f"The call could not be made: {exc}", True, "", round_) for call in calls]
-            self._ran.emit(turn, uses)  # always: the reply waits for it
+            _tell(self._ran, turn, uses)  # always: the reply waits for it
 
         threading.Thread(target=work, name="tool-calls", daemon=True).start()
 

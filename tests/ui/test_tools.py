@@ -104,3 +104,31 @@ def test_settings_tools_adds_a_server_lists_its_tools_and_keeps_permissions(qtbo
     dialog.tree.setCurrentItem(server)
     dialog.remove_button.click()
     assert ToolSettings(store).servers() == []
+
+
+def test_a_listing_that_ends_after_its_window_closed_is_harmless(qtbot, store: Store, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import threading
+
+    import shiboken6
+
+    from desktop_app.session.retrieval import Retriever
+    from desktop_app.tools.mcp_host import McpServer
+    from desktop_app.ui import tool_catalog
+
+    ToolSettings(store).add_server(McpServer("slow", ("unused",)))
+    release = threading.Event()
+
+    def slow_catalog(servers, builtins):  # type: ignore[no-untyped-def]
+        release.wait(10)
+        return tool_catalog.Catalog((), tuple(servers))
+
+    monkeypatch.setattr(tool_catalog, "catalog", slow_catalog)
+    failures: list[BaseException] = []
+    monkeypatch.setattr(threading, "excepthook", lambda hook: failures.append(hook.exc_value))
+    catalog = tool_catalog.ToolCatalog(store, Retriever(store))
+    catalog.refresh()
+    [listing] = [t for t in threading.enumerate() if t.name == "tool-listing"]
+    shiboken6.delete(catalog)  # the window closed while the servers were being asked
+    release.set()
+    listing.join(10)
+    assert failures == []
