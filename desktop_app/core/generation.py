@@ -148,4 +148,8 @@ class GenerationStats:
     dropped_messages: int = 0
     reasoning_tokens: int = 0  # of generated_tokens, those of a thinking model's reasoning
     reasoning_ms: float = 0.0  # from the first token to the end of the reasoning
+    # Speculative decoding: tokens proposed (by lookup or a draft model) and, of those, kept
+    # because the model chose them too.
+    proposed_tokens: int = 0
+    accepted_tokens: int = 0
     extra: dict[str, Any] = field(default_factory=dict)

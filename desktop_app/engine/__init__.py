@@ -5,7 +5,8 @@
 """
 
 from desktop_app.engine.events import Event, Finished, PromptPrepared, ReasoningChunk, TextChunk
-from desktop_app.engine.generate import Engine, GenerationRequest, load_engine
+from desktop_app.engine.generate import Engine, GenerationRequest
+from desktop_app.engine.loading import load_engine
 
 # GenerationRequest.response_format (OpenAI's json_object / json_schema) is enforced by a
 # grammar constraint on sampling; callers (the API server) may rely on it.

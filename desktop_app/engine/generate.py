@@ -7,7 +7,6 @@ import secrets
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from time import perf_counter
 from typing import Any
 
@@ -24,11 +23,12 @@ from desktop_app.engine.chat_template import ChatTemplate
 from desktop_app.engine.constraints import GrammarConstraints, TokenConstraint
 from desktop_app.engine.events import Event, Finished, PromptPrepared
 from desktop_app.engine.onnx_model import AnyKVCache, OnnxCausalLM, common_prefix_length
-from desktop_app.engine.providers import ProviderReport, ProviderRequest, cuda_unavailable_reason, validate_request
+from desktop_app.engine.providers import ProviderReport
 from desktop_app.engine.reasoning import thinking_syntax
 from desktop_app.engine.reply import ReasoningPlan, ReplyText, marker_tokens
 from desktop_app.engine.response_format import response_format_grammar
 from desktop_app.engine.sampling import Sampler
+from desktop_app.engine.speculation import Check, SpeculationSettings, Speculator
 from desktop_app.engine.tokenizer import Tokenizer
 from desktop_app.engine.tool_calls import (
     ToolCallFormat,
@@ -129,6 +129,7 @@ class Engine:
         self.marker_tokens = marker_tokens(tokenizer)
         self._grammars: GrammarConstraints | None = None  # built on the first constrained request
         self._beams = BeamSearch(model, tokenizer, self.stop_token_ids, manifest.context_length)
+        self.speculation = SpeculationSettings()  # lookup by default: it never changes a choice
 
     def constraints(self, request: GenerationRequest) -> Callable[[], TokenConstraint] | None:
         """What makes a fresh constraint for each alternative of `request`; None for free text
@@ -379,6 +380,8 @@ class Engine:
         generated: list[int] = []
         first_at: float | None = None
         reason = FinishReason.LENGTH
+        speculator = self.speculator(plan.token_ids)
+        check = Check()  # proposed tokens the cache holds past the last chosen one
         while True:
             if cancel.is_set():
                 reason = FinishReason.CANCELLED
@@ -386,6 +389,9 @@ class Engine:
             token = reply.pick(logits, sampler, history)
             if first_at is None:
                 first_at = perf_counter()
+            # The chosen token, compared with the next proposed one: the same, and the cache
+            # holds it and the logits after it are known; else the proposals are dropped.
+            known, cache = check.take(token, cache, speculator)
             if token in self.stop_token_ids:
                 reason = FinishReason.STOP_TOKEN
                 break
@@ -401,17 +407,35 @@ class Engine:
             if len(generated) >= settings.max_new_tokens:
                 reason = FinishReason.LENGTH
                 break
-            if len(cache) + 1 >= self.context_length:  # prompt + reply fill the window
+            if len(history) >= self.context_length:  # prompt + reply fill the window
                 reason = FinishReason.CONTEXT_FULL
                 break
             if cancel.is_set():
                 reason = FinishReason.CANCELLED
                 break
-            logits, cache = self.model.forward([token], cache)
+            if known is not None:
+                logits = known
+                continue
+            room = min(settings.max_new_tokens - len(generated), self.context_length - len(history)) - 1
+            proposal = speculator.propose(history, room) if speculator is not None and room > 0 else []
+            if proposal:
+                checked, cache = self.model.forward_kept([token, *proposal], cache, len(proposal) + 1)
+                logits = check.start(proposal, checked)
+            else:
+                logits, cache = self.model.forward([token], cache)
         yield from reply.end(reason)
-        self._cache = cache
+        # The cache keeps what it holds of the reply (not proposals past its end).
+        self._cache = cache.truncated(common_prefix_length(cache.tokens, history))
         stats = self._stats(plan, generated, started, first_at, perf_counter(), reason, seed, reused)
+        if speculator is not None:
+            stats = replace(stats, proposed_tokens=speculator.proposed, accepted_tokens=speculator.accepted)
         yield reply.finished(stats, generated)
+
+    def speculator(self, prompt: list[int]) -> Speculator | None:
+        """The proposals for a reply, where the settings and the graph allow them."""
+        if self.speculation.mode == "off" or not self.model.verifies:
+            return None
+        return Speculator(self.speculation, prompt)
 
     @staticmethod
     def _stats(
@@ -437,51 +461,3 @@ class Engine:
             reused_prompt_tokens=reused,
             dropped_messages=plan.dropped_messages,
         )
-
-
-def choose_variant(manifest: ModelManifest, provider: str, quantization: str | None = None) -> ModelVariant:
-    if quantization:
-        found = manifest.variant(quantization)
-        if found is None:
-            have = ", ".join(v.quantization for v in manifest.variants)
-            raise UserError(
-                translate("Errors", "Model {model} has no {quantization} variant.").format(
-                    model=manifest.id, quantization=quantization
-                ),
-                hint=translate("Errors", "It has: {have}.").format(have=have),
-            )
-        return found
-    for variant in manifest.variants:
-        if provider in variant.providers:
-            return variant
-    return manifest.variants[0]
-
-
-def load_engine(
-    model_dir: Path,
-    provider: str = "auto",
-    quantization: str | None = None,
-    threads: int | None = None,
-) -> Engine:
-    """Open a prepared model. CUDA is tried (with its own variant) only when it can load."""
-    request: ProviderRequest = validate_request(provider)
-    manifest = ModelManifest.read(model_dir)
-    tokenizer = Tokenizer(model_dir / "tokenizer.json")
-    try_cuda = request == "cuda" or (request == "auto" and cuda_unavailable_reason() is None)
-    variant = choose_variant(manifest, "cuda" if try_cuda else "cpu", quantization)
-    in_place = manifest.extra.get("attention") == "GroupQueryAttention"  # only GQA reads the past
-
-    def open_model(file: str, provider: ProviderRequest) -> OnnxCausalLM:
-        return OnnxCausalLM(model_dir / file, provider, threads, in_place, manifest.context_length)
-
-    model = open_model(variant.file, request)
-    if model.provider.name == "cpu" and quantization is None and "cpu" not in variant.providers:
-        # CUDA did not load after all: run the variant made for the CPU, keep the reason.
-        variant = choose_variant(manifest, "cpu")
-        reason = model.provider.reason
-        model = open_model(variant.file, "cpu")
-        model.provider = replace(model.provider, reason=reason)
-    log.info(
-        "Model %s (%s) runs on %s: %s", manifest.id, variant.quantization, model.provider.label, model.provider.reason
-    )
-    return Engine(model, tokenizer, manifest, variant)

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import numpy as np
 import onnxruntime as ort
 
-from desktop_app.engine.onnx_model import OnnxCausalLM, common_prefix_length
+from desktop_app.engine.onnx_model import LOGITS_TO_KEEP, ONE_POSITION, OnnxCausalLM, common_prefix_length
 
 GROWTH = 256  # the buffers' length grows in steps of this many positions
 
@@ -143,6 +143,8 @@ class KVRows:
         else:
             view = self._logits[rows]
             binding.bind_output(model.logits_name, "cpu", 0, view.dtype, list(view.shape), view.ctypes.data)
+        if model.verifies:  # the last position's logits (bound once: it never changes)
+            binding.bind_cpu_input(LOGITS_TO_KEEP, ONE_POSITION)
         for past, present, array in zip(model.kv.past_names, model.kv.present_names, self._arrays, strict=True):
             value = ort.OrtValue.ortvalue_from_numpy(array[rows])  # a view: shares the buffer
             binding.bind_ortvalue_input(past, value)

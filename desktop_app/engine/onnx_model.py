@@ -28,6 +28,11 @@ from desktop_app.engine.providers import (
 
 log = logging.getLogger(__name__)
 
+# The input of gguf_graph's graphs naming how many final positions get logits, and the
+# name of the logits' dimension that follows it.
+LOGITS_TO_KEEP = "logits_to_keep"
+LOGITS_LENGTH = "logits_length"
+ONE_POSITION = np.array([1], dtype=np.int64)  # logits_to_keep for the last position alone
 PAST_PREFIX = "past_key_values."
 PRESENT_PREFIX = "present."
 _DTYPES = {"tensor(float)": np.float32, "tensor(float16)": np.float16}
@@ -82,6 +87,7 @@ class _SharedBuffers:
         self.capacity = 0
         self.arrays: list[np.ndarray] = []
         self.binding: ort.IOBinding | None = None
+        self.logits_rows = 0  # how many positions' logits the binding's output holds
 
     def reserve(self, needed: int, keep: int) -> ort.IOBinding:
         if needed > self.capacity or self.binding is None:
@@ -95,19 +101,28 @@ class _SharedBuffers:
                 new[:, :, :keep, :] = old[:, :, :keep, :]
             self.arrays, self.capacity = arrays, capacity
             binding = self.model.session.io_binding()
-            logits = self.model.logits_buffer
-            if logits is None:
-                binding.bind_output(self.model.logits_name)  # first: get_outputs() follows binding order
-            else:  # written in place: no output objects to fetch each token
-                binding.bind_output(
-                    self.model.logits_name, "cpu", 0, logits.dtype, list(logits.shape), logits.ctypes.data
-                )
+            self.binding, self.logits_rows = binding, 0
+            self.bind_logits(1)  # first: get_outputs() follows binding order
             for past, present, array in zip(spec.past_names, spec.present_names, arrays, strict=True):
                 value = ort.OrtValue.ortvalue_from_numpy(array)  # shares the numpy memory
                 binding.bind_ortvalue_input(past, value)
                 binding.bind_ortvalue_output(present, value)
-            self.binding = binding
         return self.binding
+
+    def bind_logits(self, rows: int) -> np.ndarray | None:
+        """Bind the logits of the last `rows` positions to a buffer of the model's (written
+        in place: no output objects to fetch each token); None where the graph's logits
+        have no fixed shape (fetched from the binding after the run)."""
+        buffer = self.model.logits_buffer_for(rows)
+        if self.binding is not None and rows != self.logits_rows:
+            if buffer is None:
+                self.binding.bind_output(self.model.logits_name)
+            else:
+                self.binding.bind_output(
+                    self.model.logits_name, "cpu", 0, buffer.dtype, list(buffer.shape), buffer.ctypes.data
+                )
+            self.logits_rows = rows
+        return buffer
 
 
 class SharedKVCache:
@@ -164,10 +179,15 @@ class OnnxCausalLM:
         # writes into, when the graph's shape says so (a graph that projects every position
         # returns fresh arrays instead).
         self.logits_buffer: np.ndarray | None = None
-        if len(logits.shape) == 3 and logits.shape[1] == 1 and isinstance(logits.shape[2], int):
+        kept = len(logits.shape) == 3 and logits.shape[1] in (1, LOGITS_LENGTH)
+        if kept and isinstance(logits.shape[2], int):
             self.logits_buffer = np.empty((1, 1, logits.shape[2]), dtype=_DTYPES.get(logits.type, np.float32))
         self._output_names = [self.logits_name, *self.kv.present_names]
         self.max_positions = max_positions
+        # A graph with the logits_to_keep input (gguf_graph's) returns the logits of as many
+        # final positions as asked: several proposed tokens are then checked in one pass.
+        self.verifies = LOGITS_TO_KEEP in inputs
+        self._kept_logits: dict[int, np.ndarray] = {}
         # In-place KV needs GroupQueryAttention as the only reader of the past (a fused
         # graph) and memory ONNX Runtime can write directly (the CPU provider).
         self.in_place_kv = in_place_kv and self.provider.name == "cpu"
@@ -268,34 +288,60 @@ class OnnxCausalLM:
             return SharedKVCache([], _SharedBuffers(self))
         return KVCache.empty(self.kv)
 
+    def logits_buffer_for(self, rows: int) -> np.ndarray | None:
+        """The buffer the logits of the last `rows` positions are written into."""
+        if self.logits_buffer is None or rows == 1:
+            return self.logits_buffer
+        buffer = self._kept_logits.get(rows)
+        if buffer is None:
+            buffer = self._kept_logits[rows] = np.empty(
+                (1, rows, self.logits_buffer.shape[-1]), self.logits_buffer.dtype
+            )
+        return buffer
+
     def forward(self, token_ids: list[int], cache: AnyKVCache) -> tuple[np.ndarray, AnyKVCache]:
         """Run `token_ids` after `cache`; return the last position's logits and the new cache."""
+        logits, cache = self.forward_kept(token_ids, cache, 1)
+        return logits[0], cache
+
+    def forward_kept(self, token_ids: list[int], cache: AnyKVCache, keep: int) -> tuple[np.ndarray, AnyKVCache]:
+        """Run `token_ids` after `cache`; the logits of the last `keep` positions, [keep,
+        vocab] float32 (a copy), and the new cache. `keep` above 1 needs `verifies`."""
         start = len(cache)
         n = len(token_ids)
+        if keep > 1 and not self.verifies:
+            raise ValueError("this graph returns the last position's logits only")
         input_ids = np.asarray([token_ids], dtype=np.int64)
         mask = np.ones((1, start + n), dtype=np.int64) if self._has_attention_mask else None
         positions = np.arange(start, start + n, dtype=np.int64)[None, :] if self._has_position_ids else None
+        count = np.array([keep], dtype=np.int64) if self.verifies else None
         if isinstance(cache, SharedKVCache):
             binding = cache.buffers.reserve(start + n, keep=start)
+            buffer = cache.buffers.bind_logits(keep)
             binding.bind_cpu_input("input_ids", input_ids)
             if mask is not None:
                 binding.bind_cpu_input("attention_mask", mask)
             if positions is not None:
                 binding.bind_cpu_input("position_ids", positions)
+            if count is not None:
+                binding.bind_cpu_input(LOGITS_TO_KEEP, count)
             self.session.run_with_iobinding(binding)
             # A copy: the bound output's memory is reused by the next run, and the prompt's
             # logits must survive for every alternative that starts from them.
-            written = self.logits_buffer if self.logits_buffer is not None else binding.get_outputs()[0].numpy()
-            logits = np.array(written[0, -1], dtype=np.float32)
+            written = buffer if buffer is not None else binding.get_outputs()[0].numpy()
+            logits = np.array(written[0, -keep:], dtype=np.float32)
             return logits, SharedKVCache(cache.tokens + token_ids, cache.buffers)
         feed: dict[str, np.ndarray] = {"input_ids": input_ids}
         if mask is not None:
             feed["attention_mask"] = mask
         if positions is not None:
             feed["position_ids"] = positions
+        if count is not None:
+            feed[LOGITS_TO_KEEP] = count
         feed.update(zip(self.kv.past_names, cache.arrays, strict=True))
         outputs = self.session.run(self._output_names, feed)
-        return outputs[0][0, -1].astype(np.float32, copy=False), KVCache(cache.tokens + token_ids, outputs[1:])
+        logits = outputs[0][0, -keep:].astype(np.float32, copy=False)
+        return logits, KVCache(cache.tokens + token_ids, outputs[1:])
 
     def forward_rows(
         self, tokens: np.ndarray, arrays: list[np.ndarray], start: int
@@ -309,6 +355,8 @@ class OnnxCausalLM:
             feed["attention_mask"] = np.ones((rows, start + 1), dtype=np.int64)
         if self._has_position_ids:
             feed["position_ids"] = np.full((rows, 1), start, dtype=np.int64)
+        if self.verifies:
+            feed[LOGITS_TO_KEEP] = ONE_POSITION
         feed.update(zip(self.kv.past_names, arrays, strict=True))
         outputs = self.session.run(self._output_names, feed)
         return outputs[0][:, -1].astype(np.float32, copy=False), list(outputs[1:])

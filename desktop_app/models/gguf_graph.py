@@ -3,9 +3,10 @@
 The shape that runs fastest under ONNX Runtime on the CPU (fusion.py's, built directly):
 GroupQueryAttention with rotary inside and one KV buffer for past and present, q/k/v and
 gate/up as one product each where their grids allow, (Skip)SimplifiedLayerNormalization,
-logits for the last position only (optionally, refine_output: a 4-bit copy with the top
+logits for the last position(s) only (optionally, refine_output: a 4-bit copy with the top
 REFINED_LOGITS recomputed exactly; off, see `embedding`). Names as the engine expects:
-input_ids, attention_mask, past_key_values.{i}.key/value -> logits, present.{i}.key/value.
+input_ids, attention_mask, logits_to_keep, past_key_values.{i}.key/value -> logits,
+present.{i}.key/value.
 Architectures differ only through their table (architectures.py); weights are written as
 they are met (gguf_weights.py), so the builder holds names only.
 """
@@ -18,6 +19,7 @@ import numpy as np
 
 from desktop_app.core.errors import UserError
 from desktop_app.core.i18n import translate
+from desktop_app.engine.onnx_model import LOGITS_LENGTH, LOGITS_TO_KEEP
 from desktop_app.models.architectures import Architecture, Shape, is_local_layer, rope_tables
 from desktop_app.models.gguf_file import GGUFFile, TensorInfo
 from desktop_app.models.gguf_weights import APPROXIMATE_BLOCK, Embedding, Product, WeightWriter
@@ -178,9 +180,10 @@ class GraphBuilder:
             mlp = self.post_norm(self.feed_forward(layer, hidden), f"blk.{layer}.post_ffw_norm.weight")
             if layer + 1 < s.layers:
                 hidden, residual = self.add_and_norm(mlp, residual, f"blk.{layer + 1}.attn_norm.weight")
-        # Only the last position's logits are read: slice before the final norm.
+        # Only the last `logits_to_keep` positions' logits are computed (a prompt needs its
+        # last; a speculative check, those of the tokens it checks). Sliced before the final norm.
         last = [
-            self.const("inkwell_last_start", np.array([-1], np.int64)),
+            self.node("Neg", [LOGITS_TO_KEEP], name="/inkwell/LastStart")[0],
             self.const("inkwell_last_end", np.array([np.iinfo(np.int64).max], np.int64)),
             self.const("inkwell_sequence_axis", np.array([1], np.int64)),
         ]
@@ -193,8 +196,10 @@ class GraphBuilder:
         inputs = [
             helper.make_tensor_value_info("input_ids", TensorProto.INT64, ["batch_size", "sequence_length"]),
             helper.make_tensor_value_info("attention_mask", TensorProto.INT64, ["batch_size", "total_sequence_length"]),
+            helper.make_tensor_value_info(LOGITS_TO_KEEP, TensorProto.INT64, [1]),
         ]
-        outputs = [helper.make_tensor_value_info(logits, TensorProto.FLOAT, ["batch_size", 1, s.vocab])]
+        logits_shape: list[str | int] = ["batch_size", LOGITS_LENGTH, s.vocab]
+        outputs = [helper.make_tensor_value_info(logits, TensorProto.FLOAT, logits_shape)]
         for i in range(s.layers):
             for kind in ("key", "value"):
                 inputs.append(

@@ -1,0 +1,253 @@
+"""Speculative decoding (engine/speculation.py): proposals checked in one pass, on the tiny
+Llama GGUF in float32 (whose logits the grouping of tokens cannot move across a choice)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from desktop_app.core.errors import UserError
+from desktop_app.core.generation import GenerationSettings
+from desktop_app.engine import Finished, GenerationRequest
+from desktop_app.engine.sampling import filtered_probabilities
+from desktop_app.engine.speculation import (
+    K_MAX,
+    K_START,
+    PAUSE_START,
+    WINDOW,
+    Check,
+    DraftModel,
+    Pacing,
+    PromptLookup,
+    SpeculationSettings,
+    Speculator,
+)
+
+GREEDY = GenerationSettings(temperature=0.0, repetition_penalty=1.0, max_new_tokens=40)
+REPEATS = "one two three four five six seven eight nine ten " * 3 + "one two three"
+PLAIN = "Rain fell all night; by morning the garden smelled of"
+
+
+@pytest.fixture
+def engine(tiny_gguf_engine):  # type: ignore[no-untyped-def]
+    made = tiny_gguf_engine("F32")
+    made.stop_token_ids = frozenset()  # the random model may pick its end token; lengths must hold
+    return made
+
+
+def run(engine, prompt: str, mode: str, settings: GenerationSettings = GREEDY) -> Finished:  # type: ignore[no-untyped-def]
+    engine.speculation = replace(engine.speculation, mode=mode)
+    engine.reset_cache()
+    return next(
+        e for e in engine.generate(GenerationRequest(prompt=prompt, settings=settings)) if isinstance(e, Finished)
+    )
+
+
+def test_lookup_proposes_what_followed_the_longest_recent_match() -> None:
+    lookup = PromptLookup()
+    lookup.extend([1, 2, 3, 4, 9, 2, 3, 5, 6, 1, 2, 3])
+    assert lookup.propose(3) == [4, 9, 2]  # "2 3" last went on with 5, but "1 2 3" is longer
+    recent = PromptLookup()
+    recent.extend([2, 3, 4, 8, 2, 3, 5, 6, 1, 7, 2, 3])
+    assert recent.propose(2) == [5, 6]  # of the matches of "2 3", the most recent
+    lookup.extend([8])
+    assert lookup.propose(4) == []  # "2 3 8" and "3 8" never occurred
+    single = PromptLookup()
+    single.extend([5, 1, 7, 1])
+    assert single.propose(2) == []  # one repeated token is too little to go on
+
+
+def test_pacing_grows_shrinks_and_pauses_when_proposals_do_not_pay() -> None:
+    pacing = Pacing()
+    assert pacing.wanted() == K_START
+    pacing.record(K_START, K_START)
+    assert pacing.k == 2 * K_START
+    for _ in range(4):
+        pacing.record(pacing.k, pacing.k)
+    assert pacing.k == K_MAX
+    pacing.record(K_MAX, 2)
+    assert pacing.k == 3  # one past the accepted run
+    pacing = Pacing()
+    for _ in range(WINDOW):  # nothing kept, WINDOW times
+        pacing.record(pacing.k, 0)
+    assert [pacing.wanted() for _ in range(PAUSE_START)] == [0] * PAUSE_START
+    assert pacing.wanted() == K_START  # the pause is over
+    for _ in range(WINDOW):
+        pacing.record(1, 0)
+    assert pacing.pause == 2 * PAUSE_START  # a second pause in a row is longer
+    for _ in range(2 * PAUSE_START):
+        pacing.wanted()
+    for _ in range(WINDOW):
+        pacing.record(2, 2)
+    assert pacing.next_pause == PAUSE_START  # proposals paid again: the next pause is short
+
+
+class FlawedDraft(DraftModel):
+    """Proposes the model's own choices, with every `every`-th proposed token wrong."""
+
+    every = 3
+    made = 0
+
+    def propose(self, tokens, limit):  # type: ignore[no-untyped-def]
+        proposal = super().propose(tokens, limit)
+        for i in range(len(proposal)):
+            self.made += 1
+            if self.made % self.every == 0:
+                proposal[i] = (proposal[i] + 1) % 300
+        return proposal
+
+
+def drafted(tiny_gguf_engine, qtype: str, kind: type[DraftModel] = DraftModel) -> SpeculationSettings:  # type: ignore[no-untyped-def]
+    """Speculation with the tiny model's own file (at `qtype`) as the draft."""
+    made = tiny_gguf_engine(qtype)
+    return SpeculationSettings("auto", kind(made.model, made.tokenizer, f"tiny {qtype}", made.context_length))
+
+
+@pytest.mark.parametrize("draft", [None, "agreeing", "flawed"])
+def test_greedy_output_is_the_same_token_for_token(engine, tiny_gguf_engine, draft: str | None) -> None:  # type: ignore[no-untyped-def]
+    if draft == "agreeing":  # proposes what the model chooses (its own file at a lower precision agrees too)
+        engine.speculation = drafted(tiny_gguf_engine, "Q2_K")
+    elif draft == "flawed":  # rejections at every position of a proposal, over the reply
+        engine.speculation = drafted(tiny_gguf_engine, "F32", FlawedDraft)
+    for prompt in (REPEATS, PLAIN):
+        plain = run(engine, prompt, "off")
+        fast = run(engine, prompt, "auto")
+        assert fast.token_ids == plain.token_ids
+        assert fast.text == plain.text
+        assert plain.stats.proposed_tokens == 0
+        assert fast.stats.generated_tokens == GREEDY.max_new_tokens
+        if draft is not None:
+            assert fast.stats.proposed_tokens > 0
+    if draft == "flawed":
+        assert fast.stats.accepted_tokens < fast.stats.proposed_tokens  # some were rejected
+
+
+def test_proposals_are_checked_and_counted(engine, tiny_gguf_engine, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    passes: list[int] = []
+    forward_kept = engine.model.forward_kept
+
+    def counted(tokens, cache, keep):  # type: ignore[no-untyped-def]
+        passes.append(len(tokens))
+        return forward_kept(tokens, cache, keep)
+
+    monkeypatch.setattr(engine.model, "forward_kept", counted)
+    engine.speculation = drafted(tiny_gguf_engine, "F32")  # proposes exactly what the model chooses
+    done = run(engine, PLAIN, "auto", replace(GREEDY, max_new_tokens=120))
+    stats = done.stats
+    assert stats.accepted_tokens == stats.proposed_tokens > 100
+    decode = passes[1:]  # after the prompt's
+    assert sum(n - 1 for n in decode) == stats.proposed_tokens  # each proposal ran once, after its chosen token
+    # A pass for every token the model chose without knowing it: the accepted ones were free.
+    unknown = stats.generated_tokens - stats.accepted_tokens
+    assert unknown - 1 <= len(decode) <= unknown
+    assert max(decode) == K_MAX + 1  # the run grew to the longest proposal
+
+
+@pytest.mark.parametrize("length", [1, 3, 5])
+def test_the_cache_rolls_back_at_every_rejection_position(engine, length: int) -> None:  # type: ignore[no-untyped-def]
+    model = engine.model
+    prompt = engine.encode_prompt(PLAIN)
+    logits, cache = model.forward(prompt, model.empty_cache())
+    chosen = int(np.argmax(logits))
+    # The model's own greedy continuation after `chosen`, to propose from.
+    reference, after = [], cache
+    step, after = model.forward([chosen], after)
+    for _ in range(length):
+        token = int(np.argmax(step))
+        reference.append(token)
+        step, after = model.forward([token], after)
+    for wrong_at in range(length + 1):  # the proposal's first wrong token (length: none wrong)
+        proposal = list(reference)
+        if wrong_at < length:
+            proposal[wrong_at] = (proposal[wrong_at] + 1) % model.logits_buffer.shape[-1]
+        check = Check()
+        base = cache.truncated(len(prompt))
+        checked, state = model.forward_kept([chosen, *proposal], base, len(proposal) + 1)
+        current = check.start(proposal, checked)
+        history = [*prompt, chosen]
+        for token in reference:
+            known, state = check.take(token, state, None)
+            if known is None:  # the cache no longer holds the proposals
+                assert len(state) == len(history)
+                current, state = model.forward([token], state)
+            else:
+                current = known
+            history.append(token)
+            assert state.tokens[: len(history)] == history[: len(state.tokens)]
+        assert len(state) == len(history)
+        # What follows equals a fresh pass over the same tokens.
+        fresh, _ = model.forward(history, model.empty_cache())
+        np.testing.assert_allclose(current, fresh, rtol=1e-4, atol=1e-4)
+        cache = base
+
+
+def test_sampling_keeps_the_models_distribution(engine, tiny_gguf_engine) -> None:  # type: ignore[no-untyped-def]
+    """With a draft that always proposes (the model itself, greedily), the second token is
+    always checked against a proposal; its sampled pairs must follow p(t1) p(t2 | t1)."""
+    draft_engine = tiny_gguf_engine("F32")
+    draft = DraftModel(draft_engine.model, draft_engine.tokenizer, "draft", draft_engine.context_length)
+    settings = GenerationSettings(
+        temperature=1.0, top_k=4, top_p=1.0, min_p=0.0, repetition_penalty=1.0, max_new_tokens=3
+    )
+    engine.speculation = SpeculationSettings("auto", draft)
+    prompt = engine.encode_prompt(PLAIN)
+    # The exact distribution of the first two tokens.
+    logits, cache = engine.model.forward(prompt, engine.model.empty_cache())
+    first_ids, first_p = filtered_probabilities(logits, settings)
+    exact: dict[tuple[int, int], float] = {}
+    for token, p in zip(first_ids.tolist(), first_p.tolist(), strict=True):
+        after, _ = engine.model.forward([token], cache)
+        ids, probs = filtered_probabilities(after, settings)
+        for second, q in zip(ids.tolist(), probs.tolist(), strict=True):
+            exact[(token, second)] = p * q
+    counts: dict[tuple[int, int], int] = {}
+    samples = 1200
+    checked = 0
+    for seed in range(samples):
+        engine.reset_cache()
+        request = GenerationRequest(prompt=PLAIN, settings=replace(settings, seed=seed))
+        done = next(e for e in engine.generate(request) if isinstance(e, Finished))
+        pair = (done.token_ids[0], done.token_ids[1])
+        counts[pair] = counts.get(pair, 0) + 1
+        checked += done.stats.proposed_tokens
+    assert checked >= samples  # the second token was always a checked proposal
+    assert set(counts) <= set(exact)
+    cells = [pair for pair, p in exact.items() if p * samples >= 5]
+    observed = np.array([counts.get(pair, 0) for pair in cells], dtype=np.float64)
+    expected = np.array([exact[pair] * samples for pair in cells])
+    statistic = float(((observed - expected) ** 2 / expected).sum())
+    # The 99.9th percentile of chi-square with len(cells) - 1 degrees of freedom is below
+    # dof + 4.5 sqrt(2 dof) for the sizes here (Wilson-Hilferty).
+    dof = len(cells) - 1
+    assert statistic < dof + 4.5 * np.sqrt(2 * dof), (statistic, dof)
+
+
+def test_a_draft_with_another_vocabulary_is_refused(engine, default_model_dir) -> None:  # type: ignore[no-untyped-def]
+    from desktop_app.engine.loading import load_draft
+
+    with pytest.raises(UserError, match="different vocabularies"):
+        load_draft(default_model_dir, engine, threads=1)
+
+
+def test_a_draft_with_the_same_vocabulary_proposes_and_the_output_stays(engine, tiny_gguf, tiny_gguf_engine) -> None:  # type: ignore[no-untyped-def]
+    plain = run(engine, PLAIN, "off")
+    draft_engine = tiny_gguf_engine("Q8_0")  # the same file at a lower precision: a valid draft
+    draft = DraftModel(draft_engine.model, draft_engine.tokenizer, "draft", draft_engine.context_length)
+    draft.check_pairs_with(engine.tokenizer, "target")
+    engine.speculation = SpeculationSettings("auto", draft)
+    engine.reset_cache()
+    fast = next(e for e in engine.generate(GenerationRequest(prompt=PLAIN, settings=GREEDY)) if isinstance(e, Finished))
+    assert fast.token_ids == plain.token_ids
+    assert fast.stats.proposed_tokens > 0
+    assert fast.stats.accepted_tokens > fast.stats.proposed_tokens // 2  # it agrees with itself mostly
+
+
+def test_lookup_only_never_asks_the_draft(engine, tiny_gguf_engine) -> None:  # type: ignore[no-untyped-def]
+    draft_engine = tiny_gguf_engine("F32")
+    draft = DraftModel(draft_engine.model, draft_engine.tokenizer, "draft", draft_engine.context_length)
+    speculator = Speculator(SpeculationSettings("lookup", draft), [1, 2, 3])
+    assert speculator.draft is None
+    with pytest.raises(UserError, match="auto, lookup or off"):
+        SpeculationSettings("always")
