@@ -14,7 +14,7 @@ help:
 	@echo "make lint   ruff, mypy and the import-layer contracts"
 	@echo "make package  build the installed app in dist/Inkwell (FLAVOUR=cpu|cuda) and a .tar.gz"
 	@echo "make install  package, then install it for this user with a menu entry (make uninstall)"
-	@echo "make bench  benchmarks: engine vs transformers and llama.cpp, beam search, constrained decoding, the eval set, the store at scale, GUI stalls (bench/RESULTS.md)"
+	@echo "make bench  benchmarks: engine vs transformers and llama.cpp, beam search, constrained decoding, speculative decoding, the eval set, the store at scale, GUI stalls (bench/RESULTS.md)"
 	@echo "make screenshots  save the README screenshots to docs/screenshots/"
 	@echo "make translations-update  collect the window's strings into resources/translations/*.ts (pyside6-lupdate)"
 	@echo "make translations  compile the .ts files into the .qm files the app loads (pyside6-lrelease)"
@@ -102,6 +102,7 @@ bench: $(VENV)/.stamp-bench model bench-store bench-gui
 	$(BIN)/python bench/bench_quality.py --write bench/RESULTS.md
 	$(BIN)/python bench/bench_beams.py --write bench/RESULTS.md
 	$(BIN)/python bench/bench_constrained.py --write bench/RESULTS.md
+	$(BIN)/python bench/bench_speculation.py --write bench/RESULTS.md
 	$(BIN)/python bench/bench_eval.py --write bench/RESULTS.md
 	$(BIN)/python bench/bench_import.py --write bench/RESULTS.md
 	$(BIN)/python bench/bench_server.py --write bench/RESULTS.md

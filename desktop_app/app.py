@@ -36,6 +36,7 @@ def _build(
     from desktop_app.models.registry import default_output_dir, default_registry, model_options, split_model_setting
     from desktop_app.session.servers import server_registry
     from desktop_app.session.settings import AppSettings, ModelChoice
+    from desktop_app.session.speedup import apply_speedup, draft_choices
     from desktop_app.ui.generation import QtScheduler
     from desktop_app.ui.i18n import install_language
     from desktop_app.ui.main_window import MainWindow
@@ -59,13 +60,18 @@ def _build(
     registry = default_registry()
     servers = server_registry(store)
 
-    def engine_factory(model_setting: str, chosen_provider: str) -> Any:
+    def engine_factory(model_setting: str, chosen_provider: str, speedup: tuple[str, str] = ("auto", "")) -> Any:
         remote = servers.split_ref(model_setting)  # "SERVER:MODEL" of a server the user added
         if remote is not None:
             return servers.engine_loader(*remote, require_consent=True)
         model_id, quantization = split_model_setting(model_setting)
-        # Resolved when the worker loads, so a model prepared after start-up is found.
-        return lambda: load_engine(registry.get(model_id).directory, chosen_provider, quantization)
+
+        def load() -> Any:  # resolved when the worker loads, so a model prepared after start-up is found
+            engine = load_engine(registry.get(model_id).directory, chosen_provider, quantization)
+            engine.speedup_note = apply_speedup(engine, *speedup, registry)
+            return engine
+
+        return load
 
     remote_models: list[ModelChoice] = []  # the added servers' models, as last heard
     refreshing = threading.Lock()
@@ -119,13 +125,16 @@ def _build(
         return start_in_background(scheduler, server, key, store.path, on_request, on_saved)
 
     apply_appearance(app, settings.theme, settings.font_size)
-    scheduler = QtScheduler(engine_factory(settings.model, provider or settings.provider))
+    scheduler = QtScheduler(
+        engine_factory(settings.model, provider or settings.provider, (settings.speedup, settings.draft_model))
+    )
     qsettings = QSettings(str(qsettings_path), QSettings.Format.IniFormat) if qsettings_path else QSettings()
     services = WindowServices(
         presets=system_presets(),
         templates=draft_templates(),
         list_models=list_models,
         engine_factory=engine_factory,
+        drafts=lambda setting: draft_choices(registry, split_model_setting(setting)[0]),
         prepare_default_model=prepare_default_model,
         installed_models=lambda: registry.list(kind=None),  # chat and embedding models
         model_registry=registry,

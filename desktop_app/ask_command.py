@@ -1,6 +1,6 @@
 """`inkwell ask`: one prompt answered, streamed or as JSON; from documents (`--docs`), as a
 raw continuation (`--raw`), or with tools (`--tools`, whose rounds of calls the session
-layer runs). Naming a server (or a built-in tool) in `--tools` is the user's consent to run
+layer runs); with speculative decoding as `--speculation` and `--draft` say. Naming a server (or a built-in tool) in `--tools` is the user's consent to run
 its tools for that one command; the window asks per tool."""
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ def run(args: argparse.Namespace, settings: GenerationSettings, loader: Callable
     if not prompt.strip():
         raise UserError("The prompt is empty.")
     engine = loader()
+    _speculation(args, engine)
     grounding = None
     if args.docs:
         from desktop_app.models.registry import default_registry
@@ -82,12 +83,40 @@ def run(args: argparse.Namespace, settings: GenerationSettings, loader: Callable
         print(json.dumps(payload[0] if len(payload) == 1 else {"alternatives": payload}, ensure_ascii=False))
     else:
         last = results[-1].stats
+        accepted = (
+            f", {100 * last.accepted_tokens / last.proposed_tokens:.0f}% of {last.proposed_tokens} proposed accepted"
+            if last.proposed_tokens
+            else ""
+        )
         print(
-            f"[{last.generated_tokens} tokens, {last.tokens_per_s:.1f} tokens/s, first token {last.ttft_ms:.0f} ms, "
-            f"{engine.provider.label}, {last.finish_reason.value}]",
+            f"[{last.generated_tokens} tokens, {last.tokens_per_s:.1f} tokens/s{accepted}, first token "
+            f"{last.ttft_ms:.0f} ms, {engine.provider.label}, {last.finish_reason.value}]",
             file=sys.stderr,
         )
     return 0
+
+
+def _speculation(args: argparse.Namespace, engine: Any) -> None:
+    """--speculation and --draft on the loaded engine (a remote one has none of its own)."""
+    if args.draft and args.speculation != "auto":
+        raise UserError("--draft proposes tokens with --speculation auto only.")
+    if not hasattr(engine, "speculation"):
+        if args.draft:
+            raise UserError("A draft model works with a model on this computer, not a model server's.")
+        return
+    from desktop_app.engine.speculation import SpeculationSettings
+
+    if args.speculation != "off" and not engine.model.verifies:
+        print("inkwell: this model was prepared before speed-up existed; import it again to use it.", file=sys.stderr)
+        engine.speculation = SpeculationSettings("off")
+        return
+    draft = None
+    if args.draft:
+        from desktop_app.engine.loading import load_draft
+        from desktop_app.models.registry import default_registry
+
+        draft = load_draft(default_registry().get(args.draft).directory, engine, args.threads)
+    engine.speculation = SpeculationSettings(args.speculation, draft)
 
 
 def _ask_with_tools(
@@ -152,6 +181,8 @@ def _result_json(engine: Any, finished: Any, grounding: Any = None) -> dict[str,
         "tokens_per_s": round(stats.tokens_per_s, 2),
         "finish_reason": stats.finish_reason.value,
         "seed": stats.seed,
+        "proposed_tokens": stats.proposed_tokens,
+        "accepted_tokens": stats.accepted_tokens,
         **{key: stats.extra[key] for key in ("num_beams", "beam_score") if key in stats.extra},
     }
 

@@ -150,6 +150,13 @@ def build_parser() -> argparse.ArgumentParser:
         "(current_time, calculator, search_documents; 'builtin' for all): naming them allows them",
     )
     ask.add_argument("--tool-choice", choices=("auto", "required", "none"), default="auto")
+    ask.add_argument(
+        "--speculation",
+        choices=("auto", "lookup", "off"),
+        default="auto",
+        help="check proposed tokens several at a time (lossless): lookup in the prompt, and --draft in auto",
+    )
+    ask.add_argument("--draft", metavar="MODEL", help="a smaller model with the same vocabulary that proposes tokens")
     _settings_args(ask)
 
     chat = commands.add_parser("chat", help="a conversation in the terminal (saved like the window's)")
@@ -317,18 +324,29 @@ def _loader(args: argparse.Namespace, store: Any = None) -> Callable[[], Any]:
 
     provider = args.provider
     preferred_model = preferred_weights = saved_model = None
+    speedup = ("auto", "")
     if store is not None:
         saved = AppSettings.load(store)
         provider, saved_model = provider or saved.provider, saved.model
         preferred_model, preferred_weights = split_model_setting(saved.model)
+        speedup = (saved.speedup, "" if args.model else saved.draft_model)  # (the draft was chosen for the saved model)
     from desktop_app.remote_commands import remote_loader
 
     remote = remote_loader(args.model or saved_model, store)  # SERVER:MODEL of an added server
     if remote is not None:
         return remote
-    model = default_registry().get(args.model or preferred_model)
+    registry = default_registry()
+    model = registry.get(args.model or preferred_model)
     quantization = args.quantization or (None if args.model else preferred_weights)
-    return lambda: load_engine(model.directory, provider or "auto", quantization, args.threads)
+
+    def load() -> Any:
+        from desktop_app.session.speedup import apply_speedup
+
+        engine = load_engine(model.directory, provider or "auto", quantization, args.threads)
+        engine.speedup_note = apply_speedup(engine, *speedup, registry, args.threads)
+        return engine
+
+    return load
 
 
 def _chat(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:

@@ -130,6 +130,7 @@ class Engine:
         self._grammars: GrammarConstraints | None = None  # built on the first constrained request
         self._beams = BeamSearch(model, tokenizer, self.stop_token_ids, manifest.context_length)
         self.speculation = SpeculationSettings()  # lookup by default: it never changes a choice
+        self.speedup_note = ""  # what the speculation settings do, as the window says it
 
     def constraints(self, request: GenerationRequest) -> Callable[[], TokenConstraint] | None:
         """What makes a fresh constraint for each alternative of `request`; None for free text

@@ -75,6 +75,7 @@ class EngineInfo:
     provider_name: str = "cpu"  # "cpu" or "cuda": what replies record
     base_model: bool = False  # it continues text; it was not trained to follow a chat
     thinking: str = ""  # "switch": a thinking model whose template turns it on and off; "always"; "": none
+    speedup: str = ""  # what speculative decoding does for this model, in a sentence (the status's tooltip)
 
     @property
     def remote(self) -> bool:
@@ -413,6 +414,7 @@ class Scheduler:
                 engine.provider.name,
                 bool(getattr(engine.manifest, "is_base_model", False)),
                 _thinking(getattr(engine, "thinking", None)),
+                str(getattr(engine, "speedup_note", "")),
             ),
             None,
         )

@@ -27,6 +27,12 @@ THEMES = {
 }
 # The window's language: each named in itself, so anyone can find their own.
 LANGUAGE_CHOICES = {"system": marked("Settings", "Follow the system"), "en": "English", "zh_CN": "简体中文"}
+# Settings › Model › Speed-up: speculative decoding (engine/speculation.py).
+SPEEDUPS = {
+    "auto": marked("Settings", "Automatic (lookup, and the draft model if one is chosen)"),
+    "lookup": marked("Settings", "Lookup only"),
+    "off": marked("Settings", "Off"),
+}
 DEFAULT_FONT_SIZE = 11
 FONT_SIZES = range(8, 29)
 DEFAULT_COWRITER_BEAMS = 4
@@ -144,6 +150,8 @@ VALIDATORS = {
     "language": _check_choice("language", LANGUAGE_CHOICES),
     "cowriter_beams": _check_beams,
     "export_reasoning": _check_bool("export_reasoning"),
+    "speedup": _check_choice("speedup", SPEEDUPS),
+    "draft_model": _check_model,
     "generation": _check_generation,
     "server_enabled": _check_bool("server_enabled"),
     "server_port": _check_port,
@@ -185,6 +193,8 @@ class AppSettings:
     # Beams for the co-writer's Fix grammar, Shorten and Translate (1: sample and stream instead).
     cowriter_beams: int = DEFAULT_COWRITER_BEAMS
     export_reasoning: bool = False  # exports carry thinking models' reasoning (left out unless asked)
+    speedup: str = "auto"  # speculative decoding: "auto", "lookup" or "off"
+    draft_model: str = ""  # the model that proposes tokens in "auto" ("" for none)
 
     @classmethod
     def load(cls, store: Store) -> AppSettings:
@@ -205,6 +215,8 @@ class AppSettings:
             read("language", "system"),
             read("cowriter_beams", DEFAULT_COWRITER_BEAMS),
             read("export_reasoning", False),
+            read("speedup", "auto"),
+            read("draft_model", ""),
         )
 
     def save(self, store: Store) -> None:
@@ -217,6 +229,8 @@ class AppSettings:
             store.settings.set("language", self.language)
             store.settings.set("cowriter_beams", self.cowriter_beams)
             store.settings.set("export_reasoning", self.export_reasoning)
+            store.settings.set("speedup", self.speedup)
+            store.settings.set("draft_model", self.draft_model)
 
 
 @dataclass(frozen=True)

@@ -336,8 +336,9 @@ class MainWindow(QMainWindow):
     def open_settings(self) -> None:
         current = AppSettings.load(self.store)
         server, key = ServerSettings.load(self.store), api_key(self.store)
+        services = self.services
         dialog = SettingsDialog(
-            current, self.services.list_models(), self.services.data_folder, self, server, key, self.services.servers
+            current, services.list_models(), services.data_folder, self, server, key, services.servers, services.drafts
         )
         if not self.run_dialog(dialog):
             return
@@ -351,7 +352,12 @@ class MainWindow(QMainWindow):
         app = QApplication.instance()
         if isinstance(app, QApplication) and (chosen.theme, chosen.font_size) != (current.theme, current.font_size):
             apply_appearance(app, chosen.theme, chosen.font_size)
-        if (chosen.model, chosen.provider) != (current.model, current.provider):
+        if (chosen.model, chosen.provider, chosen.speedup, chosen.draft_model) != (
+            current.model,
+            current.provider,
+            current.speedup,
+            current.draft_model,
+        ):
             self.model_status.reload()
         self.model_picker.refresh()
         if self.chat_pane.conversation_id is None:

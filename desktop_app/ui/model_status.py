@@ -78,7 +78,8 @@ class ModelStatus(QObject):
         else:
             self.ensure_remote_consent()
             chosen = AppSettings.load(self.store)
-            self.scheduler.reload(self.services.engine_factory(chosen.model, chosen.provider))
+            speedup = (chosen.speedup, chosen.draft_model)
+            self.scheduler.reload(self.services.engine_factory(chosen.model, chosen.provider, speedup))
         self.engine_info = None
         self.engine_changed.emit(None)
         self.label.setText(self.tr("Loading the model…"))
@@ -122,7 +123,7 @@ class ModelStatus(QObject):
                 self.tr("Your NVIDIA GPU is not used: {reason}").format(reason=info.provider_reason), 15_000
             )
         self.label.setText(text)
-        self.label.setToolTip(info.provider_reason)
+        self.label.setToolTip("\n".join(line for line in (info.provider_reason, info.speedup) if line))
         self.engine_changed.emit(info)
         self.model_ready.emit()
 

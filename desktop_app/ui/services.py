@@ -24,9 +24,11 @@ class WindowServices:
     presets: tuple[Preset, ...] = ()
     templates: tuple[DraftTemplate, ...] = ()
     list_models: Callable[[], list[ModelChoice]] = list
-    # (model setting, provider) -> a loader for the generation thread
-    engine_factory: Callable[[str, str], Callable[[], Any]] | None = None
+    # (model setting, provider, (speed-up, draft model)) -> a loader for the generation thread
+    engine_factory: Callable[[str, str, tuple[str, str]], Callable[[], Any]] | None = None
     prepare_default_model: Prepare | None = None
+    # (model setting) -> the installed models that can be its draft (Settings › Speed-up)
+    drafts: Callable[[str], list[ModelChoice]] = lambda _model: []
     # The models page: what is installed, which one is used when the settings name none
     # (or one that is gone), deleting, and importing a file or folder with progress and cancel.
     installed_models: Callable[[], list[InstalledModel]] = list

@@ -3,6 +3,7 @@ generation, the local API server and model servers."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, Qt, QUrl, Slot
@@ -32,6 +33,7 @@ from desktop_app.session.settings import (
     LANGUAGE_CHOICES,
     MAX_COWRITER_BEAMS,
     PROVIDERS,
+    SPEEDUPS,
     THEMES,
     AppSettings,
     ModelChoice,
@@ -52,6 +54,7 @@ class SettingsDialog(QDialog):
         server: ServerSettings | None = None,
         api_key: str = "",
         servers: ServerRegistry | None = None,
+        drafts: Callable[[str], list[ModelChoice]] = lambda _model: [],
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle(self.tr("Settings"))
@@ -69,6 +72,24 @@ class SettingsDialog(QDialog):
             index = self.model_box.count() - 1
         self.model_box.setCurrentIndex(max(index, 0))
         self.provider_box = self._combo(self.tr("Provider"), PROVIDERS, current.provider)
+        self.speedup_box = self._combo(self.tr("Speed-up"), SPEEDUPS, current.speedup)
+        self.speedup_box.setToolTip(
+            self.tr(
+                "Checks several likely next tokens in one pass over the model: replies come faster, "
+                "most of all when they repeat your text (corrections, translations, quotes). "
+                "The model's choices stay its own."
+            )
+        )
+        self.draft_box = QComboBox()
+        self.draft_box.setAccessibleName(self.tr("Draft model"))
+        self.draft_box.setToolTip(
+            self.tr("A smaller model with the same vocabulary that proposes tokens for the one you chose")
+        )
+        self._drafts = drafts
+        self._fill_drafts(current.draft_model)
+        self.model_box.currentIndexChanged.connect(self._on_model_box_changed)
+        self.speedup_box.currentIndexChanged.connect(self._on_speedup_box_changed)
+        self._on_speedup_box_changed()
         self.theme_box = self._combo(self.tr("Theme"), THEMES, current.theme)
         self.language_box = self._combo(self.tr("Language"), LANGUAGE_CHOICES, current.language)
         self.language_note = QLabel(self.tr("A new language shows after Inkwell restarts."))
@@ -100,6 +121,8 @@ class SettingsDialog(QDialog):
         general = QFormLayout()
         general.addRow(self.tr("&Model"), self.model_box)
         general.addRow(self.tr("&Run on"), self.provider_box)
+        general.addRow(self.tr("&Speed-up"), self.speedup_box)
+        general.addRow(self.tr("&Draft model"), self.draft_box)
         general.addRow(self.tr("&Theme"), self.theme_box)
         general.addRow(self.tr("&Language"), self.language_box)
         general.addRow("", self.language_note)
@@ -160,7 +183,26 @@ class SettingsDialog(QDialog):
             self.language_box.currentData(),
             self.cowriter_beams.value(),
             self.export_reasoning.isChecked(),
+            self.speedup_box.currentData(),
+            self.draft_box.currentData() or "",
         )
+
+    def _fill_drafts(self, current: str) -> None:
+        """The draft models that suit the chosen model (None first), keeping `current`."""
+        self.draft_box.clear()
+        self.draft_box.addItem(self.tr("None"), "")
+        for choice in self._drafts(self.model_box.currentData() or ""):
+            self.draft_box.addItem(choice.label, choice.id)
+        index = self.draft_box.findData(current)
+        self.draft_box.setCurrentIndex(max(index, 0))
+
+    @Slot()
+    def _on_model_box_changed(self) -> None:
+        self._fill_drafts(self.draft_box.currentData() or "")
+
+    @Slot()
+    def _on_speedup_box_changed(self) -> None:
+        self.draft_box.setEnabled(self.speedup_box.currentData() == "auto" and self.draft_box.count() > 1)
 
     @Slot()
     def _on_restore_clicked(self) -> None:
@@ -169,6 +211,8 @@ class SettingsDialog(QDialog):
         self.font_size.setValue(DEFAULT_FONT_SIZE)
         self.cowriter_beams.setValue(DEFAULT_COWRITER_BEAMS)
         self.provider_box.setCurrentIndex(self.provider_box.findData("auto"))
+        self.speedup_box.setCurrentIndex(self.speedup_box.findData("auto"))
+        self.draft_box.setCurrentIndex(0)
 
     @Slot()
     def _on_language_box_changed(self) -> None:

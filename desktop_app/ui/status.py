@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from PySide6.QtCore import QCoreApplication, QObject, Qt, QTimer, Signal, Slot
-from PySide6.QtWidgets import QMessageBox, QPushButton, QStatusBar, QWidget
+from PySide6.QtWidgets import QLabel, QMessageBox, QPushButton, QStatusBar, QWidget
 
 from desktop_app.core.errors import UserError
 
@@ -43,9 +43,26 @@ class StatusReporter(QObject):
         self._undo_timer.setInterval(UNDO_MS)
         self._undo_timer.timeout.connect(self.undo_button.hide)
         self.undo_button.clicked.connect(self.undo)
+        # The last reply's speed (the window puts it at the status bar's right end).
+        self.speed_label = QLabel("")
+        self.speed_label.setAccessibleName(self.tr("Speed of the last reply"))
 
     def show(self, message: str, timeout_ms: int = 4000) -> None:
         self.status_bar.showMessage(message, timeout_ms)
+
+    def show_speed(self, stats: Any) -> None:
+        """A reply's tokens/s, and where speculative decoding checked proposed tokens, the
+        share of them the model kept (GenerationStats)."""
+        text = self.tr("{speed} tokens/s").format(speed=f"{stats.tokens_per_s:.0f}")
+        tip = ""
+        if stats.proposed_tokens:
+            share = round(100 * stats.accepted_tokens / stats.proposed_tokens)
+            text += self.tr(" · {share}% accepted").format(share=share)
+            tip = self.tr(
+                "{accepted} of {proposed} proposed tokens were what the model chose: they cost no pass of their own."
+            ).format(accepted=stats.accepted_tokens, proposed=stats.proposed_tokens)
+        self.speed_label.setText(text)
+        self.speed_label.setToolTip(tip)
 
     def offer_undo(self, message: str, undo: Callable[[], None]) -> None:
         """A message with an Undo button in the status bar for the next ten seconds."""

@@ -64,3 +64,36 @@ def test_self_test_opens_the_window_and_gets_a_saved_reply(prepared: tuple[Path,
     assert done.returncode == 0, done.stdout + done.stderr
     assert "self-test passed" in done.stdout and "Paris" in done.stdout
     assert "Traceback" not in done.stderr
+
+
+def test_ask_checks_proposed_tokens_and_refuses_a_draft_of_another_vocabulary(
+    prepared: tuple[Path, dict[str, str]], tiny_gguf
+) -> None:  # type: ignore[no-untyped-def]
+    _, env = prepared
+    passage = "The cat are sleeping on the mat and it dont want to move, because it have eaten to much."
+    prompt = f"Correct the grammar of this text and reply with the text only:\n\n{passage}"
+
+    def ask(*extra: str) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "desktop_app", "ask", prompt, "--temperature", "0", "--json", *extra]
+        return subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+
+    fast = ask("--speculation", "lookup")
+    assert fast.returncode == 0, fast.stderr
+    result = json.loads(fast.stdout)
+    assert result["proposed_tokens"] > 0 and 0 < result["accepted_tokens"] <= result["proposed_tokens"]
+    assert "sleeping on the mat" in result["text"]
+    plain = json.loads(ask("--speculation", "off").stdout)
+    assert plain["proposed_tokens"] == plain["accepted_tokens"] == 0
+    # Another family's model (its own vocabulary) cannot propose tokens for this one.
+    imported = subprocess.run(
+        [sys.executable, "-m", "desktop_app", "models", "import", str(tiny_gguf("llama", "Q8_0")), "--id", "tiny"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert imported.returncode == 0, imported.stderr
+    refused = ask("--draft", "tiny")
+    assert refused.returncode != 0
+    assert "different vocabularies" in refused.stderr and "Traceback" not in refused.stderr
+    assert ask("--draft", "tiny", "--speculation", "off").returncode != 0  # a draft needs auto

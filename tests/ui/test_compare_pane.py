@@ -40,7 +40,7 @@ class SettingsEngine(FakeEngine):
 def services(other_engines: list[FakeEngine] | None = None, fail_other: bool = False) -> WindowServices:
     """A window's services with a second installed model, "other", on engines of its own."""
 
-    def factory(setting: str, _provider: str):  # type: ignore[no-untyped-def]
+    def factory(setting: str, _provider: str, _speedup: object = None):  # type: ignore[no-untyped-def]
         def load() -> FakeEngine:
             if fail_other:
                 raise UserError("The other model's files are missing.")
@@ -323,7 +323,7 @@ def test_nothing_tells_the_sides_apart_until_both_are_written(qtbot, comparing) 
 def test_leaving_compare_while_a_model_loads_never_waits(qtbot, comparing) -> None:  # type: ignore[no-untyped-def]
     loading = threading.Event()
 
-    def factory(setting: str, _provider: str):  # type: ignore[no-untyped-def]
+    def factory(setting: str, _provider: str, _speedup: object = None):  # type: ignore[no-untyped-def]
         def load() -> FakeEngine:
             loading.wait(10)
             return SettingsEngine(manifest=SimpleNamespace(id=setting, name="Other model"))

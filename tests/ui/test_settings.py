@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -94,7 +95,7 @@ def test_the_settings_dialog_saves_applies_the_theme_and_reloads_the_model(
 
     loads: list[tuple[str, str]] = []
 
-    def factory(model_id: str, provider: str):  # type: ignore[no-untyped-def]
+    def factory(model_id: str, provider: str, _speedup: object = None):  # type: ignore[no-untyped-def]
         loads.append((model_id, provider))
         return FakeEngine
 
@@ -299,3 +300,44 @@ def test_the_app_loads_the_weights_picked_in_settings(
         window.close()
         controller.shutdown()
         store.close()
+
+
+def test_speed_up_and_its_draft_model_are_set_in_the_dialog(qtbot, tmp_path: Path, store: Store) -> None:  # type: ignore[no-untyped-def]
+    models = [ModelChoice("big", "Big model (big)"), ModelChoice("other", "Other family (other)")]
+    drafts = {"big": [ModelChoice("small", "Small model (small)")]}
+    current = AppSettings("big", "auto", "system", 11, GenerationSettings())
+    dialog = SettingsDialog(current, models, tmp_path, drafts=lambda model: drafts.get(model, []))
+    qtbot.addWidget(dialog)
+    assert dialog.speedup_box.currentData() == "auto"
+    assert [dialog.draft_box.itemData(i) for i in range(dialog.draft_box.count())] == ["", "small"]
+    assert dialog.draft_box.isEnabled()
+    dialog.draft_box.setCurrentIndex(1)
+    chosen = dialog.chosen()
+    assert (chosen.speedup, chosen.draft_model) == ("auto", "small")
+    chosen.save(store)
+    assert AppSettings.load(store) == chosen
+    dialog.speedup_box.setCurrentIndex(dialog.speedup_box.findData("lookup"))
+    assert not dialog.draft_box.isEnabled()  # only Automatic asks a draft model
+    dialog.model_box.setCurrentIndex(1)  # a model the small one cannot serve
+    assert dialog.draft_box.count() == 1 and dialog.chosen().draft_model == ""
+    dialog.speedup_box.setCurrentIndex(dialog.speedup_box.findData("off"))
+    assert dialog.chosen().speedup == "off"
+    dialog.restore_button.click()
+    assert (dialog.chosen().speedup, dialog.chosen().draft_model) == ("auto", "")
+
+
+def test_the_status_bar_shows_the_accepted_share_beside_the_speed(qtbot) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtWidgets import QStatusBar, QWidget
+
+    from desktop_app.core.generation import FinishReason, GenerationStats
+    from desktop_app.ui.status import StatusReporter
+
+    parent = QWidget()
+    qtbot.addWidget(parent)
+    reporter = StatusReporter(QStatusBar(), parent, "")
+    stats = GenerationStats(10, 120, 30.0, 181.4, FinishReason.STOP_TOKEN, 1, proposed_tokens=90, accepted_tokens=72)
+    reporter.show_speed(stats)
+    assert reporter.speed_label.text() == "181 tokens/s · 80% accepted"
+    assert "72 of 90" in reporter.speed_label.toolTip()
+    reporter.show_speed(replace(stats, proposed_tokens=0, accepted_tokens=0))
+    assert reporter.speed_label.text() == "181 tokens/s" and not reporter.speed_label.toolTip()

@@ -142,7 +142,7 @@ class ChatPane(QWidget):
         under.addWidget(self.token_label, 1)
         under.addWidget(self.remote_label)
         layout.addLayout(under)
-        self.speed_label = QLabel("")
+        self.speed_label = self.reporter.speed_label
 
     def _connect_signals(self) -> None:
         self.send_button.clicked.connect(self.send)
@@ -367,7 +367,7 @@ class ChatPane(QWidget):
         stats = finished.stats
         self._context_used = stats.prompt_tokens + stats.generated_tokens
         self._show_context_used()
-        self.speed_label.setText(self.tr("{speed} tokens/s").format(speed=f"{stats.tokens_per_s:.0f}"))
+        self.reporter.show_speed(stats)
         self._finish_request()
         self.reply_finished.emit(message.id)
 

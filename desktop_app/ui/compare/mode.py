@@ -41,7 +41,8 @@ class CompareMode(QObject):
         """A loader of `model` for a scheduler of its own, on the provider the settings name."""
         make = self.window.services.engine_factory
         assert make is not None
-        return make(model, AppSettings.load(self.store).provider)
+        settings = AppSettings.load(self.store)
+        return make(model, settings.provider, (settings.speedup, settings.draft_model))
 
     def _models(self) -> list[ModelChoice]:
         """The models on this computer. A server's models take part only as the model in use:

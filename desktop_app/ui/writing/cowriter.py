@@ -328,6 +328,7 @@ class CowriterController(QObject):
             suggestion.texts[0] = finished.text  # the whole text, whatever the stream carried
         self._stream_timer.stop()
         self._render_suggestion()
+        self.reporter.show_speed(finished.stats)
         self.suggestion_pane.finish([clean_result(t) for t in suggestion.texts])
         self.suggestion_ready.emit()
 
