@@ -11,6 +11,7 @@ from typing import Any
 
 from desktop_app.core.errors import UserError
 from desktop_app.core.i18n import translate
+from desktop_app.engine.loading import load_draft
 from desktop_app.engine.speculation import SpeculationSettings, vocabulary_hash
 from desktop_app.engine.tokenizer import Tokenizer
 from desktop_app.models.registry import InstalledModel, ModelRegistry
@@ -77,8 +78,6 @@ def apply_speedup(engine: Any, mode: str, draft_id: str, registry: ModelRegistry
     draft = None
     note = translate("Speedup", "Speed-up: tokens looked up in the prompt and the reply are checked several at a time.")
     if mode == "auto" and draft_id:
-        from desktop_app.engine.loading import load_draft
-
         try:
             draft = load_draft(registry.get(draft_id).directory, engine, threads)
             note = translate("Speedup", "Speed-up: lookup, and {draft} as the draft model.").format(draft=draft.name)

@@ -105,10 +105,6 @@
         <translation>正在调用 {tool}…</translation>
     </message>
     <message>
-        <source>{speed} tokens/s</source>
-        <translation>{speed} token/s</translation>
-    </message>
-    <message>
         <source>Inkwell could not answer</source>
         <translation>Inkwell 无法回复</translation>
     </message>
@@ -1355,6 +1351,10 @@
     <message>
         <source>It has: {have}.</source>
         <translation>它有：{have}。</translation>
+    </message>
+    <message>
+        <source>{model} was prepared before speculative decoding; import it again to use a draft.</source>
+        <translation>{model} 是在推测解码功能出现之前准备的；请重新导入后再使用草稿模型。</translation>
     </message>
     <message>
         <source>The model file {path} is missing.</source>
@@ -2668,6 +2668,18 @@
         <source>The tool server {name} failed: {error}{said}.</source>
         <translation>工具服务器 {name} 出错：{error}{said}。</translation>
     </message>
+    <message>
+        <source>{draft} cannot be a draft for {model}: the two models have different vocabularies.</source>
+        <translation>{draft} 不能作为 {model} 的草稿模型：两个模型的词表不同。</translation>
+    </message>
+    <message>
+        <source>A draft model must use the same tokenizer, such as a smaller model of the same family.</source>
+        <translation>草稿模型必须使用相同的分词器，例如同一系列中较小的模型。</translation>
+    </message>
+    <message>
+        <source>Speculation must be auto, lookup or off, not {mode}.</source>
+        <translation>推测解码只能是 auto、lookup 或 off，不能是 {mode}。</translation>
+    </message>
 </context>
 <context>
     <name>Evaluation</name>
@@ -3791,6 +3803,18 @@ Choose another model or run on the CPU in Settings (Ctrl+,).</source>
         <source>Dark</source>
         <translation>深色</translation>
     </message>
+    <message>
+        <source>Automatic (lookup, and the draft model if one is chosen)</source>
+        <translation>自动（查找，以及已选择的草稿模型）</translation>
+    </message>
+    <message>
+        <source>Lookup only</source>
+        <translation>仅查找</translation>
+    </message>
+    <message>
+        <source>Off</source>
+        <translation>关</translation>
+    </message>
 </context>
 <context>
     <name>SettingsDialog</name>
@@ -3809,6 +3833,22 @@ Choose another model or run on the CPU in Settings (Ctrl+,).</source>
     <message>
         <source>Provider</source>
         <translation>运行设备</translation>
+    </message>
+    <message>
+        <source>Speed-up</source>
+        <translation>加速</translation>
+    </message>
+    <message>
+        <source>Checks several likely next tokens in one pass over the model: replies come faster, most of all when they repeat your text (corrections, translations, quotes). The model&apos;s choices stay its own.</source>
+        <translation>在模型的一次计算中同时检查多个可能的后续 token：回复来得更快，尤其是在回复重复你的文字时（修改、翻译、引用）。模型的选择不会因此改变。</translation>
+    </message>
+    <message>
+        <source>Draft model</source>
+        <translation>草稿模型</translation>
+    </message>
+    <message>
+        <source>A smaller model with the same vocabulary that proposes tokens for the one you chose</source>
+        <translation>一个词表相同的较小模型，为你选择的模型预先提出 token</translation>
     </message>
     <message>
         <source>Theme</source>
@@ -3863,6 +3903,14 @@ Choose another model or run on the CPU in Settings (Ctrl+,).</source>
         <translation>运行设备(&amp;R)</translation>
     </message>
     <message>
+        <source>&amp;Speed-up</source>
+        <translation>加速(&amp;S)</translation>
+    </message>
+    <message>
+        <source>&amp;Draft model</source>
+        <translation>草稿模型(&amp;D)</translation>
+    </message>
+    <message>
         <source>&amp;Theme</source>
         <translation>主题(&amp;T)</translation>
     </message>
@@ -3889,6 +3937,10 @@ Choose another model or run on the CPU in Settings (Ctrl+,).</source>
     <message>
         <source>Defaults for new chats</source>
         <translation>新对话的默认设置</translation>
+    </message>
+    <message>
+        <source>None</source>
+        <translation>无</translation>
     </message>
 </context>
 <context>
@@ -4140,6 +4192,29 @@ Send them?</source>
     </message>
 </context>
 <context>
+    <name>Speedup</name>
+    <message>
+        <source>Speed-up is off.</source>
+        <translation>加速已关闭。</translation>
+    </message>
+    <message>
+        <source>This model was prepared before speed-up existed: import it again to check several tokens at once.</source>
+        <translation>此模型是在加速功能出现之前准备的：请重新导入，才能一次检查多个 token。</translation>
+    </message>
+    <message>
+        <source>Speed-up: tokens looked up in the prompt and the reply are checked several at a time.</source>
+        <translation>加速：从提示词和回复中查找到的 token 会一次检查多个。</translation>
+    </message>
+    <message>
+        <source>Speed-up: lookup, and {draft} as the draft model.</source>
+        <translation>加速：查找，并以 {draft} 作为草稿模型。</translation>
+    </message>
+    <message>
+        <source>Speed-up: lookup only. The draft model is not used: {reason}</source>
+        <translation>加速：仅查找。未使用草稿模型：{reason}</translation>
+    </message>
+</context>
+<context>
     <name>StatusReporter</name>
     <message>
         <source>Undo</source>
@@ -4148,6 +4223,22 @@ Send them?</source>
     <message>
         <source>Undo delete</source>
         <translation>撤销删除</translation>
+    </message>
+    <message>
+        <source>Speed of the last reply</source>
+        <translation>上一条回复的速度</translation>
+    </message>
+    <message>
+        <source>{speed} tokens/s</source>
+        <translation>{speed} token/s</translation>
+    </message>
+    <message>
+        <source> · {share}% accepted</source>
+        <translation> · 接受 {share}%</translation>
+    </message>
+    <message>
+        <source>{accepted} of {proposed} proposed tokens were what the model chose: they cost no pass of their own.</source>
+        <translation>预先提出的 {proposed} 个 token 中有 {accepted} 个正是模型自己的选择：它们不需要单独计算。</translation>
     </message>
     <message>
         <source>Could not undo</source>

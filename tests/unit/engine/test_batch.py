@@ -14,6 +14,7 @@ from desktop_app.core.generation import FinishReason, GenerationSettings
 from desktop_app.engine import Finished, GenerationRequest, PromptPrepared, TextChunk
 from desktop_app.engine.batch import BatchDecoder, BatchSequence, open_batch_decoder
 from desktop_app.engine.generate import PREFILL_CHUNK
+from desktop_app.engine.speculation import SpeculationSettings
 
 GREEDY = GenerationSettings(temperature=0.0, repetition_penalty=1.0, max_new_tokens=12)
 PROMPTS = [
@@ -32,6 +33,7 @@ def ask(prompt: str, **changes: object) -> GenerationRequest:
 def engine(request: pytest.FixtureRequest, tiny_gguf_engine):  # type: ignore[no-untyped-def]
     made = tiny_gguf_engine(request.param)
     made.stop_token_ids = frozenset()  # the random model may pick its stop token; lengths must hold
+    made.speculation = SpeculationSettings("off")  # rows decode one token a pass, as plain decoding
     return made
 
 
