@@ -3903,12 +3903,12 @@ Choose another model or run on the CPU in Settings (Ctrl+,).</source>
         <translation>运行设备(&amp;R)</translation>
     </message>
     <message>
-        <source>&amp;Speed-up</source>
-        <translation>加速(&amp;S)</translation>
+        <source>Speed-&amp;up</source>
+        <translation>加速(&amp;U)</translation>
     </message>
     <message>
-        <source>&amp;Draft model</source>
-        <translation>草稿模型(&amp;D)</translation>
+        <source>Dr&amp;aft model</source>
+        <translation>草稿模型(&amp;A)</translation>
     </message>
     <message>
         <source>&amp;Theme</source>
