@@ -23,7 +23,7 @@ def test_a_remote_chat_shows_where_its_text_goes_after_asking_once(
     store.settings.set("model", "fake:ok")
     factory = WindowServices(servers=servers)
 
-    def engine_factory(setting: str, _provider: str):  # type: ignore[no-untyped-def]
+    def engine_factory(setting: str, _provider: str, _speedup: object = None):  # type: ignore[no-untyped-def]
         return servers.engine_loader(*servers.split_ref(setting), require_consent=True)  # type: ignore[misc]
 
     factory.engine_factory = engine_factory
@@ -94,7 +94,7 @@ def test_the_co_writer_writes_with_a_remote_model(qtbot, make_window, store: Sto
     servers.add("fake", fake_server.url, consented=True)
     store.settings.set("model", "fake:ok")
     factory = WindowServices(servers=servers)
-    factory.engine_factory = lambda setting, _provider: servers.engine_loader(  # type: ignore[misc]
+    factory.engine_factory = lambda setting, _provider, _speedup=None: servers.engine_loader(  # type: ignore[misc]
         *servers.split_ref(setting), require_consent=True
     )
     window = make_window(FakeEngine, factory, start=False)
