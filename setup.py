@@ -6,11 +6,24 @@ resources and importlib.resources finds them. pyproject.toml cannot map a folder
 package and still discover the others, hence this file.
 """
 
-from setuptools import find_namespace_packages, find_packages, setup
+from setuptools import Extension, find_namespace_packages, find_packages, setup
 
 RESOURCES = ["desktop_app.resources", *(f"desktop_app.resources.{p}" for p in find_namespace_packages("resources"))]
 
+# Inkwell's ONNX Runtime operators on GGUF's own blocks (desktop_app/engine/ggml_ops.py). A
+# plain C++ library that ONNX Runtime loads by its path; optional: where no compiler is
+# found, GGUF imports use ONNX Runtime's own 4/8-bit product instead.
+GGML_OPS = Extension(
+    "desktop_app.engine._ggml_ops",
+    sources=["desktop_app/engine/native/ggml_ops.cpp", "desktop_app/engine/native/ggml_kernels.cpp"],
+    depends=["desktop_app/engine/native/ggml_kernels.h", "desktop_app/engine/native/ort_abi.h"],
+    language="c++",
+    extra_compile_args=["-O3", "-std=c++17", "-fvisibility=hidden"],
+    optional=True,
+)
+
 setup(
+    ext_modules=[GGML_OPS],
     packages=[*find_packages(include=["desktop_app", "desktop_app.*"]), *RESOURCES],
     package_dir={"desktop_app.resources": "resources"},
     package_data={package: ["*"] for package in RESOURCES},

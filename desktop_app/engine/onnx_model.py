@@ -16,6 +16,7 @@ import onnxruntime as ort
 
 from desktop_app.core.errors import UserError
 from desktop_app.core.i18n import translate
+from desktop_app.engine import ggml_ops
 from desktop_app.engine.providers import (
     ORT_NAMES,
     ProviderReport,
@@ -199,6 +200,7 @@ class OnnxCausalLM:
         options.intra_op_num_threads = threads or max(1, min(os.cpu_count() or 1, 8))
         options.inter_op_num_threads = 1
         options.log_severity_level = 3
+        ggml_ops.register(options)  # graphs imported from GGUF read its blocks with these
         return options
 
     def _open(
@@ -233,6 +235,17 @@ class OnnxCausalLM:
         try:
             return ort.InferenceSession(str(path), sess_options=options, providers=providers)
         except Exception as exc:
+            if ggml_ops.DOMAIN in str(exc) and not ggml_ops.available():
+                raise UserError(
+                    translate(
+                        "Errors",
+                        "The model {file} reads its GGUF blocks with Inkwell's own operators, which this installation lacks.",
+                    ).format(file=path.name),
+                    hint=translate(
+                        "Errors",
+                        "Install Inkwell again with a C++ compiler present (pip builds the operators), or import the model again.",
+                    ),
+                ) from None
             raise UserError(
                 translate("Errors", "The model {file} cannot be loaded by ONNX Runtime: {error}").format(
                     file=path.name, error=str(exc).strip()[:400]

@@ -19,6 +19,7 @@ import numpy as np
 
 from desktop_app.core.errors import UserError
 from desktop_app.core.i18n import translate
+from desktop_app.engine import ggml_ops
 from desktop_app.engine.onnx_model import LOGITS_LENGTH, LOGITS_TO_KEEP
 from desktop_app.models.architectures import Architecture, Shape, is_local_layer, rope_tables
 from desktop_app.models.gguf_file import GGUFFile, TensorInfo
@@ -71,7 +72,7 @@ class GraphBuilder:
         name = name or f"/inkwell/{op}_{len(self.nodes)}"
         if isinstance(outputs, int):
             outputs = [f"{name}/out{i}" for i in range(outputs)]
-        domain = MS_DOMAIN if op in _MS_OPS else ""
+        domain = MS_DOMAIN if op in _MS_OPS else ggml_ops.DOMAIN if op in _GGML_OPS else ""
         self.nodes.append(helper.make_node(op, inputs, outputs, name=name, domain=domain, **attrs))
         return outputs
 
@@ -104,9 +105,9 @@ class GraphBuilder:
         tensors = [self.need(n) for n in names]
         for tensor, n in zip(tensors, rows, strict=True):
             self.check_shape(tensor, (n, columns))
-        groups: dict[tuple[int, int, bool], list[int]] = {}
+        groups: dict[tuple[Any, ...], list[int]] = {}
         for index, tensor in enumerate(tensors):
-            groups.setdefault(self.writer.home(tensor), []).append(index)
+            groups.setdefault(self.writer.group(tensor), []).append(index)
         outputs: list[str] = [""] * len(names)
         for members in groups.values():
             label = names[members[0]].removesuffix(".weight") + ("_packed" if len(members) > 1 else "")
@@ -124,6 +125,10 @@ class GraphBuilder:
     def apply(self, product: Product, source: str, label: str) -> str:
         if product.kind == "float":
             return self.node("FusedMatMul", [source, *product.inputs], name=f"{label}/MatMul", transB=1)[0]
+        if product.kind == "blocks":
+            return self.node(
+                "GgmlMatMul", [source, *product.inputs], name=f"{label}/GgmlMatMul", ggml_type=product.ggml_type
+            )[0]
         if product.sum_copies:
             source = self._with_block_sums(source, product)
         return self.node(
@@ -231,7 +236,11 @@ class GraphBuilder:
         return helper.make_model(
             graph,
             ir_version=IR_VERSION,
-            opset_imports=[helper.make_opsetid("", OPSET), helper.make_opsetid(MS_DOMAIN, 1)],
+            opset_imports=[
+                helper.make_opsetid("", OPSET),
+                helper.make_opsetid(MS_DOMAIN, 1),
+                helper.make_opsetid(ggml_ops.DOMAIN, 1),
+            ],
             producer_name="inkwell-gguf",
         )
 
@@ -268,6 +277,8 @@ class GraphBuilder:
         s = self.shape
         if found.kind == "float":
             return self.node("Gather", [found.inputs[0], indices], axis=0)[0]
+        if found.kind == "blocks":
+            return self.node("GgmlGather", [found.inputs[0], indices], ggml_type=found.ggml_type, K=s.hidden)[0]
         data, *grid = found.inputs  # scales, and zero points unless they are the default
         rows = self.node(
             "GatherBlockQuantized",
@@ -486,3 +497,4 @@ class GraphBuilder:
 
 
 _MS_OPS = frozenset({"GroupQueryAttention", "MatMulNBits", "GatherBlockQuantized", "SkipSimplifiedLayerNormalization", "FusedMatMul", "FastGelu"})  # fmt: skip
+_GGML_OPS = frozenset({"GgmlMatMul", "GgmlGather"})

@@ -28,6 +28,7 @@ from typing import Any
 from desktop_app.core.errors import UserError
 from desktop_app.core.i18n import translate
 from desktop_app.core.manifest import ModelManifest, ModelVariant
+from desktop_app.engine import ggml_ops
 from desktop_app.models.architectures import CONTEXT_CAP, architecture_of, shape_of
 from desktop_app.models.gguf_file import GGUFFile, TensorInfo
 from desktop_app.models.gguf_graph import GraphBuilder
@@ -53,6 +54,7 @@ def import_gguf(
     cancel: threading.Event | None = None,
     accuracy_level: int = ACCURACY_LEVEL,
     refine_output: bool = False,
+    keep_blocks: bool = True,
 ) -> ModelManifest:
     """Write the model, its tokenizer and manifest into `folder` (an empty workspace)."""
     gguf = GGUFFile(source.path)
@@ -106,7 +108,7 @@ def import_gguf(
 
     target = folder / f"model.{VARIANT}.onnx"
     data = folder / f"{target.name}.data"
-    writer = WeightWriter(gguf, data, on_tensor)
+    writer = WeightWriter(gguf, data, on_tensor, keep_blocks=keep_blocks)
     try:
         model = GraphBuilder(gguf, arch, shape, writer, accuracy_level, refine_output).build()
     finally:
@@ -155,6 +157,8 @@ def import_gguf(
             "context_note": context_note,
             "quant_mix": dict(sorted(mix.items())),
             "homes": _homes(writer),
+            # Q4_K/Q5_K/Q6_K read in the file's own blocks by Inkwell's operators (engine/ggml_ops.py)
+            "operators": ggml_ops.DOMAIN if any(writer.kept(t) for t in gguf.tensors.values()) else "onnxruntime",
             "skipped_variants": "fp16/CUDA variants are not made from GGUF files yet; q4 keeps the file's own grids",
         },
     )

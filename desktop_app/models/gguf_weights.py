@@ -13,6 +13,10 @@ the input: x · W = [x, S(x)] · [W ; R]. R is rounded to 8 bits (a scale per 32
 a 4-bit matrix holds those 8 bits as two 4-bit digits, high then low, reading S(x)
 twice. Matrices that read the same input and share a home are written side by side as
 one product (q, k and v; gate and up). Float matrices (F32, F16, BF16) stay float32.
+
+Where Inkwell's own operators are built (engine/ggml_ops.py), Q4_K, Q5_K and Q6_K
+matrices and tables are not regridded at all: their bytes are copied as the file holds
+them, and GgmlMatMul/GgmlGather read them as llama.cpp does (`keep_blocks`).
 An output projection refined after a first pass also gets a rounded 4-bit copy
 (`approximate`), counted in its type's bytes written.
 """
@@ -29,6 +33,7 @@ import numpy as np
 
 from desktop_app.core.errors import UserError
 from desktop_app.core.i18n import translate
+from desktop_app.engine import ggml_ops
 from desktop_app.models.gguf_blocks import BlockGrid, dequantize_grid, floats_of, grid_of, home_of, is_supported
 from desktop_app.models.gguf_file import GGUFFile, TensorInfo
 
@@ -43,7 +48,7 @@ APPROXIMATE_BLOCK = 32  # MatMulNBits' fastest grid: 4 bits, block 32, default z
 class Product:
     """A matrix as written: `inputs` are the initializers after the activation input."""
 
-    kind: str  # "nbits" (MatMulNBits) or "float" (FusedMatMul with transB)
+    kind: str  # "nbits" (MatMulNBits), "float" (FusedMatMul with transB) or "blocks" (GgmlMatMul)
     inputs: tuple[str, ...]
     n: int
     k: int  # of the weights as stored (the augmented K of a grid with offsets)
@@ -52,16 +57,18 @@ class Product:
     offset_block: int = 0  # block sums of the input over this many columns feed the offsets
     sum_copies: int = 0  # how many times the padded block sums follow the input
     sum_width: int = 0  # the padded length of the block sums
+    ggml_type: int = 0  # of a "blocks" product
 
 
 @dataclass(frozen=True)
 class Embedding:
-    kind: str  # "nbits" (GatherBlockQuantized) or "float" (Gather)
+    kind: str  # "nbits" (GatherBlockQuantized), "float" (Gather) or "blocks" (GgmlGather)
     inputs: tuple[str, ...]  # data, scales, zero points (or the float table)
     bits: int = 32
     block: int = 0
     offsets: str | None = None  # a float table [V, K / offset_block] added by blocks
     offset_block: int = 0
+    ggml_type: int = 0  # of a "blocks" table
 
 
 @dataclass(frozen=True)
@@ -98,6 +105,7 @@ class WeightWriter:
     source: GGUFFile
     data_path: Path
     on_tensor: Callable[[TensorInfo], None] = lambda tensor: None
+    keep_blocks: bool = False  # Q4_K/Q5_K/Q6_K as the file holds them, for Inkwell's operators
     initializers: list[Any] = field(default_factory=list)
     report: dict[str, TypeReport] = field(default_factory=dict)
 
@@ -170,6 +178,14 @@ class WeightWriter:
 
     # -- matrices ----------------------------------------------------------------------
 
+    def kept(self, tensor: TensorInfo) -> bool:
+        """Whether the tensor keeps its file's blocks (read by GgmlMatMul/GgmlGather)."""
+        return self.keep_blocks and ggml_ops.holds(tensor.type_name, tensor.columns)
+
+    def group(self, tensor: TensorInfo) -> tuple[Any, ...]:
+        """Matrices of one group are written side by side as one product."""
+        return ("blocks", tensor.type_name) if self.kept(tensor) else self.home(tensor)
+
     def home(self, tensor: TensorInfo) -> tuple[int, int, bool]:
         if tensor.type_name in FLOAT_TYPES:
             return FLOAT_HOME
@@ -187,6 +203,8 @@ class WeightWriter:
         """Write `members` (same home, same columns) as one matrix, rows in order."""
         k = members[0].columns
         n = sum(t.rows for t in members)
+        if self.kept(members[0]):
+            return self._blocks(name, members)
         bits, block, has_offsets = self.home(members[0])
         if (bits, block) == FLOAT_HOME[:2]:
             weights, offset, row = self._region(f"{name}.weight", np.float32, (n, k))
@@ -215,6 +233,24 @@ class WeightWriter:
             self._count(tensor, names.row_bytes * tensor.rows)
             start += tensor.rows
         return Product("nbits", names.inputs, n, k_all, bits, block, offset_block, copies, sum_width)
+
+    def _blocks(self, name: str, members: list[TensorInfo]) -> Product:
+        """The members' rows as their file holds them: [n, bytes a row] of uint8."""
+        first_tensor = members[0]
+        row_bytes = first_tensor.n_bytes // first_tensor.rows
+        n = sum(t.rows for t in members)
+        data, offset, row = self._region(f"{name}.blocks", np.uint8, (n, row_bytes))
+        start = 0
+        for tensor in members:
+            if tensor.qtype != first_tensor.qtype or tensor.n_bytes // tensor.rows != row:
+                raise RuntimeError("members of one block product differ in type or row length")
+            for first, raw in self.source.chunks(tensor):
+                self._write(offset + (start + first) * row, raw)
+            self._count(tensor, tensor.n_bytes)
+            start += tensor.rows
+        return Product(
+            "blocks", (data,), n, first_tensor.columns, ggml_type=ggml_ops.HELD_TYPES[first_tensor.type_name]
+        )
 
     def approximate(self, name: str, tensor: TensorInfo) -> Product:
         """A 4-bit, block-32 copy of a matrix, rounded (symmetric, no zero points): for a
@@ -276,6 +312,11 @@ class WeightWriter:
     def embedding(self, name: str, tensor: TensorInfo, shared: Product | None = None) -> Embedding:
         """The token embedding table, read by a Gather (float) or GatherBlockQuantized."""
         v, k = tensor.rows, tensor.columns
+        if self.kept(tensor):
+            ggml_type = ggml_ops.HELD_TYPES[tensor.type_name]
+            if shared is not None and shared.kind == "blocks":  # a tied output projection: the same bytes
+                return Embedding("blocks", shared.inputs, ggml_type=ggml_type)
+            return Embedding("blocks", self._blocks(name, [tensor]).inputs, ggml_type=ggml_type)
         bits, block, has_offsets = self.home(tensor)
         if (bits, block) == FLOAT_HOME[:2]:
             if shared is not None and shared.kind == "float":
@@ -327,6 +368,8 @@ class WeightWriter:
         report.file_bytes += tensor.n_bytes
         bits, block, offsets = self.home(tensor)
         report.home = "float32" if block == 0 else f"{bits}-bit, block {block}" + (" + offsets" if offsets else "")
+        if self.kept(tensor):
+            report.home = "the file's own blocks (Inkwell's operators)"
         self.on_tensor(tensor)
 
 

@@ -1373,6 +1373,14 @@
         <translation>请改选 CPU 或自动作为运行设备。</translation>
     </message>
     <message>
+        <source>The model {file} reads its GGUF blocks with Inkwell&apos;s own operators, which this installation lacks.</source>
+        <translation>模型 {file} 需要 Inkwell 自带的算子来读取其 GGUF 数据块，但当前安装中没有这些算子。</translation>
+    </message>
+    <message>
+        <source>Install Inkwell again with a C++ compiler present (pip builds the operators), or import the model again.</source>
+        <translation>请在装有 C++ 编译器的环境中重新安装 Inkwell（pip 会编译这些算子），或重新导入该模型。</translation>
+    </message>
+    <message>
         <source>The model {file} cannot be loaded by ONNX Runtime: {error}</source>
         <translation>ONNX Runtime 无法加载模型 {file}：{error}</translation>
     </message>

@@ -67,6 +67,8 @@ def test_the_bundle_has_the_model_and_none_of_the_export_tools(frozen_app: Path)
     for heavy in ("torch", "transformers", "optimum", "llama_cpp", "gguf"):
         assert not (internal / heavy).exists(), heavy
     assert (internal / "onnx").is_dir()  # GGUF imports write their graphs with it
+    # Inkwell's operators on GGUF blocks, which ONNX Runtime loads by path
+    assert list((internal / "desktop_app" / "engine").glob("_ggml_ops*"))
     model = internal / "onnx_models" / "smollm2-135m-instruct"
     manifest = ModelManifest.read(model)
     assert [v.quantization for v in manifest.variants] == ["q4"]  # the CPU flavour

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-import numpy as np
 import pytest
 
 from desktop_app.core.chat import ChatMessage
@@ -64,9 +63,11 @@ def test_speculation_parts_from_plain_decoding_only_at_near_ties(engine) -> None
         at = next(i for i, (a, b) in enumerate(zip(plain.token_ids, fast.token_ids, strict=False)) if a != b)
         prompt = engine.build_prompt(request).token_ids
         logits, _ = engine.model.forward(prompt + list(plain.token_ids[:at]), engine.model.empty_cache())
-        best, second = np.sort(logits)[-1], np.sort(logits)[-2]
-        assert int(np.argmax(logits)) in (plain.token_ids[at], fast.token_ids[at])
-        assert best - second < NEAR_TIE, (at, best - second)
+        # Both choices are within a near-tie of the best logit that one pass over the whole
+        # prefix gives (which, at a tie of three, may be a third token: seen on an AVX2 EPYC).
+        top = float(logits.max())
+        for token in (plain.token_ids[at], fast.token_ids[at]):
+            assert top - float(logits[token]) < NEAR_TIE, (at, token, top - float(logits[token]))
 
 
 def test_lookup_pays_where_the_reply_repeats_the_prompt(engine) -> None:  # type: ignore[no-untyped-def]

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import onnx
 import pytest
 from gguf import GGMLQuantizationType as T
 
@@ -50,7 +51,9 @@ PROMPT = [5, 17, 42, 99, 150, 7, 3, 260, 31, 12, 88, 201]
 OFFSET_TYPES = (T.Q4_1, T.Q5_1, T.Q2_K, T.Q4_K, T.Q5_K)
 
 
-def imported(folder: Path, source: Path, accuracy_level: int, refine_output: bool = False) -> ModelManifest:
+def imported(
+    folder: Path, source: Path, accuracy_level: int, refine_output: bool = False, keep_blocks: bool = True
+) -> ModelManifest:
     folder.mkdir()
     return import_gguf(
         inspect_source(source),
@@ -60,6 +63,7 @@ def imported(folder: Path, source: Path, accuracy_level: int, refine_output: boo
         lambda *_: None,
         accuracy_level=accuracy_level,
         refine_output=refine_output,
+        keep_blocks=keep_blocks,
     )
 
 
@@ -77,7 +81,9 @@ def run_onnx(folder: Path, ids: list[int], prefill: int) -> np.ndarray:
 @pytest.mark.parametrize(("arch", "qtype", "options"), CASES, ids=[f"{a}-{q.name}" for a, q, _ in CASES])
 def test_logits_match_the_reference(tmp_path: Path, arch: str, qtype: Any, options: dict[str, Any]) -> None:
     source = write_gguf(tmp_path / "m.gguf", arch, qtype, **options)
-    imported(tmp_path / "out", source, accuracy_level=0)  # fp32 activations: only the grids are compared
+    # fp32 activations through ONNX Runtime's own products: only the grids are compared
+    # (Inkwell's operators, which round the input as llama.cpp does, are tested below).
+    imported(tmp_path / "out", source, accuracy_level=0, keep_blocks=False)
     got = run_onnx(tmp_path / "out", PROMPT, prefill=7)
     want = reference_logits(source, PROMPT)[6:]
     difference = np.abs(got - want).max() / np.abs(want).max()
@@ -85,6 +91,32 @@ def test_logits_match_the_reference(tmp_path: Path, arch: str, qtype: Any, optio
     # Offsets are carried as 8-bit rows (a scale per 32 offsets): close, not exact.
     has_offsets = qtype in OFFSET_TYPES
     assert difference < (1e-2 if has_offsets else 1e-5), difference
+
+
+KEPT_CASES = [case for case in CASES if case[1] in (T.Q4_K, T.Q5_K, T.Q6_K)]
+
+
+@pytest.mark.parametrize(("arch", "qtype", "options"), KEPT_CASES, ids=[f"{a}-{q.name}" for a, q, _ in KEPT_CASES])
+def test_k_quant_files_keep_their_blocks_for_inkwells_operators(
+    tmp_path: Path, arch: str, qtype: Any, options: dict[str, Any]
+) -> None:
+    """Q4_K/Q5_K/Q6_K are copied as they are and read by GgmlMatMul/GgmlGather: the model
+    holds the file's bytes for them, and follows the float reference up to the 8-bit
+    rounding of the input that llama.cpp also applies (tests/models checks llama.cpp itself)."""
+    source = write_gguf(tmp_path / "m.gguf", arch, qtype, **options)
+    manifest = imported(tmp_path / "out", source, accuracy_level=4)
+    assert manifest.extra["operators"] == "inkwell.ggml"
+    graph = onnx.load(str(tmp_path / "out" / "model.q4.onnx"), load_external_data=False)
+    ops = {node.op_type for node in graph.graph.node}
+    assert "GgmlMatMul" in ops and "MatMulNBits" not in ops
+    homes = manifest.extra["homes"]
+    for type_name in ("Q4_K", "Q5_K", "Q6_K"):
+        if type_name in homes:  # the bytes read a weight are the file's own
+            assert homes[type_name]["home_bits_per_weight"] == homes[type_name]["file_bits_per_weight"]
+    got = run_onnx(tmp_path / "out", PROMPT, prefill=7)
+    want = reference_logits(source, PROMPT)[6:]
+    assert (got.argmax(-1) == want.argmax(-1)).mean() >= 0.8
+    assert np.abs(got - want).max() / np.abs(want).max() < 0.1
 
 
 def test_the_engine_runs_it_with_int8_activations(tmp_path: Path) -> None:

@@ -1,0 +1,56 @@
+"""Inkwell's own ONNX Runtime operators on GGUF's block layouts (native/ggml_ops.cpp).
+
+`GgmlMatMul` multiplies by a matrix kept in its file's own Q4_K, Q5_K or Q6_K blocks, and
+`GgmlGather` looks rows of such a table up: an imported GGUF model then reads as many
+bytes a token as llama.cpp does. setuptools builds the library as the extension module
+`desktop_app.engine._ggml_ops` (setup.py); ONNX Runtime loads it by its path. Where it
+could not be built, imports fall back to ONNX Runtime's MatMulNBits (bench/RESULTS.md
+has what that costs), and a graph that needs it says so when it is opened.
+"""
+
+from __future__ import annotations
+
+import importlib.machinery
+import sys
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+DOMAIN = "inkwell.ggml"
+# GGML type numbers (ggml.h) of the layouts the operators read, by name.
+HELD_TYPES = {"Q4_K": 12, "Q5_K": 13, "Q6_K": 14}
+SUPER_BLOCK = 256  # weights a block of these types holds; a row must be whole blocks
+MODULE = "_ggml_ops"
+
+
+@cache
+def library_path() -> Path | None:
+    """The built library, beside this module (a checkout, a wheel, or the frozen app's copy)."""
+    folders = [Path(__file__).resolve().parent]
+    frozen = getattr(sys, "_MEIPASS", None)
+    if frozen:
+        folders.append(Path(frozen) / "desktop_app" / "engine")
+    for folder in folders:
+        for suffix in importlib.machinery.EXTENSION_SUFFIXES:
+            candidate = folder / f"{MODULE}{suffix}"
+            if candidate.is_file():
+                return candidate
+    return None
+
+
+def available() -> bool:
+    return library_path() is not None
+
+
+def register(options: Any) -> bool:
+    """Let a session (its SessionOptions) run the operators; False when not built."""
+    path = library_path()
+    if path is None:
+        return False
+    options.register_custom_ops_library(str(path))
+    return True
+
+
+def holds(type_name: str, columns: int) -> bool:
+    """Whether a matrix of this GGUF type and row length can be read in its own blocks."""
+    return available() and type_name in HELD_TYPES and columns % SUPER_BLOCK == 0

@@ -1,0 +1,287 @@
+// Two ONNX Runtime custom operators (domain "inkwell.ggml") that read GGUF's block layouts:
+//
+//   GgmlMatMul(A float [..., K], B uint8 [N, K/256 · block bytes]) -> Y float [..., N]
+//       Y = A · Wᵀ, W the rows of B as llama.cpp dequantizes them; attribute ggml_type.
+//   GgmlGather(table uint8 [V, K/256 · block bytes], indices int64 [...]) -> float [..., K]
+//       the rows `indices` of the table as floats; attributes ggml_type and K.
+//
+// ONNX Runtime loads the library (SessionOptions.register_custom_ops_library) and calls
+// RegisterCustomOps. Rows of the output are shared among ONNX Runtime's own intra-op
+// threads (KernelContext_ParallelFor), so the session's thread count holds.
+#include <algorithm>
+#include <cstring>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "ggml_kernels.h"
+#include "ort_abi.h"
+
+namespace inkwell {
+namespace {
+
+const OrtApi* g_api = nullptr;
+
+constexpr const char* kDomain = "inkwell.ggml";
+constexpr int64_t kRowsPerTask = 16;  // output columns a task computes (a few KB of weights)
+constexpr int64_t kInputTile = 64;    // input rows a task takes at once while reusing a weight row
+
+struct Failure {
+    std::string message;
+};
+
+void check(OrtStatus* status) {
+    if (status == nullptr) return;
+    using GetMessage = const char* (*)(const OrtStatus*);
+    std::string message = ort::at<GetMessage>(g_api, ort::kGetErrorMessage)(status);
+    ort::at<ort::ReleaseStatusFn>(g_api, ort::kReleaseStatus)(status);
+    throw Failure{message};
+}
+
+std::vector<int64_t> shape_of(const OrtValue* value) {
+    OrtTensorTypeAndShapeInfo* info = nullptr;
+    check(ort::at<ort::GetTensorTypeAndShapeFn>(g_api, ort::kGetTensorTypeAndShape)(value, &info));
+    size_t count = 0;
+    OrtStatus* status = ort::at<ort::GetDimensionsCountFn>(g_api, ort::kGetDimensionsCount)(info, &count);
+    std::vector<int64_t> dims(count);
+    if (status == nullptr && count)
+        status = ort::at<ort::GetDimensionsFn>(g_api, ort::kGetDimensions)(info, dims.data(), count);
+    ort::at<ort::ReleaseTensorTypeAndShapeInfoFn>(g_api, ort::kReleaseTensorTypeAndShapeInfo)(info);
+    check(status);
+    return dims;
+}
+
+const void* input(OrtKernelContext* context, size_t index, std::vector<int64_t>* dims) {
+    const OrtValue* value = nullptr;
+    check(ort::at<ort::KernelContextGetInputFn>(g_api, ort::kKernelContextGetInput)(context, index, &value));
+    *dims = shape_of(value);
+    void* data = nullptr;
+    check(ort::at<ort::GetTensorMutableDataFn>(g_api, ort::kGetTensorMutableData)(const_cast<OrtValue*>(value), &data));
+    return data;
+}
+
+void* output(OrtKernelContext* context, const std::vector<int64_t>& dims) {
+    OrtValue* value = nullptr;
+    check(ort::at<ort::KernelContextGetOutputFn>(g_api, ort::kKernelContextGetOutput)(context, 0, dims.data(),
+                                                                                      dims.size(), &value));
+    void* data = nullptr;
+    check(ort::at<ort::GetTensorMutableDataFn>(g_api, ort::kGetTensorMutableData)(value, &data));
+    return data;
+}
+
+void parallel(OrtKernelContext* context, size_t total, void (*fn)(void*, size_t), void* job) {
+    if (total == 1) {
+        fn(job, 0);
+        return;
+    }
+    check(ort::at<ort::KernelContextParallelForFn>(g_api, ort::kKernelContextParallelFor)(context, fn, total, 0, job));
+}
+
+int64_t element_count(const std::vector<int64_t>& dims, size_t until) {
+    int64_t count = 1;
+    for (size_t i = 0; i < until; ++i) count *= dims[i];
+    return count;
+}
+
+struct Kernel {
+    int64_t type = 0;
+    int64_t k = 0;  // GgmlGather's row length
+    bool gather = false;
+};
+
+// -- GgmlMatMul ------------------------------------------------------------------------
+
+struct MatMulJob {
+    int64_t type, m, n, blocks;
+    size_t row_bytes;
+    const float* a;
+    const uint8_t* b;
+    BlockQ8K* rounded;
+    float* y;
+};
+
+void round_rows(void* data, size_t task) {
+    auto* job = static_cast<MatMulJob*>(data);
+    const int64_t k = job->blocks * kSuperBlock;
+    quantize_row(job->a + task * k, job->rounded + task * job->blocks, k);
+}
+
+void multiply(void* data, size_t task) {
+    auto* job = static_cast<MatMulJob*>(data);
+    const int64_t first = static_cast<int64_t>(task) * kRowsPerTask;
+    const int64_t last = std::min(job->n, first + kRowsPerTask);
+    for (int64_t tile = 0; tile < job->m; tile += kInputTile) {
+        const int64_t tile_end = std::min(job->m, tile + kInputTile);
+        for (int64_t col = first; col < last; ++col) {
+            const uint8_t* row = job->b + col * job->row_bytes;
+            for (int64_t i = tile; i < tile_end; i += kRowsAtOnce) {
+                const int count = static_cast<int>(std::min<int64_t>(kRowsAtOnce, tile_end - i));
+                const BlockQ8K* inputs[kRowsAtOnce];
+                float results[kRowsAtOnce];
+                for (int r = 0; r < count; ++r) inputs[r] = job->rounded + (i + r) * job->blocks;
+                dot_rows(job->type, row, inputs, count, job->blocks, results);
+                for (int r = 0; r < count; ++r) job->y[(i + r) * job->n + col] = results[r];
+            }
+        }
+    }
+}
+
+void compute_matmul(const Kernel& kernel, OrtKernelContext* context) {
+    std::vector<int64_t> a_dims, b_dims;
+    const auto* a = static_cast<const float*>(input(context, 0, &a_dims));
+    const auto* b = static_cast<const uint8_t*>(input(context, 1, &b_dims));
+    const size_t block = block_bytes(kernel.type);
+    if (a_dims.empty() || b_dims.size() != 2) throw Failure{"GgmlMatMul: A needs a last axis and B two axes"};
+    const int64_t k = a_dims.back(), n = b_dims[0];
+    if (k % kSuperBlock || static_cast<size_t>(b_dims[1]) != static_cast<size_t>(k / kSuperBlock) * block)
+        throw Failure{"GgmlMatMul: B's rows do not hold K = " + std::to_string(k) + " weights of this type"};
+    std::vector<int64_t> y_dims(a_dims);
+    y_dims.back() = n;
+    auto* y = static_cast<float*>(output(context, y_dims));
+    const int64_t m = element_count(a_dims, a_dims.size() - 1);
+    if (m == 0 || n == 0) return;
+    thread_local std::vector<BlockQ8K> rounded;
+    rounded.resize(static_cast<size_t>(m * (k / kSuperBlock)));
+    MatMulJob job{kernel.type, m, n, k / kSuperBlock, static_cast<size_t>(b_dims[1]), a, b, rounded.data(), y};
+    parallel(context, static_cast<size_t>(m), round_rows, &job);
+    parallel(context, static_cast<size_t>((n + kRowsPerTask - 1) / kRowsPerTask), multiply, &job);
+}
+
+// -- GgmlGather ------------------------------------------------------------------------
+
+void compute_gather(const Kernel& kernel, OrtKernelContext* context) {
+    std::vector<int64_t> table_dims, index_dims;
+    const auto* table = static_cast<const uint8_t*>(input(context, 0, &table_dims));
+    const auto* indices = static_cast<const int64_t*>(input(context, 1, &index_dims));
+    const size_t row_bytes = static_cast<size_t>(kernel.k / kSuperBlock) * block_bytes(kernel.type);
+    if (table_dims.size() != 2 || static_cast<size_t>(table_dims[1]) != row_bytes)
+        throw Failure{"GgmlGather: the table's rows do not hold K = " + std::to_string(kernel.k) + " weights"};
+    std::vector<int64_t> out_dims(index_dims);
+    out_dims.push_back(kernel.k);
+    auto* out = static_cast<float*>(output(context, out_dims));
+    const int64_t count = element_count(index_dims, index_dims.size());
+    for (int64_t i = 0; i < count; ++i) {
+        int64_t row = indices[i];
+        if (row < 0) row += table_dims[0];
+        if (row < 0 || row >= table_dims[0]) throw Failure{"GgmlGather: index out of range"};
+        dequantize_row(kernel.type, table + row * row_bytes, out + i * kernel.k, kernel.k);
+    }
+}
+
+// -- the operator table --------------------------------------------------------------------
+
+OrtStatus* create_kernel_v2(const OrtCustomOp* op, const OrtApi*, const OrtKernelInfo* info, void** out) {
+    auto* kernel = new Kernel();
+    kernel->gather = std::strcmp(op->GetName(op), "GgmlGather") == 0;
+    auto attribute = ort::at<ort::KernelInfoGetAttributeInt64Fn>(g_api, ort::kKernelInfoGetAttributeInt64);
+    OrtStatus* status = attribute(info, "ggml_type", &kernel->type);
+    if (status == nullptr && kernel->gather) status = attribute(info, "K", &kernel->k);
+    if (status == nullptr && block_bytes(kernel->type) == 0)
+        status = ort::at<ort::CreateStatusFn>(g_api, ort::kCreateStatus)(
+            kOrtInvalidArgument, ("inkwell.ggml: GGML type " + std::to_string(kernel->type) + " is not held").c_str());
+    if (status != nullptr) {
+        delete kernel;
+        return status;
+    }
+    *out = kernel;
+    return nullptr;
+}
+
+void* create_kernel(const OrtCustomOp* op, const OrtApi* api, const OrtKernelInfo* info) {
+    void* kernel = nullptr;
+    OrtStatus* status = create_kernel_v2(op, api, info, &kernel);
+    if (status != nullptr) ort::at<ort::ReleaseStatusFn>(g_api, ort::kReleaseStatus)(status);
+    return kernel;
+}
+
+OrtStatus* compute_v2(void* data, OrtKernelContext* context) {
+    const auto* kernel = static_cast<const Kernel*>(data);
+    try {
+        if (kernel->gather)
+            compute_gather(*kernel, context);
+        else
+            compute_matmul(*kernel, context);
+    } catch (const Failure& failure) {
+        return ort::at<ort::CreateStatusFn>(g_api, ort::kCreateStatus)(kOrtInvalidArgument, failure.message.c_str());
+    } catch (const std::exception& error) {
+        return ort::at<ort::CreateStatusFn>(g_api, ort::kCreateStatus)(kOrtFail, error.what());
+    }
+    return nullptr;
+}
+
+void compute(void* kernel, OrtKernelContext* context) {
+    OrtStatus* status = compute_v2(kernel, context);
+    if (status != nullptr) ort::at<ort::ReleaseStatusFn>(g_api, ort::kReleaseStatus)(status);
+}
+
+void destroy(void* kernel) { delete static_cast<Kernel*>(kernel); }
+
+OrtElementType matmul_input(const OrtCustomOp*, size_t index) { return index == 0 ? kOrtFloat : kOrtUint8; }
+OrtElementType gather_input(const OrtCustomOp*, size_t index) { return index == 0 ? kOrtUint8 : kOrtInt64; }
+OrtElementType float_output(const OrtCustomOp*, size_t) { return kOrtFloat; }
+size_t two(const OrtCustomOp*) { return 2; }
+size_t one(const OrtCustomOp*) { return 1; }
+const char* cpu(const OrtCustomOp*) { return nullptr; }
+OrtCharacteristic required(const OrtCustomOp*, size_t) { return kOrtRequired; }
+OrtMemoryType default_memory(const OrtCustomOp*, size_t) { return kOrtMemDefault; }
+int zero(const OrtCustomOp*) { return 0; }
+const char* matmul_name(const OrtCustomOp*) { return "GgmlMatMul"; }
+const char* gather_name(const OrtCustomOp*) { return "GgmlGather"; }
+
+OrtCustomOp make_op(bool gather) {
+    OrtCustomOp op{};
+    op.version = ort::kCustomOpVersion;
+    op.CreateKernel = create_kernel;
+    op.GetName = gather ? gather_name : matmul_name;
+    op.GetExecutionProviderType = cpu;
+    op.GetInputType = gather ? gather_input : matmul_input;
+    op.GetInputTypeCount = two;
+    op.GetOutputType = float_output;
+    op.GetOutputTypeCount = one;
+    op.KernelCompute = compute;
+    op.KernelDestroy = destroy;
+    op.GetInputCharacteristic = required;
+    op.GetOutputCharacteristic = required;
+    op.GetInputMemoryType = default_memory;
+    op.GetVariadicInputMinArity = zero;
+    op.GetVariadicInputHomogeneity = zero;
+    op.GetVariadicOutputMinArity = zero;
+    op.GetVariadicOutputHomogeneity = zero;
+    op.CreateKernelV2 = create_kernel_v2;
+    op.KernelComputeV2 = compute_v2;
+    return op;
+}
+
+OrtCustomOp g_matmul = make_op(false);
+OrtCustomOp g_gather = make_op(true);
+
+}  // namespace
+}  // namespace inkwell
+
+extern "C" __attribute__((visibility("default"))) OrtStatus* RegisterCustomOps(OrtSessionOptions* options,
+                                                                                const OrtApiBase* base) {
+    using namespace inkwell;
+    g_api = base->GetApi(ort::kApiVersion);
+    if (g_api == nullptr) return nullptr;  // a runtime older than 1.17: the graph then fails to load, and says so
+    // One domain for the process: sessions keep a reference to it, so it lives as long.
+    static OrtCustomOpDomain* domain = nullptr;
+    static std::mutex made;
+    std::lock_guard<std::mutex> lock(made);
+    OrtStatus* status = nullptr;
+    if (domain == nullptr) {
+        OrtCustomOpDomain* fresh = nullptr;
+        status = ort::at<ort::CreateCustomOpDomainFn>(g_api, ort::kCreateCustomOpDomain)(kDomain, &fresh);
+        if (status == nullptr) status = ort::at<ort::CustomOpDomainAddFn>(g_api, ort::kCustomOpDomainAdd)(fresh, &g_matmul);
+        if (status == nullptr) status = ort::at<ort::CustomOpDomainAddFn>(g_api, ort::kCustomOpDomainAdd)(fresh, &g_gather);
+        if (status != nullptr) return status;
+        domain = fresh;
+    }
+    return ort::at<ort::AddCustomOpDomainFn>(g_api, ort::kAddCustomOpDomain)(options, domain);
+}
+
+// A name Python's importer would look for, so the library can also live as an extension
+// module of the package (setuptools builds it); nothing imports it as a module.
+extern "C" __attribute__((visibility("default"))) void* PyInit__ggml_ops() { return nullptr; }
+
+// For tests: whether the AVX2 kernels are in use.
+extern "C" __attribute__((visibility("default"))) int inkwell_ggml_uses_avx2() { return inkwell::using_avx2() ? 1 : 0; }

@@ -1,0 +1,125 @@
+"""Inkwell's operators on GGUF blocks (engine/ggml_ops.py, native/): each one-node graph
+against numpy, on random blocks of every type they hold.
+
+GgmlMatMul rounds its input as llama.cpp does for the K types (8 bits, a float scale per
+256 values); the reference below does the same rounding in numpy and the integer dot
+products exactly, so the two agree to float rounding, and a wrong bit layout, scale or
+rounding rule shows as a large error. Against the float product the difference is the
+rounding of the input alone."""
+
+from __future__ import annotations
+
+import numpy as np
+import onnxruntime as ort
+import pytest
+from gguf import GGMLQuantizationType
+from gguf.quants import dequantize
+from onnx import TensorProto, helper, numpy_helper
+
+from desktop_app.engine import ggml_ops
+
+BLOCK_BYTES = {"Q4_K": 144, "Q5_K": 176, "Q6_K": 210}
+
+
+def random_blocks(type_name: str, rows: int, k: int, rng: np.random.Generator) -> np.ndarray:
+    """Random bytes in each block, with sane fp16 scales where the layout keeps them."""
+    size = BLOCK_BYTES[type_name]
+    raw = rng.integers(0, 256, (rows, k // 256, size), dtype=np.uint8)
+
+    def halves(scale: float) -> np.ndarray:
+        values = (rng.random((rows, k // 256)) * scale + scale / 10).astype(np.float16)
+        return values.view(np.uint8).reshape(rows, k // 256, 2)
+
+    if type_name == "Q6_K":
+        raw[:, :, 208:210] = halves(0.01)
+    else:
+        raw[:, :, 0:2] = halves(0.01)  # d
+        raw[:, :, 2:4] = halves(0.02)  # dmin
+    return raw.reshape(rows, -1)
+
+
+def weights(type_name: str, raw: np.ndarray, k: int) -> np.ndarray:
+    values: np.ndarray = dequantize(raw, GGMLQuantizationType[type_name]).reshape(raw.shape[0], k)
+    return values.astype(np.float64)
+
+
+def rounded_input(x: np.ndarray) -> np.ndarray:
+    """x [m, k] as llama.cpp's quantize_row_q8_K gives it back: levels times the block's scale."""
+    blocks = x.reshape(x.shape[0], -1, 256).astype(np.float32)
+    index = np.abs(blocks).argmax(axis=2)
+    largest = np.take_along_axis(blocks, index[..., None], axis=2)
+    iscale = np.where(largest == 0, np.float32(0), np.float32(-127.0) / np.where(largest == 0, 1, largest))
+    levels = np.minimum(np.rint((iscale * blocks).astype(np.float32)), 127)
+    scale = np.where(iscale == 0, 0, np.float32(1) / np.where(iscale == 0, 1, iscale)).astype(np.float32)
+    return (levels.astype(np.float64) * scale.astype(np.float64)).reshape(x.shape)
+
+
+def session(node: object, inputs: list[object], initializers: list[object]) -> ort.InferenceSession:
+    graph = helper.make_graph(
+        [node], "ggml", inputs, [helper.make_tensor_value_info("Y", TensorProto.FLOAT, None)], initializers
+    )
+    model = helper.make_model(
+        graph, ir_version=10, opset_imports=[helper.make_opsetid("", 17), helper.make_opsetid(ggml_ops.DOMAIN, 1)]
+    )
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 2
+    assert ggml_ops.register(options)
+    return ort.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
+
+
+def matmul(type_name: str, raw: np.ndarray, k: int) -> ort.InferenceSession:
+    node = helper.make_node(
+        "GgmlMatMul", ["A", "B"], ["Y"], domain=ggml_ops.DOMAIN, ggml_type=ggml_ops.HELD_TYPES[type_name]
+    )
+    a = helper.make_tensor_value_info("A", TensorProto.FLOAT, [1, None, k])
+    return session(node, [a], [numpy_helper.from_array(raw, "B")])
+
+
+def test_the_operators_are_built_by_the_install() -> None:
+    # setup.py builds them with pip install; without them GGUF imports fall back silently
+    # to ONNX Runtime's product, so the suite insists they are there.
+    assert ggml_ops.available(), "desktop_app/engine/_ggml_ops*.so is missing: pip install -e . builds it"
+
+
+@pytest.mark.parametrize("type_name", sorted(BLOCK_BYTES))
+@pytest.mark.parametrize("m", [1, 3, 150])  # one token; a few; more than one tile of input rows
+def test_matmul_is_llama_cpps_arithmetic(type_name: str, m: int) -> None:
+    rng = np.random.default_rng(m)
+    n, k = 70, 1024  # n not a multiple of the rows a task takes
+    raw = random_blocks(type_name, n, k, rng)
+    x = rng.standard_normal((1, m, k)).astype(np.float32)
+    x[0, 0, :256] = 0  # an all-zero block rounds to zero, not to NaN
+    y = matmul(type_name, raw, k).run(None, {"A": x})[0]
+    assert y.shape == (1, m, n)
+    w = weights(type_name, raw, k)
+    exact_on_rounded = rounded_input(x[0]) @ w.T
+    magnitude = np.abs(rounded_input(x[0])) @ np.abs(w).T
+    assert np.all(np.abs(y[0] - exact_on_rounded) <= 2e-6 * magnitude + 1e-6)
+    # and against the float product, only the input's 8-bit rounding
+    float_product = x[0].astype(np.float64) @ w.T
+    assert np.abs(y[0] - float_product).max() < 0.02 * np.abs(float_product).max()
+
+
+@pytest.mark.parametrize("type_name", sorted(BLOCK_BYTES))
+def test_gather_gives_the_rows_as_llama_cpp_dequantizes_them(type_name: str) -> None:
+    rng = np.random.default_rng(7)
+    rows, k = 40, 512
+    raw = random_blocks(type_name, rows, k, rng)
+    node = helper.make_node(
+        "GgmlGather", ["T", "I"], ["Y"], domain=ggml_ops.DOMAIN, ggml_type=ggml_ops.HELD_TYPES[type_name], K=k
+    )
+    indices = helper.make_tensor_value_info("I", TensorProto.INT64, [1, None])
+    run = session(node, [indices], [numpy_helper.from_array(raw, "T")])
+    wanted = np.array([[3, 39, 0, 3]], np.int64)
+    y = run.run(None, {"I": wanted})[0]
+    assert y.shape == (1, 4, k)
+    np.testing.assert_array_equal(y, weights(type_name, raw, k)[wanted].astype(np.float32))
+    with pytest.raises(Exception, match="out of range"):
+        run.run(None, {"I": np.array([[40]], np.int64)})
+
+
+def test_a_matrix_whose_rows_do_not_fit_k_is_refused_with_the_reason() -> None:
+    rng = np.random.default_rng(3)
+    run = matmul("Q4_K", random_blocks("Q4_K", 8, 512, rng), 768)
+    with pytest.raises(Exception, match="do not hold K = 768"):
+        run.run(None, {"A": np.ones((1, 1, 768), np.float32)})
