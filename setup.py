@@ -15,7 +15,11 @@ RESOURCES = ["desktop_app.resources", *(f"desktop_app.resources.{p}" for p in fi
 # found, GGUF imports use ONNX Runtime's own 4/8-bit product instead.
 GGML_OPS = Extension(
     "desktop_app.engine._ggml_ops",
-    sources=["desktop_app/engine/native/ggml_ops.cpp", "desktop_app/engine/native/ggml_kernels.cpp"],
+    sources=[
+        "desktop_app/engine/native/ggml_ops.cpp",
+        "desktop_app/engine/native/ggml_kernels.cpp",
+        "desktop_app/engine/native/ggml_blocks32.cpp",
+    ],
     depends=["desktop_app/engine/native/ggml_kernels.h", "desktop_app/engine/native/ort_abi.h"],
     language="c++",
     extra_compile_args=["-O3", "-std=c++17", "-fvisibility=hidden"],

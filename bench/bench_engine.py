@@ -125,11 +125,13 @@ def run_ours(quantization: str) -> dict[str, object]:
     from desktop_app.core.chat import ChatMessage
     from desktop_app.core.generation import GenerationSettings
     from desktop_app.engine import Finished, GenerationRequest, load_engine
+    from desktop_app.engine.speculation import SpeculationSettings
     from desktop_app.engine.tokenizer import Tokenizer
 
     model_dir = bench_models_dir()
     engine = load_engine(model_dir, provider="cpu", quantization=quantization, threads=THREADS)
     engine.stop_token_ids = frozenset()  # always 128 tokens
+    engine.speculation = SpeculationSettings("off")  # plain decoding; the speed-up has bench_speculation.py
     tokenizer = Tokenizer(model_dir / "tokenizer.json")
 
     def once(n_prompt: int, new_tokens: int) -> tuple[float, float]:

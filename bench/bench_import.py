@@ -171,9 +171,12 @@ def worker_import(gguf_path: str, out: str) -> dict[str, object]:
 def worker_ours(model_dir: str) -> dict[str, object]:
     from desktop_app.core.generation import GenerationSettings
     from desktop_app.engine import Finished, GenerationRequest, TextChunk, load_engine
+    from desktop_app.engine.speculation import SpeculationSettings
 
     engine = load_engine(Path(model_dir), "cpu", threads=THREADS)
     engine.stop_token_ids = frozenset()
+    # Plain decoding, as llama.cpp's here: the speed-up (prompt lookup) has its own bench.
+    engine.speculation = SpeculationSettings("off")
 
     def once(n_prompt: int, count: int) -> tuple[float, float]:
         engine.reset_cache()

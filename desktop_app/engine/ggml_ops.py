@@ -1,6 +1,7 @@
 """Inkwell's own ONNX Runtime operators on GGUF's block layouts (native/ggml_ops.cpp).
 
-`GgmlMatMul` multiplies by a matrix kept in its file's own Q4_K, Q5_K or Q6_K blocks, and
+`GgmlMatMul` multiplies by a matrix kept in its file's own blocks (Q4_0, Q4_1, Q5_0, Q5_1,
+Q8_0, Q4_K, Q5_K, Q6_K), and
 `GgmlGather` looks rows of such a table up: an imported GGUF model then reads as many
 bytes a token as llama.cpp does. setuptools builds the library as the extension module
 `desktop_app.engine._ggml_ops` (setup.py); ONNX Runtime loads it by its path. Where it
@@ -17,9 +18,10 @@ from pathlib import Path
 from typing import Any
 
 DOMAIN = "inkwell.ggml"
-# GGML type numbers (ggml.h) of the layouts the operators read, by name.
-HELD_TYPES = {"Q4_K": 12, "Q5_K": 13, "Q6_K": 14}
-SUPER_BLOCK = 256  # weights a block of these types holds; a row must be whole blocks
+# GGML type numbers (ggml.h) of the layouts the operators read, by name, and the weights
+# a block of each holds (a row must be whole blocks).
+HELD_TYPES = {"Q4_0": 2, "Q4_1": 3, "Q5_0": 6, "Q5_1": 7, "Q8_0": 8, "Q4_K": 12, "Q5_K": 13, "Q6_K": 14}
+BLOCK_WEIGHTS = {name: 256 if name.endswith("_K") else 32 for name in HELD_TYPES}
 MODULE = "_ggml_ops"
 
 
@@ -53,4 +55,4 @@ def register(options: Any) -> bool:
 
 def holds(type_name: str, columns: int) -> bool:
     """Whether a matrix of this GGUF type and row length can be read in its own blocks."""
-    return available() and type_name in HELD_TYPES and columns % SUPER_BLOCK == 0
+    return available() and type_name in HELD_TYPES and columns % BLOCK_WEIGHTS[type_name] == 0

@@ -14,9 +14,10 @@ a 4-bit matrix holds those 8 bits as two 4-bit digits, high then low, reading S(
 twice. Matrices that read the same input and share a home are written side by side as
 one product (q, k and v; gate and up). Float matrices (F32, F16, BF16) stay float32.
 
-Where Inkwell's own operators are built (engine/ggml_ops.py), Q4_K, Q5_K and Q6_K
-matrices and tables are not regridded at all: their bytes are copied as the file holds
-them, and GgmlMatMul/GgmlGather read them as llama.cpp does (`keep_blocks`).
+Where Inkwell's own operators are built (engine/ggml_ops.py), Q4_0, Q5_0, Q5_1, Q8_0,
+Q4_K, Q5_K and Q6_K matrices and tables are not regridded at all: their bytes are copied
+as the file holds them, and GgmlMatMul/GgmlGather read them as llama.cpp does
+(`keep_blocks`; Q4_1 stays on MatMulNBits, see REGRIDDED).
 An output projection refined after a first pass also gets a rounded 4-bit copy
 (`approximate`), counted in its type's bytes written.
 """
@@ -42,6 +43,10 @@ SMALL_BYTES = 1024  # smaller tensors are kept inside the graph
 FLOAT_TYPES = ("F32", "F16", "BF16")
 FLOAT_HOME = (32, 0, False)
 APPROXIMATE_BLOCK = 32  # MatMulNBits' fastest grid: 4 bits, block 32, default zero point
+# Types the operators hold that still go to MatMulNBits, because it measured faster there:
+# Q4_1 (the default model's type) decoded a token as fast either way, but checked 16 tokens
+# in 54 ms against 67 and read a 1,000-token prompt in 2.2 s against 3.6 (bench/RESULTS.md).
+REGRIDDED = frozenset({"Q4_1"})
 
 
 @dataclass(frozen=True)
@@ -180,7 +185,11 @@ class WeightWriter:
 
     def kept(self, tensor: TensorInfo) -> bool:
         """Whether the tensor keeps its file's blocks (read by GgmlMatMul/GgmlGather)."""
-        return self.keep_blocks and ggml_ops.holds(tensor.type_name, tensor.columns)
+        return (
+            self.keep_blocks
+            and tensor.type_name not in REGRIDDED
+            and ggml_ops.holds(tensor.type_name, tensor.columns)
+        )
 
     def group(self, tensor: TensorInfo) -> tuple[Any, ...]:
         """Matrices of one group are written side by side as one product."""

@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && !defined(INKWELL_PLAIN)
@@ -23,7 +24,7 @@ namespace {
 
 constexpr size_t kQ4KBytes = 144, kQ5KBytes = 176, kQ6KBytes = 210;
 
-float half_to_float(const uint8_t* p) {
+float half_bits_to_float(const uint8_t* p) {
     uint16_t h;
     std::memcpy(&h, p, 2);
     const uint32_t sign = (h & 0x8000u) << 16;
@@ -278,6 +279,7 @@ AVX2 void dot_rows_avx2(int64_t type, const uint8_t* row, const BlockQ8K* const*
 }
 
 bool detect_avx2() {
+    if (std::getenv("INKWELL_GGML_PORTABLE")) return false;  // the tests' way to check the portable path
     __builtin_cpu_init();
     return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
 }
@@ -288,15 +290,68 @@ const bool kAvx2 = false;
 
 }  // namespace
 
+float half_to_float(const uint8_t* p) { return half_bits_to_float(p); }
+
+float round_to_half(float f) {
+    uint32_t x;
+    std::memcpy(&x, &f, 4);
+    const uint32_t sign = (x >> 16) & 0x8000u, mantissa = x & 0x7fffffu;
+    const int exponent = static_cast<int>((x >> 23) & 0xff) - 127 + 15;
+    uint32_t h;
+    if (((x >> 23) & 0xff) == 0xff) {
+        h = sign | 0x7c00u | (mantissa ? 0x200u : 0);
+    } else if (exponent >= 31) {
+        h = sign | 0x7c00u;
+    } else if (exponent <= 0) {  // subnormal (or zero) in fp16
+        if (exponent < -10) {
+            h = sign;
+        } else {
+            const uint32_t full = mantissa | 0x800000u;
+            const int shift = 14 - exponent;
+            uint32_t value = full >> shift;
+            const uint32_t rest = full & ((1u << shift) - 1), half = 1u << (shift - 1);
+            if (rest > half || (rest == half && (value & 1))) ++value;
+            h = sign | value;
+        }
+    } else {
+        h = (static_cast<uint32_t>(exponent) << 10) | (mantissa >> 13);
+        const uint32_t rest = mantissa & 0x1fffu;
+        if (rest > 0x1000u || (rest == 0x1000u && (h & 1))) ++h;  // a carry moves into the exponent, as it should
+        h |= sign;
+    }
+    uint8_t bytes[2];
+    const uint16_t bits = static_cast<uint16_t>(h);
+    std::memcpy(bytes, &bits, 2);
+    return half_bits_to_float(bytes);
+}
+
 bool using_avx2() { return kAvx2; }
+
+void quantize_row(const float* x, BlockQ8K* y, int64_t k);
+
+int64_t block_weights(int64_t type) {
+    if (type == kQ4K || type == kQ5K || type == kQ6K) return kSuperBlock;
+    return block32_bytes(type) ? 32 : 0;
+}
 
 size_t block_bytes(int64_t type) {
     switch (type) {
         case kQ4K: return kQ4KBytes;
         case kQ5K: return kQ5KBytes;
         case kQ6K: return kQ6KBytes;
-        default: return 0;
+        default: return block32_bytes(type);
     }
+}
+
+size_t rounded_block_bytes(int64_t type) {
+    return block_weights(type) == kSuperBlock ? sizeof(BlockQ8K) : sizeof(BlockQ8x32);
+}
+
+void round_input(int64_t type, const float* x, void* y, int64_t k) {
+    if (block_weights(type) == kSuperBlock)
+        quantize_row(x, static_cast<BlockQ8K*>(y), k);
+    else
+        quantize_row_32(x, static_cast<BlockQ8x32*>(y), k);
 }
 
 void quantize_row(const float* x, BlockQ8K* y, int64_t k) {
@@ -329,18 +384,20 @@ void quantize_row(const float* x, BlockQ8K* y, int64_t k) {
     }
 }
 
-float dot_row(int64_t type, const uint8_t* row, const BlockQ8K* x, int64_t blocks) {
-    float out;
-    dot_rows(type, row, &x, 1, blocks, &out);
-    return out;
-}
-
-void dot_rows(int64_t type, const uint8_t* row, const BlockQ8K* const* x, int count, int64_t blocks, float* out) {
+void dot_rows(int64_t type, const uint8_t* row, const void* const* input, int count, int64_t blocks, float* out) {
+    if (block_weights(type) != kSuperBlock) {
+        dot_rows_32(type, row, reinterpret_cast<const BlockQ8x32* const*>(input), count, blocks, out);
+        return;
+    }
+    const auto* const* x = reinterpret_cast<const BlockQ8K* const*>(input);
 #ifdef INKWELL_X86
     if (kAvx2) {
         int r = 0;
         for (; r + kRowsAtOnce <= count; r += kRowsAtOnce) dot_rows_avx2<kRowsAtOnce>(type, row, x + r, blocks, out + r);
-        for (; r < count; ++r) dot_rows_avx2<1>(type, row, x + r, blocks, out + r);
+        static_assert(kRowsAtOnce == 4, "the rest below is of at most three rows");
+        if (count - r == 3) dot_rows_avx2<3>(type, row, x + r, blocks, out + r);
+        if (count - r == 2) dot_rows_avx2<2>(type, row, x + r, blocks, out + r);
+        if (count - r == 1) dot_rows_avx2<1>(type, row, x + r, blocks, out + r);
         return;
     }
 #endif
@@ -349,6 +406,10 @@ void dot_rows(int64_t type, const uint8_t* row, const BlockQ8K* const* x, int co
 }
 
 void dequantize_row(int64_t type, const uint8_t* row, float* out, int64_t k) {
+    if (block_weights(type) != kSuperBlock) {
+        dequantize_row_32(type, row, out, k);
+        return;
+    }
     const size_t size = block_bytes(type);
     for (int64_t i = 0; i < k / kSuperBlock; ++i, out += kSuperBlock) {
         const uint8_t* b = row + i * size;

@@ -1,10 +1,13 @@
-// Products and row lookups on GGUF's own block layouts (Q4_K, Q5_K, Q6_K).
+// Products and row lookups on GGUF's own block layouts (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0,
+// Q4_K, Q5_K, Q6_K).
 //
-// A matrix keeps its file's bytes: each row of N is K/256 blocks, exactly as llama.cpp
-// stores and reads them (ggml-common.h's block_q4_K, block_q5_K, block_q6_K). The input is
-// rounded as llama.cpp rounds it for these types (8 bits, one float scale per 256 values,
-// with the sums of each 16), and each output is the integer dot product of the two,
-// scaled: the same arithmetic, so the same numbers up to the order of float additions.
+// A matrix keeps its file's bytes: each row of N is K/256 (K/32) blocks, exactly as
+// llama.cpp stores and reads them (ggml-common.h's block_q4_K ... block_q8_0). The input
+// is rounded as llama.cpp rounds it for each type (8 bits, with a float scale per 256
+// values and the sums of each 16 for the K types; an fp16 scale per 32, and its product
+// with the block's sum, for the others), and each output is the integer dot product of
+// the two, scaled: the same arithmetic, so the same numbers up to the order of float
+// additions.
 // A decoded token reads 4.5 bits a weight from Q4_K where ONNX Runtime's MatMulNBits
 // reads 6 (bench/RESULTS.md), which is where its decoding falls behind on large models.
 #pragma once
@@ -15,34 +18,50 @@
 namespace inkwell {
 
 constexpr int kSuperBlock = 256;
+constexpr int kRowsAtOnce = 4;  // input rows a weight row's unpacked blocks serve at once
 
 // The GGML type numbers (ggml.h's enum ggml_type) of the layouts held here.
-enum GgmlType : int64_t { kQ4K = 12, kQ5K = 13, kQ6K = 14 };
+enum GgmlType : int64_t { kQ4_0 = 2, kQ4_1 = 3, kQ5_0 = 6, kQ5_1 = 7, kQ8_0 = 8, kQ4K = 12, kQ5K = 13, kQ6K = 14 };
 
+// An input block rounded for the K types (block_q8_K)...
 struct BlockQ8K {
     float d;
     int8_t qs[kSuperBlock];
     int16_t bsums[kSuperBlock / 16];
 };
 
-// Bytes of one block of 256 weights, or 0 when the type is not held here.
+// ... and for the others (block_q8_0 / block_q8_1, the fp16 values kept as floats).
+struct BlockQ8x32 {
+    float d;
+    float s;  // d times the sum of qs, rounded to fp16 as llama.cpp keeps it
+    int8_t qs[32];
+};
+
+// The generic entry points: weights a block holds (0 when the type is not held here),
+// bytes of a weight block, and bytes of a rounded input block.
+int64_t block_weights(int64_t type);
 size_t block_bytes(int64_t type);
+size_t rounded_block_bytes(int64_t type);
 
-// x [k] rounded to k/256 blocks.
-void quantize_row(const float* x, BlockQ8K* y, int64_t k);
+// x [k] rounded for products with `type` (k / block_weights blocks, written to y).
+void round_input(int64_t type, const float* x, void* y, int64_t k);
 
-// The dot product of one weight row (k/256 blocks of `type`) with a rounded input row.
-float dot_row(int64_t type, const uint8_t* row, const BlockQ8K* x, int64_t blocks);
-
-// The same for `count` rounded input rows x[0..count) at once (out[r] for x[r]): the
-// weight row's blocks are unpacked once for kRowsAtOnce inputs.
-constexpr int kRowsAtOnce = 4;
-void dot_rows(int64_t type, const uint8_t* row, const BlockQ8K* const* x, int count, int64_t blocks, float* out);
+// out[r] = the dot product of one weight row (`blocks` blocks of `type`) with the
+// rounded input row x[r], for r < count.
+void dot_rows(int64_t type, const uint8_t* row, const void* const* x, int count, int64_t blocks, float* out);
 
 // The weights of one row as floats (k values).
 void dequantize_row(int64_t type, const uint8_t* row, float* out, int64_t k);
 
 // Whether the AVX2 kernels are in use (the CPU has AVX2, FMA and F16C).
 bool using_avx2();
+
+// Shared by the two kernel files.
+float half_to_float(const uint8_t* p);
+float round_to_half(float f);  // f rounded to the nearest fp16 value (ties to even)
+size_t block32_bytes(int64_t type);
+void quantize_row_32(const float* x, BlockQ8x32* y, int64_t k);
+void dot_rows_32(int64_t type, const uint8_t* row, const BlockQ8x32* const* x, int count, int64_t blocks, float* out);
+void dequantize_row_32(int64_t type, const uint8_t* row, float* out, int64_t k);
 
 }  // namespace inkwell

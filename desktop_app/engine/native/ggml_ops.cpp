@@ -1,8 +1,8 @@
 // Two ONNX Runtime custom operators (domain "inkwell.ggml") that read GGUF's block layouts:
 //
-//   GgmlMatMul(A float [..., K], B uint8 [N, K/256 · block bytes]) -> Y float [..., N]
+//   GgmlMatMul(A float [..., K], B uint8 [N, K/block · block bytes]) -> Y float [..., N]
 //       Y = A · Wᵀ, W the rows of B as llama.cpp dequantizes them; attribute ggml_type.
-//   GgmlGather(table uint8 [V, K/256 · block bytes], indices int64 [...]) -> float [..., K]
+//   GgmlGather(table uint8 [V, K/block · block bytes], indices int64 [...]) -> float [..., K]
 //       the rows `indices` of the table as floats; attributes ggml_type and K.
 //
 // ONNX Runtime loads the library (SessionOptions.register_custom_ops_library) and calls
@@ -93,17 +93,17 @@ struct Kernel {
 
 struct MatMulJob {
     int64_t type, m, n, blocks;
-    size_t row_bytes;
+    size_t row_bytes, rounded_row;  // bytes of a weight row; of a rounded input row
     const float* a;
     const uint8_t* b;
-    BlockQ8K* rounded;
+    uint8_t* rounded;
     float* y;
 };
 
 void round_rows(void* data, size_t task) {
     auto* job = static_cast<MatMulJob*>(data);
-    const int64_t k = job->blocks * kSuperBlock;
-    quantize_row(job->a + task * k, job->rounded + task * job->blocks, k);
+    const int64_t k = job->blocks * block_weights(job->type);
+    round_input(job->type, job->a + task * k, job->rounded + task * job->rounded_row, k);
 }
 
 void multiply(void* data, size_t task) {
@@ -116,9 +116,9 @@ void multiply(void* data, size_t task) {
             const uint8_t* row = job->b + col * job->row_bytes;
             for (int64_t i = tile; i < tile_end; i += kRowsAtOnce) {
                 const int count = static_cast<int>(std::min<int64_t>(kRowsAtOnce, tile_end - i));
-                const BlockQ8K* inputs[kRowsAtOnce];
+                const void* inputs[kRowsAtOnce];
                 float results[kRowsAtOnce];
-                for (int r = 0; r < count; ++r) inputs[r] = job->rounded + (i + r) * job->blocks;
+                for (int r = 0; r < count; ++r) inputs[r] = job->rounded + (i + r) * job->rounded_row;
                 dot_rows(job->type, row, inputs, count, job->blocks, results);
                 for (int r = 0; r < count; ++r) job->y[(i + r) * job->n + col] = results[r];
             }
@@ -130,19 +130,21 @@ void compute_matmul(const Kernel& kernel, OrtKernelContext* context) {
     std::vector<int64_t> a_dims, b_dims;
     const auto* a = static_cast<const float*>(input(context, 0, &a_dims));
     const auto* b = static_cast<const uint8_t*>(input(context, 1, &b_dims));
-    const size_t block = block_bytes(kernel.type);
+    const int64_t per_block = block_weights(kernel.type);
     if (a_dims.empty() || b_dims.size() != 2) throw Failure{"GgmlMatMul: A needs a last axis and B two axes"};
-    const int64_t k = a_dims.back(), n = b_dims[0];
-    if (k % kSuperBlock || static_cast<size_t>(b_dims[1]) != static_cast<size_t>(k / kSuperBlock) * block)
+    const int64_t k = a_dims.back(), n = b_dims[0], blocks = k / per_block;
+    if (k % per_block || static_cast<size_t>(b_dims[1]) != static_cast<size_t>(blocks) * block_bytes(kernel.type))
         throw Failure{"GgmlMatMul: B's rows do not hold K = " + std::to_string(k) + " weights of this type"};
     std::vector<int64_t> y_dims(a_dims);
     y_dims.back() = n;
     auto* y = static_cast<float*>(output(context, y_dims));
     const int64_t m = element_count(a_dims, a_dims.size() - 1);
     if (m == 0 || n == 0) return;
-    thread_local std::vector<BlockQ8K> rounded;
-    rounded.resize(static_cast<size_t>(m * (k / kSuperBlock)));
-    MatMulJob job{kernel.type, m, n, k / kSuperBlock, static_cast<size_t>(b_dims[1]), a, b, rounded.data(), y};
+    const size_t rounded_row = static_cast<size_t>(blocks) * rounded_block_bytes(kernel.type);
+    thread_local std::vector<uint64_t> rounded;  // 8-byte aligned for the rounded blocks' floats
+    rounded.resize((static_cast<size_t>(m) * rounded_row + 7) / 8);
+    auto* rounded_bytes = reinterpret_cast<uint8_t*>(rounded.data());
+    MatMulJob job{kernel.type, m, n, blocks, static_cast<size_t>(b_dims[1]), rounded_row, a, b, rounded_bytes, y};
     parallel(context, static_cast<size_t>(m), round_rows, &job);
     parallel(context, static_cast<size_t>((n + kRowsPerTask - 1) / kRowsPerTask), multiply, &job);
 }
@@ -153,8 +155,9 @@ void compute_gather(const Kernel& kernel, OrtKernelContext* context) {
     std::vector<int64_t> table_dims, index_dims;
     const auto* table = static_cast<const uint8_t*>(input(context, 0, &table_dims));
     const auto* indices = static_cast<const int64_t*>(input(context, 1, &index_dims));
-    const size_t row_bytes = static_cast<size_t>(kernel.k / kSuperBlock) * block_bytes(kernel.type);
-    if (table_dims.size() != 2 || static_cast<size_t>(table_dims[1]) != row_bytes)
+    const int64_t per_block = block_weights(kernel.type);
+    const size_t row_bytes = static_cast<size_t>(kernel.k / per_block) * block_bytes(kernel.type);
+    if (kernel.k % per_block || table_dims.size() != 2 || static_cast<size_t>(table_dims[1]) != row_bytes)
         throw Failure{"GgmlGather: the table's rows do not hold K = " + std::to_string(kernel.k) + " weights"};
     std::vector<int64_t> out_dims(index_dims);
     out_dims.push_back(kernel.k);

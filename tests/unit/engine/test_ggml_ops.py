@@ -1,13 +1,18 @@
 """Inkwell's operators on GGUF blocks (engine/ggml_ops.py, native/): each one-node graph
 against numpy, on random blocks of every type they hold.
 
-GgmlMatMul rounds its input as llama.cpp does for the K types (8 bits, a float scale per
-256 values); the reference below does the same rounding in numpy and the integer dot
-products exactly, so the two agree to float rounding, and a wrong bit layout, scale or
-rounding rule shows as a large error. Against the float product the difference is the
-rounding of the input alone."""
+GgmlMatMul rounds its input as llama.cpp does (8 bits, with a float scale per 256 values
+for the K types, an fp16 scale per 32 for the others); the reference below does the same
+rounding in numpy and the dot products in float64, so the two agree to float rounding,
+and a wrong bit layout, scale or rounding rule shows as a large error. Against the float
+product the difference is the rounding of the input alone."""
 
 from __future__ import annotations
+
+import ctypes
+import os
+import subprocess
+import sys
 
 import numpy as np
 import onnxruntime as ort
@@ -18,29 +23,57 @@ from onnx import TensorProto, helper, numpy_helper
 
 from desktop_app.engine import ggml_ops
 
-BLOCK_BYTES = {"Q4_K": 144, "Q5_K": 176, "Q6_K": 210}
+# bytes of a block; where its fp16 scale d, and its offset (dmin, m), lie
+BLOCK_BYTES = {"Q4_0": 18, "Q4_1": 20, "Q5_0": 22, "Q5_1": 24, "Q8_0": 34, "Q4_K": 144, "Q5_K": 176, "Q6_K": 210}
+SCALE_AT = {"Q6_K": 208}
+OFFSET_AT = {"Q4_1": 2, "Q5_1": 2, "Q4_K": 2, "Q5_K": 2}
 
 
 def random_blocks(type_name: str, rows: int, k: int, rng: np.random.Generator) -> np.ndarray:
     """Random bytes in each block, with sane fp16 scales where the layout keeps them."""
-    size = BLOCK_BYTES[type_name]
-    raw = rng.integers(0, 256, (rows, k // 256, size), dtype=np.uint8)
+    size, blocks = BLOCK_BYTES[type_name], k // ggml_ops.BLOCK_WEIGHTS[type_name]
+    raw = rng.integers(0, 256, (rows, blocks, size), dtype=np.uint8)
 
     def halves(scale: float) -> np.ndarray:
-        values = (rng.random((rows, k // 256)) * scale + scale / 10).astype(np.float16)
-        return values.view(np.uint8).reshape(rows, k // 256, 2)
+        values = (rng.random((rows, blocks)) * scale + scale / 10).astype(np.float16)
+        return values.view(np.uint8).reshape(rows, blocks, 2)
 
-    if type_name == "Q6_K":
-        raw[:, :, 208:210] = halves(0.01)
-    else:
-        raw[:, :, 0:2] = halves(0.01)  # d
-        raw[:, :, 2:4] = halves(0.02)  # dmin
+    at = SCALE_AT.get(type_name, 0)
+    raw[:, :, at : at + 2] = halves(0.01)
+    if type_name in OFFSET_AT:
+        raw[:, :, OFFSET_AT[type_name] : OFFSET_AT[type_name] + 2] = halves(0.02)
     return raw.reshape(rows, -1)
 
 
 def weights(type_name: str, raw: np.ndarray, k: int) -> np.ndarray:
     values: np.ndarray = dequantize(raw, GGMLQuantizationType[type_name]).reshape(raw.shape[0], k)
     return values.astype(np.float64)
+
+
+def rounded_32(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """x [m, k] as llama.cpp's quantize_row_q8_0/q8_1 rounds it: levels [m, k/32, 32], the
+    fp16 scale and the fp16 scale-times-sum of each block [m, k/32]."""
+    blocks = x.reshape(x.shape[0], -1, 32).astype(np.float32)
+    amax = np.abs(blocks).max(axis=2)
+    inverse = np.where(amax == 0, 0, np.float32(127) / np.where(amax == 0, 1, amax)).astype(np.float32)
+    levels = np.rint((blocks * inverse[..., None]).astype(np.float32))
+    d = (amax / np.float32(127)).astype(np.float32)
+    total = (d * levels.sum(axis=2)).astype(np.float32)
+    return levels, d.astype(np.float16).astype(np.float64), total.astype(np.float16).astype(np.float64)
+
+
+def expected_32(type_name: str, raw: np.ndarray, x: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """What the arithmetic gives on the rounded input (and a magnitude for the tolerance)."""
+    levels, d, total = rounded_32(x)
+    w = weights(type_name, raw, k).reshape(raw.shape[0], -1, 32)  # [n, blocks, 32]
+    value = np.einsum("mbj,nbj,mb->mn", levels, w, d)
+    magnitude = np.einsum("mbj,nbj,mb->mn", np.abs(levels), np.abs(w), d)
+    if type_name in OFFSET_AT:  # the offset m meets the block's sum as llama.cpp keeps it (s)
+        at = OFFSET_AT[type_name]
+        m = raw.reshape(raw.shape[0], -1, BLOCK_BYTES[type_name])[:, :, at : at + 2].copy().view(np.float16)[..., 0]
+        m = m.astype(np.float64)
+        value += np.einsum("nb,mb->mn", m, total) - np.einsum("nb,mb,mbj->mn", m, d, levels)
+    return value, magnitude
 
 
 def rounded_input(x: np.ndarray) -> np.ndarray:
@@ -81,6 +114,31 @@ def test_the_operators_are_built_by_the_install() -> None:
     assert ggml_ops.available(), "desktop_app/engine/_ggml_ops*.so is missing: pip install -e . builds it"
 
 
+def uses_avx2() -> bool:
+    return bool(ctypes.CDLL(str(ggml_ops.library_path())).inkwell_ggml_uses_avx2())
+
+
+@pytest.mark.skipif(bool(os.environ.get("INKWELL_GGML_PORTABLE")), reason="this is the portable run")
+def test_the_portable_path_gives_the_same_products() -> None:
+    """CPUs without AVX2 (and other architectures) take the plain C++ path: the same tests
+    again, in a process that asks for it."""
+    environment = dict(os.environ, INKWELL_GGML_PORTABLE="1")
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", __file__, "-k", "arithmetic or gather or asked"],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
+    assert " passed" in run.stdout
+
+
+def test_the_path_in_use_is_the_one_asked_for() -> None:
+    plain_asked = bool(os.environ.get("INKWELL_GGML_PORTABLE"))
+    assert uses_avx2() is (not plain_asked and "avx2" in open("/proc/cpuinfo").read())
+
+
 @pytest.mark.parametrize("type_name", sorted(BLOCK_BYTES))
 @pytest.mark.parametrize("m", [1, 3, 150])  # one token; a few; more than one tile of input rows
 def test_matmul_is_llama_cpps_arithmetic(type_name: str, m: int) -> None:
@@ -92,8 +150,11 @@ def test_matmul_is_llama_cpps_arithmetic(type_name: str, m: int) -> None:
     y = matmul(type_name, raw, k).run(None, {"A": x})[0]
     assert y.shape == (1, m, n)
     w = weights(type_name, raw, k)
-    exact_on_rounded = rounded_input(x[0]) @ w.T
-    magnitude = np.abs(rounded_input(x[0])) @ np.abs(w).T
+    if type_name.endswith("_K"):
+        exact_on_rounded = rounded_input(x[0]) @ w.T
+        magnitude = np.abs(rounded_input(x[0])) @ np.abs(w).T
+    else:
+        exact_on_rounded, magnitude = expected_32(type_name, raw, x[0], k)
     assert np.all(np.abs(y[0] - exact_on_rounded) <= 2e-6 * magnitude + 1e-6)
     # and against the float product, only the input's 8-bit rounding
     float_product = x[0].astype(np.float64) @ w.T

@@ -24,8 +24,9 @@ CASES: list[tuple[Any, dict[str, Any]]] = [
 @pytest.mark.parametrize(("qtype", "options"), CASES, ids=[f"{q.name}-{i}" for i, (q, _) in enumerate(CASES)])
 def test_the_largest_logits_are_recomputed_exactly(tmp_path: Path, qtype: Any, options: dict[str, Any]) -> None:
     source = write_gguf(tmp_path / "m.gguf", "llama", qtype, **options)
-    # Level 1: float32 activations, but the 4-bit output projection and its refinement.
-    imported(tmp_path / "out", source, accuracy_level=1, refine_output=True)
+    # Level 1: float32 activations, but the 4-bit output projection and its refinement
+    # (ONNX Runtime's products throughout: Inkwell's operators round the input to 8 bits).
+    imported(tmp_path / "out", source, accuracy_level=1, refine_output=True, keep_blocks=False)
     got = run_onnx(tmp_path / "out", PROMPT, prefill=7).reshape(len(PROMPT) - 6, -1)
     want = reference_logits(source, PROMPT)[6:]
     assert got.shape[1] > REFINED_LOGITS

@@ -16,11 +16,12 @@ from desktop_app.core.chat import ChatMessage
 from desktop_app.core.errors import UserError
 from desktop_app.core.generation import GenerationSettings
 from desktop_app.core.manifest import ModelManifest
-from desktop_app.engine import load_engine
+from desktop_app.engine import ggml_ops, load_engine
 from desktop_app.engine.events import Finished
 from desktop_app.engine.generate import GenerationRequest
 from desktop_app.engine.onnx_model import KVCache, OnnxCausalLM
 from desktop_app.models.gguf_import import import_gguf
+from desktop_app.models.gguf_weights import REGRIDDED
 from desktop_app.models.prepare import prepare_model
 from desktop_app.models.workspace import PARTIAL_PREFIX, PreparationCancelled, inspect_source
 from tests.unit.models.gguf_fixtures import reference_logits, write_gguf
@@ -93,14 +94,15 @@ def test_logits_match_the_reference(tmp_path: Path, arch: str, qtype: Any, optio
     assert difference < (1e-2 if has_offsets else 1e-5), difference
 
 
-KEPT_CASES = [case for case in CASES if case[1] in (T.Q4_K, T.Q5_K, T.Q6_K)]
+KEPT_CASES = [case for case in CASES if case[1].name in ggml_ops.HELD_TYPES and case[1].name not in REGRIDDED]
 
 
 @pytest.mark.parametrize(("arch", "qtype", "options"), KEPT_CASES, ids=[f"{a}-{q.name}" for a, q, _ in KEPT_CASES])
 def test_k_quant_files_keep_their_blocks_for_inkwells_operators(
     tmp_path: Path, arch: str, qtype: Any, options: dict[str, Any]
 ) -> None:
-    """Q4_K/Q5_K/Q6_K are copied as they are and read by GgmlMatMul/GgmlGather: the model
+    """Q4_0, Q5_0, Q5_1, Q8_0 and the K types are copied as they are and read by
+    GgmlMatMul/GgmlGather (Q4_1 measured faster on MatMulNBits): the model
     holds the file's bytes for them, and follows the float reference up to the 8-bit
     rounding of the input that llama.cpp also applies (tests/models checks llama.cpp itself)."""
     source = write_gguf(tmp_path / "m.gguf", arch, qtype, **options)
@@ -110,8 +112,8 @@ def test_k_quant_files_keep_their_blocks_for_inkwells_operators(
     ops = {node.op_type for node in graph.graph.node}
     assert "GgmlMatMul" in ops and "MatMulNBits" not in ops
     homes = manifest.extra["homes"]
-    for type_name in ("Q4_K", "Q5_K", "Q6_K"):
-        if type_name in homes:  # the bytes read a weight are the file's own
+    for type_name in ggml_ops.HELD_TYPES:
+        if type_name in homes and type_name not in REGRIDDED:  # the bytes read a weight are the file's own
             assert homes[type_name]["home_bits_per_weight"] == homes[type_name]["file_bits_per_weight"]
     got = run_onnx(tmp_path / "out", PROMPT, prefill=7)
     want = reference_logits(source, PROMPT)[6:]
@@ -146,7 +148,8 @@ def test_prepare_model_installs_a_gguf_with_its_manifest(tmp_path: Path) -> None
     assert manifest.extra["attention"] == "GroupQueryAttention"
     assert manifest.extra["quant_mix"] == {"F32": 5, "Q4_1": 13, "Q8_0": 2}
     assert manifest.extra["homes"]["Q4_1"]["home"] == "4-bit, block 32 + offsets"
-    assert manifest.extra["homes"]["Q8_0"]["home_bits_per_weight"] == 9.0  # zero points left to the default
+    assert manifest.extra["homes"]["Q8_0"]["home_bits_per_weight"] == 8.5  # the file's own blocks
+    assert manifest.extra["operators"] == "inkwell.ggml"
     assert [(v.quantization, v.providers) for v in manifest.variants] == [("q4", ("cpu",))]
     assert manifest.special_tokens["eos_token"] == "<|im_end|>"  # id 2 in the fixture's vocabulary
     assert "<|im_end|>" in manifest.special_tokens["stop_tokens"]

@@ -1,0 +1,212 @@
+// The 32-weight block types, from ggml-common.h (bytes of one block of 32 weights):
+//   Q4_0 (18): fp16 d, qs[16]              w = d·(q − 8), q the low then high nibbles
+//   Q4_1 (20): fp16 d, fp16 m, qs[16]      w = d·q + m
+//   Q5_0 (22): fp16 d, qh[4], qs[16]       w = d·(q − 16), bit j of qh the fifth bit of q_j
+//   Q5_1 (24): fp16 d, fp16 m, qh[4], qs[16]   w = d·q + m
+//   Q8_0 (34): fp16 d, int8 qs[32]         w = d·q
+// llama.cpp rounds the input for these to 8 bits a value with an fp16 scale per 32
+// (block_q8_0), and for Q4_1/Q5_1 also keeps that scale times the block's sum (block_q8_1),
+// which carries the offsets m: the same here.
+#include <cmath>
+#include <cstring>
+
+#include "ggml_kernels.h"
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && !defined(INKWELL_PLAIN)
+#define INKWELL_X86 1
+#include <immintrin.h>
+#endif
+
+namespace inkwell {
+namespace {
+
+struct Layout {
+    int d, m, qh, qs;  // byte offsets of the fields (m, qh: -1 when absent)
+    size_t size;
+};
+
+Layout layout_of(int64_t type) {
+    switch (type) {
+        case kQ4_0: return {0, -1, -1, 2, 18};
+        case kQ4_1: return {0, 2, -1, 4, 20};
+        case kQ5_0: return {0, -1, 2, 6, 22};
+        case kQ5_1: return {0, 2, 4, 8, 24};
+        default: return {0, -1, -1, 2, 34};  // Q8_0
+    }
+}
+
+inline int centre(int64_t type) { return type == kQ4_0 ? 8 : type == kQ5_0 ? 16 : 0; }
+
+// The 32 levels of a block as unsigned integers (Q8_0: its signed values).
+void levels(int64_t type, const uint8_t* b, int* q) {
+    const Layout at = layout_of(type);
+    if (type == kQ8_0) {
+        for (int j = 0; j < 32; ++j) q[j] = static_cast<int8_t>(b[at.qs + j]);
+        return;
+    }
+    uint32_t qh = 0;
+    if (at.qh >= 0) std::memcpy(&qh, b + at.qh, 4);
+    for (int j = 0; j < 16; ++j) {
+        q[j] = (b[at.qs + j] & 0xF) | (((qh >> j) & 1) << 4);
+        q[j + 16] = (b[at.qs + j] >> 4) | (((qh >> (j + 16)) & 1) << 4);
+    }
+}
+
+float dot_plain(int64_t type, const uint8_t* row, const BlockQ8x32* x, int64_t blocks) {
+    const Layout at = layout_of(type);
+    float sum = 0;
+    for (int64_t i = 0; i < blocks; ++i) {
+        const uint8_t* b = row + i * at.size;
+        int q[32];
+        levels(type, b, q);
+        int32_t sumi = 0;
+        for (int j = 0; j < 32; ++j) sumi += (q[j] - centre(type)) * x[i].qs[j];
+        sum += half_to_float(b + at.d) * x[i].d * static_cast<float>(sumi);
+        if (at.m >= 0) sum += half_to_float(b + at.m) * x[i].s;
+    }
+    return sum;
+}
+
+#ifdef INKWELL_X86
+#define AVX2 __attribute__((target("avx2,fma,f16c")))
+
+AVX2 inline float horizontal_sum(__m256 v) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+// Byte j of the result is 0x10 where bit j of `bits` is set, else 0.
+AVX2 inline __m256i fifth_bits(uint32_t bits) {
+    // each 128-bit lane of a broadcast holds the four bytes; pick byte j/8 for byte j
+    const __m256i pick = _mm256_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1,  //
+                                          2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3);
+    const __m256i bit = _mm256_set1_epi64x(static_cast<int64_t>(0x8040201008040201ULL));
+    const __m256i spread = _mm256_shuffle_epi8(_mm256_set1_epi32(static_cast<int>(bits)), pick);
+    const __m256i set = _mm256_cmpeq_epi8(_mm256_and_si256(spread, bit), bit);
+    return _mm256_and_si256(set, _mm256_set1_epi8(0x10));
+}
+
+// The block's 32 levels in order: unsigned (0..31) for Q4_x/Q5_x, signed for Q8_0.
+template <int64_t TYPE>
+AVX2 inline __m256i block_levels(const uint8_t* b) {
+    constexpr Layout at = TYPE == kQ4_0   ? Layout{0, -1, -1, 2, 18}
+                          : TYPE == kQ4_1 ? Layout{0, 2, -1, 4, 20}
+                          : TYPE == kQ5_0 ? Layout{0, -1, 2, 6, 22}
+                          : TYPE == kQ5_1 ? Layout{0, 2, 4, 8, 24}
+                                          : Layout{0, -1, -1, 2, 34};
+    if (TYPE == kQ8_0) return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + at.qs));
+    const __m128i packed = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b + at.qs));
+    const __m128i low = _mm_set1_epi8(0xF);
+    __m256i q = _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(packed, 4), low), _mm_and_si128(packed, low));
+    if (at.qh >= 0) {
+        uint32_t qh;
+        std::memcpy(&qh, b + at.qh, 4);
+        q = _mm256_or_si256(q, fifth_bits(qh));
+    }
+    return q;
+}
+
+template <int64_t TYPE, int R>
+AVX2 void dot_rows_avx2(const uint8_t* row, const BlockQ8x32* const* x, int64_t blocks, float* out) {
+    constexpr Layout at = TYPE == kQ4_0   ? Layout{0, -1, -1, 2, 18}
+                          : TYPE == kQ4_1 ? Layout{0, 2, -1, 4, 20}
+                          : TYPE == kQ5_0 ? Layout{0, -1, 2, 6, 22}
+                          : TYPE == kQ5_1 ? Layout{0, 2, 4, 8, 24}
+                                          : Layout{0, -1, -1, 2, 34};
+    constexpr bool is_signed = TYPE == kQ4_0 || TYPE == kQ5_0 || TYPE == kQ8_0;
+    const __m256i ones = _mm256_set1_epi16(1);
+    __m256 acc[R];
+    float offsets[R];
+    for (int r = 0; r < R; ++r) {
+        acc[r] = _mm256_setzero_ps();
+        offsets[r] = 0;
+    }
+    for (int64_t i = 0; i < blocks; ++i) {
+        const uint8_t* b = row + i * at.size;
+        const float d = _cvtsh_ss(*reinterpret_cast<const uint16_t*>(b + at.d));
+        __m256i q = block_levels<TYPE>(b);
+        __m256i magnitude = q;
+        if (is_signed) {
+            if (TYPE != kQ8_0) q = _mm256_sub_epi8(q, _mm256_set1_epi8(TYPE == kQ4_0 ? 8 : 16));
+            magnitude = _mm256_sign_epi8(q, q);  // |q|, and the input takes q's sign
+        }
+        for (int r = 0; r < R; ++r) {
+            __m256i y = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[r][i].qs));
+            if (is_signed) y = _mm256_sign_epi8(y, q);
+            const __m256i sums = _mm256_madd_epi16(_mm256_maddubs_epi16(magnitude, y), ones);
+            acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(d * x[r][i].d), _mm256_cvtepi32_ps(sums), acc[r]);
+            if (at.m >= 0) offsets[r] += _cvtsh_ss(*reinterpret_cast<const uint16_t*>(b + at.m)) * x[r][i].s;
+        }
+    }
+    for (int r = 0; r < R; ++r) out[r] = horizontal_sum(acc[r]) + offsets[r];
+}
+
+template <int R>
+AVX2 void dot_rows_avx2(int64_t type, const uint8_t* row, const BlockQ8x32* const* x, int64_t blocks, float* out) {
+    switch (type) {
+        case kQ4_0: return dot_rows_avx2<kQ4_0, R>(row, x, blocks, out);
+        case kQ4_1: return dot_rows_avx2<kQ4_1, R>(row, x, blocks, out);
+        case kQ5_0: return dot_rows_avx2<kQ5_0, R>(row, x, blocks, out);
+        case kQ5_1: return dot_rows_avx2<kQ5_1, R>(row, x, blocks, out);
+        default: return dot_rows_avx2<kQ8_0, R>(row, x, blocks, out);
+    }
+}
+#endif
+
+}  // namespace
+
+size_t block32_bytes(int64_t type) {
+    switch (type) {
+        case kQ4_0:
+        case kQ4_1:
+        case kQ5_0:
+        case kQ5_1:
+        case kQ8_0: return layout_of(type).size;
+        default: return 0;
+    }
+}
+
+void quantize_row_32(const float* x, BlockQ8x32* y, int64_t k) {
+    for (int64_t i = 0; i < k / 32; ++i, x += 32) {
+        float amax = 0;
+        for (int j = 0; j < 32; ++j) amax = std::fmax(amax, std::fabs(x[j]));
+        const float d = amax / 127.f, id = amax != 0 ? 127.f / amax : 0.f;
+        int sum = 0;
+        for (int j = 0; j < 32; ++j) {
+            y[i].qs[j] = static_cast<int8_t>(std::nearbyint(x[j] * id));
+            sum += y[i].qs[j];
+        }
+        y[i].d = round_to_half(d);
+        y[i].s = round_to_half(d * static_cast<float>(sum));
+    }
+}
+
+void dot_rows_32(int64_t type, const uint8_t* row, const BlockQ8x32* const* x, int count, int64_t blocks, float* out) {
+#ifdef INKWELL_X86
+    if (using_avx2()) {
+        int r = 0;
+        for (; r + kRowsAtOnce <= count; r += kRowsAtOnce) dot_rows_avx2<kRowsAtOnce>(type, row, x + r, blocks, out + r);
+        static_assert(kRowsAtOnce == 4, "the rest below is of at most three rows");
+        if (count - r == 3) dot_rows_avx2<3>(type, row, x + r, blocks, out + r);
+        if (count - r == 2) dot_rows_avx2<2>(type, row, x + r, blocks, out + r);
+        if (count - r == 1) dot_rows_avx2<1>(type, row, x + r, blocks, out + r);
+        return;
+    }
+#endif
+    for (int r = 0; r < count; ++r) out[r] = dot_plain(type, row, x[r], blocks);
+}
+
+void dequantize_row_32(int64_t type, const uint8_t* row, float* out, int64_t k) {
+    const Layout at = layout_of(type);
+    for (int64_t i = 0; i < k / 32; ++i, out += 32) {
+        const uint8_t* b = row + i * at.size;
+        int q[32];
+        levels(type, b, q);
+        const float d = half_to_float(b + at.d), m = at.m >= 0 ? half_to_float(b + at.m) : 0.f;
+        for (int j = 0; j < 32; ++j) out[j] = d * static_cast<float>(q[j] - centre(type)) + m;
+    }
+}
+
+}  // namespace inkwell
