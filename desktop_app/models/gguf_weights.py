@@ -186,9 +186,7 @@ class WeightWriter:
     def kept(self, tensor: TensorInfo) -> bool:
         """Whether the tensor keeps its file's blocks (read by GgmlMatMul/GgmlGather)."""
         return (
-            self.keep_blocks
-            and tensor.type_name not in REGRIDDED
-            and ggml_ops.holds(tensor.type_name, tensor.columns)
+            self.keep_blocks and tensor.type_name not in REGRIDDED and ggml_ops.holds(tensor.type_name, tensor.columns)
         )
 
     def group(self, tensor: TensorInfo) -> tuple[Any, ...]:

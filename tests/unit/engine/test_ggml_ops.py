@@ -13,6 +13,7 @@ import ctypes
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import onnxruntime as ort
@@ -124,7 +125,17 @@ def test_the_portable_path_gives_the_same_products() -> None:
     again, in a process that asks for it."""
     environment = dict(os.environ, INKWELL_GGML_PORTABLE="1")
     run = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", __file__, "-k", "arithmetic or gather or asked"],
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            __file__,
+            "-k",
+            "arithmetic or gather or asked",
+        ],
         env=environment,
         capture_output=True,
         text=True,
@@ -136,7 +147,8 @@ def test_the_portable_path_gives_the_same_products() -> None:
 
 def test_the_path_in_use_is_the_one_asked_for() -> None:
     plain_asked = bool(os.environ.get("INKWELL_GGML_PORTABLE"))
-    assert uses_avx2() is (not plain_asked and "avx2" in open("/proc/cpuinfo").read())
+    cpu = Path("/proc/cpuinfo").read_text(encoding="utf-8")
+    assert uses_avx2() is (not plain_asked and "avx2" in cpu.split())
 
 
 @pytest.mark.parametrize("type_name", sorted(BLOCK_BYTES))
