@@ -182,8 +182,9 @@ AVX2 void dot_q4k_rows(const uint8_t* row, const BlockQ8K* const* x, int64_t blo
         const float d = half_avx2(b), dmin = half_avx2(b + 2);
         uint32_t packed[4];
         unpack_scales(b + 4, packed);
-        uint8_t sc[8];
-        std::memcpy(sc, packed, 8);
+        // the eight scales as 16-bit values in both halves, for one shuffle a broadcast
+        const __m256i sc16 = _mm256_broadcastsi128_si256(
+            _mm_cvtepu8_epi16(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(packed))));
         // each min twice, as 16-bit lanes beside the input's sums of 16
         const __m128i m8 = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(packed + 2));
         const __m256i m16 = _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(m8, m8));
@@ -201,7 +202,8 @@ AVX2 void dot_q4k_rows(const uint8_t* row, const BlockQ8K* const* x, int64_t blo
                 hi = _mm256_or_si256(hi, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 1), one), 4));
                 qh = _mm256_srli_epi16(qh, 2);
             }
-            const __m256i s0 = _mm256_set1_epi16(sc[2 * run]), s1 = _mm256_set1_epi16(sc[2 * run + 1]);
+            const __m256i s0 = _mm256_shuffle_epi8(sc16, _mm256_set1_epi16(static_cast<short>(0x0100 + 0x0202 * (2 * run))));
+            const __m256i s1 = _mm256_shuffle_epi8(sc16, _mm256_set1_epi16(static_cast<short>(0x0100 + 0x0202 * (2 * run + 1))));
             for (int r = 0; r < R; ++r) {
                 const int8_t* q8 = x[r][i].qs + 64 * run;
                 const __m256i y0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q8));
@@ -251,10 +253,14 @@ AVX2 void dot_q6k_rows(const uint8_t* row, const BlockQ8K* const* x, int64_t blo
                                    _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 4), two_bits), 4));
             q[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), low_mask),
                                    _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 6), two_bits), 4));
-            const int8_t* s = sc + 8 * half;
+            // this half's eight scales as 16-bit values in both 128-bit lanes
+            const __m256i scales = _mm256_broadcastsi128_si256(
+                _mm_cvtepi8_epi16(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(sc + 8 * half))));
             for (int k = 0; k < 4; ++k) {
-                // the first 16 weights take scale 2k, the next 16 scale 2k+1
-                const __m256i scale = _mm256_set_m128i(_mm_set1_epi16(s[2 * k + 1]), _mm_set1_epi16(s[2 * k]));
+                // the first 16 weights take scale 2k (low lane), the next 16 scale 2k+1 (high lane)
+                const __m256i pick = _mm256_set_m128i(_mm_set1_epi16(static_cast<short>(0x0100 + 0x0202 * (2 * k + 1))),
+                                                      _mm_set1_epi16(static_cast<short>(0x0100 + 0x0202 * (2 * k))));
+                const __m256i scale = _mm256_shuffle_epi8(scales, pick);
                 for (int r = 0; r < R; ++r) {
                     const __m256i y =
                         _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[r][i].qs + 128 * half + 32 * k));
