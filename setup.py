@@ -7,6 +7,7 @@ package and still discover the others, hence this file.
 """
 
 from setuptools import Extension, find_namespace_packages, find_packages, setup
+from setuptools.command.build_ext import build_ext
 
 RESOURCES = ["desktop_app.resources", *(f"desktop_app.resources.{p}" for p in find_namespace_packages("resources"))]
 
@@ -22,12 +23,26 @@ GGML_OPS = Extension(
     ],
     depends=["desktop_app/engine/native/ggml_kernels.h", "desktop_app/engine/native/ort_abi.h"],
     language="c++",
-    extra_compile_args=["-O3", "-std=c++17", "-fvisibility=hidden"],
     optional=True,
 )
 
+# Flags by compiler: GCC and clang take the AVX2 kernels through target attributes (chosen
+# at run time); MSVC builds the portable path.
+FLAGS = {"msvc": ["/O2", "/std:c++17", "/EHsc"]}
+GNU_FLAGS = ["-O3", "-std=c++17", "-fvisibility=hidden"]
+
+
+class BuildWithFlags(build_ext):
+    def build_extensions(self) -> None:
+        flags = FLAGS.get(self.compiler.compiler_type, GNU_FLAGS)
+        for extension in self.extensions:
+            extension.extra_compile_args = flags
+        super().build_extensions()
+
+
 setup(
     ext_modules=[GGML_OPS],
+    cmdclass={"build_ext": BuildWithFlags},
     packages=[*find_packages(include=["desktop_app", "desktop_app.*"]), *RESOURCES],
     package_dir={"desktop_app.resources": "resources"},
     package_data={package: ["*"] for package in RESOURCES},

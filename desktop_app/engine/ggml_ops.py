@@ -12,6 +12,7 @@ has what that costs), and a graph that needs it says so when it is opened.
 from __future__ import annotations
 
 import importlib.machinery
+import logging
 import sys
 from functools import cache
 from pathlib import Path
@@ -23,6 +24,7 @@ DOMAIN = "inkwell.ggml"
 HELD_TYPES = {"Q4_0": 2, "Q4_1": 3, "Q5_0": 6, "Q5_1": 7, "Q8_0": 8, "Q4_K": 12, "Q5_K": 13, "Q6_K": 14}
 BLOCK_WEIGHTS = {name: 256 if name.endswith("_K") else 32 for name in HELD_TYPES}
 MODULE = "_ggml_ops"
+log = logging.getLogger(__name__)
 
 
 @cache
@@ -40,16 +42,26 @@ def library_path() -> Path | None:
     return None
 
 
+_unloadable: list[str] = []  # why the built library could not be loaded, once it failed
+
+
 def available() -> bool:
-    return library_path() is not None
+    return library_path() is not None and not _unloadable
 
 
 def register(options: Any) -> bool:
-    """Let a session (its SessionOptions) run the operators; False when not built."""
+    """Let a session (its SessionOptions) run the operators; False when not built, or when
+    the file is there but cannot be loaded (damaged, or built for another system): graphs
+    that do not need the operators then still load."""
     path = library_path()
-    if path is None:
+    if path is None or _unloadable:
         return False
-    options.register_custom_ops_library(str(path))
+    try:
+        options.register_custom_ops_library(str(path))
+    except Exception as exc:
+        _unloadable.append(str(exc))
+        log.warning("Inkwell's GGUF operators in %s could not be loaded: %s", path, exc)
+        return False
     return True
 
 

@@ -200,7 +200,7 @@ class OnnxCausalLM:
         options.intra_op_num_threads = threads or max(1, min(os.cpu_count() or 1, 8))
         options.inter_op_num_threads = 1
         options.log_severity_level = 3
-        ggml_ops.register(options)  # graphs imported from GGUF read its blocks with these
+        ggml_ops.register(options)  # graphs imported from GGUF read their blocks with these
         return options
 
     def _open(

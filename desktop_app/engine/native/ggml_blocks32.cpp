@@ -77,6 +77,12 @@ AVX2 inline float horizontal_sum(__m256 v) {
     return _mm_cvtss_f32(s);
 }
 
+AVX2 inline float half_avx2(const uint8_t* p) {
+    uint16_t h;
+    std::memcpy(&h, p, 2);
+    return _cvtsh_ss(h);
+}
+
 // Byte j of the result is 0x10 where bit j of `bits` is set, else 0.
 AVX2 inline __m256i fifth_bits(uint32_t bits) {
     // each 128-bit lane of a broadcast holds the four bytes; pick byte j/8 for byte j
@@ -125,7 +131,7 @@ AVX2 void dot_rows_avx2(const uint8_t* row, const BlockQ8x32* const* x, int64_t 
     }
     for (int64_t i = 0; i < blocks; ++i) {
         const uint8_t* b = row + i * at.size;
-        const float d = _cvtsh_ss(*reinterpret_cast<const uint16_t*>(b + at.d));
+        const float d = half_avx2(b + at.d);
         __m256i q = block_levels<TYPE>(b);
         __m256i magnitude = q;
         if (is_signed) {
@@ -137,7 +143,7 @@ AVX2 void dot_rows_avx2(const uint8_t* row, const BlockQ8x32* const* x, int64_t 
             if (is_signed) y = _mm256_sign_epi8(y, q);
             const __m256i sums = _mm256_madd_epi16(_mm256_maddubs_epi16(magnitude, y), ones);
             acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(d * x[r][i].d), _mm256_cvtepi32_ps(sums), acc[r]);
-            if (at.m >= 0) offsets[r] += _cvtsh_ss(*reinterpret_cast<const uint16_t*>(b + at.m)) * x[r][i].s;
+            if (at.m >= 0) offsets[r] += half_avx2(b + at.m) * x[r][i].s;
         }
     }
     for (int r = 0; r < R; ++r) out[r] = horizontal_sum(acc[r]) + offsets[r];

@@ -17,6 +17,12 @@
 #include "ggml_kernels.h"
 #include "ort_abi.h"
 
+#if defined(_WIN32)
+#define INKWELL_EXPORT __declspec(dllexport)
+#else
+#define INKWELL_EXPORT __attribute__((visibility("default")))
+#endif
+
 namespace inkwell {
 namespace {
 
@@ -25,6 +31,7 @@ const OrtApi* g_api = nullptr;
 constexpr const char* kDomain = "inkwell.ggml";
 constexpr int64_t kRowsPerTask = 16;  // output columns a task computes (a few KB of weights)
 constexpr int64_t kInputTile = 64;    // input rows a task takes at once while reusing a weight row
+constexpr size_t kKeptScratch = 1 << 20;  // rounded-input bytes kept between calls (decoding needs a few KB)
 
 struct Failure {
     std::string message;
@@ -147,6 +154,7 @@ void compute_matmul(const Kernel& kernel, OrtKernelContext* context) {
     MatMulJob job{kernel.type, m, n, blocks, static_cast<size_t>(b_dims[1]), rounded_row, a, b, rounded_bytes, y};
     parallel(context, static_cast<size_t>(m), round_rows, &job);
     parallel(context, static_cast<size_t>((n + kRowsPerTask - 1) / kRowsPerTask), multiply, &job);
+    if (rounded.capacity() * 8 > kKeptScratch) std::vector<uint64_t>().swap(rounded);  // a long prompt's: let it go
 }
 
 // -- GgmlGather ------------------------------------------------------------------------
@@ -173,7 +181,7 @@ void compute_gather(const Kernel& kernel, OrtKernelContext* context) {
 
 // -- the operator table --------------------------------------------------------------------
 
-OrtStatus* create_kernel_v2(const OrtCustomOp* op, const OrtApi*, const OrtKernelInfo* info, void** out) {
+OrtStatus* create_kernel_v2(const OrtCustomOp* op, const OrtApi*, const OrtKernelInfo* info, void** out) try {
     auto* kernel = new Kernel();
     kernel->gather = std::strcmp(op->GetName(op), "GgmlGather") == 0;
     auto attribute = ort::at<ort::KernelInfoGetAttributeInt64Fn>(g_api, ort::kKernelInfoGetAttributeInt64);
@@ -188,13 +196,8 @@ OrtStatus* create_kernel_v2(const OrtCustomOp* op, const OrtApi*, const OrtKerne
     }
     *out = kernel;
     return nullptr;
-}
-
-void* create_kernel(const OrtCustomOp* op, const OrtApi* api, const OrtKernelInfo* info) {
-    void* kernel = nullptr;
-    OrtStatus* status = create_kernel_v2(op, api, info, &kernel);
-    if (status != nullptr) ort::at<ort::ReleaseStatusFn>(g_api, ort::kReleaseStatus)(status);
-    return kernel;
+} catch (const std::exception& error) {
+    return ort::at<ort::CreateStatusFn>(g_api, ort::kCreateStatus)(kOrtFail, error.what());
 }
 
 OrtStatus* compute_v2(void* data, OrtKernelContext* context) {
@@ -210,11 +213,6 @@ OrtStatus* compute_v2(void* data, OrtKernelContext* context) {
         return ort::at<ort::CreateStatusFn>(g_api, ort::kCreateStatus)(kOrtFail, error.what());
     }
     return nullptr;
-}
-
-void compute(void* kernel, OrtKernelContext* context) {
-    OrtStatus* status = compute_v2(kernel, context);
-    if (status != nullptr) ort::at<ort::ReleaseStatusFn>(g_api, ort::kReleaseStatus)(status);
 }
 
 void destroy(void* kernel) { delete static_cast<Kernel*>(kernel); }
@@ -234,14 +232,12 @@ const char* gather_name(const OrtCustomOp*) { return "GgmlGather"; }
 OrtCustomOp make_op(bool gather) {
     OrtCustomOp op{};
     op.version = ort::kCustomOpVersion;
-    op.CreateKernel = create_kernel;
     op.GetName = gather ? gather_name : matmul_name;
     op.GetExecutionProviderType = cpu;
     op.GetInputType = gather ? gather_input : matmul_input;
     op.GetInputTypeCount = two;
     op.GetOutputType = float_output;
     op.GetOutputTypeCount = one;
-    op.KernelCompute = compute;
     op.KernelDestroy = destroy;
     op.GetInputCharacteristic = required;
     op.GetOutputCharacteristic = required;
@@ -261,15 +257,16 @@ OrtCustomOp g_gather = make_op(true);
 }  // namespace
 }  // namespace inkwell
 
-extern "C" __attribute__((visibility("default"))) OrtStatus* RegisterCustomOps(OrtSessionOptions* options,
+extern "C" INKWELL_EXPORT OrtStatus* RegisterCustomOps(OrtSessionOptions* options,
                                                                                 const OrtApiBase* base) {
     using namespace inkwell;
-    g_api = base->GetApi(ort::kApiVersion);
-    if (g_api == nullptr) return nullptr;  // a runtime older than 1.17: the graph then fails to load, and says so
+
     // One domain for the process: sessions keep a reference to it, so it lives as long.
     static OrtCustomOpDomain* domain = nullptr;
     static std::mutex made;
     std::lock_guard<std::mutex> lock(made);
+    if (g_api == nullptr) g_api = base->GetApi(ort::kApiVersion);
+    if (g_api == nullptr) return nullptr;  // a runtime older than 1.17: the graph then fails to load, and says so
     OrtStatus* status = nullptr;
     if (domain == nullptr) {
         OrtCustomOpDomain* fresh = nullptr;
@@ -284,7 +281,7 @@ extern "C" __attribute__((visibility("default"))) OrtStatus* RegisterCustomOps(O
 
 // A name Python's importer would look for, so the library can also live as an extension
 // module of the package (setuptools builds it); nothing imports it as a module.
-extern "C" __attribute__((visibility("default"))) void* PyInit__ggml_ops() { return nullptr; }
+extern "C" INKWELL_EXPORT void* PyInit__ggml_ops() { return nullptr; }
 
 // For tests: whether the AVX2 kernels are in use.
-extern "C" __attribute__((visibility("default"))) int inkwell_ggml_uses_avx2() { return inkwell::using_avx2() ? 1 : 0; }
+extern "C" INKWELL_EXPORT int inkwell_ggml_uses_avx2() { return inkwell::using_avx2() ? 1 : 0; }

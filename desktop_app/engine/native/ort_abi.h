@@ -32,8 +32,9 @@ enum OrtErrorCodeValue : int { kOrtFail = 1, kOrtInvalidArgument = 2 };
 enum OrtCharacteristic : int { kOrtRequired = 0 };
 enum OrtMemoryType : int { kOrtMemDefault = 0 };
 
-// Every member, in the ABI's order; the library fills those up to KernelComputeV2 and
-// sets `version` to 16, so ONNX Runtime reads no further.
+// Every member, in the ABI's order; the library sets `version` to 16, so ONNX Runtime reads
+// no further than KernelComputeV2, and fills the V2 callbacks only (ONNX Runtime calls
+// those when they are set; the V1 ones, which cannot report an error, stay null).
 struct OrtCustomOp {
     uint32_t version;
     void* (*CreateKernel)(const OrtCustomOp* op, const OrtApi* api, const OrtKernelInfo* info);

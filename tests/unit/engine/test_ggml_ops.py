@@ -145,6 +145,7 @@ def test_the_portable_path_gives_the_same_products() -> None:
     assert " passed" in run.stdout
 
 
+@pytest.mark.skipif(not Path("/proc/cpuinfo").is_file(), reason="reads the CPU's flags from Linux's /proc/cpuinfo")
 def test_the_path_in_use_is_the_one_asked_for() -> None:
     plain_asked = bool(os.environ.get("INKWELL_GGML_PORTABLE"))
     cpu = Path("/proc/cpuinfo").read_text(encoding="utf-8")
@@ -196,3 +197,15 @@ def test_a_matrix_whose_rows_do_not_fit_k_is_refused_with_the_reason() -> None:
     run = matmul("Q4_K", random_blocks("Q4_K", 8, 512, rng), 768)
     with pytest.raises(Exception, match="do not hold K = 768"):
         run.run(None, {"A": np.ones((1, 1, 768), np.float32)})
+
+
+def test_a_library_that_cannot_be_loaded_leaves_other_models_working(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    damaged = tmp_path / "_ggml_ops.so"
+    damaged.write_bytes(b"not a library")
+    monkeypatch.setattr(ggml_ops, "library_path", lambda: damaged)
+    monkeypatch.setattr(ggml_ops, "_unloadable", [])
+    options = ort.SessionOptions()
+    assert ggml_ops.register(options) is False
+    assert not ggml_ops.available()  # imports then write ONNX Runtime's own products
