@@ -21,7 +21,7 @@ GGML_OPS = Extension(
         "desktop_app/engine/native/ggml_kernels.cpp",
         "desktop_app/engine/native/ggml_blocks32.cpp",
     ],
-    depends=["desktop_app/engine/native/ggml_kernels.h", "desktop_app/engine/native/ort_abi.h"],
+    depends=[f"desktop_app/engine/native/{h}" for h in ("ggml_kernels.h", "ggml_simd.h", "ort_abi.h")],
     language="c++",
     optional=True,
 )

@@ -12,10 +12,7 @@
 
 #include "ggml_kernels.h"
 
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && !defined(INKWELL_PLAIN)
-#define INKWELL_X86 1
-#include <immintrin.h>
-#endif
+#include "ggml_simd.h"
 
 namespace inkwell {
 namespace {
@@ -25,14 +22,12 @@ struct Layout {
     size_t size;
 };
 
-Layout layout_of(int64_t type) {
-    switch (type) {
-        case kQ4_0: return {0, -1, -1, 2, 18};
-        case kQ4_1: return {0, 2, -1, 4, 20};
-        case kQ5_0: return {0, -1, 2, 6, 22};
-        case kQ5_1: return {0, 2, 4, 8, 24};
-        default: return {0, -1, -1, 2, 34};  // Q8_0
-    }
+constexpr Layout layout_of(int64_t type) {
+    return type == kQ4_0   ? Layout{0, -1, -1, 2, 18}
+           : type == kQ4_1 ? Layout{0, 2, -1, 4, 20}
+           : type == kQ5_0 ? Layout{0, -1, 2, 6, 22}
+           : type == kQ5_1 ? Layout{0, 2, 4, 8, 24}
+                           : Layout{0, -1, -1, 2, 34};  // Q8_0
 }
 
 inline int centre(int64_t type) { return type == kQ4_0 ? 8 : type == kQ5_0 ? 16 : 0; }
@@ -68,21 +63,6 @@ float dot_plain(int64_t type, const uint8_t* row, const BlockQ8x32* x, int64_t b
 }
 
 #ifdef INKWELL_X86
-#define AVX2 __attribute__((target("avx2,fma,f16c")))
-
-AVX2 inline float horizontal_sum(__m256 v) {
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_movehdup_ps(s));
-    return _mm_cvtss_f32(s);
-}
-
-AVX2 inline float half_avx2(const uint8_t* p) {
-    uint16_t h;
-    std::memcpy(&h, p, 2);
-    return _cvtsh_ss(h);
-}
-
 // Byte j of the result is 0x10 where bit j of `bits` is set, else 0.
 AVX2 inline __m256i fifth_bits(uint32_t bits) {
     // each 128-bit lane of a broadcast holds the four bytes; pick byte j/8 for byte j
@@ -97,11 +77,7 @@ AVX2 inline __m256i fifth_bits(uint32_t bits) {
 // The block's 32 levels in order: unsigned (0..31) for Q4_x/Q5_x, signed for Q8_0.
 template <int64_t TYPE>
 AVX2 inline __m256i block_levels(const uint8_t* b) {
-    constexpr Layout at = TYPE == kQ4_0   ? Layout{0, -1, -1, 2, 18}
-                          : TYPE == kQ4_1 ? Layout{0, 2, -1, 4, 20}
-                          : TYPE == kQ5_0 ? Layout{0, -1, 2, 6, 22}
-                          : TYPE == kQ5_1 ? Layout{0, 2, 4, 8, 24}
-                                          : Layout{0, -1, -1, 2, 34};
+    constexpr Layout at = layout_of(TYPE);
     if (TYPE == kQ8_0) return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + at.qs));
     const __m128i packed = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b + at.qs));
     const __m128i low = _mm_set1_epi8(0xF);
@@ -116,11 +92,7 @@ AVX2 inline __m256i block_levels(const uint8_t* b) {
 
 template <int64_t TYPE, int R>
 AVX2 void dot_rows_avx2(const uint8_t* row, const BlockQ8x32* const* x, int64_t blocks, float* out) {
-    constexpr Layout at = TYPE == kQ4_0   ? Layout{0, -1, -1, 2, 18}
-                          : TYPE == kQ4_1 ? Layout{0, 2, -1, 4, 20}
-                          : TYPE == kQ5_0 ? Layout{0, -1, 2, 6, 22}
-                          : TYPE == kQ5_1 ? Layout{0, 2, 4, 8, 24}
-                                          : Layout{0, -1, -1, 2, 34};
+    constexpr Layout at = layout_of(TYPE);
     constexpr bool is_signed = TYPE == kQ4_0 || TYPE == kQ5_0 || TYPE == kQ8_0;
     const __m256i ones = _mm256_set1_epi16(1);
     __m256 acc[R];

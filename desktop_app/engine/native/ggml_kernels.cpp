@@ -14,10 +14,7 @@
 #include <cstdlib>
 #include <cstring>
 
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && !defined(INKWELL_PLAIN)
-#define INKWELL_X86 1
-#include <immintrin.h>
-#endif
+#include "ggml_simd.h"
 
 namespace inkwell {
 namespace {
@@ -140,21 +137,6 @@ float dot_q6k_plain(const uint8_t* row, const BlockQ8K* x, int64_t blocks) {
 // -- AVX2 ----------------------------------------------------------------------------
 
 #ifdef INKWELL_X86
-#define AVX2 __attribute__((target("avx2,fma,f16c")))
-
-AVX2 inline float horizontal_sum(__m256 v) {
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_movehdup_ps(s));
-    return _mm_cvtss_f32(s);
-}
-
-AVX2 inline float half_avx2(const uint8_t* p) {
-    uint16_t h;
-    std::memcpy(&h, p, 2);
-    return _cvtsh_ss(h);
-}
-
 // The eight 6-bit scales (bytes 0-7) and mins (bytes 8-15) of a Q4_K/Q5_K block, by
 // whole words: scales 0-3 and mins 0-3 are the low six bits of bytes 0-3 and 4-7; scales
 // and mins 4-7 take their low four bits from bytes 8-11 and their top two from the top
