@@ -13,13 +13,13 @@ the input: x · W = [x, S(x)] · [W ; R]. R is rounded to 8 bits (a scale per 32
 a 4-bit matrix holds those 8 bits as two 4-bit digits, high then low, reading S(x)
 twice. Matrices that read the same input and share a home are written side by side as
 one product (q, k and v; gate and up). Float matrices (F32, F16, BF16) stay float32.
+An output projection refined after a first pass also gets a rounded 4-bit copy
+(`approximate`), counted in its type's bytes written.
 
 Where Inkwell's own operators are built (engine/ggml_ops.py), Q4_0, Q5_0, Q5_1, Q8_0,
 Q4_K, Q5_K and Q6_K matrices and tables are not regridded at all: their bytes are copied
 as the file holds them, and GgmlMatMul/GgmlGather read them as llama.cpp does
 (`keep_blocks`; Q4_1 stays on MatMulNBits, see REGRIDDED).
-An output projection refined after a first pass also gets a rounded 4-bit copy
-(`approximate`), counted in its type's bytes written.
 """
 
 from __future__ import annotations
@@ -110,7 +110,7 @@ class WeightWriter:
     source: GGUFFile
     data_path: Path
     on_tensor: Callable[[TensorInfo], None] = lambda tensor: None
-    keep_blocks: bool = False  # Q4_K/Q5_K/Q6_K as the file holds them, for Inkwell's operators
+    keep_blocks: bool = False  # the types the operators hold, as the file holds them (`kept`)
     initializers: list[Any] = field(default_factory=list)
     report: dict[str, TypeReport] = field(default_factory=dict)
 
