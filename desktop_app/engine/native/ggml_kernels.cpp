@@ -380,12 +380,10 @@ void dot_rows(int64_t type, const uint8_t* row, const void* const* input, int co
     const auto* const* x = reinterpret_cast<const BlockQ8K* const*>(input);
 #ifdef INKWELL_X86
     if (kAvx2) {
-        int r = 0;
-        for (; r + kRowsAtOnce <= count; r += kRowsAtOnce) dot_rows_avx2<kRowsAtOnce>(type, row, x + r, blocks, out + r);
-        static_assert(kRowsAtOnce == 4, "the rest below is of at most three rows");
-        if (count - r == 3) dot_rows_avx2<3>(type, row, x + r, blocks, out + r);
-        if (count - r == 2) dot_rows_avx2<2>(type, row, x + r, blocks, out + r);
-        if (count - r == 1) dot_rows_avx2<1>(type, row, x + r, blocks, out + r);
+        static_assert(kRowsAtOnce == 4, "in_row_groups groups four rows");
+        in_row_groups(count, [&](auto rows, int r) {
+            dot_rows_avx2<decltype(rows)::value>(type, row, x + r, blocks, out + r);
+        });
         return;
     }
 #endif

@@ -1,9 +1,30 @@
-// What the two kernel files share on x86: the AVX2 target attribute (the kernels are
-// chosen at run time, so the library itself is built for any x86-64) and two helpers.
+// What the two kernel files share: how input rows are grouped, and on x86 the AVX2 target
+// attribute (the kernels are chosen at run time, so the library itself is built for any
+// x86-64) and two helpers.
 #pragma once
 
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
+
+namespace inkwell {
+
+// fn(rows, first) over `count` input rows: groups of four, then the rest (three, two or
+// one) as one group; `rows` is a std::integral_constant, so each group size is a template
+// argument of the kernel fn calls.
+template <typename Fn>
+inline void in_row_groups(int count, Fn fn) {
+    int first = 0;
+    for (; first + 4 <= count; first += 4) fn(std::integral_constant<int, 4>{}, first);
+    switch (count - first) {
+        case 3: fn(std::integral_constant<int, 3>{}, first); break;
+        case 2: fn(std::integral_constant<int, 2>{}, first); break;
+        case 1: fn(std::integral_constant<int, 1>{}, first); break;
+        default: break;
+    }
+}
+
+}  // namespace inkwell
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && !defined(INKWELL_PLAIN)
 #define INKWELL_X86 1
