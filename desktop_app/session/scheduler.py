@@ -176,7 +176,7 @@ class Scheduler:
             thread = self._thread
         if thread is not None:
             thread.join(timeout_s)
-            if thread.is_alive():
+            if thread.is_alive() and timeout_s > 0:  # 0: the caller chose not to wait
                 log.error("The generation thread did not stop within %.0f s", timeout_s)
 
     @property

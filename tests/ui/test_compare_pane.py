@@ -321,10 +321,11 @@ def test_nothing_tells_the_sides_apart_until_both_are_written(qtbot, comparing) 
 
 
 def test_leaving_compare_while_a_model_loads_never_waits(qtbot, comparing) -> None:  # type: ignore[no-untyped-def]
-    loading = threading.Event()
+    loading, entered = threading.Event(), threading.Event()
 
     def factory(setting: str, _provider: str, _speedup: object = None):  # type: ignore[no-untyped-def]
         def load() -> FakeEngine:
+            entered.set()
             loading.wait(10)
             return SettingsEngine(manifest=SimpleNamespace(id=setting, name="Other model"))
 
@@ -337,6 +338,7 @@ def test_leaving_compare_while_a_model_loads_never_waits(qtbot, comparing) -> No
     pane.prompt.setPlainText("Why?")
     qtbot.mouseClick(pane.send_button, Qt.MouseButton.LeftButton)
     [own] = pane.runner.extra.values()
+    assert entered.wait(5)  # the thread is inside the load (before it, a stop ends it at once)
     started = time.monotonic()
     window.menu_actions.chat_mode.trigger()
     assert time.monotonic() - started < 1.0 and own.is_running and pane.runner.running == [own]
