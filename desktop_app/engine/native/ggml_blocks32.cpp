@@ -97,7 +97,7 @@ AVX2 void dot_rows_avx2(const uint8_t* row, const BlockQ8x32* const* x, int64_t 
     const __m256i ones = _mm256_set1_epi16(1);
     __m256 acc[R];
     float offsets[R];
-    for (int r = 0; r < R; ++r) {
+    INKWELL_UNROLL for (int r = 0; r < R; ++r) {
         acc[r] = _mm256_setzero_ps();
         offsets[r] = 0;
     }
@@ -110,7 +110,7 @@ AVX2 void dot_rows_avx2(const uint8_t* row, const BlockQ8x32* const* x, int64_t 
             if (TYPE != kQ8_0) q = _mm256_sub_epi8(q, _mm256_set1_epi8(TYPE == kQ4_0 ? 8 : 16));
             magnitude = _mm256_sign_epi8(q, q);  // |q|, and the input takes q's sign
         }
-        for (int r = 0; r < R; ++r) {
+        INKWELL_UNROLL for (int r = 0; r < R; ++r) {
             __m256i y = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[r][i].qs));
             if (is_signed) y = _mm256_sign_epi8(y, q);
             const __m256i sums = _mm256_madd_epi16(_mm256_maddubs_epi16(magnitude, y), ones);
@@ -118,7 +118,7 @@ AVX2 void dot_rows_avx2(const uint8_t* row, const BlockQ8x32* const* x, int64_t 
             if (at.m >= 0) offsets[r] += half_avx2(b + at.m) * x[r][i].s;
         }
     }
-    for (int r = 0; r < R; ++r) out[r] = horizontal_sum(acc[r]) + offsets[r];
+    INKWELL_UNROLL for (int r = 0; r < R; ++r) out[r] = horizontal_sum(acc[r]) + offsets[r];
 }
 
 template <int R>

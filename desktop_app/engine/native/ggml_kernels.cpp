@@ -140,15 +140,16 @@ float dot_q6k_plain(const uint8_t* row, const BlockQ8K* x, int64_t blocks) {
 // The eight 6-bit scales (bytes 0-7) and mins (bytes 8-15) of a Q4_K/Q5_K block, by
 // whole words: scales 0-3 and mins 0-3 are the low six bits of bytes 0-3 and 4-7; scales
 // and mins 4-7 take their low four bits from bytes 8-11 and their top two from the top
-// bits of bytes 0-3 and 4-7.
-inline void unpack_scales(const uint8_t* q, uint32_t out[4]) {
+// bits of bytes 0-3 and 4-7. Returned in a register (written as words and read back as
+// one vector, they would wait on store-to-load forwarding).
+AVX2 inline __m128i unpack_scales(const uint8_t* q) {
     uint32_t w[3];
     std::memcpy(w, q, 12);
     constexpr uint32_t six = 0x3f3f3f3f, four = 0x0f0f0f0f, two = 0x03030303;
-    out[0] = w[0] & six;
-    out[1] = (w[2] & four) | (((w[0] >> 6) & two) << 4);
-    out[2] = w[1] & six;
-    out[3] = ((w[2] >> 4) & four) | (((w[1] >> 6) & two) << 4);
+    return _mm_set_epi32(static_cast<int>(((w[2] >> 4) & four) | (((w[1] >> 6) & two) << 4)),
+                         static_cast<int>(w[1] & six),
+                         static_cast<int>((w[2] & four) | (((w[0] >> 6) & two) << 4)),
+                         static_cast<int>(w[0] & six));
 }
 
 // R input rows against one Q4_K (FIVE: Q5_K) weight row: the weights' levels and scales
@@ -157,24 +158,22 @@ template <bool FIVE, int R>
 AVX2 void dot_q4k_rows(const uint8_t* row, const BlockQ8K* const* x, int64_t blocks, float* out) {
     constexpr size_t size = FIVE ? kQ5KBytes : kQ4KBytes;
     const __m256i low_mask = _mm256_set1_epi8(0xF), one = _mm256_set1_epi8(1);
-    __m256 acc[R], mins[R];
-    for (int r = 0; r < R; ++r) acc[r] = mins[r] = _mm256_setzero_ps();
+    __m256 acc[R];  // the mins' part is taken off as it comes: one register a row
+    INKWELL_UNROLL for (int r = 0; r < R; ++r) acc[r] = _mm256_setzero_ps();
     for (int64_t i = 0; i < blocks; ++i) {
         const uint8_t* b = row + i * size;
         const float d = half_avx2(b), dmin = half_avx2(b + 2);
-        uint32_t packed[4];
-        unpack_scales(b + 4, packed);
+        const __m128i packed = unpack_scales(b + 4);  // scales in bytes 0-7, mins in 8-15
         // the eight scales as 16-bit values in both halves, for one shuffle a broadcast
-        const __m256i sc16 = _mm256_broadcastsi128_si256(
-            _mm_cvtepu8_epi16(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(packed))));
+        const __m256i sc16 = _mm256_broadcastsi128_si256(_mm_cvtepu8_epi16(packed));
         // each min twice, as 16-bit lanes beside the input's sums of 16
-        const __m128i m8 = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(packed + 2));
+        const __m128i m8 = _mm_unpackhi_epi64(packed, packed);
         const __m256i m16 = _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(m8, m8));
         const uint8_t* qs = b + (FIVE ? 48 : 16);
         __m256i qh = _mm256_setzero_si256();
         if (FIVE) qh = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + 16));
         __m256i sumi[R];
-        for (int r = 0; r < R; ++r) sumi[r] = _mm256_setzero_si256();
+        INKWELL_UNROLL for (int r = 0; r < R; ++r) sumi[r] = _mm256_setzero_si256();
         for (int run = 0; run < 4; ++run) {
             const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(qs + 32 * run));
             __m256i lo = _mm256_and_si256(q, low_mask);
@@ -186,7 +185,7 @@ AVX2 void dot_q4k_rows(const uint8_t* row, const BlockQ8K* const* x, int64_t blo
             }
             const __m256i s0 = _mm256_shuffle_epi8(sc16, _mm256_set1_epi16(static_cast<short>(0x0100 + 0x0202 * (2 * run))));
             const __m256i s1 = _mm256_shuffle_epi8(sc16, _mm256_set1_epi16(static_cast<short>(0x0100 + 0x0202 * (2 * run + 1))));
-            for (int r = 0; r < R; ++r) {
+            INKWELL_UNROLL for (int r = 0; r < R; ++r) {
                 const int8_t* q8 = x[r][i].qs + 64 * run;
                 const __m256i y0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q8));
                 const __m256i y1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q8 + 32));
@@ -195,22 +194,22 @@ AVX2 void dot_q4k_rows(const uint8_t* row, const BlockQ8K* const* x, int64_t blo
                 sumi[r] = _mm256_add_epi32(sumi[r], _mm256_add_epi32(p0, p1));
             }
         }
-        for (int r = 0; r < R; ++r) {
+        INKWELL_UNROLL for (int r = 0; r < R; ++r) {
             const float dx = x[r][i].d;
             const __m256i bsums = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[r][i].bsums));
             const __m256i summ = _mm256_madd_epi16(bsums, m16);
             acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(d * dx), _mm256_cvtepi32_ps(sumi[r]), acc[r]);
-            mins[r] = _mm256_fmadd_ps(_mm256_set1_ps(dmin * dx), _mm256_cvtepi32_ps(summ), mins[r]);
+            acc[r] = _mm256_fnmadd_ps(_mm256_set1_ps(dmin * dx), _mm256_cvtepi32_ps(summ), acc[r]);
         }
     }
-    for (int r = 0; r < R; ++r) out[r] = horizontal_sum(_mm256_sub_ps(acc[r], mins[r]));
+    INKWELL_UNROLL for (int r = 0; r < R; ++r) out[r] = horizontal_sum(acc[r]);
 }
 
 template <int R>
 AVX2 void dot_q6k_rows(const uint8_t* row, const BlockQ8K* const* x, int64_t blocks, float* out) {
     const __m256i low_mask = _mm256_set1_epi8(0xF), two_bits = _mm256_set1_epi8(3);
     __m256 acc[R];
-    for (int r = 0; r < R; ++r) acc[r] = _mm256_setzero_ps();
+    INKWELL_UNROLL for (int r = 0; r < R; ++r) acc[r] = _mm256_setzero_ps();
     for (int64_t i = 0; i < blocks; ++i) {
         const uint8_t* b = row + i * kQ6KBytes;
         const int8_t* sc = reinterpret_cast<const int8_t*>(b + 192);
@@ -218,7 +217,7 @@ AVX2 void dot_q6k_rows(const uint8_t* row, const BlockQ8K* const* x, int64_t blo
         // q − 32: the sums of 16 of the input, times the scales, times 32
         const __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(sc)));
         __m256i sumi[R];
-        for (int r = 0; r < R; ++r) {
+        INKWELL_UNROLL for (int r = 0; r < R; ++r) {
             const __m256i bsums = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[r][i].bsums));
             sumi[r] = _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_slli_epi32(_mm256_madd_epi16(bsums, sc16), 5));
         }
@@ -243,17 +242,17 @@ AVX2 void dot_q6k_rows(const uint8_t* row, const BlockQ8K* const* x, int64_t blo
                 const __m256i pick = _mm256_set_m128i(_mm_set1_epi16(static_cast<short>(0x0100 + 0x0202 * (2 * k + 1))),
                                                       _mm_set1_epi16(static_cast<short>(0x0100 + 0x0202 * (2 * k))));
                 const __m256i scale = _mm256_shuffle_epi8(scales, pick);
-                for (int r = 0; r < R; ++r) {
+                INKWELL_UNROLL for (int r = 0; r < R; ++r) {
                     const __m256i y =
                         _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[r][i].qs + 128 * half + 32 * k));
                     sumi[r] = _mm256_add_epi32(sumi[r], _mm256_madd_epi16(_mm256_maddubs_epi16(q[k], y), scale));
                 }
             }
         }
-        for (int r = 0; r < R; ++r)
+        INKWELL_UNROLL for (int r = 0; r < R; ++r)
             acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(d * x[r][i].d), _mm256_cvtepi32_ps(sumi[r]), acc[r]);
     }
-    for (int r = 0; r < R; ++r) out[r] = horizontal_sum(acc[r]);
+    INKWELL_UNROLL for (int r = 0; r < R; ++r) out[r] = horizontal_sum(acc[r]);
 }
 
 template <int R>
