@@ -53,6 +53,17 @@ void dot_rows(int64_t type, const uint8_t* row, const void* const* x, int count,
 // The weights of one row as floats (k values).
 void dequantize_row(int64_t type, const uint8_t* row, float* out, int64_t k);
 
+// Long inputs on Q4_K, Q5_K and Q6_K (ggml_repacked.cpp), where the AVX2 kernels are in
+// use: the weights a sub-block holds (0: not done here for this type or CPU); each input
+// row's rounded blocks' sums over each sub-block, times their scale (blocks · 256 / sub
+// floats); and y[i][j] = x[i] · (weight row j) for i < m, j < cols ≤ kPanelRows, the weight
+// rows `row_bytes` apart, input row i at x + i · blocks, y's rows ldy apart.
+constexpr int kPanelRows = 16;
+int repacked_sub_block(int64_t type);
+void input_sums(int64_t type, const BlockQ8K* x, int64_t blocks, float* sums);
+void multiply_repacked(int64_t type, const uint8_t* rows, size_t row_bytes, int cols, const BlockQ8K* x,
+                       const float* sums, int64_t m, int64_t blocks, float* y, int64_t ldy);
+
 // Whether the AVX2 kernels are in use (the CPU has AVX2, FMA and F16C).
 bool using_avx2();
 

@@ -29,8 +29,13 @@ namespace {
 const OrtApi* g_api = nullptr;
 
 constexpr const char* kDomain = "inkwell.ggml";
-constexpr int64_t kRowsPerTask = 16;  // output columns a task computes (a few KB of weights)
+constexpr int64_t kRowsPerTask = kPanelRows;  // output columns a task computes (a few KB of weights)
 constexpr int64_t kInputTile = 64;    // input rows a task takes at once while reusing a weight row
+// From this many input rows on, a task repacks its K-quant rows (ggml_repacked.cpp): on
+// Zen 2 that was as fast at 16 rows and 1.45x at 32 (Q4_K, 1536 x 17920), and the
+// repacking's cost outweighs its gain below (4 rows: half the speed); a decoded token and
+// a checked guess of a few tokens stay on the plain kernels.
+constexpr int64_t kRepackInputs = 16;
 constexpr size_t kKeptScratch = 1 << 20;  // rounded-input bytes kept between calls (decoding needs a few KB)
 
 struct Failure {
@@ -105,12 +110,26 @@ struct MatMulJob {
     const uint8_t* b;
     uint8_t* rounded;
     float* y;
+    float* sums = nullptr;  // for repacked products: each rounded row's sums over sub-blocks
+    int64_t sums_row = 0;
 };
 
 void round_rows(void* data, size_t task) {
     auto* job = static_cast<MatMulJob*>(data);
     const int64_t k = job->blocks * block_weights(job->type);
-    round_input(job->type, job->a + task * k, job->rounded + task * job->rounded_row, k);
+    uint8_t* rounded = job->rounded + task * job->rounded_row;
+    round_input(job->type, job->a + task * k, rounded, k);
+    if (job->sums)
+        input_sums(job->type, reinterpret_cast<const BlockQ8K*>(rounded), job->blocks, job->sums + task * job->sums_row);
+}
+
+void multiply_repacked_rows(void* data, size_t task) {
+    auto* job = static_cast<MatMulJob*>(data);
+    const int64_t first = static_cast<int64_t>(task) * kRowsPerTask;
+    const int cols = static_cast<int>(std::min(job->n, first + kRowsPerTask) - first);
+    multiply_repacked(job->type, job->b + first * job->row_bytes, job->row_bytes, cols,
+                      reinterpret_cast<const BlockQ8K*>(job->rounded), job->sums, job->m, job->blocks, job->y + first,
+                      job->n);
 }
 
 void multiply(void* data, size_t task) {
@@ -152,9 +171,18 @@ void compute_matmul(const Kernel& kernel, OrtKernelContext* context) {
     rounded.resize((static_cast<size_t>(m) * rounded_row + 7) / 8);
     auto* rounded_bytes = reinterpret_cast<uint8_t*>(rounded.data());
     MatMulJob job{kernel.type, m, n, blocks, static_cast<size_t>(b_dims[1]), rounded_row, a, b, rounded_bytes, y};
+    const int sub = m >= kRepackInputs ? repacked_sub_block(kernel.type) : 0;
+    thread_local std::vector<float> sums;
+    if (sub) {
+        job.sums_row = blocks * (kSuperBlock / sub);
+        sums.resize(static_cast<size_t>(m * job.sums_row));
+        job.sums = sums.data();
+    }
     parallel(context, static_cast<size_t>(m), round_rows, &job);
-    parallel(context, static_cast<size_t>((n + kRowsPerTask - 1) / kRowsPerTask), multiply, &job);
+    parallel(context, static_cast<size_t>((n + kRowsPerTask - 1) / kRowsPerTask), sub ? multiply_repacked_rows : multiply,
+             &job);
     if (rounded.capacity() * 8 > kKeptScratch) std::vector<uint64_t>().swap(rounded);  // a long prompt's: let it go
+    if (sums.capacity() * 4 > kKeptScratch) std::vector<float>().swap(sums);
 }
 
 // -- GgmlGather ------------------------------------------------------------------------
@@ -285,3 +313,8 @@ extern "C" INKWELL_EXPORT void* PyInit__ggml_ops() { return nullptr; }
 
 // For tests: whether the AVX2 kernels are in use.
 extern "C" INKWELL_EXPORT int inkwell_ggml_uses_avx2() { return inkwell::using_avx2() ? 1 : 0; }
+
+// The input rows from which Q4_K products are repacked (0: never, on this CPU), for the tests.
+extern "C" INKWELL_EXPORT int64_t inkwell_ggml_repacked_from() {
+    return inkwell::repacked_sub_block(inkwell::kQ4K) ? inkwell::kRepackInputs : 0;
+}

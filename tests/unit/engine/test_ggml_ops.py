@@ -145,15 +145,25 @@ def test_the_portable_path_gives_the_same_products() -> None:
     assert " passed" in run.stdout
 
 
+def repacked_from() -> int:
+    library = ctypes.CDLL(str(ggml_ops.library_path()))
+    library.inkwell_ggml_repacked_from.restype = ctypes.c_int64
+    return int(library.inkwell_ggml_repacked_from())
+
+
 @pytest.mark.skipif(not Path("/proc/cpuinfo").is_file(), reason="reads the CPU's flags from Linux's /proc/cpuinfo")
 def test_the_path_in_use_is_the_one_asked_for() -> None:
     plain_asked = bool(os.environ.get("INKWELL_GGML_PORTABLE"))
     cpu = Path("/proc/cpuinfo").read_text(encoding="utf-8")
     assert uses_avx2() is (not plain_asked and "avx2" in cpu.split())
+    # the AVX2 kernels repack long inputs' K-quant rows, from a size the tests below cover
+    assert 3 < repacked_from() <= 23 if uses_avx2() else repacked_from() == 0
 
 
 @pytest.mark.parametrize("type_name", sorted(BLOCK_BYTES))
-@pytest.mark.parametrize("m", [1, 3, 150])  # one token; a few; more than one tile of input rows
+# one token; a few; a short and a long prompt's chunk, whose K-quant products are repacked
+# (23 and 150 leave every size of remainder the two repacked kernels' row groups have)
+@pytest.mark.parametrize("m", [1, 3, 23, 150])
 def test_matmul_is_llama_cpps_arithmetic(type_name: str, m: int) -> None:
     rng = np.random.default_rng(m)
     n, k = 70, 1024  # n not a multiple of the rows a task takes
