@@ -123,6 +123,7 @@ class Shape:
     rms_epsilon: float
     rope_base: float
     rope_linear_factor: float  # positions are divided by this (rope scaling "linear")
+    rope_yarn_factor: float  # rope scaling "yarn"'s factor (1: none), see rope_tables
     file_context: int
     context: int  # what Inkwell runs: the file's context, at most CONTEXT_CAP
     sliding_window: int  # 0: none
@@ -164,13 +165,13 @@ def shape_of(arch: Architecture, fields: Mapping[str, Any], vocab: int) -> Shape
     hidden = int(get("embedding_length"))
     head_dim = int(get("attention.key_length", hidden // max(heads, 1)))
     scaling = str(fields.get(f"{prefix}.rope.scaling.type", "none"))
-    if scaling not in ("none", "linear"):
+    if scaling not in ("none", "linear", "yarn"):
         raise UserError(
             translate(
                 "Errors", "This model's rope scaling ({scaling}) is not supported by Inkwell's GGUF import yet."
             ).format(scaling=scaling)
         )
-    factor = float(fields.get(f"{prefix}.rope.scaling.factor", 1.0) or 1.0) if scaling == "linear" else 1.0
+    factor = float(fields.get(f"{prefix}.rope.scaling.factor", 1.0) or 1.0)
     file_context = int(fields.get(f"{prefix}.context_length", 4096))
     window, local_base = 0, None
     if arch.sliding_window_period:
@@ -193,7 +194,8 @@ def shape_of(arch: Architecture, fields: Mapping[str, Any], vocab: int) -> Shape
         vocab=vocab,
         rms_epsilon=float(get("attention.layer_norm_rms_epsilon", 1e-6)),
         rope_base=float(get("rope.freq_base", 10_000.0)),
-        rope_linear_factor=factor,
+        rope_linear_factor=factor if scaling == "linear" else 1.0,
+        rope_yarn_factor=factor if scaling == "yarn" else 1.0,
         file_context=file_context,
         context=min(file_context, CONTEXT_CAP),
         sliding_window=window,
@@ -215,14 +217,37 @@ def shape_of(arch: Architecture, fields: Mapping[str, Any], vocab: int) -> Shape
     return shape
 
 
-def rope_tables(s: Shape, base: float, factor: float, divisors: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+# YaRN's correction range, as llama.cpp sets it for these architectures (yarn_beta_fast and
+# yarn_beta_slow): frequencies turning more than 32 times within the original context keep
+# their angle, those turning less than once are interpolated, the ones between are blended.
+YARN_BETA_FAST, YARN_BETA_SLOW = 32.0, 1.0
+
+
+def rope_tables(
+    s: Shape, base: float, factor: float, divisors: np.ndarray | None, yarn: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
     """cos and sin [context, rotary_dim / 2] as llama.cpp rotates: positions divided by the
-    linear factor, frequencies by the per-frequency divisors, both scaled by the attention factor."""
+    linear factor, frequencies by the per-frequency divisors, both scaled by the attention
+    factor; with `yarn` (the global layers' table), YaRN's blend of each frequency with its
+    interpolation by the factor, and its magnitude correction 1 + 0.1 ln(factor) (ggml's
+    rope_yarn, with llama.cpp's ext_factor 1 and attention factor for these architectures)."""
     inv = base ** (-np.arange(0, s.rotary_dim, 2, dtype=np.float64) / s.rotary_dim)
     if divisors is not None:
         inv = inv / divisors
-    angles = np.outer(np.arange(s.context, dtype=np.float64) / factor, inv)
     scale = s.rope_attn_factor
+    if yarn and s.rope_yarn_factor != 1.0:
+        yarn_factor = s.rope_yarn_factor
+
+        def corrected(turns: float) -> float:
+            return s.rotary_dim * math.log(s.original_context / (turns * 2 * math.pi)) / (2 * math.log(base))
+
+        low = max(0.0, math.floor(corrected(YARN_BETA_FAST)))
+        high = min(s.rotary_dim - 1.0, math.ceil(corrected(YARN_BETA_SLOW)))
+        index = np.arange(s.rotary_dim // 2, dtype=np.float64)
+        keep = 1 - np.clip((index - low) / max(0.001, high - low), 0, 1)  # 1: extrapolate, 0: interpolate
+        inv = inv * (keep + (1 - keep) / yarn_factor)
+        scale *= 1 + 0.1 * math.log(yarn_factor)
+    angles = np.outer(np.arange(s.context, dtype=np.float64) / factor, inv)
     return (scale * np.cos(angles)).astype(np.float32), (scale * np.sin(angles)).astype(np.float32)
 
 

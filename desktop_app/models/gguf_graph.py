@@ -369,20 +369,20 @@ class GraphBuilder:
         total = self.node("Gather", [mask_shape, self.const("inkwell_index_1", np.array(1, np.int64))], axis=0)[0]
         self.node("Cast", [total], ["inkwell_total_length"], to=6)
         s = self.shape
-        # Llama 3's rope scaling, or LongRoPE's short factors (gguf_import caps the context to
-        # where they apply): per-frequency divisors, as llama.cpp's freq_factors.
+        # Llama 3's rope scaling or LongRoPE's short factors (gguf_import caps the context to where
+        # they apply) as per-frequency divisors, llama.cpp's freq_factors; YaRN in the table.
         self.tensor("rope_factors_long.weight", required=False)  # known, not run: see gguf_import
         factors = self.tensor("rope_freqs.weight", False) or self.tensor("rope_factors_short.weight", False)
         divisors = None if factors is None else self.writer.floats(factors).astype(np.float64)
         if factors is not None:
             self.check_shape(factors, (s.rotary_dim // 2,))
-        self.rope = self._rope_tables("inkwell_rotary", s.rope_base, s.rope_linear_factor, divisors)
+        self.rope = self._rope_tables("inkwell_rotary", s.rope_base, s.rope_linear_factor, divisors, yarn=True)
         self.local_rope = self.rope
         if self.shape.local_rope_base is not None:  # the file's rope.freq_base_swa, else the table's
             self.local_rope = self._rope_tables("inkwell_local_rotary", self.shape.local_rope_base, 1.0, None)
 
-    def _rope_tables(self, name: str, base: float, factor: float, divisors: np.ndarray | None) -> tuple[str, str]:
-        cos, sin = rope_tables(self.shape, base, factor, divisors)
+    def _rope_tables(self, name: str, base: float, factor: float, divisors: Any, yarn: bool = False) -> tuple[str, str]:
+        cos, sin = rope_tables(self.shape, base, factor, divisors, yarn)
         return self.const(f"{name}_cos", cos), self.const(f"{name}_sin", sin)
 
     def attention(self, layer: int, hidden: str) -> str:

@@ -137,6 +137,41 @@ def test_a_longrope_file_follows_llama_cpp_within_its_original_context(  # type:
     assert report.holds(0.98, 0.01), f"phi3 with LongRoPE: {report}"
 
 
+def with_yarn(source: Path, target: Path, factor: float = 4.0, original: int = 1024) -> Path:
+    """A copy of `source` made a YaRN one (Qwen's long-context files): rope scaling "yarn",
+    its factor, and the original context, which the file's context is `factor` times."""
+    import gguf
+
+    reader = gguf.GGUFReader(source)
+    arch = str(reader.fields["general.architecture"].contents())
+    writer = gguf.GGUFWriter(target, arch=arch, endianess=reader.endianess)
+    for field in reader.fields.values():
+        if field.name == gguf.Keys.General.ARCHITECTURE or field.name.startswith("GGUF."):
+            continue
+        sub_type = field.types[-1] if field.types[0] == gguf.GGUFValueType.ARRAY else None
+        value = int(original * factor) if field.name == f"{arch}.context_length" else field.contents()
+        writer.add_key_value(field.name, value, field.types[0], sub_type=sub_type)
+    writer.add_key_value(f"{arch}.rope.scaling.type", "yarn", gguf.GGUFValueType.STRING)
+    writer.add_key_value(f"{arch}.rope.scaling.factor", factor, gguf.GGUFValueType.FLOAT32)
+    writer.add_key_value(f"{arch}.rope.scaling.original_context_length", original, gguf.GGUFValueType.UINT32)
+    for tensor in reader.tensors:
+        writer.add_tensor(tensor.name, tensor.data, raw_dtype=tensor.tensor_type)
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+    return target
+
+
+@pytest.mark.parametrize("arch", ["qwen2", "llama"])
+def test_a_yarn_file_follows_llama_cpp(arch: str, tiny_gguf, imported, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """YaRN scaling (factor 4 over an original context of 1,024): each frequency blended with
+    its interpolation as llama.cpp blends it, and the attention scaled by 1 + 0.1 ln 4."""
+    gguf = with_yarn(tiny_gguf(arch, "F16"), tmp_path / f"{arch}-yarn.gguf")
+    report = measure(gguf, imported)
+    assert report.holds(0.98, 0.01), f"{arch} with YaRN: {report}"
+
+
 def with_metadata(source: Path, target: Path, changes: dict[str, float]) -> Path:
     """A copy of `source` whose float metadata `changes` are set (added where absent)."""
     import gguf

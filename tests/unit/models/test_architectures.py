@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from desktop_app.core.errors import UserError
 from desktop_app.core.manifest import ModelManifest
 from desktop_app.engine import load_engine
 from desktop_app.engine.onnx_model import KVCache
@@ -113,3 +114,14 @@ def test_gemma_27b_scales_queries_by_hidden_per_head(arch: str, deep: int) -> No
     assert shape_of(table, gemma_fields(arch, layers=deep), 400).attention_scale == pytest.approx(64**-0.5)
     llama = {k.replace(arch, "llama"): v for k, v in gemma_fields(arch, layers=deep).items()}
     assert shape_of(architecture_of("llama"), llama, 400).attention_scale == pytest.approx(128**-0.5)
+
+
+def test_rope_scaling_is_read_by_its_type_and_an_unknown_one_refused_by_name() -> None:
+    llama = architecture_of("llama")
+    fields = {k.replace("gemma2", "llama"): v for k, v in gemma_fields("gemma2").items()}
+    linear = shape_of(llama, fields | {"llama.rope.scaling.type": "linear", "llama.rope.scaling.factor": 4.0}, 400)
+    assert (linear.rope_linear_factor, linear.rope_yarn_factor) == (4.0, 1.0)
+    yarn = shape_of(llama, fields | {"llama.rope.scaling.type": "yarn", "llama.rope.scaling.factor": 4.0}, 400)
+    assert (yarn.rope_linear_factor, yarn.rope_yarn_factor) == (1.0, 4.0)
+    with pytest.raises(UserError, match="rope scaling \\(dynamic\\)"):
+        shape_of(llama, fields | {"llama.rope.scaling.type": "dynamic"}, 400)
