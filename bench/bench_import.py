@@ -10,9 +10,11 @@ The files:
 - synthetic Llama-shaped Q4_K_M files of about 1.5B and 3B parameters: random but valid
   blocks (small finite scales) in llama.cpp's Q4_K_M mix (Q6_K for the output and half of
   attn_v and ffn_down, Q4_K elsewhere), with SmolLM2's tokenizer. Their text is noise; their
-  speed and memory are those of a real model of that shape.
+  speed and memory are those of a real model of that shape;
+- the 1.5B-shaped file re-quantized by llama.cpp to Q5_K_M, Q6_K and Q8_0 (the other types
+  people download most).
 
-    python bench/bench_import.py --write bench/RESULTS.md [--only smollm2,1.5b,3b]   (make bench)
+    python bench/bench_import.py --write bench/RESULTS.md [--only smollm2,1.5b,3b,1.5b-q8_0,...]   (make bench)
 """
 
 from __future__ import annotations
@@ -137,22 +139,41 @@ def synthetic_gguf(shape: Shape, target: Path) -> Path:
     return target
 
 
-def smollm2_q4_k_m(target: Path) -> Path:
+def requantized(source: Path, file_type: str, target: Path) -> Path:
+    """`source` re-quantized by llama.cpp to `file_type` (llama_cpp.LLAMA_FTYPE_MOSTLY_...)."""
     if target.is_file():
         return target
     import llama_cpp
 
-    from desktop_app.models.workspace import locate_default_gguf
-
     params = llama_cpp.llama_model_quantize_default_params()
-    params.ftype = llama_cpp.LLAMA_FTYPE_MOSTLY_Q4_K_M
+    params.ftype = getattr(llama_cpp, f"LLAMA_FTYPE_MOSTLY_{file_type}")
     params.allow_requantize = True
     params.nthread = THREADS
     partial = target.with_suffix(".partial")
-    if llama_cpp.llama_model_quantize(str(locate_default_gguf()).encode(), str(partial).encode(), params) != 0:
-        raise RuntimeError("llama.cpp could not re-quantize the SmolLM2 GGUF")
+    if llama_cpp.llama_model_quantize(str(source).encode(), str(partial).encode(), params) != 0:
+        raise RuntimeError(f"llama.cpp could not re-quantize {source.name} to {file_type}")
     os.replace(partial, target)
     return target
+
+
+def smollm2_q4_k_m(target: Path) -> Path:
+    from desktop_app.models.workspace import locate_default_gguf
+
+    return requantized(locate_default_gguf(), "Q4_K_M", target)
+
+
+def bench_file_named(name: str) -> str:
+    """A row for `name`: smollm2, a shape (1.5b, 3b: Q4_K_M), or shape-TYPE: that shape's
+    file re-quantized by llama.cpp to TYPE (q5_k_m, q6_k, q8_0)."""
+    if name == "smollm2":
+        return bench_file("SmolLM2-135M Q4_K_M", smollm2_q4_k_m(OUT / "smollm2-135m-q4_k_m.gguf"))
+    shape_name, _, file_type = name.partition("-")
+    shape = SHAPES[shape_name]
+    q4_k_m = synthetic_gguf(shape, OUT / f"llama-{shape_name}-q4_k_m.gguf")
+    if not file_type:
+        return bench_file(shape.name + " Q4_K_M", q4_k_m)
+    path = requantized(q4_k_m, file_type.upper(), OUT / f"llama-{shape_name}-{file_type}.gguf")
+    return bench_file(f"{shape.name} {file_type.upper()} (re-quantized from Q4_K_M)", path)
 
 
 # ---- workers, each in a process of its own ----
@@ -245,16 +266,14 @@ def bench_file(label: str, path: Path) -> str:
     imported = run("import", str(path), str(OUT / "models"))
     size = path.stat().st_size
     if "error" in imported:
-        return f"| {label} | {size / 1e6:,.0f} MB | import failed: {imported['error']} | | | | |"
+        return f"| {label} | {size / 1e6:,.0f} MB | import failed: {imported['error']} | | | | | |"
     baseline = copy_seconds(path, int(imported["written_bytes"]))  # type: ignore[call-overload]
     ours = run("ours", str(imported["model_dir"]))
     theirs = run("llama_cpp", str(path))
     bound = size / 2**20 + 1024
-    ratio = (
-        f"{float(ours['decode_tps']) / float(theirs['decode_tps']):.2f}x"  # type: ignore[arg-type]
-        if "error" not in ours and "error" not in theirs
-        else "-"
-    )
+    both = "error" not in ours and "error" not in theirs
+    ratio = f"{float(ours['decode_tps']) / float(theirs['decode_tps']):.2f}x" if both else "-"  # type: ignore[arg-type]
+    first = f"{float(ours['ttft1000_s']) / float(theirs['ttft1000_s']):.2f}x" if both else "-"  # type: ignore[arg-type]
 
     def speed(result: dict[str, object]) -> str:
         if "error" in result:
@@ -263,14 +282,15 @@ def bench_file(label: str, path: Path) -> str:
 
     return (
         f"| {label} | {size / 1e6:,.0f} MB | {float(imported['peak_mb']):,.0f} MB (bound {bound:,.0f}) | "  # type: ignore[arg-type]
-        f"{float(imported['seconds']):.1f} s (copy {baseline:.1f} s) | {speed(ours)} | {speed(theirs)} | {ratio} |"  # type: ignore[arg-type]
+        f"{float(imported['seconds']):.1f} s (copy {baseline:.1f} s) | {speed(ours)} | {speed(theirs)} | {ratio} | "
+        f"{first} |"  # type: ignore[arg-type]
     )
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--write", type=Path)
-    parser.add_argument("--only", default="smollm2,1.5b,3b")
+    parser.add_argument("--only", default="smollm2,1.5b,3b,1.5b-q5_k_m,1.5b-q6_k,1.5b-q8_0")
     parser.add_argument("--worker", nargs="+")
     args = parser.parse_args()
     if args.worker:
@@ -279,13 +299,7 @@ def main() -> int:
         print(json.dumps(result))
         return 0
     OUT.mkdir(parents=True, exist_ok=True)
-    rows = []
-    for name in args.only.split(","):
-        if name == "smollm2":
-            rows.append(bench_file("SmolLM2-135M Q4_K_M", smollm2_q4_k_m(OUT / "smollm2-135m-q4_k_m.gguf")))
-        else:
-            shape = SHAPES[name]
-            rows.append(bench_file(shape.name + " Q4_K_M", synthetic_gguf(shape, OUT / f"llama-{name}-q4_k_m.gguf")))
+    rows = [bench_file_named(name) for name in args.only.split(",")]
     stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     report = "\n".join(
         [
@@ -294,8 +308,8 @@ def main() -> int:
             "30-token prompt (median of 2), first token = a 1,000-token prompt. Import bound: peak at most "
             "the file + 1 GB, time within 3x of copying the file and writing the output.\n",
             "| file | size | import peak memory | import time | Inkwell decode, first token | "
-            "llama.cpp decode, first token | decode ratio |",
-            "|---|---:|---:|---:|---:|---:|---:|",
+            "llama.cpp decode, first token | decode ratio | first token, x llama.cpp's time |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|",
             *rows,
             "",
         ]
