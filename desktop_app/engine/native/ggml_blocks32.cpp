@@ -164,8 +164,7 @@ void quantize_row_32(const float* x, BlockQ8x32* y, int64_t k) {
 void dot_rows_32(int64_t type, const uint8_t* row, const BlockQ8x32* const* x, int count, int64_t blocks, float* out) {
 #ifdef INKWELL_X86
     if (using_avx2()) {
-        static_assert(kRowsAtOnce == 4, "in_row_groups groups four rows");
-        in_row_groups(count, [&](auto rows, int r) {
+        in_groups_of<kRowsAtOnce>(count, [&](auto rows, int64_t r) {
             dot_rows_avx2<decltype(rows)::value>(type, row, x + r, blocks, out + r);
         });
         return;

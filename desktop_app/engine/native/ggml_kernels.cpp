@@ -379,8 +379,7 @@ void dot_rows(int64_t type, const uint8_t* row, const void* const* input, int co
     const auto* const* x = reinterpret_cast<const BlockQ8K* const*>(input);
 #ifdef INKWELL_X86
     if (kAvx2) {
-        static_assert(kRowsAtOnce == 4, "in_row_groups groups four rows");
-        in_row_groups(count, [&](auto rows, int r) {
+        in_groups_of<kRowsAtOnce>(count, [&](auto rows, int64_t r) {
             dot_rows_avx2<decltype(rows)::value>(type, row, x + r, blocks, out + r);
         });
         return;

@@ -220,24 +220,6 @@ AVX2 void panel_rows(const float* a, int64_t lda, const float* panel, int64_t de
     }
 }
 
-// fn(rows, first) over `count` rows: groups of N, then the rest as one group.
-template <int N, typename Fn>
-void rest_of(int64_t rest, int64_t first, Fn fn) {
-    if constexpr (N > 0) {
-        if (rest == N)
-            fn(std::integral_constant<int, N>{}, first);
-        else
-            rest_of<N - 1>(rest, first, fn);
-    }
-}
-
-template <int N, typename Fn>
-void in_groups_of(int64_t count, Fn fn) {
-    int64_t first = 0;
-    for (; first + N <= count; first += N) fn(std::integral_constant<int, N>{}, first);
-    rest_of<N - 1>(count - first, first, fn);
-}
-
 template <int SUB>
 AVX2 void multiply_packed(const Packed& packed, int cols, const BlockQ8K* x, const float* sums, int64_t m,
                           int64_t blocks, float* y, int64_t ldy) {

@@ -1,4 +1,4 @@
-// What the two kernel files share: how input rows are grouped, and on x86 the AVX2 target
+// What the kernel files share: how input rows are grouped, and on x86 the AVX2 target
 // attribute (the kernels are chosen at run time, so the library itself is built for any
 // x86-64) and two helpers.
 #pragma once
@@ -8,25 +8,30 @@
 #include <type_traits>
 
 // Before a loop over a kernel's input rows (or its registers' arrays): unrolled before
-// anything else, GCC keeps such arrays in registers; at -O3 without it, it also stores them
-// to the stack at every step, which cost a third of the prompt kernels' speed.
+// anything else, GCC keeps such arrays in registers; at -O3 without it, it also stored them
+// to the stack at every step (the Q4_K kernel of four rows spilled 105 times).
 #define INKWELL_UNROLL _Pragma("GCC unroll 8")
 
 namespace inkwell {
 
-// fn(rows, first) over `count` input rows: groups of four, then the rest (three, two or
-// one) as one group; `rows` is a std::integral_constant, so each group size is a template
-// argument of the kernel fn calls.
-template <typename Fn>
-inline void in_row_groups(int count, Fn fn) {
-    int first = 0;
-    for (; first + 4 <= count; first += 4) fn(std::integral_constant<int, 4>{}, first);
-    switch (count - first) {
-        case 3: fn(std::integral_constant<int, 3>{}, first); break;
-        case 2: fn(std::integral_constant<int, 2>{}, first); break;
-        case 1: fn(std::integral_constant<int, 1>{}, first); break;
-        default: break;
+// fn(rows, first) over `count` input rows: groups of N, then the rest (fewer than N) as one
+// group; `rows` is a std::integral_constant, so each group size is a template argument of
+// the kernel fn calls.
+template <int N, typename Fn>
+inline void rest_of(int64_t rest, int64_t first, Fn fn) {
+    if constexpr (N > 0) {
+        if (rest == N)
+            fn(std::integral_constant<int, N>{}, first);
+        else
+            rest_of<N - 1>(rest, first, fn);
     }
+}
+
+template <int N, typename Fn>
+inline void in_groups_of(int64_t count, Fn fn) {
+    int64_t first = 0;
+    for (; first + N <= count; first += N) fn(std::integral_constant<int, N>{}, first);
+    rest_of<N - 1>(count - first, first, fn);
 }
 
 }  // namespace inkwell
