@@ -17,6 +17,7 @@ import os
 import shutil
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -89,11 +90,10 @@ def test_a_raw_prompt_is_tokenized_as_llama_cpp_tokenizes_it(arch: str, tiny_ggu
     assert engine.encode_prompt(bos + text).count(engine.tokenizer.token_to_id(bos)) == 1
 
 
-def with_longrope(source: Path, target: Path, seed: int = 7) -> Path:
-    """A copy of a Phi-3 file made a LongRoPE (128k-style) one: short and long rope factors
-    and the attention factor its converter writes, trained context 512 scaled to 4,096."""
-    import math
-
+def rewritten(source: Path, target: Path, context: int, keys: dict[str, Any], tensors: dict[str, Any]) -> Path:
+    """A copy of `source` whose context length is `context`, with the metadata `keys`
+    ({arch} stands for the architecture; values are (value, GGUFValueType) pairs) and the
+    `tensors` (functions of the rotary half-width giving them) added."""
     import gguf
 
     reader = gguf.GGUFReader(source)
@@ -103,24 +103,40 @@ def with_longrope(source: Path, target: Path, seed: int = 7) -> Path:
         if field.name == gguf.Keys.General.ARCHITECTURE or field.name.startswith("GGUF."):
             continue
         sub_type = field.types[-1] if field.types[0] == gguf.GGUFValueType.ARRAY else None
-        value = field.contents()
-        if field.name == f"{arch}.context_length":
-            value = 4096
+        value = context if field.name == f"{arch}.context_length" else field.contents()
         writer.add_key_value(field.name, value, field.types[0], sub_type=sub_type)
-    writer.add_key_value(f"{arch}.rope.scaling.original_context_length", 512, gguf.GGUFValueType.UINT32)
-    factor = math.sqrt(1 + math.log(4096 / 512) / math.log(512))
-    writer.add_key_value(f"{arch}.rope.scaling.attn_factor", factor, gguf.GGUFValueType.FLOAT32)
+    for key, (value, kind) in keys.items():
+        writer.add_key_value(key.format(arch=arch), value, kind)
     for tensor in reader.tensors:
         writer.add_tensor(tensor.name, tensor.data, raw_dtype=tensor.tensor_type)
-    half = int(reader.fields[f"{arch}.rope.dimension_count"].contents()) // 2
-    rng = np.random.default_rng(seed)
-    writer.add_tensor("rope_factors_short.weight", rng.uniform(1.0, 3.0, half).astype(np.float32))
-    writer.add_tensor("rope_factors_long.weight", rng.uniform(4.0, 40.0, half).astype(np.float32))
+    for name, made in tensors.items():
+        half = int(reader.fields[f"{arch}.rope.dimension_count"].contents()) // 2
+        writer.add_tensor(name, made(half))
     writer.write_header_to_file()
     writer.write_kv_data_to_file()
     writer.write_tensors_to_file()
     writer.close()
     return target
+
+
+def with_longrope(source: Path, target: Path, seed: int = 7) -> Path:
+    """A copy of a Phi-3 file made a LongRoPE (128k-style) one: short and long rope factors
+    and the attention factor its converter writes, trained context 512 scaled to 4,096."""
+    import math
+
+    from gguf import GGUFValueType
+
+    factor = math.sqrt(1 + math.log(4096 / 512) / math.log(512))
+    keys = {
+        "{arch}.rope.scaling.original_context_length": (512, GGUFValueType.UINT32),
+        "{arch}.rope.scaling.attn_factor": (factor, GGUFValueType.FLOAT32),
+    }
+    rng = np.random.default_rng(seed)
+    tensors = {
+        "rope_factors_short.weight": lambda half: np.asarray(rng.uniform(1.0, 3.0, half), np.float32),
+        "rope_factors_long.weight": lambda half: np.asarray(rng.uniform(4.0, 40.0, half), np.float32),
+    }
+    return rewritten(source, target, 4096, keys, tensors)
 
 
 def test_a_longrope_file_follows_llama_cpp_within_its_original_context(  # type: ignore[no-untyped-def]
@@ -140,27 +156,14 @@ def test_a_longrope_file_follows_llama_cpp_within_its_original_context(  # type:
 def with_yarn(source: Path, target: Path, factor: float = 4.0, original: int = 1024) -> Path:
     """A copy of `source` made a YaRN one (Qwen's long-context files): rope scaling "yarn",
     its factor, and the original context, which the file's context is `factor` times."""
-    import gguf
+    from gguf import GGUFValueType
 
-    reader = gguf.GGUFReader(source)
-    arch = str(reader.fields["general.architecture"].contents())
-    writer = gguf.GGUFWriter(target, arch=arch, endianess=reader.endianess)
-    for field in reader.fields.values():
-        if field.name == gguf.Keys.General.ARCHITECTURE or field.name.startswith("GGUF."):
-            continue
-        sub_type = field.types[-1] if field.types[0] == gguf.GGUFValueType.ARRAY else None
-        value = int(original * factor) if field.name == f"{arch}.context_length" else field.contents()
-        writer.add_key_value(field.name, value, field.types[0], sub_type=sub_type)
-    writer.add_key_value(f"{arch}.rope.scaling.type", "yarn", gguf.GGUFValueType.STRING)
-    writer.add_key_value(f"{arch}.rope.scaling.factor", factor, gguf.GGUFValueType.FLOAT32)
-    writer.add_key_value(f"{arch}.rope.scaling.original_context_length", original, gguf.GGUFValueType.UINT32)
-    for tensor in reader.tensors:
-        writer.add_tensor(tensor.name, tensor.data, raw_dtype=tensor.tensor_type)
-    writer.write_header_to_file()
-    writer.write_kv_data_to_file()
-    writer.write_tensors_to_file()
-    writer.close()
-    return target
+    keys = {
+        "{arch}.rope.scaling.type": ("yarn", GGUFValueType.STRING),
+        "{arch}.rope.scaling.factor": (factor, GGUFValueType.FLOAT32),
+        "{arch}.rope.scaling.original_context_length": (original, GGUFValueType.UINT32),
+    }
+    return rewritten(source, target, int(original * factor), keys, {})
 
 
 @pytest.mark.parametrize("arch", ["qwen2", "llama"])
