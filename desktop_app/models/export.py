@@ -145,10 +145,7 @@ def build_variants(
                 count=len(exported)
             )
         )
-    base = onnx.load(str(exported[0]))
-    untied = untie_output_projection(base)
-    log.info("Untied %d output projection(s) from the embeddings", untied)
-    base, attention = fused_if_equivalent(base, export_dir)
+    base, attention = fused_if_equivalent(exported[0], export_dir)
     if not last_position_logits(base):
         log.info("The output projection is not a plain MatMul; logits stay per position")
     variants = []
@@ -178,30 +175,38 @@ def build_variants(
     return variants, attention
 
 
-def fused_if_equivalent(base: Any, export_dir: Path) -> tuple[Any, str]:
-    """The attention-fused graph when it gives the same logits as the exported one."""
-    import copy
+def _untied(exported: Path) -> Any:
+    import onnx
 
+    model = onnx.load(str(exported))
+    log.info("Untied %d output projection(s) from the embeddings", untie_output_projection(model))
+    return model
+
+
+def fused_if_equivalent(exported: Path, export_dir: Path) -> tuple[Any, str]:
+    """The attention-fused graph when it gives the same logits as the exported file, else
+    the exported graph. One copy of the model is held at a time: the graph is fused in
+    place (and read again from the file when the fusion does not hold), and the file's and
+    the fused graph's logits are computed one after the other."""
     from transformers import AutoConfig
 
+    model: Any = _untied(exported)
     try:
         config = AutoConfig.from_pretrained(str(export_dir))
-        fused = copy.deepcopy(base)
-        if not fuse_attention(fused, config):
-            return base, "unfused"
-        packed, shared, norms = pack_qkv(fused), pack_shared_inputs(fused), fuse_rms_norms(fused)
-        log.info(
-            "Packed q/k/v in %d layers and %d other shared-input groups; fused %d RMS norms", packed, shared, norms
-        )
-        difference = logits_difference(base, fused, int(config.vocab_size))
+        if fuse_attention(model, config):
+            packed, shared, norms = pack_qkv(model), pack_shared_inputs(model), fuse_rms_norms(model)
+            log.info(
+                "Packed q/k/v in %d layers and %d other shared-input groups; fused %d RMS norms", packed, shared, norms
+            )
+            difference = logits_difference(exported, model, int(config.vocab_size))
+            if difference <= FUSION_TOLERANCE:
+                log.info("Fused attention into GroupQueryAttention (largest logit difference %.2g)", difference)
+                return model, "GroupQueryAttention"
+            log.warning("Fused attention differs from the export (%.2g); keeping the exported graph", difference)
     except Exception:
         log.exception("Attention fusion failed; keeping the exported graph")
-        return base, "unfused"
-    if difference > FUSION_TOLERANCE:
-        log.warning("Fused attention differs from the export (%.2g); keeping the exported graph", difference)
-        return base, "unfused"
-    log.info("Fused attention into GroupQueryAttention (largest logit difference %.2g)", difference)
-    return fused, "GroupQueryAttention"
+    model = None  # the fused (or partly fused) graph goes before the file is read again
+    return _untied(exported), "unfused"
 
 
 # Relative to the largest logit; fp32 kernels that sum in another order differ by ~1e-5.
@@ -210,6 +215,8 @@ FUSION_TOLERANCE = 1e-3
 
 def logits_difference(reference: Any, candidate: Any, vocab_size: int) -> float:
     """Largest logit difference, relative to the largest logit, over a prefill and decode steps.
+    Each graph (a ModelProto, or the Path of a model file) is run on its own, one after the
+    other, so that only one is loaded at a time.
 
     Returns infinity when the two graphs pick a different next token anywhere.
     """
@@ -217,20 +224,32 @@ def logits_difference(reference: Any, candidate: Any, vocab_size: int) -> float:
 
     rng = np.random.default_rng(0)
     steps = [rng.integers(1, vocab_size, size=n).tolist() for n in (7, 1, 3, 1)]
-    worst = 0.0
     with _as_model_files(reference, candidate) as (path_a, path_b):
-        models = [OnnxCausalLM(path, "cpu", threads=1) for path in (path_a, path_b)]
-        caches: list[AnyKVCache] = [KVCache.empty(m.kv) for m in models]
-        for ids in steps:
-            (a, caches[0]), (b, caches[1]) = (m.forward(ids, c) for m, c in zip(models, caches, strict=True))
-            if int(np.argmax(a)) != int(np.argmax(b)):
-                return float("inf")
-            worst = max(worst, float(np.abs(a - b).max() / max(float(np.abs(a).max()), 1e-6)))
+        expected = _step_logits(path_a, steps)
+        got = _step_logits(path_b, steps)
+    worst = 0.0
+    for a, b in zip(expected, got, strict=True):
+        if int(np.argmax(a)) != int(np.argmax(b)):
+            return float("inf")
+        worst = max(worst, float(np.abs(a - b).max() / max(float(np.abs(a).max()), 1e-6)))
     return worst
+
+
+def _step_logits(path: Path, steps: list[list[int]]) -> list[Any]:
+    import numpy as np
+
+    model = OnnxCausalLM(path, "cpu", threads=1)
+    cache: AnyKVCache = KVCache.empty(model.kv)
+    logits = []
+    for ids in steps:
+        step, cache = model.forward(ids, cache)
+        logits.append(np.array(step, dtype=np.float32, copy=True))
+    return logits
 
 
 @contextlib.contextmanager
 def _as_model_files(*models: Any) -> Iterator[list[Path]]:
+    """Each model as a file: a Path as it is, a ModelProto saved in a temporary folder."""
     import tempfile
 
     import onnx
@@ -238,6 +257,9 @@ def _as_model_files(*models: Any) -> Iterator[list[Path]]:
     with tempfile.TemporaryDirectory(prefix="inkwell-check-") as folder:
         paths = []
         for index, model in enumerate(models):
+            if isinstance(model, Path):
+                paths.append(model)
+                continue
             path = Path(folder) / f"model{index}.onnx"
             large = model.ByteSize() > 1_800_000_000
             onnx.save_model(model, str(path), save_as_external_data=large, location=f"{path.name}.data")

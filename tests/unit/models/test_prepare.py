@@ -231,6 +231,29 @@ def test_fusion_that_disagrees_is_not_used(
     assert "GroupQueryAttention" not in ops
 
 
+def test_the_fusion_check_holds_one_model_at_a_time(tiny_model_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The exported file and the fused graph are run one after the other (an HF export's
+    preparation holds one copy of the weights at a time, not four)."""
+    from transformers import AutoConfig
+
+    live, most = [0], [0]
+
+    class Counted(export.OnnxCausalLM):
+        def __init__(self, *args: object, **kwargs: object) -> None:
+            super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+            live[0] += 1
+            most[0] = max(most[0], live[0])
+
+        def __del__(self) -> None:
+            live[0] -= 1
+
+    monkeypatch.setattr(export, "OnnxCausalLM", Counted)
+    path = tiny_model_dir / "model.fp32.onnx"
+    vocab = int(AutoConfig.from_pretrained(str(tiny_model_dir)).vocab_size)
+    assert export.logits_difference(path, onnx.load(str(path)), vocab) == 0.0
+    assert most[0] == 1 and live[0] == 0
+
+
 def test_fusion_skips_architectures_it_does_not_know(tiny_model_dir: Path) -> None:
     from transformers import AutoConfig
 
