@@ -17,6 +17,22 @@
 #include "ggml_simd.h"
 
 namespace inkwell {
+
+// The j-th 6-bit scale and min of a Q4_K/Q5_K block's 12 bytes.
+inline void scale_and_min(int j, const uint8_t* q, uint8_t* sc, uint8_t* m) {
+    if (j < 4) {
+        *sc = q[j] & 63;
+        *m = q[j + 4] & 63;
+    } else {
+        *sc = (q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4);
+        *m = (q[j + 4] >> 4) | ((q[j] >> 6) << 4);
+    }
+}
+
+void scales_and_mins(const uint8_t* q, uint8_t* sc, uint8_t* m) {
+    for (int j = 0; j < 8; ++j) scale_and_min(j, q, sc + j, m + j);
+}
+
 namespace {
 
 constexpr size_t kQ4KBytes = 144, kQ5KBytes = 176, kQ6KBytes = 210;
@@ -47,20 +63,6 @@ float half_bits_to_float(const uint8_t* p) {
     return f;
 }
 
-// The j-th 6-bit scale and min of a Q4_K/Q5_K block's 12 bytes.
-inline void scale_and_min(int j, const uint8_t* q, uint8_t* sc, uint8_t* m) {
-    if (j < 4) {
-        *sc = q[j] & 63;
-        *m = q[j + 4] & 63;
-    } else {
-        *sc = (q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4);
-        *m = (q[j + 4] >> 4) | ((q[j] >> 6) << 4);
-    }
-}
-
-inline void scales_and_mins(const uint8_t* q, uint8_t* sc, uint8_t* m) {
-    for (int j = 0; j < 8; ++j) scale_and_min(j, q, sc + j, m + j);
-}
 
 // -- portable ------------------------------------------------------------------------
 

@@ -70,6 +70,7 @@ bool using_avx2();
 // Shared by the two kernel files.
 float half_to_float(const uint8_t* p);
 float round_to_half(float f);  // f rounded to the nearest fp16 value (ties to even)
+void scales_and_mins(const uint8_t* q, uint8_t* sc, uint8_t* m);  // a Q4_K/Q5_K block's 12 scale bytes
 size_t block32_bytes(int64_t type);
 void quantize_row_32(const float* x, BlockQ8x32* y, int64_t k);
 void dot_rows_32(int64_t type, const uint8_t* row, const BlockQ8x32* const* x, int count, int64_t blocks, float* out);

@@ -78,18 +78,11 @@ void block_scales(int64_t type, const uint8_t* b, int16_t* scales, float* offset
     }
     *d = half_to_float(b);
     const float dmin = half_to_float(b + 2);
-    const uint8_t* q = b + 4;
+    uint8_t sc[8], m[8];
+    scales_and_mins(b + 4, sc, m);
     for (int s = 0; s < 8; ++s) {
-        int sc, m;
-        if (s < 4) {
-            sc = q[s] & 63;
-            m = q[s + 4] & 63;
-        } else {
-            sc = (q[s + 4] & 0xF) | ((q[s - 4] >> 6) << 4);
-            m = (q[s + 4] >> 4) | ((q[s] >> 6) << 4);
-        }
-        scales[s] = static_cast<int16_t>(sc);
-        offsets[s] = -dmin * static_cast<float>(m);
+        scales[s] = sc[s];
+        offsets[s] = -dmin * static_cast<float>(m[s]);
     }
 }
 
@@ -109,7 +102,6 @@ AVX2 Packed repack(int64_t type, const uint8_t* rows, size_t row_bytes, int cols
     auto* scales = aligned<int16_t>(scale_store, static_cast<size_t>(groups * blocks * subs * 16));
     auto* d = aligned<float>(d_store, static_cast<size_t>(groups * blocks * 8));
     auto* offsets = aligned<float>(offset_store, static_cast<size_t>(blocks * subs * kPanelRows));
-    std::memset(offsets, 0, static_cast<size_t>(blocks * subs * kPanelRows) * sizeof(float));
     for (int64_t g = 0; g < groups; ++g) {
         for (int64_t i = 0; i < blocks; ++i) {
             const int64_t at = g * blocks + i;
