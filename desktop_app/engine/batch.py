@@ -334,6 +334,6 @@ class BatchDecoder:
 def open_batch_decoder(engine: object, rows: int) -> BatchDecoder | None:
     """A batch decoder for `engine`, or None where its graph cannot batch (no in-place
     GroupQueryAttention, or not on the CPU): requests then run one at a time."""
-    if not isinstance(engine, Engine) or not engine.model.in_place_kv:
+    if not isinstance(engine, Engine) or not engine.model.rows_in_place:
         return None
     return BatchDecoder(engine, rows)

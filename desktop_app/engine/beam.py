@@ -103,7 +103,7 @@ class _FreshRows:
     def __init__(self, model: OnnxCausalLM, beams: int) -> None:
         self.model = model
         self.beams = beams
-        self.cache: AnyKVCache = model.empty_cache()
+        self.cache: AnyKVCache = KVCache.empty(model.kv)  # arrays of its own, also where the model's are shared
         self.arrays: list[np.ndarray] = []
 
     def reuse(self, prompt: list[int], cache: AnyKVCache) -> int:
@@ -212,7 +212,7 @@ class BeamSearch:
         room = self.context_length - len(prompt)
         limit = max(1, min(settings.max_new_tokens, room))
         rows: _Rows
-        if self.model.in_place_kv:
+        if self.model.rows_in_place:
             rows = _SharedRows(self.model, beams, self.context_length, len(prompt) + limit)
         else:
             rows = _FreshRows(self.model, beams)

@@ -36,6 +36,18 @@ def choose_variant(manifest: ModelManifest, provider: str, quantization: str | N
     return manifest.variants[0]
 
 
+CPU_VARIANT_ONLY = "this model was prepared for the CPU only: its quantized weights have no GPU kernels here"
+
+
+FLOAT16_OVERFLOW = "its GPU variant's float16 arithmetic gave logits that are not numbers on a test sentence"
+PROBE_TEXT = "The quick brown fox jumps over the lazy dog."
+
+
+def runs_on_cuda(variant: ModelVariant) -> bool:
+    """Whether a variant can run on the CUDA provider: made for it, or for no provider in particular."""
+    return not variant.providers or "cuda" in variant.providers
+
+
 def load_engine(
     model_dir: Path,
     provider: str = "auto",
@@ -46,20 +58,38 @@ def load_engine(
     request: ProviderRequest = validate_request(provider)
     manifest = ModelManifest.read(model_dir)
     tokenizer = Tokenizer(model_dir / "tokenizer.json")
-    try_cuda = request == "cuda" or (request == "auto" and cuda_unavailable_reason() is None)
+    cuda_missing = cuda_unavailable_reason()
+    try_cuda = request == "cuda" or (request == "auto" and cuda_missing is None)
     variant = choose_variant(manifest, "cuda" if try_cuda else "cpu", quantization)
     in_place = manifest.extra.get("attention") == "GroupQueryAttention"  # only GQA reads the past
 
     def open_model(file: str, provider: ProviderRequest) -> OnnxCausalLM:
         return OnnxCausalLM(model_dir / file, provider, threads, in_place, manifest.context_length)
 
-    model = open_model(variant.file, request)
-    if model.provider.name == "cpu" and quantization is None and "cpu" not in variant.providers:
-        # CUDA did not load after all: run the variant made for the CPU, keep the reason.
-        variant = choose_variant(manifest, "cpu")
-        reason = model.provider.reason
-        model = open_model(variant.file, "cpu")
+    def on_the_cpu(reason: str) -> Engine:
+        """The variant made for the CPU, with the reason the GPU is not used."""
+        chosen = choose_variant(manifest, "cpu")
+        model = open_model(chosen.file, "cpu")
         model.provider = replace(model.provider, reason=reason)
+        log.info("Model %s (%s) runs on the CPU: %s", manifest.id, chosen.quantization, reason)
+        return Engine(model, tokenizer, manifest, chosen)
+
+    if try_cuda and cuda_missing is None and quantization is None and not runs_on_cuda(variant):
+        # Every variant was made for the CPU (a GGUF import: its blocks are read by Inkwell's
+        # CPU operators). Under CUDA those nodes would still run on the CPU, with the
+        # activations copied to the GPU and back around each of them: slower than the CPU alone.
+        return on_the_cpu(CPU_VARIANT_ONLY)
+    gpu_only = quantization is None and "cpu" not in variant.providers
+    try:
+        model = open_model(variant.file, request)
+    except UserError as exc:
+        if request != "auto" or not gpu_only:
+            raise
+        return on_the_cpu(f"its GPU variant could not be loaded ({exc.message.strip()[:200]})")
+    if gpu_only and model.provider.name == "cpu":  # CUDA did not load after all
+        return on_the_cpu(model.provider.reason)
+    if gpu_only and not model.finite_on(tokenizer.encode(PROBE_TEXT)):
+        return on_the_cpu(FLOAT16_OVERFLOW)
     log.info(
         "Model %s (%s) runs on %s: %s", manifest.id, variant.quantization, model.provider.label, model.provider.reason
     )

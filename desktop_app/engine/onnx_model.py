@@ -78,7 +78,9 @@ class _SharedBuffers:
     and the present outputs of GroupQueryAttention, which then appends in place.
 
     This saves copying the whole past into a new present every token, a cost that grows
-    with the conversation (90 MB a token at 2,000 tokens for SmolLM2-135M in fp32).
+    with the conversation (90 MB a token at 2,000 tokens for SmolLM2-135M in fp32). Under
+    CUDA the buffers live in the GPU's memory, so no token copies its cache between the
+    two; `arrays` then gives host copies (for beam search's rows).
     """
 
     GROWTH = 256
@@ -86,7 +88,9 @@ class _SharedBuffers:
     def __init__(self, model: OnnxCausalLM) -> None:
         self.model = model
         self.capacity = 0
-        self.arrays: list[np.ndarray] = []
+        self.on_gpu = model.provider.name == "cuda"
+        self.values: list[ort.OrtValue] = []  # the buffers, as bound
+        self._host: list[np.ndarray] = []  # the buffers' memory on the CPU
         self.binding: ort.IOBinding | None = None
         self.logits_rows = 0  # how many positions' logits the binding's output holds
 
@@ -95,20 +99,34 @@ class _SharedBuffers:
             spec = self.model.kv
             capacity = max(needed, min(self.capacity * 2, self.model.max_positions), self.GROWTH)
             capacity = min(-(-capacity // self.GROWTH) * self.GROWTH, max(self.model.max_positions, needed))
+            # Zeros for the GPU: with garbage (NaN) in the unused room every logit was NaN on
+            # an H200; masked positions can still be loaded there (a zero weight times NaN is
+            # NaN). onnxruntime-genai zeroes its shared buffers too. The CPU's kernel reads
+            # the used part only.
+            blank = np.zeros if self.on_gpu else np.empty
             arrays: list[np.ndarray] = [
-                np.empty((1, spec.heads, capacity, spec.head_dim), dtype=spec.dtype) for _ in spec.past_names
+                blank((1, spec.heads, capacity, spec.head_dim), dtype=spec.dtype) for _ in spec.past_names
             ]
-            for new, old in zip(arrays, self.arrays, strict=False):
+            for new, old in zip(arrays, self.arrays if keep else [], strict=False):
                 new[:, :, :keep, :] = old[:, :, :keep, :]
-            self.arrays, self.capacity = arrays, capacity
+            if self.on_gpu:  # copied to the GPU once; the host arrays are not kept
+                self.values = [ort.OrtValue.ortvalue_from_numpy(a, "cuda", 0) for a in arrays]
+            else:
+                self._host = arrays
+                self.values = [ort.OrtValue.ortvalue_from_numpy(a) for a in arrays]  # shares the numpy memory
+            self.capacity = capacity
             binding = self.model.session.io_binding()
             self.binding, self.logits_rows = binding, 0
             self.bind_logits(1)  # first: get_outputs() follows binding order
-            for past, present, array in zip(spec.past_names, spec.present_names, arrays, strict=True):
-                value = ort.OrtValue.ortvalue_from_numpy(array)  # shares the numpy memory
+            for past, present, value in zip(spec.past_names, spec.present_names, self.values, strict=True):
                 binding.bind_ortvalue_input(past, value)
                 binding.bind_ortvalue_output(present, value)
         return self.binding
+
+    @property
+    def arrays(self) -> list[np.ndarray]:
+        """The buffers as numpy arrays: their own memory on the CPU, copies from the GPU."""
+        return [value.numpy() for value in self.values] if self.on_gpu else self._host
 
     def bind_logits(self, rows: int) -> np.ndarray | None:
         """Bind the logits of the last `rows` positions to a buffer of the model's (written
@@ -190,8 +208,15 @@ class OnnxCausalLM:
         self.verifies = LOGITS_TO_KEEP in inputs
         self._kept_logits: dict[int, np.ndarray] = {}
         # In-place KV needs GroupQueryAttention as the only reader of the past (a fused
-        # graph) and memory ONNX Runtime can write directly (the CPU provider).
-        self.in_place_kv = in_place_kv and self.provider.name == "cpu"
+        # graph), run by the provider whose memory holds the buffers: under CUDA its kernel
+        # takes float16 (a float32 graph's attention falls back to the CPU).
+        self.in_place_kv = in_place_kv and (self.provider.name == "cpu" or self.kv.dtype != np.float32)
+
+    @property
+    def rows_in_place(self) -> bool:
+        """Whether several rows (beams, batched requests) may share in-place buffers: their
+        KVRows are numpy arrays, which the CPU provider alone writes directly."""
+        return self.in_place_kv and self.provider.name == "cpu"
 
     @staticmethod
     def _session_options(threads: int | None) -> ort.SessionOptions:
@@ -300,6 +325,14 @@ class OnnxCausalLM:
         if self.in_place_kv:
             return SharedKVCache([], _SharedBuffers(self))
         return KVCache.empty(self.kv)
+
+    def finite_on(self, token_ids: list[int]) -> bool:
+        """Whether the logits after `token_ids` (from an empty cache) are all finite numbers: a
+        float16 graph whose activations overflow gives NaN, whatever it is asked."""
+        cache = self.empty_cache()
+        self.reserve(cache, len(token_ids) + 1)
+        logits, _ = self.forward(token_ids or [0], cache)
+        return bool(np.isfinite(logits).all())
 
     def logits_buffer_for(self, rows: int) -> np.ndarray | None:
         """The buffer the logits of the last `rows` positions are written into."""

@@ -73,6 +73,18 @@ def cuda_libraries_wanted() -> str:
     return f"CUDA {major} and cuDNN 9" if major else "CUDA and cuDNN"
 
 
+def gpu_memory_bytes() -> int | None:
+    """The NVIDIA GPU's memory as its driver's nvidia-smi reports it (the first GPU), or None."""
+    import subprocess
+
+    command = ["nvidia-smi", "--query-gpu=memory.total", "--format=csv,noheader,nounits"]
+    try:
+        out = subprocess.run(command, capture_output=True, text=True, timeout=20, check=True).stdout
+        return int(float(out.split()[0]) * (1 << 20))  # MiB
+    except (OSError, subprocess.SubprocessError, ValueError, IndexError):
+        return None
+
+
 def cuda_unavailable_reason() -> str | None:
     """Why CUDA cannot even be tried here, or None when it is worth trying."""
     if ORT_NAMES["cuda"] not in ort.get_available_providers():

@@ -113,6 +113,44 @@ def test_the_fresh_arrays_layout_equals_transformers(tiny_engine, tiny_hf_model,
         assert ours(engine, text, settings) == theirs(model, prompt, settings, ends)
 
 
+def on_a_pretend_gpu(engine: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The same model as the CUDA provider opens it: its in-place buffers apart from the CPU's
+    arrays (here CPU values made from copies, where CUDA would copy them to the GPU), and
+    beams in fresh rows (the rows' numpy buffers cannot live on the GPU)."""
+    from desktop_app.engine import beam, onnx_model
+    from desktop_app.engine.generate import Engine
+    from desktop_app.engine.providers import ProviderReport
+
+    made = onnx_model.ort.OrtValue.ortvalue_from_numpy
+
+    def on_the_device(array: np.ndarray, *device: Any) -> Any:  # the CPU's own calls name no device
+        return made(array.copy() if device else array)
+
+    monkeypatch.setattr(onnx_model.ort.OrtValue, "ortvalue_from_numpy", on_the_device)
+    rows = beam.KVRows
+
+    def cpu_rows(model: Any, *args: Any) -> Any:  # numpy rows: never for the GPU's model
+        assert model.provider.name == "cpu"
+        return rows(model, *args)
+
+    monkeypatch.setattr(beam, "KVRows", cpu_rows)
+    model = onnx_model.OnnxCausalLM(engine.model.path, "cpu", 1, True, engine.context_length)
+    model.provider = ProviderReport("cuda", "a pretend GPU")
+    assert model.in_place_kv and not model.rows_in_place
+    return Engine(model, engine.tokenizer, engine.manifest, engine.variant)
+
+
+def test_the_gpu_layouts_give_the_cpu_results(tiny_engine, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from desktop_app.engine.onnx_model import SharedKVCache
+
+    gpu = on_a_pretend_gpu(tiny_engine, monkeypatch)
+    assert isinstance(gpu.model.empty_cache(), SharedKVCache)
+    greedy = GenerationSettings(temperature=0.0, max_new_tokens=24)
+    for settings in (greedy, beam_settings(4, 2, 1.0, False, 2, new=24)):
+        for text in PROMPTS:
+            assert ours(gpu, text, settings) == ours(tiny_engine, text, settings)
+
+
 def test_both_layouts_agree(tiny_engine) -> None:  # type: ignore[no-untyped-def]
     assert tiny_engine.model.in_place_kv
     settings = beam_settings(5, 2, 1.0, False, 3, new=24)
