@@ -76,7 +76,9 @@ FLAVOUR ?= cpu
 VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml)
 TARBALL := dist/Inkwell-$(VERSION)-linux-$(shell uname -m)-$(FLAVOUR).tar.gz
 
+# The cuda flavour's default model carries the fp16 variant for the GPU as well.
 package: $(VENV)/.stamp-package model translations
+	$(if $(filter cuda,$(FLAVOUR)),$(BIN)/inkwell models prepare --force --gpu-variant yes)
 	INKWELL_FLAVOUR=$(FLAVOUR) $(BIN)/pyinstaller --noconfirm --log-level WARN \
 		--distpath dist --workpath build/pyinstaller packaging/inkwell.spec
 	QT_QPA_PLATFORM=offscreen dist/Inkwell/Inkwell --self-test

@@ -250,6 +250,13 @@ def build_parser() -> argparse.ArgumentParser:
 def _prepare_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, help="folder to install into (default: the models folder)")
     parser.add_argument("--quantizations", default="q4,fp16", help="comma-separated: q4, q8, fp16, fp32")
+    parser.add_argument(
+        "--gpu-variant",
+        choices=("auto", "yes", "no"),
+        default="auto",
+        help="GGUF files: also write an fp16 variant (two bytes a weight) for an NVIDIA GPU's CUDA provider "
+        "(auto: where CUDA works and the GPU's memory holds it)",
+    )
     parser.add_argument("--force", action="store_true", help="replace a model of the same id")
 
 
@@ -420,14 +427,15 @@ def _models(args: argparse.Namespace) -> int:
     def progress(step: int, total: int, message: str) -> None:
         print(f"[{step}/{total}] {message}  ({time.monotonic() - started:.0f} s)", flush=True)
 
+    gpu = {"auto": None, "yes": True, "no": False}[args.gpu_variant]
     _quiet_export_tools()
     if args.models_command == "prepare":
         if args.if_missing and any(m.id == DEFAULT_MODEL_ID for m in ModelRegistry([out]).list()):
             print(f"The default model is already prepared in {out / DEFAULT_MODEL_ID}.")
             return 0
-        path = prepare_default(out, force=args.force or args.if_missing, progress=progress, quantizations=quantizations)
+        path = prepare_default(out, args.force or args.if_missing, progress, None, quantizations, gpu)
     else:
-        path = prepare_model(args.path, out, args.model_id, args.name, quantizations, args.force, progress)
+        path = prepare_model(args.path, out, args.model_id, args.name, quantizations, args.force, progress, None, gpu)
     print(f"Prepared {path.name} in {path}")
     return 0
 

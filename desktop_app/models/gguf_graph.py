@@ -197,7 +197,11 @@ class GraphBuilder:
         final, _ = self.add_and_norm(mlp_last, residual_last, "output_norm.weight")
         logits = self.output_projection(final)
 
-        kv_heads, head_dim = s.kv_heads, s.head_dim
+        kv_heads, head_dim, kv_type = (
+            s.kv_heads,
+            s.head_dim,
+            TensorProto.FLOAT16 if self.writer.half else TensorProto.FLOAT,
+        )
         inputs = [
             helper.make_tensor_value_info("input_ids", TensorProto.INT64, ["batch_size", "sequence_length"]),
             helper.make_tensor_value_info("attention_mask", TensorProto.INT64, ["batch_size", "total_sequence_length"]),
@@ -205,22 +209,12 @@ class GraphBuilder:
         ]
         logits_shape: list[str | int] = ["batch_size", LOGITS_LENGTH, s.vocab]
         outputs = [helper.make_tensor_value_info(logits, TensorProto.FLOAT, logits_shape)]
+        past: list[str | int] = ["batch_size", kv_heads, "past_sequence_length", head_dim]
+        present: list[str | int] = ["batch_size", kv_heads, "total_sequence_length", head_dim]
         for i in range(s.layers):
             for kind in ("key", "value"):
-                inputs.append(
-                    helper.make_tensor_value_info(
-                        f"past_key_values.{i}.{kind}",
-                        TensorProto.FLOAT,
-                        ["batch_size", kv_heads, "past_sequence_length", head_dim],
-                    )
-                )
-                outputs.append(
-                    helper.make_tensor_value_info(
-                        f"present.{i}.{kind}",
-                        TensorProto.FLOAT,
-                        ["batch_size", kv_heads, "total_sequence_length", head_dim],
-                    )
-                )
+                inputs.append(helper.make_tensor_value_info(f"past_key_values.{i}.{kind}", kv_type, past))
+                outputs.append(helper.make_tensor_value_info(f"present.{i}.{kind}", kv_type, present))
         unused = sorted(set(self.source.tensors) - self.used)
         if unused:
             raise UserError(
@@ -312,6 +306,8 @@ class GraphBuilder:
         if s.final_softcap:
             cap = self.const("inkwell_final_softcap", np.array(s.final_softcap, np.float32))
             logits = self.node("Mul", [self.node("Tanh", [self.node("Div", [logits, cap])[0]])[0], cap])[0]
+        if self.writer.half:  # the GPU variant's logits are given as float32 too, as the engine reads them
+            return self.node("Cast", [logits], ["logits"], name="/inkwell/logits", to=1)[0]
         return self.node("Identity", [logits], ["logits"], name="/inkwell/logits")[0]
 
     def _refined_projection(self, hidden: str, output: TensorInfo | None) -> str:

@@ -7,9 +7,10 @@ The tokenizer and chat template come from the metadata (gguf_tokenizer.py). Prog
 reported after each tensor, and a cancel is honoured there; everything is written in
 the caller's workspace folder, which is moved into place only when complete.
 
-Only the variant that keeps the file's own grids is made ("q4": it is the one the
-engine picks on the CPU); fp16/CUDA variants are not made by this route yet, and the
-manifest says so.
+The variant that keeps the file's own grids ("q4") is the one the engine picks on the
+CPU. With `gpu_variant`, a second graph ("fp16", for the CUDA provider) is written from
+the same tensors dequantized to float16: the CUDA provider has no kernels for the file's
+blocks, and running the q4 graph under it would leave its products on the CPU.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int, str], None]
 VARIANT = "q4"  # the name the engine's CPU choice and `models check` know the CPU variant by
+GPU_VARIANT = "fp16"  # the name the engine's CUDA choice knows the GPU variant by
 ACCURACY_LEVEL = 4  # int8 activations in MatMulNBits: ONNX Runtime's fastest CPU path
 REPORT_EVERY_S = 0.5
 TOOLS = ("onnx", "onnxruntime", "tokenizers")
@@ -55,6 +57,8 @@ def import_gguf(
     accuracy_level: int = ACCURACY_LEVEL,
     refine_output: bool = False,
     keep_blocks: bool = True,
+    gpu_variant: bool = False,
+    gpu_note: str = "not asked for",
 ) -> ModelManifest:
     """Write the model, its tokenizer and manifest into `folder` (an empty workspace)."""
     gguf = GGUFFile(source.path)
@@ -81,11 +85,12 @@ def import_gguf(
         context_note = (
             f"capped at the file's original context ({shape.original_context}), where its short rope factors apply"
         )
-    total = len(gguf.tensors) + 2
+    passes = 2 if gpu_variant else 1
+    total = passes * len(gguf.tensors) + 2
     special, template = write_tokenizer(gguf, folder)
     progress(1, total, translate("Preparation", "Read the tokenizer"))
 
-    done = [0, 0]  # tensors, bytes
+    done = [0, 0]  # tensors, bytes (over every pass)
     started = reported = time.perf_counter()
 
     def on_tensor(tensor: TensorInfo) -> None:
@@ -95,35 +100,42 @@ def import_gguf(
         done[0] += 1
         done[1] += tensor.n_bytes
         now = time.perf_counter()
-        if now - reported >= REPORT_EVERY_S or done[0] == len(gguf.tensors):  # a line a tensor floods a terminal
+        if now - reported >= REPORT_EVERY_S or done[0] % len(gguf.tensors) == 0:  # a line a tensor floods a terminal
             reported = now
             rate = done[1] / 1e6 / max(now - started, 1e-6)
             progress(
                 1 + done[0],
                 total,
                 translate("Preparation", "Converted tensor {done} of {count} ({rate} MB/s)").format(
-                    done=done[0], count=len(gguf.tensors), rate=f"{rate:.0f}"
+                    done=done[0], count=passes * len(gguf.tensors), rate=f"{rate:.0f}"
                 ),
             )
 
-    target = folder / f"model.{VARIANT}.onnx"
-    data = folder / f"{target.name}.data"
-    writer = WeightWriter(gguf, data, on_tensor, keep_blocks=keep_blocks)
-    try:
-        model = GraphBuilder(gguf, arch, shape, writer, accuracy_level, refine_output).build()
-    finally:
-        writer.close()
-    _save(model, target)
+    def write_variant(quantization: str, half: bool) -> tuple[ModelVariant, WeightWriter]:
+        target = folder / f"model.{quantization}.onnx"
+        data = folder / f"{target.name}.data"
+        writer = WeightWriter(gguf, data, on_tensor, keep_blocks=keep_blocks, half=half)
+        try:
+            model = GraphBuilder(gguf, arch, shape, writer, accuracy_level, refine_output and not half).build()
+        finally:
+            writer.close()
+        _save(model, target)
+        files = [target, data]
+        variant = ModelVariant(
+            file=target.name,
+            quantization=quantization,
+            providers=("cuda",) if half else ("cpu",),
+            size_bytes=sum(f.stat().st_size for f in files),
+            sha256=sha256_of(files),
+            data_file=data.name,
+        )
+        return variant, writer
+
+    variant, writer = write_variant(VARIANT, half=False)
+    variants = [variant]
+    if gpu_variant:
+        variants.append(write_variant(GPU_VARIANT, half=True)[0])
     log.info("Converted %s in %.1f s", source.path.name, time.perf_counter() - started)
-    files = [target, data]
-    variant = ModelVariant(
-        file=target.name,
-        quantization=VARIANT,
-        providers=("cpu",),
-        size_bytes=sum(f.stat().st_size for f in files),
-        sha256=sha256_of(files),
-        data_file=data.name,
-    )
     mix: dict[str, int] = {}
     for tensor in gguf.tensors.values():
         mix[tensor.type_name] = mix.get(tensor.type_name, 0) + 1
@@ -142,7 +154,7 @@ def import_gguf(
             "sha256": source.sha256,
             "size_bytes": source.size_bytes,
         },
-        variants=(variant,),
+        variants=tuple(variants),
         tools=_tool_versions(),
         created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
         extra={
@@ -159,7 +171,7 @@ def import_gguf(
             "homes": _homes(writer),
             # Q4_K/Q5_K/Q6_K read in the file's own blocks by Inkwell's operators (engine/ggml_ops.py)
             "operators": ggml_ops.DOMAIN if any(writer.kept(t) for t in gguf.tensors.values()) else "onnxruntime",
-            "skipped_variants": "fp16/CUDA variants are not made from GGUF files yet; q4 keeps the file's own grids",
+            **({} if gpu_variant else {"skipped_variants": f"no fp16 variant for the GPU: {gpu_note}"}),
         },
     )
     manifest.write(folder)

@@ -20,6 +20,10 @@ Where Inkwell's own operators are built (engine/ggml_ops.py), Q4_0, Q5_0, Q5_1, 
 Q4_K, Q5_K and Q6_K matrices and tables are not regridded at all: their bytes are copied
 as the file holds them, and GgmlMatMul/GgmlGather read them as llama.cpp does
 (`keep_blocks`; Q4_1 stays on MatMulNBits, see REGRIDDED).
+
+With `half` (the GPU variant), every matrix and table is dequantized to float16 instead,
+and small float arrays are written as float16: plain MatMul and Gather, which the CUDA
+provider runs, at two bytes a weight.
 """
 
 from __future__ import annotations
@@ -111,6 +115,7 @@ class WeightWriter:
     data_path: Path
     on_tensor: Callable[[TensorInfo], None] = lambda tensor: None
     keep_blocks: bool = False  # the types the operators hold, as the file holds them (`kept`)
+    half: bool = False  # every weight as float16 (the GPU variant)
     initializers: list[Any] = field(default_factory=list)
     report: dict[str, TypeReport] = field(default_factory=dict)
 
@@ -157,6 +162,8 @@ class WeightWriter:
         from onnx import numpy_helper
 
         value = np.ascontiguousarray(value)
+        if self.half and value.dtype.kind == "f":
+            value = value.astype(np.float16)
         if value.nbytes < SMALL_BYTES:
             self.initializers.append(numpy_helper.from_array(value, name))
             return name
@@ -178,7 +185,7 @@ class WeightWriter:
         return value
 
     def vector(self, name: str, tensor: TensorInfo) -> str:
-        """A norm weight or bias, as float32."""
+        """A norm weight or bias, as float32 (float16 in the GPU variant)."""
         return self.array(name, self.floats(tensor))
 
     # -- matrices ----------------------------------------------------------------------
@@ -186,11 +193,17 @@ class WeightWriter:
     def kept(self, tensor: TensorInfo) -> bool:
         """Whether the tensor keeps its file's blocks (read by GgmlMatMul/GgmlGather)."""
         return (
-            self.keep_blocks and tensor.type_name not in REGRIDDED and ggml_ops.holds(tensor.type_name, tensor.columns)
+            self.keep_blocks
+            and not self.half
+            and tensor.type_name not in REGRIDDED
+            and ggml_ops.holds(tensor.type_name, tensor.columns)
         )
 
     def group(self, tensor: TensorInfo) -> tuple[Any, ...]:
         """Matrices of one group are written side by side as one product."""
+        if self.half:
+            self.home(tensor)  # an unsupported type is refused here too
+            return FLOAT_HOME
         return ("blocks", tensor.type_name) if self.kept(tensor) else self.home(tensor)
 
     def home(self, tensor: TensorInfo) -> tuple[int, int, bool]:
@@ -213,13 +226,13 @@ class WeightWriter:
         if self.kept(members[0]):
             return self._blocks(name, members)
         bits, block, has_offsets = self.home(members[0])
-        if (bits, block) == FLOAT_HOME[:2]:
-            weights, offset, row = self._region(f"{name}.weight", np.float32, (n, k))
+        if self.half or (bits, block) == FLOAT_HOME[:2]:
+            weights, offset, row = self._region(f"{name}.weight", self.float_type, (n, k))
             start = 0
             for tensor in members:
                 for first, raw in self.source.chunks(tensor):
-                    self._write(offset + (start + first) * row, floats_of(tensor.qtype, raw, k).astype(np.float32))
-                self._count(tensor, tensor.rows * k * 4)
+                    self._write(offset + (start + first) * row, self._values(tensor, raw))
+                self._count(tensor, tensor.rows * row)
                 start += tensor.rows
             return Product("float", (weights,), n, k)
         offset_block = self._offset_block(members[0]) if has_offsets else 0
@@ -325,13 +338,13 @@ class WeightWriter:
                 return Embedding("blocks", shared.inputs, ggml_type=ggml_type)
             return Embedding("blocks", self._blocks(name, [tensor]).inputs, ggml_type=ggml_type)
         bits, block, has_offsets = self.home(tensor)
-        if (bits, block) == FLOAT_HOME[:2]:
+        if self.half or (bits, block) == FLOAT_HOME[:2]:
             if shared is not None and shared.kind == "float":
                 return Embedding("float", shared.inputs)
-            table, offset, row = self._region(f"{name}.weight", np.float32, (v, k))
+            table, offset, row = self._region(f"{name}.weight", self.float_type, (v, k))
             for first, raw in self.source.chunks(tensor):
-                self._write(offset + first * row, floats_of(tensor.qtype, raw, k).astype(np.float32))
-            self._count(tensor, v * k * 4)
+                self._write(offset + first * row, self._values(tensor, raw))
+            self._count(tensor, v * row)
             return Embedding("float", (table,))
         blocks, zero_width = k // block, -(-(k // block) * bits // 8)
         if shared is not None and shared.kind == "nbits" and not shared.sum_copies:
@@ -355,6 +368,20 @@ class WeightWriter:
         self._count(tensor, v * (regions.row_bytes + offsets_row))
         return Embedding("nbits", regions.inputs, bits, block, offsets_name, offset_block)
 
+    @property
+    def float_type(self) -> Any:
+        return np.float16 if self.half else np.float32
+
+    def _values(self, tensor: TensorInfo, raw: np.ndarray) -> np.ndarray:
+        """A chunk of a tensor's rows as floats of the written type: a quantized one dequantized
+        (the GPU variant), as llama.cpp's dequantization gives them, then rounded to float16."""
+        k = tensor.columns
+        if tensor.type_name in FLOAT_TYPES:
+            values = floats_of(tensor.qtype, raw, k)
+        else:
+            values = dequantize_grid(grid_of(tensor.qtype, raw, k, tensor.name))
+        return values.astype(self.float_type)
+
     def _alias(self, source: str, name: str, dims: tuple[int, ...]) -> None:
         original = next(t for t in self.initializers if t.name == source)
         alias = type(original)()
@@ -375,7 +402,9 @@ class WeightWriter:
         report.file_bytes += tensor.n_bytes
         bits, block, offsets = self.home(tensor)
         report.home = "float32" if block == 0 else f"{bits}-bit, block {block}" + (" + offsets" if offsets else "")
-        if self.kept(tensor):
+        if self.half:
+            report.home = "float16 (dequantized)"
+        elif self.kept(tensor):
             report.home = "the file's own blocks (Inkwell's operators)"
         self.on_tensor(tensor)
 

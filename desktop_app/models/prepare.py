@@ -21,6 +21,13 @@ from typing import Any
 from desktop_app.core.errors import UserError
 from desktop_app.core.i18n import marked, translate
 from desktop_app.core.manifest import ModelManifest, ModelVariant
+from desktop_app.engine.providers import (
+    ORT_NAMES,
+    cuda_libraries_wanted,
+    cuda_unavailable_reason,
+    gpu_memory_bytes,
+    preload_cuda_libraries,
+)
 from desktop_app.models.embedding_export import is_embedding_folder, prepare_embedding
 from desktop_app.models.export import (
     build_variants,
@@ -33,7 +40,7 @@ from desktop_app.models.export import (
 )
 from desktop_app.models.gguf_blocks import home_bits_per_weight, is_supported
 from desktop_app.models.gguf_file import GGUFFile
-from desktop_app.models.gguf_import import VARIANT, import_gguf
+from desktop_app.models.gguf_import import import_gguf
 from desktop_app.models.gguf_tokenizer import end_of_turn_tokens
 from desktop_app.models.onnx_tools import QUANTIZATIONS
 from desktop_app.models.registry import DEFAULT_MODEL_ID
@@ -71,8 +78,12 @@ def prepare_model(
     force: bool = False,
     progress: Progress = _noop_progress,
     cancel: threading.Event | None = None,
+    gpu_variant: bool | None = None,
 ) -> Path:
-    """Build `output_root/<model_id>` from a GGUF file or a Hugging Face folder."""
+    """Build `output_root/<model_id>` from a GGUF file or a Hugging Face folder. From a GGUF
+    file, the fp16 variant for the CUDA provider is made when asked (`gpu_variant`), or by
+    default (None) when fp16 is among the quantizations and this machine's GPU can run it
+    (gpu_variant_refusal)."""
     unknown = [q for q in quantizations if q not in QUANTIZATIONS]
     if unknown or not quantizations:
         raise UserError(
@@ -93,8 +104,12 @@ def prepare_model(
     output_root.mkdir(parents=True, exist_ok=True)
     clean_stale_partials(output_root)
     if source.kind == "gguf":
+        gpu_note = "not asked for"
+        if gpu_variant is None:
+            refusal = gpu_variant_refusal(source.path) if "fp16" in quantizations else "fp16 was not asked for"
+            gpu_variant, gpu_note = refusal is None, refusal or ""
         # The file's grids, plus scales, zero points and offsets, and the tokenizer.
-        needed = estimate_gguf_output(source.path) + (64 << 20)
+        needed = estimate_gguf_output(source.path, gpu_variant) + (64 << 20)
         check_memory_for(source.label, needed)
     else:
         needed = export_needs_bytes(source, quantizations)
@@ -104,7 +119,9 @@ def prepare_model(
         return _guard_disk(lambda: prepare_embedding(source, output_root, model_id, name or source.label, progress,
                                                      cancel))  # fmt: skip
     if source.kind == "gguf":
-        return _prepare_gguf(source, output_root, model_id, name or source.label, quantizations, progress, cancel)
+        return _prepare_gguf(
+            source, output_root, model_id, name or source.label, bool(gpu_variant), gpu_note, progress, cancel
+        )
 
     total = 4 + len(quantizations)
     advance = Steps(total, progress, cancel).advance
@@ -148,20 +165,19 @@ def _prepare_gguf(
     output_root: Path,
     model_id: str,
     name: str,
-    quantizations: tuple[str, ...],
+    gpu_variant: bool,
+    gpu_note: str,
     progress: Progress,
     cancel: threading.Event | None,
 ) -> Path:
-    """The GGUF route (gguf_import.py): the file's own grids, built tensor by tensor."""
-    skipped = [q for q in quantizations if q != VARIANT]
-    if skipped:
-        log.info("From a GGUF file only the %s variant (the file's own grids) is made; not %s", VARIANT, skipped)
+    """The GGUF route (gguf_import.py): the file's own grids, built tensor by tensor, and
+    with `gpu_variant` the same tensors as float16 for the CUDA provider (else `gpu_note` says why not)."""
     destination = output_root / model_id
     try:
         with workspace(output_root, model_id) as work:
             final = work / "final"
             final.mkdir()
-            import_gguf(source, final, model_id, name, progress, cancel)
+            import_gguf(source, final, model_id, name, progress, cancel, gpu_variant=gpu_variant, gpu_note=gpu_note)
             fsync_tree(final)
             install(final, destination)
     except OSError as exc:
@@ -184,19 +200,59 @@ def _guard_disk(action: Callable[[], Path]) -> Path:
         raise
 
 
-def estimate_gguf_output(path: Path) -> int:
+def cuda_loads() -> bool:
+    """Whether the CUDA provider really loads here (its CUDA and cuDNN libraries found): a
+    one-node session is opened with it. Takes a second or two, for CUDA's start."""
+    import onnxruntime as ort
+    from onnx import TensorProto, helper
+
+    value = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1])
+    graph = helper.make_graph([helper.make_node("Identity", ["x"], ["y"])], "probe", [value], [value])
+    graph.output[0].name = "y"
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=10)
+    preload_cuda_libraries()
+    options = ort.SessionOptions()
+    options.log_severity_level = 4
+    try:
+        session = ort.InferenceSession(model.SerializeToString(), options, [ORT_NAMES["cuda"], ORT_NAMES["cpu"]])
+    except Exception as exc:
+        log.debug("The CUDA provider did not load: %s", exc)
+        return False
+    return bool(session.get_providers()[0] == ORT_NAMES["cuda"])
+
+
+def gpu_variant_refusal(path: Path) -> str | None:
+    """Why no fp16 variant is made by default for this GGUF file here, or None: one is made
+    where the CUDA provider loads and the GPU holds its weights (two bytes each) and a
+    gigabyte besides. The variant decoded 2-10x the CPU variant's speed on an H200 machine
+    (bench/RESULTS.md, providers)."""
+    why_not = cuda_unavailable_reason()
+    if why_not is not None:
+        return why_not
+    if not cuda_loads():
+        return f"the CUDA provider did not load (the {cuda_libraries_wanted()} libraries were not found)"
+    needed = 2 * sum(t.rows * t.columns for t in GGUFFile(path).tensors.values()) + (1 << 30)
+    memory = gpu_memory_bytes()
+    if memory is None or memory < needed:
+        have = "unknown" if memory is None else f"{memory / 1e9:.1f} GB"
+        return f"the GPU's memory ({have}) is less than its float16 weights need ({needed / 1e9:.1f} GB)"
+    return None
+
+
+def estimate_gguf_output(path: Path, gpu_variant: bool = False) -> int:
     """Bytes the import writes, from the header alone: each tensor at its home's bits per
     weight, and a quarter more for what the graph adds around them (block-sum rows,
-    tables for the embedding; 13% on a Q4_K_M test file)."""
+    tables for the embedding; 13% on a Q4_K_M test file); the GPU variant, two bytes a weight."""
     source = GGUFFile(path)
-    total = 0
+    total = half = 0
     for tensor in source.tensors.values():
         count = tensor.rows * tensor.columns
+        half += 2 * count
         if is_supported(tensor.qtype):
             total += int(count * home_bits_per_weight(tensor.qtype) / 8)
         else:
             total += tensor.n_bytes  # refused later with its name; count it as it is
-    return total * 5 // 4
+    return total * 5 // 4 + (half if gpu_variant else 0)
 
 
 def prepare_default(
@@ -205,6 +261,7 @@ def prepare_default(
     progress: Progress = _noop_progress,
     cancel: threading.Event | None = None,
     quantizations: tuple[str, ...] = DEFAULT_QUANTIZATIONS,
+    gpu_variant: bool | None = None,
 ) -> Path:
     if getattr(sys, "frozen", False):  # the default's source file is not bundled, its prepared model is
         raise UserError(
@@ -223,6 +280,7 @@ def prepare_default(
         force=force,
         progress=progress,
         cancel=cancel,
+        gpu_variant=gpu_variant,
     )
 
 

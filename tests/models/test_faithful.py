@@ -53,9 +53,9 @@ def imported(tmp_path_factory: pytest.TempPathFactory) -> Callable[[Path], Path]
     return make
 
 
-def engine_logits(model_dir: Path, ids: list[int]) -> np.ndarray:
+def engine_logits(model_dir: Path, ids: list[int], quantization: str | None = None) -> np.ndarray:
     """Our logits [T, vocab]: one token at a time from an empty cache, as decoding runs."""
-    engine = load_engine(model_dir, "cpu", threads=oracle.THREADS)
+    engine = load_engine(model_dir, "cpu", quantization, threads=oracle.THREADS)
     cache = engine.model.empty_cache()
     engine.model.reserve(cache, len(ids))
     rows = []
@@ -75,6 +75,73 @@ def test_the_import_follows_llama_cpp(arch: str, qtype: str, tiny_gguf, imported
     report = measure(tiny_gguf(arch, qtype), imported)
     print(f"{arch} {qtype}: {report}")  # the matrix, in the log of a passing run (-rP)
     assert report.holds(0.98, 0.01), f"{arch} {qtype}: {report}"
+
+
+@pytest.mark.parametrize("arch", list(ARCHS))
+def test_the_gpu_variant_follows_llama_cpp(arch: str, tiny_gguf, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The fp16 variant (every weight dequantized, float16 activations, for the CUDA
+    provider) holds the same bar; run here on the CPU provider, which has the same operators."""
+    gguf = tiny_gguf(arch, "Q4_K_M")
+    model = prepare_model(gguf, tmp_path, model_id="gpu", gpu_variant=True)
+    variants = {v.quantization: v.providers for v in load_engine(model, "cpu", threads=1).manifest.variants}
+    assert variants == {"q4": ("cpu",), "fp16": ("cuda",)}
+    ids = oracle.held_out_ids(gguf)
+    report = oracle.faithfulness(engine_logits(model, ids, "fp16"), oracle.llama_logits(gguf, ids), ids)
+    print(f"{arch} fp16 variant: {report}")
+    assert report.holds(0.98, 0.01), f"{arch} fp16 variant: {report}"
+
+
+def with_scaled_tensor(source: Path, target: Path, name: str, factor: float) -> Path:
+    """A copy of `source` with the float tensor `name` multiplied by `factor`."""
+    import gguf
+
+    reader = gguf.GGUFReader(source)
+    writer = gguf.GGUFWriter(target, arch=str(reader.fields["general.architecture"].contents()))
+    for field in reader.fields.values():
+        if field.name == gguf.Keys.General.ARCHITECTURE or field.name.startswith("GGUF."):
+            continue
+        sub_type = field.types[-1] if field.types[0] == gguf.GGUFValueType.ARRAY else None
+        writer.add_key_value(field.name, field.contents(), field.types[0], sub_type=sub_type)
+    for tensor in reader.tensors:
+        if tensor.name == name:
+            writer.add_tensor(tensor.name, np.asarray(tensor.data, np.float32) * factor)
+        else:
+            writer.add_tensor(tensor.name, tensor.data, raw_dtype=tensor.tensor_type)
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+    return target
+
+
+def test_a_gpu_variant_that_overflows_float16_leaves_the_model_on_the_cpu(  # type: ignore[no-untyped-def]
+    tiny_gguf, tmp_path: Path, monkeypatch
+) -> None:
+    """Activations beyond float16's range make the GPU variant's logits infinite or NaN
+    (a random 150M-shaped file did so on an H200): the engine tries a sentence when it
+    opens the GPU variant, and runs the CPU variant instead, saying why."""
+    from desktop_app.engine import loading
+    from desktop_app.engine.onnx_model import OnnxCausalLM
+    from desktop_app.engine.providers import ProviderReport
+
+    class OnAPretendGpu(OnnxCausalLM):  # the CPU provider runs the same float16 operators
+        def __init__(self, path: Path, provider: str, *args: Any) -> None:
+            super().__init__(path, "cpu", *args)
+            if provider != "cpu":
+                self.provider = ProviderReport("cuda", "NVIDIA GPU found and the CUDA provider loaded")
+                self.in_place_kv = False  # its buffers would be asked of the GPU
+
+    monkeypatch.setattr(loading, "cuda_unavailable_reason", lambda: None)
+    monkeypatch.setattr(loading, "OnnxCausalLM", OnAPretendGpu)
+    gguf = tiny_gguf("llama", "Q8_0")
+    sound = prepare_model(gguf, tmp_path, model_id="sound", gpu_variant=True)
+    engine = load_engine(sound, "auto", threads=1)
+    assert (engine.provider.name, engine.variant.quantization) == ("cuda", "fp16")
+    loud = with_scaled_tensor(gguf, tmp_path / "loud.gguf", "output_norm.weight", 1e6)
+    engine = load_engine(prepare_model(loud, tmp_path, model_id="loud", gpu_variant=True), "auto", threads=1)
+    assert (engine.provider.name, engine.variant.quantization) == ("cpu", "q4")
+    assert engine.provider.reason == loading.FLOAT16_OVERFLOW
+    assert np.isfinite(engine.model.forward(engine.tokenizer.encode("A test."), engine.model.empty_cache())[0]).all()
 
 
 @pytest.mark.parametrize("arch", ["llama", "gemma2", "qwen2"])

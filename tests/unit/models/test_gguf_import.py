@@ -140,7 +140,7 @@ def test_the_engine_runs_it_with_int8_activations(tmp_path: Path) -> None:
 def test_prepare_model_installs_a_gguf_with_its_manifest(tmp_path: Path) -> None:
     source = write_gguf(tmp_path / "tiny.gguf", "llama", T.Q4_1, types={"ffn_down": T.Q8_0})
     steps: list[tuple[int, int, str]] = []
-    folder = prepare_model(source, tmp_path / "models", progress=lambda *step: steps.append(step))
+    folder = prepare_model(source, tmp_path / "models", progress=lambda *step: steps.append(step), gpu_variant=False)
     assert folder == tmp_path / "models" / "tiny"
     manifest = ModelManifest.read(folder)
     assert manifest.architecture == "llama" and manifest.context_length == 256
@@ -167,6 +167,42 @@ def test_prepare_model_installs_a_gguf_with_its_manifest(tmp_path: Path) -> None
     assert finished and finished[0].stats.generated_tokens >= 1
     prompt = engine.build_prompt(request).token_ids
     assert prompt[0] == engine.tokenizer.token_to_id("<|im_start|>")  # special tokens are single ids
+
+
+def test_the_gpu_variant_is_made_where_the_gpu_can_run_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from desktop_app.models import prepare
+
+    source = write_gguf(tmp_path / "tiny.gguf", "llama", T.Q4_1, types={"ffn_down": T.Q8_0})
+    weights = sum(t.rows * t.columns for t in prepare.GGUFFile(source).tensors.values())
+    assert prepare.estimate_gguf_output(source, True) == prepare.estimate_gguf_output(source) + 2 * weights
+
+    def variants(folder: Path) -> tuple[list[tuple[str, tuple[str, ...]]], str]:
+        manifest = ModelManifest.read(folder)
+        return [(v.quantization, v.providers) for v in manifest.variants], manifest.extra.get("skipped_variants", "")
+
+    monkeypatch.setattr(prepare, "cuda_unavailable_reason", lambda: None)
+    monkeypatch.setattr(prepare, "cuda_loads", lambda: True)
+    monkeypatch.setattr(prepare, "gpu_memory_bytes", lambda: 8 << 30)
+    both = prepare_model(source, tmp_path / "gpu")
+    assert variants(both) == ([("q4", ("cpu",)), ("fp16", ("cuda",))], "")
+    assert onnx.load(both / "model.fp16.onnx", load_external_data=False).graph.input[3].type.tensor_type.elem_type == (
+        onnx.TensorProto.FLOAT16  # the KV cache
+    )
+    ids = [1, 5, 9, 12]
+    q4, fp16 = (load_engine(both, "cpu", q, threads=1).model for q in ("q4", "fp16"))
+    assert q4.forward(ids, q4.empty_cache())[0].argmax() == fp16.forward(ids, fp16.empty_cache())[0].argmax()
+    assert variants(prepare_model(source, tmp_path / "cpu-asked", quantizations=("q4",)))[1].endswith(
+        "fp16 was not asked for"
+    )
+    monkeypatch.setattr(prepare, "cuda_loads", lambda: False)  # CUDA's libraries missing
+    assert "the CUDA provider did not load" in variants(prepare_model(source, tmp_path / "no-libraries"))[1]
+    monkeypatch.setattr(prepare, "cuda_loads", lambda: True)
+    monkeypatch.setattr(prepare, "gpu_memory_bytes", lambda: 1 << 30)  # less than the weights and a gigabyte
+    listed, why = variants(prepare_model(source, tmp_path / "small-gpu"))
+    assert listed == [("q4", ("cpu",))] and "the GPU's memory (1.1 GB) is less than" in why
+    monkeypatch.setattr(prepare, "cuda_unavailable_reason", lambda: "no NVIDIA GPU or driver was found")
+    assert variants(prepare_model(source, tmp_path / "no-gpu"))[1].endswith("no NVIDIA GPU or driver was found")
+    assert len(variants(prepare_model(source, tmp_path / "asked", gpu_variant=True))[0]) == 2
 
 
 def test_cancel_leaves_nothing(tmp_path: Path) -> None:
