@@ -60,13 +60,13 @@ SHAPES = {
 }
 
 
-def random_blocks(qtype, rows: int, k: int, rng: np.random.Generator) -> np.ndarray:  # type: ignore[no-untyped-def]
-    """Valid random Q4_K or Q6_K rows: random quants and scales, small finite fp16 d/dmin."""
+def random_blocks(qtype, rows: int, k: int, rng: np.random.Generator, step: float = 2e-3) -> np.ndarray:  # type: ignore[no-untyped-def]
+    """Valid random Q4_K or Q6_K rows: random quants and scales, small finite fp16 d/dmin (`step`)."""
     from gguf import GGML_QUANT_SIZES, GGMLQuantizationType
 
     block, size = GGML_QUANT_SIZES[qtype]
     raw = rng.integers(0, 256, (rows, k // block, size), dtype=np.uint8)
-    d = np.full((rows, k // block), 2e-3, np.float16).view(np.uint8).reshape(rows, k // block, 2)
+    d = np.full((rows, k // block), step, np.float16).view(np.uint8).reshape(rows, k // block, 2)
     if qtype == GGMLQuantizationType.Q4_K:
         raw[..., 0:2] = d  # d
         raw[..., 2:4] = d  # dmin
@@ -77,8 +77,10 @@ def random_blocks(qtype, rows: int, k: int, rng: np.random.Generator) -> np.ndar
     return raw.reshape(rows, -1)
 
 
-def synthetic_gguf(shape: Shape, target: Path) -> Path:
-    """A Q4_K_M-mixed Llama GGUF of `shape` with SmolLM2's tokenizer (written once)."""
+def synthetic_gguf(shape: Shape, target: Path, tokenizer_from: Path | None = None, step: float = 2e-3) -> Path:
+    """A Q4_K_M-mixed Llama GGUF of `shape` with the tokenizer of `tokenizer_from` (a GGUF;
+    SmolLM2's by default), written once. `step` scales the blocks: the default's weights are
+    far larger than a trained model's (float32 holds their activations, float16 does not)."""
     if target.is_file():
         return target
     import gguf
@@ -86,7 +88,7 @@ def synthetic_gguf(shape: Shape, target: Path) -> Path:
 
     from desktop_app.models.workspace import locate_default_gguf
 
-    source = gguf.GGUFReader(locate_default_gguf())
+    source = gguf.GGUFReader(tokenizer_from or locate_default_gguf())
     vocab = len(source.fields["tokenizer.ggml.tokens"].data)
     writer = gguf.GGUFWriter(str(target) + ".partial", "llama")
     writer.add_name(shape.name)
@@ -111,7 +113,7 @@ def synthetic_gguf(shape: Shape, target: Path) -> Path:
     kv = shape.kv_heads * (h // shape.heads)
 
     def quant(name: str, rows: int, k: int, qtype: Q) -> None:
-        raw = random_blocks(qtype, rows, k, rng)
+        raw = random_blocks(qtype, rows, k, rng, step)
         writer.add_tensor(name, raw, raw_dtype=qtype)
 
     def norm(name: str, n: int) -> None:
