@@ -111,6 +111,10 @@ class _FreshRows:
         if reused > 0 and isinstance(cache, KVCache):
             self.cache = cache.truncated(reused)
             return reused
+        if reused > 0 and isinstance(cache, SharedKVCache):  # the GPU's buffers: copied once
+            arrays = [np.ascontiguousarray(a[:, :, :reused, :]) for a in cache.buffers.arrays]
+            self.cache = KVCache(prompt[:reused], arrays)
+            return reused
         return 0
 
     def prefill(self, tokens: list[int]) -> np.ndarray:

@@ -36,7 +36,7 @@ def choose_variant(manifest: ModelManifest, provider: str, quantization: str | N
     return manifest.variants[0]
 
 
-CPU_VARIANT_ONLY = "this model was prepared for the CPU only: its quantized weights have no GPU kernels here"
+CPU_VARIANT_ONLY = "this model was prepared for the CPU only (it has no fp16 variant for the GPU)"
 
 
 FLOAT16_OVERFLOW = "its GPU variant's float16 arithmetic gave logits that are not numbers on a test sentence"
@@ -67,7 +67,15 @@ def load_engine(
         return OnnxCausalLM(model_dir / file, provider, threads, in_place, manifest.context_length)
 
     def on_the_cpu(reason: str) -> Engine:
-        """The variant made for the CPU, with the reason the GPU is not used."""
+        """The variant made for the CPU, with the reason the GPU is not used; asked for CUDA
+        outright, the reason is the answer instead."""
+        if request == "cuda":
+            raise UserError(
+                translate("Errors", "CUDA cannot be used: {reason}.").format(reason=reason),
+                hint=translate(
+                    "Errors", "Choose the automatic provider, or import the model again with --gpu-variant yes."
+                ),
+            )
         chosen = choose_variant(manifest, "cpu")
         model = open_model(chosen.file, "cpu")
         model.provider = replace(model.provider, reason=reason)
@@ -75,15 +83,16 @@ def load_engine(
         return Engine(model, tokenizer, manifest, chosen)
 
     if try_cuda and cuda_missing is None and quantization is None and not runs_on_cuda(variant):
-        # Every variant was made for the CPU (a GGUF import: its blocks are read by Inkwell's
-        # CPU operators). Under CUDA those nodes would still run on the CPU, with the
-        # activations copied to the GPU and back around each of them: slower than the CPU alone.
+        # Every variant was made for the CPU (a GGUF import's blocks are read by Inkwell's
+        # CPU operators; float32 attention has no CUDA kernel). Under CUDA those nodes would
+        # still run on the CPU, with the activations copied to the GPU and back around each
+        # of them: no faster than the CPU alone (bench/RESULTS.md, providers).
         return on_the_cpu(CPU_VARIANT_ONLY)
     gpu_only = quantization is None and "cpu" not in variant.providers
     try:
         model = open_model(variant.file, request)
     except UserError as exc:
-        if request != "auto" or not gpu_only:
+        if request == "cuda" or not gpu_only:
             raise
         return on_the_cpu(f"its GPU variant could not be loaded ({exc.message.strip()[:200]})")
     if gpu_only and model.provider.name == "cpu":  # CUDA did not load after all

@@ -40,7 +40,7 @@ from desktop_app.models.export import (
 )
 from desktop_app.models.gguf_blocks import home_bits_per_weight, is_supported
 from desktop_app.models.gguf_file import GGUFFile
-from desktop_app.models.gguf_import import import_gguf
+from desktop_app.models.gguf_import import VARIANT, import_gguf
 from desktop_app.models.gguf_tokenizer import end_of_turn_tokens
 from desktop_app.models.onnx_tools import QUANTIZATIONS
 from desktop_app.models.registry import DEFAULT_MODEL_ID
@@ -108,9 +108,15 @@ def prepare_model(
         if gpu_variant is None:
             refusal = gpu_variant_refusal(source.path) if "fp16" in quantizations else "fp16 was not asked for"
             gpu_variant, gpu_note = refusal is None, refusal or ""
-        # The file's grids, plus scales, zero points and offsets, and the tokenizer.
-        needed = estimate_gguf_output(source.path, gpu_variant) + (64 << 20)
-        check_memory_for(source.label, needed)
+        # The file's grids, plus scales, zero points and offsets, and the tokenizer; the
+        # memory to run it is the CPU variant's (the GPU variant runs from the GPU's).
+        check_memory_for(source.label, estimate_gguf_output(source.path) + (64 << 20))
+        needed = estimate_gguf_output(source.path, bool(gpu_variant)) + (64 << 20)
+        skipped = [q for q in quantizations if q not in (VARIANT, "fp16")]
+        if skipped:
+            log.info(
+                "From a GGUF file the q4 variant (the file's own grids) is made, and fp16 for a GPU; not %s", skipped
+            )
     else:
         needed = export_needs_bytes(source, quantizations)
     check_disk_space(output_root, needed)

@@ -1353,6 +1353,10 @@
         <translation>它有：{have}。</translation>
     </message>
     <message>
+        <source>Choose the automatic provider, or import the model again with --gpu-variant yes.</source>
+        <translation>请改选自动作为运行设备，或使用 --gpu-variant yes 重新导入该模型。</translation>
+    </message>
+    <message>
         <source>{model} was prepared before speculative decoding; import it again to use a draft.</source>
         <translation>{model} 是在推测解码功能出现之前准备的；请重新导入后再使用草稿模型。</translation>
     </message>

@@ -146,8 +146,8 @@ def test_the_gpu_layouts_give_the_cpu_results(tiny_engine, monkeypatch) -> None:
     gpu = on_a_pretend_gpu(tiny_engine, monkeypatch)
     assert isinstance(gpu.model.empty_cache(), SharedKVCache)
     greedy = GenerationSettings(temperature=0.0, max_new_tokens=24)
-    for settings in (greedy, beam_settings(4, 2, 1.0, False, 2, new=24)):
-        for text in PROMPTS:
+    for text in PROMPTS:  # the beams start from the prompt the greedy reply left in the cache
+        for settings in (greedy, beam_settings(4, 2, 1.0, False, 2, new=24)):
             assert ours(gpu, text, settings) == ours(tiny_engine, text, settings)
 
 

@@ -79,11 +79,12 @@ def test_a_model_prepared_for_the_cpu_only_stays_on_the_cpu_beside_a_gpu(  # typ
     manifest["variants"] = [v for v in manifest["variants"] if v["quantization"] == "q4"]
     (copy / "manifest.json").write_text(json.dumps(manifest))
     monkeypatch.setattr(loading, "cuda_unavailable_reason", lambda: None)  # as if CUDA would load
-    for request in ("auto", "cuda"):
-        engine = load_engine(copy, provider=request, threads=1)
-        assert engine.provider.name == "cpu" and engine.provider.reason == loading.CPU_VARIANT_ONLY
-        assert engine.model.session.get_providers() == ["CPUExecutionProvider"]
-        assert engine.model.in_place_kv == (manifest["extra"].get("attention") == "GroupQueryAttention")
+    engine = load_engine(copy, provider="auto", threads=1)
+    assert engine.provider.name == "cpu" and engine.provider.reason == loading.CPU_VARIANT_ONLY
+    assert engine.model.session.get_providers() == ["CPUExecutionProvider"]
+    assert engine.model.in_place_kv == (manifest["extra"].get("attention") == "GroupQueryAttention")
+    with pytest.raises(UserError, match="CUDA cannot be used: this model was prepared for the CPU only"):
+        load_engine(copy, provider="cuda", threads=1)  # asked for outright: the reason, not a fallback
     # A variant made for no provider in particular (fp32) may still try the GPU.
     assert loading.runs_on_cuda(replace(engine.variant, providers=()))
     assert not loading.runs_on_cuda(engine.variant)

@@ -183,7 +183,9 @@ def test_the_gpu_variant_is_made_where_the_gpu_can_run_it(tmp_path: Path, monkey
     monkeypatch.setattr(prepare, "cuda_unavailable_reason", lambda: None)
     monkeypatch.setattr(prepare, "cuda_loads", lambda: True)
     monkeypatch.setattr(prepare, "gpu_memory_bytes", lambda: 8 << 30)
-    both = prepare_model(source, tmp_path / "gpu")
+    steps: list[tuple[int, int, str]] = []
+    both = prepare_model(source, tmp_path / "gpu", progress=lambda *step: steps.append(step))
+    assert [s[0] for s in steps] == sorted(s[0] for s in steps) and steps[-1][0] == steps[-1][1]
     assert variants(both) == ([("q4", ("cpu",)), ("fp16", ("cuda",))], "")
     assert onnx.load(both / "model.fp16.onnx", load_external_data=False).graph.input[3].type.tensor_type.elem_type == (
         onnx.TensorProto.FLOAT16  # the KV cache
