@@ -476,18 +476,22 @@ class GraphBuilder:
 
     def feed_forward(self, layer: int, hidden: str) -> str:
         s, prefix = self.shape, f"blk.{layer}"
-        if self.arch.fused_gate_up:
-            joined = self.products(hidden, [f"{prefix}.ffn_up.weight"], [2 * s.ffn], s.hidden)[0]
+        fused = self.arch.fused_gate_up  # one matrix holds both (ffn_up)
+        names = [f"{prefix}.ffn_up.weight"] if fused else [f"{prefix}.ffn_gate.weight", f"{prefix}.ffn_up.weight"]
+        joined = self.products(hidden, names, [2 * s.ffn] if fused else [s.ffn, s.ffn], s.hidden, keep_packed=True)
+        down = self.need(f"{prefix}.ffn_down.weight")
+        if len(joined) == 1 and self.arch.activation != "gelu_tanh" and self.writer.kept(down):
+            # [gate | up] into the down projection: it applies silu(gate) · up as it rounds its input
+            self.check_shape(down, (s.hidden, s.ffn))
+            product = self.writer.matrix(f"{prefix}.ffn_down", [down])
+            inputs = [joined[0], *product.inputs]
+            return self.node("GgmlMatMul", inputs, name=f"{prefix}.ffn_down/GgmlMatMul", ggml_type=product.ggml_type, swiglu=1)[0]  # fmt: skip
+        if len(joined) == 1:
             split = self.const("inkwell_ffn_split", np.array([s.ffn, s.ffn], np.int64))
-            gate, up = self.node("Split", [joined, split], 2, axis=-1)
-        else:
-            gate, up = self.products(
-                hidden, [f"{prefix}.ffn_gate.weight", f"{prefix}.ffn_up.weight"], [s.ffn, s.ffn], s.hidden
-            )
-        if self.arch.activation == "gelu_tanh":
-            activated = self.node("FastGelu", [gate])[0]
-        else:
-            activated = self.node("Mul", [gate, self.node("Sigmoid", [gate])[0]])[0]
+            joined = self.node("Split", [joined[0], split], 2, axis=-1)
+        gate, up = joined
+        gelu = self.arch.activation == "gelu_tanh"
+        activated = self.node("FastGelu", [gate])[0] if gelu else self.node("Mul", [gate, self.node("Sigmoid", [gate])[0]])[0]  # fmt: skip
         product = self.node("Mul", [activated, up])[0]
         return self.products(product, [f"{prefix}.ffn_down.weight"], [s.hidden], s.ffn)[0]
 

@@ -51,7 +51,8 @@ class InstalledModel:
             rows.append(
                 (translate("ModelDetails", "Tensors by type"), ", ".join(f"{k} × {v}" for k, v in sorted(mix.items())))
             )
-        rows.append((translate("ModelDetails", "Runs as"), ", ".join(v.quantization for v in manifest.variants)))
+        where = {v.quantization: "GPU" if "cuda" in v.providers else "CPU" for v in manifest.variants}
+        rows.append((translate("ModelDetails", "Runs as"), ", ".join(f"{q} ({on})" for q, on in where.items())))
         rows.append(
             (
                 translate("ModelDetails", "Context"),

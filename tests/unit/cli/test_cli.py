@@ -138,15 +138,26 @@ def test_models_prepare_passes_the_chosen_quantizations(tmp_path: Path, monkeypa
     seen = {}
 
     def fake_prepare_model(
-        source, out, model_id=None, name=None, quantizations=(), force=False, progress=None, cancel=None
+        source,
+        out,
+        model_id=None,
+        name=None,
+        quantizations=(),
+        force=False,
+        progress=None,
+        cancel=None,
+        gpu_variant=None,
     ):  # type: ignore[no-untyped-def]
-        seen.update(source=source, out=out, model_id=model_id, quantizations=quantizations)
+        seen.update(source=source, out=out, model_id=model_id, quantizations=quantizations, gpu_variant=gpu_variant)
         return out / str(model_id)
 
     monkeypatch.setattr(prepare, "prepare_model", fake_prepare_model)
     assert main(["models", "prepare", "--quantizations", "q4,q8", "--out", str(tmp_path)]) == 0
     assert seen["quantizations"] == ("q4", "q8") and seen["model_id"] == "smollm2-135m-instruct"
     assert seen["source"].suffix == ".gguf"
+    assert seen["gpu_variant"] is None  # auto: where the GPU can run it
+    assert main(["models", "prepare", "--gpu-variant", "yes", "--out", str(tmp_path)]) == 0
+    assert seen["gpu_variant"] is True
 
 
 def test_an_unexpected_error_shows_no_traceback_and_logs_one(

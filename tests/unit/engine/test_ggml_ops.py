@@ -101,11 +101,11 @@ def session(node: object, inputs: list[object], initializers: list[object]) -> o
     return ort.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
 
 
-def matmul(type_name: str, raw: np.ndarray, k: int) -> ort.InferenceSession:
+def matmul(type_name: str, raw: np.ndarray, k: int, **attributes: int) -> ort.InferenceSession:
     node = helper.make_node(
-        "GgmlMatMul", ["A", "B"], ["Y"], domain=ggml_ops.DOMAIN, ggml_type=ggml_ops.HELD_TYPES[type_name]
+        "GgmlMatMul", ["A", "B"], ["Y"], domain=ggml_ops.DOMAIN, ggml_type=ggml_ops.HELD_TYPES[type_name], **attributes
     )
-    a = helper.make_tensor_value_info("A", TensorProto.FLOAT, [1, None, k])
+    a = helper.make_tensor_value_info("A", TensorProto.FLOAT, [1, None, None if attributes.get("swiglu") else k])
     return session(node, [a], [numpy_helper.from_array(raw, "B")])
 
 
@@ -182,6 +182,27 @@ def test_matmul_is_llama_cpps_arithmetic(type_name: str, m: int) -> None:
     # and against the float product, only the input's 8-bit rounding
     float_product = x[0].astype(np.float64) @ w.T
     assert np.abs(y[0] - float_product).max() < 0.02 * np.abs(float_product).max()
+
+
+@pytest.mark.parametrize("type_name", ["Q4_K", "Q6_K", "Q5_0", "Q8_0"])
+@pytest.mark.parametrize("m", [1, 23])
+def test_swiglu_multiplies_the_activated_gate_by_up_first(type_name: str, m: int) -> None:
+    """[gate | up] in, (silu(gate) · up) · Wᵀ out: the feed-forward's down projection with its
+    activation taken in, as the same product of the activated input."""
+    rng = np.random.default_rng(m)
+    n, k = 40, 512
+    raw = random_blocks(type_name, n, k, rng)
+    joined = rng.standard_normal((1, m, 2 * k)).astype(np.float32) * 3
+    joined[0, 0, :8] = [-1000, -90, -20, 0, 20, 90, 1000, -0.5]  # where e^-gate over- or underflows
+    gate, up = joined[..., :k], joined[..., k:]
+    with np.errstate(over="ignore"):
+        activated = (gate / (1 + np.exp(-gate.astype(np.float64))) * up).astype(np.float32)
+    fused = matmul(type_name, raw, k, swiglu=1).run(None, {"A": joined})[0]
+    plain = matmul(type_name, raw, k).run(None, {"A": activated})[0]
+    assert fused.shape == (1, m, n)
+    np.testing.assert_allclose(fused, plain, rtol=1e-4, atol=1e-4 * np.abs(plain).max())
+    with pytest.raises(Exception, match="even length"):
+        matmul(type_name, raw, k, swiglu=1).run(None, {"A": joined[..., 1:]})
 
 
 @pytest.mark.parametrize("type_name", sorted(BLOCK_BYTES))

@@ -23,6 +23,7 @@ from desktop_app.engine.onnx_model import KVCache, OnnxCausalLM
 from desktop_app.models.gguf_import import import_gguf
 from desktop_app.models.gguf_weights import REGRIDDED
 from desktop_app.models.prepare import prepare_model
+from desktop_app.models.registry import ModelRegistry
 from desktop_app.models.workspace import PARTIAL_PREFIX, PreparationCancelled, inspect_source
 from tests.unit.models.gguf_fixtures import reference_logits, write_gguf
 
@@ -111,6 +112,13 @@ def test_k_quant_files_keep_their_blocks_for_inkwells_operators(
     graph = onnx.load(str(tmp_path / "out" / "model.q4.onnx"), load_external_data=False)
     ops = {node.op_type for node in graph.graph.node}
     assert "GgmlMatMul" in ops and "MatMulNBits" not in ops
+    # gate and up of one type go, packed, straight into the down projection, which applies
+    # the activation (silu; Gemma's gelu keeps its nodes)
+    fused = [n for n in graph.graph.node if any(a.name == "swiglu" and a.i == 1 for a in n.attribute)]
+    if arch in ("gemma2", "gemma3"):
+        assert not fused and "FastGelu" in ops
+    else:
+        assert fused and "Sigmoid" not in ops
     homes = manifest.extra["homes"]
     for type_name in ggml_ops.HELD_TYPES:
         if type_name in homes and type_name not in REGRIDDED:  # the bytes read a weight are the file's own
@@ -187,6 +195,7 @@ def test_the_gpu_variant_is_made_where_the_gpu_can_run_it(tmp_path: Path, monkey
     both = prepare_model(source, tmp_path / "gpu", progress=lambda *step: steps.append(step))
     assert [s[0] for s in steps] == sorted(s[0] for s in steps) and steps[-1][0] == steps[-1][1]
     assert variants(both) == ([("q4", ("cpu",)), ("fp16", ("cuda",))], "")
+    assert dict(ModelRegistry([tmp_path / "gpu"]).list()[0].details())["Runs as"] == "q4 (CPU), fp16 (GPU)"
     assert onnx.load(both / "model.fp16.onnx", load_external_data=False).graph.input[3].type.tensor_type.elem_type == (
         onnx.TensorProto.FLOAT16  # the KV cache
     )
