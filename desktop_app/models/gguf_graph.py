@@ -483,9 +483,9 @@ class GraphBuilder:
         if len(joined) == 1 and self.arch.activation != "gelu_tanh" and self.writer.kept(down):
             # [gate | up] into the down projection: it applies silu(gate) · up as it rounds its input
             self.check_shape(down, (s.hidden, s.ffn))
-            product = self.writer.matrix(f"{prefix}.ffn_down", [down])
-            inputs = [joined[0], *product.inputs]
-            return self.node("GgmlMatMul", inputs, name=f"{prefix}.ffn_down/GgmlMatMul", ggml_type=product.ggml_type, swiglu=1)[0]  # fmt: skip
+            matrix = self.writer.matrix(f"{prefix}.ffn_down", [down])
+            inputs = [joined[0], *matrix.inputs]
+            return self.node("GgmlMatMul", inputs, name=f"{prefix}.ffn_down/GgmlMatMul", ggml_type=matrix.ggml_type, swiglu=1)[0]  # fmt: skip
         if len(joined) == 1:
             split = self.const("inkwell_ffn_split", np.array([s.ffn, s.ffn], np.int64))
             joined = self.node("Split", [joined[0], split], 2, axis=-1)
