@@ -279,11 +279,7 @@ class WeightWriter:
         blocks = k // APPROXIMATE_BLOCK
         names = self._grid_regions(name, n, k, 4, APPROXIMATE_BLOCK, stored_zero_points=False)
         for first, raw in self.source.chunks(tensor):
-            if tensor.type_name in FLOAT_TYPES:
-                values = floats_of(tensor.qtype, raw, k).astype(np.float32)
-            else:
-                values = dequantize_grid(grid_of(tensor.qtype, raw, k, tensor.name))
-            grouped = values.reshape(-1, blocks, APPROXIMATE_BLOCK)
+            grouped = self._values(tensor, raw, np.float32).reshape(-1, blocks, APPROXIMATE_BLOCK)
             step = np.abs(grouped).max(axis=2) / 7.0
             step = np.where(step == 0, 1.0, step).astype(np.float32)
             levels = (np.clip(np.rint(grouped / step[..., None]), -8, 7) + 8).astype(np.uint8)
@@ -372,15 +368,16 @@ class WeightWriter:
     def float_type(self) -> Any:
         return np.float16 if self.half else np.float32
 
-    def _values(self, tensor: TensorInfo, raw: np.ndarray) -> np.ndarray:
-        """A chunk of a tensor's rows as floats of the written type: a quantized one dequantized
-        (the GPU variant), as llama.cpp's dequantization gives them, then rounded to float16."""
+    def _values(self, tensor: TensorInfo, raw: np.ndarray, dtype: Any = None) -> np.ndarray:
+        """A chunk of a tensor's rows as floats (of the written type unless `dtype` says): a
+        quantized one dequantized as llama.cpp's dequantization gives it (the GPU variant
+        then rounds it to float16)."""
         k = tensor.columns
         if tensor.type_name in FLOAT_TYPES:
             values = floats_of(tensor.qtype, raw, k)
         else:
             values = dequantize_grid(grid_of(tensor.qtype, raw, k, tensor.name))
-        return values.astype(self.float_type)
+        return values.astype(dtype or self.float_type)
 
     def _alias(self, source: str, name: str, dims: tuple[int, ...]) -> None:
         original = next(t for t in self.initializers if t.name == source)
