@@ -17,6 +17,8 @@
 namespace inkwell {
 namespace {
 
+constexpr size_t kShortRow = 1280;  // bytes
+
 struct Layout {
     int d, m, qh, qs;  // byte offsets of the fields (m, qh: -1 when absent)
     size_t size;
@@ -63,18 +65,18 @@ float dot_plain(int64_t type, const uint8_t* row, const BlockQ8x32* x, int64_t b
 }
 
 #ifdef INKWELL_X86
-// Byte j of the result is 0x10 where bit j of `bits` is set, else 0.
+// Byte j of the result is 0xFF where bit j of `bits` is set, else 0.
 AVX2 inline __m256i fifth_bits(uint32_t bits) {
     // each 128-bit lane of a broadcast holds the four bytes; pick byte j/8 for byte j
     const __m256i pick = _mm256_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1,  //
                                           2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3);
     const __m256i bit = _mm256_set1_epi64x(static_cast<int64_t>(0x8040201008040201ULL));
     const __m256i spread = _mm256_shuffle_epi8(_mm256_set1_epi32(static_cast<int>(bits)), pick);
-    const __m256i set = _mm256_cmpeq_epi8(_mm256_and_si256(spread, bit), bit);
-    return _mm256_and_si256(set, _mm256_set1_epi8(0x10));
+    return _mm256_cmpeq_epi8(_mm256_and_si256(spread, bit), bit);
 }
 
-// The block's 32 levels in order: unsigned (0..31) for Q4_x/Q5_x, signed for Q8_0.
+// The block's 32 levels in order: unsigned (0..31) for Q4_1/Q5_1; for Q4_0/Q5_0 already
+// less their centre (8, 16), as signed bytes; Q8_0's signed values as they are.
 template <int64_t TYPE>
 AVX2 inline __m256i block_levels(const uint8_t* b) {
     constexpr Layout at = layout_of(TYPE);
@@ -82,16 +84,20 @@ AVX2 inline __m256i block_levels(const uint8_t* b) {
     const __m128i packed = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b + at.qs));
     const __m128i low = _mm_set1_epi8(0xF);
     __m256i q = _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(packed, 4), low), _mm_and_si128(packed, low));
+    if (TYPE == kQ4_0) return _mm256_sub_epi8(q, _mm256_set1_epi8(8));
     if (at.qh >= 0) {
         uint32_t qh;
         std::memcpy(&qh, b + at.qh, 4);
-        q = _mm256_or_si256(q, fifth_bits(qh));
+        // q − 16 = the low four bits, and 0xF0 (−16 as a byte) where the fifth bit is clear
+        if (TYPE == kQ5_0) return _mm256_or_si256(q, _mm256_andnot_si256(fifth_bits(qh), _mm256_set1_epi8(-16)));
+        q = _mm256_or_si256(q, _mm256_and_si256(fifth_bits(qh), _mm256_set1_epi8(0x10)));
     }
     return q;
 }
 
+// One weight row against R input rows: the row's levels are unpacked once a block for all R.
 template <int64_t TYPE, int R>
-AVX2 void dot_rows_avx2(const uint8_t* row, const BlockQ8x32* const* x, int64_t blocks, float* out) {
+AVX2 void dot_row(const uint8_t* row, const BlockQ8x32* const* x, int64_t blocks, float* out) {
     constexpr Layout at = layout_of(TYPE);
     constexpr bool is_signed = TYPE == kQ4_0 || TYPE == kQ5_0 || TYPE == kQ8_0;
     const __m256i ones = _mm256_set1_epi16(1);
@@ -104,12 +110,8 @@ AVX2 void dot_rows_avx2(const uint8_t* row, const BlockQ8x32* const* x, int64_t 
     for (int64_t i = 0; i < blocks; ++i) {
         const uint8_t* b = row + i * at.size;
         const float d = half_avx2(b + at.d);
-        __m256i q = block_levels<TYPE>(b);
-        __m256i magnitude = q;
-        if (is_signed) {
-            if (TYPE != kQ8_0) q = _mm256_sub_epi8(q, _mm256_set1_epi8(TYPE == kQ4_0 ? 8 : 16));
-            magnitude = _mm256_sign_epi8(q, q);  // |q|, and the input takes q's sign
-        }
+        const __m256i q = block_levels<TYPE>(b);
+        const __m256i magnitude = is_signed ? _mm256_sign_epi8(q, q) : q;  // |q|; the input takes q's sign
         INKWELL_UNROLL for (int r = 0; r < R; ++r) {
             __m256i y = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[r][i].qs));
             if (is_signed) y = _mm256_sign_epi8(y, q);
@@ -121,14 +123,33 @@ AVX2 void dot_rows_avx2(const uint8_t* row, const BlockQ8x32* const* x, int64_t 
     INKWELL_UNROLL for (int r = 0; r < R; ++r) out[r] = horizontal_sum(acc[r]) + offsets[r];
 }
 
+// y[r · ldy + c] for c < cols, the loop over weight rows here rather than a call a row
+// (SmolLM2's rows are 18 blocks: a call's setup was a tenth of its work). Short rows
+// (SmolLM2's: 324-612 bytes) are asked for two rows ahead, which made a 576 x 3,072 Q5_0
+// product read from DRAM 13% faster; long ones stream well on the hardware's prefetcher,
+// which the requests disturbed (Q8_0 rows of 8,960 weights: 10-30% slower with them).
+// Two weight rows a pass were faster from the cache and slower from DRAM.
+template <int64_t TYPE, int R>
+AVX2 void dot_columns_avx2(const uint8_t* rows, size_t row_bytes, int64_t cols, const BlockQ8x32* const* x,
+                           int64_t blocks, float* y, int64_t ldy) {
+    const bool ahead = row_bytes <= kShortRow;
+    float out[R];
+    for (int64_t c = 0; c < cols; ++c) {
+        if (ahead && c + 2 < cols) prefetch(rows + (c + 2) * row_bytes, row_bytes);
+        dot_row<TYPE, R>(rows + c * row_bytes, x, blocks, out);
+        INKWELL_UNROLL for (int r = 0; r < R; ++r) y[r * ldy + c] = out[r];
+    }
+}
+
 template <int R>
-AVX2 void dot_rows_avx2(int64_t type, const uint8_t* row, const BlockQ8x32* const* x, int64_t blocks, float* out) {
+AVX2 void dot_columns_avx2(int64_t type, const uint8_t* rows, size_t row_bytes, int64_t cols,
+                           const BlockQ8x32* const* x, int64_t blocks, float* y, int64_t ldy) {
     switch (type) {
-        case kQ4_0: return dot_rows_avx2<kQ4_0, R>(row, x, blocks, out);
-        case kQ4_1: return dot_rows_avx2<kQ4_1, R>(row, x, blocks, out);
-        case kQ5_0: return dot_rows_avx2<kQ5_0, R>(row, x, blocks, out);
-        case kQ5_1: return dot_rows_avx2<kQ5_1, R>(row, x, blocks, out);
-        default: return dot_rows_avx2<kQ8_0, R>(row, x, blocks, out);
+        case kQ4_0: return dot_columns_avx2<kQ4_0, R>(rows, row_bytes, cols, x, blocks, y, ldy);
+        case kQ4_1: return dot_columns_avx2<kQ4_1, R>(rows, row_bytes, cols, x, blocks, y, ldy);
+        case kQ5_0: return dot_columns_avx2<kQ5_0, R>(rows, row_bytes, cols, x, blocks, y, ldy);
+        case kQ5_1: return dot_columns_avx2<kQ5_1, R>(rows, row_bytes, cols, x, blocks, y, ldy);
+        default: return dot_columns_avx2<kQ8_0, R>(rows, row_bytes, cols, x, blocks, y, ldy);
     }
 }
 #endif
@@ -161,16 +182,18 @@ void quantize_row_32(const float* x, BlockQ8x32* y, int64_t k) {
     }
 }
 
-void dot_rows_32(int64_t type, const uint8_t* row, const BlockQ8x32* const* x, int count, int64_t blocks, float* out) {
+void dot_rows_32(int64_t type, const uint8_t* rows, size_t row_bytes, int64_t cols, const BlockQ8x32* const* x,
+                 int count, int64_t blocks, float* y, int64_t ldy) {
 #ifdef INKWELL_X86
     if (using_avx2()) {
-        in_groups_of<kRowsAtOnce>(count, [&](auto rows, int64_t r) {
-            dot_rows_avx2<decltype(rows)::value>(type, row, x + r, blocks, out + r);
+        in_groups_of<kRowsAtOnce>(count, [&](auto group, int64_t r) {
+            dot_columns_avx2<decltype(group)::value>(type, rows, row_bytes, cols, x + r, blocks, y + r * ldy, ldy);
         });
         return;
     }
 #endif
-    for (int r = 0; r < count; ++r) out[r] = dot_plain(type, row, x[r], blocks);
+    for (int64_t c = 0; c < cols; ++c)
+        for (int r = 0; r < count; ++r) y[r * ldy + c] = dot_plain(type, rows + c * row_bytes, x[r], blocks);
 }
 
 void dequantize_row_32(int64_t type, const uint8_t* row, float* out, int64_t k) {

@@ -373,22 +373,30 @@ void quantize_row(const float* x, BlockQ8K* y, int64_t k) {
     }
 }
 
-void dot_rows(int64_t type, const uint8_t* row, const void* const* input, int count, int64_t blocks, float* out) {
+void dot_rows(int64_t type, const uint8_t* rows, size_t row_bytes, int64_t cols, const void* const* input, int count,
+              int64_t blocks, float* y, int64_t ldy) {
     if (block_weights(type) != kSuperBlock) {
-        dot_rows_32(type, row, reinterpret_cast<const BlockQ8x32* const*>(input), count, blocks, out);
+        dot_rows_32(type, rows, row_bytes, cols, reinterpret_cast<const BlockQ8x32* const*>(input), count, blocks, y,
+                    ldy);
         return;
     }
     const auto* const* x = reinterpret_cast<const BlockQ8K* const*>(input);
+    for (int64_t c = 0; c < cols; ++c) {
+        const uint8_t* row = rows + c * row_bytes;
 #ifdef INKWELL_X86
-    if (kAvx2) {
-        in_groups_of<kRowsAtOnce>(count, [&](auto rows, int64_t r) {
-            dot_rows_avx2<decltype(rows)::value>(type, row, x + r, blocks, out + r);
-        });
-        return;
-    }
+        if (kAvx2) {
+            in_groups_of<kRowsAtOnce>(count, [&](auto group, int64_t r) {
+                float out[kRowsAtOnce];
+                dot_rows_avx2<decltype(group)::value>(type, row, x + r, blocks, out);
+                for (int g = 0; g < decltype(group)::value; ++g) y[(r + g) * ldy + c] = out[g];
+            });
+            continue;
+        }
 #endif
-    for (int r = 0; r < count; ++r)
-        out[r] = type == kQ6K ? dot_q6k_plain(row, x[r], blocks) : dot_q4k_q5k_plain(type == kQ5K, row, x[r], blocks);
+        for (int r = 0; r < count; ++r)
+            y[r * ldy + c] =
+                type == kQ6K ? dot_q6k_plain(row, x[r], blocks) : dot_q4k_q5k_plain(type == kQ5K, row, x[r], blocks);
+    }
 }
 
 void dequantize_row(int64_t type, const uint8_t* row, float* out, int64_t k) {

@@ -46,10 +46,10 @@ size_t rounded_block_bytes(int64_t type);
 // x [k] rounded for products with `type` (k / block_weights blocks, written to y).
 void round_input(int64_t type, const float* x, void* y, int64_t k);
 
-// out[r] = the dot product of one weight row (`blocks` blocks of `type`) with the
-// rounded input row x[r], for r < count.
-void dot_rows(int64_t type, const uint8_t* row, const void* const* x, int count, int64_t blocks, float* out);
-
+// y[r · ldy + c] = the dot product of weight row c (`blocks` blocks of `type`, the rows
+// row_bytes apart from `rows`) with the rounded input row x[r], for c < cols and r < count.
+void dot_rows(int64_t type, const uint8_t* rows, size_t row_bytes, int64_t cols, const void* const* x, int count,
+              int64_t blocks, float* y, int64_t ldy);
 // The weights of one row as floats (k values).
 void dequantize_row(int64_t type, const uint8_t* row, float* out, int64_t k);
 
@@ -73,7 +73,8 @@ float round_to_half(float f);  // f rounded to the nearest fp16 value (ties to e
 void scales_and_mins(const uint8_t* q, uint8_t* sc, uint8_t* m);  // a Q4_K/Q5_K block's 12 scale bytes
 size_t block32_bytes(int64_t type);
 void quantize_row_32(const float* x, BlockQ8x32* y, int64_t k);
-void dot_rows_32(int64_t type, const uint8_t* row, const BlockQ8x32* const* x, int count, int64_t blocks, float* out);
+void dot_rows_32(int64_t type, const uint8_t* rows, size_t row_bytes, int64_t cols, const BlockQ8x32* const* x,
+                 int count, int64_t blocks, float* y, int64_t ldy);
 void dequantize_row_32(int64_t type, const uint8_t* row, float* out, int64_t k);
 
 }  // namespace inkwell

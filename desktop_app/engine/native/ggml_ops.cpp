@@ -194,17 +194,22 @@ void multiply(void* data, size_t task) {
     auto* job = static_cast<MatMulJob*>(data);
     const int64_t first = static_cast<int64_t>(task) * kRowsPerTask;
     const int64_t last = std::min(job->n, first + kRowsPerTask);
-    for (int64_t tile = 0; tile < job->m; tile += kInputTile) {
+    const void* inputs[kRowsAtOnce];
+    if (job->m <= kRowsAtOnce) {  // a decoded token: the task's weight rows in one call
+        for (int r = 0; r < job->m; ++r) inputs[r] = job->rounded + r * job->rounded_row;
+        dot_rows(job->type, job->b + first * job->row_bytes, job->row_bytes, last - first, inputs,
+                 static_cast<int>(job->m), job->blocks, job->y + first, job->n);
+        return;
+    }
+    for (int64_t tile = 0; tile < job->m; tile += kInputTile) {  // a weight row stays in L1 for a tile's inputs
         const int64_t tile_end = std::min(job->m, tile + kInputTile);
         for (int64_t col = first; col < last; ++col) {
             const uint8_t* row = job->b + col * job->row_bytes;
             for (int64_t i = tile; i < tile_end; i += kRowsAtOnce) {
                 const int count = static_cast<int>(std::min<int64_t>(kRowsAtOnce, tile_end - i));
-                const void* inputs[kRowsAtOnce];
-                float results[kRowsAtOnce];
                 for (int r = 0; r < count; ++r) inputs[r] = job->rounded + (i + r) * job->rounded_row;
-                dot_rows(job->type, row, inputs, count, job->blocks, results);
-                for (int r = 0; r < count; ++r) job->y[(i + r) * job->n + col] = results[r];
+                dot_rows(job->type, row, job->row_bytes, 1, inputs, count, job->blocks, job->y + i * job->n + col,
+                         job->n);
             }
         }
     }

@@ -51,6 +51,13 @@ AVX2 inline float horizontal_sum(__m256 v) {
     return _mm_cvtss_f32(s);
 }
 
+// Asks for `bytes` from p into the cache, ahead of a decoded token's next weight rows:
+// without it, a product that reads rows in pairs (or a whole matrix from DRAM) ran ~15%
+// slower than the same instructions on rows the hardware's prefetcher had fetched.
+inline void prefetch(const uint8_t* p, size_t bytes) {
+    for (size_t line = 0; line < bytes; line += 64) _mm_prefetch(reinterpret_cast<const char*>(p + line), _MM_HINT_T0);
+}
+
 AVX2 inline float half_avx2(const uint8_t* p) {
     uint16_t h;
     std::memcpy(&h, p, 2);
