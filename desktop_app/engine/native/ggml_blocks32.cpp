@@ -17,7 +17,6 @@
 namespace inkwell {
 namespace {
 
-constexpr size_t kShortRow = 1280;  // bytes
 
 struct Layout {
     int d, m, qh, qs;  // byte offsets of the fields (m, qh: -1 when absent)
@@ -109,6 +108,7 @@ AVX2 void dot_row(const uint8_t* row, const BlockQ8x32* const* x, int64_t blocks
     }
     for (int64_t i = 0; i < blocks; ++i) {
         const uint8_t* b = row + i * at.size;
+        _mm_prefetch(reinterpret_cast<const char*>(b + kAhead), _MM_HINT_T0);  // a block is under a line
         const float d = half_avx2(b + at.d);
         const __m256i q = block_levels<TYPE>(b);
         const __m256i magnitude = is_signed ? _mm256_sign_epi8(q, q) : q;  // |q|; the input takes q's sign
@@ -124,18 +124,13 @@ AVX2 void dot_row(const uint8_t* row, const BlockQ8x32* const* x, int64_t blocks
 }
 
 // y[r · ldy + c] for c < cols, the loop over weight rows here rather than a call a row
-// (SmolLM2's rows are 18 blocks: a call's setup was a tenth of its work). Short rows
-// (SmolLM2's: 324-612 bytes) are asked for two rows ahead, which made a 576 x 3,072 Q5_0
-// product read from DRAM 13% faster; long ones stream well on the hardware's prefetcher,
-// which the requests disturbed (Q8_0 rows of 8,960 weights: 10-30% slower with them).
-// Two weight rows a pass were faster from the cache and slower from DRAM.
+// (SmolLM2's rows are 18 blocks: a call's setup was a tenth of its work). Two weight rows a
+// pass were faster from the cache and slower from DRAM.
 template <int64_t TYPE, int R>
 AVX2 void dot_columns_avx2(const uint8_t* rows, size_t row_bytes, int64_t cols, const BlockQ8x32* const* x,
                            int64_t blocks, float* y, int64_t ldy) {
-    const bool ahead = row_bytes <= kShortRow;
     float out[R];
     for (int64_t c = 0; c < cols; ++c) {
-        if (ahead && c + 2 < cols) prefetch(rows + (c + 2) * row_bytes, row_bytes);
         dot_row<TYPE, R>(rows + c * row_bytes, x, blocks, out);
         INKWELL_UNROLL for (int r = 0; r < R; ++r) y[r * ldy + c] = out[r];
     }

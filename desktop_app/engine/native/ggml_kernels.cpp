@@ -164,6 +164,7 @@ AVX2 void dot_q4k_rows(const uint8_t* row, const BlockQ8K* const* x, int64_t blo
     INKWELL_UNROLL for (int r = 0; r < R; ++r) acc[r] = _mm256_setzero_ps();
     for (int64_t i = 0; i < blocks; ++i) {
         const uint8_t* b = row + i * size;
+        prefetch(b + kAhead, size);
         const float d = half_avx2(b), dmin = half_avx2(b + 2);
         const __m128i packed = unpack_scales(b + 4);  // scales in bytes 0-7, mins in 8-15
         // the eight scales as 16-bit values in both halves, for one shuffle a broadcast
@@ -214,6 +215,7 @@ AVX2 void dot_q6k_rows(const uint8_t* row, const BlockQ8K* const* x, int64_t blo
     INKWELL_UNROLL for (int r = 0; r < R; ++r) acc[r] = _mm256_setzero_ps();
     for (int64_t i = 0; i < blocks; ++i) {
         const uint8_t* b = row + i * kQ6KBytes;
+        prefetch(b + kAhead, kQ6KBytes);
         const int8_t* sc = reinterpret_cast<const int8_t*>(b + 192);
         const float d = half_avx2(b + 208);
         // q − 32: the sums of 16 of the input, times the scales, times 32
