@@ -184,6 +184,21 @@ def test_matmul_is_llama_cpps_arithmetic(type_name: str, m: int) -> None:
     assert np.abs(y[0] - float_product).max() < 0.02 * np.abs(float_product).max()
 
 
+@pytest.mark.parametrize("type_name", sorted(BLOCK_BYTES))
+def test_a_row_gives_the_same_bits_whatever_rows_come_with_it(type_name: str) -> None:
+    """Speculation checks a few guessed tokens in one pass: its products must give each row
+    exactly what decoding that token alone gives, or greedy text drifts from plain decoding
+    (up to 15 rows: from 16 on, a prompt's K-quant products are repacked)."""
+    rng = np.random.default_rng(5)
+    n, k = 70, 1024
+    session = matmul(type_name, random_blocks(type_name, n, k, rng), k)
+    x = rng.standard_normal((1, 15, k)).astype(np.float32)
+    alone = np.concatenate([session.run(None, {"A": x[:, i : i + 1]})[0] for i in range(15)], axis=1)
+    for m in (2, 3, 5, 15):
+        together = session.run(None, {"A": x[:, :m]})[0]
+        assert np.array_equal(together, alone[:, :m]), f"{m} rows at once differ from one at a time"
+
+
 @pytest.mark.parametrize("type_name", ["Q4_K", "Q6_K", "Q5_0", "Q8_0"])
 @pytest.mark.parametrize("m", [1, 23])
 def test_swiglu_multiplies_the_activated_gate_by_up_first(type_name: str, m: int) -> None:
