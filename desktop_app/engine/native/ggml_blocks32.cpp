@@ -17,7 +17,6 @@
 namespace inkwell {
 namespace {
 
-
 struct Layout {
     int d, m, qh, qs;  // byte offsets of the fields (m, qh: -1 when absent)
     size_t size;
@@ -108,7 +107,7 @@ AVX2 void dot_row(const uint8_t* row, const BlockQ8x32* const* x, int64_t blocks
     }
     for (int64_t i = 0; i < blocks; ++i) {
         const uint8_t* b = row + i * at.size;
-        _mm_prefetch(reinterpret_cast<const char*>(b + kAhead), _MM_HINT_T0);  // a block is under a line
+        prefetch(b + kAhead, 1);  // a block is under a line
         const float d = half_avx2(b + at.d);
         const __m256i q = block_levels<TYPE>(b);
         const __m256i magnitude = is_signed ? _mm256_sign_epi8(q, q) : q;  // |q|; the input takes q's sign

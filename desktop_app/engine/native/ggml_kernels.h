@@ -50,6 +50,7 @@ void round_input(int64_t type, const float* x, void* y, int64_t k);
 // row_bytes apart from `rows`) with the rounded input row x[r], for c < cols and r < count.
 void dot_rows(int64_t type, const uint8_t* rows, size_t row_bytes, int64_t cols, const void* const* x, int count,
               int64_t blocks, float* y, int64_t ldy);
+
 // The weights of one row as floats (k values).
 void dequantize_row(int64_t type, const uint8_t* row, float* out, int64_t k);
 

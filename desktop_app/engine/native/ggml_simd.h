@@ -1,6 +1,6 @@
 // What the kernel files share: how input rows are grouped, and on x86 the AVX2 target
 // attribute (the kernels are chosen at run time, so the library itself is built for any
-// x86-64) and two helpers.
+// x86-64), a few helpers and how far ahead a decoded token's weights are asked for.
 #pragma once
 
 #include <cstdint>
