@@ -146,6 +146,43 @@ AVX2 void dot_columns_avx2(int64_t type, const uint8_t* rows, size_t row_bytes, 
         default: return dot_columns_avx2<kQ8_0, R>(rows, row_bytes, cols, x, blocks, y, ldy);
     }
 }
+
+// Four input rows of a prompt against one weight row, the four sums of a block reduced into
+// one register before they are scaled: one conversion and one multiply-add a block instead
+// of four, the rows' input scales read as one vector (xs: [block][row]). A 256-row prompt
+// chunk on a 1,536 x 2,048 Q8_0 matrix: 17.2 -> 14.6 ms (Q4_0, Q5_0: 13-15% less). The
+// float additions fall in another order than dot_row's, so this serves prompts only
+// (decoding and checked guesses keep dot_row, whose rows agree bit for bit).
+template <int64_t TYPE>
+AVX2 void dot_row_four(const uint8_t* row, const BlockQ8x32* const* x, const float* xs, int64_t blocks, float* out) {
+    constexpr Layout at = layout_of(TYPE);
+    constexpr bool is_signed = TYPE == kQ4_0 || TYPE == kQ5_0 || TYPE == kQ8_0;
+    const __m256i ones = _mm256_set1_epi16(1);
+    __m256 acc = _mm256_setzero_ps();
+    float offsets[4] = {0, 0, 0, 0};
+    for (int64_t i = 0; i < blocks; ++i) {
+        const uint8_t* b = row + i * at.size;
+        const __m256i q = block_levels<TYPE>(b);
+        const __m256i magnitude = is_signed ? _mm256_sign_epi8(q, q) : q;
+        __m256i sums[4];
+        INKWELL_UNROLL for (int r = 0; r < 4; ++r) {
+            __m256i y = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[r][i].qs));
+            if (is_signed) y = _mm256_sign_epi8(y, q);
+            sums[r] = _mm256_madd_epi16(_mm256_maddubs_epi16(magnitude, y), ones);
+        }
+        // each 128-bit lane: the four rows' sums over that lane's half of the block
+        const __m256i four = _mm256_hadd_epi32(_mm256_hadd_epi32(sums[0], sums[1]), _mm256_hadd_epi32(sums[2], sums[3]));
+        const __m256 scale = _mm256_mul_ps(_mm256_set1_ps(half_avx2(b + at.d)),
+                                           _mm256_broadcast_ps(reinterpret_cast<const __m128*>(xs + 4 * i)));
+        acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(four), scale, acc);
+        if (at.m >= 0) {
+            const float m = half_avx2(b + at.m);
+            INKWELL_UNROLL for (int r = 0; r < 4; ++r) offsets[r] += m * x[r][i].s;
+        }
+    }
+    const __m128 total = _mm_add_ps(_mm256_castps256_ps128(acc), _mm256_extractf128_ps(acc, 1));
+    _mm_storeu_ps(out, _mm_add_ps(total, _mm_loadu_ps(offsets)));
+}
 #endif
 
 }  // namespace
@@ -188,6 +225,22 @@ void dot_rows_32(int64_t type, const uint8_t* rows, size_t row_bytes, int64_t co
 #endif
     for (int64_t c = 0; c < cols; ++c)
         for (int r = 0; r < count; ++r) y[r * ldy + c] = dot_plain(type, rows + c * row_bytes, x[r], blocks);
+}
+
+bool dot_four_32(int64_t type, const uint8_t* row, const BlockQ8x32* const* x, const float* xs, int64_t blocks,
+                 float* out) {
+#ifdef INKWELL_X86
+    if (using_avx2()) {
+        switch (type) {
+            case kQ4_0: dot_row_four<kQ4_0>(row, x, xs, blocks, out); return true;
+            case kQ4_1: dot_row_four<kQ4_1>(row, x, xs, blocks, out); return true;
+            case kQ5_0: dot_row_four<kQ5_0>(row, x, xs, blocks, out); return true;
+            case kQ5_1: dot_row_four<kQ5_1>(row, x, xs, blocks, out); return true;
+            default: dot_row_four<kQ8_0>(row, x, xs, blocks, out); return true;
+        }
+    }
+#endif
+    return false;
 }
 
 void dequantize_row_32(int64_t type, const uint8_t* row, float* out, int64_t k) {

@@ -76,6 +76,10 @@ size_t block32_bytes(int64_t type);
 void quantize_row_32(const float* x, BlockQ8x32* y, int64_t k);
 void dot_rows_32(int64_t type, const uint8_t* rows, size_t row_bytes, int64_t cols, const BlockQ8x32* const* x,
                  int count, int64_t blocks, float* y, int64_t ldy);
+// A prompt's four input rows x against one row of a 32-weight type, xs their scales as
+// [block][row] (false: not done here, on this CPU).
+bool dot_four_32(int64_t type, const uint8_t* row, const BlockQ8x32* const* x, const float* xs, int64_t blocks,
+                 float* out);
 void dequantize_row_32(int64_t type, const uint8_t* row, float* out, int64_t k);
 
 }  // namespace inkwell

@@ -120,6 +120,7 @@ struct MatMulJob {
     float* y;
     float* sums = nullptr;  // for repacked products: each rounded row's sums over sub-blocks
     int64_t sums_row = 0;
+    float* scales4 = nullptr;  // a prompt's 32-weight products: the input scales, [group of 4 rows][block][row]
 };
 
 // silu(gate) · up, a row of a feed-forward. e^x (x = -gate, clamped to [-87, 88]) is 2^n · e^r
@@ -177,6 +178,11 @@ void round_rows(void* data, size_t task) {
     } else {
         round_input(job->type, job->a + task * k, rounded, k);
     }
+    if (job->scales4) {
+        const auto* blocks32 = reinterpret_cast<const BlockQ8x32*>(rounded);
+        float* to = job->scales4 + (task / kRowsAtOnce) * job->blocks * kRowsAtOnce + task % kRowsAtOnce;
+        for (int64_t i = 0; i < job->blocks; ++i) to[kRowsAtOnce * i] = blocks32[i].d;
+    }
     if (job->sums)
         input_sums(job->type, reinterpret_cast<const BlockQ8K*>(rounded), job->blocks, job->sums + task * job->sums_row);
 }
@@ -201,6 +207,7 @@ void multiply(void* data, size_t task) {
                  static_cast<int>(job->m), job->blocks, job->y + first, job->n);
         return;
     }
+    const bool four_at_once = job->scales4 != nullptr;
     for (int64_t tile = 0; tile < job->m; tile += kInputTile) {  // a weight row stays in L1 for a tile's inputs
         const int64_t tile_end = std::min(job->m, tile + kInputTile);
         for (int64_t col = first; col < last; ++col) {
@@ -208,6 +215,14 @@ void multiply(void* data, size_t task) {
             for (int64_t i = tile; i < tile_end; i += kRowsAtOnce) {
                 const int count = static_cast<int>(std::min<int64_t>(kRowsAtOnce, tile_end - i));
                 for (int r = 0; r < count; ++r) inputs[r] = job->rounded + (i + r) * job->rounded_row;
+                float four[kRowsAtOnce];
+                const float* scales = four_at_once ? job->scales4 + i * job->blocks : nullptr;  // i: a multiple of 4
+                if (scales && count == kRowsAtOnce &&
+                    dot_four_32(job->type, row, reinterpret_cast<const BlockQ8x32* const*>(inputs), scales, job->blocks,
+                                four)) {
+                    for (int r = 0; r < count; ++r) job->y[(i + r) * job->n + col] = four[r];
+                    continue;
+                }
                 dot_rows(job->type, row, job->row_bytes, 1, inputs, count, job->blocks, job->y + i * job->n + col,
                          job->n);
             }
@@ -243,11 +258,17 @@ void compute_matmul(const Kernel& kernel, OrtKernelContext* context) {
         sums.resize(static_cast<size_t>(m * job.sums_row));
         job.sums = sums.data();
     }
+    thread_local std::vector<float> scales4;
+    if (m >= kRepackInputs && per_block != kSuperBlock) {
+        scales4.resize(static_cast<size_t>((m + kRowsAtOnce - 1) / kRowsAtOnce * kRowsAtOnce * blocks));
+        job.scales4 = scales4.data();
+    }
     parallel(context, static_cast<size_t>(m), round_rows, &job);
     parallel(context, static_cast<size_t>((n + kRowsPerTask - 1) / kRowsPerTask), sub ? multiply_repacked_rows : multiply,
              &job);
     if (rounded.capacity() * 8 > kKeptScratch) std::vector<uint64_t>().swap(rounded);  // a long prompt's: let it go
     if (sums.capacity() * 4 > kKeptScratch) std::vector<float>().swap(sums);
+    if (scales4.capacity() * 4 > kKeptScratch) std::vector<float>().swap(scales4);
 }
 
 // -- GgmlGather ------------------------------------------------------------------------
