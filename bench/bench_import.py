@@ -12,9 +12,12 @@ The files:
   attn_v and ffn_down, Q4_K elsewhere), with SmolLM2's tokenizer. Their text is noise; their
   speed and memory are those of a real model of that shape;
 - the 1.5B-shaped file re-quantized by llama.cpp to Q5_K_M, Q6_K and Q8_0 (the other types
-  people download most).
+  people download most);
+- a Hugging Face folder of the 1.5B shape in bfloat16 (random weights, one safetensors
+  file), imported by the streaming route as q4 (Q4_0 matrices, Q8_0 embedding and output);
+  llama.cpp runs the 1.5B-shaped file re-quantized to that same mix of types.
 
-    python bench/bench_import.py --write bench/RESULTS.md [--only smollm2,1.5b,3b,1.5b-q8_0,...]   (make bench)
+    python bench/bench_import.py --write bench/RESULTS.md [--only smollm2,1.5b,3b,1.5b-q8_0,1.5b-hf,...]   (make bench)
 """
 
 from __future__ import annotations
@@ -141,8 +144,56 @@ def synthetic_gguf(shape: Shape, target: Path, tokenizer_from: Path | None = Non
     return target
 
 
-def requantized(source: Path, file_type: str, target: Path) -> Path:
-    """`source` re-quantized by llama.cpp to `file_type` (llama_cpp.LLAMA_FTYPE_MOSTLY_...)."""
+def synthetic_folder(shape: Shape, target: Path) -> Path:
+    """A Hugging Face Llama folder of `shape` in bfloat16 (normal weights, std 0.02; norms 1),
+    with the default model's tokenizer.json, written once, a chunk of rows at a time."""
+    weights = target / "model.safetensors"
+    if weights.is_file():
+        return target
+    from desktop_app.core.paths import bundled_models_dir
+
+    target.mkdir(parents=True, exist_ok=True)
+    tokenizer = next(bundled_models_dir().glob("*/tokenizer.json"))
+    vocab = len(json.loads(tokenizer.read_text(encoding="utf-8"))["model"]["vocab"])
+    h, f = shape.hidden, shape.intermediate
+    kv = shape.kv_heads * (h // shape.heads)
+    config = {"model_type": "llama", "hidden_size": h, "intermediate_size": f, "num_hidden_layers": shape.layers,
+              "num_attention_heads": shape.heads, "num_key_value_heads": shape.kv_heads, "vocab_size": vocab,
+              "max_position_embeddings": 4096, "rms_norm_eps": 1e-5, "rope_theta": 500000.0,
+              "tie_word_embeddings": False}  # fmt: skip
+    (target / "config.json").write_text(json.dumps(config))
+    shutil.copyfile(tokenizer, target / "tokenizer.json")
+    layer = {"input_layernorm.weight": (h,), "self_attn.q_proj.weight": (h, h), "self_attn.k_proj.weight": (kv, h),
+             "self_attn.v_proj.weight": (kv, h), "self_attn.o_proj.weight": (h, h),
+             "post_attention_layernorm.weight": (h,), "mlp.gate_proj.weight": (f, h), "mlp.up_proj.weight": (f, h),
+             "mlp.down_proj.weight": (h, f)}  # fmt: skip
+    tensors = {"model.embed_tokens.weight": (vocab, h)}
+    tensors |= {f"model.layers.{i}.{name}": dims for i in range(shape.layers) for name, dims in layer.items()}
+    tensors |= {"model.norm.weight": (h,), "lm_head.weight": (vocab, h)}
+    header, at = {}, 0
+    for name, dims in tensors.items():
+        size = 2 * int(np.prod(dims))
+        header[name] = {"dtype": "BF16", "shape": list(dims), "data_offsets": [at, at + size]}
+        at += size
+    encoded = json.dumps(header).encode()
+    rng = np.random.default_rng(0)
+    partial = weights.with_suffix(".partial")
+    with partial.open("wb") as out:
+        out.write(len(encoded).to_bytes(8, "little") + encoded)
+        for dims in tensors.values():
+            if len(dims) == 1:
+                out.write((np.ones(dims, np.float32).view(np.uint32) >> 16).astype(np.uint16).tobytes())
+                continue
+            for start in range(0, dims[0], 4096):
+                rows = rng.standard_normal((min(4096, dims[0] - start), dims[1]), dtype=np.float32) * np.float32(0.02)
+                out.write((rows.view(np.uint32) >> 16).astype(np.uint16).tobytes())
+    os.replace(partial, weights)
+    return target
+
+
+def requantized(source: Path, file_type: str, target: Path, tables: str | None = None) -> Path:
+    """`source` re-quantized by llama.cpp to `file_type` (llama_cpp.LLAMA_FTYPE_MOSTLY_...);
+    with `tables`, a pure file whose token embedding and output are of that type instead."""
     if target.is_file():
         return target
     import llama_cpp
@@ -151,6 +202,9 @@ def requantized(source: Path, file_type: str, target: Path) -> Path:
     params.ftype = getattr(llama_cpp, f"LLAMA_FTYPE_MOSTLY_{file_type}")
     params.allow_requantize = True
     params.nthread = THREADS
+    if tables is not None:
+        params.pure = True
+        params.token_embedding_type = params.output_tensor_type = getattr(llama_cpp, f"GGML_TYPE_{tables}")
     partial = target.with_suffix(".partial")
     if llama_cpp.llama_model_quantize(str(source).encode(), str(partial).encode(), params) != 0:
         raise RuntimeError(f"llama.cpp could not re-quantize {source.name} to {file_type}")
@@ -174,6 +228,11 @@ def bench_file_named(name: str) -> str:
     q4_k_m = synthetic_gguf(shape, OUT / f"llama-{shape_name}-q4_k_m.gguf")
     if not file_type:
         return bench_file(shape.name + " Q4_K_M", q4_k_m)
+    if file_type == "hf":
+        folder = synthetic_folder(shape, OUT / f"llama-{shape_name}-hf")
+        peer = requantized(q4_k_m, "Q4_0", OUT / f"llama-{shape_name}-q4_0-q8_0-tables.gguf", tables="Q8_0")
+        label = f"{shape.name} Hugging Face folder, bfloat16, as q4 (llama.cpp: the same types from a GGUF)"
+        return bench_file(label, folder, peer)
     path = requantized(q4_k_m, file_type.upper(), OUT / f"llama-{shape_name}-{file_type}.gguf")
     return bench_file(f"{shape.name} {file_type.upper()} (re-quantized from Q4_K_M)", path)
 
@@ -181,11 +240,11 @@ def bench_file_named(name: str) -> str:
 # ---- workers, each in a process of its own ----
 
 
-def worker_import(gguf_path: str, out: str) -> dict[str, object]:
+def worker_import(source: str, out: str) -> dict[str, object]:
     from desktop_app.models.prepare import prepare_model
 
     started = time.perf_counter()
-    model_dir = prepare_model(Path(gguf_path), Path(out), model_id="bench-import", force=True)
+    model_dir = prepare_model(Path(source), Path(out), model_id="bench-import", quantizations=("q4",), force=True)
     seconds = time.perf_counter() - started
     written = sum(f.stat().st_size for f in model_dir.iterdir() if f.is_file())
     return {"seconds": seconds, "peak_mb": peak_rss_mb(), "written_bytes": written, "model_dir": str(model_dir)}
@@ -264,14 +323,17 @@ def copy_seconds(path: Path, extra_bytes: int) -> float:
         return time.perf_counter() - started
 
 
-def bench_file(label: str, path: Path) -> str:
+def bench_file(label: str, path: Path, peer: Path | None = None) -> str:
+    """A row: importing `path` (a GGUF file or a folder), and running it against llama.cpp on
+    `peer` (the same file by default)."""
     imported = run("import", str(path), str(OUT / "models"))
-    size = path.stat().st_size
+    weights = path / "model.safetensors" if path.is_dir() else path
+    size = weights.stat().st_size
     if "error" in imported:
         return f"| {label} | {size / 1e6:,.0f} MB | import failed: {imported['error']} | | | | | |"
-    baseline = copy_seconds(path, int(imported["written_bytes"]))  # type: ignore[call-overload]
+    baseline = copy_seconds(weights, int(imported["written_bytes"]))  # type: ignore[call-overload]
     ours = run("ours", str(imported["model_dir"]))
-    theirs = run("llama_cpp", str(path))
+    theirs = run("llama_cpp", str(peer or path))
     bound = size / 2**20 + 1024
     both = "error" not in ours and "error" not in theirs
     ratio = f"{float(ours['decode_tps']) / float(theirs['decode_tps']):.2f}x" if both else "-"  # type: ignore[arg-type]

@@ -115,7 +115,10 @@ def tiny_model_dir(tiny_hf_model: Path, tmp_path_factory: pytest.TempPathFactory
     from desktop_app.models.prepare import prepare_model
 
     out = tmp_path_factory.mktemp("tiny-onnx")
-    return prepare_model(tiny_hf_model, out, model_id="tiny-llama", quantizations=("fp32", "q4", "fp16"))
+    # optimum's route: the engine tests want its three variants, and the route itself is tested
+    return prepare_model(
+        tiny_hf_model, out, model_id="tiny-llama", quantizations=("fp32", "q4", "fp16"), route="export"
+    )
 
 
 @pytest.fixture(scope="session")

@@ -56,15 +56,19 @@ class Architecture:
     # Depths (layer counts) at which queries are scaled by 1/sqrt(hidden / heads) instead
     # of 1/sqrt(head_dim): llama.cpp knows these models by their depth alone.
     width_scaled_query_layers: tuple[int, ...] = ()
+    # Hugging Face folders (hf_source.py): the config's model_type(s), and what their RMSNorm
+    # weights lack of GGUF's (Gemma stores w of its (1 + w): the converter adds the 1).
+    hf_model_types: tuple[str, ...] = ()
+    hf_norm_offset: float = 0.0
 
 
 ARCHITECTURES: Mapping[str, Architecture] = {
     a.name: a
     for a in (
-        Architecture("llama", tokenizer="llama", rope_interleaved=True),
-        Architecture("mistral", tokenizer="llama", rope_interleaved=True),
-        Architecture("qwen2", tokenizer="qwen2", rope_interleaved=False),
-        Architecture("qwen3", tokenizer="qwen3", rope_interleaved=False, qk_norm=True),
+        Architecture("llama", tokenizer="llama", rope_interleaved=True, hf_model_types=("llama",)),
+        Architecture("mistral", tokenizer="llama", rope_interleaved=True, hf_model_types=("mistral",)),
+        Architecture("qwen2", tokenizer="qwen2", rope_interleaved=False, hf_model_types=("qwen2",)),
+        Architecture("qwen3", tokenizer="qwen3", rope_interleaved=False, qk_norm=True, hf_model_types=("qwen3",)),
         Architecture(
             "gemma2",
             tokenizer="gemma2",
@@ -77,6 +81,8 @@ ARCHITECTURES: Mapping[str, Architecture] = {
             sliding_window_period=2,
             default_sliding_window=4096,
             width_scaled_query_layers=(46,),
+            hf_model_types=("gemma2",),
+            hf_norm_offset=1.0,
         ),
         Architecture(
             "gemma3",
@@ -90,8 +96,10 @@ ARCHITECTURES: Mapping[str, Architecture] = {
             sliding_window_period=6,
             local_rope_base=10_000.0,
             width_scaled_query_layers=(62,),
+            hf_model_types=("gemma3_text",),
+            hf_norm_offset=1.0,
         ),
-        Architecture("phi3", tokenizer="phi3", rope_interleaved=False, fused_gate_up=True),
+        Architecture("phi3", tokenizer="phi3", rope_interleaved=False, fused_gate_up=True, hf_model_types=("phi3",)),
     )
 }
 

@@ -20,7 +20,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
@@ -30,7 +30,7 @@ from desktop_app.core.errors import UserError
 from desktop_app.core.i18n import translate
 from desktop_app.core.manifest import ModelManifest, ModelVariant
 from desktop_app.engine import ggml_ops
-from desktop_app.models.architectures import CONTEXT_CAP, architecture_of, shape_of
+from desktop_app.models.architectures import CONTEXT_CAP, Architecture, Shape, architecture_of, shape_of
 from desktop_app.models.gguf_file import GGUFFile, TensorInfo
 from desktop_app.models.gguf_graph import GraphBuilder
 from desktop_app.models.gguf_tokenizer import write_tokenizer
@@ -75,70 +75,12 @@ def import_gguf(
         raise UserError(
             translate("Errors", "{file} has no token embedding (token_embd.weight).").format(file=source.path.name)
         )
-    shape = shape_of(arch, gguf.scalar_fields(), embedding.rows)
-    context_note = f"the file's context, capped at {CONTEXT_CAP} tokens to bound the KV cache"
-    if "rope_factors_short.weight" in gguf.tensors:
-        # LongRoPE (Phi-3 128k): llama.cpp rotates by the short factors while its context is
-        # within the original one, by the long ones beyond. One graph holds one table: the
-        # short one, and the context the file was trained at before scaling.
-        shape = replace(shape, context=min(shape.context, shape.original_context))
-        context_note = (
-            f"capped at the file's original context ({shape.original_context}), where its short rope factors apply"
-        )
-    passes = 2 if gpu_variant else 1
-    total = passes * len(gguf.tensors) + 2
+    shape, context_note = capped_shape(gguf, shape_of(arch, gguf.scalar_fields(), embedding.rows))
     special, template = write_tokenizer(gguf, folder)
-    progress(1, total, translate("Preparation", "Read the tokenizer"))
-
-    done = [0, 0]  # tensors, bytes (over every pass)
-    started = reported = time.perf_counter()
-
-    def on_tensor(tensor: TensorInfo) -> None:
-        nonlocal reported
-        if cancel is not None and cancel.is_set():
-            raise PreparationCancelled(translate("Errors", "Model preparation was cancelled; nothing was installed."))
-        done[0] += 1
-        done[1] += tensor.n_bytes
-        now = time.perf_counter()
-        if now - reported >= REPORT_EVERY_S or done[0] % len(gguf.tensors) == 0:  # a line a tensor floods a terminal
-            reported = now
-            rate = done[1] / 1e6 / max(now - started, 1e-6)
-            progress(
-                1 + done[0],
-                total,
-                translate("Preparation", "Converted tensor {done} of {count} ({rate} MB/s)").format(
-                    done=done[0], count=passes * len(gguf.tensors), rate=f"{rate:.0f}"
-                ),
-            )
-
-    def write_variant(quantization: str, half: bool) -> tuple[ModelVariant, WeightWriter]:
-        target = folder / f"model.{quantization}.onnx"
-        data = folder / f"{target.name}.data"
-        writer = WeightWriter(gguf, data, on_tensor, keep_blocks=keep_blocks, half=half)
-        try:
-            model = GraphBuilder(gguf, arch, shape, writer, accuracy_level, refine_output and not half).build()
-        finally:
-            writer.close()
-        _save(model, target)
-        files = [target, data]
-        variant = ModelVariant(
-            file=target.name,
-            quantization=quantization,
-            providers=("cuda",) if half else ("cpu",),
-            size_bytes=sum(f.stat().st_size for f in files),
-            sha256=sha256_of(files),
-            data_file=data.name,
-        )
-        return variant, writer
-
-    variant, writer = write_variant(VARIANT, half=False)
-    variants = [variant]
-    if gpu_variant:
-        variants.append(write_variant(GPU_VARIANT, half=True)[0])
-    log.info("Converted %s in %.1f s", source.path.name, time.perf_counter() - started)
-    mix: dict[str, int] = {}
-    for tensor in gguf.tensors.values():
-        mix[tensor.type_name] = mix.get(tensor.type_name, 0) + 1
+    views: list[View] = [(VARIANT, gguf, False)] + ([(GPU_VARIANT, gguf, True)] if gpu_variant else [])
+    conversion = Conversion(arch, shape, folder, progress, cancel, accuracy_level, refine_output, keep_blocks)
+    variants, writer = conversion.write(views)
+    log.info("Converted %s in %.1f s", source.path.name, conversion.seconds)
     manifest = ModelManifest(
         id=model_id,
         name=name,
@@ -146,37 +88,140 @@ def import_gguf(
         context_length=shape.context,
         chat_template=template,
         special_tokens=special,
-        source={
-            "kind": source.kind,
-            "file": source.path.name,
-            # Where `models check` finds the file to ask llama.cpp about, while it is there.
-            "path": str(source.path.resolve()),
-            "sha256": source.sha256,
-            "size_bytes": source.size_bytes,
-        },
+        source=source_description(source),
         variants=tuple(variants),
         tools=_tool_versions(),
         created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
         extra={
-            "num_layers": shape.layers,
-            "hidden_size": shape.hidden,
-            "num_key_value_heads": shape.kv_heads,
-            "vocab_size": shape.vocab,
-            "parameters": sum(t.rows * t.columns for t in gguf.tensors.values()),
-            "attention": "GroupQueryAttention",
+            **model_extra(gguf, shape, writer, context_note),
             "route": "gguf",
-            "file_context_length": shape.file_context,
-            "context_note": context_note,
-            "quant_mix": dict(sorted(mix.items())),
-            "homes": _homes(writer),
-            # Q4_K/Q5_K/Q6_K read in the file's own blocks by Inkwell's operators (engine/ggml_ops.py)
-            "operators": ggml_ops.DOMAIN if any(writer.kept(t) for t in gguf.tensors.values()) else "onnxruntime",
             **({} if gpu_variant else {"skipped_variants": f"no fp16 variant for the GPU: {gpu_note}"}),
         },
     )
     manifest.write(folder)
-    progress(total, total, translate("Preparation", "Wrote the manifest"))
+    progress(conversion.total, conversion.total, translate("Preparation", "Wrote the manifest"))
     return manifest
+
+
+# (variant name, the tensors' source, whether as float16 for the GPU)
+View = tuple[str, Any, bool]
+
+
+def capped_shape(source: Any, shape: Shape) -> tuple[Shape, str]:
+    """The shape Inkwell runs, and a note on the context it was given."""
+    context_note = f"the file's context, capped at {CONTEXT_CAP} tokens to bound the KV cache"
+    if "rope_factors_short.weight" in source.tensors:
+        # LongRoPE (Phi-3 128k): llama.cpp rotates by the short factors while its context is
+        # within the original one, by the long ones beyond. One graph holds one table: the
+        # short one, and the context the file was trained at before scaling.
+        shape = replace(shape, context=min(shape.context, shape.original_context))
+        context_note = (
+            f"capped at the file's original context ({shape.original_context}), where its short rope factors apply"
+        )
+    return shape, context_note
+
+
+def source_description(source: ModelSource) -> dict[str, Any]:
+    return {
+        "kind": source.kind,
+        "file": source.path.name,
+        # Where `models check` finds the file to ask llama.cpp about, while it is there.
+        "path": str(source.path.resolve()),
+        "sha256": source.sha256,
+        "size_bytes": source.size_bytes,
+    }
+
+
+def model_extra(source: Any, shape: Shape, writer: WeightWriter, context_note: str) -> dict[str, Any]:
+    """The manifest's details of a model built by the one builder."""
+    mix: dict[str, int] = {}
+    for tensor in source.tensors.values():
+        mix[tensor.type_name] = mix.get(tensor.type_name, 0) + 1
+    return {
+        "num_layers": shape.layers,
+        "hidden_size": shape.hidden,
+        "num_key_value_heads": shape.kv_heads,
+        "vocab_size": shape.vocab,
+        "parameters": sum(t.rows * t.columns for t in source.tensors.values()),
+        "attention": "GroupQueryAttention",
+        "file_context_length": shape.file_context,
+        "context_note": context_note,
+        "quant_mix": dict(sorted(mix.items())),
+        "homes": _homes(writer),
+        # Q4_K/Q5_K/Q6_K read in the file's own blocks by Inkwell's operators (engine/ggml_ops.py)
+        "operators": ggml_ops.DOMAIN if any(writer.kept(t) for t in source.tensors.values()) else "onnxruntime",
+    }
+
+
+@dataclass
+class Conversion:
+    """Writing one or more variants' graphs and weights, tensor by tensor, with progress
+    (tensor n of N, MB/s) and a cancel honoured after each tensor."""
+
+    arch: Architecture
+    shape: Shape
+    folder: Path
+    progress: Progress
+    cancel: threading.Event | None
+    accuracy_level: int = ACCURACY_LEVEL
+    refine_output: bool = False
+    keep_blocks: bool = True
+    total: int = 0
+    seconds: float = 0.0
+
+    def write(self, views: list[View]) -> tuple[list[ModelVariant], WeightWriter]:
+        """Each view's variant in order; the first view's writer (for the manifest's homes)."""
+        count = sum(len(source.tensors) for _, source, _ in views)
+        self.total = count + 2
+        self.progress(1, self.total, translate("Preparation", "Read the tokenizer"))
+        done = [0, 0]  # tensors, bytes (over every view)
+        started = reported = time.perf_counter()
+
+        def on_tensor(tensor: TensorInfo) -> None:
+            nonlocal reported
+            if self.cancel is not None and self.cancel.is_set():
+                raise PreparationCancelled(
+                    translate("Errors", "Model preparation was cancelled; nothing was installed.")
+                )
+            done[0] += 1
+            done[1] += tensor.n_bytes
+            now = time.perf_counter()
+            if now - reported >= REPORT_EVERY_S or done[0] == count:  # a line a tensor floods a terminal
+                reported = now
+                rate = done[1] / 1e6 / max(now - started, 1e-6)
+                self.progress(
+                    1 + done[0],
+                    self.total,
+                    translate("Preparation", "Converted tensor {done} of {count} ({rate} MB/s)").format(
+                        done=done[0], count=count, rate=f"{rate:.0f}"
+                    ),
+                )
+
+        variants, writers = [], []
+        for quantization, source, half in views:
+            target = self.folder / f"model.{quantization}.onnx"
+            data = self.folder / f"{target.name}.data"
+            writer = WeightWriter(source, data, on_tensor, keep_blocks=self.keep_blocks, half=half)
+            try:
+                refine = self.refine_output and not half
+                model = GraphBuilder(source, self.arch, self.shape, writer, self.accuracy_level, refine).build()
+            finally:
+                writer.close()
+            _save(model, target)
+            files = [target, data]
+            variants.append(
+                ModelVariant(
+                    file=target.name,
+                    quantization=quantization,
+                    providers=("cuda",) if half else ("cpu",),
+                    size_bytes=sum(f.stat().st_size for f in files),
+                    sha256=sha256_of(files),
+                    data_file=data.name,
+                )
+            )
+            writers.append(writer)
+        self.seconds = time.perf_counter() - started
+        return variants, writers[0]
 
 
 def _homes(writer: WeightWriter) -> dict[str, Any]:

@@ -8,7 +8,6 @@ and the tokens that end a reply, found here), and move it into place (workspace.
 
 from __future__ import annotations
 
-import json
 import logging
 import shutil
 import sys
@@ -41,7 +40,9 @@ from desktop_app.models.export import (
 from desktop_app.models.gguf_blocks import home_bits_per_weight, is_supported
 from desktop_app.models.gguf_file import GGUFFile
 from desktop_app.models.gguf_import import VARIANT, import_gguf
-from desktop_app.models.gguf_tokenizer import end_of_turn_tokens
+from desktop_app.models.hf_import import chat_template_of, import_hf, special_tokens, views_of
+from desktop_app.models.hf_import import read_json as _read_json
+from desktop_app.models.hf_source import HFFolder, streams
 from desktop_app.models.onnx_tools import QUANTIZATIONS
 from desktop_app.models.registry import DEFAULT_MODEL_ID
 from desktop_app.models.workspace import (
@@ -79,11 +80,14 @@ def prepare_model(
     progress: Progress = _noop_progress,
     cancel: threading.Event | None = None,
     gpu_variant: bool | None = None,
+    route: str = "auto",
 ) -> Path:
     """Build `output_root/<model_id>` from a GGUF file or a Hugging Face folder. From a GGUF
     file, the fp16 variant for the CUDA provider is made when asked (`gpu_variant`), or by
     default (None) when fp16 is among the quantizations and this machine's GPU can run it
-    (gpu_variant_refusal)."""
+    (gpu_variant_refusal); so from a Hugging Face folder of an architecture the table knows,
+    in safetensors, which streams as a GGUF file does (hf_import.py). Other folders, or
+    any with `route="export"`, go through optimum's exporter."""
     unknown = [q for q in quantizations if q not in QUANTIZATIONS]
     if unknown or not quantizations:
         raise UserError(
@@ -100,14 +104,23 @@ def prepare_model(
             ),
             hint=translate("Errors", "Use --force to replace it."),
         )
-    require_export_extra(source.kind)
+    streaming = (
+        source.kind == "hf" and route == "auto" and not is_embedding_folder(source.path) and streams(source.path)
+    )
+    require_export_extra("gguf" if streaming else source.kind)
     output_root.mkdir(parents=True, exist_ok=True)
     clean_stale_partials(output_root)
-    if source.kind == "gguf":
-        gpu_note = "not asked for"
-        if gpu_variant is None:
-            refusal = gpu_variant_refusal(source.path) if "fp16" in quantizations else "fp16 was not asked for"
-            gpu_variant, gpu_note = refusal is None, refusal or ""
+    gpu_note = "not asked for"
+    if (source.kind == "gguf" or streaming) and gpu_variant is None:
+        refusal = gpu_variant_refusal(source.path) if "fp16" in quantizations else "fp16 was not asked for"
+        gpu_variant, gpu_note = refusal is None, refusal or ""
+    if streaming:
+        # Each CPU variant at its home's bits, the GPU's at two bytes a weight; the memory
+        # to run it is the first CPU variant's.
+        views = views_of(source.path, quantizations, bool(gpu_variant))
+        check_memory_for(source.label, estimate_output(views[0][1]) + (64 << 20))
+        needed = sum(estimate_half_output(v) if half else estimate_output(v) for _, v, half in views) + (64 << 20)
+    elif source.kind == "gguf":
         # The file's grids, plus scales, zero points and offsets, and the tokenizer; the
         # memory to run it is the CPU variant's (the GPU variant runs from the GPU's).
         check_memory_for(source.label, estimate_gguf_output(source.path) + (64 << 20))
@@ -124,10 +137,11 @@ def prepare_model(
     if source.kind == "hf" and is_embedding_folder(source.path):
         return _guard_disk(lambda: prepare_embedding(source, output_root, model_id, name or source.label, progress,
                                                      cancel))  # fmt: skip
-    if source.kind == "gguf":
-        return _prepare_gguf(
-            source, output_root, model_id, name or source.label, bool(gpu_variant), gpu_note, progress, cancel
-        )
+    if source.kind == "gguf" or streaming:
+        return _prepare_streaming(
+            source, output_root, model_id, name or source.label, quantizations, bool(gpu_variant), gpu_note, progress,
+            cancel,
+        )  # fmt: skip
 
     total = 4 + len(quantizations)
     advance = Steps(total, progress, cancel).advance
@@ -166,24 +180,29 @@ def prepare_model(
     return destination
 
 
-def _prepare_gguf(
+def _prepare_streaming(
     source: ModelSource,
     output_root: Path,
     model_id: str,
     name: str,
+    quantizations: tuple[str, ...],
     gpu_variant: bool,
     gpu_note: str,
     progress: Progress,
     cancel: threading.Event | None,
 ) -> Path:
-    """The GGUF route (gguf_import.py): the file's own grids, built tensor by tensor, and
+    """The GGUF route (gguf_import.py: the file's own grids) or a Hugging Face folder's
+    (hf_import.py: its floats, rounded as `quantizations` ask), built tensor by tensor, and
     with `gpu_variant` the same tensors as float16 for the CUDA provider (else `gpu_note` says why not)."""
     destination = output_root / model_id
     try:
         with workspace(output_root, model_id) as work:
             final = work / "final"
             final.mkdir()
-            import_gguf(source, final, model_id, name, progress, cancel, gpu_variant=gpu_variant, gpu_note=gpu_note)
+            if source.kind == "gguf":
+                import_gguf(source, final, model_id, name, progress, cancel, gpu_variant=gpu_variant, gpu_note=gpu_note)
+            else:
+                import_hf(source, final, model_id, name, quantizations, progress, cancel, gpu_variant, gpu_note)
             fsync_tree(final)
             install(final, destination)
     except OSError as exc:
@@ -237,7 +256,8 @@ def gpu_variant_refusal(path: Path) -> str | None:
         return why_not
     if not cuda_loads():
         return f"the CUDA provider did not load (the {cuda_libraries_wanted()} libraries were not found)"
-    needed = 2 * sum(t.rows * t.columns for t in GGUFFile(path).tensors.values()) + (1 << 30)
+    tensors = (GGUFFile(path) if path.is_file() else HFFolder(path)).tensors
+    needed = 2 * sum(t.rows * t.columns for t in tensors.values()) + (1 << 30)
     memory = gpu_memory_bytes()
     if memory is None or memory < needed:
         have = "unknown" if memory is None else f"{memory / 1e9:.1f} GB"
@@ -246,10 +266,14 @@ def gpu_variant_refusal(path: Path) -> str | None:
 
 
 def estimate_gguf_output(path: Path, gpu_variant: bool = False) -> int:
-    """Bytes the import writes, from the header alone: each tensor at its home's bits per
-    weight, and a quarter more for what the graph adds around them (block-sum rows,
-    tables for the embedding; 13% on a Q4_K_M test file); the GPU variant, two bytes a weight."""
-    source = GGUFFile(path)
+    return estimate_output(GGUFFile(path), gpu_variant)
+
+
+def estimate_output(source: Any, gpu_variant: bool = False) -> int:
+    """Bytes an import of `source` (a GGUFFile or HFFolder) writes, from the headers alone:
+    each tensor at its home's bits per weight, and a quarter more for what the graph adds
+    around them (block-sum rows, tables for the embedding; 13% on a Q4_K_M test file); the
+    GPU variant, two bytes a weight."""
     total = half = 0
     for tensor in source.tensors.values():
         count = tensor.rows * tensor.columns
@@ -259,6 +283,11 @@ def estimate_gguf_output(path: Path, gpu_variant: bool = False) -> int:
         else:
             total += tensor.n_bytes  # refused later with its name; count it as it is
     return total * 5 // 4 + (half if gpu_variant else 0)
+
+
+def estimate_half_output(source: Any) -> int:
+    """Bytes of a GPU variant alone: two a weight."""
+    return int(2 * sum(t.rows * t.columns for t in source.tensors.values()))
 
 
 def prepare_default(
@@ -294,7 +323,7 @@ def _manifest(
     model_id: str, name: str, source: ModelSource, export_dir: Path, variants: list[ModelVariant], attention: str
 ) -> ModelManifest:
     config = _read_json(export_dir / "config.json")
-    template = _chat_template(export_dir)
+    template = chat_template_of(export_dir)
     return ModelManifest(
         id=model_id,
         name=name,
@@ -319,53 +348,3 @@ def _manifest(
             "attention": attention,
         },
     )
-
-
-def _read_json(path: Path) -> dict[str, Any]:
-    if not path.is_file():
-        return {}
-    data = json.loads(path.read_text(encoding="utf-8"))
-    return data if isinstance(data, dict) else {}
-
-
-def _token_text(value: Any) -> str | None:
-    if isinstance(value, dict):
-        value = value.get("content")
-    return value if isinstance(value, str) and value else None
-
-
-def special_tokens(export_dir: Path, chat_template: str | None) -> dict[str, Any]:
-    """bos/eos and the ids that end a reply: eos, generation_config's eos ids, end-of-turn."""
-    from tokenizers import Tokenizer
-
-    tokenizer = Tokenizer.from_file(str(export_dir / "tokenizer.json"))
-    tok_config = _read_json(export_dir / "tokenizer_config.json")
-    gen_config = _read_json(export_dir / "generation_config.json")
-    model_config = _read_json(export_dir / "config.json")
-    bos, eos = _token_text(tok_config.get("bos_token")), _token_text(tok_config.get("eos_token"))
-    stop_ids: list[int] = []
-    for source in (gen_config.get("eos_token_id"), model_config.get("eos_token_id")):
-        for token_id in source if isinstance(source, list) else [source]:
-            if isinstance(token_id, int) and token_id not in stop_ids:
-                stop_ids.append(token_id)
-    candidates = [eos, *end_of_turn_tokens(chat_template)]
-    for text in candidates:
-        token_id = tokenizer.token_to_id(text) if text else None
-        if token_id is not None and token_id not in stop_ids:
-            stop_ids.append(token_id)
-    return {
-        "bos_token": bos,
-        "eos_token": eos,
-        "stop_token_ids": stop_ids,
-        "stop_tokens": [tokenizer.id_to_token(i) for i in stop_ids],
-    }
-
-
-def _chat_template(export_dir: Path) -> str | None:
-    jinja = export_dir / "chat_template.jinja"
-    if jinja.is_file():
-        return jinja.read_text(encoding="utf-8")
-    template = _read_json(export_dir / "tokenizer_config.json").get("chat_template")
-    if isinstance(template, list):  # several named templates: take the default one
-        template = next((t.get("template") for t in template if t.get("name") == "default"), None)
-    return template if isinstance(template, str) else None

@@ -2692,6 +2692,66 @@
         <source>Speculation must be auto, lookup or off, not {mode}.</source>
         <translation>推测解码只能是 auto、lookup 或 off，不能是 {mode}。</translation>
     </message>
+    <message>
+        <source>None of the asked variants ({asked}) can be made here.</source>
+        <translation>所要求的变体（{asked}）都无法在此制作。</translation>
+    </message>
+    <message>
+        <source>Ask for q4, q8 or fp32.</source>
+        <translation>请选择 q4、q8 或 fp32。</translation>
+    </message>
+    <message>
+        <source>This {model_type} model&apos;s pattern of sliding-window layers is not the one Inkwell knows.</source>
+        <translation>这个 {model_type} 模型的滑动窗口层排列与 Inkwell 所知的不同。</translation>
+    </message>
+    <message>
+        <source>{file} is not a readable safetensors index.</source>
+        <translation>{file} 不是可读取的 safetensors 索引。</translation>
+    </message>
+    <message>
+        <source>Inkwell cannot read {model_type} models from Hugging Face folders yet.</source>
+        <translation>Inkwell 暂时还不能从 Hugging Face 文件夹读取 {model_type} 模型。</translation>
+    </message>
+    <message>
+        <source>{folder} has no token embedding (model.embed_tokens.weight).</source>
+        <translation>{folder} 没有词元嵌入（model.embed_tokens.weight）。</translation>
+    </message>
+    <message>
+        <source>{file} cannot be read.</source>
+        <translation>无法读取 {file}。</translation>
+    </message>
+    <message>
+        <source>{file} is not a safetensors file, or is truncated.</source>
+        <translation>{file} 不是 safetensors 文件，或者文件不完整。</translation>
+    </message>
+    <message>
+        <source>{file} holds {name} as {dtype}; Inkwell reads float32, float16 and bfloat16 weights.</source>
+        <translation>{file} 以 {dtype} 存放 {name}；Inkwell 只读取 float32、float16 和 bfloat16 权重。</translation>
+    </message>
+    <message>
+        <source>Choose the model&apos;s unquantized release, or a GGUF file of it.</source>
+        <translation>请选择该模型未量化的版本，或它的 GGUF 文件。</translation>
+    </message>
+    <message>
+        <source>{file} is inconsistent: tensor {name}&apos;s size disagrees with its shape.</source>
+        <translation>{file} 内容不一致：张量 {name} 的大小与其形状不符。</translation>
+    </message>
+    <message>
+        <source>{folder} has a tensor Inkwell does not know for a {model_type} model: {name}.</source>
+        <translation>{folder} 含有 Inkwell 不认识的 {model_type} 模型张量：{name}。</translation>
+    </message>
+    <message>
+        <source>Tensor {name} of {folder} has an impossible shape {shape}.</source>
+        <translation>{folder} 的张量 {name} 形状 {shape} 不可能成立。</translation>
+    </message>
+    <message>
+        <source>The model&apos;s config.json lacks {key}, which the model needs.</source>
+        <translation>模型的 config.json 缺少所需的 {key}。</translation>
+    </message>
+    <message>
+        <source>This model&apos;s rope scaling ({scaling}) is not supported by Inkwell&apos;s import yet.</source>
+        <translation>Inkwell 的导入暂不支持此模型的 RoPE 缩放方式（{scaling}）。</translation>
+    </message>
 </context>
 <context>
     <name>Evaluation</name>

@@ -1,4 +1,5 @@
-"""Importing other architectures the exporter handles: Qwen2 (attention with biases) and Phi-3;
+"""Importing other architectures from Hugging Face folders: Qwen2 (attention with biases) and
+Phi-3, by the streaming route and (Phi-3, unfused) by optimum's exporter;
 and the GGUF route's table (architectures.py) reading a file's metadata as llama.cpp does."""
 
 from __future__ import annotations
@@ -52,15 +53,19 @@ def tiny_model_of(kind: str, tokenizer_from: Path, folder: Path) -> Path:
     return folder
 
 
-@pytest.mark.parametrize(("kind", "attention"), [("qwen2", "GroupQueryAttention"), ("phi3", "unfused")])
+@pytest.mark.parametrize(
+    ("kind", "route", "attention"),
+    [("qwen2", "auto", "GroupQueryAttention"), ("phi3", "auto", "GroupQueryAttention"), ("phi3", "export", "unfused")],
+)
 def test_import_and_generate_matches_recomputation(
-    kind: str, attention: str, tiny_hf_model: Path, tmp_path: Path
+    kind: str, route: str, attention: str, tiny_hf_model: Path, tmp_path: Path
 ) -> None:
     source = tiny_model_of(kind, tiny_hf_model, tmp_path / f"tiny-{kind}")
-    directory = prepare_model(source, tmp_path / "models", quantizations=("fp32", "q4"))
+    directory = prepare_model(source, tmp_path / "models", quantizations=("fp32", "q4"), route=route)
     manifest = ModelManifest.read(directory)
     assert manifest.architecture == kind
     assert manifest.extra["attention"] == attention
+    assert manifest.extra.get("route") == ("hf" if route == "auto" else None)
 
     engine = load_engine(directory, provider="cpu", quantization="fp32", threads=1)
     ids = engine.tokenizer.encode("The quick brown fox")

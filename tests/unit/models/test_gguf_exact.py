@@ -155,7 +155,9 @@ def gguf_like_model(tiny_hf_model: Path, tmp_path_factory: pytest.TempPathFactor
     model.save_pretrained(folder)
     for extra in ("tokenizer.json", "tokenizer_config.json"):
         (folder / extra).write_bytes((tiny_hf_model / extra).read_bytes())
-    return prepare_model(folder, tmp_path_factory.mktemp("gguf-like-onnx"), model_id="g", quantizations=("fp32", "q4"))
+    return prepare_model(
+        folder, tmp_path_factory.mktemp("gguf-like-onnx"), model_id="g", quantizations=("fp32", "q4"), route="export"
+    )
 
 
 def logits_along(directory: Path, quantization: str, tokens: list[int]) -> np.ndarray:

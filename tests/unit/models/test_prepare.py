@@ -94,8 +94,11 @@ def test_corrupt_weights_fail_cleanly_and_leave_nothing(tiny_hf_model: Path, tmp
     shutil.copytree(tiny_hf_model, broken)
     (broken / "model.safetensors").write_bytes(b"\x00" * 100)
     out = tmp_path / "models"
-    with pytest.raises(UserError, match="could not"):
+    with pytest.raises(UserError, match="truncated"):
         prepare_model(broken, out, quantizations=("fp32",))
+    assert not (out / "broken").exists()
+    with pytest.raises(UserError, match="could not"):  # optimum's route says it its way
+        prepare_model(broken, out, quantizations=("fp32",), route="export")
     assert not (out / "broken").exists()
     assert no_partials(out)
 
@@ -124,16 +127,19 @@ def test_existing_model_is_kept_without_force(tiny_hf_model: Path, tmp_path: Pat
     assert no_partials(out)
 
 
-def test_cancel_leaves_nothing(tiny_hf_model: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("route", ["auto", "export"])
+def test_cancel_leaves_nothing(route: str, tiny_hf_model: Path, tmp_path: Path) -> None:
     cancel = threading.Event()
     out = tmp_path / "models"
 
     def progress(step: int, total: int, message: str) -> None:
-        if step == 2:
+        if step == 1:  # cancelled after the first step: by the next one, or at the next tensor
             cancel.set()
 
     with pytest.raises(PreparationCancelled):
-        prepare_model(tiny_hf_model, out, model_id="c", quantizations=("fp32",), progress=progress, cancel=cancel)
+        prepare_model(
+            tiny_hf_model, out, model_id="c", quantizations=("fp32",), progress=progress, cancel=cancel, route=route
+        )
     assert not (out / "c").exists() and no_partials(out)
 
 
@@ -225,7 +231,7 @@ def test_fusion_that_disagrees_is_not_used(
     tiny_hf_model: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(export, "FUSION_TOLERANCE", -1.0)  # any difference at all counts as disagreement
-    directory = prepare_model(tiny_hf_model, tmp_path / "models", model_id="u", quantizations=("fp32",))
+    directory = prepare_model(tiny_hf_model, tmp_path / "models", model_id="u", quantizations=("fp32",), route="export")
     assert ModelManifest.read(directory).extra["attention"] == "unfused"
     ops = [n.op_type for n in onnx.load(str(directory / "model.fp32.onnx")).graph.node]
     assert "GroupQueryAttention" not in ops
