@@ -20,9 +20,10 @@ GGML_OPS = Extension(
         "desktop_app/engine/native/ggml_ops.cpp",
         "desktop_app/engine/native/ggml_kernels.cpp",
         "desktop_app/engine/native/ggml_blocks32.cpp",
+        "desktop_app/engine/native/ggml_attention.cpp",
         "desktop_app/engine/native/ggml_repacked.cpp",
     ],
-    depends=[f"desktop_app/engine/native/{h}" for h in ("ggml_kernels.h", "ggml_simd.h", "ort_abi.h")],
+    depends=[f"desktop_app/engine/native/{h}" for h in ("ggml_kernels.h", "ggml_simd.h", "ort_abi.h", "ggml_attention.h")],
     language="c++",
     optional=True,
 )

@@ -418,6 +418,7 @@ def _models(args: argparse.Namespace) -> int:
             print(json.dumps([m.as_dict(default_id) for m in models] + remote, indent=2))
         return 0
 
+    from desktop_app.models.gguf_import import is_current
     from desktop_app.models.prepare import prepare_default, prepare_model
 
     out = args.out or default_output_dir()
@@ -430,9 +431,12 @@ def _models(args: argparse.Namespace) -> int:
     gpu = {"auto": None, "yes": True, "no": False}[args.gpu_variant]
     _quiet_export_tools()
     if args.models_command == "prepare":
-        if args.if_missing and any(m.id == DEFAULT_MODEL_ID for m in ModelRegistry([out]).list()):
-            print(f"The default model is already prepared in {out / DEFAULT_MODEL_ID}.")
-            return 0
+        installed = next((m for m in ModelRegistry([out]).list() if m.id == DEFAULT_MODEL_ID), None)
+        if args.if_missing and installed is not None:
+            if is_current(installed.manifest):
+                print(f"The default model is already prepared in {out / DEFAULT_MODEL_ID}.")
+                return 0
+            print("The default model was prepared by an earlier Inkwell; preparing it again.")
         path = prepare_default(out, args.force or args.if_missing, progress, None, quantizations, gpu)
     else:
         path = prepare_model(args.path, out, args.model_id, args.name, quantizations, args.force, progress, None, gpu)

@@ -175,10 +175,12 @@ DEFAULT_MODEL_ID = "smollm2-135m-instruct"
 @pytest.fixture(scope="session")
 def default_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The checkout's prepared default model (make run prepares it), else prepared now."""
+    from desktop_app.core.manifest import ModelManifest
     from desktop_app.core.paths import bundled_models_dir
+    from desktop_app.models.gguf_import import is_current
 
     bundled = bundled_models_dir() / DEFAULT_MODEL_ID
-    if (bundled / "manifest.json").is_file():
+    if (bundled / "manifest.json").is_file() and is_current(ModelManifest.read(bundled)):
         return bundled
     models = tmp_path_factory.mktemp("default-model")
     env = dict(os.environ, INKWELL_MODELS_DIR=str(models))

@@ -37,7 +37,7 @@ SPECULATION_MODES = ("auto", "lookup", "off")
 MAX_NGRAM = 4  # the longest suffix looked up; longer matches are likelier to continue alike
 MIN_NGRAM = 2  # a single repeated token says too little about what follows it
 K_START = 4
-K_MAX = 16
+K_MAX = 14  # a check of 15 rows at most: up to there Inkwell's operators give each row a decoded token's bits
 # What one more proposed token costs, as a share of a plain decoding step (a pass over k + 1
 # positions against one: 0.15-0.2 a token for the default model on a 2-core EPYC, less for
 # larger models, whose passes are bound by reading the weights). Proposals pay while the

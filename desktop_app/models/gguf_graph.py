@@ -1,7 +1,8 @@
 """The one builder: a GGUF decoder's tensors become the ONNX graph the engine runs.
 
 The shape that runs fastest under ONNX Runtime on the CPU (fusion.py's, built directly):
-GroupQueryAttention with rotary inside and one KV buffer for past and present, q/k/v and
+one attention operator with rotary inside and one KV buffer for past and present (Inkwell's
+GgmlAttention on the CPU, ONNX Runtime's GroupQueryAttention on the GPU), q/k/v and
 gate/up as one product each where their grids allow, (Skip)SimplifiedLayerNormalization,
 logits for the last position(s) only (optionally, refine_output: a 4-bit copy with the top
 REFINED_LOGITS recomputed exactly; off, see `embedding`). Names as the engine expects:
@@ -13,7 +14,7 @@ they are met (gguf_weights.py), so the builder holds names only.
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
 
@@ -23,6 +24,7 @@ from desktop_app.engine import ggml_ops
 from desktop_app.engine.onnx_model import LOGITS_LENGTH, LOGITS_TO_KEEP
 from desktop_app.models.architectures import Architecture, Shape, is_local_layer, rope_tables
 from desktop_app.models.gguf_file import GGUFFile, TensorInfo
+from desktop_app.models.gguf_nodes import GraphParts
 from desktop_app.models.gguf_weights import APPROXIMATE_BLOCK, Embedding, Product, WeightWriter
 from desktop_app.models.graph import MS_DOMAIN
 
@@ -33,7 +35,7 @@ IR_VERSION = 10  # what onnxruntime 1.2x reads
 REFINED_LOGITS = 64
 
 
-class GraphBuilder:
+class GraphBuilder(GraphParts):
     def __init__(
         self,
         source: GGUFFile,
@@ -46,121 +48,14 @@ class GraphBuilder:
         self.source, self.arch, self.shape, self.writer = source, arch, shape, writer
         self.accuracy_level = accuracy_level
         self.refine_output = refine_output
+        # Attention by Inkwell's operator on the CPU where it is built (each query row computed
+        # alone, so that checked proposals get a decoded token's bits: issue 23); else, and on
+        # the GPU, ONNX Runtime's GroupQueryAttention.
+        self.own_attention = not writer.half and ggml_ops.available()
         self.nodes: list[Any] = []
         self.used: set[str] = set()
         self._sums: dict[tuple[str, int, int, int], str] = {}
         self._constants: set[str] = set()
-
-    def tensor(self, name: str, required: bool = True) -> TensorInfo | None:
-        found = self.source.tensors.get(name)
-        if found is None and required:
-            raise UserError(
-                translate(
-                    "Errors", "The GGUF file lacks the tensor {name}, which a {architecture} model needs."
-                ).format(name=name, architecture=self.arch.name)
-            )
-        if found is not None:
-            self.used.add(name)
-        return found
-
-    def need(self, name: str) -> TensorInfo:
-        return cast(TensorInfo, self.tensor(name))  # required: a missing tensor raised
-
-    def node(self, op: str, inputs: list[str], outputs: list[str] | int = 1, name: str = "", **attrs: Any) -> list[str]:
-        from onnx import helper
-
-        name = name or f"/inkwell/{op}_{len(self.nodes)}"
-        if isinstance(outputs, int):
-            outputs = [f"{name}/out{i}" for i in range(outputs)]
-        domain = MS_DOMAIN if op in _MS_OPS else ggml_ops.DOMAIN if op in _GGML_OPS else ""
-        self.nodes.append(helper.make_node(op, inputs, outputs, name=name, domain=domain, **attrs))
-        return outputs
-
-    def const(self, name: str, value: np.ndarray) -> str:
-        if name not in self._constants:
-            self._constants.add(self.writer.array(name, value))
-        return name
-
-    def check_shape(self, tensor: TensorInfo, dims: tuple[int, ...]) -> None:
-        if tensor.dims != dims and not (len(dims) == 1 and tensor.dims == (1, dims[0])):
-            raise UserError(
-                translate("Errors", "Tensor {name} has shape {shape} where the metadata implies {expected}.").format(
-                    name=tensor.name, shape=list(tensor.dims), expected=list(dims)
-                ),
-                hint=translate("Errors", "The file may be damaged, or its metadata does not match its tensors."),
-            )
-
-    def vector(self, name: str, size: int) -> str:
-        tensor = self.need(name)
-        self.check_shape(tensor, (size,))
-        return self.writer.vector(name, tensor)
-
-    # -- products --------------------------------------------------------------------
-
-    def products(
-        self, source: str, names: list[str], rows: list[int], columns: int, keep_packed: bool = False
-    ) -> list[str]:
-        """source · Wᵀ for each named matrix; those sharing a home are computed as one product.
-        With `keep_packed`, one product holding them all is returned as it is, not split."""
-        tensors = [self.need(n) for n in names]
-        for tensor, n in zip(tensors, rows, strict=True):
-            self.check_shape(tensor, (n, columns))
-        groups: dict[tuple[Any, ...], list[int]] = {}
-        for index, tensor in enumerate(tensors):
-            groups.setdefault(self.writer.group(tensor), []).append(index)
-        outputs: list[str] = [""] * len(names)
-        for members in groups.values():
-            label = names[members[0]].removesuffix(".weight") + ("_packed" if len(members) > 1 else "")
-            product = self.writer.matrix(label, [tensors[i] for i in members])
-            result = self.apply(product, source, label)
-            if len(members) == 1 or (keep_packed and len(members) == len(names)):
-                outputs[members[0]] = result
-                continue
-            split = self.const(f"{label}.split", np.array([rows[i] for i in members], np.int64))
-            parts = self.node("Split", [result, split], len(members), name=f"{label}/Split", axis=-1)
-            for i, part in zip(members, parts, strict=True):
-                outputs[i] = part
-        return [output for output in outputs if output]  # one, when kept packed
-
-    def apply(self, product: Product, source: str, label: str) -> str:
-        if product.kind == "float":
-            return self.node("FusedMatMul", [source, *product.inputs], name=f"{label}/MatMul", transB=1)[0]
-        if product.kind == "blocks":
-            return self.node(
-                "GgmlMatMul", [source, *product.inputs], name=f"{label}/GgmlMatMul", ggml_type=product.ggml_type
-            )[0]
-        if product.sum_copies:
-            source = self._with_block_sums(source, product)
-        return self.node(
-            "MatMulNBits",
-            [source, *product.inputs],
-            name=f"{label}/MatMulNBits",
-            K=product.k,
-            N=product.n,
-            bits=product.bits,
-            block_size=product.block,
-            accuracy_level=self.accuracy_level,
-        )[0]
-
-    def _with_block_sums(self, source: str, product: Product) -> str:
-        """[x, S(x), ...]: x followed by its block sums (padded), as many times as asked,
-        made once per distinct input. Reshape, ReduceSum, Pad and one Concat: on SmolLM2
-        that decodes 12% faster a token (6.4 against 7.4 ms, AVX2 EPYC, 2026-12-03) than
-        summing by a small 0/1 MatMulNBits, whose cost also grows with K²."""
-        columns = product.k - product.sum_copies * product.sum_width
-        key = (source, product.offset_block, product.sum_width, product.sum_copies)
-        if key not in self._sums:
-            ob, width, copies = product.offset_block, product.sum_width, product.sum_copies
-            label = f"{source}/block_sums_{ob}x{copies}"
-            blocks = self.const(f"{label}.shape", np.array([0, 0, columns // ob, ob], np.int64))
-            grouped = self.node("Reshape", [source, blocks], name=f"{label}/Reshape")[0]
-            last = self.const(f"{label}.axis", np.array([-1], np.int64))
-            sums = self.node("ReduceSum", [grouped, last], name=f"{label}/ReduceSum", keepdims=0)[0]
-            if width > columns // ob:
-                pads = self.const(f"{label}.pads", np.array([0, 0, 0, 0, 0, width - columns // ob], np.int64))
-                sums = self.node("Pad", [sums, pads], name=f"{label}/Pad")[0]
-            self._sums[key] = self.node("Concat", [source] + [sums] * copies, axis=-1)[0]
-        return self._sums[key]
 
     # -- the model -------------------------------------------------------------------
 
@@ -389,7 +284,7 @@ class GraphBuilder:
         else:
             names = [f"{prefix}.attn_{p}.weight" for p in "qkv"]
             sizes = [s.q_size, s.kv_size, s.kv_size]
-            # One product for all three goes to GroupQueryAttention packed, without a Split.
+            # One product for all three goes to the attention packed, without a Split.
             outputs = self.products(hidden, names, sizes, s.hidden, keep_packed=True)
             qkv = self._biased(outputs, [f"{prefix}.attn_{p}.bias" for p in "qkv"], sizes)
         if self.arch.qk_norm:  # GroupQueryAttention's own q/k norm inputs are not run on the CPU
@@ -413,6 +308,21 @@ class GraphBuilder:
             cos,
             sin,
         ]
+        if self.own_attention:  # Inkwell's operator: each query row computed alone (ggml_attention.cpp)
+            joined = qkv[0] if len(qkv) == 1 else self.node("Concat", qkv, axis=-1)[0]
+            attended = self.node(
+                "GgmlAttention",
+                [joined, inputs[3], inputs[4], inputs[5], cos, sin],
+                [f"{prefix}/attention", f"present.{layer}.key", f"present.{layer}.value"],
+                name=f"{prefix}/GgmlAttention",
+                num_heads=s.heads,
+                kv_num_heads=s.kv_heads,
+                window=s.sliding_window if local else 0,
+                interleaved=int(self.arch.rope_interleaved),
+                scale=float(s.attention_scale),
+                softcap=float(s.attention_softcap),
+            )[0]
+            return self.products(attended, [f"{prefix}.attn_output.weight"], [s.hidden], s.q_size)[0]
         attrs: dict[str, Any] = {}
         if local:
             # llama.cpp attends to the last `sliding_window` positions, the query's own
@@ -494,7 +404,3 @@ class GraphBuilder:
         activated = self.node("FastGelu", [gate])[0] if gelu else self.node("Mul", [gate, self.node("Sigmoid", [gate])[0]])[0]  # fmt: skip
         product = self.node("Mul", [activated, up])[0]
         return self.products(product, [f"{prefix}.ffn_down.weight"], [s.hidden], s.ffn)[0]
-
-
-_MS_OPS = frozenset({"GroupQueryAttention", "MatMulNBits", "GatherBlockQuantized", "SkipSimplifiedLayerNormalization", "FusedMatMul", "FastGelu"})  # fmt: skip
-_GGML_OPS = frozenset({"GgmlMatMul", "GgmlGather"})

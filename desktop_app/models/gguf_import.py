@@ -45,6 +45,10 @@ GPU_VARIANT = "fp16"  # the name the engine's CUDA choice knows the GPU variant 
 ACCURACY_LEVEL = 4  # int8 activations in MatMulNBits: ONNX Runtime's fastest CPU path
 REPORT_EVERY_S = 0.5
 TOOLS = ("onnx", "onnxruntime", "tokenizers")
+# The builder's graph, as revised: 2 attends a lone query row as two, so that checked
+# proposals get a decoded token's bits (issue 23). `make run` prepares the default model
+# again when its graph is older (is_current).
+GRAPH_REVISION = 2
 
 
 def import_gguf(
@@ -81,30 +85,52 @@ def import_gguf(
     conversion = Conversion(arch, shape, folder, progress, cancel, accuracy_level, refine_output, keep_blocks)
     variants, writer = conversion.write(views)
     log.info("Converted %s in %.1f s", source.path.name, conversion.seconds)
+    extra = {**model_extra(gguf, shape, writer, context_note), "route": "gguf"}
+    note = None if gpu_variant else gpu_note
+    return finish(folder, conversion, model_id, name, source, arch, template, special, variants, extra, note)
+
+
+def finish(
+    folder: Path,
+    conversion: Conversion,
+    model_id: str,
+    name: str,
+    source: ModelSource,
+    arch: Architecture,
+    template: str | None,
+    special: dict[str, Any],
+    variants: list[ModelVariant],
+    extra: dict[str, Any],
+    gpu_note: str | None,
+) -> ModelManifest:
+    """Write the manifest of a converted model (`gpu_note`: why it has no GPU variant, or None)."""
+    skipped = {} if gpu_note is None else {"skipped_variants": f"no fp16 variant for the GPU: {gpu_note}"}
     manifest = ModelManifest(
         id=model_id,
         name=name,
         architecture=arch.name,
-        context_length=shape.context,
+        context_length=conversion.shape.context,
         chat_template=template,
         special_tokens=special,
         source=source_description(source),
         variants=tuple(variants),
         tools=_tool_versions(),
         created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        extra={
-            **model_extra(gguf, shape, writer, context_note),
-            "route": "gguf",
-            **({} if gpu_variant else {"skipped_variants": f"no fp16 variant for the GPU: {gpu_note}"}),
-        },
+        extra={**extra, **skipped},
     )
     manifest.write(folder)
+    progress = conversion.progress
     progress(conversion.total, conversion.total, translate("Preparation", "Wrote the manifest"))
     return manifest
 
 
 # (variant name, the tensors' source, whether as float16 for the GPU)
 View = tuple[str, Any, bool]
+
+
+def is_current(manifest: ModelManifest) -> bool:
+    """Whether a model was built by this builder's graph (an older one still runs)."""
+    return bool(manifest.extra.get("graph_revision", 1) >= GRAPH_REVISION)
 
 
 def capped_shape(source: Any, shape: Shape) -> tuple[Shape, str]:
@@ -138,12 +164,14 @@ def model_extra(source: Any, shape: Shape, writer: WeightWriter, context_note: s
     for tensor in source.tensors.values():
         mix[tensor.type_name] = mix.get(tensor.type_name, 0) + 1
     return {
+        "graph_revision": GRAPH_REVISION,
         "num_layers": shape.layers,
         "hidden_size": shape.hidden,
         "num_key_value_heads": shape.kv_heads,
         "vocab_size": shape.vocab,
         "parameters": sum(t.rows * t.columns for t in source.tensors.values()),
-        "attention": "GroupQueryAttention",
+        "attention": "GroupQueryAttention",  # its semantics (in place); the operator that runs them:
+        "attention_operator": "GgmlAttention" if ggml_ops.available() else "GroupQueryAttention",
         "file_context_length": shape.file_context,
         "context_note": context_note,
         "quant_mix": dict(sorted(mix.items())),

@@ -19,7 +19,7 @@ An output projection refined after a first pass also gets a rounded 4-bit copy
 Where Inkwell's own operators are built (engine/ggml_ops.py), Q4_0, Q5_0, Q5_1, Q8_0,
 Q4_K, Q5_K and Q6_K matrices and tables are not regridded at all: their bytes are copied
 as the file holds them, and GgmlMatMul/GgmlGather read them as llama.cpp does
-(`keep_blocks`; Q4_1 stays on MatMulNBits, see REGRIDDED).
+(`keep_blocks`; Q4_1 too, see REGRIDDED).
 
 With `half` (the GPU variant), every matrix and table is dequantized to float16 instead,
 and small float arrays are written as float16: plain MatMul and Gather, which the CUDA
@@ -47,10 +47,13 @@ SMALL_BYTES = 1024  # smaller tensors are kept inside the graph
 FLOAT_TYPES = ("F32", "F16", "BF16")
 FLOAT_HOME = (32, 0, False)
 APPROXIMATE_BLOCK = 32  # MatMulNBits' fastest grid: 4 bits, block 32, default zero point
-# Types the operators hold that still go to MatMulNBits, because it measured faster there:
-# Q4_1 (the default model's type) decoded a token as fast either way, but checked 16 tokens
-# in 54 ms against 67 and read a 1,000-token prompt in 2.2 s against 3.6 (bench/RESULTS.md).
-REGRIDDED = frozenset({"Q4_1"})
+# Types the operators hold that go to MatMulNBits all the same: none now. Q4_1 (the default
+# model's type) went there while MatMulNBits read prompts faster (a 1,000-token prompt in
+# 2.2 s against 2.9 on the operators, AVX2 EPYC, 2026-12-04), but MatMulNBits computes a
+# lone row by another kernel than several, whose last bits differ: checked proposals then
+# disagreed with plain decoding (issue 23). The operators give each row the same bits
+# whatever rows come with it, and decode 4% faster (107 against 103 tokens/s).
+REGRIDDED: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,6 @@ import logging
 import shutil
 import threading
 from dataclasses import replace
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -26,16 +25,7 @@ from desktop_app.core.errors import UserError
 from desktop_app.core.i18n import translate
 from desktop_app.core.manifest import ModelManifest
 from desktop_app.models.architectures import is_local_layer, shape_of
-from desktop_app.models.gguf_import import (
-    ACCURACY_LEVEL,
-    Conversion,
-    Progress,
-    View,
-    _tool_versions,
-    capped_shape,
-    model_extra,
-    source_description,
-)
+from desktop_app.models.gguf_import import ACCURACY_LEVEL, Conversion, Progress, View, capped_shape, finish, model_extra
 from desktop_app.models.gguf_tokenizer import end_of_turn_tokens
 from desktop_app.models.hf_source import ROUNDING, HFFolder
 from desktop_app.models.workspace import ModelSource
@@ -104,28 +94,15 @@ def import_hf(
         for q, _, _ in views
         if q in ROUNDING
     }
-    manifest = ModelManifest(
-        id=model_id,
-        name=name,
-        architecture=arch.name,
-        context_length=shape.context,
-        chat_template=template,
-        special_tokens=special_tokens(folder, template),
-        source=source_description(source),
-        variants=tuple(variants),
-        tools=_tool_versions(),
-        created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        extra={
-            **model_extra(first, shape, writer, context_note),
-            "route": "hf",
-            "stored_types": dict(sorted(first.stored_types.items())),
-            "rounded": rounded,
-            **({} if gpu_variant else {"skipped_variants": f"no fp16 variant for the GPU: {gpu_note}"}),
-        },
-    )
-    manifest.write(folder)
-    progress(conversion.total, conversion.total, translate("Preparation", "Wrote the manifest"))
-    return manifest
+    extra = {
+        **model_extra(first, shape, writer, context_note),
+        "route": "hf",
+        "stored_types": dict(sorted(first.stored_types.items())),
+        "rounded": rounded,
+    }
+    special = special_tokens(folder, template)
+    note = None if gpu_variant else gpu_note
+    return finish(folder, conversion, model_id, name, source, arch, template, special, variants, extra, note)
 
 
 def copy_tokenizer(source: Path, folder: Path) -> str | None:

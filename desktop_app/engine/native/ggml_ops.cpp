@@ -6,6 +6,11 @@
 //       (silu(gate) · up) · Wᵀ: the activation is applied where A is rounded to 8 bits.
 //   GgmlGather(table uint8 [V, K/block · block bytes], indices int64 [...]) -> float [..., K]
 //       the rows `indices` of the table as floats; attributes ggml_type and K.
+//   GgmlAttention(qkv float [B, S, (H + 2 KV) · D], past_key, past_value float [B, KV, P, D],
+//                 seqlens_k int32 [B], cos, sin float [positions, R / 2])
+//       -> output [B, S, H · D], present_key, present_value [B, KV, max(P, length), D]
+//       GroupQueryAttention's computation with each query row alone (ggml_attention.cpp);
+//       attributes num_heads, kv_num_heads, window, interleaved, scale, softcap.
 //
 // ONNX Runtime loads the library (SessionOptions.register_custom_ops_library) and calls
 // RegisterCustomOps. Rows of the output are shared among ONNX Runtime's own intra-op
@@ -20,6 +25,7 @@
 #include <string>
 #include <vector>
 
+#include "ggml_attention.h"
 #include "ggml_kernels.h"
 #include "ort_abi.h"
 
@@ -78,9 +84,9 @@ const void* input(OrtKernelContext* context, size_t index, std::vector<int64_t>*
     return data;
 }
 
-void* output(OrtKernelContext* context, const std::vector<int64_t>& dims) {
+void* output(OrtKernelContext* context, const std::vector<int64_t>& dims, size_t index = 0) {
     OrtValue* value = nullptr;
-    check(ort::at<ort::KernelContextGetOutputFn>(g_api, ort::kKernelContextGetOutput)(context, 0, dims.data(),
+    check(ort::at<ort::KernelContextGetOutputFn>(g_api, ort::kKernelContextGetOutput)(context, index, dims.data(),
                                                                                       dims.size(), &value));
     void* data = nullptr;
     check(ort::at<ort::GetTensorMutableDataFn>(g_api, ort::kGetTensorMutableData)(value, &data));
@@ -106,6 +112,8 @@ struct Kernel {
     int64_t k = 0;  // GgmlGather's row length
     bool gather = false;
     bool swiglu = false;  // GgmlMatMul: A is [gate | up]; multiply silu(gate) · up instead
+    bool attention = false;
+    AttentionShape shape{};  // GgmlAttention's attributes (the sizes are set per call)
 };
 
 // -- GgmlMatMul ------------------------------------------------------------------------
@@ -208,6 +216,15 @@ void multiply(void* data, size_t task) {
         return;
     }
     const bool four_at_once = job->scales4 != nullptr;
+    if (!four_at_once && job->m <= kInputTile) {  // checked guesses: each four inputs over the task's rows, as decoding
+        for (int64_t i = 0; i < job->m; i += kRowsAtOnce) {
+            const int count = static_cast<int>(std::min<int64_t>(kRowsAtOnce, job->m - i));
+            for (int r = 0; r < count; ++r) inputs[r] = job->rounded + (i + r) * job->rounded_row;
+            dot_rows(job->type, job->b + first * job->row_bytes, job->row_bytes, last - first, inputs, count,
+                     job->blocks, job->y + i * job->n + first, job->n);
+        }
+        return;
+    }
     for (int64_t tile = 0; tile < job->m; tile += kInputTile) {  // a weight row stays in L1 for a tile's inputs
         const int64_t tile_end = std::min(job->m, tile + kInputTile);
         for (int64_t col = first; col < last; ++col) {
@@ -293,12 +310,78 @@ void compute_gather(const Kernel& kernel, OrtKernelContext* context) {
     }
 }
 
+// -- GgmlAttention -----------------------------------------------------------------------
+
+void run_parallel(void* context, size_t total, void (*fn)(void*, size_t), void* job) {
+    parallel(static_cast<OrtKernelContext*>(context), total, fn, job);
+}
+
+void compute_attention(const Kernel& kernel, OrtKernelContext* context) {
+    std::vector<int64_t> qkv_dims, key_dims, value_dims, lengths_dims, cos_dims, sin_dims;
+    const auto* qkv = static_cast<const float*>(input(context, 0, &qkv_dims));
+    auto* past_key = static_cast<float*>(const_cast<void*>(input(context, 1, &key_dims)));
+    auto* past_value = static_cast<float*>(const_cast<void*>(input(context, 2, &value_dims)));
+    const auto* seqlens = static_cast<const int32_t*>(input(context, 3, &lengths_dims));
+    const auto* cos = static_cast<const float*>(input(context, 4, &cos_dims));
+    const auto* sin = static_cast<const float*>(input(context, 5, &sin_dims));
+    AttentionShape s = kernel.shape;
+    const int64_t packed = s.heads + 2 * s.kv_heads;
+    if (qkv_dims.size() != 3 || key_dims.size() != 4 || key_dims != value_dims || cos_dims.size() != 2 ||
+        cos_dims != sin_dims || qkv_dims[2] % packed)
+        throw Failure{"GgmlAttention: inputs of unexpected ranks or shapes"};
+    s.batch = qkv_dims[0];
+    s.rows = qkv_dims[1];
+    s.dim = qkv_dims[2] / packed;
+    s.rotary = 2 * cos_dims[1];
+    if (key_dims[0] != s.batch || key_dims[1] != s.kv_heads || key_dims[3] != s.dim || s.rotary > s.dim ||
+        element_count(lengths_dims, lengths_dims.size()) != s.batch)
+        throw Failure{"GgmlAttention: the cache, lengths or rotary tables do not fit the query"};
+    int64_t length = 0;
+    for (int64_t b = 0; b < s.batch; ++b) length = std::max<int64_t>(length, seqlens[b] + 1);
+    if (length > cos_dims[0]) throw Failure{"GgmlAttention: a position past the rotary tables"};
+    const int64_t past = key_dims[2];
+    s.capacity = std::max(past, length);
+    const std::vector<int64_t> present_dims{s.batch, s.kv_heads, s.capacity, s.dim};
+    auto* keys = static_cast<float*>(output(context, present_dims, 1));
+    auto* values = static_cast<float*>(output(context, present_dims, 2));
+    auto* out = static_cast<float*>(output(context, {s.batch, s.rows, s.heads * s.dim}, 0));
+    if (keys != past_key || values != past_value) {  // not bound in place: the past is copied first
+        for (int64_t bh = 0; bh < s.batch * s.kv_heads; ++bh) {
+            std::memcpy(keys + bh * s.capacity * s.dim, past_key + bh * past * s.dim, past * s.dim * sizeof(float));
+            std::memcpy(values + bh * s.capacity * s.dim, past_value + bh * past * s.dim, past * s.dim * sizeof(float));
+        }
+    }
+    attention(s, qkv, seqlens, cos, sin, keys, values, out, Parallel{run_parallel, context});
+}
+
 // -- the operator table --------------------------------------------------------------------
 
 OrtStatus* create_kernel_v2(const OrtCustomOp* op, const OrtApi*, const OrtKernelInfo* info, void** out) try {
     auto* kernel = new Kernel();
     kernel->gather = std::strcmp(op->GetName(op), "GgmlGather") == 0;
+    kernel->attention = std::strcmp(op->GetName(op), "GgmlAttention") == 0;
     auto attribute = ort::at<ort::KernelInfoGetAttributeInt64Fn>(g_api, ort::kKernelInfoGetAttributeInt64);
+    if (kernel->attention) {
+        auto real = ort::at<ort::KernelInfoGetAttributeFloatFn>(g_api, ort::kKernelInfoGetAttributeFloat);
+        AttentionShape& s = kernel->shape;
+        int64_t interleaved = 0;
+        OrtStatus* status = attribute(info, "num_heads", &s.heads);
+        if (status == nullptr) status = attribute(info, "kv_num_heads", &s.kv_heads);
+        if (status == nullptr) status = attribute(info, "window", &s.window);
+        if (status == nullptr) status = attribute(info, "interleaved", &interleaved);
+        if (status == nullptr) status = real(info, "scale", &s.scale);
+        if (status == nullptr) status = real(info, "softcap", &s.softcap);
+        s.interleaved = interleaved != 0;
+        if (status == nullptr && (s.heads <= 0 || s.kv_heads <= 0 || s.heads % s.kv_heads))
+            status = ort::at<ort::CreateStatusFn>(g_api, ort::kCreateStatus)(
+                kOrtInvalidArgument, "inkwell.ggml: GgmlAttention's heads do not group over its kv heads");
+        if (status != nullptr) {
+            delete kernel;
+            return status;
+        }
+        *out = kernel;
+        return nullptr;
+    }
     OrtStatus* status = attribute(info, "ggml_type", &kernel->type);
     if (status == nullptr && kernel->gather) status = attribute(info, "K", &kernel->k);
     if (status == nullptr && !kernel->gather) {  // optional: absent in graphs made before it
@@ -323,7 +406,9 @@ OrtStatus* create_kernel_v2(const OrtCustomOp* op, const OrtApi*, const OrtKerne
 OrtStatus* compute_v2(void* data, OrtKernelContext* context) {
     const auto* kernel = static_cast<const Kernel*>(data);
     try {
-        if (kernel->gather)
+        if (kernel->attention)
+            compute_attention(*kernel, context);
+        else if (kernel->gather)
             compute_gather(*kernel, context);
         else
             compute_matmul(*kernel, context);
@@ -348,16 +433,23 @@ OrtMemoryType default_memory(const OrtCustomOp*, size_t) { return kOrtMemDefault
 int zero(const OrtCustomOp*) { return 0; }
 const char* matmul_name(const OrtCustomOp*) { return "GgmlMatMul"; }
 const char* gather_name(const OrtCustomOp*) { return "GgmlGather"; }
+const char* attention_name(const OrtCustomOp*) { return "GgmlAttention"; }
+OrtElementType attention_input(const OrtCustomOp*, size_t index) { return index == 3 ? kOrtInt32 : kOrtFloat; }
+size_t six(const OrtCustomOp*) { return 6; }
+size_t three(const OrtCustomOp*) { return 3; }
 
-OrtCustomOp make_op(bool gather) {
+enum class Op { kMatMul, kGather, kAttention };
+
+OrtCustomOp make_op(Op which) {
     OrtCustomOp op{};
     op.version = ort::kCustomOpVersion;
-    op.GetName = gather ? gather_name : matmul_name;
+    const bool gather = which == Op::kGather, attention = which == Op::kAttention;
+    op.GetName = attention ? attention_name : gather ? gather_name : matmul_name;
     op.GetExecutionProviderType = cpu;
-    op.GetInputType = gather ? gather_input : matmul_input;
-    op.GetInputTypeCount = two;
+    op.GetInputType = attention ? attention_input : gather ? gather_input : matmul_input;
+    op.GetInputTypeCount = attention ? six : two;
     op.GetOutputType = float_output;
-    op.GetOutputTypeCount = one;
+    op.GetOutputTypeCount = attention ? three : one;
     op.KernelDestroy = destroy;
     op.GetInputCharacteristic = required;
     op.GetOutputCharacteristic = required;
@@ -371,8 +463,9 @@ OrtCustomOp make_op(bool gather) {
     return op;
 }
 
-OrtCustomOp g_matmul = make_op(false);
-OrtCustomOp g_gather = make_op(true);
+OrtCustomOp g_matmul = make_op(Op::kMatMul);
+OrtCustomOp g_gather = make_op(Op::kGather);
+OrtCustomOp g_attention = make_op(Op::kAttention);
 
 }  // namespace
 }  // namespace inkwell
@@ -393,6 +486,8 @@ extern "C" INKWELL_EXPORT OrtStatus* RegisterCustomOps(OrtSessionOptions* option
         status = ort::at<ort::CreateCustomOpDomainFn>(g_api, ort::kCreateCustomOpDomain)(kDomain, &fresh);
         if (status == nullptr) status = ort::at<ort::CustomOpDomainAddFn>(g_api, ort::kCustomOpDomainAdd)(fresh, &g_matmul);
         if (status == nullptr) status = ort::at<ort::CustomOpDomainAddFn>(g_api, ort::kCustomOpDomainAdd)(fresh, &g_gather);
+        if (status == nullptr)
+            status = ort::at<ort::CustomOpDomainAddFn>(g_api, ort::kCustomOpDomainAdd)(fresh, &g_attention);
         if (status != nullptr) return status;
         domain = fresh;
     }

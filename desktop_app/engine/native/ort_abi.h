@@ -27,7 +27,7 @@ struct OrtApiBase {
     const char* (*GetVersionString)();
 };
 
-enum OrtElementType : int { kOrtFloat = 1, kOrtUint8 = 2, kOrtInt64 = 7 };
+enum OrtElementType : int { kOrtFloat = 1, kOrtUint8 = 2, kOrtInt32 = 6, kOrtInt64 = 7 };
 enum OrtErrorCodeValue : int { kOrtFail = 1, kOrtInvalidArgument = 2 };
 enum OrtCharacteristic : int { kOrtRequired = 0 };
 enum OrtMemoryType : int { kOrtMemDefault = 0 };
@@ -81,6 +81,7 @@ enum Slot : size_t {
     kGetDimensionsCount = 61,
     kGetDimensions = 62,
     kGetTensorTypeAndShape = 65,
+    kKernelInfoGetAttributeFloat = 85,
     kKernelInfoGetAttributeInt64 = 86,
     kKernelContextGetInput = 90,
     kKernelContextGetOutput = 91,
@@ -102,6 +103,7 @@ using GetTensorMutableDataFn = OrtStatus* (*)(OrtValue* value, void** out);
 using GetDimensionsCountFn = OrtStatus* (*)(const OrtTensorTypeAndShapeInfo* info, size_t* out);
 using GetDimensionsFn = OrtStatus* (*)(const OrtTensorTypeAndShapeInfo* info, int64_t* values, size_t length);
 using GetTensorTypeAndShapeFn = OrtStatus* (*)(const OrtValue* value, OrtTensorTypeAndShapeInfo** out);
+using KernelInfoGetAttributeFloatFn = OrtStatus* (*)(const OrtKernelInfo* info, const char* name, float* out);
 using KernelInfoGetAttributeInt64Fn = OrtStatus* (*)(const OrtKernelInfo* info, const char* name, int64_t* out);
 using KernelContextGetInputFn = OrtStatus* (*)(const OrtKernelContext* context, size_t index, const OrtValue** out);
 using KernelContextGetOutputFn = OrtStatus* (*)(OrtKernelContext* context, size_t index, const int64_t* dims,

@@ -1,5 +1,10 @@
 """Speculative decoding (engine/speculation.py): proposals checked in one pass, on the tiny
-Llama GGUF in float32 (whose logits the grouping of tokens cannot move across a choice)."""
+Llama GGUF (in float32, and quantized) and on the default model.
+
+Greedy speculation is exact because a row of a checking pass has, bit for bit, the logits
+that decoding its token alone gives: Inkwell's attention operator computes each query
+row alone, and its products give a row the same bits whatever rows come with it (up to
+K_MAX + 1 rows). The tests check that property itself, then the texts."""
 
 from __future__ import annotations
 
@@ -8,9 +13,10 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
+from desktop_app.core.chat import ChatMessage
 from desktop_app.core.errors import UserError
 from desktop_app.core.generation import GenerationSettings
-from desktop_app.engine import Finished, GenerationRequest
+from desktop_app.engine import Finished, GenerationRequest, load_engine
 from desktop_app.engine.sampling import filtered_probabilities
 from desktop_app.engine.speculation import (
     K_MAX,
@@ -251,3 +257,62 @@ def test_lookup_only_never_asks_the_draft(engine, tiny_gguf_engine) -> None:  # 
     assert speculator.draft is None
     with pytest.raises(UserError, match="auto, lookup or off"):
         SpeculationSettings("always")
+
+
+@pytest.mark.parametrize("qtype", ["F32", "Q4_K_M", "Q4_1"])
+def test_a_checked_row_has_a_decoded_tokens_bits(tiny_gguf_engine, qtype: str) -> None:  # type: ignore[no-untyped-def]
+    model = tiny_gguf_engine(qtype).model
+    ids = [5 + (7 * i) % 290 for i in range(8 + K_MAX + 1)]
+    cache = model.empty_cache()
+    model.reserve(cache, 64)
+    _, cache = model.forward_kept(ids[:8], cache, 1)
+    decoded = []
+    for token in ids[8:]:
+        logits, cache = model.forward_kept([token], cache, 1)
+        decoded.append(logits[0].copy())
+    for length in (2, 5, K_MAX + 1):  # a check of up to K_MAX proposals after the chosen token
+        cache = cache.truncated(8)
+        checked, cache = model.forward_kept(ids[8 : 8 + length], cache, length)
+        np.testing.assert_array_equal(checked, np.stack(decoded[:length]))
+
+
+@pytest.mark.parametrize("qtype", ["Q4_K_M", "Q4_1"])
+def test_greedy_output_is_the_same_on_quantized_weights(tiny_gguf_engine, qtype: str) -> None:  # type: ignore[no-untyped-def]
+    """Proposals from the model's own file with every third token wrong: accepted runs and
+    rejections at every place, on the operators' products (the random text repeats nothing
+    for lookup to find)."""
+    made = tiny_gguf_engine(qtype)
+    made.stop_token_ids = frozenset()
+    made.speculation = drafted(tiny_gguf_engine, qtype, FlawedDraft)
+    for prompt in (REPEATS, PLAIN):
+        plain, fast = run(made, prompt, "off"), run(made, prompt, "auto")
+        assert fast.token_ids == plain.token_ids
+        assert 0 < fast.stats.accepted_tokens < fast.stats.proposed_tokens
+
+
+PASSAGES = (
+    "Their going to the market tomorow, but they dont know what time it open. Me and my sister "
+    "wants to buy apples, and we was hoping the prices is lower then last week.",
+    "The report were finished late because the team have many meeting. Each of the members are "
+    "responsible for they own section, and nobody have checked the numbers twice.",
+    "Yesterday I goes to the library for borrow some books about history. The librarian were very "
+    "helpful and she show me where the old newspaper is keeped.",
+)
+
+
+def test_greedy_speculation_gives_plain_decodings_text_on_the_default_model(default_model_dir) -> None:  # type: ignore[no-untyped-def]
+    """The co-writer's kind of request, where lookup pays: the same tokens as plain decoding."""
+    engine = load_engine(default_model_dir, "cpu", threads=2)
+    settings = replace(GREEDY, max_new_tokens=90)
+    accepted = 0
+    for passage in PASSAGES:
+        ask = f"Correct the grammar and spelling. Reply with the corrected text only.\n\n{passage}"
+        request = GenerationRequest(messages=(ChatMessage("user", ask),), settings=settings)
+        results = {}
+        for mode in ("off", "lookup"):
+            engine.speculation = replace(engine.speculation, mode=mode)
+            engine.reset_cache()
+            results[mode] = next(e for e in engine.generate(request) if isinstance(e, Finished))
+        assert results["lookup"].token_ids == results["off"].token_ids, passage
+        accepted += results["lookup"].stats.accepted_tokens
+    assert accepted > 0  # lookup did propose from the passages, and was right
