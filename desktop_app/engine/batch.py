@@ -12,7 +12,14 @@ event and, for a response_format, a grammar constraint per alternative; it repor
 same events as Engine.generate (PromptPrepared, TextChunk, Finished). Rows free up as sequences finish and keep their tokens: a later prompt that
 starts the same way reuses that row's prefix.
 
-Only graphs with in-place GroupQueryAttention on the CPU batch this way (`open_batch_decoder`
+Where the graph checks proposals (`verifies`) and speculation is on, each alternative
+proposes tokens by prompt lookup (speculation.py; a draft model serves one request at a
+time, never the batch): the pass then runs a chosen token and its proposals in every row,
+shorter proposals padded, and each row keeps the proposals its own choices confirm. A pass
+of the batch takes at most K_MAX + 1 positions in all, where Inkwell's operators give each
+row the bits of a token decoded alone, so greedy choices stay those of plain decoding.
+
+Only graphs with in-place attention (GroupQueryAttention, or Inkwell's GgmlAttention) on the CPU batch this way (`open_batch_decoder`
 says None otherwise); the single-sequence path (Engine.generate) is untouched by it.
 """
 
@@ -21,7 +28,7 @@ from __future__ import annotations
 import secrets
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from time import perf_counter
 
 import numpy as np
@@ -34,6 +41,7 @@ from desktop_app.engine.kv_rows import KVRows
 from desktop_app.engine.onnx_model import common_prefix_length
 from desktop_app.engine.reply import ReplyText
 from desktop_app.engine.sampling import Sampler
+from desktop_app.engine.speculation import K_MAX, Check, SpeculationSettings, Speculator
 
 KEEP_ASIDE_MIN = 32  # kept tokens a new prompt would erase that are worth a copy to a spare row
 
@@ -53,6 +61,24 @@ class _Alternative:
     generated: list[int] = field(default_factory=list)
     first_at: float | None = None
     next_token: int | None = None  # sampled, to be run by the next forward
+    speculator: Speculator | None = None
+    check: Check = field(default_factory=Check)  # proposals its row holds past the last chosen token
+    proposal: list[int] = field(default_factory=list)  # to be checked after next_token
+    room: int = 0  # tokens it may still propose after next_token (its length and the context)
+
+
+class _RowView:
+    """A row's valid positions, as Check.take cuts a cache back."""
+
+    def __init__(self, tokens: list[int]) -> None:
+        self.tokens = tokens
+
+    def __len__(self) -> int:
+        return len(self.tokens)
+
+    def truncated(self, length: int) -> _RowView:
+        del self.tokens[length:]
+        return self
 
 
 class BatchSequence:
@@ -192,6 +218,7 @@ class BatchDecoder:
             sampled()
         if running:
             self._pack(running)
+            self._propose(running)
             self._forward(running)
         self._sequences = [s for s in self._sequences if not s.done]
 
@@ -241,48 +268,90 @@ class BatchDecoder:
                 started,
                 sequence.seed + index,
                 next_token=prompt[-1] if logits is None else None,
+                speculator=self._speculator(prompt),
             )
             sequence.alternatives.append(alt)
         return len(chunk)
 
     def _sample(self, sequence: BatchSequence, alt: _Alternative) -> bool:
-        """Pick `alt`'s next token and report its text; False when it has finished."""
-        settings = sequence.request.settings
+        """Pick `alt`'s next tokens and report their text; False when it has finished."""
         reason: FinishReason | None = None
         if sequence.cancel.is_set():
             reason = FinishReason.CANCELLED
         elif alt.logits is None:
             return True  # its prompt's last token runs in the coming forward pass
         else:
-            token = alt.reply.pick(alt.logits, alt.sampler, alt.history)
-            if alt.first_at is None:
-                alt.first_at = perf_counter()
-            if token in self.engine.stop_token_ids:
-                reason = FinishReason.STOP_TOKEN
-            else:
-                alt.generated.append(token)
-                alt.history.append(token)
-                for event in alt.reply.accept(token):
-                    sequence._emit(event)
-                if alt.reply.stopped:
-                    reason = FinishReason.STOP_SEQUENCE
-                elif alt.reply.complete:  # the grammar is complete
-                    reason = FinishReason.STOP_TOKEN
-                elif len(alt.generated) >= settings.max_new_tokens:
-                    reason = FinishReason.LENGTH
-                elif len(self._tokens[alt.row]) + 1 >= self.engine.context_length:
-                    reason = FinishReason.CONTEXT_FULL
-                else:
-                    alt.next_token = token
-                    return True
+            reason = self._choose(sequence, alt)
+            if reason is None:
+                return True
         for event in alt.reply.end(reason):
             sequence._emit(event)
         stats = Engine._stats(
             sequence.plan, alt.generated, alt.started, alt.first_at, perf_counter(), reason, alt.seed, sequence.reused
         )
+        if alt.speculator is not None:
+            speculator = alt.speculator
+            stats = replace(stats, proposed_tokens=speculator.proposed, accepted_tokens=speculator.accepted)
         sequence._emit(alt.reply.finished(stats, alt.generated))
+        # The row keeps what it holds of the reply (not proposals past its end).
+        row = self._tokens[alt.row]
+        del row[common_prefix_length(row, alt.history) :]
         self._release([alt.row])
         return False
+
+    def _choose(self, sequence: BatchSequence, alt: _Alternative) -> FinishReason | None:
+        """Choose `alt`'s tokens from its logits, one after another while its row holds a
+        confirmed proposal's logits; the reason it finished, or None with `next_token` set."""
+        settings = sequence.request.settings
+        assert alt.logits is not None
+        while True:
+            token = alt.reply.pick(alt.logits, alt.sampler, alt.history)
+            if alt.first_at is None:
+                alt.first_at = perf_counter()
+            # The same as the next proposed token: the row holds it, and the logits after it
+            # are known; else the row drops the proposals.
+            known, _ = alt.check.take(token, _RowView(self._tokens[alt.row]), alt.speculator)
+            if token in self.engine.stop_token_ids:
+                return FinishReason.STOP_TOKEN
+            alt.generated.append(token)
+            alt.history.append(token)
+            for event in alt.reply.accept(token):
+                sequence._emit(event)
+            if alt.reply.stopped:
+                return FinishReason.STOP_SEQUENCE
+            if alt.reply.complete:  # the grammar is complete
+                return FinishReason.STOP_TOKEN
+            if len(alt.generated) >= settings.max_new_tokens:
+                return FinishReason.LENGTH
+            if len(alt.history) >= self.engine.context_length:
+                return FinishReason.CONTEXT_FULL
+            if sequence.cancel.is_set():
+                return FinishReason.CANCELLED
+            if known is None:
+                alt.next_token = token
+                alt.room = (
+                    min(settings.max_new_tokens - len(alt.generated), self.engine.context_length - len(alt.history)) - 1
+                )
+                return None
+            alt.logits = known
+
+    def _speculator(self, prompt: list[int]) -> Speculator | None:
+        engine = self.engine
+        if engine.speculation.mode == "off" or not engine.model.verifies:
+            return None
+        return Speculator(SpeculationSettings("lookup"), prompt)
+
+    def _propose(self, running: list[_Alternative]) -> None:
+        """Each running alternative's proposal for the coming pass: a pass of `width` rows
+        takes at most K_MAX + 1 positions, and none past the context in any row it spans."""
+        width = max(alt.row for alt in running) + 1
+        longest = max(len(self._tokens[row]) for row in range(width)) + 1  # with the chosen tokens
+        limit = min((K_MAX + 1) // width, self.engine.context_length - longest + 1) - 1
+        for alt in running:
+            if alt.speculator is None or limit < 1:
+                continue
+            if alt.room > 0:
+                alt.proposal = alt.speculator.propose(alt.history, min(alt.room, limit))
 
     def _pack(self, running: list[_Alternative]) -> None:
         """Move the highest running rows down into free rows below them: a forward pass runs
@@ -321,6 +390,19 @@ class BatchDecoder:
         """One token for each running alternative, all rows below the highest in one pass.
         A free row in between runs a throwaway token just past its kept tokens."""
         width = max(alt.row for alt in running) + 1
+        positions = 1 + max(len(alt.proposal) for alt in running)
+        if positions > 1:  # chosen tokens and proposals, checked in one pass
+            checking = np.zeros((width, positions), dtype=np.int64)
+            for alt in running:
+                assert alt.next_token is not None
+                checking[alt.row, : 1 + len(alt.proposal)] = [alt.next_token, *alt.proposal]
+            counts = {alt.row: 1 + len(alt.proposal) for alt in running}
+            checked = self._kv.forward_checked(checking, counts)
+            for alt in running:
+                alt.next_token = None
+                alt.logits = alt.check.start(alt.proposal, checked[alt.row, : counts[alt.row]])
+                alt.proposal = []
+            return
         tokens = np.zeros(width, dtype=np.int64)
         for alt in running:
             assert alt.next_token is not None

@@ -4,13 +4,14 @@
 present of the graph (GroupQueryAttention appends at each row's own length: the graph
 derives seqlens_k per row from the attention mask's row sums). A row of a C-contiguous
 buffer is itself contiguous, so one row binds as a batch of one (a prompt's prefill), and
-the first `width` rows bind as a batch (one token each). Batched decoding (batch.py) and
-beam search (beam.py) both stand on it; neither copies the past into a new present per token.
+the first `width` rows bind as a batch (one token each, or a token and the proposals
+checked after it). Batched decoding (batch.py) and beam search (beam.py) both stand on it;
+neither copies the past into a new present per token.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import onnxruntime as ort
@@ -39,6 +40,7 @@ class KVRows:
             self._logits = np.empty((rows, 1, model.logits_buffer.shape[-1]), model.logits_buffer.dtype)
         self._row_bindings: dict[int, ort.IOBinding] = {}
         self._batch_bindings: dict[int, ort.IOBinding] = {}
+        self._check_bindings: dict[tuple[int, int], ort.IOBinding] = {}
         self._inputs = {i.name for i in model.session.get_inputs()}
 
     def reserve(self, positions: int) -> None:
@@ -60,6 +62,7 @@ class KVRows:
         self._block, self._arrays, self.capacity = block, list(block), capacity
         self._row_bindings.clear()
         self._batch_bindings.clear()
+        self._check_bindings.clear()
 
     def copy_row(self, source: int, target: int, length: int) -> None:
         """The first `length` positions of `source` (KV and tokens) into `target`; `source`
@@ -135,15 +138,41 @@ class KVRows:
             self.tokens[row].append(int(tokens[row]))
         return logits
 
-    def _bind(self, rows: slice) -> ort.IOBinding:
+    def forward_checked(self, tokens: np.ndarray, counts: Mapping[int, int]) -> np.ndarray:
+        """Several tokens for each of the first len(tokens) rows ([width, n]: a chosen token
+        and the proposals to check after it) in one pass; the logits of every position,
+        [width, n, vocab] float32 (a copy). Row r keeps its first counts[r] tokens (the rest
+        pad a shorter proposal); any other row runs throwaway tokens past its kept ones.
+        Needs a graph that `verifies`."""
+        width, n = tokens.shape
+        lengths = np.array([len(self.tokens[row]) for row in range(width)], dtype=np.int64)
+        self.reserve(int(lengths.max()) + n)
+        binding = self._check_bindings.get((width, n))
+        if binding is None:
+            binding = self._check_bindings[(width, n)] = self._bind(slice(0, width), keep=n)
+        binding.bind_cpu_input("input_ids", np.ascontiguousarray(tokens, dtype=np.int64))
+        binding.bind_cpu_input(LOGITS_TO_KEEP, np.array([n], dtype=np.int64))
+        if "attention_mask" in self._inputs:
+            total = int(lengths.max()) + n
+            mask = (np.arange(total)[None, :] < lengths[:, None] + n).astype(np.int64)
+            binding.bind_cpu_input("attention_mask", mask)
+        if "position_ids" in self._inputs:
+            binding.bind_cpu_input("position_ids", lengths[:, None] + np.arange(n, dtype=np.int64)[None, :])
+        self.model.session.run_with_iobinding(binding)
+        logits = np.array(binding.get_outputs()[0].numpy(), dtype=np.float32)
+        for row, count in counts.items():
+            self.tokens[row].extend(int(t) for t in tokens[row, :count])
+        return logits
+
+    def _bind(self, rows: slice, keep: int = 1) -> ort.IOBinding:
         model = self.model
         binding = model.session.io_binding()
-        if self._logits is None:
+        if self._logits is None or keep > 1:
             binding.bind_output(model.logits_name)
         else:
             view = self._logits[rows]
             binding.bind_output(model.logits_name, "cpu", 0, view.dtype, list(view.shape), view.ctypes.data)
-        if model.verifies:  # the last position's logits (bound once: it never changes)
+        if model.verifies and keep == 1:  # the last position's logits (bound once: it never changes)
             binding.bind_cpu_input(LOGITS_TO_KEEP, ONE_POSITION)
         for past, present, array in zip(model.kv.past_names, model.kv.present_names, self._arrays, strict=True):
             value = ort.OrtValue.ortvalue_from_numpy(array[rows])  # a view: shares the buffer

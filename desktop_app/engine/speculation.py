@@ -24,6 +24,7 @@ import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Protocol, TypeVar
 
 import numpy as np
 
@@ -203,6 +204,17 @@ class Speculator:
         (self.draft_pacing if self._by_draft else self.pacing).record(proposed, accepted)
 
 
+CacheT = TypeVar("CacheT", bound="Truncatable")
+
+
+class Truncatable(Protocol):
+    """What a check cuts back: a cache, or a batch row's valid positions."""
+
+    def __len__(self) -> int: ...
+
+    def truncated(self: CacheT, length: int) -> CacheT: ...
+
+
 class Check:
     """The proposed tokens whose logits a pass returned, consumed as tokens are chosen."""
 
@@ -219,9 +231,7 @@ class Check:
         first: np.ndarray = checked[0]
         return first
 
-    def take(
-        self, token: int, cache: AnyKVCache, speculator: Speculator | None
-    ) -> tuple[np.ndarray | None, AnyKVCache]:
+    def take(self, token: int, cache: CacheT, speculator: Speculator | None) -> tuple[np.ndarray | None, CacheT]:
         """`token` was chosen: the logits after it when it is the next proposed token (the
         cache already holds it), else None, with the cache cut back to before the
         proposals (a view of the same buffers). The speculator hears how the check went."""

@@ -1,5 +1,5 @@
-"""Batched decoding on the tiny Llama GGUF (a GroupQueryAttention graph with in-place KV):
-every row must write what the same request writes alone through Engine.generate."""
+"""Batched decoding on the tiny Llama GGUF (a graph with in-place KV): every row must write
+what the same request writes alone through Engine.generate, with proposals checked or not."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from desktop_app.core.generation import FinishReason, GenerationSettings
 from desktop_app.engine import Finished, GenerationRequest, PromptPrepared, TextChunk
 from desktop_app.engine.batch import BatchDecoder, BatchSequence, open_batch_decoder
 from desktop_app.engine.generate import PREFILL_CHUNK
-from desktop_app.engine.speculation import SpeculationSettings
+from desktop_app.engine.speculation import K_MAX, SpeculationSettings, Speculator
 
 GREEDY = GenerationSettings(temperature=0.0, repetition_penalty=1.0, max_new_tokens=12)
 PROMPTS = [
@@ -390,3 +390,71 @@ def test_reasoning_budgets_and_tool_calls_come_out_of_a_row_as_out_of_the_engine
     # (a random model's near ties may break apart in a batch: each call is checked, not compared)
     for done in (called, called_alone):
         assert [(c.name, c.arguments) for c in done.tool_calls] == [("f", "{}")], done
+
+
+def test_rows_check_proposals_and_write_what_plain_decoding_writes(engine, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Each row proposes the plain reply's next tokens with every third one wrong: accepted
+    runs and rejections at every place, in rows of different lengths, and the texts stay.
+    A reply's stop token ends it with proposals left in its row, which the row drops."""
+    requests = [ask(p, max_new_tokens=n) for p, n in zip(PROMPTS, (5, 17, 9, 30), strict=True)]
+    stop = alone(engine, requests[3])[0].token_ids[20]
+    engine.stop_token_ids = frozenset({stop})  # the longest reply ends at its token 20 or before
+    plain = [alone(engine, r)[0] for r in requests]  # the fixture's engine decodes plainly
+    prompts = [tuple(engine.build_prompt(r).token_ids) for r in requests]
+    limits = {p: r.settings.max_new_tokens for p, r in zip(prompts, requests, strict=True)}
+    # What each reply's row is proposed: the reply, its stop token and more after it.
+    replies = {p: (*f.token_ids, stop, *[7] * 30) for p, f in zip(prompts, plain, strict=True)}
+    made = 0
+
+    def propose(self, history, room):  # type: ignore[no-untyped-def]
+        nonlocal made
+        prompt = next(p for p in replies if tuple(history[: len(p)]) == p)
+        done = len(history) - len(prompt)
+        assert done + room < limits[prompt]  # nothing proposed past the reply's longest
+        proposal = list(replies[prompt][done : done + room])
+        for i in range(len(proposal)):
+            made += 1
+            if made % 3 == 0 and done + i < len(replies[prompt]) - 31:  # the reply's tokens only
+                proposal[i] = (proposal[i] + 1) % 300
+        self.proposed += len(proposal)
+        return proposal
+
+    monkeypatch.setattr(Speculator, "propose", propose)
+    engine.speculation = SpeculationSettings("lookup")
+    batch = BatchDecoder(engine, 4)
+    passes: list[tuple[int, int]] = []
+    checked = batch._kv.forward_checked
+
+    def counted(tokens, counts):  # type: ignore[no-untyped-def]
+        passes.append(tokens.shape)
+        return checked(tokens, counts)
+
+    monkeypatch.setattr(batch._kv, "forward_checked", counted)
+    sequences = [batch.add(r, threading.Event()) for r in requests]
+    events = drain(batch, sequences)
+    proposed = accepted = 0
+    for i, want in enumerate(plain):
+        [got] = finished(events[i])
+        assert got.token_ids == want.token_ids and got.text == want.text
+        assert "".join(e.text for e in events[i] if isinstance(e, TextChunk)) == got.text
+        proposed, accepted = proposed + got.stats.proposed_tokens, accepted + got.stats.accepted_tokens
+    assert 0 < accepted < proposed
+    # Each row keeps a prompt and its reply, not the proposals past the reply's end.
+    written = [[*prompt, *f.token_ids] for prompt, f in zip(prompts, plain, strict=True)]
+    assert any(f.stats.finish_reason is FinishReason.STOP_TOKEN for f in plain)
+    for row in batch._tokens:
+        assert any(row == full[: len(row)] for full in written), (row, written)
+    assert passes and all(width * n <= K_MAX + 1 for width, n in passes)
+    assert {width for width, _ in passes} >= {1, 4}  # checks with every row busy, and with one left
+
+
+def test_a_graph_that_cannot_check_or_speculation_off_proposes_nothing(engine) -> None:  # type: ignore[no-untyped-def]
+    batch = BatchDecoder(engine, 2)
+    [sequence] = [batch.add(ask(PROMPTS[0] * 3, max_new_tokens=20), threading.Event())]
+    [done] = finished(drain(batch, [sequence])[0])
+    assert done.stats.proposed_tokens == 0  # the fixture turned speculation off
+    engine.speculation = SpeculationSettings("lookup")
+    engine.model.verifies = False
+    [sequence] = [batch.add(ask(PROMPTS[0] * 3, max_new_tokens=20), threading.Event())]
+    [done] = finished(drain(batch, [sequence])[0])
+    assert done.stats.proposed_tokens == 0

@@ -1,11 +1,9 @@
-"""Batched decoding on the real default model (SmolLM2-135M-Instruct, GGUF route, GQA graph).
+"""Batched decoding on the real default model (SmolLM2-135M-Instruct, GGUF route).
 
-Its 4-bit products quantize activations to int8 (as llama.cpp does), and ONNX Runtime's
-kernel for one row differs from the one for several: logits of a row decoded with others
-differ from the same row decoded alone by about as much as either differs from the exact
-fp64 product. So here a lone row must match Engine.generate exactly, and rows decoded
-together must agree with each alone on the greedy token almost everywhere (teacher-forced,
-so one near-tie does not derail the rest). The tiny models' tests ask for exact equality.
+Inkwell's operators give each row of a pass the bits it has when decoded alone (attention
+computes each query row alone; the products give a row the same bits with up to K_MAX + 1
+rows), so rows decoded together write exactly what each writes alone, with or without
+proposals checked, and a lone row matches Engine.generate exactly.
 """
 
 from __future__ import annotations
@@ -22,6 +20,7 @@ from desktop_app.core.generation import GenerationSettings
 from desktop_app.engine import Finished, GenerationRequest, load_engine
 from desktop_app.engine.batch import BatchDecoder
 from desktop_app.engine.speculation import SpeculationSettings
+from tests.unit.engine.test_speculation import PASSAGES
 
 pytestmark = pytest.mark.slow
 
@@ -34,9 +33,7 @@ def engine(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped
 
     folder: Path = prepare_default(tmp_path_factory.mktemp("default-model"))
     engine = load_engine(folder, "cpu")
-    # Rows decode one token a pass, as plain decoding does (a checked proposal rounds its
-    # attention another way: test_speculation_default_model.py).
-    engine.speculation = SpeculationSettings("off")
+    engine.speculation = SpeculationSettings("off")  # plain decoding, unless a test asks
     return engine
 
 
@@ -68,7 +65,10 @@ def test_rows_decoded_together_agree_with_each_alone(engine) -> None:  # type: i
     assert steps >= 5
     together = np.zeros((len(streams), steps), dtype=np.int64)
     for step in range(steps):
-        rows = [SimpleNamespace(row=r, next_token=answer[step], logits=None) for r, (_, answer) in enumerate(streams)]
+        rows = [
+            SimpleNamespace(row=r, next_token=answer[step], logits=None, proposal=[])
+            for r, (_, answer) in enumerate(streams)
+        ]
         batch._forward(rows)  # type: ignore[arg-type]
         together[:, step] = [int(np.argmax(r.logits)) for r in rows]
     single = np.zeros_like(together)
@@ -78,4 +78,28 @@ def test_rows_decoded_together_agree_with_each_alone(engine) -> None:  # type: i
         for step in range(steps):
             logits, cache = engine.model.forward([answer[step]], cache)
             single[r, step] = int(np.argmax(logits))
-    assert (together == single).mean() >= 0.85  # 0.93 here; both agree with the exact product ~97%
+    assert (together == single).all()
+
+
+def test_rows_speculating_together_write_plain_decodings_text(engine) -> None:  # type: ignore[no-untyped-def]
+    """The co-writer's kind of request, several at once through the batch (as the API server
+    runs them), with lookup: the same tokens as each decoded plainly alone."""
+    requests = [
+        GenerationRequest(
+            (ChatMessage("user", f"Correct the grammar and spelling. Reply with the corrected text only.\n\n{p}"),),
+            GenerationSettings(temperature=0, repetition_penalty=1.0, max_new_tokens=60),
+        )
+        for p in PASSAGES
+    ]
+    plain = [next(e for e in engine.generate(r) if isinstance(e, Finished)) for r in requests]
+    engine.speculation = SpeculationSettings("lookup")
+    try:
+        batch = BatchDecoder(engine, 4)
+        sequences = [batch.add(r, threading.Event()) for r in requests]
+        while batch.active:
+            batch.step()
+    finally:
+        engine.speculation = SpeculationSettings("off")
+    for sequence, want in zip(sequences, plain, strict=True):
+        assert sequence.first is not None and sequence.first.token_ids == want.token_ids
+    assert sum(s.first.stats.accepted_tokens for s in sequences if s.first is not None) > 0
