@@ -20,6 +20,7 @@ GGML_OPS = Extension(
         "desktop_app/engine/native/ggml_ops.cpp",
         "desktop_app/engine/native/ggml_kernels.cpp",
         "desktop_app/engine/native/ggml_blocks32.cpp",
+        "desktop_app/engine/native/ggml_floats.cpp",
         "desktop_app/engine/native/ggml_attention.cpp",
         "desktop_app/engine/native/ggml_repacked.cpp",
     ],

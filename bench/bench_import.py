@@ -17,7 +17,7 @@ The files:
   file), imported by the streaming route as q4 (Q4_0 matrices, Q8_0 embedding and output);
   llama.cpp runs the 1.5B-shaped file re-quantized to that same mix of types.
 
-    python bench/bench_import.py --write bench/RESULTS.md [--only smollm2,1.5b,3b,1.5b-q8_0,1.5b-hf,...]   (make bench)
+    python bench/bench_import.py --write bench/RESULTS.md [--only smollm2,smollm2-f16,1.5b,3b,1.5b-q8_0,1.5b-hf,...]   (make bench)
 """
 
 from __future__ import annotations
@@ -219,10 +219,15 @@ def smollm2_q4_k_m(target: Path) -> Path:
 
 
 def bench_file_named(name: str) -> str:
-    """A row for `name`: smollm2, a shape (1.5b, 3b: Q4_K_M), or shape-TYPE: that shape's
-    file re-quantized by llama.cpp to TYPE (q5_k_m, q6_k, q8_0)."""
+    """A row for `name`: smollm2 (Q4_K_M), smollm2-f16, a shape (1.5b, 3b: Q4_K_M), or
+    shape-TYPE: that shape's file re-quantized by llama.cpp to TYPE (q5_k_m, q6_k, q8_0, f16)."""
     if name == "smollm2":
         return bench_file("SmolLM2-135M Q4_K_M", smollm2_q4_k_m(OUT / "smollm2-135m-q4_k_m.gguf"))
+    if name == "smollm2-f16":
+        from desktop_app.models.workspace import locate_default_gguf
+
+        path = requantized(locate_default_gguf(), "F16", OUT / "smollm2-135m-f16.gguf")
+        return bench_file("SmolLM2-135M F16 (re-quantized from Q4_1)", path)
     shape_name, _, file_type = name.partition("-")
     shape = SHAPES[shape_name]
     q4_k_m = synthetic_gguf(shape, OUT / f"llama-{shape_name}-q4_k_m.gguf")
@@ -354,7 +359,7 @@ def bench_file(label: str, path: Path, peer: Path | None = None) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--write", type=Path)
-    parser.add_argument("--only", default="smollm2,1.5b,3b,1.5b-q5_k_m,1.5b-q6_k,1.5b-q8_0")
+    parser.add_argument("--only", default="smollm2,smollm2-f16,1.5b,3b,1.5b-q5_k_m,1.5b-q6_k,1.5b-q8_0")
     parser.add_argument("--worker", nargs="+")
     args = parser.parse_args()
     if args.worker:

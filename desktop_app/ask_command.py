@@ -110,6 +110,14 @@ def _speculation(args: argparse.Namespace, engine: Any) -> None:
         print("inkwell: this model was prepared before speed-up existed; import it again to use it.", file=sys.stderr)
         engine.speculation = SpeculationSettings("off")
         return
+    if args.speculation != "off" and not getattr(engine, "checks_exactly", True):
+        print(
+            "inkwell: speed-up is off for this model: its checked tokens could come out slightly unlike decoded "
+            "ones (weights on ONNX Runtime's kernels, or the GPU).",
+            file=sys.stderr,
+        )
+        engine.speculation = SpeculationSettings("off")
+        return
     draft = None
     if args.draft:
         from desktop_app.engine.loading import load_draft

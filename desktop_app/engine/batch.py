@@ -12,7 +12,7 @@ event and, for a response_format, a grammar constraint per alternative; it repor
 same events as Engine.generate (PromptPrepared, TextChunk, Finished). Rows free up as sequences finish and keep their tokens: a later prompt that
 starts the same way reuses that row's prefix.
 
-Where the graph checks proposals (`verifies`) and speculation is on, each alternative
+Where the graph checks proposals exactly and speculation is on, each alternative
 proposes tokens by prompt lookup (speculation.py; a draft model serves one request at a
 time, never the batch): the pass then runs a chosen token and its proposals in every row,
 shorter proposals padded, and each row keeps the proposals its own choices confirm. A pass
@@ -336,10 +336,7 @@ class BatchDecoder:
             alt.logits = known
 
     def _speculator(self, prompt: list[int]) -> Speculator | None:
-        engine = self.engine
-        if engine.speculation.mode == "off" or not engine.model.verifies:
-            return None
-        return Speculator(SpeculationSettings("lookup"), prompt)
+        return Speculator(SpeculationSettings("lookup"), prompt) if self.engine.speculates() else None
 
     def _propose(self, running: list[_Alternative]) -> None:
         """Each running alternative's proposal for the coming pass: a pass of `width` rows

@@ -131,6 +131,12 @@ class Engine:
         self._beams = BeamSearch(model, tokenizer, self.stop_token_ids, manifest.context_length)
         self.speculation = SpeculationSettings()  # lookup by default: it never changes a choice
         self.speedup_note = ""  # what the speculation settings do, as the window says it
+        # Whether a checked proposal's logits are, bit for bit, a decoded token's (the CPU
+        # variant of a graph all on Inkwell's operators, or float): where they are not,
+        # speculation could part from plain decoding at a near-tie, so it stays off.
+        self.checks_exactly = (
+            model.verifies and bool(manifest.extra.get("checked_rows_exact")) and model.provider.name == "cpu"
+        )
 
     def constraints(self, request: GenerationRequest) -> Callable[[], TokenConstraint] | None:
         """What makes a fresh constraint for each alternative of `request`; None for free text
@@ -432,11 +438,14 @@ class Engine:
             stats = replace(stats, proposed_tokens=speculator.proposed, accepted_tokens=speculator.accepted)
         yield reply.finished(stats, generated)
 
+    def speculates(self) -> bool:
+        """Whether replies check proposals: the settings allow it and the graph checks them
+        exactly."""
+        return self.speculation.mode != "off" and self.checks_exactly
+
     def speculator(self, prompt: list[int]) -> Speculator | None:
         """The proposals for a reply, where the settings and the graph allow them."""
-        if self.speculation.mode == "off" or not self.model.verifies:
-            return None
-        return Speculator(self.speculation, prompt)
+        return Speculator(self.speculation, prompt) if self.speculates() else None
 
     @staticmethod
     def _stats(

@@ -20,8 +20,19 @@ from typing import Any
 
 DOMAIN = "inkwell.ggml"
 # GGML type numbers (ggml.h) of the layouts the operators read, by name, and the weights
-# a block of each holds (a row must be whole blocks).
-HELD_TYPES = {"Q4_0": 2, "Q4_1": 3, "Q5_0": 6, "Q5_1": 7, "Q8_0": 8, "Q4_K": 12, "Q5_K": 13, "Q6_K": 14}
+# a block of each holds (a row must be whole blocks; F16 and BF16 are read 32 at a time).
+HELD_TYPES = {
+    "F16": 1,
+    "Q4_0": 2,
+    "Q4_1": 3,
+    "Q5_0": 6,
+    "Q5_1": 7,
+    "Q8_0": 8,
+    "Q4_K": 12,
+    "Q5_K": 13,
+    "Q6_K": 14,
+    "BF16": 30,
+}
 BLOCK_WEIGHTS = {name: 256 if name.endswith("_K") else 32 for name in HELD_TYPES}
 MODULE = "_ggml_ops"
 log = logging.getLogger(__name__)

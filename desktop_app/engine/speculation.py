@@ -40,9 +40,12 @@ MIN_NGRAM = 2  # a single repeated token says too little about what follows it
 K_START = 4
 K_MAX = 14  # a check of 15 rows at most: up to there Inkwell's operators give each row a decoded token's bits
 # What one more proposed token costs, as a share of a plain decoding step (a pass over k + 1
-# positions against one: 0.15-0.2 a token for the default model on a 2-core EPYC, less for
+# positions against one: 0.15-0.2 a token for the default model on a 2-core EPYC with ONNX
+# Runtime's kernels, 0.34-0.38 with Inkwell's exact row kernels (2026-12-04); less for
 # larger models, whose passes are bound by reading the weights). Proposals pay while the
-# accepted tokens outnumber this share of the proposed ones.
+# accepted tokens outnumber this share of the proposed ones. 0.2 paces a little better than
+# the measured 0.36 on the speculation bench's replies (1.73x against 1.69x for Fix grammar,
+# replayed offline), as a longer run of proposals pays more than the first attempts show.
 COST_PER_PROPOSED = 0.2
 WINDOW = 6  # attempts judged together before a pause
 PAUSE_START = 16  # tokens decoded plainly after proposals stopped paying, doubled each time

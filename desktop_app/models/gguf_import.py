@@ -34,7 +34,7 @@ from desktop_app.models.architectures import CONTEXT_CAP, Architecture, Shape, a
 from desktop_app.models.gguf_file import GGUFFile, TensorInfo
 from desktop_app.models.gguf_graph import GraphBuilder
 from desktop_app.models.gguf_tokenizer import write_tokenizer
-from desktop_app.models.gguf_weights import WeightWriter
+from desktop_app.models.gguf_weights import FLOAT_TYPES, WeightWriter
 from desktop_app.models.workspace import ModelSource, PreparationCancelled, sha256_of
 
 log = logging.getLogger(__name__)
@@ -45,10 +45,11 @@ GPU_VARIANT = "fp16"  # the name the engine's CUDA choice knows the GPU variant 
 ACCURACY_LEVEL = 4  # int8 activations in MatMulNBits: ONNX Runtime's fastest CPU path
 REPORT_EVERY_S = 0.5
 TOOLS = ("onnx", "onnxruntime", "tokenizers")
-# The builder's graph, as revised: 2 attends a lone query row as two, so that checked
-# proposals get a decoded token's bits (issue 23). `make run` prepares the default model
-# again when its graph is older (is_current).
-GRAPH_REVISION = 2
+# The builder's graph, as revised: 2 computes each query row alone (Inkwell's attention),
+# so that checked proposals get a decoded token's bits (issue 23); 3 says in the manifest
+# whether they do (checked_rows_exact). `make run` prepares the default model again when
+# its graph is older (is_current).
+GRAPH_REVISION = 3
 
 
 def import_gguf(
@@ -178,7 +179,19 @@ def model_extra(source: Any, shape: Shape, writer: WeightWriter, context_note: s
         "homes": _homes(writer),
         # Q4_K/Q5_K/Q6_K read in the file's own blocks by Inkwell's operators (engine/ggml_ops.py)
         "operators": ggml_ops.DOMAIN if any(writer.kept(t) for t in source.tensors.values()) else "onnxruntime",
+        "checked_rows_exact": checked_rows_exact(source, writer),
     }
+
+
+def checked_rows_exact(source: Any, writer: WeightWriter) -> bool:
+    """Whether the CPU graph gives each row of a pass the bits that row has alone, so that a
+    checked proposal's logits are a decoded token's (greedy speculation is then exact):
+    Inkwell's attention, and every matrix on its operators or in float32 (ONNX Runtime's
+    float MatMul gives a row the same bits whatever rows come with it; MatMulNBits, where
+    Q2_K, Q3_K and IQ4 grids go, computes a lone row by another kernel than several)."""
+    return ggml_ops.available() and all(
+        writer.kept(t) or t.type_name in FLOAT_TYPES for t in source.tensors.values() if len(t.dims) > 1
+    )
 
 
 @dataclass
@@ -194,6 +207,7 @@ class Conversion:
     accuracy_level: int = ACCURACY_LEVEL
     refine_output: bool = False
     keep_blocks: bool = True
+    keep_floats: bool = True
     total: int = 0
     seconds: float = 0.0
 
@@ -229,7 +243,9 @@ class Conversion:
         for quantization, source, half in views:
             target = self.folder / f"model.{quantization}.onnx"
             data = self.folder / f"{target.name}.data"
-            writer = WeightWriter(source, data, on_tensor, keep_blocks=self.keep_blocks, half=half)
+            writer = WeightWriter(
+                source, data, on_tensor, keep_blocks=self.keep_blocks, keep_floats=self.keep_floats, half=half
+            )
             try:
                 refine = self.refine_output and not half
                 model = GraphBuilder(source, self.arch, self.shape, writer, self.accuracy_level, refine).build()

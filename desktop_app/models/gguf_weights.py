@@ -12,12 +12,13 @@ offsets R are folded into the same product as extra input rows fed by the block 
 the input: x · W = [x, S(x)] · [W ; R]. R is rounded to 8 bits (a scale per 32 offsets);
 a 4-bit matrix holds those 8 bits as two 4-bit digits, high then low, reading S(x)
 twice. Matrices that read the same input and share a home are written side by side as
-one product (q, k and v; gate and up). Float matrices (F32, F16, BF16) stay float32.
+one product (q, k and v; gate and up). F32 matrices stay float32; F16 and BF16 ones are
+read as the file holds them by the operators below (float32 where those are not built).
 An output projection refined after a first pass also gets a rounded 4-bit copy
 (`approximate`), counted in its type's bytes written.
 
 Where Inkwell's own operators are built (engine/ggml_ops.py), Q4_0, Q5_0, Q5_1, Q8_0,
-Q4_K, Q5_K and Q6_K matrices and tables are not regridded at all: their bytes are copied
+Q4_K, Q5_K, Q6_K, F16 and BF16 matrices and tables are not regridded at all: their bytes are copied
 as the file holds them, and GgmlMatMul/GgmlGather read them as llama.cpp does
 (`keep_blocks`; Q4_1 too, see REGRIDDED).
 
@@ -118,6 +119,7 @@ class WeightWriter:
     data_path: Path
     on_tensor: Callable[[TensorInfo], None] = lambda tensor: None
     keep_blocks: bool = False  # the types the operators hold, as the file holds them (`kept`)
+    keep_floats: bool = True  # F16 and BF16 among them (a Hugging Face folder's fp32 variant: no)
     half: bool = False  # every weight as float16 (the GPU variant)
     initializers: list[Any] = field(default_factory=list)
     report: dict[str, TypeReport] = field(default_factory=dict)
@@ -199,6 +201,7 @@ class WeightWriter:
             self.keep_blocks
             and not self.half
             and tensor.type_name not in REGRIDDED
+            and (self.keep_floats or tensor.type_name not in FLOAT_TYPES)
             and ggml_ops.holds(tensor.type_name, tensor.columns)
         )
 

@@ -86,7 +86,10 @@ def import_hf(
             )
     shape, context_note = capped_shape(first, shape)
     template = copy_tokenizer(source.path, folder)
-    conversion = Conversion(arch, shape, folder, progress, cancel, accuracy_level, keep_blocks=keep_blocks)
+    # The fp32 variant holds the folder's floats as float32 (keep_floats: no two-byte reads).
+    conversion = Conversion(
+        arch, shape, folder, progress, cancel, accuracy_level, keep_blocks=keep_blocks, keep_floats=False
+    )
     variants, writer = conversion.write(views)
     log.info("Converted %s in %.1f s", source.path.name, conversion.seconds)
     rounded = {

@@ -75,6 +75,13 @@ def apply_speedup(engine: Any, mode: str, draft_id: str, registry: ModelRegistry
             "Speedup",
             "This model was prepared before speed-up existed: import it again to check several tokens at once.",
         )
+    if not getattr(engine, "checks_exactly", True):
+        engine.speculation = SpeculationSettings("off")
+        return translate(
+            "Speedup",
+            "Speed-up is off for this model: some of its weights (or the GPU) run on ONNX Runtime's kernels, "
+            "where checked tokens could come out slightly unlike decoded ones, and speed-up never changes a reply.",
+        )
     draft = None
     note = translate("Speedup", "Speed-up: tokens looked up in the prompt and the reply are checked several at a time.")
     if mode == "auto" and draft_id:

@@ -4274,6 +4274,10 @@ Send them?</source>
         <translation>此模型是在加速功能出现之前准备的：请重新导入，才能一次检查多个 token。</translation>
     </message>
     <message>
+        <source>Speed-up is off for this model: some of its weights (or the GPU) run on ONNX Runtime&apos;s kernels, where checked tokens could come out slightly unlike decoded ones, and speed-up never changes a reply.</source>
+        <translation>此模型的加速已关闭：它的部分权重（或 GPU）由 ONNX Runtime 的内核计算，检查出的 token 可能与逐个解码的结果略有不同，而加速绝不能改变回复。</translation>
+    </message>
+    <message>
         <source>Speed-up: tokens looked up in the prompt and the reply are checked several at a time.</source>
         <translation>加速：从提示词和回复中查找到的 token 会一次检查多个。</translation>
     </message>

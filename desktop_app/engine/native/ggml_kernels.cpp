@@ -322,7 +322,7 @@ void quantize_row(const float* x, BlockQ8K* y, int64_t k);
 
 int64_t block_weights(int64_t type) {
     if (type == kQ4K || type == kQ5K || type == kQ6K) return kSuperBlock;
-    return block32_bytes(type) ? 32 : 0;
+    return block32_bytes(type) || is_float_type(type) ? 32 : 0;
 }
 
 size_t block_bytes(int64_t type) {
@@ -330,16 +330,21 @@ size_t block_bytes(int64_t type) {
         case kQ4K: return kQ4KBytes;
         case kQ5K: return kQ5KBytes;
         case kQ6K: return kQ6KBytes;
+        case kF16:
+        case kBF16: return 64;  // 32 weights of two bytes
         default: return block32_bytes(type);
     }
 }
 
 size_t rounded_block_bytes(int64_t type) {
+    if (is_float_type(type)) return 32 * sizeof(float);
     return block_weights(type) == kSuperBlock ? sizeof(BlockQ8K) : sizeof(BlockQ8x32);
 }
 
 void round_input(int64_t type, const float* x, void* y, int64_t k) {
-    if (block_weights(type) == kSuperBlock)
+    if (is_float_type(type))
+        round_input_float(type, x, static_cast<float*>(y), k);
+    else if (block_weights(type) == kSuperBlock)
         quantize_row(x, static_cast<BlockQ8K*>(y), k);
     else
         quantize_row_32(x, static_cast<BlockQ8x32*>(y), k);
@@ -377,6 +382,11 @@ void quantize_row(const float* x, BlockQ8K* y, int64_t k) {
 
 void dot_rows(int64_t type, const uint8_t* rows, size_t row_bytes, int64_t cols, const void* const* input, int count,
               int64_t blocks, float* y, int64_t ldy) {
+    if (is_float_type(type)) {
+        dot_rows_float(type, rows, row_bytes, cols, reinterpret_cast<const float* const*>(input), count, blocks * 32, y,
+                       ldy);
+        return;
+    }
     if (block_weights(type) != kSuperBlock) {
         dot_rows_32(type, rows, row_bytes, cols, reinterpret_cast<const BlockQ8x32* const*>(input), count, blocks, y,
                     ldy);
@@ -402,6 +412,10 @@ void dot_rows(int64_t type, const uint8_t* rows, size_t row_bytes, int64_t cols,
 }
 
 void dequantize_row(int64_t type, const uint8_t* row, float* out, int64_t k) {
+    if (is_float_type(type)) {
+        dequantize_row_float(type, row, out, k);
+        return;
+    }
     if (block_weights(type) != kSuperBlock) {
         dequantize_row_32(type, row, out, k);
         return;

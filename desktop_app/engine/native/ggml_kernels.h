@@ -1,5 +1,5 @@
 // Products and row lookups on GGUF's own block layouts (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0,
-// Q4_K, Q5_K, Q6_K).
+// Q4_K, Q5_K, Q6_K) and on its two-byte floats (F16, BF16: ggml_floats.cpp).
 //
 // A matrix keeps its file's bytes: each row of N is K/256 (K/32) blocks, exactly as
 // llama.cpp stores and reads them (ggml-common.h's block_q4_K ... block_q8_0). The input
@@ -21,7 +21,18 @@ constexpr int kSuperBlock = 256;
 constexpr int kRowsAtOnce = 4;  // input rows a weight row's unpacked blocks serve at once
 
 // The GGML type numbers (ggml.h's enum ggml_type) of the layouts held here.
-enum GgmlType : int64_t { kQ4_0 = 2, kQ4_1 = 3, kQ5_0 = 6, kQ5_1 = 7, kQ8_0 = 8, kQ4K = 12, kQ5K = 13, kQ6K = 14 };
+enum GgmlType : int64_t {
+    kF16 = 1,
+    kQ4_0 = 2,
+    kQ4_1 = 3,
+    kQ5_0 = 6,
+    kQ5_1 = 7,
+    kQ8_0 = 8,
+    kQ4K = 12,
+    kQ5K = 13,
+    kQ6K = 14,
+    kBF16 = 30
+};
 
 // An input block rounded for the K types (block_q8_K)...
 struct BlockQ8K {
@@ -81,5 +92,12 @@ void dot_rows_32(int64_t type, const uint8_t* rows, size_t row_bytes, int64_t co
 bool dot_four_32(int64_t type, const uint8_t* row, const BlockQ8x32* const* x, const float* xs, int64_t blocks,
                  float* out);
 void dequantize_row_32(int64_t type, const uint8_t* row, float* out, int64_t k);
+// F16 and BF16 (ggml_floats.cpp): the input rounded to the type and kept as k floats; the
+// products of rows of k weights with such inputs.
+bool is_float_type(int64_t type);
+void round_input_float(int64_t type, const float* x, float* y, int64_t k);
+void dot_rows_float(int64_t type, const uint8_t* rows, size_t row_bytes, int64_t cols, const float* const* x,
+                    int count, int64_t k, float* y, int64_t ldy);
+void dequantize_row_float(int64_t type, const uint8_t* row, float* out, int64_t k);
 
 }  // namespace inkwell

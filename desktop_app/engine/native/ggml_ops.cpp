@@ -1,7 +1,8 @@
 // Two ONNX Runtime custom operators (domain "inkwell.ggml") that read GGUF's block layouts:
 //
 //   GgmlMatMul(A float [..., K], B uint8 [N, K/block · block bytes]) -> Y float [..., N]
-//       Y = A · Wᵀ, W the rows of B as llama.cpp dequantizes them; attribute ggml_type.
+//       Y = A · Wᵀ, W the rows of B as llama.cpp dequantizes them (or its F16/BF16 values);
+//       attribute ggml_type.
 //       With swiglu=1 (optional), A is [..., 2K], a feed-forward's gate then up, and Y =
 //       (silu(gate) · up) · Wᵀ: the activation is applied where A is rounded to 8 bits.
 //   GgmlGather(table uint8 [V, K/block · block bytes], indices int64 [...]) -> float [..., K]
@@ -276,7 +277,7 @@ void compute_matmul(const Kernel& kernel, OrtKernelContext* context) {
         job.sums = sums.data();
     }
     thread_local std::vector<float> scales4;
-    if (m >= kRepackInputs && per_block != kSuperBlock) {
+    if (m >= kRepackInputs && block32_bytes(kernel.type)) {
         scales4.resize(static_cast<size_t>((m + kRowsAtOnce - 1) / kRowsAtOnce * kRowsAtOnce * blocks));
         job.scales4 = scales4.data();
     }

@@ -26,12 +26,27 @@ from desktop_app.engine import ggml_ops
 
 # bytes of a block; where its fp16 scale d, and its offset (dmin, m), lie
 BLOCK_BYTES = {"Q4_0": 18, "Q4_1": 20, "Q5_0": 22, "Q5_1": 24, "Q8_0": 34, "Q4_K": 144, "Q5_K": 176, "Q6_K": 210}
+BLOCK_BYTES |= {"F16": 64, "BF16": 64}  # 32 two-byte floats
+FLOATS = ("F16", "BF16")
 SCALE_AT = {"Q6_K": 208}
 OFFSET_AT = {"Q4_1": 2, "Q5_1": 2, "Q4_K": 2, "Q5_K": 2}
 
 
+def as_bf16(values: np.ndarray) -> np.ndarray:
+    """float32 values rounded to bf16 (to the nearest, ties to even), still as float32."""
+    bits = values.astype(np.float32).view(np.uint32).astype(np.uint64)
+    bits = (bits + 0x7FFF + ((bits >> 16) & 1)) & 0xFFFF0000
+    return bits.astype(np.uint32).view(np.float32)
+
+
 def random_blocks(type_name: str, rows: int, k: int, rng: np.random.Generator) -> np.ndarray:
     """Random bytes in each block, with sane fp16 scales where the layout keeps them."""
+    if type_name in FLOATS:  # a trained matrix's range, with a few larger values
+        values = (rng.standard_normal((rows, k)) * 0.05).astype(np.float32)
+        values[:, ::97] *= 40
+        if type_name == "F16":
+            return values.astype(np.float16).view(np.uint8)
+        return (as_bf16(values).view(np.uint32) >> 16).astype(np.uint16).view(np.uint8)
     size, blocks = BLOCK_BYTES[type_name], k // ggml_ops.BLOCK_WEIGHTS[type_name]
     raw = rng.integers(0, 256, (rows, blocks, size), dtype=np.uint8)
 
@@ -47,8 +62,19 @@ def random_blocks(type_name: str, rows: int, k: int, rng: np.random.Generator) -
 
 
 def weights(type_name: str, raw: np.ndarray, k: int) -> np.ndarray:
+    if type_name == "F16":
+        return raw.copy().view(np.float16).reshape(raw.shape[0], k).astype(np.float64)
+    if type_name == "BF16":
+        bits = raw.copy().view(np.uint16).astype(np.uint32) << 16
+        return bits.view(np.float32).reshape(raw.shape[0], k).astype(np.float64)
     values: np.ndarray = dequantize(raw, GGMLQuantizationType[type_name]).reshape(raw.shape[0], k)
     return values.astype(np.float64)
+
+
+def rounded_floats(type_name: str, x: np.ndarray) -> np.ndarray:
+    """x as llama.cpp rounds the input of an F16 (fp16) or BF16 (bf16) product."""
+    rounded = x.astype(np.float16) if type_name == "F16" else as_bf16(x)
+    return rounded.astype(np.float64)
 
 
 def rounded_32(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -173,12 +199,17 @@ def test_matmul_is_llama_cpps_arithmetic(type_name: str, m: int) -> None:
     y = matmul(type_name, raw, k).run(None, {"A": x})[0]
     assert y.shape == (1, m, n)
     w = weights(type_name, raw, k)
-    if type_name.endswith("_K"):
+    tolerance = 2e-6
+    if type_name in FLOATS:  # the input rounded to the type; sums of float32 products
+        exact_on_rounded = rounded_floats(type_name, x[0]) @ w.T
+        magnitude = np.abs(rounded_floats(type_name, x[0])) @ np.abs(w).T
+        tolerance = 1e-5
+    elif type_name.endswith("_K"):
         exact_on_rounded = rounded_input(x[0]) @ w.T
         magnitude = np.abs(rounded_input(x[0])) @ np.abs(w).T
     else:
         exact_on_rounded, magnitude = expected_32(type_name, raw, x[0], k)
-    assert np.all(np.abs(y[0] - exact_on_rounded) <= 2e-6 * magnitude + 1e-6)
+    assert np.all(np.abs(y[0] - exact_on_rounded) <= tolerance * magnitude + 1e-6)
     # and against the float product, only the input's 8-bit rounding
     float_product = x[0].astype(np.float64) @ w.T
     assert np.abs(y[0] - float_product).max() < 0.02 * np.abs(float_product).max()
@@ -188,18 +219,20 @@ def test_matmul_is_llama_cpps_arithmetic(type_name: str, m: int) -> None:
 def test_a_row_gives_the_same_bits_whatever_rows_come_with_it(type_name: str) -> None:
     """Speculation checks a few guessed tokens in one pass: its products must give each row
     exactly what decoding that token alone gives, or greedy text drifts from plain decoding
-    (up to 15 rows: from 16 on, a prompt's K-quant products are repacked)."""
+    (up to 15 rows: from 16 on, a prompt's K-quant products are repacked; the float types
+    keep the row's bits at any number of rows)."""
     rng = np.random.default_rng(5)
     n, k = 70, 1024
     session = matmul(type_name, random_blocks(type_name, n, k, rng), k)
-    x = rng.standard_normal((1, 15, k)).astype(np.float32)
-    alone = np.concatenate([session.run(None, {"A": x[:, i : i + 1]})[0] for i in range(15)], axis=1)
-    for m in (2, 3, 4, 5, 15):
+    rows = 70 if type_name in FLOATS else 15
+    x = rng.standard_normal((1, rows, k)).astype(np.float32)
+    alone = np.concatenate([session.run(None, {"A": x[:, i : i + 1]})[0] for i in range(rows)], axis=1)
+    for m in (2, 3, 4, 5, 15, rows):
         together = session.run(None, {"A": x[:, :m]})[0]
         assert np.array_equal(together, alone[:, :m]), f"{m} rows at once differ from one at a time"
 
 
-@pytest.mark.parametrize("type_name", ["Q4_K", "Q6_K", "Q5_0", "Q8_0"])
+@pytest.mark.parametrize("type_name", ["Q4_K", "Q6_K", "Q5_0", "Q8_0", "F16"])
 @pytest.mark.parametrize("m", [1, 23])
 def test_swiglu_multiplies_the_activated_gate_by_up_first(type_name: str, m: int) -> None:
     """[gate | up] in, (silu(gate) · up) · Wᵀ out: the feed-forward's down projection with its

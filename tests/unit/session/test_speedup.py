@@ -4,6 +4,7 @@ which, and the speculation a loaded engine gets from the settings."""
 from __future__ import annotations
 
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -43,3 +44,13 @@ def test_the_settings_set_the_engines_speculation(registry: ModelRegistry) -> No
     assert "off" in apply_speedup(engine, "off", "", registry)
     assert engine.speculation.mode == "off"
     assert apply_speedup(object(), "auto", "", registry) == ""  # a model server's engine: left alone
+
+
+def test_a_model_whose_checked_tokens_are_not_exact_gets_no_speed_up(registry: ModelRegistry) -> None:
+    engine = load_engine(registry.get("tiny-q2").directory, "cpu", threads=1)
+    assert not engine.checks_exactly  # its Q2_K products run on MatMulNBits
+    note = apply_speedup(engine, "auto", "", registry)
+    assert engine.speculation.mode == "off" and "off" in note
+    engine.speculation = replace(engine.speculation, mode="lookup")  # even when asked directly
+    assert engine.speculator([1, 2, 3]) is None
+    assert load_engine(registry.get("tiny-q8").directory, "cpu", threads=1).checks_exactly
