@@ -58,9 +58,10 @@ def require_export_extra(kind: str = "hf") -> None:
     if getattr(sys, "frozen", False):
         hint = translate(
             "Errors",
-            "The installed app imports GGUF files (the files LM Studio, Ollama and Jan use); "
-            "Hugging Face folders need Inkwell from source. Prepare the model there, then copy "
-            "the prepared model's folder into {folder}.",
+            "The installed app imports GGUF files (the files LM Studio, Ollama and Jan use) and "
+            "Hugging Face folders of Llama, Mistral, Qwen, Gemma and Phi-3 models; other folders "
+            "need Inkwell from source. Prepare the model there, then copy the prepared model's "
+            "folder into {folder}.",
         ).format(folder=user_models_dir())
     raise UserError(
         translate(

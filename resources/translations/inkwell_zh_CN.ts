@@ -1665,8 +1665,8 @@
         <translation>安装方法：pip install &apos;inkwell[export]&apos;   （make run 会自动安装）</translation>
     </message>
     <message>
-        <source>The installed app imports GGUF files (the files LM Studio, Ollama and Jan use); Hugging Face folders need Inkwell from source. Prepare the model there, then copy the prepared model&apos;s folder into {folder}.</source>
-        <translation>安装版应用可以导入 GGUF 文件（LM Studio、Ollama 和 Jan 使用的文件）；Hugging Face 文件夹需要从源码运行的 Inkwell。请在那里准备模型，然后把准备好的模型文件夹复制到 {folder}。</translation>
+        <source>The installed app imports GGUF files (the files LM Studio, Ollama and Jan use) and Hugging Face folders of Llama, Mistral, Qwen, Gemma and Phi-3 models; other folders need Inkwell from source. Prepare the model there, then copy the prepared model&apos;s folder into {folder}.</source>
+        <translation>安装版应用可以导入 GGUF 文件（LM Studio、Ollama 和 Jan 使用的文件），以及 Llama、Mistral、Qwen、Gemma 和 Phi-3 模型的 Hugging Face 文件夹；其他文件夹需要从源码运行的 Inkwell。请在那里准备模型，然后把准备好的模型文件夹复制到 {folder}。</translation>
     </message>
     <message>
         <source>Preparing models needs the export tools, which are not installed (missing: {missing}).</source>

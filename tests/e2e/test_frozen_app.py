@@ -209,15 +209,19 @@ def test_the_cli_works_frozen_and_preparing_models_says_why_not(frozen_app: Path
     )
     assert prepare.returncode == 2
     assert "ready to run" in prepare.stderr and "models import" in prepare.stderr and "Traceback" not in prepare.stderr
-    hf_folder = tmp_path / "hf"
-    hf_folder.mkdir()
-    (hf_folder / "config.json").write_text('{"model_type": "llama"}')
-    (hf_folder / "model.safetensors").write_bytes(b"")
-    refused = subprocess.run(
-        [str(frozen_app / "Inkwell"), "models", "import", str(hf_folder)], env=env, capture_output=True, text=True
-    )
-    assert refused.returncode == 2
-    assert "export tools" in refused.stderr and "GGUF" in refused.stderr and "Traceback" not in refused.stderr
+    # A folder of a type the stream route knows needs no export tools: a broken one is told
+    # what is wrong with it; another type needs the export tools the bundle leaves out.
+    for model_type, wanted in (("llama", "num_attention_heads"), ("gpt2", "export tools")):
+        hf_folder = tmp_path / f"hf-{model_type}"
+        hf_folder.mkdir()
+        (hf_folder / "config.json").write_text(json.dumps({"model_type": model_type}))
+        (hf_folder / "model.safetensors").write_bytes(b"")
+        refused = subprocess.run(
+            [str(frozen_app / "Inkwell"), "models", "import", str(hf_folder)], env=env, capture_output=True, text=True
+        )
+        assert refused.returncode == 2
+        assert wanted in refused.stderr and "Traceback" not in refused.stderr, refused.stderr
+    assert "GGUF" in refused.stderr  # the export tools' message names the other way in
 
 
 def test_the_installed_app_imports_a_gguf_file_and_runs_it(frozen_app: Path, tmp_path: Path) -> None:
