@@ -93,11 +93,30 @@ AVX2 inline __m256i block_levels(const uint8_t* b) {
     return q;
 }
 
+// The block's 32 levels as unsigned integers: Q4_0's and Q5_0's before their centre is
+// taken off (the others as block_levels gives them).
+template <int64_t TYPE>
+AVX2 inline __m256i unsigned_levels(const uint8_t* b) {
+    if constexpr (TYPE != kQ4_0 && TYPE != kQ5_0) return block_levels<TYPE>(b);
+    constexpr Layout at = layout_of(TYPE);
+    const __m128i packed = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b + at.qs));
+    const __m128i low = _mm_set1_epi8(0xF);
+    const __m256i q = _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(packed, 4), low), _mm_and_si128(packed, low));
+    if constexpr (TYPE == kQ4_0) return q;
+    uint32_t qh;
+    std::memcpy(&qh, b + at.qh, 4);
+    return _mm256_or_si256(q, _mm256_and_si256(fifth_bits(qh), _mm256_set1_epi8(0x10)));
+}
+
 // One weight row against R input rows: the row's levels are unpacked once a block for all R.
+// Q4_0 and Q5_0 multiply their unsigned levels and take the input's centred sums off each
+// of the eight four-value sums: the integers the signed levels give, in three instructions
+// a row fewer (the sign of each byte moved onto the input twice).
 template <int64_t TYPE, int R>
 AVX2 void dot_row(const uint8_t* row, const BlockQ8x32* const* x, int64_t blocks, float* out) {
     constexpr Layout at = layout_of(TYPE);
-    constexpr bool is_signed = TYPE == kQ4_0 || TYPE == kQ5_0 || TYPE == kQ8_0;
+    constexpr bool centred = TYPE == kQ4_0 || TYPE == kQ5_0;
+    constexpr bool is_signed = TYPE == kQ8_0;
     const __m256i ones = _mm256_set1_epi16(1);
     __m256 acc[R];
     float offsets[R];
@@ -109,12 +128,14 @@ AVX2 void dot_row(const uint8_t* row, const BlockQ8x32* const* x, int64_t blocks
         const uint8_t* b = row + i * at.size;
         prefetch(b + kAhead, 1);  // a block is under a line
         const float d = half_avx2(b + at.d);
-        const __m256i q = block_levels<TYPE>(b);
+        const __m256i q = unsigned_levels<TYPE>(b);
         const __m256i magnitude = is_signed ? _mm256_sign_epi8(q, q) : q;  // |q|; the input takes q's sign
         INKWELL_UNROLL for (int r = 0; r < R; ++r) {
             __m256i y = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[r][i].qs));
             if (is_signed) y = _mm256_sign_epi8(y, q);
-            const __m256i sums = _mm256_madd_epi16(_mm256_maddubs_epi16(magnitude, y), ones);
+            __m256i sums = _mm256_madd_epi16(_mm256_maddubs_epi16(magnitude, y), ones);
+            if (centred)
+                sums = _mm256_sub_epi32(sums, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[r][i].centred)));
             acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(d * x[r][i].d), _mm256_cvtepi32_ps(sums), acc[r]);
             if (at.m >= 0) offsets[r] += half_avx2(b + at.m) * x[r][i].s;
         }
@@ -198,7 +219,8 @@ size_t block32_bytes(int64_t type) {
     }
 }
 
-void quantize_row_32(const float* x, BlockQ8x32* y, int64_t k) {
+void quantize_row_32(int64_t type, const float* x, BlockQ8x32* y, int64_t k) {
+    const int c = centre(type);
     for (int64_t i = 0; i < k / 32; ++i, x += 32) {
         float amax = 0;
         for (int j = 0; j < 32; ++j) amax = std::fmax(amax, std::fabs(x[j]));
@@ -210,6 +232,8 @@ void quantize_row_32(const float* x, BlockQ8x32* y, int64_t k) {
         }
         y[i].d = round_to_half(d);
         y[i].s = round_to_half(d * static_cast<float>(sum));
+        for (int j = 0; j < 8; ++j)
+            y[i].centred[j] = c * (y[i].qs[4 * j] + y[i].qs[4 * j + 1] + y[i].qs[4 * j + 2] + y[i].qs[4 * j + 3]);
     }
 }
 

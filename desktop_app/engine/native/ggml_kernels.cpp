@@ -347,7 +347,7 @@ void round_input(int64_t type, const float* x, void* y, int64_t k) {
     else if (block_weights(type) == kSuperBlock)
         quantize_row(x, static_cast<BlockQ8K*>(y), k);
     else
-        quantize_row_32(x, static_cast<BlockQ8x32*>(y), k);
+        quantize_row_32(type, x, static_cast<BlockQ8x32*>(y), k);
 }
 
 void quantize_row(const float* x, BlockQ8K* y, int64_t k) {

@@ -46,6 +46,10 @@ struct BlockQ8x32 {
     float d;
     float s;  // d times the sum of qs, rounded to fp16 as llama.cpp keeps it
     int8_t qs[32];
+    // For Q4_0 and Q5_0, whose levels are q − centre (8, 16): the centre times the sum of
+    // each four values (qs[4j..4j+3]), so that the row kernel multiplies the unsigned q and
+    // takes this off each of its eight sums: the same integers, with fewer instructions.
+    int32_t centred[8];
 };
 
 // The generic entry points: weights a block holds (0 when the type is not held here),
@@ -84,7 +88,7 @@ float half_to_float(const uint8_t* p);
 float round_to_half(float f);  // f rounded to the nearest fp16 value (ties to even)
 void scales_and_mins(const uint8_t* q, uint8_t* sc, uint8_t* m);  // a Q4_K/Q5_K block's 12 scale bytes
 size_t block32_bytes(int64_t type);
-void quantize_row_32(const float* x, BlockQ8x32* y, int64_t k);
+void quantize_row_32(int64_t type, const float* x, BlockQ8x32* y, int64_t k);
 void dot_rows_32(int64_t type, const uint8_t* rows, size_t row_bytes, int64_t cols, const BlockQ8x32* const* x,
                  int count, int64_t blocks, float* y, int64_t ldy);
 // A prompt's four input rows x against one row of a 32-weight type, xs their scales as
