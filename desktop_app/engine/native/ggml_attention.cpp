@@ -30,6 +30,8 @@
 namespace inkwell {
 namespace {
 
+constexpr int kHeadsAtOnce = 8;  // query heads of one kv head a task computes together, at most
+
 void rotate(float* x, const float* cos, const float* sin, int64_t rotary, bool interleaved) {
     const int64_t half = rotary / 2;
     for (int64_t i = 0; i < half; ++i) {
@@ -107,70 +109,112 @@ AVX2 inline __m256 dot8(const float* q, const float* k, int64_t dim) {
     return _mm256_add_ps(_mm256_permute2f128_ps(u0, u1, 0x20), _mm256_permute2f128_ps(u0, u1, 0x31));
 }
 
+// The heads of one kv head (N of them, q [N][dim], scores [N][count], out [N][dim]): each
+// block of eight keys, and then each value row, is read once from the cache for all N
+// heads, and every head's arithmetic is what it would be alone (dot8 over the same eight
+// keys, the values summed in order), whatever N is.
+template <int N>
 AVX2 void attend_avx2(const float* q, const float* keys, const float* values, int64_t first, int64_t count,
                       int64_t dim, float scale, float softcap, float* scores, float* out) {
-    float top = -INFINITY;
+    float top[N];
+    INKWELL_UNROLL for (int j = 0; j < N; ++j) top[j] = -INFINITY;
     int64_t t = 0;
     if (dim % 8 == 0) {
-        __m256 tops = _mm256_set1_ps(-INFINITY);
+        __m256 tops[N];
+        INKWELL_UNROLL for (int j = 0; j < N; ++j) tops[j] = _mm256_set1_ps(-INFINITY);
         for (; t + 8 <= count; t += 8) {
-            __m256 s = _mm256_mul_ps(dot8(q, keys + (first + t) * dim, dim), _mm256_set1_ps(scale));
-            if (softcap > 0.f) {
-                _mm256_storeu_ps(scores + t, s);
-                for (int j = 0; j < 8; ++j) scores[t + j] = softcap * std::tanh(scores[t + j] / softcap);
-                s = _mm256_loadu_ps(scores + t);
-            } else {
-                _mm256_storeu_ps(scores + t, s);
+            const float* k = keys + (first + t) * dim;
+            INKWELL_UNROLL for (int j = 0; j < N; ++j) {
+                float* row = scores + j * count;
+                __m256 v = _mm256_mul_ps(dot8(q + j * dim, k, dim), _mm256_set1_ps(scale));
+                _mm256_storeu_ps(row + t, v);
+                if (softcap > 0.f) {
+                    for (int i = 0; i < 8; ++i) row[t + i] = softcap * std::tanh(row[t + i] / softcap);
+                    v = _mm256_loadu_ps(row + t);
+                }
+                tops[j] = _mm256_max_ps(tops[j], v);
             }
-            tops = _mm256_max_ps(tops, s);
         }
-        float lanes[8];
-        _mm256_storeu_ps(lanes, tops);
-        for (float lane : lanes) top = std::max(top, lane);
+        for (int j = 0; j < N; ++j) {
+            float lanes[8];
+            _mm256_storeu_ps(lanes, tops[j]);
+            for (float lane : lanes) top[j] = std::max(top[j], lane);
+        }
     }
-    for (; t < count; ++t) {
-        float s = dot(q, keys + (first + t) * dim, dim) * scale;
-        if (softcap > 0.f) s = softcap * std::tanh(s / softcap);
-        scores[t] = s;
-        top = std::max(top, s);
+    for (; t < count; ++t)
+        for (int j = 0; j < N; ++j) {
+            float v = dot(q + j * dim, keys + (first + t) * dim, dim) * scale;
+            if (softcap > 0.f) v = softcap * std::tanh(v / softcap);
+            scores[j * count + t] = v;
+            top[j] = std::max(top[j], v);
+        }
+    float inverse[N];
+    for (int j = 0; j < N; ++j) {
+        float* row = scores + j * count;
+        const __m256 shift = _mm256_set1_ps(top[j]);
+        __m256 sums = _mm256_setzero_ps();
+        t = 0;
+        for (; t + 8 <= count; t += 8) {
+            const __m256 e = exp8(_mm256_sub_ps(_mm256_loadu_ps(row + t), shift));
+            _mm256_storeu_ps(row + t, e);
+            sums = _mm256_add_ps(sums, e);
+        }
+        if (t < count) {  // the last few, padded with -inf (e = 0)
+            float tail[8];
+            for (int i = 0; i < 8; ++i) tail[i] = t + i < count ? row[t + i] - top[j] : -INFINITY;
+            const __m256 e = exp8(_mm256_loadu_ps(tail));
+            _mm256_storeu_ps(tail, e);
+            for (int64_t i = 0; t + i < count; ++i) row[t + i] = tail[i];
+            sums = _mm256_add_ps(sums, e);
+        }
+        inverse[j] = 1.f / horizontal_sum(sums);
     }
-    const __m256 shift = _mm256_set1_ps(top);
-    __m256 sums = _mm256_setzero_ps();
-    t = 0;
-    for (; t + 8 <= count; t += 8) {
-        const __m256 e = exp8(_mm256_sub_ps(_mm256_loadu_ps(scores + t), shift));
-        _mm256_storeu_ps(scores + t, e);
-        sums = _mm256_add_ps(sums, e);
-    }
-    if (t < count) {  // the last few, padded with -inf (e = 0)
-        float tail[8];
-        for (int i = 0; i < 8; ++i) tail[i] = t + i < count ? scores[t + i] - top : -INFINITY;
-        const __m256 e = exp8(_mm256_loadu_ps(tail));
-        _mm256_storeu_ps(tail, e);
-        for (int64_t i = 0; t + i < count; ++i) scores[t + i] = tail[i];
-        sums = _mm256_add_ps(sums, e);
-    }
-    const float inverse = 1.f / horizontal_sum(sums);
-    for (int64_t d0 = 0; d0 < dim; d0 += 32) {  // four registers of the output at a time
-        const int64_t width = std::min<int64_t>(32, dim - d0);
+    // the weighted values, W registers (8 W dims) of every head at a time: each value row's
+    // part read once for the N heads, in registers (N · W accumulators)
+    constexpr int W = N == 1 ? 4 : N == 2 ? 4 : N <= 4 ? 2 : 1;
+    for (int64_t d0 = 0; d0 < dim; d0 += 8 * W) {
+        const int64_t width = std::min<int64_t>(8 * W, dim - d0);
         if (width % 8) {  // a head size not a multiple of 8: the plain loop for this part
-            for (int64_t d = d0; d < d0 + width; ++d) {
-                float s = 0.f;
-                for (int64_t u = 0; u < count; ++u) s += scores[u] * values[(first + u) * dim + d];
-                out[d] = s * inverse;
-            }
+            for (int j = 0; j < N; ++j)
+                for (int64_t d = d0; d < d0 + width; ++d) {
+                    float sum = 0.f;
+                    for (int64_t u = 0; u < count; ++u) sum += scores[j * count + u] * values[(first + u) * dim + d];
+                    out[j * dim + d] = sum * inverse[j];
+                }
             continue;
         }
-        __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
         const int lanes = static_cast<int>(width / 8);
+        __m256 acc[N][W];
+        INKWELL_UNROLL for (int j = 0; j < N; ++j) INKWELL_UNROLL for (int l = 0; l < W; ++l) acc[j][l] = _mm256_setzero_ps();
         for (int64_t u = 0; u < count; ++u) {
-            const __m256 w = _mm256_set1_ps(scores[u]);
             const float* v = values + (first + u) * dim + d0;
-            INKWELL_UNROLL
-            for (int l = 0; l < 4; ++l)
-                if (l < lanes) acc[l] = _mm256_fmadd_ps(w, _mm256_loadu_ps(v + 8 * l), acc[l]);
+            __m256 part[W];
+            INKWELL_UNROLL for (int l = 0; l < W; ++l) part[l] = l < lanes ? _mm256_loadu_ps(v + 8 * l) : _mm256_setzero_ps();
+            INKWELL_UNROLL for (int j = 0; j < N; ++j) {
+                const __m256 w = _mm256_set1_ps(scores[j * count + u]);
+                INKWELL_UNROLL for (int l = 0; l < W; ++l) if (l < lanes) acc[j][l] = _mm256_fmadd_ps(w, part[l], acc[j][l]);
+            }
         }
-        for (int l = 0; l < lanes; ++l) _mm256_storeu_ps(out + d0 + 8 * l, _mm256_mul_ps(acc[l], _mm256_set1_ps(inverse)));
+        for (int j = 0; j < N; ++j)
+            for (int l = 0; l < lanes; ++l)
+                _mm256_storeu_ps(out + j * dim + d0 + 8 * l, _mm256_mul_ps(acc[j][l], _mm256_set1_ps(inverse[j])));
+    }
+}
+
+AVX2 void attend_avx2(int n, const float* q, const float* keys, const float* values, int64_t first, int64_t count,
+                      int64_t dim, float scale, float softcap, float* scores, float* out) {
+    while (n > 0) {  // in fours, then the rest
+        const int now = n >= 4 ? 4 : n;
+        switch (now) {
+            case 4: attend_avx2<4>(q, keys, values, first, count, dim, scale, softcap, scores, out); break;
+            case 3: attend_avx2<3>(q, keys, values, first, count, dim, scale, softcap, scores, out); break;
+            case 2: attend_avx2<2>(q, keys, values, first, count, dim, scale, softcap, scores, out); break;
+            default: attend_avx2<1>(q, keys, values, first, count, dim, scale, softcap, scores, out); break;
+        }
+        q += now * dim;
+        scores += now * count;
+        out += now * dim;
+        n -= now;
     }
 }
 #endif
@@ -184,6 +228,7 @@ struct Job {
     float* keys;
     float* values;
     float* out;
+    int64_t per_task;  // query heads a task computes (of one kv head)
 };
 
 int64_t position(const Job& job, int64_t b, int64_t row) {
@@ -209,43 +254,58 @@ void store(void* data, size_t task) {
     }
 }
 
-// Task (b, row, head): one query row of one head.
+// Task (b, row, kv head, part): query heads of one kv head for one row, at most
+// kHeadsAtOnce of them (attention() chooses how many: `per_task`).
 void attend(void* data, size_t task) {
     const auto& job = *static_cast<const Job*>(data);
     const AttentionShape& s = *job.shape;
-    const int64_t h = static_cast<int64_t>(task) % s.heads, br = static_cast<int64_t>(task) / s.heads;
+    const int64_t group = s.heads / s.kv_heads, parts = (group + job.per_task - 1) / job.per_task;
+    const int64_t part = static_cast<int64_t>(task) % parts, rest = static_cast<int64_t>(task) / parts;
+    const int64_t kv = rest % s.kv_heads, br = rest / s.kv_heads;
     const int64_t b = br / s.rows, row = br % s.rows;
-    float* out = job.out + (br * s.heads + h) * s.dim;
+    const int64_t h0 = kv * group + part * job.per_task, n = std::min(job.per_task, (kv + 1) * group - h0);
+    float* out = job.out + (br * s.heads + h0) * s.dim;
     const int64_t pos = position(job, b, row);
     if (pos < 0 || pos >= s.capacity) {
-        std::fill(out, out + s.dim, 0.f);
+        std::fill(out, out + n * s.dim, 0.f);
         return;
     }
     thread_local std::vector<float> q, scores;
-    q.assign(job.qkv + (br * (s.heads + 2 * s.kv_heads) + h) * s.dim,
-             job.qkv + (br * (s.heads + 2 * s.kv_heads) + h + 1) * s.dim);
-    rotate(q.data(), job.cos + pos * (s.rotary / 2), job.sin + pos * (s.rotary / 2), s.rotary, s.interleaved);
+    const float* packed = job.qkv + br * (s.heads + 2 * s.kv_heads) * s.dim;
+    q.assign(packed + h0 * s.dim, packed + (h0 + n) * s.dim);
+    for (int64_t j = 0; j < n; ++j)
+        rotate(q.data() + j * s.dim, job.cos + pos * (s.rotary / 2), job.sin + pos * (s.rotary / 2), s.rotary,
+               s.interleaved);
     const int64_t first = s.window > 0 ? std::max<int64_t>(0, pos - s.window + 1) : 0, count = pos - first + 1;
-    if (static_cast<int64_t>(scores.size()) < count) scores.resize(static_cast<size_t>(count));
-    const int64_t kv = h / (s.heads / s.kv_heads);
+    if (static_cast<int64_t>(scores.size()) < n * count) scores.resize(static_cast<size_t>(n * count));
     const float* keys = job.keys + (b * s.kv_heads + kv) * s.capacity * s.dim;
     const float* values = job.values + (b * s.kv_heads + kv) * s.capacity * s.dim;
 #if INKWELL_X86
     if (using_avx2()) {
-        attend_avx2(q.data(), keys, values, first, count, s.dim, s.scale, s.softcap, scores.data(), out);
+        attend_avx2(static_cast<int>(n), q.data(), keys, values, first, count, s.dim, s.scale, s.softcap,
+                    scores.data(), out);
         return;
     }
 #endif
-    attend_plain(q.data(), keys, values, first, count, s.dim, s.scale, s.softcap, scores.data(), out);
+    for (int64_t j = 0; j < n; ++j)
+        attend_plain(q.data() + j * s.dim, keys, values, first, count, s.dim, s.scale, s.softcap, scores.data(),
+                     out + j * s.dim);
 }
 
 }  // namespace
 
 void attention(const AttentionShape& shape, const float* qkv, const int32_t* seqlens, const float* cos,
                const float* sin, float* keys, float* values, float* out, const Parallel& parallel) {
-    Job job{&shape, qkv, seqlens, cos, sin, keys, values, out};
-    parallel(static_cast<size_t>(shape.batch * shape.rows), store, &job);
-    parallel(static_cast<size_t>(shape.batch * shape.rows * shape.heads), attend, &job);
+    // All of a kv head's query heads in one task once there are enough tasks to share
+    // (a prompt, a check of several rows), else half of them (a decoded token's few tasks
+    // still keep both threads busy); the arithmetic is the same either way.
+    const int64_t group = shape.heads / shape.kv_heads, rows = shape.batch * shape.rows;
+    int64_t per_task = rows * shape.kv_heads >= 8 ? group : (group + 1) / 2;
+    per_task = std::max<int64_t>(1, std::min<int64_t>(per_task, kHeadsAtOnce));
+    Job job{&shape, qkv, seqlens, cos, sin, keys, values, out, per_task};
+    parallel(static_cast<size_t>(rows), store, &job);
+    const int64_t parts = (group + per_task - 1) / per_task;
+    parallel(static_cast<size_t>(rows * shape.kv_heads * parts), attend, &job);
 }
 
 }  // namespace inkwell
