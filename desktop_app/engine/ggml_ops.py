@@ -18,6 +18,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 DOMAIN = "inkwell.ggml"
 # GGML type numbers (ggml.h) of the layouts the operators read, by name, and the weights
 # a block of each holds (a row must be whole blocks; F16 and BF16 are read 32 at a time).
@@ -34,6 +36,19 @@ HELD_TYPES = {
     "BF16": 30,
 }
 BLOCK_WEIGHTS = {name: 256 if name.endswith("_K") else 32 for name in HELD_TYPES}
+# The 32-weight types whose rows an import interleaves by eights (INTERLEAVE; the layout is
+# in native/ggml_blocks32.cpp), with where a block keeps its fields: bytes of a block, the
+# offset m (-1: none), the fifth bits qh (-1: none), and qs.
+INTERLEAVE = 8
+_FIELDS = {
+    "Q4_0": (18, -1, -1, 2),
+    "Q4_1": (20, 2, -1, 4),
+    "Q5_0": (22, -1, 2, 6),
+    "Q5_1": (24, 2, 4, 8),
+    "Q8_0": (34, -1, -1, 2),
+}
+INTERLEAVED_TYPES = frozenset(_FIELDS)
+_ORDER = [0, 1, 4, 5, 2, 3, 6, 7]  # the rows' scales in the order the kernel's sums come out
 MODULE = "_ggml_ops"
 log = logging.getLogger(__name__)
 
@@ -79,3 +94,28 @@ def register(options: Any) -> bool:
 def holds(type_name: str, columns: int) -> bool:
     """Whether a matrix of this GGUF type and row length can be read in its own blocks."""
     return available() and type_name in HELD_TYPES and columns % BLOCK_WEIGHTS[type_name] == 0
+
+
+def interleave(type_name: str, raw: np.ndarray) -> np.ndarray:
+    """Rows [n, bytes a row] of a 32-weight type (n a multiple of 8) interleaved by eights:
+    the same bytes, each group of eight rows holding its blocks as the kernel reads them."""
+    size, m_at, qh_at, qs_at = _FIELDS[type_name]
+    n, row_bytes = raw.shape
+    blocks = row_bytes // size
+    if n % INTERLEAVE or row_bytes % size:
+        raise ValueError(f"{n} rows of {row_bytes} bytes are not whole groups of eight rows of {type_name} blocks")
+    groups = n // INTERLEAVE
+    rows = raw.reshape(groups, INTERLEAVE, blocks, size)
+
+    def halves(at: int) -> np.ndarray:  # [groups, blocks, 16]: the eight rows' fp16 values in _ORDER
+        return rows[:, _ORDER, :, at : at + 2].transpose(0, 2, 1, 3).reshape(groups, blocks, 16)
+
+    parts = [halves(0)]
+    if m_at >= 0:
+        parts.append(halves(m_at))
+    if qh_at >= 0:  # byte j of row r at 8j + r
+        parts.append(rows[:, :, :, qh_at : qh_at + 4].transpose(0, 2, 3, 1).reshape(groups, blocks, 32))
+    runs = (size - qs_at) // 8  # eight bytes of a row's qs a run: 2 (4- and 5-bit), 4 (Q8_0)
+    qs = rows[:, :, :, qs_at:].reshape(groups, 2, 4, blocks, runs, 8)  # [g, quad, row, block, run, 8]
+    parts.append(qs.transpose(0, 3, 4, 1, 2, 5).reshape(groups, blocks, 64 * runs))
+    return np.concatenate(parts, axis=2).reshape(n, row_bytes)

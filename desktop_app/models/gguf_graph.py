@@ -167,7 +167,10 @@ class GraphBuilder(GraphParts):
         if found.kind == "float":
             return self.node("Gather", [found.inputs[0], indices], axis=0)[0]
         if found.kind == "blocks":
-            return self.node("GgmlGather", [found.inputs[0], indices], ggml_type=found.ggml_type, K=s.hidden)[0]
+            attrs: dict[str, Any] = {"ggml_type": found.ggml_type, "K": s.hidden}
+            if found.interleave:  # a tied output projection's rows, interleaved for its product
+                attrs["interleave"] = found.interleave
+            return self.node("GgmlGather", [found.inputs[0], indices], **attrs)[0]
         data, *grid = found.inputs  # scales, and zero points unless they are the default
         rows = self.node(
             "GatherBlockQuantized",
@@ -394,8 +397,7 @@ class GraphBuilder(GraphParts):
             # [gate | up] into the down projection: it applies silu(gate) · up as it rounds its input
             self.check_shape(down, (s.hidden, s.ffn))
             matrix = self.writer.matrix(f"{prefix}.ffn_down", [down])
-            inputs = [joined[0], *matrix.inputs]
-            return self.node("GgmlMatMul", inputs, name=f"{prefix}.ffn_down/GgmlMatMul", ggml_type=matrix.ggml_type, swiglu=1)[0]  # fmt: skip
+            return self.ggml_matmul(joined[0], matrix, f"{prefix}.ffn_down", swiglu=1)
         if len(joined) == 1:
             split = self.const("inkwell_ffn_split", np.array([s.ffn, s.ffn], np.int64))
             joined = self.node("Split", [joined[0], split], 2, axis=-1)

@@ -109,9 +109,7 @@ class GraphParts:
         if product.kind == "float":
             return self.node("FusedMatMul", [source, *product.inputs], name=f"{label}/MatMul", transB=1)[0]
         if product.kind == "blocks":
-            return self.node(
-                "GgmlMatMul", [source, *product.inputs], name=f"{label}/GgmlMatMul", ggml_type=product.ggml_type
-            )[0]
+            return self.ggml_matmul(source, product, label)
         if product.sum_copies:
             source = self._with_block_sums(source, product)
         return self.node(
@@ -124,6 +122,13 @@ class GraphParts:
             block_size=product.block,
             accuracy_level=self.accuracy_level,
         )[0]
+
+    def ggml_matmul(self, source: str, product: Product, label: str, **attrs: Any) -> str:
+        """GgmlMatMul of a "blocks" product (with its rows' interleaving, if any)."""
+        if product.interleave:
+            attrs["interleave"] = product.interleave
+        inputs = [source, *product.inputs]
+        return self.node("GgmlMatMul", inputs, name=f"{label}/GgmlMatMul", ggml_type=product.ggml_type, **attrs)[0]
 
     def _with_block_sums(self, source: str, product: Product) -> str:
         """[x, S(x), ...]: x followed by its block sums (padded), as many times as asked,

@@ -30,7 +30,7 @@ provider runs, at two bytes a weight.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -71,6 +71,7 @@ class Product:
     sum_copies: int = 0  # how many times the padded block sums follow the input
     sum_width: int = 0  # the padded length of the block sums
     ggml_type: int = 0  # of a "blocks" product
+    interleave: int = 0  # a "blocks" product's rows interleaved by this many (ggml_ops.interleave), or not (0)
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,7 @@ class Embedding:
     offsets: str | None = None  # a float table [V, K / offset_block] added by blocks
     offset_block: int = 0
     ggml_type: int = 0  # of a "blocks" table
+    interleave: int = 0  # as Product's
 
 
 @dataclass(frozen=True)
@@ -260,22 +262,34 @@ class WeightWriter:
             start += tensor.rows
         return Product("nbits", names.inputs, n, k_all, bits, block, offset_block, copies, sum_width)
 
-    def _blocks(self, name: str, members: list[TensorInfo]) -> Product:
-        """The members' rows as their file holds them: [n, bytes a row] of uint8."""
+    def _blocks(self, name: str, members: list[TensorInfo], product: bool = True) -> Product:
+        """The members' rows as their file holds them: [n, bytes a row] of uint8. A product's
+        rows of a 32-weight type are interleaved by eights where each member's rows allow:
+        the same bytes, in the order GgmlMatMul reads fastest (a table only looked up keeps
+        its file's order)."""
         first_tensor = members[0]
         row_bytes = first_tensor.n_bytes // first_tensor.rows
         n = sum(t.rows for t in members)
+        interleave = ggml_ops.INTERLEAVE if product and _interleavable(members) else 0
         data, offset, row = self._region(f"{name}.blocks", np.uint8, (n, row_bytes))
         start = 0
         for tensor in members:
             if tensor.qtype != first_tensor.qtype or tensor.n_bytes // tensor.rows != row:
                 raise RuntimeError("members of one block product differ in type or row length")
-            for first, raw in self.source.chunks(tensor):
-                self._write(offset + (start + first) * row, raw)
+            chunks = self.source.chunks(tensor)
+            for first, raw in _in_eights(chunks) if interleave else chunks:
+                self._write(
+                    offset + (start + first) * row, ggml_ops.interleave(tensor.type_name, raw) if interleave else raw
+                )
             self._count(tensor, tensor.n_bytes)
             start += tensor.rows
         return Product(
-            "blocks", (data,), n, first_tensor.columns, ggml_type=ggml_ops.HELD_TYPES[first_tensor.type_name]
+            "blocks",
+            (data,),
+            n,
+            first_tensor.columns,
+            ggml_type=ggml_ops.HELD_TYPES[first_tensor.type_name],
+            interleave=interleave,
         )
 
     def approximate(self, name: str, tensor: TensorInfo) -> Product:
@@ -337,8 +351,8 @@ class WeightWriter:
         if self.kept(tensor):
             ggml_type = ggml_ops.HELD_TYPES[tensor.type_name]
             if shared is not None and shared.kind == "blocks":  # a tied output projection: the same bytes
-                return Embedding("blocks", shared.inputs, ggml_type=ggml_type)
-            return Embedding("blocks", self._blocks(name, [tensor]).inputs, ggml_type=ggml_type)
+                return Embedding("blocks", shared.inputs, ggml_type=ggml_type, interleave=shared.interleave)
+            return Embedding("blocks", self._blocks(name, [tensor], product=False).inputs, ggml_type=ggml_type)
         bits, block, has_offsets = self.home(tensor)
         if self.half or (bits, block) == FLOAT_HOME[:2]:
             if shared is not None and shared.kind == "float":
@@ -455,3 +469,27 @@ def _pack(values: np.ndarray, bits: int) -> np.ndarray:
         values = np.concatenate([values, np.zeros((values.shape[0], 1), np.uint8)], axis=1)
     packed: np.ndarray = values[:, 0::2] | (values[:, 1::2] << 4)
     return packed
+
+
+def _interleavable(members: list[TensorInfo]) -> bool:
+    return all(t.type_name in ggml_ops.INTERLEAVED_TYPES and t.rows % ggml_ops.INTERLEAVE == 0 for t in members)
+
+
+def _in_eights(chunks: Iterator[tuple[int, np.ndarray]]) -> Iterator[tuple[int, np.ndarray]]:
+    """(first row, rows) chunks regrouped so that each holds whole groups of eight rows
+    (the last one too: the tensor's rows are a multiple of eight)."""
+    held: list[np.ndarray] = []
+    start = 0
+    for first, raw in chunks:
+        if not held:
+            start = first
+        held.append(raw)
+        rows = sum(len(part) for part in held)
+        whole = rows - rows % ggml_ops.INTERLEAVE
+        if whole:
+            joined = held[0] if len(held) == 1 else np.concatenate(held)
+            yield start, joined[:whole]
+            held = [joined[whole:]] if whole < rows else []
+            start += whole
+    if held:
+        raise RuntimeError("a tensor's rows did not come in whole groups of eight")

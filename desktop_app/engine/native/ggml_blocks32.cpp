@@ -7,6 +7,19 @@
 // llama.cpp rounds the input for these to 8 bits a value with an fp16 scale per 32
 // (block_q8_0), and for Q4_1/Q5_1 also keeps that scale times the block's sum (block_q8_1),
 // which carries the offsets m: the same here.
+// Interleaved by eights (kInterleave): rows 8g..8g+7 of a matrix are one group, whose bytes
+// (eight rows' worth) are its blocks in order, block b of the eight rows as one unit of
+// 8 · (block bytes), laid out as
+//   d[8] (fp16) of rows 0, 1, 4, 5, 2, 3, 6, 7 (the order the kernel's sums come out in);
+//   m[8] (Q4_1, Q5_1) in that order;
+//   qh (Q5_0, Q5_1): byte j of row r's four at 8j + r;
+//   qs: 32-byte runs, each the same eight bytes of four rows: for Q4_0..Q5_1 run 2h + q holds
+//       rows 4q..4q+3's qs[8h..8h+7] (their low nibbles weights 8h.., high ones 16 + 8h..);
+//       for Q8_0 run 2e + q holds rows 4q..4q+3's qs[8e..8e+7].
+// Eight bytes of the input, broadcast, then meet a register of four rows' weights, and the
+// four products of each row sum in place (no horizontal additions until the block's end,
+// where one pair of registers gives the eight rows' sums). Written here from that idea (as
+// llama.cpp's repacked Q4_0 kernels also do it); the layout is Inkwell's own.
 #include <cmath>
 #include <cstring>
 
@@ -206,6 +219,154 @@ AVX2 void dot_row_four(const uint8_t* row, const BlockQ8x32* const* x, const flo
 }
 #endif
 
+// -- interleaved by eights ------------------------------------------------------------------
+
+struct GroupLayout {
+    int m, qh, qs;  // byte offsets within a unit of eight blocks (m, qh: -1 when absent)
+    size_t size;
+};
+
+constexpr GroupLayout group_layout_of(int64_t type) {
+    return type == kQ4_0   ? GroupLayout{-1, -1, 16, 144}
+           : type == kQ4_1 ? GroupLayout{16, -1, 32, 160}
+           : type == kQ5_0 ? GroupLayout{-1, 16, 48, 176}
+           : type == kQ5_1 ? GroupLayout{16, 32, 64, 192}
+                           : GroupLayout{-1, -1, 16, 272};  // Q8_0
+}
+
+constexpr int kOrder[8] = {0, 1, 4, 5, 2, 3, 6, 7};  // position i of d[8] (and of the sums) holds row kOrder[i]
+
+// Row r's block from a unit of eight, in the file's own layout (`block`: layout_of(type).size bytes).
+void unit_block(int64_t type, const uint8_t* unit, int r, uint8_t* block) {
+    const Layout at = layout_of(type);
+    const GroupLayout group = group_layout_of(type);
+    const int position = kOrder[r];  // kOrder is its own inverse
+    std::memcpy(block + at.d, unit + 2 * position, 2);
+    if (at.m >= 0) std::memcpy(block + at.m, unit + group.m + 2 * position, 2);
+    if (at.qh >= 0)
+        for (int j = 0; j < 4; ++j) block[at.qh + j] = unit[group.qh + 8 * j + r];
+    const int runs = type == kQ8_0 ? 4 : 2;
+    for (int e = 0; e < runs; ++e)
+        std::memcpy(block + at.qs + 8 * e, unit + group.qs + 32 * (2 * e + r / 4) + 8 * (r % 4), 8);
+}
+
+// The portable path: each row's block taken out of its unit and multiplied as dot_plain does.
+void dot_group_plain(int64_t type, const uint8_t* group, const BlockQ8x32* x, int64_t blocks, float* out) {
+    const Layout at = layout_of(type);
+    const size_t unit = group_layout_of(type).size;
+    for (int r = 0; r < kInterleave; ++r) {
+        float sum = 0;
+        for (int64_t i = 0; i < blocks; ++i) {
+            uint8_t block[34];
+            unit_block(type, group + i * unit, r, block);
+            sum += dot_plain(type, block, x + i, 1);
+        }
+        out[r] = sum;
+    }
+    (void)at;
+}
+
+#ifdef INKWELL_X86
+AVX2 inline __m256i broadcast8(const int8_t* p) {
+    int64_t v;
+    std::memcpy(&v, p, 8);
+    return _mm256_set1_epi64x(v);
+}
+
+// Eight weight rows (one group) against R input rows; out[r · 8 + row].
+template <int64_t TYPE, int R>
+AVX2 void dot_group(const uint8_t* group, const BlockQ8x32* const* x, int64_t blocks, float* out) {
+    constexpr GroupLayout at = group_layout_of(TYPE);
+    constexpr int centre_of = TYPE == kQ4_0 ? 8 : TYPE == kQ5_0 ? 16 : 0;
+    const __m256i ones = _mm256_set1_epi16(1), low = _mm256_set1_epi8(0xF), fifth = _mm256_set1_epi8(0x10);
+    __m256 acc[R], offsets[R];
+    INKWELL_UNROLL for (int r = 0; r < R; ++r) {
+        acc[r] = _mm256_setzero_ps();
+        offsets[r] = _mm256_setzero_ps();
+    }
+    for (int64_t i = 0; i < blocks; ++i) {
+        const uint8_t* u = group + i * at.size;
+        prefetch(u + kAhead, at.size);
+        const __m256 d = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(u)));
+        __m256 m = _mm256_setzero_ps();
+        if constexpr (at.m >= 0) m = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(u + at.m)));
+        if constexpr (TYPE == kQ8_0) {
+            __m256i w[8], magnitude[8];
+            INKWELL_UNROLL for (int k = 0; k < 8; ++k) {
+                w[k] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(u + at.qs + 32 * k));
+                magnitude[k] = _mm256_sign_epi8(w[k], w[k]);
+            }
+            INKWELL_UNROLL for (int r = 0; r < R; ++r) {
+                const BlockQ8x32& in = x[r][i];
+                __m256i y[4];
+                INKWELL_UNROLL for (int e = 0; e < 4; ++e) y[e] = broadcast8(in.qs + 8 * e);
+                __m256i sums[2];
+                INKWELL_UNROLL for (int q = 0; q < 2; ++q) {
+                    __m256i part[4];  // |w| · (y with w's sign): pairs up to 2 · 127², so widened at once
+                    INKWELL_UNROLL for (int e = 0; e < 4; ++e) part[e] = _mm256_madd_epi16(
+                        _mm256_maddubs_epi16(magnitude[2 * e + q], _mm256_sign_epi8(y[e], w[2 * e + q])), ones);
+                    sums[q] = _mm256_add_epi32(_mm256_add_epi32(part[0], part[1]), _mm256_add_epi32(part[2], part[3]));
+                }
+                const __m256i total = _mm256_hadd_epi32(sums[0], sums[1]);
+                acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(total), _mm256_mul_ps(d, _mm256_set1_ps(in.d)), acc[r]);
+            }
+        } else {
+            __m256i lo[4], hi[4];  // run 2h + q: weights 8h.. (lo) and 16 + 8h.. (hi) of rows 4q..4q+3
+            INKWELL_UNROLL for (int k = 0; k < 4; ++k) {
+                const __m256i raw = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(u + at.qs + 32 * k));
+                lo[k] = _mm256_and_si256(raw, low);
+                hi[k] = _mm256_and_si256(_mm256_srli_epi16(raw, 4), low);
+                if constexpr (at.qh >= 0) {
+                    const int h = k / 2, q = k % 2;
+                    uint32_t bits_lo, bits_hi;
+                    std::memcpy(&bits_lo, u + at.qh + 8 * h + 4 * q, 4);
+                    std::memcpy(&bits_hi, u + at.qh + 8 * (2 + h) + 4 * q, 4);
+                    lo[k] = _mm256_or_si256(lo[k], _mm256_and_si256(fifth_bits(bits_lo), fifth));
+                    hi[k] = _mm256_or_si256(hi[k], _mm256_and_si256(fifth_bits(bits_hi), fifth));
+                }
+            }
+            INKWELL_UNROLL for (int r = 0; r < R; ++r) {
+                const BlockQ8x32& in = x[r][i];
+                const __m256i y0 = broadcast8(in.qs), y1 = broadcast8(in.qs + 8), y2 = broadcast8(in.qs + 16),
+                              y3 = broadcast8(in.qs + 24);
+                __m256i sums[2];
+                INKWELL_UNROLL for (int q = 0; q < 2; ++q) {
+                    // four pairs of levels under 32 times inputs under 128: sums of eight products fit 16 bits
+                    const __m256i s = _mm256_add_epi16(
+                        _mm256_add_epi16(_mm256_maddubs_epi16(lo[q], y0), _mm256_maddubs_epi16(hi[q], y2)),
+                        _mm256_add_epi16(_mm256_maddubs_epi16(lo[2 + q], y1), _mm256_maddubs_epi16(hi[2 + q], y3)));
+                    sums[q] = _mm256_madd_epi16(s, ones);
+                }
+                __m256i total = _mm256_hadd_epi32(sums[0], sums[1]);
+                if constexpr (centre_of != 0) total = _mm256_sub_epi32(total, _mm256_set1_epi32(centre_of * in.total));
+                acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(total), _mm256_mul_ps(d, _mm256_set1_ps(in.d)), acc[r]);
+                if constexpr (at.m >= 0) offsets[r] = _mm256_fmadd_ps(m, _mm256_set1_ps(in.s), offsets[r]);
+            }
+        }
+    }
+    INKWELL_UNROLL for (int r = 0; r < R; ++r) {
+        alignas(32) float sums[8];
+        _mm256_store_ps(sums, at.m >= 0 ? _mm256_add_ps(acc[r], offsets[r]) : acc[r]);
+        for (int position = 0; position < 8; ++position) out[r * 8 + kOrder[position]] = sums[position];
+    }
+}
+
+template <int64_t TYPE>
+AVX2 void dot_groups_avx2(const uint8_t* groups, size_t row_bytes, int64_t cols, const BlockQ8x32* const* x,
+                          int count, int64_t blocks, float* y, int64_t ldy) {
+    for (int64_t c = 0; c < cols; c += kInterleave) {
+        const uint8_t* group = groups + c * row_bytes;
+        in_groups_of<kRowsAtOnce>(count, [&](auto rows, int64_t r) {
+            constexpr int n = decltype(rows)::value;
+            float out[n * 8];
+            dot_group<TYPE, n>(group, x + r, blocks, out);
+            for (int g = 0; g < n; ++g)
+                for (int j = 0; j < 8; ++j) y[(r + g) * ldy + c + j] = out[g * 8 + j];
+        });
+    }
+}
+#endif
+
 }  // namespace
 
 size_t block32_bytes(int64_t type) {
@@ -234,6 +395,7 @@ void quantize_row_32(int64_t type, const float* x, BlockQ8x32* y, int64_t k) {
         y[i].s = round_to_half(d * static_cast<float>(sum));
         for (int j = 0; j < 8; ++j)
             y[i].centred[j] = c * (y[i].qs[4 * j] + y[i].qs[4 * j + 1] + y[i].qs[4 * j + 2] + y[i].qs[4 * j + 3]);
+        y[i].total = sum;
     }
 }
 
@@ -265,6 +427,40 @@ bool dot_four_32(int64_t type, const uint8_t* row, const BlockQ8x32* const* x, c
     }
 #endif
     return false;
+}
+
+
+bool interleavable(int64_t type) { return block32_bytes(type) != 0; }
+
+void dot_groups_32(int64_t type, const uint8_t* groups, size_t row_bytes, int64_t cols, const BlockQ8x32* const* x,
+                   int count, int64_t blocks, float* y, int64_t ldy) {
+#ifdef INKWELL_X86
+    if (using_avx2()) {
+        switch (type) {
+            case kQ4_0: return dot_groups_avx2<kQ4_0>(groups, row_bytes, cols, x, count, blocks, y, ldy);
+            case kQ4_1: return dot_groups_avx2<kQ4_1>(groups, row_bytes, cols, x, count, blocks, y, ldy);
+            case kQ5_0: return dot_groups_avx2<kQ5_0>(groups, row_bytes, cols, x, count, blocks, y, ldy);
+            case kQ5_1: return dot_groups_avx2<kQ5_1>(groups, row_bytes, cols, x, count, blocks, y, ldy);
+            default: return dot_groups_avx2<kQ8_0>(groups, row_bytes, cols, x, count, blocks, y, ldy);
+        }
+    }
+#endif
+    for (int64_t c = 0; c < cols; c += kInterleave)
+        for (int r = 0; r < count; ++r) {
+            float out[kInterleave];
+            dot_group_plain(type, groups + c * row_bytes, x[r], blocks, out);
+            for (int j = 0; j < kInterleave; ++j) y[r * ldy + c + j] = out[j];
+        }
+}
+
+void dequantize_interleaved(int64_t type, const uint8_t* table, size_t row_bytes, int64_t row, float* out, int64_t k) {
+    const uint8_t* group = table + (row - row % kInterleave) * row_bytes;
+    const size_t unit = group_layout_of(type).size;
+    for (int64_t i = 0; i < k / 32; ++i) {
+        uint8_t block[34];
+        unit_block(type, group + i * unit, static_cast<int>(row % kInterleave), block);
+        dequantize_row_32(type, block, out + 32 * i, 32);
+    }
 }
 
 void dequantize_row_32(int64_t type, const uint8_t* row, float* out, int64_t k) {

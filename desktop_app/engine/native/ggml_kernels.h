@@ -50,6 +50,7 @@ struct BlockQ8x32 {
     // each four values (qs[4j..4j+3]), so that the row kernel multiplies the unsigned q and
     // takes this off each of its eight sums: the same integers, with fewer instructions.
     int32_t centred[8];
+    int32_t total;  // the sum of qs (the interleaved kernels take centre · total off instead)
 };
 
 // The generic entry points: weights a block holds (0 when the type is not held here),
@@ -96,6 +97,19 @@ void dot_rows_32(int64_t type, const uint8_t* rows, size_t row_bytes, int64_t co
 bool dot_four_32(int64_t type, const uint8_t* row, const BlockQ8x32* const* x, const float* xs, int64_t blocks,
                  float* out);
 void dequantize_row_32(int64_t type, const uint8_t* row, float* out, int64_t k);
+// The 32-weight types with their rows interleaved by eights (ggml_blocks32.cpp has the
+// layout; an import writes it, GgmlMatMul's and GgmlGather's `interleave` = 8 say so): the
+// same blocks, so that one pass over a block of eight rows serves a whole register of
+// outputs and each output's sum is finished without horizontal additions. Each input row
+// gets the same arithmetic whatever rows come with it (decoding, checked guesses and
+// prompts agree bit for bit).
+constexpr int kInterleave = 8;
+bool interleavable(int64_t type);
+// y[r · ldy + c] for c < cols (a multiple of 8; `groups` at the first of them) and r < count.
+void dot_groups_32(int64_t type, const uint8_t* groups, size_t row_bytes, int64_t cols, const BlockQ8x32* const* x,
+                   int count, int64_t blocks, float* y, int64_t ldy);
+// Row `row` of an interleaved table (rows of row_bytes) as k floats.
+void dequantize_interleaved(int64_t type, const uint8_t* table, size_t row_bytes, int64_t row, float* out, int64_t k);
 // F16 and BF16 (ggml_floats.cpp): the input rounded to the type and kept as k floats; the
 // products of rows of k weights with such inputs.
 bool is_float_type(int64_t type);

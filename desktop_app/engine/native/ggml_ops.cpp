@@ -2,11 +2,13 @@
 //
 //   GgmlMatMul(A float [..., K], B uint8 [N, K/block · block bytes]) -> Y float [..., N]
 //       Y = A · Wᵀ, W the rows of B as llama.cpp dequantizes them (or its F16/BF16 values);
-//       attribute ggml_type.
+//       attribute ggml_type. With interleave=8 (optional; Q4_0..Q8_0, N a multiple of 8), B's
+//       rows are interleaved by eights (ggml_blocks32.cpp has the layout).
 //       With swiglu=1 (optional), A is [..., 2K], a feed-forward's gate then up, and Y =
 //       (silu(gate) · up) · Wᵀ: the activation is applied where A is rounded to 8 bits.
 //   GgmlGather(table uint8 [V, K/block · block bytes], indices int64 [...]) -> float [..., K]
-//       the rows `indices` of the table as floats; attributes ggml_type and K.
+//       the rows `indices` of the table as floats; attributes ggml_type and K (and
+//       interleave, as GgmlMatMul's).
 //   GgmlAttention(qkv float [B, S, (H + 2 KV) · D], past_key, past_value float [B, KV, P, D],
 //                 seqlens_k int32 [B], cos, sin float [positions, R / 2])
 //       -> output [B, S, H · D], present_key, present_value [B, KV, max(P, length), D]
@@ -113,6 +115,7 @@ struct Kernel {
     int64_t k = 0;  // GgmlGather's row length
     bool gather = false;
     bool swiglu = false;  // GgmlMatMul: A is [gate | up]; multiply silu(gate) · up instead
+    bool interleaved = false;  // the rows interleaved by eights (kInterleave)
     bool attention = false;
     AttentionShape shape{};  // GgmlAttention's attributes (the sizes are set per call)
 };
@@ -120,7 +123,7 @@ struct Kernel {
 // -- GgmlMatMul ------------------------------------------------------------------------
 
 struct MatMulJob {
-    bool swiglu;
+    bool swiglu, interleaved;
     int64_t type, m, n, blocks;
     size_t row_bytes, rounded_row;  // bytes of a weight row; of a rounded input row
     const float* a;
@@ -209,6 +212,17 @@ void multiply(void* data, size_t task) {
     auto* job = static_cast<MatMulJob*>(data);
     const int64_t first = static_cast<int64_t>(task) * kRowsPerTask;
     const int64_t last = std::min(job->n, first + kRowsPerTask);
+    if (job->interleaved) {  // any number of input rows: each gets the same arithmetic
+        const BlockQ8x32* tile[kInputTile];
+        for (int64_t i = 0; i < job->m; i += kInputTile) {  // a group's weights stay near for a tile's inputs
+            const int count = static_cast<int>(std::min<int64_t>(kInputTile, job->m - i));
+            for (int r = 0; r < count; ++r)
+                tile[r] = reinterpret_cast<const BlockQ8x32*>(job->rounded + (i + r) * job->rounded_row);
+            dot_groups_32(job->type, job->b + first * job->row_bytes, job->row_bytes, last - first, tile, count,
+                          job->blocks, job->y + i * job->n + first, job->n);
+        }
+        return;
+    }
     const void* inputs[kRowsAtOnce];
     if (job->m <= kRowsAtOnce) {  // a decoded token: the task's weight rows in one call
         for (int r = 0; r < job->m; ++r) inputs[r] = job->rounded + r * job->rounded_row;
@@ -258,6 +272,8 @@ void compute_matmul(const Kernel& kernel, OrtKernelContext* context) {
     const int64_t k = kernel.swiglu ? a_dims.back() / 2 : a_dims.back(), n = b_dims[0], blocks = k / per_block;
     if (k % per_block || static_cast<size_t>(b_dims[1]) != static_cast<size_t>(blocks) * block_bytes(kernel.type))
         throw Failure{"GgmlMatMul: B's rows do not hold K = " + std::to_string(k) + " weights of this type"};
+    if (kernel.interleaved && n % kInterleave)
+        throw Failure{"GgmlMatMul: interleaved rows come in eights, and B has " + std::to_string(n)};
     std::vector<int64_t> y_dims(a_dims);
     y_dims.back() = n;
     auto* y = static_cast<float*>(output(context, y_dims));
@@ -267,8 +283,8 @@ void compute_matmul(const Kernel& kernel, OrtKernelContext* context) {
     thread_local std::vector<uint64_t> rounded;  // 8-byte aligned for the rounded blocks' floats
     rounded.resize((static_cast<size_t>(m) * rounded_row + 7) / 8);
     auto* rounded_bytes = reinterpret_cast<uint8_t*>(rounded.data());
-    MatMulJob job{kernel.swiglu, kernel.type, m, n, blocks, static_cast<size_t>(b_dims[1]), rounded_row, a, b,
-                  rounded_bytes, y};
+    MatMulJob job{kernel.swiglu, kernel.interleaved, kernel.type, m, n, blocks, static_cast<size_t>(b_dims[1]),
+                  rounded_row, a, b, rounded_bytes, y};
     const int sub = m >= kRepackInputs ? repacked_sub_block(kernel.type) : 0;
     thread_local std::vector<float> sums;
     if (sub) {
@@ -277,7 +293,7 @@ void compute_matmul(const Kernel& kernel, OrtKernelContext* context) {
         job.sums = sums.data();
     }
     thread_local std::vector<float> scales4;
-    if (m >= kRepackInputs && block32_bytes(kernel.type)) {
+    if (m >= kRepackInputs && block32_bytes(kernel.type) && !kernel.interleaved) {
         scales4.resize(static_cast<size_t>((m + kRowsAtOnce - 1) / kRowsAtOnce * kRowsAtOnce * blocks));
         job.scales4 = scales4.data();
     }
@@ -299,6 +315,8 @@ void compute_gather(const Kernel& kernel, OrtKernelContext* context) {
     const size_t row_bytes = static_cast<size_t>(kernel.k / per_block) * block_bytes(kernel.type);
     if (kernel.k % per_block || table_dims.size() != 2 || static_cast<size_t>(table_dims[1]) != row_bytes)
         throw Failure{"GgmlGather: the table's rows do not hold K = " + std::to_string(kernel.k) + " weights"};
+    if (kernel.interleaved && table_dims[0] % kInterleave)
+        throw Failure{"GgmlGather: interleaved rows come in eights, and the table has " + std::to_string(table_dims[0])};
     std::vector<int64_t> out_dims(index_dims);
     out_dims.push_back(kernel.k);
     auto* out = static_cast<float*>(output(context, out_dims));
@@ -307,7 +325,10 @@ void compute_gather(const Kernel& kernel, OrtKernelContext* context) {
         int64_t row = indices[i];
         if (row < 0) row += table_dims[0];
         if (row < 0 || row >= table_dims[0]) throw Failure{"GgmlGather: index out of range"};
-        dequantize_row(kernel.type, table + row * row_bytes, out + i * kernel.k, kernel.k);
+        if (kernel.interleaved)
+            dequantize_interleaved(kernel.type, table, row_bytes, row, out + i * kernel.k, kernel.k);
+        else
+            dequantize_row(kernel.type, table + row * row_bytes, out + i * kernel.k, kernel.k);
     }
 }
 
@@ -385,6 +406,16 @@ OrtStatus* create_kernel_v2(const OrtCustomOp* op, const OrtApi*, const OrtKerne
     }
     OrtStatus* status = attribute(info, "ggml_type", &kernel->type);
     if (status == nullptr && kernel->gather) status = attribute(info, "K", &kernel->k);
+    if (status == nullptr) {  // optional: absent in graphs made before it
+        int64_t interleave = 0;
+        OrtStatus* missing = attribute(info, "interleave", &interleave);
+        if (missing != nullptr) ort::at<ort::ReleaseStatusFn>(g_api, ort::kReleaseStatus)(missing);
+        kernel->interleaved = missing == nullptr && interleave != 0;
+        if (kernel->interleaved && (interleave != kInterleave || !interleavable(kernel->type)))
+            status = ort::at<ort::CreateStatusFn>(
+                g_api, ort::kCreateStatus)(kOrtInvalidArgument, "inkwell.ggml: rows are interleaved by 8, and only "
+                                                                "for Q4_0, Q4_1, Q5_0, Q5_1 and Q8_0");
+    }
     if (status == nullptr && !kernel->gather) {  // optional: absent in graphs made before it
         int64_t swiglu = 0;
         OrtStatus* missing = attribute(info, "swiglu", &swiglu);

@@ -128,11 +128,18 @@ def session(node: object, inputs: list[object], initializers: list[object]) -> o
 
 
 def matmul(type_name: str, raw: np.ndarray, k: int, **attributes: int) -> ort.InferenceSession:
+    """A one-node product of `raw` (the file's rows: interleaved here when `interleave` is asked)."""
+    if attributes.get("interleave"):
+        raw = ggml_ops.interleave(type_name, raw)
     node = helper.make_node(
         "GgmlMatMul", ["A", "B"], ["Y"], domain=ggml_ops.DOMAIN, ggml_type=ggml_ops.HELD_TYPES[type_name], **attributes
     )
     a = helper.make_tensor_value_info("A", TensorProto.FLOAT, [1, None, None if attributes.get("swiglu") else k])
     return session(node, [a], [numpy_helper.from_array(raw, "B")])
+
+
+# every type in its file's rows, and the 32-weight types with their rows interleaved by eights
+LAYOUTS = [(name, 0) for name in sorted(BLOCK_BYTES)] + [(name, 8) for name in sorted(ggml_ops.INTERLEAVED_TYPES)]
 
 
 def test_the_operators_are_built_by_the_install() -> None:
@@ -186,17 +193,17 @@ def test_the_path_in_use_is_the_one_asked_for() -> None:
     assert 3 < repacked_from() <= 23 if uses_avx2() else repacked_from() == 0
 
 
-@pytest.mark.parametrize("type_name", sorted(BLOCK_BYTES))
+@pytest.mark.parametrize(("type_name", "interleave"), LAYOUTS)
 # one token; a few; a short and a long prompt's chunk, whose K-quant products are repacked
 # (23 and 150 leave every size of remainder the two repacked kernels' row groups have)
 @pytest.mark.parametrize("m", [1, 3, 23, 150])
-def test_matmul_is_llama_cpps_arithmetic(type_name: str, m: int) -> None:
+def test_matmul_is_llama_cpps_arithmetic(type_name: str, interleave: int, m: int) -> None:
     rng = np.random.default_rng(m)
-    n, k = 70, 1024  # n not a multiple of the rows a task takes
+    n, k = 72 if interleave else 70, 1024  # n not a multiple of the rows a task takes
     raw = random_blocks(type_name, n, k, rng)
     x = rng.standard_normal((1, m, k)).astype(np.float32)
     x[0, 0, :256] = 0  # an all-zero block rounds to zero, not to NaN
-    y = matmul(type_name, raw, k).run(None, {"A": x})[0]
+    y = matmul(type_name, raw, k, interleave=interleave).run(None, {"A": x})[0]
     assert y.shape == (1, m, n)
     w = weights(type_name, raw, k)
     tolerance = 2e-6
@@ -215,16 +222,16 @@ def test_matmul_is_llama_cpps_arithmetic(type_name: str, m: int) -> None:
     assert np.abs(y[0] - float_product).max() < 0.02 * np.abs(float_product).max()
 
 
-@pytest.mark.parametrize("type_name", sorted(BLOCK_BYTES))
-def test_a_row_gives_the_same_bits_whatever_rows_come_with_it(type_name: str) -> None:
+@pytest.mark.parametrize(("type_name", "interleave"), LAYOUTS)
+def test_a_row_gives_the_same_bits_whatever_rows_come_with_it(type_name: str, interleave: int) -> None:
     """Speculation checks a few guessed tokens in one pass: its products must give each row
     exactly what decoding that token alone gives, or greedy text drifts from plain decoding
-    (up to 15 rows: from 16 on, a prompt's K-quant products are repacked; the float types
-    keep the row's bits at any number of rows)."""
+    (up to 15 rows: from 16 on, a prompt's products in the file's rows take other kernels;
+    the float types and interleaved rows keep the row's bits at any number of rows)."""
     rng = np.random.default_rng(5)
-    n, k = 70, 1024
-    session = matmul(type_name, random_blocks(type_name, n, k, rng), k)
-    rows = 70 if type_name in FLOATS else 15
+    n, k = 72 if interleave else 70, 1024
+    session = matmul(type_name, random_blocks(type_name, n, k, rng), k, interleave=interleave)
+    rows = 70 if type_name in FLOATS or interleave else 15
     x = rng.standard_normal((1, rows, k)).astype(np.float32)
     alone = np.concatenate([session.run(None, {"A": x[:, i : i + 1]})[0] for i in range(rows)], axis=1)
     for m in (2, 3, 4, 5, 15, rows):
@@ -253,22 +260,61 @@ def test_swiglu_multiplies_the_activated_gate_by_up_first(type_name: str, m: int
         matmul(type_name, raw, k, swiglu=1).run(None, {"A": joined[..., 1:]})
 
 
-@pytest.mark.parametrize("type_name", sorted(BLOCK_BYTES))
-def test_gather_gives_the_rows_as_llama_cpp_dequantizes_them(type_name: str) -> None:
+@pytest.mark.parametrize(("type_name", "interleave"), LAYOUTS)
+def test_gather_gives_the_rows_as_llama_cpp_dequantizes_them(type_name: str, interleave: int) -> None:
+    """A tied output projection's table is interleaved for the product; looking its rows up
+    reads them through the same layout."""
     rng = np.random.default_rng(7)
     rows, k = 40, 512
     raw = random_blocks(type_name, rows, k, rng)
     node = helper.make_node(
-        "GgmlGather", ["T", "I"], ["Y"], domain=ggml_ops.DOMAIN, ggml_type=ggml_ops.HELD_TYPES[type_name], K=k
+        "GgmlGather",
+        ["T", "I"],
+        ["Y"],
+        domain=ggml_ops.DOMAIN,
+        ggml_type=ggml_ops.HELD_TYPES[type_name],
+        K=k,
+        **({"interleave": interleave} if interleave else {}),
     )
     indices = helper.make_tensor_value_info("I", TensorProto.INT64, [1, None])
-    run = session(node, [indices], [numpy_helper.from_array(raw, "T")])
-    wanted = np.array([[3, 39, 0, 3]], np.int64)
+    table = ggml_ops.interleave(type_name, raw) if interleave else raw
+    run = session(node, [indices], [numpy_helper.from_array(table, "T")])
+    wanted = np.array([[3, 39, 0, 3, 9, 14]], np.int64)  # rows at every place in their group of eight
     y = run.run(None, {"I": wanted})[0]
-    assert y.shape == (1, 4, k)
+    assert y.shape == (1, 6, k)
     np.testing.assert_array_equal(y, weights(type_name, raw, k)[wanted].astype(np.float32))
     with pytest.raises(Exception, match="out of range"):
         run.run(None, {"I": np.array([[40]], np.int64)})
+
+
+def test_interleaving_moves_each_byte_once() -> None:
+    """The same bytes in another order (a permutation): nothing lost, nothing doubled."""
+    for type_name in sorted(ggml_ops.INTERLEAVED_TYPES):
+        size = BLOCK_BYTES[type_name]
+        labels = np.arange(16 * 3 * size, dtype=np.int64)  # every byte of 16 rows of 3 blocks, named
+        order = ggml_ops.interleave(type_name, labels.reshape(16, 3 * size))
+        assert sorted(order.reshape(-1).tolist()) == labels.tolist()
+        # a group's bytes stay within its eight rows
+        assert set(order[:8].reshape(-1).tolist()) == set(labels[: 8 * 3 * size].tolist())
+
+
+def test_interleaved_rows_are_refused_where_they_cannot_be() -> None:
+    rng = np.random.default_rng(4)
+    with pytest.raises(ValueError, match="groups of eight"):
+        ggml_ops.interleave("Q4_0", random_blocks("Q4_0", 12, 64, rng))
+
+    def interleaved(type_id: int, raw: np.ndarray, k: int) -> ort.InferenceSession:
+        node = helper.make_node(
+            "GgmlMatMul", ["A", "B"], ["Y"], domain=ggml_ops.DOMAIN, ggml_type=type_id, interleave=8
+        )
+        a = helper.make_tensor_value_info("A", TensorProto.FLOAT, [1, None, k])
+        return session(node, [a], [numpy_helper.from_array(raw, "B")])
+
+    twelve_rows = interleaved(ggml_ops.HELD_TYPES["Q4_0"], random_blocks("Q4_0", 12, 64, rng), 64)
+    with pytest.raises(Exception, match="come in eights, and B has 12"):
+        twelve_rows.run(None, {"A": np.ones((1, 1, 64), np.float32)})
+    with pytest.raises(Exception, match="only for Q4_0"):
+        interleaved(ggml_ops.HELD_TYPES["Q4_K"], random_blocks("Q4_K", 8, 256, rng), 256)
 
 
 def test_a_matrix_whose_rows_do_not_fit_k_is_refused_with_the_reason() -> None:

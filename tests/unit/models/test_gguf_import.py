@@ -21,7 +21,7 @@ from desktop_app.engine.events import Finished
 from desktop_app.engine.generate import GenerationRequest
 from desktop_app.engine.onnx_model import KVCache, OnnxCausalLM
 from desktop_app.models.gguf_import import import_gguf
-from desktop_app.models.gguf_weights import REGRIDDED
+from desktop_app.models.gguf_weights import REGRIDDED, _in_eights
 from desktop_app.models.prepare import prepare_model
 from desktop_app.models.registry import ModelRegistry
 from desktop_app.models.workspace import PARTIAL_PREFIX, PreparationCancelled, inspect_source
@@ -123,6 +123,16 @@ def test_k_quant_files_keep_their_blocks_for_inkwells_operators(
         assert not fused and "FastGelu" in ops
     else:
         assert fused and "Sigmoid" not in ops
+    # the 32-weight types' products have their rows interleaved by eights (the same bytes,
+    # read faster) where the rows come in eights (not the 300-token vocabulary's); the K
+    # types keep the file's order
+    held = {number: name for name, number in ggml_ops.HELD_TYPES.items()}
+    rows = {tensor.name: tensor.dims[0] for tensor in graph.graph.initializer}
+    for node in graph.graph.node:
+        if node.op_type == "GgmlMatMul":
+            attributes = {a.name: a.i for a in node.attribute}
+            interleaved = held[attributes["ggml_type"]] in ggml_ops.INTERLEAVED_TYPES and rows[node.input[1]] % 8 == 0
+            assert attributes.get("interleave", 0) == (8 if interleaved else 0), node.name
     homes = manifest.extra["homes"]
     for type_name in ggml_ops.HELD_TYPES:
         if type_name in homes and type_name not in REGRIDDED:  # the bytes read a weight are the file's own
@@ -358,3 +368,15 @@ def test_a_file_without_a_template_is_a_base_model_unless_it_says_instruct(tmp_p
     instruct = write_gguf(tmp_path / "i.gguf", template=None, extra_metadata={"general.name": "Tiny 1B Instruct"})
     chosen = imported(tmp_path / "instruct", instruct, accuracy_level=4)
     assert chosen.chat_template is not None and "<|im_start|>" in chosen.chat_template and not chosen.is_base_model
+
+
+def test_chunks_are_regrouped_into_whole_groups_of_eight_rows() -> None:
+    rows = np.arange(48 * 3, dtype=np.uint8).reshape(48, 3)
+    for step in (1, 5, 8, 13, 48):
+        chunks = [(first, rows[first : first + step]) for first in range(0, 48, step)]
+        regrouped = list(_in_eights(iter(chunks)))
+        assert all(len(part) % 8 == 0 and first % 8 == 0 for first, part in regrouped)
+        assert np.array_equal(np.concatenate([part for _, part in regrouped]), rows)
+        assert [first for first, _ in regrouped] == list(np.cumsum([0] + [len(p) for _, p in regrouped])[:-1])
+    with pytest.raises(RuntimeError, match="groups of eight"):
+        list(_in_eights(iter([(0, rows[:12])])))
