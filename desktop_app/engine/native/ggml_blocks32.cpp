@@ -252,7 +252,6 @@ void unit_block(int64_t type, const uint8_t* unit, int r, uint8_t* block) {
 
 // The portable path: each row's block taken out of its unit and multiplied as dot_plain does.
 void dot_group_plain(int64_t type, const uint8_t* group, const BlockQ8x32* x, int64_t blocks, float* out) {
-    const Layout at = layout_of(type);
     const size_t unit = group_layout_of(type).size;
     for (int r = 0; r < kInterleave; ++r) {
         float sum = 0;
@@ -263,7 +262,6 @@ void dot_group_plain(int64_t type, const uint8_t* group, const BlockQ8x32* x, in
         }
         out[r] = sum;
     }
-    (void)at;
 }
 
 #ifdef INKWELL_X86
