@@ -352,15 +352,22 @@ AVX2 void dot_group(const uint8_t* group, const BlockQ8x32* const* x, int64_t bl
 template <int64_t TYPE>
 AVX2 void dot_groups_avx2(const uint8_t* groups, size_t row_bytes, int64_t cols, const BlockQ8x32* const* x,
                           int count, int64_t blocks, float* y, int64_t ldy) {
+    // the rows in groups of at most kRowsAtOnce, as even as can be (5 as 3 + 2, not 4 + 1:
+    // a lone row's pass over the weights does less with them)
+    const int passes = (count + kRowsAtOnce - 1) / kRowsAtOnce;
     for (int64_t c = 0; c < cols; c += kInterleave) {
         const uint8_t* group = groups + c * row_bytes;
-        in_groups_of<kRowsAtOnce>(count, [&](auto rows, int64_t r) {
-            constexpr int n = decltype(rows)::value;
-            float out[n * 8];
-            dot_group<TYPE, n>(group, x + r, blocks, out);
-            for (int g = 0; g < n; ++g)
-                for (int j = 0; j < 8; ++j) y[(r + g) * ldy + c + j] = out[g * 8 + j];
-        });
+        for (int pass = 0, r = 0; pass < passes; ++pass) {
+            const int size = count / passes + (pass < count % passes ? 1 : 0);
+            rest_of<kRowsAtOnce>(size, r, [&](auto rows, int64_t first) {
+                constexpr int n = decltype(rows)::value;
+                float out[n * 8];
+                dot_group<TYPE, n>(group, x + first, blocks, out);
+                for (int g = 0; g < n; ++g)
+                    for (int j = 0; j < 8; ++j) y[(first + g) * ldy + c + j] = out[g * 8 + j];
+            });
+            r += size;
+        }
     }
 }
 #endif
