@@ -269,6 +269,47 @@ AVX2 void dot_rows_avx2(int64_t type, const uint8_t* row, const BlockQ8K* const*
         dot_q4k_rows<false, R>(row, x, blocks, out);
 }
 
+// quantize_row's rounding of one super-block, eight values a step: the same operations on
+// the same floats, so the same bytes (it was a libm call a value).
+AVX2 void quantize_super_block_avx2(const float* x, BlockQ8K& y) {
+    const __m256 magnitude_bits = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
+    __m256 largest = _mm256_setzero_ps();
+    for (int j = 0; j < kSuperBlock; j += 8)
+        largest = _mm256_max_ps(largest, _mm256_and_ps(_mm256_loadu_ps(x + j), magnitude_bits));
+    __m128 m = _mm_max_ps(_mm256_castps256_ps128(largest), _mm256_extractf128_ps(largest, 1));
+    m = _mm_max_ps(m, _mm_movehl_ps(m, m));
+    m = _mm_max_ss(m, _mm_movehdup_ps(m));
+    const float amax = _mm_cvtss_f32(m);
+    if (amax == 0) {
+        std::memset(&y, 0, sizeof(BlockQ8K));
+        return;
+    }
+    float max = 0;
+    for (int j = 0; j < kSuperBlock; ++j)  // the first value of that magnitude, with its sign
+        if (std::fabs(x[j]) == amax) {
+            max = x[j];
+            break;
+        }
+    const float iscale = -127.f / max;
+    const __m256 scale = _mm256_set1_ps(iscale);
+    const __m256i cap = _mm256_set1_epi32(127), order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
+    for (int j = 0; j < kSuperBlock; j += 32) {
+        __m256i level[4];
+        INKWELL_UNROLL for (int q = 0; q < 4; ++q) level[q] = _mm256_min_epi32(
+            cap, _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(scale, _mm256_loadu_ps(x + j + 8 * q)),
+                                                    _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)));
+        const __m256i bytes =
+            _mm256_packs_epi16(_mm256_packs_epi32(level[0], level[1]), _mm256_packs_epi32(level[2], level[3]));
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(y.qs + j), _mm256_permutevar8x32_epi32(bytes, order));
+    }
+    for (int g = 0; g < kSuperBlock / 16; ++g) {
+        int sum = 0;
+        for (int j = 0; j < 16; ++j) sum += y.qs[16 * g + j];
+        y.bsums[g] = static_cast<int16_t>(sum);
+    }
+    y.d = 1 / iscale;
+}
+
 bool detect_avx2() {
     if (std::getenv("INKWELL_GGML_PORTABLE")) return false;  // the tests' way to check the portable path
     __builtin_cpu_init();
@@ -353,6 +394,12 @@ void round_input(int64_t type, const float* x, void* y, int64_t k) {
 void quantize_row(const float* x, BlockQ8K* y, int64_t k) {
     // As llama.cpp rounds an input for the K types: the value of largest magnitude maps
     // to -127, the others to the nearest integer (ties to even), capped at 127.
+#ifdef INKWELL_X86
+    if (kAvx2) {
+        for (int64_t i = 0; i < k / kSuperBlock; ++i) quantize_super_block_avx2(x + kSuperBlock * i, y[i]);
+        return;
+    }
+#endif
     for (int64_t i = 0; i < k / kSuperBlock; ++i, x += kSuperBlock) {
         float amax = 0, max = 0;
         for (int j = 0; j < kSuperBlock; ++j) {

@@ -533,6 +533,13 @@ extern "C" INKWELL_EXPORT void* PyInit__ggml_ops() { return nullptr; }
 // For tests: whether the AVX2 kernels are in use.
 extern "C" INKWELL_EXPORT int inkwell_ggml_uses_avx2() { return inkwell::using_avx2() ? 1 : 0; }
 
+// For tests: an input row rounded as a product of `type` rounds it (the bytes of its
+// rounded blocks, which `out` must have room for); returns their count.
+extern "C" INKWELL_EXPORT int64_t inkwell_ggml_round_input(int64_t type, const float* x, void* out, int64_t k) {
+    inkwell::round_input(type, x, out, k);
+    return static_cast<int64_t>(k / inkwell::block_weights(type) * inkwell::rounded_block_bytes(type));
+}
+
 // The input rows from which Q4_K products are repacked (0: never, on this CPU), for the tests.
 extern "C" INKWELL_EXPORT int64_t inkwell_ggml_repacked_from() {
     return inkwell::repacked_sub_block(inkwell::kQ4K) ? inkwell::kRepackInputs : 0;

@@ -193,6 +193,65 @@ def test_the_path_in_use_is_the_one_asked_for() -> None:
     assert 3 < repacked_from() <= 23 if uses_avx2() else repacked_from() == 0
 
 
+def round_input(type_name: str, x: np.ndarray) -> bytes:
+    """The bytes of x's rounded blocks as the library makes them for a product of this type."""
+    library = ctypes.CDLL(str(ggml_ops.library_path()))
+    library.inkwell_ggml_round_input.restype = ctypes.c_int64
+    library.inkwell_ggml_round_input.argtypes = [ctypes.c_int64, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int64]
+    x = np.ascontiguousarray(x, dtype=np.float32)
+    out = np.zeros(len(x) * 4, dtype=np.uint8)  # more than any rounded block needs
+    size = library.inkwell_ggml_round_input(ggml_ops.HELD_TYPES[type_name], x.ctypes.data, out.ctypes.data, len(x))
+    return out[:size].tobytes()
+
+
+def input_with_ties(k: int, rng: np.random.Generator) -> np.ndarray:
+    """Values of a trained model's range, and blocks whose rounding meets exact halves: a
+    block whose largest magnitude is 127 scales by one, so 2.5 rounds to 2 and -3.5 to -4
+    (ties to even); a 256-value block whose largest is -127 (the K types' sign) likewise."""
+    x = (rng.standard_normal(k) * 0.7).astype(np.float32)
+    x[::37] *= 30
+    tied = np.resize(np.array([127, 2.5, -3.5, 0.5, -0.5, 1.5, 126.5, -126.5], dtype=np.float32), 256)
+    tied[0] = -127
+    x[256:512] = tied
+    x[600:632] = 0  # an empty block
+    return x
+
+
+@pytest.mark.parametrize("type_name", ["Q4_0", "Q4_1", "Q5_0", "Q8_0", "Q4_K"])
+def test_rounded_inputs_are_llama_cpps_arithmetic_to_the_bit(type_name: str) -> None:
+    """The rounding of a product's input (vectorised on AVX2) gives llama.cpp's bytes:
+    levels, fp16 scales, sums."""
+    k = 1024
+    x = input_with_ties(k, np.random.default_rng(11))
+    got = round_input(type_name, x)
+    if type_name == "Q4_K":
+        block = np.dtype([("d", "<f4"), ("qs", "i1", 256), ("bsums", "<i2", 16)])
+        rows = np.frombuffer(got, dtype=block)
+        blocks = x.reshape(-1, 256)
+        index = np.abs(blocks).argmax(axis=1)
+        largest = blocks[np.arange(len(blocks)), index]
+        iscale = np.where(largest == 0, np.float32(0), np.float32(-127.0) / np.where(largest == 0, 1, largest))
+        iscale = iscale.astype(np.float32)
+        levels = np.minimum(np.rint((iscale[:, None] * blocks).astype(np.float32)), 127).astype(np.int8)
+        np.testing.assert_array_equal(rows["qs"], levels)
+        np.testing.assert_array_equal(rows["bsums"], levels.reshape(-1, 16, 16).sum(axis=2, dtype=np.int32))
+        scale = np.where(iscale == 0, 0, np.float32(1) / np.where(iscale == 0, 1, iscale)).astype(np.float32)
+        np.testing.assert_array_equal(rows["d"], scale)
+        assert list(levels[1, :8]) == [-127, 2, -4, 0, 0, 2, 126, -126]  # ties to even
+        return
+    block = np.dtype([("d", "<f4"), ("s", "<f4"), ("qs", "i1", 32), ("centred", "<i4", 8), ("total", "<i4")])
+    rows = np.frombuffer(got, dtype=block)
+    levels, d, s = rounded_32(x[None, :])
+    levels = levels[0].astype(np.int8)
+    np.testing.assert_array_equal(rows["qs"], levels)
+    np.testing.assert_array_equal(rows["d"], d[0].astype(np.float32))
+    np.testing.assert_array_equal(rows["s"], s[0].astype(np.float32))
+    np.testing.assert_array_equal(rows["total"], levels.sum(axis=1, dtype=np.int32))
+    centre = {"Q4_0": 8, "Q5_0": 16}.get(type_name, 0)
+    np.testing.assert_array_equal(rows["centred"], centre * levels.reshape(-1, 8, 4).sum(axis=2, dtype=np.int32))
+    assert list(levels[8, :8]) == [-127, 2, -4, 0, 0, 2, 126, -126]  # ties to even
+
+
 @pytest.mark.parametrize(("type_name", "interleave"), LAYOUTS)
 # one token; a few; a short and a long prompt's chunk, whose K-quant products are repacked
 # (23 and 150 leave every size of remainder the two repacked kernels' row groups have)
