@@ -77,7 +77,13 @@ class PromptLookup:
                 continue
             start = self._after.get(tuple(self.tokens[-n:]))
             if start is not None:
-                return self.tokens[start : start + limit]
+                # A match that runs into the present (a repeated line, a list's items) goes
+                # on with what it proposes itself, as a copy overlapping its source does.
+                proposal = self.tokens[start : start + limit]
+                period = len(self.tokens) - start
+                while len(proposal) < limit:
+                    proposal.append(proposal[len(proposal) - period])
+                return proposal
         return []
 
 

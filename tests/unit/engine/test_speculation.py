@@ -63,6 +63,10 @@ def test_lookup_proposes_what_followed_the_longest_recent_match() -> None:
     single = PromptLookup()
     single.extend([5, 1, 7, 1])
     assert single.propose(2) == []  # one repeated token is too little to go on
+    repeating = PromptLookup()
+    repeating.extend([7, 1, 2, 3, 1, 2, 3, 1, 2])
+    # "2 3 1 2" last went on with "3 1 2" and then the present: that run, again
+    assert repeating.propose(8) == [3, 1, 2, 3, 1, 2, 3, 1]
 
 
 def test_pacing_grows_shrinks_and_pauses_when_proposals_do_not_pay() -> None:
