@@ -371,17 +371,24 @@ AVX2 void dot_groups_avx2(const uint8_t* groups, size_t row_bytes, int64_t cols,
     }
 }
 
+// A converted level that was not a number (a NaN or an infinity in the input, which the
+// conversion gives as INT_MIN) as 0: the scalar rounding's cast to int8_t keeps that
+// integer's low byte, 0.
+AVX2 inline __m256i not_a_number_to_zero(__m256i level) {
+    return _mm256_andnot_si256(_mm256_cmpeq_epi32(level, _mm256_set1_epi32(INT32_MIN)), level);
+}
+
 // quantize_row_32's rounding of one block, eight values a step: the same operations on the
 // same floats (|x|'s maximum, x · (127 / amax) to the nearest integer, ties to even), so the
-// same bytes. A rounded input row was a call to libm's fmaxf and nearbyintf a value (4 us
+// same bytes, non-numbers included (a NaN is passed over and rounds to 0). A rounded input row was a call to libm's fmaxf and nearbyintf a value (4 us
 // for SmolLM2's 576 values, 11 for 1,536: a decoded token spent 0.7 ms of its 6.5 there).
 AVX2 void quantize_block_avx2(int centre_of, const float* x, BlockQ8x32& y) {
     const __m256 magnitude_bits = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
     __m256 v[4];
     __m256 largest = _mm256_setzero_ps();
-    INKWELL_UNROLL for (int q = 0; q < 4; ++q) {
+    INKWELL_UNROLL for (int q = 0; q < 4; ++q) {  // max(|x|, largest): a NaN (first) is passed over, as by fmax
         v[q] = _mm256_loadu_ps(x + 8 * q);
-        largest = _mm256_max_ps(largest, _mm256_and_ps(v[q], magnitude_bits));
+        largest = _mm256_max_ps(_mm256_and_ps(v[q], magnitude_bits), largest);
     }
     __m128 m = _mm_max_ps(_mm256_castps256_ps128(largest), _mm256_extractf128_ps(largest, 1));
     m = _mm_max_ps(m, _mm_movehl_ps(m, m));
@@ -390,8 +397,8 @@ AVX2 void quantize_block_avx2(int centre_of, const float* x, BlockQ8x32& y) {
     const float d = amax / 127.f, id = amax != 0 ? 127.f / amax : 0.f;
     const __m256 scale = _mm256_set1_ps(id);
     __m256i level[4];
-    INKWELL_UNROLL for (int q = 0; q < 4; ++q) level[q] = _mm256_cvtps_epi32(
-        _mm256_round_ps(_mm256_mul_ps(v[q], scale), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+    INKWELL_UNROLL for (int q = 0; q < 4; ++q) level[q] = not_a_number_to_zero(_mm256_cvtps_epi32(
+        _mm256_round_ps(_mm256_mul_ps(v[q], scale), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)));
     // sums of each four values: hadd leaves them as groups 0, 2, 4, 6 | 1, 3, 5, 7
     const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
     const __m256i fours = _mm256_permutevar8x32_epi32(

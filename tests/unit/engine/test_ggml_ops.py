@@ -252,6 +252,36 @@ def test_rounded_inputs_are_llama_cpps_arithmetic_to_the_bit(type_name: str) -> 
     assert list(levels[8, :8]) == [-127, 2, -4, 0, 0, 2, 126, -126]  # ties to even
 
 
+@pytest.mark.parametrize("type_name", ["Q4_0", "Q8_0", "Q4_K"])
+def test_rounding_arithmetic_passes_over_values_that_are_not_numbers(type_name: str) -> None:
+    """A NaN in an input block is passed over by its scale and rounds to 0, and an infinity
+    makes the scale infinite and every level 0, on both paths alike (an overflowing model's
+    CPU variant stays finite on this: tests/models' float16 overflow test)."""
+    per = 256 if type_name == "Q4_K" else 32
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal(4 * per).astype(np.float32)
+    clean = x.copy()
+    x[3] = np.nan  # block 0
+    x[per + 5] = np.inf  # block 1
+    x[2 * per + 7] = -np.inf  # block 2; block 3 stays finite
+    clean[3] = 0
+    got, want = round_input(type_name, x), round_input(type_name, clean)
+    if type_name == "Q4_K":
+        block = np.dtype([("d", "<f4"), ("qs", "i1", 256), ("bsums", "<i2", 16)])
+    else:
+        block = np.dtype([("d", "<f4"), ("s", "<f4"), ("qs", "i1", 32), ("centred", "<i4", 8), ("total", "<i4")])
+    rows, clean_rows = np.frombuffer(got, dtype=block), np.frombuffer(want, dtype=block)
+    assert rows[0].tobytes() == clean_rows[0].tobytes()  # the NaN as if it were 0
+    assert rows[3].tobytes() == clean_rows[3].tobytes()
+    for infinite in rows[1:3]:
+        assert not infinite["qs"].any()
+        assert np.isinf(infinite["d"])
+        if type_name == "Q4_K":
+            assert not infinite["bsums"].any()
+        else:
+            assert infinite["total"] == 0 and not infinite["centred"].any()
+
+
 @pytest.mark.parametrize(("type_name", "interleave"), LAYOUTS)
 # one token; a few; a short and a long prompt's chunk, whose K-quant products are repacked
 # (23 and 150 leave every size of remainder the two repacked kernels' row groups have)
