@@ -272,14 +272,7 @@ AVX2 void dot_rows_avx2(int64_t type, const uint8_t* row, const BlockQ8K* const*
 // quantize_row's rounding of one super-block, eight values a step: the same operations on
 // the same floats, so the same bytes, non-numbers included (it was a libm call a value).
 AVX2 void quantize_super_block_avx2(const float* x, BlockQ8K& y) {
-    const __m256 magnitude_bits = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
-    __m256 largest = _mm256_setzero_ps();
-    for (int j = 0; j < kSuperBlock; j += 8)  // max(|x|, largest): a NaN (first) is passed over, as by `a > amax`
-        largest = _mm256_max_ps(_mm256_and_ps(_mm256_loadu_ps(x + j), magnitude_bits), largest);
-    __m128 m = _mm_max_ps(_mm256_castps256_ps128(largest), _mm256_extractf128_ps(largest, 1));
-    m = _mm_max_ps(m, _mm_movehl_ps(m, m));
-    m = _mm_max_ss(m, _mm_movehdup_ps(m));
-    const float amax = _mm_cvtss_f32(m);
+    const float amax = largest_magnitude(x, kSuperBlock);
     if (amax == 0) {
         std::memset(&y, 0, sizeof(BlockQ8K));
         return;
@@ -295,14 +288,8 @@ AVX2 void quantize_super_block_avx2(const float* x, BlockQ8K& y) {
     const __m256i cap = _mm256_set1_epi32(127), order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
     for (int j = 0; j < kSuperBlock; j += 32) {
         __m256i level[4];
-        // a level that was not a number (INT_MIN from the conversion) as 0, the low byte the
-        // scalar cast keeps of it
-        INKWELL_UNROLL for (int q = 0; q < 4; ++q) {
-            const __m256i converted = _mm256_cvtps_epi32(_mm256_round_ps(
-                _mm256_mul_ps(scale, _mm256_loadu_ps(x + j + 8 * q)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
-            level[q] = _mm256_andnot_si256(_mm256_cmpeq_epi32(converted, _mm256_set1_epi32(INT32_MIN)),
-                                           _mm256_min_epi32(cap, converted));
-        }
+        INKWELL_UNROLL for (int q = 0; q < 4; ++q)
+            level[q] = _mm256_min_epi32(cap, rounded_levels(_mm256_mul_ps(scale, _mm256_loadu_ps(x + j + 8 * q))));
         const __m256i bytes =
             _mm256_packs_epi16(_mm256_packs_epi32(level[0], level[1]), _mm256_packs_epi32(level[2], level[3]));
         _mm256_storeu_si256(reinterpret_cast<__m256i*>(y.qs + j), _mm256_permutevar8x32_epi32(bytes, order));

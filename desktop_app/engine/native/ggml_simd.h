@@ -51,6 +51,27 @@ AVX2 inline float horizontal_sum(__m256 v) {
     return _mm_cvtss_f32(s);
 }
 
+// The largest magnitude among the floats at x[0..count) (a multiple of 8), NaNs passed over
+// (as std::fmax and `a > amax` pass them): max(|x|, largest) keeps `largest` when |x| is NaN.
+AVX2 inline float largest_magnitude(const float* x, int count) {
+    const __m256 magnitude_bits = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
+    __m256 largest = _mm256_setzero_ps();
+    for (int j = 0; j < count; j += 8)
+        largest = _mm256_max_ps(_mm256_and_ps(_mm256_loadu_ps(x + j), magnitude_bits), largest);
+    __m128 m = _mm_max_ps(_mm256_castps256_ps128(largest), _mm256_extractf128_ps(largest, 1));
+    m = _mm_max_ps(m, _mm_movehl_ps(m, m));
+    m = _mm_max_ss(m, _mm_movehdup_ps(m));
+    return _mm_cvtss_f32(m);
+}
+
+// Eight floats rounded to the nearest integer (ties to even) as int32, a value that is not a
+// number (NaN, an infinity: INT_MIN from the conversion) as 0, which is what the scalar
+// rounding's cast to int8_t keeps of it (the low byte of INT_MIN).
+AVX2 inline __m256i rounded_levels(__m256 v) {
+    const __m256i level = _mm256_cvtps_epi32(_mm256_round_ps(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+    return _mm256_andnot_si256(_mm256_cmpeq_epi32(level, _mm256_set1_epi32(INT32_MIN)), level);
+}
+
 // A decoded token's product reads each weight once, mostly from DRAM: the kernels ask for
 // the bytes kAhead past the block they start on (rows lie one after another, so this runs
 // on into the next rows). Measured on Zen 2 (2 threads, matrices four times the L3): Q4_K
