@@ -44,8 +44,9 @@ K_MAX = 14  # a check of 15 rows at most: up to there every kernel of Inkwell's 
 # Runtime's kernels, 0.34-0.38 with Inkwell's exact row kernels (2026-12-04), about 0.2
 # with the interleaved rows and the vectorised rounding (2026-12-05, real generation at
 # ~450 positions: 1.3 ms a row against a 6.3-6.7 ms step, of which products 0.62,
-# attention 0.40, the output 0.22); less for larger models, whose passes are bound by
-# reading the weights). Proposals pay while the accepted tokens outnumber this share of the
+# attention 0.40, the output 0.22; a second row's attention ~0.4 ms rather than ~0.9 once
+# its tasks went in kv-head order, 2026-12-05 07:00); less for larger models, whose passes
+# are bound by reading the weights). Proposals pay while the accepted tokens outnumber this share of the
 # proposed ones. 0.2 paces a little better than
 # the measured 0.36 on the speculation bench's replies (1.73x against 1.69x for Fix grammar,
 # replayed offline), as a longer run of proposals pays more than the first attempts show.
