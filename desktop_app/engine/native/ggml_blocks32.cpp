@@ -327,15 +327,21 @@ AVX2 void dot_group(const uint8_t* group, const BlockQ8x32* const* x, int64_t bl
                 const BlockQ8x32& in = x[r][i];
                 const __m256i y0 = broadcast8(in.qs), y1 = broadcast8(in.qs + 8), y2 = broadcast8(in.qs + 16),
                               y3 = broadcast8(in.qs + 24);
-                __m256i sums[2];
+                __m256i s[2];
                 INKWELL_UNROLL for (int q = 0; q < 2; ++q) {
                     // four pairs of levels under 32 times inputs under 128: sums of eight products fit 16 bits
-                    const __m256i s = _mm256_add_epi16(
+                    s[q] = _mm256_add_epi16(
                         _mm256_add_epi16(_mm256_maddubs_epi16(lo[q], y0), _mm256_maddubs_epi16(hi[q], y2)),
                         _mm256_add_epi16(_mm256_maddubs_epi16(lo[2 + q], y1), _mm256_maddubs_epi16(hi[2 + q], y3)));
-                    sums[q] = _mm256_madd_epi16(s, ones);
                 }
-                __m256i total = _mm256_hadd_epi32(sums[0], sums[1]);
+                __m256i total;
+                if constexpr (at.qh < 0) {
+                    // levels under 16: sixteen products fit 16 bits too (|sum| <= 16 · 15 · 127), so
+                    // the pairs add before the one widening multiply, not after two; the same integers
+                    total = _mm256_madd_epi16(_mm256_hadd_epi16(s[0], s[1]), ones);
+                } else {
+                    total = _mm256_hadd_epi32(_mm256_madd_epi16(s[0], ones), _mm256_madd_epi16(s[1], ones));
+                }
                 if constexpr (centre_of != 0) total = _mm256_sub_epi32(total, _mm256_set1_epi32(centre_of * in.total));
                 acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(total), _mm256_mul_ps(d, _mm256_set1_ps(in.d)), acc[r]);
                 if constexpr (at.m >= 0) offsets[r] = _mm256_fmadd_ps(m, _mm256_set1_ps(in.s), offsets[r]);
