@@ -40,16 +40,16 @@ MIN_NGRAM = 2  # a single repeated token says too little about what follows it
 K_START = 4
 K_MAX = 14  # a check of 15 rows at most: up to there every kernel of Inkwell's operators gives each row a decoded token's bits (from 16 on, K-quant products are repacked)
 # What one more proposed token costs, as a share of a plain decoding step (a pass over k + 1
-# positions against one: 0.15-0.2 a token for the default model on a 2-core EPYC with ONNX
-# Runtime's kernels, 0.34-0.38 with Inkwell's exact row kernels (2026-12-04), about 0.2
-# with the interleaved rows and the vectorised rounding (2026-12-05, real generation at
-# ~450 positions: 1.3 ms a row against a 6.3-6.7 ms step, of which products 0.62,
-# attention 0.40, the output 0.22; a second row's attention ~0.4 ms rather than ~0.9 once
-# its tasks went in kv-head order, 2026-12-05 07:00); less for larger models, whose passes
-# are bound by reading the weights). Proposals pay while the accepted tokens outnumber this share of the
-# proposed ones. 0.2 paces a little better than
-# the measured 0.36 on the speculation bench's replies (1.73x against 1.69x for Fix grammar,
-# replayed offline), as a longer run of proposals pays more than the first attempts show.
+# positions against one). For the default model on a 2-core EPYC: 0.15-0.2 with ONNX
+# Runtime's kernels, 0.34-0.38 with Inkwell's exact row kernels (2026-12-04), and about 0.2
+# with the interleaved rows, the vectorised rounding and the attention's kv-head order
+# (2026-12-05, real generation at ~350-450 positions: ~1.3 ms a row against a 6.3-6.7 ms
+# step, mostly the products' arithmetic; a second row is cheaper, its products hidden
+# behind the reading of the weights). Less for larger models, whose passes are bound by
+# reading the weights. Proposals pay while the accepted tokens outnumber this share of the
+# proposed ones. 0.2 paces a little better than the measured 0.36 on the speculation
+# bench's replies (1.73x against 1.69x for Fix grammar, replayed offline), as a longer run
+# of proposals pays more than the first attempts show.
 COST_PER_PROPOSED = 0.2
 WINDOW = 6  # attempts judged together before a pause
 PAUSE_START = 16  # tokens decoded plainly after proposals stopped paying, doubled each time
