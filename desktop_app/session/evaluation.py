@@ -206,6 +206,11 @@ class EvaluationRunner:
         the items done; EvaluationInterrupted is raised when `cancel` stopped it."""
         run = self.open_run(engine, settings, resume, name, fresh)
         runs = self.store.evaluations
+        if runs.running_elsewhere(run.id):
+            raise UserError(
+                translate("Errors", "The run {run} is running in another Inkwell process.").format(run=run.id),
+                hint=translate("Errors", "Wait for it to finish, or start a new run with --fresh."),
+            )
         done = runs.done_items(run.id)
         items = self.dataset.items
         if run.status == "finished" and len(done) >= len(items):

@@ -340,6 +340,8 @@ class ConversationRepository:
         meta = _encoded(meta)
         message_id = new_id()
         now = now_iso()
+        if status == "streaming":  # whose it is, so that another process leaves it be (store/owners.py)
+            meta["owner"] = self.store.owner_token
         columns = ["id", "conversation_id", "parent_id", "role", "content", "created", "status", *meta]
         with self.store.transaction():
             self.store.conn.execute(
@@ -400,11 +402,18 @@ class ConversationRepository:
             self.store.conn.execute(f"UPDATE messages SET {columns} WHERE id = ?", (*values.values(), message_id))
 
     def recover_interrupted(self) -> int:
-        """Replies that were streaming when the process died are kept, marked interrupted."""
+        """Replies that were streaming when their process died (or closed its store) are
+        kept, marked interrupted; those of a store still open elsewhere are left streaming."""
         with self.store.transaction():
+            owners = [
+                row[0]
+                for row in self.store.conn.execute("SELECT DISTINCT owner FROM messages WHERE status = 'streaming'")
+            ]
+            gone = [owner for owner in owners if owner is not None and not self.store.alive(owner)]
             cursor = self.store.conn.execute(
                 "UPDATE messages SET status = 'interrupted', finish_reason = coalesce(finish_reason, 'interrupted')"
-                " WHERE status = 'streaming'"
+                f" WHERE status = 'streaming' AND (owner IS NULL OR owner IN ({', '.join('?' * len(gone))}))",
+                gone,
             )
         return cursor.rowcount
 

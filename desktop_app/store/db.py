@@ -29,6 +29,7 @@ from desktop_app.store.drafts import DraftRepository
 from desktop_app.store.evaluations import EvaluationRepository
 from desktop_app.store.ids import now_iso
 from desktop_app.store.migrations import MIGRATIONS
+from desktop_app.store.owners import Owner
 from desktop_app.store.search import SearchRepository
 from desktop_app.store.settings import SettingsRepository
 from desktop_app.store.vectors import VectorRepository
@@ -169,10 +170,14 @@ def _private(path: Path) -> None:
 class Store:
     """The open database and its repositories. Use it from the thread that opened it."""
 
-    def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
+    def __init__(self, conn: sqlite3.Connection, path: Path, owner: Owner | None = None) -> None:
         self.conn = conn
         self.db = sqlite_utils.Database(conn)
         self.path = path
+        # Whose the replies and evaluations this store starts are (store/owners.py):
+        # open_store's own, or the first connection's for another_connection's.
+        self.owner = owner
+        self._owns_owner = False
         self._depth = 0
         self.conversations = ConversationRepository(self)
         self.drafts = DraftRepository(self)
@@ -222,6 +227,17 @@ class Store:
                 self.conn.execute(f"PRAGMA analysis_limit = {ANALYSIS_LIMIT}")
                 self.conn.execute("PRAGMA optimize")
         self.conn.close()
+        if self._owns_owner and self.owner is not None:
+            self.owner.release()
+
+    @property
+    def owner_token(self) -> str | None:
+        """The token a streaming reply or a running evaluation of this store carries."""
+        return self.owner.token if self.owner is not None else None
+
+    def alive(self, token: str | None) -> bool:
+        """Whether the store that wrote `token` is still open (in this or another process)."""
+        return self.owner is not None and self.owner.alive(token)
 
 
 def _use_wal(conn: sqlite3.Connection) -> None:
@@ -310,11 +326,15 @@ def open_store(path: Path | None = None) -> Store:
         if any(m.__name__ not in applied for m in MIGRATIONS) or not _has_statistics(store.conn):
             _migrate(store)
         _private(path)
+        store.owner, store._owns_owner = Owner(path), True
         store.conversations.recover_interrupted()
+        store.evaluations.recover_interrupted()
         store.conversations.empty_trash(older_than_days=TRASH_DAYS)
         store.drafts.empty_trash(older_than_days=TRASH_DAYS)
     except BaseException:
         store.conn.close()
+        if store.owner is not None:
+            store.owner.release()
         raise
     return store
 
@@ -323,4 +343,4 @@ def another_connection(store: Store) -> Store:
     """A second connection to an open store's database, for another thread (a tool's
     search of the documents): no migration, no recovery of replies being written (the
     first connection's replies are still streaming)."""
-    return Store(_connect(store.path), store.path)
+    return Store(_connect(store.path), store.path, store.owner)

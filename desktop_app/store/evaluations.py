@@ -111,7 +111,7 @@ class EvaluationRepository:
         with self.store.transaction():
             self.store.conn.execute(
                 "INSERT INTO eval_runs (id, name, created, updated, dataset_path, dataset_sha256, item_count, "
-                "model_id, provider, quantization, seed, settings) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "model_id, provider, quantization, seed, settings, owner) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     run_id,
                     name,
@@ -125,6 +125,7 @@ class EvaluationRepository:
                     quantization,
                     seed,
                     settings_json(settings),
+                    self.store.owner_token,
                 ),
             )
         return self.get(run_id)
@@ -220,13 +221,42 @@ class EvaluationRepository:
     ) -> None:
         if status not in STATUSES:
             raise ValueError(f"unknown run status {status!r}")
-        assignments, params = ["status = ?", "updated = ?"], [status, now_iso()]
+        assignments = ["status = ?", "updated = ?"]
+        params: list[str | None] = [status, now_iso()]
+        if status == "running":  # this store's now (store/owners.py)
+            assignments.append("owner = ?")
+            params.append(self.store.owner_token)
         for column, value in (("corpus_scores", corpus_scores), ("metric_info", metric_info)):
             if value is not None:
                 assignments.append(f"{column} = ?")
                 params.append(json.dumps(dict(value)))
         with self.store.transaction():
             self.store.conn.execute(f"UPDATE eval_runs SET {', '.join(assignments)} WHERE id = ?", (*params, run_id))
+
+    def running_elsewhere(self, run_id: str) -> bool:
+        """Whether another open store (another process, or another window of this one) is
+        running this run now."""
+        row = self.store.conn.execute("SELECT status, owner FROM eval_runs WHERE id = ?", (run_id,)).fetchone()
+        if row is None or row[0] != "running" or row[1] is None or row[1] == self.store.owner_token:
+            return False
+        return self.store.alive(row[1])
+
+    def recover_interrupted(self) -> int:
+        """Runs left running by a process that died (or closed its store) are marked
+        interrupted: they keep their results and resume after them. Runs of a store still
+        open elsewhere are left running."""
+        with self.store.transaction():
+            owners = [
+                row[0]
+                for row in self.store.conn.execute("SELECT DISTINCT owner FROM eval_runs WHERE status = 'running'")
+            ]
+            gone = [owner for owner in owners if owner is not None and not self.store.alive(owner)]
+            cursor = self.store.conn.execute(
+                "UPDATE eval_runs SET status = 'interrupted'"
+                f" WHERE status = 'running' AND (owner IS NULL OR owner IN ({', '.join('?' * len(gone))}))",
+                gone,
+            )
+        return cursor.rowcount
 
     def delete(self, run_id: str) -> None:
         """Forget a run and its results."""

@@ -347,6 +347,14 @@ def m008_reasoning_and_tools(db: sqlite3.Connection) -> None:
     db.execute("ALTER TABLE messages ADD COLUMN tool_calls TEXT NOT NULL DEFAULT '[]'")
 
 
+def m009_writers(db: sqlite3.Connection) -> None:
+    """Whose a streaming reply or a running evaluation is (store/owners.py): the token of
+    the open store that writes it, so that another process leaves it alone while that
+    store is open and marks it interrupted once it is not."""
+    db.execute("ALTER TABLE messages ADD COLUMN owner TEXT")
+    db.execute("ALTER TABLE eval_runs ADD COLUMN owner TEXT")
+
+
 MIGRATIONS: list[Migration] = [
     m001_initial,
     m002_documents,
@@ -356,4 +364,5 @@ MIGRATIONS: list[Migration] = [
     m006_evaluation,
     m007_compare_votes,
     m008_reasoning_and_tools,
+    m009_writers,
 ]

@@ -2537,6 +2537,14 @@
         <translation>运行 {run} 用的是另一套生成设置。</translation>
     </message>
     <message>
+        <source>The run {run} is running in another Inkwell process.</source>
+        <translation>运行 {run} 正在另一个 Inkwell 进程中进行。</translation>
+    </message>
+    <message>
+        <source>Wait for it to finish, or start a new run with --fresh.</source>
+        <translation>请等它完成，或用 --fresh 开始一次新的运行。</translation>
+    </message>
+    <message>
         <source>The runs {first} and {other} were made on different data sets ({a} and {b}).</source>
         <translation>运行 {first} 和 {other} 用的是不同的数据集（{a} 和 {b}）。</translation>
     </message>

@@ -181,6 +181,7 @@ def test_votes_export_to_json_and_csv_and_read_back_the_same(store: Store, tmp_p
         "inkwell.db",
         "inkwell.db-shm",
         "inkwell.db-wal",
+        "inkwell.db-writers",  # the open store's lock (store/owners.py)
         "votes.csv",
         "votes.json",
     ]

@@ -144,6 +144,30 @@ def test_resuming_is_refused_on_another_data_set_or_other_settings(
         EvaluationRunner(store, changed).run(tiny_engine, SETTINGS, resume=run.id)
 
 
+def test_a_run_running_in_another_process_is_not_run_twice(tmp_path: Path) -> None:
+    from desktop_app.store import open_store
+
+    data = dataset(tmp_path)
+    first, second = open_store(tmp_path / "inkwell.db"), open_store(tmp_path / "inkwell.db")  # two processes' stores
+    try:
+        seen: list[str] = []
+
+        def try_beside(p: EvalProgress) -> None:  # while the first store runs it, the second asks for the same run
+            if p.done == 1 and not seen:
+                with pytest.raises(UserError, match="running in another Inkwell process") as refused:
+                    EvaluationRunner(second, data).run(Scripted("Hello world again"), SETTINGS)
+                seen.append(refused.value.hint)
+
+        run = EvaluationRunner(first, data, try_beside).run(Scripted("Hello world again"), SETTINGS)
+        assert run.status == "finished" and seen == ["Wait for it to finish, or start a new run with --fresh."]
+        assert len(second.evaluations.runs()) == 1  # the refusal made no run of its own
+        fresh = EvaluationRunner(second, data).run(Scripted("Hello world again"), SETTINGS, fresh=True)
+        assert fresh.id != run.id and fresh.status == "finished"
+    finally:
+        first.close()
+        second.close()
+
+
 def test_an_item_too_long_for_the_model_is_kept_with_its_reason(store: Store, tiny_engine: Any, tmp_path: Path) -> None:
     data = dataset(
         tmp_path,

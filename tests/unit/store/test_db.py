@@ -20,7 +20,7 @@ EXPECTED_COLUMNS = {
                       "system_prompt", "model_id", "settings", "current_leaf_id"},
     "messages": {"n", "id", "conversation_id", "parent_id", "role", "content", "created", "status", "model_id",
                  "provider", "settings", "seed", "prompt_tokens", "generated_tokens", "ttft_ms", "tokens_per_s",
-                 "finish_reason", "reasoning", "reasoning_ms", "tool_calls"},
+                 "finish_reason", "reasoning", "reasoning_ms", "tool_calls", "owner"},
     "drafts": {"n", "id", "title", "body", "created", "updated", "deleted_at"},
     "draft_revisions": {"n", "id", "draft_id", "title", "body", "created"},
     "settings": {"key", "value"},

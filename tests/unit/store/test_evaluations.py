@@ -15,7 +15,7 @@ from desktop_app.store.words import register
 
 RUN_COLUMNS = {
     "n", "id", "name", "created", "updated", "dataset_path", "dataset_sha256", "item_count", "model_id", "provider",
-    "quantization", "seed", "settings", "status", "corpus_scores", "metric_info",
+    "quantization", "seed", "settings", "status", "corpus_scores", "metric_info", "owner",
 }  # fmt: skip
 RESULT_COLUMNS = {
     "n", "run_id", "item_id", "ord", "item", "output", "scores", "generated_tokens", "tokens_per_s", "ttft_ms",

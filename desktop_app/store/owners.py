@@ -1,0 +1,139 @@
+"""Which process is writing a streaming reply or a running evaluation.
+
+The window and `inkwell` commands may have the same database open at once. A process that
+opens it marks the replies left streaming, and the evaluations left running, as
+interrupted: their process died mid-way. Without knowing whose they are, an `inkwell`
+command started beside the window would also mark the window's reply of the moment (and
+the window a command's running evaluation), and a killed evaluation nobody marked stayed
+"running" for good.
+
+So each open store holds an owner: a random token, and an exclusive lock on a file named
+after it in a folder beside the database, held until the store is closed or its process
+ends (the operating system lets go of a dead process's locks). A streaming reply and a
+running evaluation carry their owner's token; a process opening the store marks interrupted
+those whose owner's lock it can take (or that carry no token: written before this existed).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import re
+import sys
+import uuid
+from pathlib import Path
+
+from desktop_app.core.paths import ensure_private_dir
+
+if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
+    import msvcrt
+
+    def _try_lock(fd: int) -> bool:
+        try:
+            os.lseek(fd, 0, os.SEEK_SET)
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+        except OSError:
+            return False
+        return True
+
+    def _unlock(fd: int) -> None:
+        os.lseek(fd, 0, os.SEEK_SET)
+        msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
+
+else:
+    import fcntl
+
+    def _try_lock(fd: int) -> bool:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            return False
+        return True
+
+    def _unlock(fd: int) -> None:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+
+
+log = logging.getLogger(__name__)
+
+TOKEN = re.compile(r"[0-9a-f]{32}")
+SUFFIX = ".lock"
+
+
+def owners_folder(database: Path) -> Path:
+    """The folder of the lock files of a database's owners, beside it."""
+    return database.with_name(database.name + "-writers")
+
+
+class Owner:
+    """This process's claim on what it writes to one database (see the module's text).
+    `token` is None when no lock file could be made (a read-only folder): what this store
+    writes then carries no token, and another process marks it interrupted as before."""
+
+    def __init__(self, database: Path) -> None:
+        self.folder = owners_folder(database)
+        self.token: str | None = None
+        self._fd: int | None = None
+        token = uuid.uuid4().hex
+        for _ in range(3):  # another process may remove the folder, empty, between the two steps
+            try:
+                ensure_private_dir(self.folder)
+                fd = os.open(self.folder / f"{token}{SUFFIX}", os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
+                break
+            except FileNotFoundError:
+                continue
+            except OSError as exc:
+                log.warning("No owner lock beside %s (%s): other processes take its work as interrupted", database, exc)
+                return
+        else:
+            return
+        if not _try_lock(fd):  # a new file nobody else has opened: not expected
+            os.close(fd)
+            return
+        self.token, self._fd = token, fd
+        self._forget_the_dead()
+
+    def alive(self, token: str | None) -> bool:
+        """Whether the owner with this token still holds its lock (its store is open)."""
+        if token is None or TOKEN.fullmatch(token) is None:
+            return False
+        if token == self.token:
+            return True
+        path = self.folder / f"{token}{SUFFIX}"
+        try:
+            fd = os.open(path, os.O_RDWR)
+        except FileNotFoundError:
+            return False
+        except OSError:
+            return True  # cannot tell: leave its work alone
+        try:
+            if not _try_lock(fd):
+                return True
+            _unlock(fd)
+        finally:
+            os.close(fd)
+        with contextlib.suppress(OSError):  # a dead owner's file (Windows keeps one another has open)
+            path.unlink()
+        return False
+
+    def release(self) -> None:
+        """Let go of the lock and remove its file, and the folder if that was the last one
+        (the store is closing)."""
+        if self._fd is None:
+            return
+        fd, self._fd = self._fd, None
+        with contextlib.suppress(OSError):
+            _unlock(fd)
+        os.close(fd)
+        with contextlib.suppress(OSError):
+            (self.folder / f"{self.token}{SUFFIX}").unlink()
+        with contextlib.suppress(OSError):  # the last one out: no folder left beside a closed database
+            self.folder.rmdir()
+
+    def _forget_the_dead(self) -> None:
+        """Remove the lock files of owners that are gone (a process killed with no rows)."""
+        with contextlib.suppress(OSError):
+            for path in self.folder.iterdir():
+                if path.name.endswith(SUFFIX):
+                    self.alive(path.name[: -len(SUFFIX)])
