@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from xml.etree import ElementTree
 
 from PySide6.QtCore import QCoreApplication, QLibraryInfo, QLocale, QTranslator
 from PySide6.QtGui import QFontDatabase
@@ -57,6 +58,51 @@ def register_fallback_font() -> None:
         log.warning("The fallback Chinese font %s could not be loaded", path)
 
 
+class SourceTranslator(QTranslator):
+    """A translation read from its Qt Linguist source (.ts), for an installation that has no
+    compiled .qm beside it (`pip install .` from a checkout builds none: `make` compiles
+    them). The finished translations only; anything else is left to the source text."""
+
+    def __init__(self, parent: QCoreApplication, path: Path) -> None:
+        super().__init__(parent)
+        self.table: dict[tuple[str, str], str] = {}
+        for context in ElementTree.parse(path).getroot().iter("context"):
+            name = context.findtext("name") or ""
+            for message in context.iter("message"):
+                source, translation = message.findtext("source"), message.find("translation")
+                if source is None or translation is None or not translation.text:
+                    continue
+                if translation.get("type") in ("unfinished", "obsolete", "vanished"):
+                    continue
+                self.table[(name, source)] = translation.text
+
+    def translate(  # type: ignore[override]
+        self, context: str, source_text: str, disambiguation: str | None = None, n: int = -1
+    ) -> str | None:
+        return self.table.get((context, source_text))  # None: not here (Qt then keeps the source)
+
+    def isEmpty(self) -> bool:
+        return not self.table
+
+
+def _load_ours(app: QCoreApplication, language: str) -> QTranslator | None:
+    """Inkwell's translator for `language`: the compiled .qm, else its .ts source."""
+    compiled = QTranslator(app)
+    if compiled.load(f"inkwell_{language}", str(translations_dir())):
+        return compiled
+    source = translations_dir() / f"inkwell_{language}.ts"
+    if source.is_file():
+        try:
+            translator = SourceTranslator(app, source)
+        except (OSError, ElementTree.ParseError) as exc:
+            log.warning("The %s translation %s could not be read: %s", language, source, exc)
+            return None
+        if not translator.isEmpty():
+            log.info("The %s translation is read from its source %s (no .qm compiled)", language, source)
+            return translator
+    return None
+
+
 def install_language(app: QCoreApplication, choice: str = SYSTEM) -> str:
     """Load the translators for `choice` ("system", "en", "zh_CN") into `app`, set the default
     locale, and route core.i18n's lookups through Qt. Returns the language code in use; a
@@ -67,8 +113,8 @@ def install_language(app: QCoreApplication, choice: str = SYSTEM) -> str:
     language = resolve_language(choice)
     register_fallback_font()
     if language != "en":
-        ours = QTranslator(app)
-        if not ours.load(f"inkwell_{language}", str(translations_dir())):
+        ours = _load_ours(app, language)
+        if ours is None:
             log.warning(
                 "The %s translation is missing from %s; the window stays in English", language, translations_dir()
             )

@@ -166,6 +166,36 @@ def test_the_window_menus_and_dialogs_show_no_untranslated_text(
     assert not left, "English left in the zh_CN window:\n" + "\n".join(left)
 
 
+def test_without_a_compiled_qm_the_translation_is_read_from_its_source(
+    qapp: QApplication, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    """`pip install .` from a checkout compiles no .qm: the .ts it carries still translates
+    (its finished entries; an unfinished one stays in English)."""
+    from desktop_app.ui import i18n as ui_i18n
+
+    text = TS.read_text(encoding="utf-8").replace(
+        "<source>New chat</source>\n        <translation>新建对话</translation>",
+        '<source>New chat</source>\n        <translation type="unfinished">新建对话</translation>',
+        1,
+    )
+    (tmp_path / TS.name).write_text(text, encoding="utf-8")
+    monkeypatch.setattr(ui_i18n, "translations_dir", lambda: tmp_path)
+    try:
+        assert install_language(qapp, "zh_CN") == "zh_CN"
+        assert isinstance(ui_i18n._installed[0], ui_i18n.SourceTranslator)
+        assert QApplication.translate("Errors", "The run {run} was made with other generation settings.") == (
+            "运行 {run} 用的是另一套生成设置。"
+        )
+        assert i18n.translate("Errors", "The run {run} is running in another Inkwell process.").startswith("运行")
+        assert QApplication.translate("ConversationListPane", "New chat") == "New chat"  # unfinished: the source
+        assert QApplication.translate("Nowhere", "Not a string of ours") == "Not a string of ours"
+        (tmp_path / TS.name).write_text("<TS><context>", encoding="utf-8")  # a damaged file: English, no traceback
+        assert install_language(qapp, "zh_CN") == "en"
+    finally:
+        install_language(qapp, "en")
+        QLocale.setDefault(QLocale("en_US"))
+
+
 def test_the_system_language_decides_unless_the_user_chose(qapp: QApplication) -> None:  # type: ignore[no-untyped-def]
     assert resolve_language("system", QLocale("zh_CN")) == "zh_CN"
     assert resolve_language("system", QLocale("zh_SG")) == "zh_CN"
