@@ -49,4 +49,8 @@ setup(
     packages=[*find_packages(include=["desktop_app", "desktop_app.*"]), *RESOURCES],
     package_dir={"desktop_app.resources": "resources"},
     package_data={package: ["*"] for package in RESOURCES},
+    # Data is what package_data names (desktop_app's packages hold only Python): the
+    # operators' C++ sources build the library above, and the wheel carries the library, not
+    # them (as data of a folder that is no package, setuptools warned about them).
+    include_package_data=False,
 )
