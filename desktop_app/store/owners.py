@@ -61,6 +61,13 @@ TOKEN = re.compile(r"[0-9a-f]{32}")
 SUFFIX = ".lock"
 
 
+def _same_file(fd: int, path: Path) -> bool:
+    try:
+        return os.path.samestat(os.fstat(fd), os.stat(path))
+    except OSError:
+        return False
+
+
 def owners_folder(database: Path) -> Path:
     """The folder of the lock files of a database's owners, beside it."""
     return database.with_name(database.name + "-writers")
@@ -75,23 +82,26 @@ class Owner:
         self.folder = owners_folder(database)
         self.token: str | None = None
         self._fd: int | None = None
-        token = uuid.uuid4().hex
-        for _ in range(3):  # another process may remove the folder, empty, between the two steps
+        for _ in range(3):
+            token = uuid.uuid4().hex
+            path = self.folder / f"{token}{SUFFIX}"
             try:
                 ensure_private_dir(self.folder)
-                fd = os.open(self.folder / f"{token}{SUFFIX}", os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
-                break
-            except FileNotFoundError:
+                fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
+            except FileNotFoundError:  # another process removed the folder, empty, just then
                 continue
             except OSError as exc:
                 log.warning("No owner lock beside %s (%s): other processes take its work as interrupted", database, exc)
                 return
+            # Locked, and still the file under that name: another process sweeping the folder
+            # can find it between its making and its locking, take it for a dead owner's and
+            # remove it.
+            if _try_lock(fd) and _same_file(fd, path):
+                self.token, self._fd = token, fd
+                break
+            os.close(fd)
         else:
             return
-        if not _try_lock(fd):  # a new file nobody else has opened: not expected
-            os.close(fd)
-            return
-        self.token, self._fd = token, fd
         self._forget_the_dead()
 
     def alive(self, token: str | None) -> bool:

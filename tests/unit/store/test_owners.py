@@ -54,6 +54,33 @@ def test_an_owner_is_alive_while_it_holds_its_lock_and_its_file_goes_with_it(tmp
     assert not owners_folder(database).exists()  # the last one out takes the folder
 
 
+def test_a_lock_file_swept_away_before_it_is_locked_is_made_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another process sweeping the folder may take a file just made, not yet locked, for a
+    dead owner's and remove it: the owner then makes another, so that its name is there."""
+    from desktop_app.store import owners
+
+    database, real, swept = tmp_path / "inkwell.db", owners._try_lock, []
+
+    def swept_first(fd: int) -> bool:
+        if not swept:
+            [made] = owners_folder(database).iterdir()
+            made.unlink()
+            swept.append(made.name)
+        return real(fd)
+
+    monkeypatch.setattr(owners, "_try_lock", swept_first)
+    owner = Owner(database)
+    assert owner.token and swept and swept[0] != f"{owner.token}.lock"
+    assert (owners_folder(database) / f"{owner.token}.lock").is_file()
+    monkeypatch.setattr(owners, "_try_lock", real)
+    other = Owner(database)
+    assert other.alive(owner.token)
+    other.release()
+    owner.release()
+
+
 @pytest.mark.skipif(os.name != "posix", reason="file modes")
 def test_the_owners_folder_is_private(tmp_path: Path) -> None:
     owner = Owner(tmp_path / "inkwell.db")
