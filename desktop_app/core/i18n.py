@@ -10,11 +10,14 @@ each error message would touch every signature for no gain.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 ENGLISH = "en"
 _lookup: Callable[[str, str], str] | None = None
 _language = ENGLISH
+_here = threading.local()  # .english: this thread's strings stay in English (see english())
 
 
 def marked(context: str, text: str) -> str:
@@ -24,8 +27,25 @@ def marked(context: str, text: str) -> str:
 
 
 def translate(context: str, text: str) -> str:
-    """`text` in the window's language, or as written when there is no translation."""
-    return _lookup(context, text) if _lookup is not None else text
+    """`text` in the window's language, or as written when there is no translation (or the
+    thread is inside english())."""
+    if _lookup is None or getattr(_here, "english", False):
+        return text
+    return _lookup(context, text)
+
+
+@contextmanager
+def english(on: bool = True) -> Iterator[None]:
+    """Within it, translate() on this thread gives the English source (on=True), or the
+    window's language again (on=False, inside an outer english()). For what the API server
+    answers: OpenAI clients and scripts read its messages, and match words in them, whatever
+    language the window shows."""
+    before = getattr(_here, "english", False)
+    _here.english = on
+    try:
+        yield
+    finally:
+        _here.english = before
 
 
 def install(lookup: Callable[[str, str], str] | None, language: str = ENGLISH) -> None:

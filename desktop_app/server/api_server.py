@@ -23,6 +23,7 @@ from typing import Any, Protocol
 
 import desktop_app.engine
 from desktop_app.core.errors import UserError
+from desktop_app.core.i18n import english
 from desktop_app.engine import Finished, GenerationRequest, PromptPrepared, ReasoningChunk, TextChunk
 from desktop_app.server.protocol import ApiCall, ApiError, bad, parse_chat, parse_completion, parse_json
 from desktop_app.server.relay import StreamRelay, chunk_encoder, sse
@@ -320,20 +321,27 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             self._send_error(ApiError(500, "Something went wrong in Inkwell (see its log).", error_type="server_error"))
 
+    # Each request is answered in English whatever the window's language (core.i18n.english):
+    # clients read the messages, and the parameter an error names is found by its words.
     def do_GET(self) -> None:
-        self._route("GET")
+        with english():
+            self._route("GET")
 
     def do_POST(self) -> None:
-        self._route("POST")
+        with english():
+            self._route("POST")
 
     def do_OPTIONS(self) -> None:
-        self._route("OPTIONS")
+        with english():
+            self._route("OPTIONS")
 
     def do_PUT(self) -> None:
-        self._route("PUT")
+        with english():
+            self._route("PUT")
 
     def do_DELETE(self) -> None:
-        self._route("DELETE")
+        with english():
+            self._route("DELETE")
 
     def _preflight(self) -> None:
         origin = self.headers.get("Origin", "")

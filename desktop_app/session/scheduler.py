@@ -27,7 +27,7 @@ from typing import Any, Protocol
 
 from desktop_app.core.budget import estimate_tokens
 from desktop_app.core.errors import ContextOverflowError, UserError
-from desktop_app.core.i18n import translate
+from desktop_app.core.i18n import english, translate
 from desktop_app.engine import Finished, GenerationRequest
 from desktop_app.engine.batch import BatchDecoder, BatchSequence, open_batch_decoder
 from desktop_app.engine.providers import nvidia_gpu_present
@@ -282,7 +282,8 @@ class Scheduler:
                     job = heapq.heappop(self._queue).handle
                     self._running = job
             if batch:
-                self._run_batch()
+                with english():  # the batch's requests are the API server's (a chat it lets run first says otherwise)
+                    self._run_batch()
                 continue
             if job is None:
                 self._load()
@@ -293,7 +294,8 @@ class Scheduler:
                 with self._lock:
                     self._running = None
         for entry in pending:
-            entry.handle._emit(Failed(translate("Errors", "Inkwell closed before this request could run.")))
+            with english(entry.handle.source is Source.API):
+                entry.handle._emit(Failed(translate("Errors", "Inkwell closed before this request could run.")))
         self._engine = self._batch = None
 
     def _ready_to_run(self) -> bool:
@@ -427,6 +429,10 @@ class Scheduler:
             listener(info, failure)
 
     def _generate(self, job: GenerationHandle) -> None:
+        with english(job.source is Source.API):  # the API server's answers stay in English
+            self._generate_in_its_language(job)
+
+    def _generate_in_its_language(self, job: GenerationHandle) -> None:
         job._emit(Started())
         engine = self._engine
         if engine is None:

@@ -207,6 +207,27 @@ def test_an_unexpected_error_is_500_without_a_traceback(start_server: Any, caplo
     assert "secret internals" in caplog.text  # the log has it, with the traceback
 
 
+def test_answers_stay_in_english_when_the_window_shows_chinese(start_server: Any) -> None:
+    """Clients and scripts read the messages (and the parameter an error names is found by
+    its words): the window's language, here a lookup that makes every string Chinese, stays
+    out of them, on the request's thread and on the generation thread alike."""
+    from desktop_app.core import i18n
+
+    running = start_server()
+    i18n.install(lambda context, text: "已翻译", "zh_CN")
+    try:
+        assert i18n.translate("Errors", "Hello") == "已翻译"  # the window's strings are translated
+        schema = {"type": "json_schema", "json_schema": {"name": "x", "schema": {"type": "strin"}}}
+        error = assert_error(call(running, "POST", "/v1/chat/completions", {**CHAT, "response_format": schema}), 400)
+        assert "Invalid type: strin" in error["message"] and error["param"] == "response_format"
+        running.engine.fail_with = RuntimeError("secret internals")  # raised on the scheduler's thread
+        error = assert_error(call(running, "POST", "/v1/chat/completions", CHAT), 500)
+        assert error["message"].startswith("Something went wrong") and "已翻译" not in error["message"]
+        assert i18n.translate("Errors", "Hello") == "已翻译"  # and this thread's strings still are
+    finally:
+        i18n.install(None)
+
+
 def test_cors_is_off_unless_origins_are_listed(start_server: Any) -> None:
     off = start_server()
     status, headers, _ = call(off, "GET", "/v1/models", headers={"Origin": "http://evil.example"})

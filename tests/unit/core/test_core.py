@@ -46,3 +46,25 @@ def test_manifest_round_trip(tiny_model_dir: Path, tmp_path: Path) -> None:
     manifest = ModelManifest.read(tiny_model_dir)
     manifest.write(tmp_path)
     assert ModelManifest.read(tmp_path) == manifest
+
+
+def test_english_keeps_this_threads_strings_in_english_and_nests() -> None:
+    import threading
+
+    from desktop_app.core import i18n
+
+    i18n.install(lambda context, text: f"[{text}]", "zh_CN")
+    try:
+        seen: list[str] = []
+        with i18n.english():
+            seen.append(i18n.translate("Errors", "a"))
+            with i18n.english(False):  # a chat request the API batch lets run first
+                seen.append(i18n.translate("Errors", "b"))
+            seen.append(i18n.translate("Errors", "c"))
+            other = threading.Thread(target=lambda: seen.append(i18n.translate("Errors", "d")))
+            other.start()
+            other.join()
+        seen.append(i18n.translate("Errors", "e"))
+        assert seen == ["a", "[b]", "c", "[d]", "[e]"]
+    finally:
+        i18n.install(None)
