@@ -206,17 +206,15 @@ class EvaluationRunner:
         the items done; EvaluationInterrupted is raised when `cancel` stopped it."""
         run = self.open_run(engine, settings, resume, name, fresh)
         runs = self.store.evaluations
-        if runs.running_elsewhere(run.id):
-            raise UserError(
-                translate("Errors", "The run {run} is running in another Inkwell process.").format(run=run.id),
-                hint=translate("Errors", "Wait for it to finish, or start a new run with --fresh."),
-            )
         done = runs.done_items(run.id)
         items = self.dataset.items
         if run.status == "finished" and len(done) >= len(items):
             return run
-        if run.status != "running":
-            runs.set_status(run.id, "running")
+        if not runs.claim(run.id):  # running now in another process (or window)
+            raise UserError(
+                translate("Errors", "The run {run} is running in another Inkwell process.").format(run=run.id),
+                hint=translate("Errors", "Wait for it to finish, or start a new run with --fresh."),
+            )
         started, generated = self.clock(), 0
         self.progress(EvalProgress(run.id, run.label, len(done), len(items), "", 0.0, None))
         try:

@@ -233,13 +233,22 @@ class EvaluationRepository:
         with self.store.transaction():
             self.store.conn.execute(f"UPDATE eval_runs SET {', '.join(assignments)} WHERE id = ?", (*params, run_id))
 
-    def running_elsewhere(self, run_id: str) -> bool:
-        """Whether another open store (another process, or another window of this one) is
-        running this run now."""
-        row = self.store.conn.execute("SELECT status, owner FROM eval_runs WHERE id = ?", (run_id,)).fetchone()
-        if row is None or row[0] != "running" or row[1] is None or row[1] == self.store.owner_token:
-            return False
-        return self.store.alive(row[1])
+    def claim(self, run_id: str) -> bool:
+        """Make the run this store's to run now (status running, its owner this store's), in
+        one write transaction, so two processes cannot both take it; False, and nothing
+        changed, while another open store is running it."""
+        with self.store.transaction():
+            row = self.store.conn.execute("SELECT status, owner FROM eval_runs WHERE id = ?", (run_id,)).fetchone()
+            if row is None:
+                return False
+            mine = self.store.owner_token
+            if row[0] == "running" and row[1] is not None and row[1] != mine and self.store.alive(row[1]):
+                return False
+            self.store.conn.execute(
+                "UPDATE eval_runs SET status = 'running', owner = ?, updated = ? WHERE id = ?",
+                (mine, now_iso(), run_id),
+            )
+        return True
 
     def recover_interrupted(self) -> int:
         """Runs left running by a process that died (or closed its store) are marked

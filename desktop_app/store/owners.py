@@ -69,7 +69,9 @@ def _same_file(fd: int, path: Path) -> bool:
 
 
 def owners_folder(database: Path) -> Path:
-    """The folder of the lock files of a database's owners, beside it."""
+    """The folder of the lock files of a database's owners, beside it (the file itself, where
+    the path is a link to it, as SQLite's -wal is)."""
+    database = database.resolve()
     return database.with_name(database.name + "-writers")
 
 
@@ -101,6 +103,7 @@ class Owner:
                 break
             os.close(fd)
         else:
+            log.warning("No owner lock beside %s: other processes take its work as interrupted", database)
             return
         self._forget_the_dead()
 
@@ -120,11 +123,19 @@ class Owner:
         try:
             if not _try_lock(fd):
                 return True
+            # A dead owner's file. On POSIX its name goes while the lock is held: a new owner
+            # that took the file between an unlock and the unlink would hold a nameless one,
+            # taken for dead by all; this way it finds its name gone and makes another. Windows
+            # removes no file that is open, so there the name goes after.
+            if sys.platform != "win32":
+                with contextlib.suppress(OSError):
+                    path.unlink()
             _unlock(fd)
         finally:
             os.close(fd)
-        with contextlib.suppress(OSError):  # a dead owner's file (Windows keeps one another has open)
-            path.unlink()
+        if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
+            with contextlib.suppress(OSError):  # kept while another process has it open
+                path.unlink()
         return False
 
     def release(self) -> None:
@@ -133,11 +144,12 @@ class Owner:
         if self._fd is None:
             return
         fd, self._fd = self._fd, None
+        path, self.token = self.folder / f"{self.token}{SUFFIX}", None  # a store still using it writes no token
         with contextlib.suppress(OSError):
             _unlock(fd)
         os.close(fd)
         with contextlib.suppress(OSError):
-            (self.folder / f"{self.token}{SUFFIX}").unlink()
+            path.unlink()
         with contextlib.suppress(OSError):  # the last one out: no folder left beside a closed database
             self.folder.rmdir()
 

@@ -81,6 +81,36 @@ def test_a_lock_file_swept_away_before_it_is_locked_is_made_again(
     owner.release()
 
 
+@pytest.mark.skipif(os.name != "posix", reason="a file's name removed while it is open")
+def test_a_sweep_lets_go_of_a_file_only_once_its_name_is_gone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A sweep may find a new owner's file before the owner locks it and take it for a dead
+    owner's. Should the owner lock it between the sweep's unlock and its removal of the name,
+    it would keep a nameless file, taken for dead by everyone: so the name goes first, and
+    the owner, finding it gone, makes another (the test above)."""
+    from desktop_app.store import owners
+
+    database, real_lock, real_unlock = tmp_path / "inkwell.db", owners._try_lock, owners._unlock
+    sweeper = Owner(database)
+    token = "1" * 32
+    path = owners_folder(database) / f"{token}.lock"
+    newcomer = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)  # made, not yet locked
+    seen: list[bool] = []
+
+    def unlock_then_the_newcomer_locks(fd: int) -> None:
+        real_unlock(fd)
+        if not seen:
+            seen.append(real_lock(newcomer) and owners._same_file(newcomer, path))
+
+    monkeypatch.setattr(owners, "_unlock", unlock_then_the_newcomer_locks)
+    try:
+        assert sweeper.alive(token) is False
+        assert seen == [False]  # locked, but its name was gone: it would make another
+    finally:
+        os.close(newcomer)
+        monkeypatch.setattr(owners, "_unlock", real_unlock)
+        sweeper.release()
+
+
 @pytest.mark.skipif(os.name != "posix", reason="file modes")
 def test_the_owners_folder_is_private(tmp_path: Path) -> None:
     owner = Owner(tmp_path / "inkwell.db")
@@ -106,18 +136,31 @@ def test_an_evaluation_running_in_a_store_still_open_is_left_running(tmp_path: P
     path = tmp_path / "inkwell.db"
     command = open_store(path)
     run = new_run(command)
-    assert run.status == "running" and not command.evaluations.running_elsewhere(run.id)
+    assert run.status == "running" and command.evaluations.claim(run.id)  # its own: claimed again
     window = open_store(path)
     assert window.evaluations.get(run.id).status == "running"
-    assert window.evaluations.running_elsewhere(run.id)
+    assert not window.evaluations.claim(run.id)  # running elsewhere: refused, nothing changed
     command.close()
-    assert not window.evaluations.running_elsewhere(run.id)
+    assert window.evaluations.claim(run.id)  # its process is gone: the window takes it over
     window.close()
     reopened = open_store(path)
     assert reopened.evaluations.get(run.id).status == "interrupted"
-    reopened.evaluations.set_status(run.id, "running")  # resumed here: this store's now
-    assert not reopened.evaluations.running_elsewhere(run.id)
     reopened.close()
+
+
+def test_a_run_taken_over_from_a_dead_owner_is_the_new_owners(tmp_path: Path) -> None:
+    """Resumed while still 'running' under a process that died after this one opened the
+    store: the run carries this store's token, so a third store leaves it running."""
+    path = tmp_path / "inkwell.db"
+    dead, resuming = open_store(path), open_store(path)
+    run = new_run(dead)
+    dead.close()  # as a killed process: its lock is gone, its run still says running
+    assert resuming.evaluations.get(run.id).status == "running"
+    assert resuming.evaluations.claim(run.id)
+    third = open_store(path)
+    assert third.evaluations.get(run.id).status == "running" and not third.evaluations.claim(run.id)
+    third.close()
+    resuming.close()
 
 
 CHILD = textwrap.dedent(
@@ -148,7 +191,7 @@ def test_another_process_work_is_left_alone_until_it_is_killed(tmp_path: Path) -
         message_id, run_id = child.stdout.readline().split()
         beside = open_store(path)
         assert beside.conversations.message(message_id).status == "streaming"
-        assert beside.evaluations.get(run_id).status == "running" and beside.evaluations.running_elsewhere(run_id)
+        assert beside.evaluations.get(run_id).status == "running" and not beside.evaluations.claim(run_id)
         beside.close()
     finally:
         child.send_signal(signal.SIGKILL)
@@ -156,7 +199,7 @@ def test_another_process_work_is_left_alone_until_it_is_killed(tmp_path: Path) -
     after = open_store(path)
     assert after.conversations.message(message_id).status == "interrupted"
     assert after.evaluations.get(run_id).status == "interrupted"
-    assert not after.evaluations.running_elsewhere(run_id)
+    assert after.evaluations.claim(run_id)  # resumable
     after.close()
     assert not owners_folder(path).exists()  # the killed process's lock file is gone too
 
