@@ -404,18 +404,9 @@ class ConversationRepository:
     def recover_interrupted(self) -> int:
         """Replies that were streaming when their process died (or closed its store) are
         kept, marked interrupted; those of a store still open elsewhere are left streaming."""
-        with self.store.transaction():
-            owners = [
-                row[0]
-                for row in self.store.conn.execute("SELECT DISTINCT owner FROM messages WHERE status = 'streaming'")
-            ]
-            gone = [owner for owner in owners if owner is not None and not self.store.alive(owner)]
-            cursor = self.store.conn.execute(
-                "UPDATE messages SET status = 'interrupted', finish_reason = coalesce(finish_reason, 'interrupted')"
-                f" WHERE status = 'streaming' AND (owner IS NULL OR owner IN ({', '.join('?' * len(gone))}))",
-                gone,
-            )
-        return cursor.rowcount
+        return self.store.interrupt_orphans(
+            "messages", "streaming", "status = 'interrupted', finish_reason = coalesce(finish_reason, 'interrupted')"
+        )
 
     def start_reply(
         self, conversation_id: str, parent_id: str | CurrentLeaf | None = CurrentLeaf.CURRENT, **meta: Any

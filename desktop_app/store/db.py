@@ -239,6 +239,20 @@ class Store:
         """Whether the store that wrote `token` is still open (in this or another process)."""
         return self.owner is not None and self.owner.alive(token)
 
+    def interrupt_orphans(self, table: str, live_status: str, assignments: str) -> int:
+        """Apply `assignments` (SQL) to the rows of `table` still in `live_status` whose
+        owner's store is gone, or that carry no owner (written before owners were kept):
+        work its process left unfinished. Rows of a store open elsewhere are left alone."""
+        with self.transaction():
+            owners = self.conn.execute(f"SELECT DISTINCT owner FROM {table} WHERE status = ?", (live_status,))
+            gone = [owner for (owner,) in owners.fetchall() if owner is not None and not self.alive(owner)]
+            cursor = self.conn.execute(
+                f"UPDATE {table} SET {assignments} WHERE status = ? AND (owner IS NULL OR owner IN "
+                f"({', '.join('?' * len(gone))}))",
+                (live_status, *gone),
+            )
+        return cursor.rowcount
+
 
 def _use_wal(conn: sqlite3.Connection) -> None:
     """Switch the database to WAL (a new one; the file remembers it), so that readers and

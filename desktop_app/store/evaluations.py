@@ -254,18 +254,7 @@ class EvaluationRepository:
         """Runs left running by a process that died (or closed its store) are marked
         interrupted: they keep their results and resume after them. Runs of a store still
         open elsewhere are left running."""
-        with self.store.transaction():
-            owners = [
-                row[0]
-                for row in self.store.conn.execute("SELECT DISTINCT owner FROM eval_runs WHERE status = 'running'")
-            ]
-            gone = [owner for owner in owners if owner is not None and not self.store.alive(owner)]
-            cursor = self.store.conn.execute(
-                "UPDATE eval_runs SET status = 'interrupted'"
-                f" WHERE status = 'running' AND (owner IS NULL OR owner IN ({', '.join('?' * len(gone))}))",
-                gone,
-            )
-        return cursor.rowcount
+        return self.store.interrupt_orphans("eval_runs", "running", "status = 'interrupted'")
 
     def delete(self, run_id: str) -> None:
         """Forget a run and its results."""
