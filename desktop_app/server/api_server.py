@@ -286,62 +286,58 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _route(self, method: str) -> None:
         self._body_read = False
-        try:
-            if method != "OPTIONS" and not self.api.authorized(self.headers.get("Authorization")):
-                raise ApiError(
-                    401,
-                    "Missing or wrong API key: send 'Authorization: Bearer KEY' with the key shown in Inkwell's settings.",
-                    code="invalid_api_key",
+        with english():  # answered in English whatever the window shows: clients read the words
+            try:
+                if method != "OPTIONS" and not self.api.authorized(self.headers.get("Authorization")):
+                    raise ApiError(
+                        401,
+                        "Missing or wrong API key: send 'Authorization: Bearer KEY' with the key shown in Inkwell's settings.",
+                        code="invalid_api_key",
+                    )
+                path = self.path.split("?", 1)[0].rstrip("/")
+                if method == "OPTIONS":
+                    self._preflight()
+                elif method == "GET" and path == "/v1/models":
+                    self._send_json(200, {"object": "list", "data": [model_object(self.api.model_info().model_id)]})
+                elif method == "GET" and path.startswith("/v1/models/"):
+                    self._one_model(path[len("/v1/models/") :])
+                elif method == "POST" and path == "/v1/chat/completions":
+                    self._generate(lambda data: parse_chat(data, self.api.config.default_max_tokens))
+                elif method == "POST" and path == "/v1/completions":
+                    self._generate(parse_completion)
+                else:
+                    if method == "POST":
+                        self._read_body()  # leave the connection clean for the next request
+                    raise ApiError(404, f"There is no {method} {path} here.", code="unknown_url")
+            except ApiError as error:
+                if not self._body_read and self.headers.get("Content-Length", "0") != "0":
+                    self.close_connection = True  # the unread body would be taken for the next request
+                self._send_error(error)
+            except ClientGone:
+                self.close_connection = True
+            except OSError:
+                self.close_connection = True
+            except Exception:
+                log.exception("The API server failed on %s %s", method, self.path)
+                self.close_connection = True
+                self._send_error(
+                    ApiError(500, "Something went wrong in Inkwell (see its log).", error_type="server_error")
                 )
-            path = self.path.split("?", 1)[0].rstrip("/")
-            if method == "OPTIONS":
-                self._preflight()
-            elif method == "GET" and path == "/v1/models":
-                self._send_json(200, {"object": "list", "data": [model_object(self.api.model_info().model_id)]})
-            elif method == "GET" and path.startswith("/v1/models/"):
-                self._one_model(path[len("/v1/models/") :])
-            elif method == "POST" and path == "/v1/chat/completions":
-                self._generate(lambda data: parse_chat(data, self.api.config.default_max_tokens))
-            elif method == "POST" and path == "/v1/completions":
-                self._generate(parse_completion)
-            else:
-                if method == "POST":
-                    self._read_body()  # leave the connection clean for the next request
-                raise ApiError(404, f"There is no {method} {path} here.", code="unknown_url")
-        except ApiError as error:
-            if not self._body_read and self.headers.get("Content-Length", "0") != "0":
-                self.close_connection = True  # the unread body would be taken for the next request
-            self._send_error(error)
-        except ClientGone:
-            self.close_connection = True
-        except OSError:
-            self.close_connection = True
-        except Exception:
-            log.exception("The API server failed on %s %s", method, self.path)
-            self.close_connection = True
-            self._send_error(ApiError(500, "Something went wrong in Inkwell (see its log).", error_type="server_error"))
 
-    # Each request is answered in English whatever the window's language (core.i18n.english):
-    # clients read the messages, and the parameter an error names is found by its words.
     def do_GET(self) -> None:
-        with english():
-            self._route("GET")
+        self._route("GET")
 
     def do_POST(self) -> None:
-        with english():
-            self._route("POST")
+        self._route("POST")
 
     def do_OPTIONS(self) -> None:
-        with english():
-            self._route("OPTIONS")
+        self._route("OPTIONS")
 
     def do_PUT(self) -> None:
-        with english():
-            self._route("PUT")
+        self._route("PUT")
 
     def do_DELETE(self) -> None:
-        with english():
-            self._route("DELETE")
+        self._route("DELETE")
 
     def _preflight(self) -> None:
         origin = self.headers.get("Origin", "")
