@@ -219,13 +219,10 @@ class EvaluationRepository:
         corpus_scores: Mapping[str, float] | None = None,
         metric_info: Mapping[str, Any] | None = None,
     ) -> None:
-        if status not in STATUSES:
-            raise ValueError(f"unknown run status {status!r}")
-        assignments = ["status = ?", "updated = ?"]
-        params: list[str | None] = [status, now_iso()]
-        if status == "running":  # this store's now (store/owners.py)
-            assignments.append("owner = ?")
-            params.append(self.store.owner_token)
+        """A run finished or interrupted (claim() is what makes one running: it takes its owner too)."""
+        if status not in STATUSES or status == "running":
+            raise ValueError(f"not a status to set: {status!r}")
+        assignments, params = ["status = ?", "updated = ?"], [status, now_iso()]
         for column, value in (("corpus_scores", corpus_scores), ("metric_info", metric_info)):
             if value is not None:
                 assignments.append(f"{column} = ?")

@@ -124,6 +124,8 @@ def test_status_scores_and_the_run_of_the_same_identity(store: Store) -> None:
     assert finder("abc", 3, "tiny", "q4", SETTINGS).id == later.id  # an unfinished one goes first
     with pytest.raises(ValueError):
         store.evaluations.set_status(run.id, "paused")
+    with pytest.raises(ValueError):  # running is claim()'s, which takes the owner too
+        store.evaluations.set_status(run.id, "running")
 
 
 def test_runs_are_found_by_id_or_its_start_and_listed_newest_first(store: Store) -> None:
