@@ -20,15 +20,16 @@ from desktop_app.engine import Finished, GenerationRequest, load_engine
 from desktop_app.engine.sampling import filtered_probabilities
 from desktop_app.engine.speculation import (
     K_MAX,
-    K_START,
     PAUSE_START,
-    WINDOW,
+    PRIOR_KEPT,
     Check,
     DraftModel,
     Pacing,
     PromptLookup,
     SpeculationSettings,
     Speculator,
+    best_length,
+    match_class,
 )
 
 GREEDY = GenerationSettings(temperature=0.0, repetition_penalty=1.0, max_new_tokens=40)
@@ -69,29 +70,53 @@ def test_lookup_proposes_what_followed_the_longest_recent_match() -> None:
     assert repeating.propose(8) == [3, 1, 2, 3, 1, 2, 3, 1]
 
 
-def test_pacing_grows_shrinks_and_pauses_when_proposals_do_not_pay() -> None:
+def test_lookup_reports_its_match_and_sorts_it_by_length() -> None:
+    lookup = PromptLookup()
+    lookup.extend([1, 2, 3, 4, 9, 2, 3, 5, 6, 1, 2, 3])
+    assert lookup.match() == (3, 3)  # "1 2 3", continued from position 3
+    assert lookup.continuation(3, 2) == [4, 9]
+    copy = PromptLookup()
+    copy.extend([*range(10, 30), 5, *range(10, 25)])
+    assert copy.match() == (8, 15)  # the last eight of the copy, at most
+    assert copy.propose(3) == [25, 26, 27]
+    assert [match_class(n) for n in (2, 3, 4, 7, 8)] == [0, 0, 1, 1, 2]
+
+
+def test_the_length_proposed_is_the_one_that_pays_most() -> None:
+    # A pass over k + 1 positions costs 1 + 0.2 k steps and gives 1 + q + ... + q^k tokens:
+    # at q = 0.7, k = 3 gives 2.533 / 1.6 = 1.58 tokens a step (k = 2: 1.56, k = 4: 1.54).
+    assert best_length(0.7, K_MAX) == 3
+    assert best_length(0.9, K_MAX) == 7  # 5.695 / 2.4 = 2.373 (6: 2.371, 8: 2.356)
+    assert best_length(0.97, K_MAX) == K_MAX
+    assert best_length(0.97, 5) == 5
+    assert best_length(0.19, K_MAX) == 0  # (1 + q) / 1.2 < 1: a plain step pays more
+    assert best_length(0.0, K_MAX) == 0
+    shares = [0.25, 0.4, 0.6, 0.8, 0.9, 0.95, 0.99]
+    lengths = [best_length(q, K_MAX) for q in shares]
+    assert lengths == sorted(lengths) and lengths[0] >= 1
+
+
+def test_pacing_follows_each_class_and_pauses_a_class_that_does_not_pay() -> None:
     pacing = Pacing()
-    assert pacing.wanted() == K_START
-    pacing.record(K_START, K_START)
-    assert pacing.k == 2 * K_START
-    for _ in range(4):
-        pacing.record(pacing.k, pacing.k)
-    assert pacing.k == K_MAX
-    pacing.record(K_MAX, 2)
-    assert pacing.k == 3  # one past the accepted run
-    pacing = Pacing()
-    for _ in range(WINDOW):  # nothing kept, WINDOW times
-        pacing.record(pacing.k, 0)
-    assert [pacing.wanted() for _ in range(PAUSE_START)] == [0] * PAUSE_START
-    assert pacing.wanted() == K_START  # the pause is over
-    for _ in range(WINDOW):
-        pacing.record(1, 0)
-    assert pacing.pause == 2 * PAUSE_START  # a second pause in a row is longer
-    for _ in range(2 * PAUSE_START):
-        pacing.wanted()
-    for _ in range(WINDOW):
-        pacing.record(2, 2)
-    assert pacing.next_pause == PAUSE_START  # proposals paid again: the next pause is short
+    assert pacing.wanted(2) == K_MAX  # the middle of a copy: kept at 0.97 to start with
+    assert pacing.wanted(0) == best_length(PRIOR_KEPT[0], K_MAX) == 3  # a fresh short match
+    assert pacing.wanted(2, limit=4) == 4
+    for _ in range(3):
+        pacing.record(0, 3, 3)  # all kept: more next time
+    assert pacing.wanted(0) > 3
+    records = 0
+    while pacing.wanted(0) > 0:  # nothing kept, over and over
+        pacing.record(0, 1, 0)
+        records += 1
+    assert 5 < records < 40
+    assert pacing.wanted(2) == K_MAX  # another class is not affected
+    # Off: the class passes over PAUSE_START positions (one was passed over just now), then tries one token.
+    assert [pacing.wanted(0) for _ in range(PAUSE_START)] == [0] * (PAUSE_START - 1) + [1]
+    pacing.record(0, 1, 0)  # the try failed: the next pause is twice as long
+    assert [pacing.wanted(0) for _ in range(2 * PAUSE_START + 1)] == [0] * 2 * PAUSE_START + [1]
+    pacing.record(0, 1, 1)  # this try paid: the next pause would be short, and the class is back on
+    assert pacing.pauses[0] == PAUSE_START
+    assert pacing.wanted(0) == 1
 
 
 class FlawedDraft(DraftModel):
