@@ -46,7 +46,8 @@ K_MAX = 14  # a check of 15 rows at most: up to there every kernel of Inkwell's 
 # with the interleaved rows, the vectorised rounding and the attention's kv-head order
 # (2026-12-05, real generation at ~350-450 positions: ~1.3 ms a row against a 6.3-6.7 ms
 # step, mostly the products' arithmetic; a second row is cheaper, its products hidden
-# behind the reading of the weights). Less for larger models, whose passes are bound by
+# behind the reading of the weights), and ~1.4 ms against 6.7 once the products took up to
+# 8 rows a pass (2026-12-05 12:40). Less for larger models, whose passes are bound by
 # reading the weights.
 COST_PER_PROPOSED = 0.2
 # Proposals are sorted by the length of the match they continue: a match of 2-3 tokens (the
