@@ -104,10 +104,6 @@ class PromptLookup:
             proposal.append(proposal[len(proposal) - period])
         return proposal
 
-    def propose(self, limit: int) -> list[int]:
-        found = self.match()
-        return self.continuation(found[1], limit) if found is not None and limit > 0 else []
-
 
 def match_class(length: int) -> int:
     """The class of a lookup match of `length` tokens (an index into MATCH_CLASSES)."""

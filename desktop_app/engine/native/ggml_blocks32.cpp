@@ -234,10 +234,10 @@ constexpr GroupLayout group_layout_of(int64_t type) {
                            : GroupLayout{-1, -1, 16, 272};  // Q8_0
 }
 
-constexpr int kOrder[8] = {0, 1, 4, 5, 2, 3, 6, 7};
+constexpr int kOrder[8] = {0, 1, 4, 5, 2, 3, 6, 7};  // position i of d[8] (and of the sums) holds row kOrder[i]
 // Input rows a group's unpacked weights serve in one pass: 5-8 rows in one pass ran
 // 10-15% faster a row than in two (3 + 2, 4 + 4), the weights unpacked once (Q4_1, Zen 3).
-constexpr int kGroupRows = 8;  // position i of d[8] (and of the sums) holds row kOrder[i]
+constexpr int kGroupRows = 8;
 
 // Row r's block from a unit of eight, in the file's own layout (`block`: layout_of(type).size bytes).
 void unit_block(int64_t type, const uint8_t* unit, int r, uint8_t* block) {

@@ -52,22 +52,28 @@ def run(engine, prompt: str, mode: str, settings: GenerationSettings = GREEDY) -
     )
 
 
+def proposed(lookup: PromptLookup, limit: int) -> list[int]:
+    """What the speculator proposes from lookup's match (its length aside)."""
+    found = lookup.match()
+    return lookup.continuation(found[1], limit) if found is not None else []
+
+
 def test_lookup_proposes_what_followed_the_longest_recent_match() -> None:
     lookup = PromptLookup()
     lookup.extend([1, 2, 3, 4, 9, 2, 3, 5, 6, 1, 2, 3])
-    assert lookup.propose(3) == [4, 9, 2]  # "2 3" last went on with 5, but "1 2 3" is longer
+    assert proposed(lookup, 3) == [4, 9, 2]  # "2 3" last went on with 5, but "1 2 3" is longer
     recent = PromptLookup()
     recent.extend([2, 3, 4, 8, 2, 3, 5, 6, 1, 7, 2, 3])
-    assert recent.propose(2) == [5, 6]  # of the matches of "2 3", the most recent
+    assert proposed(recent, 2) == [5, 6]  # of the matches of "2 3", the most recent
     lookup.extend([8])
-    assert lookup.propose(4) == []  # "2 3 8" and "3 8" never occurred
+    assert proposed(lookup, 4) == []  # "2 3 8" and "3 8" never occurred
     single = PromptLookup()
     single.extend([5, 1, 7, 1])
-    assert single.propose(2) == []  # one repeated token is too little to go on
+    assert proposed(single, 2) == []  # one repeated token is too little to go on
     repeating = PromptLookup()
     repeating.extend([7, 1, 2, 3, 1, 2, 3, 1, 2])
     # "2 3 1 2" last went on with "3 1 2" and then the present: that run, again
-    assert repeating.propose(8) == [3, 1, 2, 3, 1, 2, 3, 1]
+    assert proposed(repeating, 8) == [3, 1, 2, 3, 1, 2, 3, 1]
 
 
 def test_lookup_reports_its_match_and_sorts_it_by_length() -> None:
@@ -78,7 +84,7 @@ def test_lookup_reports_its_match_and_sorts_it_by_length() -> None:
     copy = PromptLookup()
     copy.extend([*range(10, 30), 5, *range(10, 25)])
     assert copy.match() == (8, 15)  # the last eight of the copy, at most
-    assert copy.propose(3) == [25, 26, 27]
+    assert proposed(copy, 3) == [25, 26, 27]
     assert [match_class(n) for n in (2, 3, 4, 7, 8)] == [0, 0, 1, 1, 2]
 
 
