@@ -253,8 +253,7 @@ class Speculator:
         self.lookup = PromptLookup()
         self.lookup.extend(prompt)
         self.draft = settings.draft if settings.mode == "auto" else None
-        self.pacing = Pacing()
-        self.draft_pacing = Pacing()
+        self.pacing = Pacing()  # lookup's classes and the draft's (DRAFTED) alike
         self.proposed = 0
         self.accepted = 0
         self._by_draft = False
@@ -270,7 +269,7 @@ class Speculator:
             self._kind = match_class(found[0])
             proposal = self.lookup.continuation(found[1], self.pacing.wanted(self._kind, room))
         if not proposal and self.draft is not None:
-            wanted = self.draft_pacing.wanted(DRAFTED, room)
+            wanted = self.pacing.wanted(DRAFTED, room)
             if wanted > 0:
                 proposal, self._by_draft = self.draft.propose(history, wanted), True
         self.proposed += len(proposal)
@@ -279,10 +278,7 @@ class Speculator:
     def record(self, proposed: int, accepted: int) -> None:
         """The outcome of the last proposal: how many of its tokens were kept."""
         self.accepted += accepted
-        if self._by_draft:
-            self.draft_pacing.record(DRAFTED, proposed, accepted)
-        else:
-            self.pacing.record(self._kind, proposed, accepted)
+        self.pacing.record(DRAFTED if self._by_draft else self._kind, proposed, accepted)
 
 
 CacheT = TypeVar("CacheT", bound="Truncatable")
